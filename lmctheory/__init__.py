@@ -1,0 +1,20 @@
+"""lmctheory: the theory of linear mode connectivity, computable and testable.
+
+Modules (import the functions from them, e.g.
+``from lmctheory.wasserstein import wasserstein``):
+
+wasserstein  exact W_p between empirical measures, optimal matching, sliced W
+rates        Fournier–Guillin rates, explicit bounds, Monte-Carlo rate curves, slope fits
+laws         samplers (uniform cube, Gaussian, ball, subspace, discrete) with exact references
+provenance   self-describing JSON results, written atomically
+cli          the ``lmctheory`` command
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("lmctheory")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["__version__"]

@@ -1,0 +1,342 @@
+"""Command-line interface: ``lmctheory <subcommand> ...``.
+
+Every subcommand prints a human table by default and exactly one JSON
+document on stdout with ``--json`` (warnings and progress go to stderr);
+``--out FILE`` also writes that document atomically. Errors are one line on
+stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .exceptions import ConvergenceError, ProblemTooLargeError
+from .provenance import dumps, record, write_json
+
+EXIT_USAGE = 2
+
+DEFINITIONS_W = {
+    "W_p": "(min over couplings of sum gamma_ij |x_i - y_j|_2^p)^(1/p): a distance, not its p-th power",
+    "T_p": "W_p^p, the optimal transport cost",
+}
+
+
+# ----------------------------------------------------------------- arg parsing
+
+
+def parse_sizes(text: str) -> list[int]:
+    """Parse a list of sample sizes.
+
+    ``"64,128,256"`` lists them; ``"64,128,...,4096"`` continues the progression
+    fixed by the first two terms up to the last: geometric when the last term
+    lies on the geometric progression, otherwise arithmetic.
+    """
+    parts = [s.strip() for s in text.split(",") if s.strip()]
+    if not parts:
+        raise ValueError("--ns is empty; give sizes such as 64,128,...,4096")
+    if "..." in parts:
+        if len(parts) != 4 or parts[2] != "...":
+            raise ValueError(f"--ns with '...' must look like a,b,...,c (e.g. 64,128,...,4096), got {text!r}")
+        a, b, c = (_parse_int(parts[i]) for i in (0, 1, 3))
+        if not a < b <= c:
+            raise ValueError(f"--ns a,b,...,c needs a < b <= c, got {a},{b},...,{c}")
+        sizes = _geometric(a, b, c)
+        if sizes is None:
+            if (c - a) % (b - a):
+                raise ValueError(f"--ns: {c} lies on neither the geometric nor the arithmetic progression from {a},{b}")
+            sizes = list(range(a, c + 1, b - a))
+    else:
+        sizes = [_parse_int(s) for s in parts]
+    if any(n < 1 for n in sizes):
+        raise ValueError(f"--ns sizes must be >= 1, got {sizes}")
+    if len(set(sizes)) != len(sizes):
+        raise ValueError(f"--ns has repeated sizes: {sizes}")
+    return sizes
+
+
+def _parse_int(text: str) -> int:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"not a size: {text!r}") from None
+    if not value.is_integer():
+        raise ValueError(f"sizes must be integers, got {text!r}")
+    return int(value)
+
+
+def _geometric(a: int, b: int, c: int):
+    if a <= 0 or b % a:
+        return None
+    ratio, out = b // a, [a]
+    while out[-1] < c:
+        out.append(out[-1] * ratio)
+    return out if out[-1] == c else None
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    parser.add_argument("--out", metavar="FILE", help="also write the JSON document to FILE (atomically)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .laws import LAW_NAMES
+    from .wasserstein import METHODS
+
+    parser = argparse.ArgumentParser(
+        prog="lmctheory",
+        description="Linear mode connectivity theory, computable: Wasserstein rates and distances.",
+    )
+    parser.add_argument("--version", action="version", version=f"lmctheory {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "rates",
+        help="Monte-Carlo E W_p vs N with fitted slope, FG prediction and explicit bound",
+        description="Monte-Carlo curve of E W_p(mu_N, nu_N) (two-sample, default) or E W_p(mu_N, mu) "
+        "against N, the fitted log-log slope with a bootstrap CI next to the Fournier-Guillin "
+        "prediction, and the explicit bound (Jensen: E W_p <= (bound on E W_p^p)^(1/p)).",
+    )
+    p.add_argument("--law", choices=LAW_NAMES, default="uniform", help="sampling law (default uniform on [0,1]^d)")
+    p.add_argument("--d", type=int, default=5, help="ambient dimension (default 5)")
+    p.add_argument("--k", type=int, help="subspace dimension (law=subspace)")
+    p.add_argument("--eta", type=float, default=0.0, help="off-subspace noise radius (law=subspace)")
+    p.add_argument("--p", type=float, default=2.0, help="Wasserstein order p >= 1 (default 2)")
+    p.add_argument("--ns", default="64,128,...,1024", help="sizes, e.g. 64,128,...,4096 (default 64,128,...,1024)")
+    p.add_argument("--reps", type=int, default=8, help="replicates per size (default 8)")
+    p.add_argument("--one-sample", action="store_true", help="W_p(mu_N, mu) instead of two samples (1-D or discrete laws)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n-jobs", type=int, default=-1, help="worker processes (default -1: all cores)")
+    p.add_argument("--method", choices=METHODS, default="auto", help="exact OT method (default auto)")
+    p.add_argument("--plot", metavar="FILE.png", help="draw the log-log curve (PNG + PDF)")
+    _common(p)
+    p.set_defaults(func=cmd_rates)
+
+    p = sub.add_parser(
+        "rate-bound",
+        help="Fournier-Guillin regime, rate and explicit bound for given N, d, p (no sampling)",
+        description="Table of the FG rate of E W_p^p and the explicit bound for a law supported in a cube "
+        "of side 2*radius.",
+    )
+    p.add_argument("--d", type=int, required=True)
+    p.add_argument("--p", type=float, default=2.0)
+    p.add_argument("--ns", default="64,128,...,4096")
+    p.add_argument("--radius", type=float, default=0.5, help="half-side of the support cube (default 0.5: [0,1]^d)")
+    p.add_argument("--two-sample", action="store_true", help="bound E W_p^p(mu_N, nu_N) instead of E W_p^p(mu_N, mu)")
+    _common(p)
+    p.set_defaults(func=cmd_rate_bound)
+
+    p = sub.add_parser(
+        "wasserstein",
+        help="exact W_p (or sliced SW_p) between two point files (.npy, .npz, .csv, .txt)",
+        description="Exact W_p between the empirical measures of the rows of two files. "
+        ".npy: one array; .npz: array 'x' (or the only array); .csv/.txt: numbers, one point per row.",
+    )
+    p.add_argument("x", help="first point file")
+    p.add_argument("y", help="second point file")
+    p.add_argument("--p", type=float, default=2.0)
+    p.add_argument("--method", choices=METHODS, default="auto")
+    p.add_argument("--sliced", type=int, metavar="L", help="sliced W_p with L random directions instead of exact W_p")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sliced directions")
+    p.add_argument("--match", action="store_true", help="also output the optimal matching (equal sizes)")
+    _common(p)
+    p.set_defaults(func=cmd_wasserstein)
+    return parser
+
+
+# ------------------------------------------------------------------- commands
+
+
+def _table(headers: list[str], rows: list[list]) -> str:
+    def fmt(v):
+        if v is None:
+            return "-"
+        if isinstance(v, float):
+            return f"{v:.4g}"
+        return str(v)
+
+    cells = [[fmt(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.rjust(w) for h, w in zip(headers, widths))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
+    return "\n".join(lines)
+
+
+def cmd_rates(args):
+    from .laws import make_law
+    from .rates import fg_explicit_bound, fg_regime, predicted_slope, rate_curve
+
+    ns = parse_sizes(args.ns)
+    law = make_law(args.law, args.d, k=args.k, eta=args.eta)
+    progress = not args.quiet and sys.stderr.isatty()
+    curve = rate_curve(law, ns, p=args.p, reps=args.reps, two_sample=not args.one_sample, seed=args.seed,
+                       n_jobs=args.n_jobs, method=args.method, progress=progress)
+    fit = curve.fit(seed=args.seed)
+    d_bound, radius = law.bound_geometry
+    bound_cost = None
+    if math.isfinite(radius):
+        bound_cost = fg_explicit_bound(curve.ns, d_bound, args.p, two_sample=not args.one_sample, radius=radius)
+    bound_w = None if bound_cost is None else bound_cost ** (1 / args.p)
+    d_eff = law.intrinsic_dim if law.intrinsic_dim > 0 else law.dim
+    regime = fg_regime(d_eff, args.p)
+    slope_pred = predicted_slope(d_eff, args.p)
+    rows = []
+    for i, n in enumerate(curve.ns):
+        rows.append({
+            "n": int(n), "mean_W": float(curve.mean[i]), "std_W": float(curve.std[i]),
+            "mean_W_pow_p": float(curve.mean_cost[i]),
+            "bound_W": None if bound_w is None else float(bound_w[i]),
+            "bound_W_pow_p": None if bound_cost is None else float(bound_cost[i]),
+        })
+    result = {
+        "rows": rows,
+        "fit": fit.to_dict(),
+        "predicted_slope": slope_pred,
+        "regime": regime,
+        "sharp": regime == "d>2p",
+        "slope_dimension": d_eff,
+        "bound_geometry": {"d": d_bound, "radius": radius if math.isfinite(radius) else None},
+        "bound_respected": None if bound_cost is None else bool(np.all(curve.mean_cost <= bound_cost)),
+        "curve": curve.to_dict(),
+    }
+    config = {"law": law.describe(), "p": args.p, "ns": ns, "reps": args.reps, "two_sample": not args.one_sample,
+              "method": args.method, "n_jobs": args.n_jobs}
+    definitions = {
+        **DEFINITIONS_W,
+        "mean_W": "mean over replicates of W_p" + (" (mu_N, nu_N), two independent N-samples" if not args.one_sample
+                                                   else " (mu_N, mu), one N-sample against the law"),
+        "slope": "OLS slope of log(mean_W) on log(N); CI: percentile bootstrap over replicates",
+        "predicted_slope": "Fournier-Guillin exponent of E W_p^p divided by p (-1/d if d > 2p)",
+        "bound_W_pow_p": "explicit FG bound on E W_p^p (THEORY.md s.1, derived constants)",
+        "bound_W": "(bound_W_pow_p)^(1/p), a bound on E W_p by Jensen",
+    }
+    doc = record("rates", config, result, seed=args.seed, definitions=definitions, seconds=curve.seconds)
+    if args.plot:
+        from .plotting import plot_rate_curve, save_figure
+
+        fig = plot_rate_curve(curve, fit, predicted_slope=slope_pred, bound=bound_w,
+                              title=f"{args.law}, d={args.d}, p={args.p:g}")
+        doc["plots"] = [str(p) for p in save_figure(fig, args.plot)]
+    kind = "two-sample W_p(mu_N, nu_N)" if not args.one_sample else "one-sample W_p(mu_N, mu)"
+    text = [f"{kind}, law {law!r}, p={args.p:g}, {args.reps} replicates, {curve.seconds:.1f} s", ""]
+    text.append(_table(["N", "mean W_p", "std", "mean W_p^p", "bound E W_p"],
+                       [[r["n"], r["mean_W"], r["std_W"], r["mean_W_pow_p"], r["bound_W"]] for r in rows]))
+    verdict = ""
+    if regime == "d>2p":
+        inside = fit.ci_low <= slope_pred <= fit.ci_high
+        verdict = f"  (prediction {'inside' if inside else 'outside'} the CI; expect slightly steeper at N <= 2^11)"
+    else:
+        verdict = f"  (regime {regime}: rate not sharp, reported as a measurement only)"
+    text += ["", f"fitted slope {fit.slope:.4f}  {fit.confidence:.0%} CI [{fit.ci_low:.4f}, {fit.ci_high:.4f}]",
+             f"predicted    {slope_pred:.4f}  (FG regime {regime}, dimension {d_eff})" + verdict]
+    if bound_cost is not None:
+        text.append(f"explicit bound respected at every N: {result['bound_respected']} "
+                    f"(tightest ratio bound/measured {float(np.min(bound_cost / curve.mean_cost)):.1f})")
+    if args.plot:
+        text.append(f"plot: {', '.join(doc['plots'])}")
+    return doc, "\n".join(text)
+
+
+def cmd_rate_bound(args):
+    from .rates import fg_explicit_bound, fg_rate, fg_regime
+
+    ns = parse_sizes(args.ns)
+    regime = fg_regime(args.d, args.p)
+    rate = np.atleast_1d(fg_rate(ns, args.d, args.p))
+    bound = np.atleast_1d(fg_explicit_bound(ns, args.d, args.p, two_sample=args.two_sample, radius=args.radius))
+    rows = [{"n": n, "fg_rate": float(r), "bound_W_pow_p": float(b), "bound_W": float(b ** (1 / args.p))}
+            for n, r, b in zip(ns, rate, bound)]
+    config = {"d": args.d, "p": args.p, "ns": ns, "radius": args.radius, "two_sample": args.two_sample}
+    definitions = {
+        **DEFINITIONS_W,
+        "fg_rate": "Fournier-Guillin rate of E W_p^p without constant: N^-1/2, N^-1/2 log(1+N) or N^-p/d",
+        "bound_W_pow_p": "explicit bound on E W_p^p for a law in a cube of side 2*radius (THEORY.md s.1)",
+        "bound_W": "(bound_W_pow_p)^(1/p), a bound on E W_p by Jensen",
+    }
+    doc = record("rate-bound", config, {"regime": regime, "rows": rows}, definitions=definitions)
+    head = f"FG regime {regime} (d={args.d}, p={args.p:g}), cube of side {2 * args.radius:g}, " + (
+        "two samples" if args.two_sample else "one sample")
+    table = _table(["N", "FG rate", "bound E W_p^p", "bound E W_p"],
+                   [[r["n"], r["fg_rate"], r["bound_W_pow_p"], r["bound_W"]] for r in rows])
+    return doc, head + "\n\n" + table
+
+
+def load_points(path: str) -> np.ndarray:
+    """Read a point cloud: .npy, .npz (array 'x' or the only array), .csv or whitespace text."""
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    suffix = file.suffix.lower()
+    if suffix == ".npy":
+        return np.load(file, allow_pickle=False)
+    if suffix == ".npz":
+        with np.load(file, allow_pickle=False) as data:
+            if "x" in data.files:
+                return data["x"]
+            if len(data.files) == 1:
+                return data[data.files[0]]
+            raise ValueError(f"{path}: .npz holds {data.files}; name the points array 'x'")
+    delimiter = "," if suffix == ".csv" else None
+    try:
+        return np.loadtxt(file, delimiter=delimiter, ndmin=1)
+    except ValueError as exc:
+        raise ValueError(f"{path}: not a numeric table ({exc})") from None
+
+
+def cmd_wasserstein(args):
+    from .wasserstein import optimal_matching, sliced_wasserstein, transport
+
+    x, y = load_points(args.x), load_points(args.y)
+    start = time.perf_counter()
+    config = {"x": args.x, "y": args.y, "p": args.p}
+    if args.sliced is not None:
+        value = sliced_wasserstein(x, y, args.p, n_projections=args.sliced, seed=args.seed)
+        result = {"sliced_distance": value, "n_projections": args.sliced}
+        config.update(method="sliced", n_projections=args.sliced)
+        text = f"SW_{args.p:g} = {value:.6g}  ({args.sliced} directions, seed {args.seed})"
+    else:
+        res = transport(x, y, args.p, method=args.method)
+        result = res.to_dict()
+        config["method"] = args.method
+        text = (f"W_{args.p:g} = {res.distance:.10g}   W_{args.p:g}^{args.p:g} = {res.cost:.10g}   "
+                f"(method {res.method}, n={res.n}, m={res.m}, d={res.d})")
+        if args.match:
+            perm, _ = optimal_matching(x, y, args.p)
+            result["perm"] = perm.tolist()
+            text += "\nperm: " + " ".join(map(str, perm.tolist()))
+    definitions = {**DEFINITIONS_W, "SW_p": "(mean over random unit directions of W_p^p of the projections)^(1/p)"}
+    doc = record("wasserstein", config, result, seed=args.seed if args.sliced else None,
+                 definitions=definitions, seconds=time.perf_counter() - start)
+    return doc, text
+
+
+# ----------------------------------------------------------------------- main
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            doc, text = args.func(args)
+        if args.out:
+            write_json(args.out, doc)
+        print(dumps(doc) if args.json else text)
+    except (ValueError, TypeError, ConvergenceError, ProblemTooLargeError, OSError, NotImplementedError) as exc:
+        print(f"lmctheory {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

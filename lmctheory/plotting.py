@@ -1,0 +1,70 @@
+"""Plot helpers shared by the CLI and the figure scripts (one style for all figures)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+STYLE = {
+    "figure.figsize": (5.0, 3.6),
+    "figure.dpi": 100,
+    "savefig.dpi": 200,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "font.size": 9,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+}
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path) -> list[Path]:
+    """Save ``fig`` to ``path`` (PNG at 200 dpi) and a PDF beside it; return both paths."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = [path]
+    fig.savefig(path, bbox_inches="tight")
+    if path.suffix.lower() != ".pdf":
+        pdf = path.with_suffix(".pdf")
+        fig.savefig(pdf, bbox_inches="tight")
+        out.append(pdf)
+    return out
+
+
+def plot_rate_curve(curve, fit, *, predicted_slope: float, bound=None, title: str | None = None):
+    """Log-log plot of mean W_p +- std against N, the fitted line, the predicted
+    slope (anchored at the first point) and, when given, the explicit bound on E W_p."""
+    plt = _pyplot()
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots()
+        ns, mean, std = curve.ns, curve.mean, curve.std
+        kind = "two-sample" if curve.two_sample else "one-sample"
+        ax.errorbar(ns, mean, yerr=std, fmt="o", ms=4, capsize=2, label=f"mean $W_{{{curve.p:g}}}$ ± std ({kind})")
+        ax.plot(ns, fit.predict(ns), "-", lw=1.2,
+                label=f"fit: slope {fit.slope:.3f} [{fit.ci_low:.3f}, {fit.ci_high:.3f}]")
+        anchor = mean[0] * (ns / ns[0]) ** predicted_slope
+        ax.plot(ns, anchor, "--", lw=1.2, label=f"predicted slope {predicted_slope:.3f}")
+        if bound is not None:
+            ax.plot(ns, bound, ":", lw=1.2, label="explicit bound on $E\\,W_p$ (Jensen)")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("sample size N (points per cloud)")
+        ax.set_ylabel(f"$W_{{{curve.p:g}}}$ (distance, not p-th power)")
+        if title:
+            ax.set_title(title)
+        ax.legend()
+        fig.tight_layout()
+    return fig
+
+
+__all__ = ["STYLE", "save_figure", "plot_rate_curve"]
