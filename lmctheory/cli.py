@@ -165,9 +165,9 @@ def _table(headers: list[str], rows: list[list]) -> str:
 
     cells = [[fmt(v) for v in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.rjust(w) for h, w in zip(headers, widths))]
+    lines = ["  ".join(h.rjust(w) for h, w in zip(headers, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
+    lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
     return "\n".join(lines)
 
 
@@ -254,7 +254,7 @@ def cmd_rate_bound(args):
     rate = np.atleast_1d(fg_rate(ns, args.d, args.p))
     bound = np.atleast_1d(fg_explicit_bound(ns, args.d, args.p, two_sample=args.two_sample, radius=args.radius))
     rows = [{"n": n, "fg_rate": float(r), "bound_W_pow_p": float(b), "bound_W": float(b ** (1 / args.p))}
-            for n, r, b in zip(ns, rate, bound)]
+            for n, r, b in zip(ns, rate, bound, strict=True)]
     config = {"d": args.d, "p": args.p, "ns": ns, "radius": args.radius, "two_sample": args.two_sample}
     definitions = {
         **DEFINITIONS_W,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 STYLE = {
     "figure.figsize": (5.0, 3.6),
     "figure.dpi": 100,

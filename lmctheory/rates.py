@@ -411,7 +411,7 @@ def rate_curve(
 
         results = tqdm(results, total=len(args), desc="rate curve", unit="pair", leave=False)
     values = np.empty((len(ns_int), reps))
-    for (i, r), value in zip(tasks, results):
+    for (i, r), value in zip(tasks, results, strict=True):
         values[i, r] = value
     law = sampler.describe() if hasattr(sampler, "describe") else {"sampler": repr(sampler)}
     return RateCurve(ns_int.astype(np.int64), values, p, two_sample, method,

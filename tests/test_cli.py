@@ -1,0 +1,144 @@
+"""The ``lmctheory`` command: tables, JSON documents, files, errors."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from lmctheory.cli import load_points, main, parse_sizes
+from lmctheory.rates import fg_explicit_bound
+from lmctheory.wasserstein import sliced_wasserstein, transport
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_console_script_lists_its_subcommands():
+    proc = subprocess.run([sys.executable, "-m", "lmctheory.cli", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0
+    for sub in ("rates", "rate-bound", "wasserstein"):
+        assert sub in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("64,128,256", [64, 128, 256]),
+        ("64,128,...,1024", [64, 128, 256, 512, 1024]),
+        ("10,20,...,50", [10, 20, 30, 40, 50]),  # 50 is not on the geometric progression
+        ("100", [100]),
+        ("1e3,2e3", [1000, 2000]),
+    ],
+)
+def test_parse_sizes(text, expected):
+    assert parse_sizes(text) == expected
+
+
+@pytest.mark.parametrize("text", ["0", "", "64,abc", "64,128,...", "64,70,...,101", "5,5", "64.5"])
+def test_parse_sizes_rejects(text):
+    with pytest.raises(ValueError):
+        parse_sizes(text)
+
+
+def test_rates_json_is_one_document_with_provenance(capsys, tmp_path):
+    out_file = tmp_path / "r.json"
+    code, out, _ = run(capsys, "rates", "--law", "uniform", "--d", "3", "--ns", "16,32,...,128", "--reps", "3",
+                       "--n-jobs", "1", "--json", "--out", str(out_file))
+    assert code == 0
+    doc = json.loads(out)
+    assert doc == json.loads(out_file.read_text())
+    assert doc["command"] == "rates" and doc["seed"] == 0
+    assert doc["config"]["law"]["law"] == "uniform" and doc["config"]["ns"] == [16, 32, 64, 128]
+    assert doc["versions"]["lmctheory"] and "W_p" in doc["definitions"]
+    res = doc["result"]
+    assert [r["n"] for r in res["rows"]] == [16, 32, 64, 128]
+    assert res["regime"] == "d<2p" and res["predicted_slope"] == pytest.approx(-0.25)
+    # the explicit bound column is the library's bound, and the measured means stay below it
+    bound = fg_explicit_bound(np.array([16, 32, 64, 128]), 3, 2, two_sample=True, radius=0.5)
+    np.testing.assert_allclose([r["bound_W_pow_p"] for r in res["rows"]], bound)
+    assert res["bound_respected"] is True
+    means = [r["mean_W"] for r in res["rows"]]
+    np.testing.assert_allclose(means, np.mean(res["curve"]["replicates"], axis=1))
+    assert res["fit"]["ci_low"] <= res["fit"]["slope"] <= res["fit"]["ci_high"]
+
+
+def test_rates_table_and_plot(capsys, tmp_path):
+    png = tmp_path / "curve.png"
+    code, out, _ = run(capsys, "rates", "--d", "5", "--ns", "32,64,128", "--reps", "2", "--n-jobs", "1",
+                       "--plot", str(png))
+    assert code == 0
+    assert "fitted slope" in out and "predicted" in out and "d>2p" in out
+    assert png.stat().st_size > 1000 and png.with_suffix(".pdf").stat().st_size > 1000
+
+
+def test_rates_one_sample_on_a_law_with_a_reference(capsys):
+    code, out, _ = run(capsys, "rates", "--law", "two-atom", "--d", "2", "--one-sample", "--ns", "32,64,128",
+                       "--reps", "6", "--n-jobs", "1", "--json")
+    assert code == 0
+    assert json.loads(out)["config"]["two_sample"] is False
+
+
+def test_rate_bound_json(capsys):
+    code, out, _ = run(capsys, "rate-bound", "--d", "6", "--p", "1", "--ns", "10,100", "--two-sample", "--json")
+    assert code == 0
+    rows = json.loads(out)["result"]["rows"]
+    assert rows[1]["bound_W_pow_p"] == pytest.approx(fg_explicit_bound(100, 6, 1, two_sample=True, radius=0.5))
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".csv", ".txt", ".npz"])
+def test_wasserstein_from_files(capsys, tmp_path, suffix, rng):
+    x, y = rng.normal(size=(12, 3)), rng.normal(size=(12, 3))
+    paths = []
+    for name, arr in (("x", x), ("y", y)):
+        path = tmp_path / f"{name}{suffix}"
+        if suffix == ".npy":
+            np.save(path, arr)
+        elif suffix == ".npz":
+            np.savez(path, x=arr)
+        else:
+            np.savetxt(path, arr, delimiter="," if suffix == ".csv" else " ")
+        paths.append(str(path))
+    code, out, _ = run(capsys, "wasserstein", *paths, "--p", "1", "--match", "--json")
+    assert code == 0
+    res = json.loads(out)["result"]
+    ref = transport(x, y, 1)
+    assert res["distance"] == pytest.approx(ref.distance, rel=1e-9)
+    assert res["cost"] == pytest.approx(ref.cost, rel=1e-9)
+    assert sorted(res["perm"]) == list(range(12))
+    code, out, _ = run(capsys, "wasserstein", *paths, "--sliced", "50", "--seed", "4")
+    assert code == 0
+    assert f"{sliced_wasserstein(x, y, 2, n_projections=50, seed=4):.6g}" in out
+
+
+@pytest.mark.parametrize(
+    "argv,match",
+    [
+        (["rates", "--ns", "0"], "--ns sizes must be >= 1"),
+        (["rates", "--p", "0.5", "--ns", "8,16,32"], "p must be"),
+        (["rates", "--law", "subspace", "--ns", "8,16,32"], "needs k"),
+        (["rates", "--reps", "0", "--ns", "8,16,32"], "reps must be"),
+        (["rates", "--d", "2", "--one-sample", "--ns", "8,16,32"], "two_sample=False needs a law"),
+        (["rate-bound", "--d", "0"], "d must be"),
+        (["wasserstein", "/nonexistent/x.npy", "/nonexistent/y.npy"], "no such file"),
+    ],
+)
+def test_errors_are_one_line_with_exit_code_2(capsys, argv, match):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert match in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_wasserstein_rejects_bad_files(capsys, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1,2\nfoo,3\n")
+    with pytest.raises(ValueError, match="not a numeric table"):
+        load_points(str(bad))
+    nan = tmp_path / "nan.npy"
+    np.save(nan, np.array([[np.nan, 1.0]]))
+    code, _, err = run(capsys, "wasserstein", str(nan), str(nan))
+    assert code == 2 and "non-finite" in err
