@@ -1,0 +1,33 @@
+"""The README's Python examples run and its commands exist."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def python_blocks():
+    return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+
+
+@pytest.mark.parametrize("index", range(len(python_blocks())))
+def test_readme_python_example_runs(index):
+    exec(compile(python_blocks()[index], f"README.md[python block {index}]", "exec"), {})
+
+
+def test_readme_cli_examples_name_real_subcommands():
+    from lmctheory.cli import build_parser
+
+    subcommands = set(build_parser()._subparsers._group_actions[0].choices)
+    shell = "\n".join(re.findall(r"```bash\n(.*?)```", README.read_text(), flags=re.S))
+    used = set(re.findall(r"^lmctheory ([a-z-]+)", shell, flags=re.M))
+    assert used and used <= subcommands, used - subcommands
+
+
+def test_readme_setup_commands_match_the_makefile_and_ci():
+    text = README.read_text()
+    assert "make demo" in text and "make test" in text
+    ci = (README.parent / ".ci" / "run").read_text()
+    assert "\nmake test\n" in ci
