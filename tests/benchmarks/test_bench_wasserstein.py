@@ -18,7 +18,7 @@ from lmctheory.wasserstein import sliced_wasserstein, transport
 pytestmark = pytest.mark.benchmark
 
 SIZES = [500, 1000, 2000, 4000]
-ROUNDS = {500: 5, 1000: 5, 2000: 3, 4000: 2}
+ROUNDS = {500: 15, 1000: 9, 2000: 5, 4000: 3}
 D = 10
 
 

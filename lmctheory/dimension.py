@@ -1,0 +1,634 @@
+r"""Intrinsic-dimension (ID) estimators for point clouds, e.g. clouds of neuron weights.
+
+Ferbach et al. (2024) tie the width needed for linear mode connectivity to the
+dimension d of the support of the neuron-weight distribution: the matching
+error shrinks like :math:`N^{-1/d}`. These estimators measure that d.
+
+All estimators follow the scikit-learn API: ``Est(**params).fit(X)`` returns
+``self`` and sets
+
+* ``dimension_``: the estimate,
+* ``n_points_``, ``n_features_``: n and the ambient dimension D actually used
+  (after removing duplicate points for the nearest-neighbour estimators),
+* ``saturation_``: the largest value the estimator can report reliably at this
+  n (see below); a ``SaturationWarning`` is emitted when ``dimension_`` comes
+  within 25% of it.
+
+Saturation (THEORY.md §3): with n points, kNN estimators (MLE, TwoNN)
+underestimate strongly once d exceeds about :math:`\log_2 n`; the correlation
+dimension saturates near :math:`2\log_{10} n`; PCA rules and the participation
+ratio cannot exceed the rank, at most n - 1 (centred) or n. Always report an
+ID together with the estimator, n and D.
+
+Estimators
+----------
+ParticipationRatio, PCA, MLE (Levina–Bickel), TwoNN (Facco et al.),
+CorrelationDimension (Grassberger–Procaccia), WassersteinDimension (decay rate
+of the two-sample optimal transport cost, the definition the LMC theory uses).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+
+from ._validation import as_points, as_rng, check_positive_int, check_positive_real, to_numpy
+
+__all__ = [
+    "SaturationWarning",
+    "participation_ratio_of_matrix",
+    "knn_distances",
+    "levina_bickel",
+    "twonn_from_ratios",
+    "ParticipationRatio",
+    "PCA",
+    "MLE",
+    "TwoNN",
+    "CorrelationDimension",
+    "WassersteinDimension",
+    "ESTIMATORS",
+    "make_estimator",
+    "layer_dimensions",
+]
+
+#: fraction of the saturation level at which a SaturationWarning is emitted
+SATURATION_FRACTION = 0.75
+
+
+class SaturationWarning(UserWarning):
+    """The estimate is close to the largest value the estimator can report at this n."""
+
+
+# ----------------------------------------------------------------- functions
+
+
+def participation_ratio_of_matrix(S) -> float:
+    r"""Participation ratio of a symmetric PSD matrix, :math:`\mathrm{tr}(S)^2 / \mathrm{tr}(S^2)`.
+
+    Equals :math:`(\sum_i \lambda_i)^2 / \sum_i \lambda_i^2` over the eigenvalues;
+    between 1 (rank one) and the rank (all non-zero eigenvalues equal).
+    Invariant to the scale of S. Ferbach et al.'s "approximate dimension".
+
+    Raises ``ValueError`` for non-square, non-symmetric, non-PSD, non-finite or
+    zero matrices.
+    """
+    S = to_numpy(S, "S").astype(np.float64)
+    if S.ndim != 2 or S.shape[0] != S.shape[1] or S.shape[0] == 0:
+        raise ValueError(f"S must be a non-empty square matrix, got shape {S.shape}")
+    if not np.isfinite(S).all():
+        raise ValueError("S contains non-finite values (NaN or inf)")
+    scale = float(np.abs(S).max())
+    if scale == 0:
+        raise ValueError("S is the zero matrix: the participation ratio is undefined")
+    if not np.allclose(S, S.T, rtol=0, atol=1e-10 * scale):
+        raise ValueError("S must be symmetric (e.g. a second-moment or covariance matrix)")
+    S = (S + S.T) / 2
+    lam_min = float(np.linalg.eigvalsh(S)[0])
+    if lam_min < -1e-10 * scale * S.shape[0]:
+        raise ValueError(f"S must be positive semi-definite, smallest eigenvalue {lam_min:.3g}")
+    return float(np.trace(S) ** 2 / np.sum(S * S))
+
+
+def _pr_from_eigenvalues(lam: np.ndarray) -> float:
+    return float(lam.sum() ** 2 / np.sum(lam**2))
+
+
+def knn_distances(X: np.ndarray, k: int) -> np.ndarray:
+    """Sorted distances from each point to its k nearest *other* points, shape (n, k).
+
+    scikit-learn's ``NearestNeighbors`` (tree or brute force, chosen by the
+    data); a point is never its own neighbour.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    nn = NearestNeighbors(n_neighbors=k).fit(X)
+    dist, _ = nn.kneighbors()
+    return dist
+
+
+def _check_k(k, name: str, minimum: int) -> int:
+    return check_positive_int(k, name, minimum=minimum)
+
+
+def levina_bickel(distances, k1: int, k2: int, *, unbiased: bool = False) -> np.ndarray:
+    r"""Levina–Bickel pointwise estimates :math:`m_k(x)` for k = k1..k2.
+
+    With :math:`T_j(x)` the distance to the j-th neighbour,
+
+    .. math:: m_k(x) = \frac{k - 1}{\sum_{j<k} \log(T_k(x)/T_j(x))}
+
+    (``unbiased=True``: k - 2 in the numerator). For a homogeneous Poisson
+    process of intensity in dimension m, :math:`S_k = \sum_{j<k}\log(T_k/T_j)`
+    is Gamma(k - 1, scale 1/m): :math:`(k-2)/S_k` is unbiased for m and
+    :math:`S_k/(k-1)` for 1/m (MacKay & Ghahramani 2005).
+
+    Parameters
+    ----------
+    distances : array (n, >= k2)
+        Sorted neighbour distances of n query points (column j-1 = T_j).
+    k1, k2 : int
+        Range of k (inclusive), ``2 <= k1 <= k2`` (``3 <=`` when unbiased).
+
+    Returns
+    -------
+    ndarray (n, k2 - k1 + 1)
+        Column i holds :math:`m_{k1+i}(x)`; ``inf`` where all k neighbours are
+        equidistant.
+    """
+    T = to_numpy(distances, "distances").astype(np.float64)
+    k1 = _check_k(k1, "k1", 3 if unbiased else 2)
+    k2 = _check_k(k2, "k2", k1)
+    if T.ndim != 2 or T.shape[1] < k2:
+        raise ValueError(f"distances must have shape (n, >= k2={k2}), got {T.shape}")
+    logs = np.log(T[:, :k2])
+    if not np.isfinite(logs).all():
+        raise ValueError("distances must be finite and > 0 (remove duplicate points first)")
+    cum = np.cumsum(logs, axis=1)  # cum[:, k-1] = sum_{j<=k} log T_j
+    ks = np.arange(k1, k2 + 1)
+    # S_k = (k-1) log T_k - sum_{j<k} log T_j
+    S = (ks - 1) * logs[:, ks - 1] - cum[:, ks - 2]
+    S = np.maximum(S, 0.0)
+    numer = ks - 2 if unbiased else ks - 1
+    with np.errstate(divide="ignore"):
+        return numer / S
+
+
+def twonn_from_ratios(mu, discard_fraction: float = 0.1, method: str = "linear") -> float:
+    r"""TwoNN estimate from the ratios :math:`\mu_i = r_2(x_i)/r_1(x_i)` (Facco et al. 2017).
+
+    Under local uniformity :math:`\mu` is Pareto(1, d), i.e. :math:`\log\mu \sim
+    \mathrm{Exp}(d)`. Sort the N ratios and keep the
+    :math:`k = \lfloor N(1-f) \rfloor` smallest (f = ``discard_fraction``).
+
+    * ``"linear"``: least squares through the origin of
+      :math:`-\log(1 - F_i) = d \log \mu_{(i)}`, with the empirical CDF
+      :math:`F_i = i/N` (Facco's convention, N counting every ratio);
+      the point with :math:`F = 1` is never kept (its ordinate is infinite),
+      so at most N - 1 ratios are used.
+    * ``"ml"``: :math:`\hat d = (k-1) / (\sum_{i\le k}\log\mu_{(i)} + (N-k)\log\mu_{(k)})`,
+      the unbiased estimator of the rate of a Type-II censored exponential sample
+      (f = 0: :math:`(N-1)/\sum_i \log\mu_i`).
+    """
+    mu = np.sort(to_numpy(mu, "mu").astype(np.float64).ravel())
+    if mu.size == 0 or not np.isfinite(mu).all() or (mu < 1).any():
+        raise ValueError("mu must be finite ratios r2/r1 >= 1 (remove duplicate points first)")
+    discard_fraction = float(discard_fraction)
+    if not 0 <= discard_fraction < 1:
+        raise ValueError(f"discard_fraction must be in [0, 1), got {discard_fraction}")
+    n = mu.size
+    keep = int(math.floor(n * (1 - discard_fraction)))
+    log_mu = np.log(mu)
+    if method == "linear":
+        keep = min(keep, n - 1)
+        if keep < 1:
+            raise ValueError(f"TwoNN needs at least 2 ratios after discarding, got {n} points")
+        x = log_mu[:keep]
+        y = -np.log1p(-np.arange(1, keep + 1) / n)
+        denom = float(x @ x)
+        if denom == 0:
+            raise ValueError("all kept ratios r2/r1 equal 1 (equidistant neighbours): TwoNN is undefined")
+        return float(x @ y / denom)
+    if method == "ml":
+        if keep < 2:
+            raise ValueError(f"TwoNN (ml) needs at least 2 ratios after discarding, got {n} points")
+        total = float(log_mu[:keep].sum() + (n - keep) * log_mu[keep - 1])
+        if total == 0:
+            raise ValueError("all kept ratios r2/r1 equal 1 (equidistant neighbours): TwoNN is undefined")
+        return (keep - 1) / total
+    raise ValueError(f"method must be 'linear' or 'ml', got {method!r}")
+
+
+# ---------------------------------------------------------------- base class
+
+
+class _DimensionEstimator(BaseEstimator):
+    """Shared validation, bookkeeping and saturation warnings."""
+
+    _min_points = 2
+    _deduplicate = False
+
+    def _validate(self, X) -> np.ndarray:
+        X = as_points(X, "X")
+        if X.ndim != 2:  # pragma: no cover - as_points guarantees 2-D
+            raise ValueError("X must be 2-D")
+        if self._deduplicate:
+            unique = np.unique(X, axis=0)
+            if unique.shape[0] < X.shape[0]:
+                warnings.warn(
+                    f"X has {X.shape[0] - unique.shape[0]} duplicate point(s); they were removed "
+                    "(nearest-neighbour estimators are undefined at zero distances)",
+                    UserWarning,
+                    stacklevel=3,
+                )
+                X = unique
+        if X.shape[0] < self._min_points:
+            raise ValueError(
+                f"{type(self).__name__} needs at least {self._min_points} distinct points, got {X.shape[0]}"
+            )
+        self.n_points_, self.n_features_ = X.shape
+        return X
+
+    def _saturation(self) -> float:
+        return math.inf
+
+    def _finish(self, dimension: float):
+        self.dimension_ = float(dimension)
+        self.saturation_ = float(self._saturation())
+        if self.dimension_ >= SATURATION_FRACTION * self.saturation_:
+            warnings.warn(
+                f"{type(self).__name__} estimate {self.dimension_:.3g} is near its saturation "
+                f"{self.saturation_:.3g} at n={self.n_points_}, D={self.n_features_}: the true dimension "
+                "may be larger; use more points",
+                SaturationWarning,
+                stacklevel=3,
+            )
+        return self
+
+    def fit_dimension(self, X) -> float:
+        """``fit(X).dimension_``."""
+        return self.fit(X).dimension_
+
+    def summary(self) -> dict:
+        """Plain-data record of the estimate with its conventions."""
+        return {
+            "estimator": type(self).__name__,
+            "params": self.get_params(),
+            "dimension": self.dimension_,
+            "n_points": self.n_points_,
+            "n_features": self.n_features_,
+            "saturation": self.saturation_,
+        }
+
+
+class _KNNEstimator(_DimensionEstimator):
+    _deduplicate = True
+
+    def _saturation(self):
+        return math.log2(self.n_points_)
+
+    def fit_pw(self, X, n_neighbors: int = 100):
+        """Pointwise estimates ``dimension_pw_``: the estimator on each point's neighbourhood.
+
+        The neighbourhood of a point is the point and its ``n_neighbors - 1``
+        nearest neighbours. Also fits the global ``dimension_``.
+        """
+        from sklearn.neighbors import NearestNeighbors
+
+        X = self._validate(X)
+        n_neighbors = check_positive_int(n_neighbors, "n_neighbors", minimum=3)
+        if n_neighbors > X.shape[0]:
+            raise ValueError(f"n_neighbors={n_neighbors} exceeds the number of points {X.shape[0]}")
+        _, idx = NearestNeighbors(n_neighbors=n_neighbors).fit(X).kneighbors(X)
+        local = clone(self)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SaturationWarning)
+            self.dimension_pw_ = np.array([local._fit_array(X[i]) for i in idx])
+        self._finish(self._fit_array(X))
+        return self
+
+
+# -------------------------------------------------------------- estimators
+
+
+class ParticipationRatio(_DimensionEstimator):
+    r"""Participation ratio of the second-moment (or covariance) matrix of the rows of X.
+
+    :math:`PR = (\sum\lambda_i)^2 / \sum\lambda_i^2` with :math:`\lambda` the
+    eigenvalues of :math:`S = X^\top X / n` (``center=False``, Ferbach et al.'s
+    uncentred convention) or of the covariance (``center=True``). For n iid
+    isotropic Gaussian rows in R^d the ratio of expectations is
+    :math:`(dn + 2)/(d + n + 1)`. Saturation: the rank, min(n, D) (n - 1 centred).
+
+    Attributes
+    ----------
+    eigenvalues_ : ndarray
+        Eigenvalues of S (descending).
+    """
+
+    _min_points = 1
+
+    def __init__(self, center: bool = False):
+        self.center = center
+
+    def fit(self, X, y=None):
+        X = self._validate(X)
+        if self.center:
+            if X.shape[0] < 2:
+                raise ValueError("ParticipationRatio(center=True) needs at least 2 points")
+            X = X - X.mean(axis=0)
+        s = np.linalg.svd(X, compute_uv=False)
+        lam = s**2 / (X.shape[0] - (1 if self.center else 0))
+        if lam.max() == 0:
+            raise ValueError("X is constant (zero second moment): the participation ratio is undefined")
+        self.eigenvalues_ = lam
+        return self._finish(_pr_from_eigenvalues(lam))
+
+    def _saturation(self):
+        return min(self.n_points_ - (1 if self.center else 0), self.n_features_)
+
+
+class PCA(_DimensionEstimator):
+    r"""Linear (PCA) dimension from the spectrum of the covariance of X.
+
+    Rules on the eigenvalues :math:`\lambda_1 \ge \lambda_2 \ge \dots` of the
+    covariance (``center=True``, as scikit-dimension's lPCA) or of
+    :math:`X^\top X` (``center=False``):
+
+    * ``"FO"`` (Fukunaga–Olsen): the number of :math:`\lambda_i > \alpha \lambda_1`
+      (default :math:`\alpha` = 0.05);
+    * ``"ratio"``: the smallest k whose leading eigenvalues explain at least a
+      fraction :math:`\alpha` of the variance (default 0.95);
+    * ``"maxgap"``: the k maximising :math:`\lambda_k / \lambda_{k+1}`.
+
+    Eigenvalues below :math:`10^{-12}\lambda_1` are treated as exact zeros, so
+    the rules are exact on linear subspaces. Saturation: n - 1 (centred), n.
+
+    Attributes
+    ----------
+    eigenvalues_ : ndarray
+    """
+
+    RULES = ("FO", "ratio", "maxgap")
+    DEFAULT_ALPHA = {"FO": 0.05, "ratio": 0.95, "maxgap": None}
+
+    def __init__(self, rule: str = "FO", alpha: float | None = None, center: bool = True):
+        self.rule = rule
+        self.alpha = alpha
+        self.center = center
+
+    def fit(self, X, y=None):
+        if self.rule not in self.RULES:
+            raise ValueError(f"rule must be one of {self.RULES}, got {self.rule!r}")
+        alpha = self.DEFAULT_ALPHA[self.rule] if self.alpha is None else float(self.alpha)
+        if self.rule != "maxgap" and not 0 < alpha < 1 + (self.rule == "ratio") * 1e-12:
+            raise ValueError(f"alpha must be in (0, 1) for rule {self.rule!r}, got {alpha}")
+        X = self._validate(X)
+        Xc = X - X.mean(axis=0) if self.center else X
+        s = np.linalg.svd(Xc, compute_uv=False)
+        lam = s**2 / (X.shape[0] - 1 if self.center else 1)
+        if lam.max() == 0:
+            raise ValueError("X is constant: no principal direction, the PCA dimension is undefined")
+        lam = np.where(lam < 1e-12 * lam[0], 0.0, lam)
+        self.eigenvalues_ = lam
+        if self.rule == "FO":
+            d = int(np.sum(lam > alpha * lam[0]))
+        elif self.rule == "ratio":
+            frac = np.cumsum(lam) / lam.sum()
+            d = int(np.sum(frac < alpha)) + 1
+        else:
+            if lam.size == 1:
+                d = 1
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    gaps = lam[:-1] / lam[1:]
+                d = int(np.nanargmax(gaps)) + 1
+        return self._finish(min(d, lam.size))
+
+    def _saturation(self):
+        return self.n_points_ - (1 if self.center else 0)
+
+
+class MLE(_KNNEstimator):
+    r"""Levina–Bickel maximum-likelihood estimator, averaged over k = k1..k2.
+
+    Pointwise :math:`m_k(x)` as in :func:`levina_bickel`; for each k the
+    pointwise values are aggregated over points, then averaged over k:
+
+    * ``aggregate="harmonic"`` (default, MacKay & Ghahramani 2005):
+      :math:`\hat m_k = 1/\overline{(1/m_k(x))}`;
+    * ``aggregate="mean"``: the arithmetic mean (Levina & Bickel 2005).
+
+    ``unbiased=True`` uses the (k - 2) normalisation. On Poisson data the
+    (k - 1)/harmonic pair is unbiased for 1/m and the (k - 2)/mean pair for m.
+    ``k1 == k2`` gives a single k (scikit-dimension's ``MLE`` with
+    ``n_neighbors=k``, ``comb="mle"`` or ``"mean"``).
+
+    Attributes
+    ----------
+    dimension_pw_ : ndarray (n,)
+        Pointwise estimates, mean over k of :math:`m_k(x)`.
+    dimension_k_ : ndarray (k2 - k1 + 1,)
+        The aggregated estimate for each k.
+    """
+
+    def __init__(self, k1: int = 10, k2: int = 20, unbiased: bool = False, aggregate: str = "harmonic"):
+        self.k1 = k1
+        self.k2 = k2
+        self.unbiased = unbiased
+        self.aggregate = aggregate
+
+    def _estimates(self, X):
+        if self.aggregate not in ("harmonic", "mean"):
+            raise ValueError(f"aggregate must be 'harmonic' or 'mean', got {self.aggregate!r}")
+        k1 = _check_k(self.k1, "k1", 3 if self.unbiased else 2)
+        k2 = _check_k(self.k2, "k2", k1)
+        if X.shape[0] <= k2:
+            raise ValueError(f"MLE with k2={k2} needs more than {k2} distinct points, got {X.shape[0]}")
+        m = levina_bickel(knn_distances(X, k2), k1, k2, unbiased=self.unbiased)
+        if self.aggregate == "harmonic":
+            per_k = 1.0 / np.mean(1.0 / m, axis=0)
+        else:
+            finite = np.isfinite(m)
+            if not finite.all():
+                warnings.warn(f"{int((~finite).sum())} pointwise estimates are infinite (equidistant "
+                              "neighbours) and were left out of the mean", UserWarning, stacklevel=3)
+            per_k = np.array([m[finite[:, i], i].mean() for i in range(m.shape[1])])
+        return m, per_k
+
+    def _fit_array(self, X):
+        return float(np.mean(self._estimates(X)[1]))
+
+    def fit(self, X, y=None):
+        X = self._validate(X)
+        m, per_k = self._estimates(X)
+        self.dimension_pw_ = m.mean(axis=1)
+        self.dimension_k_ = per_k
+        return self._finish(per_k.mean())
+
+    def fit_pw(self, X, n_neighbors: int | None = None):
+        """Pointwise estimates from each point's own neighbour distances (``dimension_pw_``)."""
+        if n_neighbors is not None:
+            return super().fit_pw(X, n_neighbors)
+        return self.fit(X)
+
+
+class TwoNN(_KNNEstimator):
+    r"""TwoNN estimator (Facco, d'Errico, Rodriguez & Laio 2017).
+
+    Ratios :math:`\mu_i = r_2/r_1` of second to first neighbour distances;
+    see :func:`twonn_from_ratios` for ``method`` ("linear": Facco's fit with
+    the empirical CDF i/N; "ml": unbiased censored maximum likelihood) and
+    ``discard_fraction``. Duplicate points are removed with a warning.
+
+    Attributes
+    ----------
+    ratios_ : ndarray (n,)
+    """
+
+    def __init__(self, discard_fraction: float = 0.1, method: str = "linear"):
+        self.discard_fraction = discard_fraction
+        self.method = method
+
+    def _fit_array(self, X):
+        r = knn_distances(X, 2)
+        self.ratios_ = r[:, 1] / r[:, 0]
+        return twonn_from_ratios(self.ratios_, self.discard_fraction, self.method)
+
+    def fit(self, X, y=None):
+        X = self._validate(X)
+        if X.shape[0] < 3:
+            raise ValueError(f"TwoNN needs at least 3 distinct points, got {X.shape[0]}")
+        return self._finish(self._fit_array(X))
+
+
+class CorrelationDimension(_KNNEstimator):
+    r"""Correlation dimension (Grassberger & Procaccia 1983) between two radii.
+
+    :math:`r_1, r_2` are the medians over points of the k1-th and k2-th
+    neighbour distances; :math:`C(r) = \#\{(i, j): i \ne j, |x_i - x_j| < r\} / n^2`
+    and :math:`\hat d = \log(C(r_2)/C(r_1)) / \log(r_2/r_1)` (the convention of
+    scikit-dimension's ``CorrInt``). Saturates near :math:`2\log_{10} n`.
+    Pairs are counted in chunks (no n x n matrix in memory).
+    """
+
+    def __init__(self, k1: int = 10, k2: int = 20):
+        self.k1 = k1
+        self.k2 = k2
+
+    def _saturation(self):
+        return 2 * math.log10(self.n_points_)
+
+    def _fit_array(self, X):
+        from sklearn.metrics import pairwise_distances_chunked
+
+        k1 = _check_k(self.k1, "k1", 1)
+        k2 = _check_k(self.k2, "k2", k1 + 1)
+        if X.shape[0] <= k2:
+            raise ValueError(f"CorrelationDimension with k2={k2} needs more than {k2} distinct points, "
+                             f"got {X.shape[0]}")
+        dist = knn_distances(X, k2)
+        r1, r2 = float(np.median(dist[:, k1 - 1])), float(np.median(dist[:, k2 - 1]))
+        if not r2 > r1:
+            raise ValueError("the k1-th and k2-th neighbour radii coincide; increase k2 - k1")
+
+        def count(chunk, start):
+            return [((chunk < r1).sum(), (chunk < r2).sum())]
+
+        counts = np.sum(list(pairwise_distances_chunked(X, reduce_func=count)), axis=0)
+        n = X.shape[0]
+        c1, c2 = (counts - n) / n**2  # the diagonal (distance 0) is not a pair
+        if c1 <= 0:
+            raise ValueError("no pair of points closer than r1; increase k1")
+        self.radii_ = (r1, r2)
+        return float(math.log(c2 / c1) / math.log(r2 / r1))
+
+    def fit(self, X, y=None):
+        X = self._validate(X)
+        return self._finish(self._fit_array(X))
+
+
+class WassersteinDimension(_DimensionEstimator):
+    r"""Dimension from the decay rate of the two-sample optimal transport cost.
+
+    For sizes m (default: powers of two from 32 up to n/2), draw ``reps``
+    random subsets of 2m points, split each into two halves and compute
+    :math:`T_p = W_p^p` between the halves exactly (optimal assignment). In
+    the sharp Fournier–Guillin regime d > 2p,
+    :math:`\mathbb{E}\,T_p \sim m^{-p/d}`, so the fitted log-log slope s of
+    the mean cost gives :math:`\hat d = -p/s`. This is the definition the LMC
+    theory uses: the matching error of two width-m layers decays at this rate.
+
+    When it is reliable: only when the true d exceeds 2p (below, the rate is
+    :math:`m^{-1/2}` and the estimate sits near 2p); the default p = 1/2 makes
+    every d >= 2 sharp (d = 1 is the critical case, estimate ~1 with a log
+    bias). Finite sizes steepen the slope a little (estimate a bit low for
+    large d), and it needs n of a few thousand. The cost uses the Euclidean
+    ground cost to the power p (p < 1 allowed: :math:`|x-y|^p` is then a metric
+    and the assignment is still exact).
+
+    Attributes
+    ----------
+    rate_ : float
+        Fitted slope of :math:`\log \mathbb{E}\,T_p` against :math:`\log m`.
+    rate_ci_ : (float, float)
+        Bootstrap confidence interval of the slope.
+    dimension_ci_ : (float, float)
+        The interval mapped through :math:`-p/s` (inf when the slope CI reaches 0).
+    sizes_, costs_ : the sizes m and the (len(sizes), reps) costs.
+    """
+
+    _min_points = 64
+
+    def __init__(self, sizes=None, reps: int = 5, p: float = 0.5, confidence: float = 0.95, seed=0):
+        self.sizes = sizes
+        self.reps = reps
+        self.p = p
+        self.confidence = confidence
+        self.seed = seed
+
+    def _saturation(self):
+        return math.inf
+
+    def fit(self, X, y=None):
+        from scipy.optimize import linear_sum_assignment
+
+        from .rates import fit_rate
+        from .wasserstein import cost_matrix
+
+        X = self._validate(X)
+        p = check_positive_real(self.p, "p")
+        reps = check_positive_int(self.reps, "reps", minimum=2)
+        n = X.shape[0]
+        if self.sizes is None:
+            sizes = [2**j for j in range(5, 30) if 2 ** (j + 1) <= n]
+        else:
+            sizes = sorted({check_positive_int(int(s), "sizes", minimum=2) for s in self.sizes})
+        if len(sizes) < 3 or 2 * sizes[-1] > n:
+            raise ValueError(f"WassersteinDimension needs at least 3 sizes m with 2m <= n={n} "
+                             f"(got sizes {sizes}); the default needs n >= 256")
+        rng = as_rng(self.seed)
+        costs = np.empty((len(sizes), reps))
+        for i, m in enumerate(sizes):
+            for r in range(reps):
+                idx = rng.choice(n, size=2 * m, replace=False)
+                M = cost_matrix(X[idx[:m]], X[idx[m:]], p)
+                rows, cols = linear_sum_assignment(M)
+                costs[i, r] = M[rows, cols].mean()
+        fit = fit_rate(sizes, costs, confidence=self.confidence, seed=rng)
+        self.sizes_, self.costs_ = np.array(sizes), costs
+        self.rate_ = fit.slope
+        self.rate_ci_ = (fit.ci_low, fit.ci_high)
+        self.dimension_ci_ = tuple(-p / s if s < 0 else math.inf for s in (fit.ci_low, fit.ci_high))
+        if self.rate_ >= 0:
+            raise ValueError(f"the transport cost does not decrease with m (slope {self.rate_:.3g}): "
+                             "no dimension can be read from it")
+        return self._finish(-p / self.rate_)
+
+
+ESTIMATORS = {
+    "pr": ParticipationRatio,
+    "pca": PCA,
+    "mle": MLE,
+    "twonn": TwoNN,
+    "corr": CorrelationDimension,
+    "wasserstein": WassersteinDimension,
+}
+
+
+def make_estimator(name: str, **params) -> _DimensionEstimator:
+    """An estimator by its CLI name (one of :data:`ESTIMATORS`)."""
+    if name not in ESTIMATORS:
+        raise ValueError(f"unknown estimator {name!r}; choose one of {', '.join(ESTIMATORS)}")
+    return ESTIMATORS[name](**params)
+
+
+def __getattr__(name):  # lazy re-export: layer_dimensions lives in lmctheory.layers
+    if name == "layer_dimensions":
+        from .layers import layer_dimensions
+
+        return layer_dimensions
+    raise AttributeError(name)
+
