@@ -1,0 +1,194 @@
+r"""Dimensions of the neuron clouds of an MLP's hidden layers (Ferbach et al., 2024).
+
+A hidden layer l with incoming weights :math:`W_l` (shape ``(h_l, in_l)``, the
+torch ``nn.Linear`` convention) is seen as a cloud of :math:`h_l` neurons. Three
+definitions, each the participation ratio (PR) of a PSD matrix S (THEORY.md §3,
+uncentred second moments, one network):
+
+``"weights"`` (naive weight matching)
+    neuron i is its weight row :math:`w_i`; :math:`S = W^\top W`.
+``"weighted"`` (covariance-weighted weight matching)
+    neuron i is :math:`\Sigma^{1/2} w_i` with :math:`\Sigma = E[a a^\top]` the
+    uncentred second moment of the layer's input a under ``inputs``;
+    :math:`S = W \Sigma W^\top`.
+``"activations"`` (activation matching)
+    neuron i is its activation over the inputs; :math:`S = E[h h^\top]`, the
+    uncentred second moment of the layer's (post-activation) outputs.
+
+PR(S) equals the PR of the neuron cloud's own second moment (same non-zero
+eigenvalues), and any :mod:`lmctheory.dimension` estimator can be run on the
+cloud itself with ``estimator=``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ._validation import as_points, to_numpy
+from .dimension import ParticipationRatio
+
+__all__ = ["LayerDimension", "layer_dimensions", "linear_layers", "ACTIVATIONS"]
+
+METHODS = ("weights", "weighted", "activations")
+
+
+def _leaky(slope):
+    return lambda z: np.where(z > 0, z, slope * z)
+
+
+ACTIVATIONS = {
+    "relu": lambda z: np.maximum(z, 0.0),
+    "identity": lambda z: z,
+    "tanh": np.tanh,
+    "leaky_relu": _leaky(0.01),
+}
+
+
+@dataclass(frozen=True)
+class LayerDimension:
+    """Dimension of one hidden layer's neuron cloud."""
+
+    layer: int
+    width: int
+    fan_in: int
+    method: str
+    participation_ratio: float
+    n_inputs: int | None = None
+    estimator: str | None = None
+    estimate: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def linear_layers(model, biases=None):
+    """``[(W, b), ...]`` (NumPy float64) of an MLP given as a torch module or a list of weights.
+
+    A torch module contributes its ``nn.Linear`` submodules in registration
+    order (forward order for ``nn.Sequential``). A list holds weight matrices
+    ``(out, in)``; ``biases`` optionally a list of vectors (None entries allowed).
+    """
+    try:
+        import torch.nn as tnn
+    except ImportError:  # pragma: no cover - torch is a dependency
+        tnn = None
+    if tnn is not None and isinstance(model, tnn.Module):
+        layers = [m for m in model.modules() if isinstance(m, tnn.Linear)]
+        if not layers:
+            raise ValueError("model has no nn.Linear layer")
+        return [(m.weight.detach().cpu().double().numpy(),
+                 None if m.bias is None else m.bias.detach().cpu().double().numpy()) for m in layers]
+    if not isinstance(model, (list, tuple)) or not model:
+        raise TypeError("model must be a torch nn.Module or a non-empty list of weight matrices (out, in)")
+    if biases is not None and len(biases) != len(model):
+        raise ValueError(f"biases has {len(biases)} entries for {len(model)} weight matrices")
+    out = []
+    for i, W in enumerate(model):
+        W = to_numpy(W, f"model[{i}]").astype(np.float64)
+        if W.ndim != 2:
+            raise ValueError(f"model[{i}] must be a 2-D weight matrix (out, in), got shape {W.shape}")
+        if not np.isfinite(W).all():
+            raise ValueError(f"model[{i}] contains non-finite weights")
+        b = None if biases is None or biases[i] is None else to_numpy(biases[i], f"biases[{i}]").astype(np.float64)
+        if b is not None and b.shape != (W.shape[0],):
+            raise ValueError(f"biases[{i}] must have shape ({W.shape[0]},), got {b.shape}")
+        if i and W.shape[1] != out[-1][0].shape[0]:
+            raise ValueError(f"model[{i}] expects {W.shape[1]} inputs but layer {i - 1} has "
+                             f"{out[-1][0].shape[0]} outputs")
+        out.append((W, b))
+    return out
+
+
+def _layer_inputs_torch(model, inputs):
+    """Inputs to every nn.Linear of a torch model, by forward hooks."""
+    import torch
+    import torch.nn as tnn
+
+    captured = []
+    hooks = [m.register_forward_hook(lambda mod, args, out: captured.append(args[0].detach()))
+             for m in model.modules() if isinstance(m, tnn.Linear)]
+    try:
+        param = next(model.parameters())
+        x = torch.as_tensor(inputs, dtype=param.dtype, device=param.device)
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+    return [c.reshape(c.shape[0], -1).cpu().double().numpy() for c in captured]
+
+
+def _layer_inputs_numpy(layers, inputs, activation):
+    act = ACTIVATIONS[activation] if isinstance(activation, str) else activation
+    a, out = inputs, []
+    for W, b in layers:
+        out.append(a)
+        z = a @ W.T + (0.0 if b is None else b)
+        a = act(z)
+    return out
+
+
+def layer_dimensions(model, inputs=None, method: str = "weights", *, estimator=None, biases=None,
+                     activation="relu") -> list[LayerDimension]:
+    """Per hidden layer, the participation ratio of Ferbach et al.'s matrix (see module doc).
+
+    Parameters
+    ----------
+    model : torch.nn.Module (e.g. ``nn.Sequential`` of Linear and activations) or list of
+        weight matrices ``(out, in)``; the last linear layer is the output layer.
+    inputs : array (n, m0), required for ``"weighted"`` and ``"activations"``.
+    method : {"weights", "weighted", "activations"}
+    estimator : a :mod:`lmctheory.dimension` estimator, optional
+        Also fitted on each layer's neuron cloud (rows: neurons).
+    biases, activation : for a list of weights, the biases and the activation
+        ("relu", "identity", "tanh", "leaky_relu" or a callable on arrays).
+
+    Returns
+    -------
+    list of LayerDimension, one per hidden layer (layer 1 = first hidden layer).
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if isinstance(activation, str) and activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)} or a callable, got {activation!r}")
+    layers = linear_layers(model, biases)
+    if len(layers) < 2:
+        raise ValueError("an MLP with at least one hidden layer needs at least 2 linear layers")
+    hidden = layers[:-1]
+    acts = None
+    if method != "weights":
+        if inputs is None:
+            raise ValueError(f"method={method!r} needs inputs (n_samples, {layers[0][0].shape[1]})")
+        x = as_points(inputs, "inputs")
+        if x.shape[1] != layers[0][0].shape[1]:
+            raise ValueError(f"inputs have {x.shape[1]} features but the first layer expects "
+                             f"{layers[0][0].shape[1]}")
+        if isinstance(model, (list, tuple)):
+            acts = _layer_inputs_numpy(layers, x, activation)
+        else:
+            acts = _layer_inputs_torch(model, x)
+    results = []
+    for l, (W, _) in enumerate(hidden, start=1):
+        n_inputs = None if acts is None else acts[0].shape[0]
+        if method == "weights":
+            gram_factor, cloud = W, W  # S = W^T W
+        elif method == "weighted":
+            A = acts[l - 1]  # input of layer l
+            gram_factor = A @ W.T / np.sqrt(A.shape[0])  # S = W Sigma W^T = F^T F
+            sigma = A.T @ A / A.shape[0]
+            lam, U = np.linalg.eigh(sigma)
+            root = (U * np.sqrt(np.clip(lam, 0, None))) @ U.T
+            cloud = W @ root  # rows Sigma^{1/2} w_i
+        else:
+            H = acts[l]  # input of layer l + 1 = activations of hidden layer l
+            gram_factor = H / np.sqrt(H.shape[0])  # S = H^T H / n
+            cloud = gram_factor.T  # neuron i: its activations over the inputs
+        pr = ParticipationRatio(center=False).fit(gram_factor).dimension_
+        est_name = est_value = None
+        if estimator is not None:
+            est_name = type(estimator).__name__
+            est_value = float(estimator.fit(cloud).dimension_)
+        results.append(LayerDimension(l, W.shape[0], W.shape[1], method, float(pr), n_inputs, est_name, est_value))
+    return results

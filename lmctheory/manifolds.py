@@ -1,0 +1,97 @@
+"""Point clouds with a known intrinsic dimension, for testing dimension estimators.
+
+Each generator returns an ``(n, D)`` array sampled from a d-dimensional
+manifold placed in R^D by a random rotation (from ``rng``), so estimators
+cannot rely on axis alignment. ``MANIFOLDS`` maps a name to
+``(generator, intrinsic_dimension(d))``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import as_rng, check_positive_int
+from .laws import _uniform_in_ball
+
+__all__ = ["MANIFOLDS", "sample_manifold", "embed"]
+
+
+def embed(Z: np.ndarray, D: int, rng: np.random.Generator) -> np.ndarray:
+    """Place the rows of Z (n, k) in R^D (D >= k) by a random orthonormal frame."""
+    k = Z.shape[1]
+    if D < k:
+        raise ValueError(f"ambient dimension D={D} is smaller than the embedding dimension {k}")
+    frame, _ = np.linalg.qr(rng.standard_normal((D, k)))
+    return Z @ frame.T
+
+
+def _sphere(n, d, rng):  # S^d in R^{d+1}
+    z = rng.standard_normal((n, d + 1))
+    return z / np.linalg.norm(z, axis=1, keepdims=True)
+
+
+def _ball(n, d, rng):
+    return _uniform_in_ball(n, d, 1.0, rng)
+
+
+def _affine(n, d, rng):  # unit cube of a d-dim affine subspace (offset added after embedding)
+    return rng.uniform(size=(n, d))
+
+
+def _gaussian(n, d, rng):
+    return rng.standard_normal((n, d))
+
+
+def _swiss_roll(n, d, rng):  # d = 2 in R^3
+    t = 1.5 * np.pi * (1 + 2 * rng.uniform(size=n))
+    h = 21 * rng.uniform(size=n)
+    return np.column_stack([t * np.cos(t), h, t * np.sin(t)])
+
+
+def _helix(n, d, rng):  # d = 1 in R^3
+    t = 4 * np.pi * rng.uniform(size=n)
+    return np.column_stack([np.cos(t), np.sin(t), 0.2 * t])
+
+
+def _curve(n, d, rng):  # d = 1: a closed smooth curve in R^6 with three frequencies
+    t = 2 * np.pi * rng.uniform(size=n)
+    return np.column_stack([np.cos(k * t) / k for k in (1, 2, 3)] + [np.sin(k * t) / k for k in (1, 2, 3)])
+
+
+#: name -> (generator(n, d, rng) -> (n, k) array, fixed dimension or None when d is free)
+MANIFOLDS = {
+    "sphere": (_sphere, None),
+    "ball": (_ball, None),
+    "affine": (_affine, None),
+    "gaussian": (_gaussian, None),
+    "swiss-roll": (_swiss_roll, 2),
+    "helix": (_helix, 1),
+    "curve": (_curve, 1),
+}
+
+
+def sample_manifold(name: str, n: int, D: int, d: int | None = None, seed=None) -> tuple[np.ndarray, int]:
+    """Sample n points of a named manifold of dimension d, randomly rotated into R^D.
+
+    Returns ``(X, d)`` with the true intrinsic dimension. ``d`` is required for
+    the families of free dimension (sphere, ball, affine, gaussian) and must be
+    omitted (or equal the fixed value) for swiss-roll (2), helix and curve (1).
+    """
+    if name not in MANIFOLDS:
+        raise ValueError(f"unknown manifold {name!r}; choose one of {', '.join(MANIFOLDS)}")
+    n = check_positive_int(n, "n")
+    D = check_positive_int(D, "D")
+    gen, fixed = MANIFOLDS[name]
+    if fixed is None:
+        if d is None:
+            raise ValueError(f"manifold {name!r} needs its dimension d")
+        d = check_positive_int(d, "d")
+    elif d is not None and d != fixed:
+        raise ValueError(f"manifold {name!r} has dimension {fixed}, got d={d}")
+    else:
+        d = fixed
+    rng = as_rng(seed)
+    X = embed(gen(n, d, rng), D, rng)
+    if name == "affine":
+        X = X + rng.standard_normal(D)
+    return X, d
