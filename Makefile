@@ -25,6 +25,7 @@ demo: install
 		--out results/demo/rates_uniform_d5.json --plot results/demo/rates_uniform_d5.png
 	$(BIN)/lmctheory rates --law subspace --d 10 --k 5 --p 2 --ns 64,128,...,1024 --reps 4 \
 		--out results/demo/rates_subspace_k5_d10.json --plot results/demo/rates_subspace_k5_d10.png
+	$(BIN)/lmctheory dimension --benchmark --ns 1000 --Ds 20 --out results/demo/dimension_benchmark.json
 
 test: install
 	$(BIN)/python -m pytest
@@ -34,9 +35,11 @@ test-slow: install
 
 bench: install
 	mkdir -p results/benchmarks
-	$(BIN)/python -m pytest tests/benchmarks -m benchmark --benchmark-enable \
+	$(BIN)/python -m pytest tests/benchmarks/test_bench_wasserstein.py -m benchmark --benchmark-enable \
 		--benchmark-json results/benchmarks/wasserstein.json
-	$(BIN)/python tests/benchmarks/report.py results/benchmarks/wasserstein.json
+	$(BIN)/python -m pytest tests/benchmarks/test_bench_dimension.py -m benchmark --benchmark-enable \
+		--benchmark-json results/benchmarks/dimension.json
+	$(BIN)/python tests/benchmarks/report.py results/benchmarks/wasserstein.json results/benchmarks/dimension.json
 
 lint: install
 	$(BIN)/ruff check lmctheory tests

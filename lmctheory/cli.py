@@ -149,6 +149,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--match", action="store_true", help="also output the optimal matching (equal sizes)")
     _common(p)
     p.set_defaults(func=cmd_wasserstein)
+
+    from .dimension import ESTIMATORS
+
+    p = sub.add_parser(
+        "dimension",
+        help="intrinsic dimension of a point cloud (rows = points), or the truth-vs-estimate benchmark",
+        description="Intrinsic-dimension estimates of the rows of FILE (.npy, .npz, .csv, .txt), each with "
+        "n, ambient D and the estimator's saturation level; --benchmark runs every estimator on "
+        "built-in manifolds of known dimension.",
+    )
+    p.add_argument("file", nargs="?", help="point cloud file (omit with --benchmark)")
+    p.add_argument("--estimator", choices=[*ESTIMATORS, "all"], default="all", help="default: all")
+    p.add_argument("--benchmark", action="store_true", help="truth-vs-estimate table on built-in manifolds")
+    p.add_argument("--ns", default="500,2000", help="benchmark sample sizes (default 500,2000)")
+    p.add_argument("--Ds", default="10,50", help="benchmark ambient dimensions (default 10,50)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the benchmark data and of WassersteinDimension")
+    _common(p)
+    p.set_defaults(func=cmd_dimension)
     return parser
 
 
@@ -317,6 +335,62 @@ def cmd_wasserstein(args):
     doc = record("wasserstein", config, result, seed=args.seed if args.sliced else None,
                  definitions=definitions, seconds=time.perf_counter() - start)
     return doc, text
+
+
+def _estimators(name: str, seed: int):
+    from .dimension import ESTIMATORS, WassersteinDimension
+
+    names = list(ESTIMATORS) if name == "all" else [name]
+    return {n: (WassersteinDimension(seed=seed) if n == "wasserstein" else ESTIMATORS[n]()) for n in names}
+
+
+def _estimate(est, X) -> dict:
+    """Fit one estimator; failures (too few points...) become an 'error' entry, warnings are kept."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            out = est.fit(X).summary()
+        except ValueError as exc:
+            return {"estimator": type(est).__name__, "params": est.get_params(), "dimension": None,
+                    "error": str(exc)}
+    out["warnings"] = [str(w.message) for w in caught]
+    return out
+
+
+def cmd_dimension(args):
+    from .manifolds import benchmark_suite
+
+    estimators = _estimators(args.estimator, args.seed)
+    definitions = {
+        "dimension": "intrinsic-dimension estimate of the cloud of rows (see lmctheory.dimension)",
+        "saturation": "largest value the estimator reports reliably at this n (log2 n for kNN, "
+                      "2 log10 n for correlation, n or n-1 for spectral when below D)",
+    }
+    if args.benchmark:
+        if args.file:
+            raise ValueError("give either FILE or --benchmark, not both")
+        ns, Ds = parse_sizes(args.ns), parse_sizes(args.Ds)
+        rows, start = [], time.perf_counter()
+        for name, truth, n, D, X in benchmark_suite(ns, Ds, seed=args.seed):
+            est = {k: _estimate(e, X)["dimension"] for k, e in estimators.items()}
+            rows.append({"manifold": name, "d": truth, "n": n, "D": D, "estimates": est})
+        config = {"benchmark": True, "ns": ns, "Ds": Ds, "estimators": {k: e.get_params() for k, e in estimators.items()}}
+        doc = record("dimension", config, {"rows": rows}, seed=args.seed, definitions=definitions,
+                     seconds=time.perf_counter() - start)
+        table = _table(["manifold", "d", "n", "D", *estimators],
+                       [[r["manifold"], r["d"], r["n"], r["D"], *r["estimates"].values()] for r in rows])
+        return doc, table
+    if not args.file:
+        raise ValueError("give a point-cloud FILE, or --benchmark")
+    X = load_points(args.file)
+    start = time.perf_counter()
+    results = [_estimate(e, X) for e in estimators.values()]
+    config = {"file": args.file, "estimators": {k: e.get_params() for k, e in estimators.items()}}
+    doc = record("dimension", config, {"estimates": results}, seed=args.seed, definitions=definitions,
+                 seconds=time.perf_counter() - start)
+    rows = [[r["estimator"], r["dimension"], r.get("n_points"), r.get("n_features"), r.get("saturation"),
+             r.get("error") or "; ".join(r.get("warnings", [])) or ""] for r in results]
+    return doc, _table(["estimator", "dimension", "n", "D", "saturation", "note"], rows)
 
 
 # ----------------------------------------------------------------------- main

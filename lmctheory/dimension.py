@@ -17,7 +17,8 @@ All estimators follow the scikit-learn API: ``Est(**params).fit(X)`` returns
 Saturation (THEORY.md §3): with n points, kNN estimators (MLE, TwoNN)
 underestimate strongly once d exceeds about :math:`\log_2 n`; the correlation
 dimension saturates near :math:`2\log_{10} n`; PCA rules and the participation
-ratio cannot exceed the rank, at most n - 1 (centred) or n. Always report an
+ratio cannot exceed the rank, at most n - 1 (centred) or n (they warn only
+when the number of points, not the ambient D, is the binding cap). Always report an
 ID together with the estimator, n and D.
 
 Estimators
@@ -51,7 +52,7 @@ __all__ = [
     "WassersteinDimension",
     "ESTIMATORS",
     "make_estimator",
-    "layer_dimensions",
+    "layer_dimensions",  # noqa: F822 - provided lazily by __getattr__ (lmctheory.layers)
 ]
 
 #: fraction of the saturation level at which a SaturationWarning is emitted
@@ -201,6 +202,15 @@ def twonn_from_ratios(mu, discard_fraction: float = 0.1, method: str = "linear")
     raise ValueError(f"method must be 'linear' or 'ml', got {method!r}")
 
 
+def _rank_cap(n_effective: int, n_features: int) -> float:
+    """Saturation of spectral estimators: the number of points, when it (not D) caps the rank.
+
+    A value near D only says the cloud fills the ambient space (a finding); a
+    value near n - 1 < D says the sample is too small to see more directions.
+    """
+    return float(n_effective) if n_effective < n_features else math.inf
+
+
 # ---------------------------------------------------------------- base class
 
 
@@ -229,6 +239,10 @@ class _DimensionEstimator(BaseEstimator):
                 f"{type(self).__name__} needs at least {self._min_points} distinct points, got {X.shape[0]}"
             )
         self.n_points_, self.n_features_ = X.shape
+        if self._deduplicate:
+            # distances via |x|^2 + |y|^2 - 2 x.y (scikit-learn's brute force) lose precision far
+            # from the origin; centring makes them, and the estimates, translation invariant
+            X = X - X.mean(axis=0)
         return X
 
     def _saturation(self) -> float:
@@ -300,7 +314,7 @@ class ParticipationRatio(_DimensionEstimator):
     eigenvalues of :math:`S = X^\top X / n` (``center=False``, Ferbach et al.'s
     uncentred convention) or of the covariance (``center=True``). For n iid
     isotropic Gaussian rows in R^d the ratio of expectations is
-    :math:`(dn + 2)/(d + n + 1)`. Saturation: the rank, min(n, D) (n - 1 centred).
+    :math:`(dn + 2)/(d + n + 1)`. Saturation: n (n - 1 centred) when smaller than D.
 
     Attributes
     ----------
@@ -327,7 +341,7 @@ class ParticipationRatio(_DimensionEstimator):
         return self._finish(_pr_from_eigenvalues(lam))
 
     def _saturation(self):
-        return min(self.n_points_ - (1 if self.center else 0), self.n_features_)
+        return _rank_cap(self.n_points_ - (1 if self.center else 0), self.n_features_)
 
 
 class PCA(_DimensionEstimator):
@@ -344,7 +358,8 @@ class PCA(_DimensionEstimator):
     * ``"maxgap"``: the k maximising :math:`\lambda_k / \lambda_{k+1}`.
 
     Eigenvalues below :math:`10^{-12}\lambda_1` are treated as exact zeros, so
-    the rules are exact on linear subspaces. Saturation: n - 1 (centred), n.
+    the rules are exact on linear subspaces. Saturation: n - 1 (centred) or n,
+    when smaller than D.
 
     Attributes
     ----------
@@ -388,7 +403,7 @@ class PCA(_DimensionEstimator):
         return self._finish(min(d, lam.size))
 
     def _saturation(self):
-        return self.n_points_ - (1 if self.center else 0)
+        return _rank_cap(self.n_points_ - (1 if self.center else 0), self.n_features_)
 
 
 class MLE(_KNNEstimator):
@@ -491,8 +506,13 @@ class CorrelationDimension(_KNNEstimator):
     neighbour distances; :math:`C(r) = \#\{(i, j): i \ne j, |x_i - x_j| < r\} / n^2`
     and :math:`\hat d = \log(C(r_2)/C(r_1)) / \log(r_2/r_1)` (the convention of
     scikit-dimension's ``CorrInt``). Saturates near :math:`2\log_{10} n`.
-    Pairs are counted in chunks (no n x n matrix in memory).
+    Pairs are counted in chunks (no n x n matrix in memory). A pair within a
+    relative ``TIE_RTOL`` = 1e-9 of r counts as at distance r (not below): the
+    median radius is often a realised pair distance, and this keeps the count
+    independent of floating-point rounding (rotation invariance).
     """
+
+    TIE_RTOL = 1e-9
 
     def __init__(self, k1: int = 10, k2: int = 20):
         self.k1 = k1
@@ -514,8 +534,12 @@ class CorrelationDimension(_KNNEstimator):
         if not r2 > r1:
             raise ValueError("the k1-th and k2-th neighbour radii coincide; increase k2 - k1")
 
+        # The median radius is often itself a pair distance (two mutual k-th neighbours), so a
+        # strict "< r" would hinge on rounding; pairs within TIE_RTOL of r count as "at r".
+        below1, below2 = r1 * (1 - self.TIE_RTOL), r2 * (1 - self.TIE_RTOL)
+
         def count(chunk, start):  # per-row counts, as pairwise_distances_chunked requires
-            return (chunk < r1).sum(axis=1), (chunk < r2).sum(axis=1)
+            return (chunk < below1).sum(axis=1), (chunk < below2).sum(axis=1)
 
         s1 = s2 = 0
         for rows1, rows2 in pairwise_distances_chunked(X, reduce_func=count):

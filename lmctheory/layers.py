@@ -170,19 +170,19 @@ def layer_dimensions(model, inputs=None, method: str = "weights", *, estimator=N
         else:
             acts = _layer_inputs_torch(model, x)
     results = []
-    for l, (W, _) in enumerate(hidden, start=1):
+    for layer, (W, _) in enumerate(hidden, start=1):
         n_inputs = None if acts is None else acts[0].shape[0]
         if method == "weights":
             gram_factor, cloud = W, W  # S = W^T W
         elif method == "weighted":
-            A = acts[l - 1]  # input of layer l
+            A = acts[layer - 1]  # input of this layer
             gram_factor = A @ W.T / np.sqrt(A.shape[0])  # S = W Sigma W^T = F^T F
             sigma = A.T @ A / A.shape[0]
             lam, U = np.linalg.eigh(sigma)
             root = (U * np.sqrt(np.clip(lam, 0, None))) @ U.T
             cloud = W @ root  # rows Sigma^{1/2} w_i
         else:
-            H = acts[l]  # input of layer l + 1 = activations of hidden layer l
+            H = acts[layer]  # input of the next layer = this layer's activations
             gram_factor = H / np.sqrt(H.shape[0])  # S = H^T H / n
             cloud = gram_factor.T  # neuron i: its activations over the inputs
         pr = ParticipationRatio(center=False).fit(gram_factor).dimension_
@@ -190,5 +190,5 @@ def layer_dimensions(model, inputs=None, method: str = "weights", *, estimator=N
         if estimator is not None:
             est_name = type(estimator).__name__
             est_value = float(estimator.fit(cloud).dimension_)
-        results.append(LayerDimension(l, W.shape[0], W.shape[1], method, float(pr), n_inputs, est_name, est_value))
+        results.append(LayerDimension(layer, W.shape[0], W.shape[1], method, float(pr), n_inputs, est_name, est_value))
     return results

@@ -13,7 +13,7 @@ import numpy as np
 from ._validation import as_rng, check_positive_int
 from .laws import _uniform_in_ball
 
-__all__ = ["MANIFOLDS", "sample_manifold", "embed"]
+__all__ = ["MANIFOLDS", "BENCHMARK_SUITE", "sample_manifold", "benchmark_suite", "embed"]
 
 
 def embed(Z: np.ndarray, D: int, rng: np.random.Generator) -> np.ndarray:
@@ -95,3 +95,19 @@ def sample_manifold(name: str, n: int, D: int, d: int | None = None, seed=None) 
     if name == "affine":
         X = X + rng.standard_normal(D)
     return X, d
+
+
+#: (manifold, d) pairs of the built-in truth-vs-estimate suite (``lmctheory dimension --benchmark``)
+BENCHMARK_SUITE = (
+    ("sphere", 2), ("sphere", 4), ("ball", 3), ("ball", 5), ("affine", 3), ("affine", 6),
+    ("gaussian", 5), ("swiss-roll", None), ("helix", None), ("curve", None),
+)
+
+
+def benchmark_suite(ns=(500, 2000), Ds=(10, 50), seed=0):
+    """Yield ``(name, d, n, D, X)`` for every suite manifold, size and ambient dimension."""
+    for i, (name, d) in enumerate(BENCHMARK_SUITE):
+        for n in ns:
+            for D in Ds:
+                X, truth = sample_manifold(name, n, D, d, seed=np.random.SeedSequence([seed, i, n, D]))
+                yield name, truth, n, D, X

@@ -48,6 +48,7 @@ Dense solvers need an ``n x m`` float64 cost matrix; beyond the memory budget
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from dataclasses import asdict, dataclass
@@ -166,6 +167,16 @@ def _distance_from_cost(cost: float, p: float) -> float:
     return float(max(cost, 0.0) ** (1.0 / p))
 
 
+def _power_of_two_scale(x: np.ndarray, y: np.ndarray) -> float:
+    """A power of two s with max |coordinate| / s in [0.5, 1) (1 for all-zero input).
+
+    Dividing by s is exact in floating point, and W_p(x/s, y/s) = W_p(x, y)/s, so
+    costs |x - y|^p never overflow or underflow whatever the scale of the data.
+    """
+    span = max(float(np.abs(x).max()), float(np.abs(y).max()))
+    return 1.0 if span == 0.0 else float(2.0 ** np.frexp(span)[1])
+
+
 # --------------------------------------------------------------------------- 1-D
 
 
@@ -242,6 +253,10 @@ def _emd(x: np.ndarray, y: np.ndarray, a, b, p: float) -> float:
     a = np.full(n, 1.0 / n) if a is None else a
     b = np.full(m, 1.0 / m) if b is None else b
     M = cost_matrix(x, y, p)
+    scale = float(M.max())
+    if scale == 0.0:  # every pair at distance 0: nothing to move
+        return 0.0
+    M /= scale  # same optimal plan; keeps the solver and its duals away from over/underflow
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         try:
@@ -259,7 +274,7 @@ def _emd(x: np.ndarray, y: np.ndarray, a, b, p: float) -> float:
             f"({log['warning']}); no exact value available"
         )
     _certify_optimal(M, a, b, np.asarray(log["u"]), np.asarray(log["v"]), float(cost))
-    return float(cost)
+    return float(cost) * scale
 
 
 def _certify_optimal(M, a, b, u, v, cost: float, rtol: float = 1e-9) -> None:
@@ -341,15 +356,22 @@ def transport(x, y, p: float = 2, *, a=None, b=None, method: str = "auto") -> Tr
     b = as_weights(b, y.shape[0], "b")
     n, m, d = x.shape[0], y.shape[0], x.shape[1]
     used = _resolve_method(method, n, m, d, a is None and b is None)
+    if used != "1d":
+        _check_fits(n, m, used)
+    s = _power_of_two_scale(x, y)
+    x, y = x / s, y / s
     if used == "1d":
         cost = float(_quantile_cost_1d(x, y, a, b, p)[0])
     elif used == "assignment":
-        _check_fits(n, m, used)
         cost = _assignment(x, y, p)[1]
     else:
-        _check_fits(n, m, used)
         cost = _emd(x, y, a, b, p)
-    return TransportResult(_distance_from_cost(cost, p), float(max(cost, 0.0)), p, used, n, m, d)
+    cost = max(cost, 0.0)
+    try:
+        full_cost = cost * s**p  # exact for integer p (s is a power of two)
+    except OverflowError:  # the p-th power of a huge distance exceeds float64
+        full_cost = math.inf
+    return TransportResult(s * _distance_from_cost(cost, p), full_cost, p, used, n, m, d)
 
 
 def wasserstein(x, y, p: float = 2, *, a=None, b=None, method: str = "auto") -> float:

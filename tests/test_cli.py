@@ -142,3 +142,51 @@ def test_wasserstein_rejects_bad_files(capsys, tmp_path):
     np.save(nan, np.array([[np.nan, 1.0]]))
     code, _, err = run(capsys, "wasserstein", str(nan), str(nan))
     assert code == 2 and "non-finite" in err
+
+
+# ------------------------------------------------------------------ dimension
+
+
+def test_dimension_of_a_file_reports_every_estimator_with_n_and_d(capsys, tmp_path, rng):
+    from lmctheory.dimension import TwoNN
+
+    X = rng.normal(size=(600, 3)) @ rng.normal(size=(3, 8))
+    path = tmp_path / "cloud.npy"
+    np.save(path, X)
+    code, out, _ = run(capsys, "dimension", str(path), "--json")
+    assert code == 0
+    estimates = {e["estimator"]: e for e in json.loads(out)["result"]["estimates"]}
+    assert set(estimates) == {"ParticipationRatio", "PCA", "MLE", "TwoNN", "CorrelationDimension",
+                              "WassersteinDimension"}
+    assert all(e["n_points"] == 600 and e["n_features"] == 8 for e in estimates.values())
+    assert estimates["TwoNN"]["dimension"] == pytest.approx(TwoNN().fit(X).dimension_, rel=1e-12)
+    assert estimates["PCA"]["dimension"] == 3
+    code, out, _ = run(capsys, "dimension", str(path), "--estimator", "mle")
+    assert code == 0 and "MLE" in out and "TwoNN" not in out
+
+
+def test_dimension_reports_estimator_failures_per_row(capsys, tmp_path, rng):
+    path = tmp_path / "small.npy"
+    np.save(path, rng.normal(size=(12, 3)))
+    code, out, _ = run(capsys, "dimension", str(path), "--json")
+    assert code == 0
+    rows = {e["estimator"]: e for e in json.loads(out)["result"]["estimates"]}
+    assert rows["MLE"]["dimension"] is None and "more than 20" in rows["MLE"]["error"]
+    assert rows["PCA"]["dimension"] is not None
+
+
+def test_dimension_benchmark_table(capsys):
+    code, out, _ = run(capsys, "dimension", "--benchmark", "--ns", "300", "--Ds", "6", "--estimator", "twonn",
+                       "--json")
+    assert code == 0
+    rows = json.loads(out)["result"]["rows"]
+    assert {r["manifold"] for r in rows} >= {"sphere", "ball", "affine", "swiss-roll", "helix", "gaussian", "curve"}
+    for r in rows:
+        assert abs(r["estimates"]["twonn"] - r["d"]) < 0.35 * r["d"] + 0.3, r
+
+
+@pytest.mark.parametrize("argv,match", [(["dimension"], "give a point-cloud FILE"),
+                                        (["dimension", "x.npy", "--benchmark"], "either FILE or --benchmark")])
+def test_dimension_usage_errors(capsys, argv, match):
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and match in err

@@ -1,8 +1,8 @@
-"""Turn a pytest-benchmark JSON file into the README's ratio table.
+"""Turn pytest-benchmark JSON files into the README's ratio tables.
 
-Usage: python tests/benchmarks/report.py results/benchmarks/wasserstein.json
-Ratios are peer time / lmctheory time on the same inputs in the same process
-(> 1 means lmctheory is faster); relative errors are against the exact W_2^2.
+Usage: python tests/benchmarks/report.py results/benchmarks/*.json
+Ratios are peer time / lmctheory time on the same inputs in the same run
+(> 1 means lmctheory is faster).
 """
 
 import json
@@ -10,32 +10,54 @@ import sys
 from collections import defaultdict
 
 
-def main(path: str) -> None:
-    data = json.load(open(path))
-    by_n = defaultdict(dict)
-    sliced = None
-    for bench in data["benchmarks"]:
+def wasserstein_table(benchmarks):
+    by_n, sliced = defaultdict(dict), None
+    for bench in benchmarks:
         info = bench["extra_info"]
         if info.get("solver") == "sliced_200":
             sliced = (bench["stats"]["median"], info)
-            continue
-        by_n[info["n"]][info["solver"]] = (bench["stats"]["median"], info.get("relative_error"))
-    print(f"machine: {data['machine_info'].get('cpu', {}).get('brand_raw', '?')}, "
-          f"{data['machine_info'].get('cpu', {}).get('count', '?')} cores\n")
-    print("| n (d=10) | lmctheory (s) | SciPy LAP / ours | POT exact / ours | POT default / ours | POT default rel. error |")
-    print("|---|---|---|---|---|---|")
+        else:
+            by_n[info["n"]][info["solver"]] = (bench["stats"]["median"], info.get("relative_error"))
+    lines = ["| n (d=10) | lmctheory (s) | SciPy LAP / ours | POT exact / ours | POT default / ours | "
+             "POT default rel. error |", "|---|---|---|---|---|---|"]
     for n in sorted(by_n):
         row = by_n[n]
         t = row["lmctheory"][0]
-        print(f"| {n} | {t:.3f} | {row['scipy_lsa'][0] / t:.2f} | {row['pot_emd2_exact'][0] / t:.2f} | "
-              f"{row['pot_emd2_default'][0] / t:.2f} | {row['pot_emd2_default'][1]:.1e} |")
+        lines.append(f"| {n} | {t:.3f} | {row['scipy_lsa'][0] / t:.2f} | {row['pot_emd2_exact'][0] / t:.2f} | "
+                     f"{row['pot_emd2_default'][0] / t:.2f} | {row['pot_emd2_default'][1]:.1e} |")
     if sliced:
         t, info = sliced
         exact_t = by_n.get(info["n"], {}).get("lmctheory", (float("nan"),))[0]
-        print(f"\nsliced W_2 (200 directions) at n={info['n']}: {t:.3f} s, {exact_t / t:.0f}x faster than exact; "
-              f"SW_2 = {info['sliced']:.4f} vs W_2 = {info['exact']:.4f} "
-              f"(relative difference {info['relative_difference']:.2f}: a different quantity, SW_2 <= W_2)")
+        lines.append(f"\nsliced W_2 (200 directions) at n={info['n']}: {t:.3f} s ({exact_t / t:.0f}x less than "
+                     f"exact); SW_2 = {info['sliced']:.4f}, W_2 = {info['exact']:.4f}")
+    return lines
+
+
+def dimension_table(benchmarks):
+    cells = defaultdict(dict)
+    for bench in benchmarks:
+        info = bench["extra_info"]
+        cells[(info["estimator"], info["n"])][info["solver"]] = (bench["stats"]["median"], info["dimension"])
+    lines = ["| estimator | n (D=50) | lmctheory (s) | scikit-dimension (s) | ratio | estimate (both) |",
+             "|---|---|---|---|---|---|"]
+    for (est, n), row in sorted(cells.items()):
+        ours, theirs = row["lmctheory"], row["skdim"]
+        lines.append(f"| {est} | {n} | {ours[0]:.2f} | {theirs[0]:.2f} | {theirs[0] / ours[0]:.2f} | "
+                     f"{ours[1]:.4f} |")
+    return lines
+
+
+def main(paths):
+    for path in paths:
+        data = json.load(open(path))
+        benchmarks = data["benchmarks"]
+        if not benchmarks:
+            continue
+        cpu = data["machine_info"].get("cpu", {})
+        print(f"## {path} ({cpu.get('brand_raw', '?')}, {cpu.get('count', '?')} cores)\n")
+        table = dimension_table if "estimator" in benchmarks[0]["extra_info"] else wasserstein_table
+        print("\n".join(table(benchmarks)) + "\n")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1:])

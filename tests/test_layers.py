@@ -1,0 +1,141 @@
+"""Layer dimensions of MLPs: Ferbach et al.'s three matrices."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from lmctheory.dimension import PCA
+from lmctheory.dimension import layer_dimensions as reexported
+from lmctheory.layers import layer_dimensions, linear_layers
+
+
+def pr_eigvalsh(S):
+    lam = np.linalg.eigvalsh(S)
+    return lam.sum() ** 2 / np.sum(lam**2)
+
+
+def random_mlp(rng, sizes=(7, 30, 20, 3)):
+    weights = [rng.normal(size=(o, i)) / math.sqrt(i) for i, o in zip(sizes[:-1], sizes[1:], strict=True)]
+    biases = [rng.normal(size=o) * 0.1 for o in sizes[1:]]
+    return weights, biases
+
+
+def torch_mlp(weights, biases):
+    layers = []
+    for i, (W, b) in enumerate(zip(weights, biases, strict=True)):
+        lin = nn.Linear(W.shape[1], W.shape[0]).double()
+        with torch.no_grad():
+            lin.weight.copy_(torch.tensor(W))
+            lin.bias.copy_(torch.tensor(b))
+        layers.append(lin)
+        if i < len(weights) - 1:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def test_weights_method_is_the_pr_of_w_transpose_w(rng):
+    weights, _ = random_mlp(rng)
+    res = layer_dimensions(weights, method="weights")
+    assert [r.layer for r in res] == [1, 2] and [r.width for r in res] == [30, 20]
+    for r, W in zip(res, weights[:-1], strict=True):
+        assert r.participation_ratio == pytest.approx(pr_eigvalsh(W.T @ W), rel=1e-10)
+        assert r.fan_in == W.shape[1]
+
+
+def test_weights_method_matches_the_closed_form_for_random_layers():
+    # E tr(S)^2 / E tr(S^2) = (d n + 2)/(d + n + 1) for n iid N(0, I_d) rows; the PR itself
+    # concentrates on this value as the layer grows
+    rng = np.random.default_rng(3)
+    n, d = 400, 50
+    prs = [layer_dimensions([rng.normal(size=(n, d)), rng.normal(size=(2, n))])[0].participation_ratio
+           for _ in range(30)]
+    assert np.mean(prs) == pytest.approx((d * n + 2) / (d + n + 1), rel=0.01)
+
+
+def test_weighted_method_reproduces_ferbachs_definition(rng):
+    weights, biases = random_mlp(rng)
+    x = rng.normal(size=(500, 7)) + 0.5
+    res = layer_dimensions(weights, x, method="weighted", biases=biases)
+    # direct computation: Sigma = uncentred second moment of each layer's input
+    a = x
+    for layer, (W, b) in enumerate(zip(weights[:-1], biases[:-1], strict=True)):
+        sigma = a.T @ a / a.shape[0]
+        assert res[layer].participation_ratio == pytest.approx(pr_eigvalsh(W @ sigma @ W.T), rel=1e-9)
+        a = np.maximum(a @ W.T + b, 0)
+    assert res[0].n_inputs == 500
+
+
+def test_activations_method_is_the_pr_of_the_activation_second_moment(rng):
+    weights, biases = random_mlp(rng)
+    x = rng.normal(size=(300, 7))
+    res = layer_dimensions(weights, x, method="activations", biases=biases)
+    h1 = np.maximum(x @ weights[0].T + biases[0], 0)
+    h2 = np.maximum(h1 @ weights[1].T + biases[1], 0)
+    for r, h in zip(res, (h1, h2), strict=True):
+        assert r.participation_ratio == pytest.approx(pr_eigvalsh(h.T @ h / 300), rel=1e-9)
+
+
+@pytest.mark.parametrize("method", ["weights", "weighted", "activations"])
+def test_torch_sequential_equals_the_weight_list(rng, method):
+    weights, biases = random_mlp(rng)
+    x = rng.normal(size=(200, 7))
+    model = torch_mlp(weights, biases)
+    a = layer_dimensions(model, x, method=method)
+    b = layer_dimensions(weights, x, method=method, biases=biases)
+    for ra, rb in zip(a, b, strict=True):
+        assert ra.participation_ratio == pytest.approx(rb.participation_ratio, rel=1e-10)
+    assert len(linear_layers(model)) == 3
+
+
+def test_estimator_runs_on_the_neuron_cloud(rng):
+    # first-layer weight rows in a 3-dim subspace of R^7: PCA on the cloud says 3
+    basis = np.linalg.qr(rng.normal(size=(7, 3)))[0]
+    W1 = rng.normal(size=(40, 3)) @ basis.T
+    res = layer_dimensions([W1, rng.normal(size=(2, 40))], estimator=PCA())
+    assert res[0].estimate == 3 and res[0].estimator == "PCA"
+    assert res[0].participation_ratio <= 3 + 1e-9
+    # weighted cloud: with Sigma = I the cloud is W itself
+    x = math.sqrt(7) * np.vstack([np.eye(7), -np.eye(7)])  # uncentred second moment exactly I
+    np.testing.assert_allclose(x.T @ x / x.shape[0], np.eye(7), atol=1e-12)
+    weighted = layer_dimensions([W1, rng.normal(size=(2, 40))], x, method="weighted", estimator=PCA())
+    assert weighted[0].estimate == 3
+    assert weighted[0].participation_ratio == pytest.approx(res[0].participation_ratio, rel=1e-10)
+
+
+def test_reexport_and_to_dict(rng):
+    weights, _ = random_mlp(rng)
+    assert reexported is layer_dimensions
+    d = layer_dimensions(weights)[0].to_dict()
+    assert d["method"] == "weights" and d["estimate"] is None
+
+
+@pytest.mark.parametrize(
+    "kwargs,exc,match",
+    [
+        ({"method": "naive"}, ValueError, "method must be one of"),
+        ({"method": "weighted"}, ValueError, "needs inputs"),
+        ({"method": "activations", "inputs": np.ones((5, 4))}, ValueError, "inputs have 4 features"),
+        ({"method": "activations", "inputs": np.full((5, 7), np.nan)}, ValueError, "inputs contains"),
+        ({"activation": "swish"}, ValueError, "activation must be one of"),
+    ],
+)
+def test_bad_input(rng, kwargs, exc, match):
+    weights, _ = random_mlp(rng)
+    with pytest.raises(exc, match=match):
+        layer_dimensions(weights, **kwargs)
+
+
+def test_bad_models(rng):
+    with pytest.raises(ValueError, match="at least 2 linear layers"):
+        layer_dimensions([rng.normal(size=(3, 4))])
+    with pytest.raises(ValueError, match="expects 5 inputs"):
+        layer_dimensions([rng.normal(size=(3, 4)), rng.normal(size=(2, 5))])
+    with pytest.raises(TypeError, match="nn.Module or a non-empty list"):
+        layer_dimensions("mlp")
+    with pytest.raises(ValueError, match="no nn.Linear"):
+        layer_dimensions(nn.Sequential(nn.ReLU()))
+    with pytest.raises(ValueError, match="non-finite"):
+        layer_dimensions([np.full((3, 4), np.inf), rng.normal(size=(2, 3))])
