@@ -6,6 +6,9 @@ Modules (import the functions from them, e.g.
 wasserstein  exact W_p between empirical measures, optimal matching, sliced W
 rates        Fournier–Guillin rates, explicit bounds, Monte-Carlo rate curves, slope fits
 laws         samplers (uniform cube, Gaussian, ball, subspace, discrete) with exact references
+dimension    intrinsic-dimension estimators (scikit-learn API); layers: per-layer dimensions of MLPs
+manifolds    point clouds of known intrinsic dimension
+bounds       width bounds for LMC, symbolic (sympy) and explicit; towers: numbers beyond floats
 provenance   self-describing JSON results, written atomically
 cli          the ``lmctheory`` command
 """

@@ -167,6 +167,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the benchmark data and of WassersteinDimension")
     _common(p)
     p.set_defaults(func=cmd_dimension)
+
+    p = sub.add_parser(
+        "bounds",
+        help="width bounds for epsilon-LMC: per-layer table, or the epsilon a given width guarantees",
+        description="Width bounds for linear mode connectivity (log10 widths; towers like 10^10^784 when "
+        "they exceed floats). Constants the papers do not publish (C, T) default to 1: shape only.",
+    )
+    p.add_argument("--epsilon", type=float, default=0.1, help="target error epsilon (default 0.1)")
+    p.add_argument("--m0", type=int, required=True, help="input dimension m0")
+    p.add_argument("--depth", type=int, default=1, help="number of hidden layers (default 1)")
+    p.add_argument("--k", type=int, help="dimension of the low-dimensional support (with --eta)")
+    p.add_argument("--eta", type=float, help="distance of the weights to the k-dim subspace (with --k)")
+    p.add_argument("--width", type=float, help="actual width: check it, and print the epsilon it guarantees")
+    p.add_argument("--p", type=float, default=2.0, help="Wasserstein order of the rate (default 2)")
+    p.add_argument("--C", type=float, default=1.0, help="constant of the two-layer bounds (default 1)")
+    p.add_argument("--T", type=float, default=1.0, help="per-layer constant of the recursion (default 1)")
+    p.add_argument("--radius", type=float, default=1.0, help="incoming weights in [-radius, radius]^m0")
+    p.add_argument("--F", type=float, help="density bound of the lower bound (default (2 radius)^-m0)")
+    p.add_argument("--latex", action="store_true", help="print the bounds' formulas in LaTeX")
+    _common(p)
+    p.set_defaults(func=cmd_bounds)
     return parser
 
 
@@ -391,6 +412,67 @@ def cmd_dimension(args):
     rows = [[r["estimator"], r["dimension"], r.get("n_points"), r.get("n_features"), r.get("saturation"),
              r.get("error") or "; ".join(r.get("warnings", [])) or ""] for r in results]
     return doc, _table(["estimator", "dimension", "n", "D", "saturation", "note"], rows)
+
+
+def cmd_bounds(args):
+    from .bounds import (
+        deep_recursion,
+        entezari_two_layer,
+        ferbach_two_layer,
+        low_dimensional,
+        matching_error_lower_bound,
+        matching_error_upper_bound,
+        matching_lower_bound,
+        width_table,
+    )
+
+    bounds = {"ferbach": ferbach_two_layer(args.m0, args.p), "entezari": entezari_two_layer(args.m0),
+              "deep": deep_recursion(args.m0, args.depth), "lower": matching_lower_bound(args.m0)}
+    if args.k is not None or args.eta is not None:
+        if args.k is None or args.eta is None:
+            raise ValueError("--k and --eta go together")
+        bounds["low-dimensional"] = low_dimensional(args.k, args.eta, args.m0, args.p)
+    consts = {"ferbach": {"C": args.C}, "entezari": {"C": args.C}, "deep": {"T": args.T},
+              "low-dimensional": {"C": args.C},
+              "lower": {"F": args.F} if args.F is not None else {}}
+    rows = width_table(args.epsilon, args.m0, args.depth, k=args.k, eta=args.eta, width=args.width, p=args.p,
+                       C=args.C, T=args.T, radius=args.radius, F=args.F)
+    two_layer = {name: bounds[name].solve_width(args.epsilon, **consts[name])
+                 for name in ("ferbach", "entezari") + (("low-dimensional",) if "low-dimensional" in bounds else ())}
+    result = {"layers": rows, "two_layer": two_layer}
+    if args.width is not None:
+        guaranteed = {name: b.solve_epsilon(args.width, **consts[name]) for name, b in bounds.items()
+                      if name != "lower"}
+        guaranteed["explicit_matching_error_upper"] = matching_error_upper_bound(args.width, args.m0,
+                                                                                 radius=args.radius)
+        guaranteed["explicit_matching_error_lower"] = matching_error_lower_bound(
+            args.width, args.m0, density_bound=args.F, cube_radius=None if args.F is not None else args.radius)
+        result["epsilon_at_width"] = guaranteed
+    config = {k: getattr(args, k) for k in ("epsilon", "m0", "depth", "k", "eta", "width", "p", "C", "T",
+                                              "radius", "F")}
+    definitions = {name: b.describe(**consts[name]) for name, b in bounds.items()}
+    definitions["widths"] = ("Tower numbers: {'log10': x} means 10^x, {'log10log10': y} means 10^10^y, ...; "
+                             "explicit_upper/lower are rigorous (derived constants), the others shape only "
+                             "unless C, T are calibrated")
+    doc = record("bounds", config, result, definitions=definitions)
+    if args.latex:
+        return doc, "\n".join(f"{name}: {b.latex()}" for name, b in bounds.items())
+    head = f"epsilon = {args.epsilon:g}, m0 = {args.m0}, depth = {args.depth} (C = {args.C:g}, T = {args.T:g}: " \
+           "shape-only constants unless calibrated)"
+    cols = ["layer", "upper (recursion)", "explicit upper", "lower (needed)", "effective"]
+    table_rows = [[r["layer"], str(r["upper"]), str(r["explicit_upper"] or "-"), str(r["lower"] or "-"),
+                   str(r["effective"])] for r in rows]
+    if args.width is not None:
+        cols.append(f"width {args.width:g} ok?")
+        for tr, r in zip(table_rows, rows, strict=True):
+            tr.append(" ".join(f"{k[10:]}:{'yes' if v else 'no'}" for k, v in r.items()
+                               if k.startswith("satisfies_") and v is not None))
+    lines = [head, "", _table(cols, table_rows), "",
+             "two-layer widths: " + ", ".join(f"{k} {v}" for k, v in two_layer.items())]
+    if args.width is not None:
+        lines.append(f"epsilon at width {args.width:g} (upper bounds: guaranteed; lower: cannot be beaten): " +
+                     ", ".join(f"{k} {v:.4g}" for k, v in result["epsilon_at_width"].items()))
+    return doc, "\n".join(lines)
 
 
 # ----------------------------------------------------------------------- main

@@ -42,6 +42,8 @@ def to_jsonable(obj):
     """
     if hasattr(obj, "to_dict"):
         return to_jsonable(obj.to_dict())
+    if hasattr(obj, "describe") and hasattr(obj, "solve_width"):  # a WidthBound
+        return to_jsonable(obj.describe())
     if isinstance(obj, dict):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

@@ -35,6 +35,7 @@ __all__ = [
     "fg_regime",
     "fg_rate",
     "fg_explicit_bound",
+    "log10_fg_explicit_bound",
     "predicted_slope",
     "RateFit",
     "fit_rate",
@@ -106,8 +107,9 @@ def fg_explicit_bound(n, d: int, p: float, *, two_sample: bool = False, radius: 
 
     with c = 1 for one sample and :math:`c = \sqrt2` for two independent
     samples (:math:`\mathbb{E}\,T_p(\mu_N, \nu_N)`). The series is summed
-    exactly: past :math:`l^* = \lceil \frac{2}{d}\log_2(2\sqrt N / c) \rceil`
-    every term is :math:`2 \cdot 2^{-pl}`, a geometric tail. Loose (10–50x in
+    in closed form: with :math:`l^*` the first l where the minimum is 2, the
+    head is geometric with ratio :math:`2^{d/2 - p}` and the tail geometric with
+    ratio :math:`2^{-p}` (see :func:`log10_fg_explicit_bound`). Loose (10–50x in
     practice) but a measured mean above it indicates a bug.
 
     Bounds :math:`\mathbb{E}\,W_p` too, through Jensen:
@@ -124,24 +126,55 @@ def fg_explicit_bound(n, d: int, p: float, *, two_sample: bool = False, radius: 
     radius : float
         Half-side of the cube.
     """
+    arr = _as_sizes(n)
+    out = 10.0 ** np.array([log10_fg_explicit_bound(math.log10(v), d, p, two_sample=two_sample, radius=radius)
+                            for v in np.atleast_1d(arr).ravel()]).reshape(np.shape(arr))
+    return float(out) if out.ndim == 0 else out
+
+
+def _log10_add(a: float, b: float) -> float:
+    hi, lo = max(a, b), min(a, b)
+    return hi + math.log10(1.0 + 10.0 ** (lo - hi))
+
+
+def _log10_geometric(log10_r: float, count: float) -> float:
+    """log10 of sum_{l=1}^{count} r^l (count >= 1), never forming r or r^count."""
+    if log10_r == 0.0:
+        return math.log10(count)
+    ln10 = math.log(10.0)
+    if log10_r > 0:  # r (r^count - 1) / (r - 1)
+        big = count * log10_r
+        return big + math.log10(-math.expm1(-big * ln10)) - math.log10(-math.expm1(-log10_r * ln10))
+    # r (1 - r^count) / (1 - r), r < 1
+    return log10_r + math.log10(-math.expm1(count * log10_r * ln10)) - math.log10(-math.expm1(log10_r * ln10))
+
+
+def log10_fg_explicit_bound(log10_n: float, d: int, p: float, *, two_sample: bool = False,
+                            radius: float = 1.0) -> float:
+    r""":math:`\log_{10}` of :func:`fg_explicit_bound` at :math:`N = 10^{\text{log10_n}}`.
+
+    Works for any finite ``log10_n >= 0`` (e.g. N = 10^784, the widths of LMC
+    bounds). With :math:`s = c N^{-1/2}`, :math:`l^* = \max(1, \lceil \frac2d
+    \log_2(2/s) \rceil)` is the first l with :math:`s\,2^{dl/2} \ge 2`, so
+
+    .. math:: \sum_l 2^{-pl}\min\{2, s 2^{dl/2}\} = s \sum_{l=1}^{l^*-1} (2^{d/2-p})^l
+              + \frac{2 \cdot 2^{-p l^*}}{1 - 2^{-p}}.
+    """
     d = _check_dim(d)
     p = check_p(p)
     radius = check_positive_real(radius, "radius")
-    arr = _as_sizes(n)
-    c = math.sqrt(2.0) if two_sample else 1.0
-    k_pd = 2 ** (p - 1) * d ** (p / 2) * (2**p + 1)
-    flat = np.atleast_1d(arr).ravel()
-    out = np.empty_like(flat)
-    ratio = 2.0**-p
-    for i, size in enumerate(flat):
-        scale = c / math.sqrt(size)
-        l_star = max(1, math.ceil((2.0 / d) * math.log2(2.0 / scale)))
-        ls = np.arange(1, l_star)
-        head = float(np.sum(2.0 ** (-p * ls) * np.minimum(2.0, scale * 2.0 ** (d * ls / 2))))
-        tail = 2.0 * ratio**l_star / (1.0 - ratio)
-        out[i] = head + tail
-    out = (radius**p * k_pd * out).reshape(np.shape(arr))
-    return float(out) if out.ndim == 0 else out
+    if not math.isfinite(log10_n) or log10_n < 0:
+        raise ValueError(f"sample sizes must be finite and >= 1, got N = 10^{log10_n}")
+    log10_c = 0.5 * math.log10(2.0) if two_sample else 0.0
+    log10_s = log10_c - 0.5 * log10_n
+    l_star = max(1.0, math.ceil((2.0 / d) * (math.log10(2.0) - log10_s) / math.log10(2.0)))
+    log10_tail = (1.0 - p * l_star) * math.log10(2.0) - math.log10(1.0 - 2.0**-p)
+    total = log10_tail
+    if l_star > 1:
+        log10_head = log10_s + _log10_geometric((d / 2 - p) * math.log10(2.0), l_star - 1)
+        total = _log10_add(log10_head, log10_tail)
+    log10_k = (p - 1) * math.log10(2.0) + (p / 2) * math.log10(d) + math.log10(2.0**p + 1)
+    return p * math.log10(radius) + log10_k + total
 
 
 def predicted_slope(d: int, p: float) -> float:

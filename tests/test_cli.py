@@ -190,3 +190,54 @@ def test_dimension_benchmark_table(capsys):
 def test_dimension_usage_errors(capsys, argv, match):
     code, _, err = run(capsys, *argv)
     assert code == 2 and match in err
+
+
+# --------------------------------------------------------------------- bounds
+
+
+def test_bounds_table_json_and_inverse(capsys):
+    from lmctheory.bounds import deep_recursion, ferbach_two_layer
+
+    code, out, err = run(capsys, "bounds", "--epsilon", "0.1", "--m0", "784", "--depth", "3", "--k", "10",
+                         "--eta", "1e-3", "--width", "512", "--json")
+    assert code == 0
+    doc = json.loads(out)  # exactly one JSON document, strict (no NaN/inf)
+    layers = doc["result"]["layers"]
+    assert [row["upper"] for row in layers] == [{"log10": 784.0}, {"log10log10": 784.0},
+                                                {"log10log10log10": 784.0}]
+    assert layers[0]["effective"] == {"log10": pytest.approx(10.0)}
+    assert layers[0]["satisfies_upper"] is False
+    eps = doc["result"]["epsilon_at_width"]
+    assert eps["ferbach"] == pytest.approx(ferbach_two_layer(784).solve_epsilon(512))
+    assert eps["deep"] == pytest.approx(deep_recursion(784, 3).solve_epsilon(512))
+    assert eps["explicit_matching_error_lower"] <= eps["explicit_matching_error_upper"]
+    assert doc["definitions"]["ferbach"]["constants"]["C"]["published"] is False
+    code, out, _ = run(capsys, "bounds", "--m0", "784", "--depth", "3")
+    assert code == 0 and "10^10^10^784" in out and "entezari 10^1572" in out
+    code, out, _ = run(capsys, "bounds", "--m0", "10", "--latex")
+    assert code == 0 and "\\left(\\frac{C}{\\epsilon}\\right)^{2 m_{0} + 4}" in out
+
+
+@pytest.mark.parametrize(
+    "argv,match",
+    [
+        (["bounds", "--m0", "784", "--epsilon", "0"], "epsilon must be"),
+        (["bounds", "--m0", "784", "--epsilon", "-1"], "epsilon must be"),
+        (["bounds", "--m0", "784", "--width", "0.5"], "width must be >= 1"),
+        (["bounds", "--m0", "784", "--C", "-2", "--width", "10"], "C must be"),
+        (["bounds", "--m0", "3"], "m0 > 2p"),
+        (["bounds", "--m0", "784", "--k", "5"], "--k and --eta"),
+        (["bounds", "--m0", "784", "--depth", "0"], "depth must be"),
+    ],
+)
+def test_bounds_errors(capsys, argv, match):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and match in err
+
+
+def test_bounds_json_is_finite_for_extreme_parameters(capsys):
+    for m0, depth, eps in ((10**4, 10, 1e-9), (5, 1, 0.999), (784, 5, 1e-300)):
+        code, out, _ = run(capsys, "bounds", "--m0", str(m0), "--depth", str(depth), "--epsilon", str(eps),
+                           "--width", "1e300", "--json")
+        assert code == 0
+        json.loads(out)  # dumps(allow_nan=False) would have raised on inf/NaN
