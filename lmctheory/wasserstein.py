@@ -75,6 +75,7 @@ __all__ = [
     "optimal_matching",
     "sliced_wasserstein",
     "cost_matrix",
+    "solve_assignment",
     "memory_budget",
     "dense_problem_bytes",
 ]
@@ -233,12 +234,27 @@ def _weighted_quantile_cost(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.n
 # --------------------------------------------------------------------- dense exact
 
 
+def solve_assignment(cost: np.ndarray, *, maximize: bool = False) -> np.ndarray:
+    """Exact linear assignment on a square matrix: ``perm`` with row i assigned to column perm[i].
+
+    Minimises (or maximises) ``sum_i cost[i, perm[i]]``; the solver behind every
+    exact matching in lmctheory (neurons, W_p between equal uniform clouds).
+    """
+    cost = np.asarray(cost, dtype=np.float64)
+    if cost.ndim != 2 or cost.shape[0] != cost.shape[1] or cost.shape[0] == 0:
+        raise ValueError(f"cost must be a non-empty square matrix, got shape {cost.shape}")
+    if not np.isfinite(cost).all():
+        raise ValueError("cost contains non-finite values")
+    rows, cols = linear_sum_assignment(cost, maximize=maximize)
+    perm = np.empty(cost.shape[0], dtype=np.intp)
+    perm[rows] = cols
+    return perm
+
+
 def _assignment(x: np.ndarray, y: np.ndarray, p: float):
     cost = cost_matrix(x, y, p)
-    rows, cols = linear_sum_assignment(cost)
-    perm = np.empty(x.shape[0], dtype=np.intp)
-    perm[rows] = cols
-    return perm, float(cost[rows, cols].mean())
+    perm = solve_assignment(cost)
+    return perm, float(cost[np.arange(len(perm)), perm].mean())
 
 
 def _emd_iteration_cap(n: int, m: int) -> int:

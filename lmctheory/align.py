@@ -1,0 +1,299 @@
+r"""Permutation alignment of two networks of the same architecture (THEORY.md §4).
+
+A *permutation spec* is plain data, as in Git Re-Basin's ``weight_matching.py``:
+``{perm name: [(parameter name, axis), ...]}`` — the permutation of one hidden
+layer's units acts on those axes (rows of the layer's weight and bias, columns
+of the next layer's weight). Built-in models provide it
+(``model.permutation_spec()``); :func:`validate_spec` checks it against the
+parameters.
+
+A :class:`Permutation` maps unit i of model A to unit ``perms[name][i]`` of
+model B; :func:`apply_permutation` re-indexes B so that its unit i is B's unit
+``perms[name][i]``, which leaves B's function unchanged.
+
+Matchers (``match(model_a, model_b, method=...)``), each solved exactly with
+:func:`lmctheory.wasserstein.solve_assignment`:
+
+``"naive"``
+    weight matching on incoming parameters only (Ferbach et al.'s naive WM):
+    layers in forward order, neuron i of a layer is its incoming vector
+    :math:`\tilde w_i = (w_i, b_i)` (B's columns already permuted by the
+    previous layer), maximise :math:`\sum_i \langle \tilde w^A_i, \tilde w^B_{\pi(i)}\rangle`
+    (equivalently minimise the squared distances: the norms do not depend on :math:`\pi`).
+``"full"``
+    Git Re-Basin weight matching (Ainsworth et al. 2023): incoming, outgoing and
+    bias terms; coordinate descent over the permutations in random order until
+    none changes.
+``"weighted"``
+    covariance-weighted weight matching (Ferbach et al.): maximise
+    :math:`\sum_i \tilde w^{A\top}_i \tilde\Sigma^A \tilde w^B_{\pi(i)}` with
+    :math:`\tilde\Sigma^A` the uncentred second moment of A's layer input
+    augmented by 1 (so that it is :math:`E[z^A_i z^B_{\pi(i)}]`, the pre-activation
+    correlation under ``inputs``).
+``"activation"``
+    activation matching: maximise the centred cross-covariance of A's and B's
+    hidden activations under ``inputs``. Units that are dead on ``inputs`` (zero
+    variance) cannot be told apart by activations; such ties are broken by the
+    incoming-weight similarity at relative weight ``TIE_BREAK`` = 1e-9.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .wasserstein import solve_assignment
+
+__all__ = ["Permutation", "METHODS", "validate_spec", "match", "apply_permutation", "functional_difference",
+           "check_functional_equivalence"]
+
+METHODS = ("naive", "full", "weighted", "activation")
+
+#: relative weight of the incoming-weight tie-break in activation matching
+TIE_BREAK = 1e-9
+
+
+@dataclass
+class Permutation:
+    """Unit i of A is matched to unit ``perms[name][i]`` of B, for each permutation name."""
+
+    perms: dict[str, np.ndarray]
+    method: str = "given"
+    spec: dict = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+
+    def inverse(self) -> Permutation:
+        return Permutation({k: np.argsort(v) for k, v in self.perms.items()}, f"inverse of {self.method}",
+                           self.spec, {})
+
+    def to_dict(self) -> dict:
+        return {"method": self.method, "perms": {k: v.tolist() for k, v in self.perms.items()}, **self.info}
+
+
+def _state(model) -> dict[str, torch.Tensor]:
+    return {k: v.detach() for k, v in model.state_dict().items()}
+
+
+def _spec_of(model) -> dict:
+    if not hasattr(model, "permutation_spec"):
+        raise TypeError(f"{type(model).__name__} has no permutation_spec(); use a model from lmctheory.nn.models "
+                        "or pass spec=")
+    return model.permutation_spec()
+
+
+def validate_spec(spec: dict, state: dict) -> dict[str, int]:
+    """Check a permutation spec against a state dict; return each permutation's size."""
+    sizes, seen = {}, set()
+    for name, axes in spec.items():
+        if not axes:
+            raise ValueError(f"permutation {name!r} acts on no parameter")
+        for param, axis in axes:
+            if param not in state:
+                raise ValueError(f"permutation {name!r} names parameter {param!r}, absent from the model")
+            if (param, axis) in seen:
+                raise ValueError(f"axis {axis} of {param!r} is permuted twice")
+            seen.add((param, axis))
+            if not 0 <= axis < state[param].ndim:
+                raise ValueError(f"permutation {name!r}: {param!r} has no axis {axis}")
+            size = state[param].shape[axis]
+            if sizes.setdefault(name, size) != size:
+                raise ValueError(f"permutation {name!r} acts on axes of different sizes ({sizes[name]} and "
+                                 f"{size} for {param!r})")
+    return sizes
+
+
+def _check_pair(model_a, model_b) -> tuple[dict, dict]:
+    sa, sb = _state(model_a), _state(model_b)
+    if sa.keys() != sb.keys():
+        missing = sorted(set(sa) ^ set(sb))
+        raise ValueError(f"models have different parameters: {missing[:5]}")
+    for k in sa:
+        if sa[k].shape != sb[k].shape:
+            raise ValueError(f"parameter {k!r} has shape {tuple(sa[k].shape)} in model_a and "
+                             f"{tuple(sb[k].shape)} in model_b: not the same architecture")
+        if sa[k].device != sb[k].device:
+            raise ValueError(f"parameter {k!r} is on {sa[k].device} in model_a and {sb[k].device} in model_b")
+    return sa, sb
+
+
+def _permute(state: dict, spec: dict, perms: dict, skip: str | None = None) -> dict:
+    out = dict(state)
+    for name, perm in perms.items():
+        if name == skip:
+            continue
+        idx = torch.as_tensor(perm, dtype=torch.long, device=next(iter(state.values())).device)
+        for param, axis in spec[name]:
+            out[param] = out[param].index_select(axis, idx)
+    return out
+
+
+def _check_perms(perms: dict, sizes: dict) -> None:
+    if set(perms) != set(sizes):
+        raise ValueError(f"permutation names {sorted(perms)} do not match the spec's {sorted(sizes)}")
+    for name, p in perms.items():
+        p = np.asarray(p)
+        if p.shape != (sizes[name],) or not np.array_equal(np.sort(p), np.arange(sizes[name])):
+            raise ValueError(f"perms[{name!r}] is not a permutation of range({sizes[name]})")
+
+
+def apply_permutation(model, perm: Permutation, spec: dict | None = None):
+    """A new module: ``model`` with its hidden units re-indexed by ``perm`` (same function)."""
+    spec = spec if spec is not None else (perm.spec or _spec_of(model))
+    state = _state(model)
+    _check_perms(perm.perms, validate_spec(spec, state))
+    out = copy.deepcopy(model)
+    out.load_state_dict(_permute(state, spec, perm.perms))
+    return out
+
+
+def functional_difference(model, perm: Permutation, inputs, spec: dict | None = None) -> float:
+    """Max |model(x) - apply_permutation(model, perm)(x)| over ``inputs``, relative to max |model(x)|."""
+    permuted = apply_permutation(model, perm, spec)
+    with torch.no_grad():
+        y, z = model(inputs), permuted(inputs)
+    return float((y - z).abs().max() / y.abs().max().clamp_min(1e-30))
+
+
+def check_functional_equivalence(model, perm: Permutation, inputs, spec: dict | None = None,
+                                 rtol: float = 1e-5) -> bool:
+    """Whether the permuted model computes the same function on ``inputs`` (relative tolerance)."""
+    return functional_difference(model, perm, inputs, spec) <= rtol
+
+
+# ------------------------------------------------------------------ matchers
+
+
+def _flat(t: torch.Tensor, axis: int) -> np.ndarray:
+    return t.movedim(axis, 0).reshape(t.shape[axis], -1).double().cpu().numpy()
+
+
+def _incoming(state: dict, axes: list) -> np.ndarray:
+    """Rows: units; columns: every parameter entry on which the unit acts along axis 0."""
+    return np.concatenate([_flat(state[p], a) for p, a in axes if a == 0], axis=1)
+
+
+def _forward_order(spec: dict) -> list[str]:
+    return list(spec)  # built-in specs are written in forward order
+
+
+def _naive(sa, sb, spec, **_):
+    perms = {}
+    for name in _forward_order(spec):
+        sb_now = _permute(sb, spec, perms)
+        sim = _incoming(sa, spec[name]) @ _incoming(sb_now, spec[name]).T
+        perms[name] = solve_assignment(sim, maximize=True)
+    return perms, {}
+
+
+def _full(sa, sb, spec, *, max_iter=100, seed=0, **_):
+    rng = np.random.default_rng(seed)
+    sizes = validate_spec(spec, sa)
+    perms = {name: np.arange(n) for name, n in sizes.items()}
+    names = list(spec)
+    for iteration in range(max_iter):
+        changed = False
+        for name in rng.permutation(names):
+            sb_now = _permute(sb, spec, perms, skip=name)
+            sim = sum(_flat(sa[p], a) @ _flat(sb_now[p], a).T for p, a in spec[name])
+            new = solve_assignment(sim, maximize=True)
+            old_value = sim[np.arange(len(new)), perms[name]].sum()
+            new_value = sim[np.arange(len(new)), new].sum()
+            if new_value > old_value + 1e-12 * max(1.0, abs(old_value)):
+                perms[name], changed = new, True
+        if not changed:
+            return perms, {"iterations": iteration + 1, "converged": True}
+    return perms, {"iterations": max_iter, "converged": False}
+
+
+def _module_inputs(model, names: list[str], inputs) -> dict[str, np.ndarray]:
+    """Inputs of the modules owning the given weights (``layers.1.weight`` -> module ``layers.1``)."""
+    modules = dict(model.named_modules())
+    captured, hooks = {}, []
+    for pname in names:
+        mname = pname.rsplit(".", 1)[0]
+        hooks.append(modules[mname].register_forward_hook(
+            lambda mod, args, out, key=pname: captured.__setitem__(key, args[0].detach())))
+    try:
+        with torch.no_grad():
+            model(inputs)
+    finally:
+        for h in hooks:
+            h.remove()
+    return {k: v.flatten(1).double().cpu().numpy() for k, v in captured.items()}
+
+
+def _weight_axis(axes, axis):
+    for p, a in axes:
+        if a == axis and p.endswith("weight"):
+            return p
+    raise ValueError("weighted and activation matching need a weight parameter in each permutation")
+
+
+def _weighted(sa, sb, spec, *, model_a, inputs, **_):
+    weights_in = [_weight_axis(spec[n], 0) for n in spec]
+    acts = _module_inputs(model_a, weights_in, inputs)
+    perms = {}
+    for name, wname in zip(_forward_order(spec), weights_in, strict=True):
+        a = acts[wname]
+        a_aug = np.concatenate([a, np.ones((a.shape[0], 1))], axis=1)
+        sigma = a_aug.T @ a_aug / a.shape[0]
+        sb_now = _permute(sb, spec, perms)
+        wa = _augmented(sa, spec[name], wname)
+        wb = _augmented(sb_now, spec[name], wname)
+        perms[name] = solve_assignment(wa @ sigma @ wb.T, maximize=True)
+    return perms, {}
+
+
+def _augmented(state, axes, wname):
+    w = _flat(state[wname], 0)
+    bias = [p for p, a in axes if a == 0 and p != wname]
+    b = _flat(state[bias[0]], 0) if bias else np.zeros((w.shape[0], 1))
+    return np.concatenate([w, b], axis=1)
+
+
+def _activation(sa, sb, spec, *, model_a, model_b, inputs, **_):
+    outgoing = [_weight_axis(spec[n], 1) for n in spec]
+    ha = _module_inputs(model_a, outgoing, inputs)
+    hb = _module_inputs(model_b, outgoing, inputs)
+    perms = {}
+    for name, wname in zip(_forward_order(spec), outgoing, strict=True):
+        a = ha[wname] - ha[wname].mean(0)
+        b = hb[wname] - hb[wname].mean(0)
+        cov = a.T @ b / a.shape[0]
+        # units dead on the inputs (zero variance) are indistinguishable by activations: break
+        # those ties by incoming weights, at a weight too small to change any other decision
+        tie = _incoming(sa, spec[name]) @ _incoming(_permute(sb, spec, perms), spec[name]).T
+        scale = TIE_BREAK * max(np.abs(cov).max(), 1e-300) / max(np.abs(tie).max(), 1e-300)
+        perms[name] = solve_assignment(cov + scale * tie, maximize=True)
+    return perms, {}
+
+
+_MATCHERS = {"naive": _naive, "full": _full, "weighted": _weighted, "activation": _activation}
+
+
+def match(model_a, model_b, method: str = "full", inputs=None, *, spec: dict | None = None, max_iter: int = 100,
+          seed: int = 0) -> Permutation:
+    """Align ``model_b`` to ``model_a``; returns the :class:`Permutation` to apply to B.
+
+    ``inputs`` (a tensor of model inputs) is required by ``"weighted"`` and
+    ``"activation"`` and ignored by ``"naive"`` and ``"full"``. ``max_iter`` and
+    ``seed`` (order of the coordinate descent) concern ``"full"``.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    sa, sb = _check_pair(model_a, model_b)
+    spec = spec if spec is not None else _spec_of(model_a)
+    validate_spec(spec, sa)
+    if method in ("weighted", "activation"):
+        if inputs is None:
+            raise ValueError(f"method={method!r} needs inputs (a tensor of model inputs)")
+        if not torch.is_tensor(inputs):
+            raise TypeError("inputs must be a torch tensor")
+        if not torch.isfinite(inputs).all():
+            raise ValueError("inputs contain non-finite values")
+    perms, info = _MATCHERS[method](sa, sb, spec, max_iter=max_iter, seed=seed, model_a=model_a, model_b=model_b,
+                                    inputs=inputs)
+    return Permutation(perms, method, spec, info)

@@ -1,0 +1,244 @@
+r"""Linear interpolation paths between two networks, and named barrier definitions.
+
+Path convention: :math:`\theta(t) = (1 - t)\,\theta_A + t\,\theta_B`, t in [0, 1]
+(t = 0 is model A, t = 1 is model B; align B to A first for LMC *modulo
+permutation*). All points of the path are evaluated in one batched pass:
+:func:`torch.func.functional_call` vectorised with :func:`torch.vmap` over t,
+chunked so that the stacked outputs fit in memory.
+
+Barrier definitions (THEORY.md §6), each a function of the grid ``ts`` and the
+values along it (the grid must contain t = 0 and t = 1):
+
+==================  ==========================================================  =====================
+name                formula                                                     used by
+==================  ==========================================================  =====================
+above_chord         max_t [v(t) - ((1-t) v(0) + t v(1))]                        Entezari et al. 2022
+max_minus_mean      max_t v(t) - (v(0) + v(1))/2                                Git Re-Basin, Frankle
+midpoint_value      v(1/2)                                                      Ferbach's "LMC error"
+midpoint_barrier    v(1/2) - (v(0) + v(1))/2                                    Entezari's code
+normalized          max_minus_mean(error) / mean endpoint accuracy              Altıntaş et al.
+==================  ==========================================================  =====================
+
+``normalized`` is our reading of Altıntaş et al.'s performance-aware barrier
+(their exact formula is not public): the error barrier divided by the mean
+accuracy of the endpoints, so that datasets of different difficulty compare.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch.func import functional_call
+
+__all__ = ["PATH_CONVENTION", "DEFINITIONS", "PathResult", "evaluate_path", "barrier", "barriers",
+           "default_grid"]
+
+PATH_CONVENTION = "theta(t) = (1 - t) * theta_A + t * theta_B"
+
+DEFINITIONS = {
+    "above_chord": "max_t [v(t) - ((1-t) v(0) + t v(1))]",
+    "max_minus_mean": "max_t v(t) - (v(0) + v(1))/2",
+    "midpoint_value": "v(1/2)",
+    "midpoint_barrier": "v(1/2) - (v(0) + v(1))/2",
+    "normalized": "max_minus_mean of the error / ((accuracy(0) + accuracy(1))/2)",
+}
+
+
+def default_grid(points: int = 25) -> np.ndarray:
+    """``points`` equally spaced t in [0, 1] (Git Re-Basin uses 25); odd counts include 1/2."""
+    if points < 2:
+        raise ValueError(f"a path grid needs at least 2 points, got {points}")
+    return np.linspace(0.0, 1.0, points)
+
+
+@dataclass
+class PathResult:
+    """Metrics along a path. ``values[metric]`` has one entry per t in ``ts``."""
+
+    ts: np.ndarray
+    values: dict[str, np.ndarray]
+    split: str = "given"
+    n_examples: int = 0
+    loss: str = "cross_entropy"
+    info: dict = field(default_factory=dict)
+
+    def barrier(self, definition: str, metric: str = "loss") -> float:
+        if definition == "normalized":
+            return barrier(self.ts, self.values["error"], "normalized")
+        if metric not in self.values:
+            raise ValueError(f"metric {metric!r} was not evaluated; have {sorted(self.values)}")
+        return barrier(self.ts, self.values[metric], definition)
+
+    def to_dict(self) -> dict:
+        out = {"path": PATH_CONVENTION, "ts": self.ts.tolist(), "split": self.split,
+               "n_examples": self.n_examples, "loss_function": self.loss,
+               "values": {k: v.tolist() for k, v in self.values.items()},
+               "barriers": {m: barriers(self.ts, v, with_normalized=False) for m, v in self.values.items()},
+               "definitions": DEFINITIONS, **self.info}
+        if "error" in self.values:
+            out["barriers"]["normalized"] = self.barrier("normalized")
+        return out
+
+
+def _endpoints(ts: np.ndarray, values: np.ndarray) -> tuple[float, float]:
+    i0, i1 = np.nonzero(ts == 0.0)[0], np.nonzero(ts == 1.0)[0]
+    if not len(i0) or not len(i1):
+        raise ValueError("the grid ts must contain both end points t = 0 and t = 1")
+    return float(values[i0[0]]), float(values[i1[0]])
+
+
+def _midpoint(ts, values) -> float:
+    idx = np.nonzero(np.isclose(ts, 0.5, rtol=0, atol=1e-12))[0]
+    if not len(idx):
+        raise ValueError("midpoint definitions need t = 1/2 in the grid (use an odd number of points)")
+    return float(values[idx[0]])
+
+
+def barrier(ts, values, definition: str = "above_chord") -> float:
+    """One named barrier (see the module table) of ``values`` along the grid ``ts``.
+
+    For ``"normalized"``, ``values`` is the *error* along the path.
+    """
+    ts = np.asarray(ts, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    if ts.ndim != 1 or values.shape != ts.shape:
+        raise ValueError(f"ts and values must be 1-D of equal length, got {ts.shape} and {values.shape}")
+    if not np.isfinite(values).all():
+        raise ValueError("values along the path contain NaN or inf (a diverged model?)")
+    v0, v1 = _endpoints(ts, values)
+    if definition == "above_chord":
+        return float(np.max(values - ((1 - ts) * v0 + ts * v1)))
+    if definition == "max_minus_mean":
+        return float(np.max(values) - (v0 + v1) / 2)
+    if definition == "midpoint_value":
+        return _midpoint(ts, values)
+    if definition == "midpoint_barrier":
+        return _midpoint(ts, values) - (v0 + v1) / 2
+    if definition == "normalized":
+        mean_accuracy = 1.0 - (v0 + v1) / 2
+        if mean_accuracy <= 0:
+            raise ValueError("normalized barrier undefined: both endpoints have zero accuracy")
+        return float(np.max(values) - (v0 + v1) / 2) / mean_accuracy
+    raise ValueError(f"definition must be one of {tuple(DEFINITIONS)}, got {definition!r}")
+
+
+def barriers(ts, values, *, with_normalized: bool = False) -> dict[str, float | None]:
+    """Every named barrier (midpoint ones None when 1/2 is not on the grid)."""
+    out = {}
+    for name in DEFINITIONS:
+        if name == "normalized" and not with_normalized:
+            continue
+        try:
+            out[name] = barrier(ts, values, name)
+        except ValueError as exc:
+            if "midpoint" not in str(exc):
+                raise
+            out[name] = None
+    return out
+
+
+# ------------------------------------------------------------ path evaluation
+
+
+def _check_models(model_a, model_b):
+    pa, pb = dict(model_a.named_parameters()), dict(model_b.named_parameters())
+    if pa.keys() != pb.keys():
+        raise ValueError(f"models have different parameters: {sorted(set(pa) ^ set(pb))[:5]}")
+    for k in pa:
+        if pa[k].shape != pb[k].shape:
+            raise ValueError(f"parameter {k!r}: shape {tuple(pa[k].shape)} vs {tuple(pb[k].shape)}")
+        if pa[k].device != pb[k].device or pa[k].dtype != pb[k].dtype:
+            raise ValueError(f"parameter {k!r}: models differ in device/dtype ({pa[k].device}, {pa[k].dtype} vs "
+                             f"{pb[k].device}, {pb[k].dtype}); move both to the same device and dtype")
+    if any(True for _ in model_a.buffers()):
+        raise NotImplementedError("models with buffers (e.g. batch norm) need statistics recomputed along the "
+                                  "path; not supported")
+    return {k: v.detach() for k, v in pa.items()}, {k: v.detach() for k, v in pb.items()}
+
+
+def _batches(data, device, dtype):
+    if isinstance(data, (tuple, list)) and len(data) == 2 and torch.is_tensor(data[0]):
+        yield data[0].to(device=device, dtype=dtype), data[1].to(device)
+        return
+    for batch in data:  # a DataLoader of (x, y)
+        yield batch[0].to(device=device, dtype=dtype), batch[1].to(device)
+
+
+def _loss_kind(y, loss: str) -> str:
+    if loss != "auto":
+        if loss not in ("cross_entropy", "mse"):
+            raise ValueError(f"loss must be 'auto', 'cross_entropy' or 'mse', got {loss!r}")
+        return loss
+    return "mse" if y.is_floating_point() else "cross_entropy"
+
+
+def evaluate_path(model_a, model_b, data, ts=None, metrics=("loss", "error"), *, loss: str = "auto",
+                  split: str = "given", max_elements: int = 2**26) -> PathResult:
+    """Loss and error of every network on the path between ``model_a`` and ``model_b``.
+
+    Parameters
+    ----------
+    model_a, model_b : nn.Module
+        Same architecture, same device and dtype (align B to A beforehand).
+    data : (x, y) tensors or an iterable of (x, y) batches (a DataLoader)
+        Labels: integer classes (cross-entropy loss, error = 1 - accuracy) or
+        float targets (mean squared error; no error metric).
+    ts : array of t in [0, 1], default 25 points
+    metrics : subset of ("loss", "error")
+    loss : "auto", "cross_entropy" or "mse"
+    split : name recorded in the result ("train", "test", ...)
+    max_elements : bound on the stacked output size per chunk of t (memory)
+
+    Returns
+    -------
+    PathResult with mean loss / error per t (averaged over all examples).
+    """
+    ts = default_grid() if ts is None else np.asarray(ts, dtype=np.float64)
+    if ts.ndim != 1 or ts.size == 0 or not np.isfinite(ts).all():
+        raise ValueError(f"ts must be a non-empty 1-D array of finite values, got {ts}")
+    unknown = set(metrics) - {"loss", "error"}
+    if unknown or not metrics:
+        raise ValueError(f"metrics must be a non-empty subset of ('loss', 'error'), got {metrics}")
+    pa, pb = _check_models(model_a, model_b)
+    first = next(iter(pa.values()))
+    device, dtype = first.device, first.dtype
+    sums = {m: np.zeros(ts.size) for m in metrics}
+    n_total, kind = 0, None
+    model_a_was_training = model_a.training
+    model_a.eval()
+    try:
+        for x, y in _batches(data, device, dtype):
+            kind = _loss_kind(y, loss) if kind is None else kind
+            if "error" in metrics and kind == "mse":
+                raise ValueError("the error metric needs integer class labels; use metrics=('loss',)")
+            n = x.shape[0]
+            with torch.no_grad():
+                out_size = model_a(x[:1]).numel() * n
+            chunk = max(1, int(max_elements // max(out_size, 1)))
+            for start in range(0, ts.size, chunk):
+                t = torch.as_tensor(ts[start:start + chunk], device=device, dtype=dtype)
+                stacked = {k: torch.lerp(pa[k].expand(len(t), *pa[k].shape),
+                                         pb[k].expand(len(t), *pb[k].shape),
+                                         t.view(-1, *([1] * pa[k].ndim))) for k in pa}
+                with torch.no_grad():
+                    out = torch.vmap(lambda p, inp: functional_call(model_a, p, (inp,)),
+                                     in_dims=(0, None))(stacked, x)  # (T, n, k)
+                    if "loss" in metrics:
+                        if kind == "cross_entropy":
+                            per = torch.nn.functional.cross_entropy(out.flatten(0, 1), y.repeat(len(t)),
+                                                                    reduction="none").view(len(t), n)
+                        else:
+                            per = ((out - y.view(1, n, -1)) ** 2).flatten(2).sum(-1)
+                        sums["loss"][start:start + len(t)] += per.sum(1).double().cpu().numpy()
+                    if "error" in metrics:
+                        wrong = (out.argmax(-1) != y.view(1, n)).sum(1)
+                        sums["error"][start:start + len(t)] += wrong.double().cpu().numpy()
+            n_total += n
+    finally:
+        model_a.train(model_a_was_training)
+    if n_total == 0:
+        raise ValueError("data is empty")
+    values = {m: s / n_total for m, s in sums.items()}
+    return PathResult(ts, values, split, n_total, kind)

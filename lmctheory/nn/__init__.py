@@ -1,0 +1,1 @@
+"""Small networks for LMC experiments: models (each knows its permutation spec)."""
