@@ -1,0 +1,223 @@
+"""Datasets that work offline: bundled, generated, synthetic, or files the user supplies.
+
+``load_dataset(name, ...)`` returns a :class:`Dataset` of float32 inputs and
+int64 labels (train and test splits), with ``input_shape`` metadata
+(``(C, H, W)`` for images, ``(D,)`` for vectors) so convolutional models can
+use image data. Nothing is downloaded:
+
+* ``"digits"``: scikit-learn's bundled 8x8 handwritten digits (1797 images),
+  standardised with train-split statistics, fixed stratified 75/25 split;
+* ``"mnist1d"``: MNIST-1D generated locally by ``mnist1d.data.make_dataset``
+  (40-dim, 10 classes, 4000/1000);
+* ``"teacher"``: inputs N(0, I_d), labels the argmax of a random teacher MLP's
+  logits plus Gaussian noise (``noise``) — or, with ``task="regression"``, its
+  scalar output plus noise;
+* ``"gaussian_mixture"``: k classes with means on a sphere of radius
+  ``separation`` in R^d and identity covariance (smaller separation = harder);
+* ``"idx"``: MNIST-format IDX files (gzip or not) given by path;
+* ``"npz"``: a .npz with ``x_train, y_train, x_test, y_test`` or ``x, y``
+  (split 75/25 with ``seed``); images as (N, H, W) or (N, C, H, W).
+"""
+
+from __future__ import annotations
+
+import gzip
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .._validation import check_positive_int, check_positive_real
+
+__all__ = ["Dataset", "DATASETS", "load_dataset", "read_idx"]
+
+DATASETS = ("digits", "mnist1d", "teacher", "gaussian_mixture", "idx", "npz")
+
+
+@dataclass
+class Dataset:
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    n_classes: int
+    input_shape: tuple
+    name: str
+    config: dict = field(default_factory=dict)
+
+    @property
+    def n_features(self) -> int:
+        return int(np.prod(self.input_shape))
+
+    def split(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+        if name == "train":
+            return self.x_train, self.y_train
+        if name == "test":
+            return self.x_test, self.y_test
+        raise ValueError(f"split must be 'train' or 'test', got {name!r}")
+
+    def describe(self) -> dict:
+        return {"name": self.name, "n_train": len(self.y_train), "n_test": len(self.y_test),
+                "n_classes": self.n_classes, "input_shape": list(self.input_shape), **self.config}
+
+
+def _tensors(x_train, y_train, x_test, y_test, n_classes, shape, name, config, regression=False) -> Dataset:
+    ydtype = torch.float32 if regression else torch.int64
+    out = Dataset(torch.tensor(np.asarray(x_train), dtype=torch.float32),
+                  torch.tensor(np.asarray(y_train), dtype=ydtype),
+                  torch.tensor(np.asarray(x_test), dtype=torch.float32),
+                  torch.tensor(np.asarray(y_test), dtype=ydtype), n_classes, tuple(shape), name, config)
+    for split in ("train", "test"):
+        x, y = out.split(split)
+        if len(x) != len(y) or len(x) == 0:
+            raise ValueError(f"{name}: {split} split has {len(x)} inputs and {len(y)} labels")
+        if not torch.isfinite(x).all():
+            raise ValueError(f"{name}: {split} inputs contain NaN or inf")
+    return out
+
+
+def _standardise(x_train, x_test):
+    mean, std = x_train.mean(0), x_train.std(0)
+    std[std == 0] = 1.0
+    return (x_train - mean) / std, (x_test - mean) / std
+
+
+def _split(x, y, seed, test_fraction=0.25):
+    from sklearn.model_selection import train_test_split
+
+    stratify = y if np.issubdtype(np.asarray(y).dtype, np.integer) else None
+    return train_test_split(x, y, test_size=test_fraction, random_state=seed, stratify=stratify)
+
+
+def _digits(seed=0, **_):
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    x_tr, x_te, y_tr, y_te = _split(data.data.astype(np.float64), data.target, seed)
+    x_tr, x_te = _standardise(x_tr, x_te)
+    return _tensors(x_tr, y_tr, x_te, y_te, 10, (1, 8, 8), "digits", {"split_seed": seed, "standardised": True})
+
+
+def _mnist1d(seed=42, **_):
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    args = get_dataset_args()
+    args.seed = seed
+    data = make_dataset(args)  # local generation; never mnist1d.get_dataset (it downloads)
+    return _tensors(data["x"], data["y"], data["x_test"], data["y_test"], 10, (1, 40), "mnist1d", {"seed": seed})
+
+
+def _teacher(seed=0, d=10, n_train=2000, n_test=1000, classes=10, hidden=64, noise=0.0, task="classification",
+             **_):
+    d, n_train, n_test = check_positive_int(d, "d"), check_positive_int(n_train, "n_train"), \
+        check_positive_int(n_test, "n_test")
+    noise = check_positive_real(noise, "noise", allow_zero=True)
+    rng = np.random.default_rng(seed)
+    w1 = rng.normal(size=(hidden, d)) / np.sqrt(d)
+    w2 = rng.normal(size=(classes if task == "classification" else 1, hidden)) / np.sqrt(hidden)
+    x = rng.normal(size=(n_train + n_test, d))
+    out = np.maximum(x @ w1.T, 0) @ w2.T + noise * rng.normal(size=(n_train + n_test, w2.shape[0]))
+    config = {"seed": seed, "d": d, "hidden": hidden, "noise": noise, "task": task}
+    if task == "regression":
+        y = out[:, 0]
+        return _tensors(x[:n_train], y[:n_train], x[n_train:], y[n_train:], 0, (d,), "teacher", config,
+                        regression=True)
+    if task != "classification":
+        raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+    y = out.argmax(1)
+    return _tensors(x[:n_train], y[:n_train], x[n_train:], y[n_train:], classes, (d,), "teacher", config)
+
+
+def _gaussian_mixture(seed=0, d=10, classes=4, separation=3.0, n_train=2000, n_test=1000, **_):
+    d, classes = check_positive_int(d, "d"), check_positive_int(classes, "classes", minimum=2)
+    separation = check_positive_real(separation, "separation", allow_zero=True)
+    rng = np.random.default_rng(seed)
+    means = rng.normal(size=(classes, d))
+    means *= separation / np.linalg.norm(means, axis=1, keepdims=True)
+    n = n_train + n_test
+    y = rng.integers(0, classes, size=n)
+    x = means[y] + rng.normal(size=(n, d))
+    return _tensors(x[:n_train], y[:n_train], x[n_train:], y[n_train:], classes, (d,), "gaussian_mixture",
+                    {"seed": seed, "d": d, "separation": separation})
+
+
+def read_idx(path) -> np.ndarray:
+    """Read an IDX file (the MNIST format; ``.gz`` is decompressed): magic, dims, big-endian data."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such IDX file: {path}")
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        raw = fh.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+        raise ValueError(f"{path}: not an IDX file (bad magic number)")
+    dtypes = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+    if raw[2] not in dtypes:
+        raise ValueError(f"{path}: unknown IDX data type 0x{raw[2]:02x}")
+    ndim = raw[3]
+    shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
+    data = np.frombuffer(raw, dtype=dtypes[raw[2]], offset=4 + 4 * ndim)
+    if data.size != int(np.prod(shape)):
+        raise ValueError(f"{path}: header says shape {shape} but holds {data.size} values (truncated?)")
+    return data.reshape(shape)
+
+
+def _image_shape(x: np.ndarray) -> tuple:
+    if x.ndim == 2:
+        return (x.shape[1],)
+    if x.ndim == 3:
+        return (1, x.shape[1], x.shape[2])
+    if x.ndim == 4:
+        return tuple(x.shape[1:])
+    raise ValueError(f"inputs must be (N, D), (N, H, W) or (N, C, H, W), got shape {x.shape}")
+
+
+def _scaled(x: np.ndarray) -> np.ndarray:
+    return x.astype(np.float64) / 255.0 if x.dtype == np.uint8 else x.astype(np.float64)
+
+
+def _idx(train_images=None, train_labels=None, test_images=None, test_labels=None, **_):
+    paths = {"train_images": train_images, "train_labels": train_labels, "test_images": test_images,
+             "test_labels": test_labels}
+    missing = [k for k, v in paths.items() if v is None]
+    if missing:
+        raise ValueError(f"the idx dataset needs the paths {missing}")
+    x_tr, y_tr = _scaled(read_idx(train_images)), read_idx(train_labels)
+    x_te, y_te = _scaled(read_idx(test_images)), read_idx(test_labels)
+    n_classes = int(max(y_tr.max(), y_te.max())) + 1
+    return _tensors(x_tr.reshape(len(x_tr), *_image_shape(x_tr)), y_tr, x_te.reshape(len(x_te), *_image_shape(x_te)),
+                    y_te, n_classes, _image_shape(x_tr), "idx", {k: str(v) for k, v in paths.items()})
+
+
+def _npz(path=None, seed=0, **_):
+    if path is None:
+        raise ValueError("the npz dataset needs path=...")
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    with np.load(file, allow_pickle=False) as data:
+        keys = set(data.files)
+        if {"x_train", "y_train", "x_test", "y_test"} <= keys:
+            x_tr, y_tr, x_te, y_te = (data[k] for k in ("x_train", "y_train", "x_test", "y_test"))
+        elif {"x", "y"} <= keys:
+            x_tr, x_te, y_tr, y_te = _split(data["x"], data["y"], seed)
+        else:
+            raise ValueError(f"{path}: needs arrays x_train, y_train, x_test, y_test (or x, y); has {sorted(keys)}")
+    x_tr, x_te = _scaled(x_tr), _scaled(x_te)
+    n_classes = int(max(y_tr.max(), y_te.max())) + 1
+    shape = _image_shape(x_tr)
+    return _tensors(x_tr.reshape(len(x_tr), *shape), y_tr, x_te.reshape(len(x_te), *shape), y_te, n_classes, shape,
+                    "npz", {"path": str(path), "split_seed": seed})
+
+
+_LOADERS = {"digits": _digits, "mnist1d": _mnist1d, "teacher": _teacher, "gaussian_mixture": _gaussian_mixture,
+            "idx": _idx, "npz": _npz}
+
+
+def load_dataset(name: str, **kwargs) -> Dataset:
+    """Load a dataset by name (see the module docstring for each one's keywords)."""
+    if name not in _LOADERS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    return _LOADERS[name](**kwargs)

@@ -1,0 +1,101 @@
+"""Dataset loaders: built-in, generated, synthetic and user files (written here)."""
+
+import gzip
+import struct
+
+import numpy as np
+import pytest
+import torch
+
+from lmctheory.nn.data import load_dataset, read_idx
+
+
+def write_idx(path, array, compress=False):
+    codes = {np.dtype(np.uint8): 0x08, np.dtype(">i4"): 0x0C, np.dtype(">f4"): 0x0D}
+    arr = np.asarray(array)
+    if arr.dtype == np.int32:
+        arr = arr.astype(">i4")
+    header = bytes([0, 0, codes[arr.dtype], arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape)
+    data = header + arr.tobytes()
+    (gzip.open if compress else open)(path, "wb").write(data)
+
+
+def test_digits_is_standardised_with_a_fixed_split():
+    a, b = load_dataset("digits"), load_dataset("digits")
+    assert a.x_train.shape == (1347, 64) and a.x_test.shape == (450, 64) and a.input_shape == (1, 8, 8)
+    assert torch.equal(a.x_train, b.x_train) and a.n_classes == 10
+    assert a.x_train.mean(0).abs().max() < 1e-5
+    assert set(a.y_test.tolist()) == set(range(10))
+
+
+def test_mnist1d_is_generated_locally():
+    d = load_dataset("mnist1d")
+    assert d.x_train.shape == (4000, 40) and d.x_test.shape == (1000, 40) and d.n_classes == 10
+
+
+def test_synthetic_tasks():
+    t = load_dataset("teacher", d=8, n_train=500, n_test=100, classes=3, seed=1)
+    assert t.x_train.shape == (500, 8) and set(t.y_train.tolist()) <= {0, 1, 2}
+    assert torch.equal(t.y_train, load_dataset("teacher", d=8, n_train=500, n_test=100, classes=3, seed=1).y_train)
+    r = load_dataset("teacher", d=8, task="regression", n_train=50, n_test=10)
+    assert r.y_train.dtype == torch.float32 and r.n_classes == 0
+
+    def nearest_mean_accuracy(ds):
+        means = torch.stack([ds.x_train[ds.y_train == k].mean(0) for k in range(ds.n_classes)])
+        return (torch.cdist(ds.x_test, means).argmin(1) == ds.y_test).float().mean().item()
+
+    easy = load_dataset("gaussian_mixture", separation=6.0, d=5, classes=4)
+    hard = load_dataset("gaussian_mixture", separation=0.5, d=5, classes=4)
+    assert nearest_mean_accuracy(easy) > 0.95 > 0.6 > nearest_mean_accuracy(hard)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_idx_files_round_trip(tmp_path, compress):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(20, 6, 5), dtype=np.uint8)
+    labels = rng.integers(0, 3, size=20).astype(np.uint8)
+    suffix = ".gz" if compress else ""
+    paths = {}
+    for split, sl in (("train", slice(0, 15)), ("test", slice(15, 20))):
+        paths[f"{split}_images"] = tmp_path / f"{split}-images-idx3-ubyte{suffix}"
+        paths[f"{split}_labels"] = tmp_path / f"{split}-labels-idx1-ubyte{suffix}"
+        write_idx(paths[f"{split}_images"], images[sl], compress)
+        write_idx(paths[f"{split}_labels"], labels[sl], compress)
+    np.testing.assert_array_equal(read_idx(paths["train_images"]), images[:15])
+    d = load_dataset("idx", **paths)
+    assert d.input_shape == (1, 6, 5) and d.x_train.shape == (15, 1, 6, 5)
+    np.testing.assert_allclose(d.x_test.numpy()[:, 0], images[15:] / 255.0, rtol=1e-6)
+    assert d.y_train.tolist() == labels[:15].tolist()
+
+
+def test_idx_rejects_broken_files(tmp_path):
+    bad = tmp_path / "bad"
+    bad.write_bytes(b"\x01\x02\x03\x04")
+    with pytest.raises(ValueError, match="magic"):
+        read_idx(bad)
+    short = tmp_path / "short"
+    write_idx(short, np.zeros((4, 3), np.uint8))
+    short.write_bytes(short.read_bytes()[:-2])
+    with pytest.raises(ValueError, match="truncated"):
+        read_idx(short)
+    with pytest.raises(FileNotFoundError):
+        read_idx(tmp_path / "missing")
+    with pytest.raises(ValueError, match="needs the paths"):
+        load_dataset("idx", train_images=bad)
+
+
+def test_npz_layouts(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(40, 3, 4, 4), dtype=np.uint8)
+    y = np.repeat(np.arange(4), 10)
+    np.savez(tmp_path / "full.npz", x=x, y=y)
+    d = load_dataset("npz", path=tmp_path / "full.npz")
+    assert d.input_shape == (3, 4, 4) and len(d.y_train) == 30 and len(d.y_test) == 10
+    np.savez(tmp_path / "split.npz", x_train=x[:30, 0], y_train=y[:30], x_test=x[30:, 0], y_test=y[30:])
+    s = load_dataset("npz", path=tmp_path / "split.npz")
+    assert s.input_shape == (1, 4, 4) and s.x_train.max() <= 1.0
+    np.savez(tmp_path / "odd.npz", a=x)
+    with pytest.raises(ValueError, match="needs arrays"):
+        load_dataset("npz", path=tmp_path / "odd.npz")
+    with pytest.raises(ValueError, match="unknown dataset"):
+        load_dataset("cifar")
