@@ -1,0 +1,346 @@
+"""Training: single runs, pairs (Altıntaş and Ferbach protocols), vectorised ensembles, checkpoints.
+
+Randomness is split in two explicit seeds: ``init_seed`` (weights) and
+``data_seed`` (order of the mini-batches). Two runs with the same init seed and
+different data seeds are the "same initialisation, different SGD noise" pair
+of Altıntaş et al.; different seeds for both give Ferbach et al.'s independent
+pair. A run whose loss becomes NaN/inf stops and is recorded as diverged
+(never raised mid-sweep).
+
+Learning rate at step s (0-based) of S: ``lr * warmup(s) * schedule(s)`` with
+``warmup(s) = min(1, (s + 1) / warmup_steps)`` and ``schedule`` constant or
+cosine ``(1 + cos(pi s / S)) / 2``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from torch.func import functional_call, grad, stack_module_state
+
+from .. import __version__
+from ..provenance import write_json
+from .models import MLP, LogisticRegression, MeanFieldTwoLayer
+
+__all__ = ["TrainConfig", "TrainResult", "resolve_device", "train", "train_pair", "train_ensemble",
+           "train_online", "build_model", "save_checkpoint", "load_checkpoint"]
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"``: CUDA when available, else CPU."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda' requested but CUDA is not available; use device='auto' or 'cpu'")
+    return dev
+
+
+@dataclass
+class TrainConfig:
+    optimizer: str = "sgd"
+    lr: float = 0.05
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    batch_size: int = 128
+    epochs: int | None = 10
+    steps: int | None = None
+    warmup_steps: int = 0
+    schedule: str = "constant"
+    betas: tuple[float, float] = (0.9, 0.999)
+    adam_eps: float = 1e-8
+    init_seed: int = 0
+    data_seed: int = 0
+    device: str = "auto"
+    dtype: str = "float32"
+
+    def __post_init__(self):
+        if self.optimizer not in ("sgd", "adam"):
+            raise ValueError(f"optimizer must be 'sgd' or 'adam', got {self.optimizer!r}")
+        if self.schedule not in ("constant", "cosine"):
+            raise ValueError(f"schedule must be 'constant' or 'cosine', got {self.schedule!r}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a finite number > 0, got {self.lr}")
+        if self.batch_size < 1 or self.warmup_steps < 0 or self.weight_decay < 0:
+            raise ValueError("batch_size must be >= 1, warmup_steps and weight_decay >= 0")
+        if (self.epochs is None) == (self.steps is None):
+            raise ValueError("give exactly one of epochs and steps")
+        if self.dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
+
+    def total_steps(self, n_train: int) -> int:
+        if self.steps is not None:
+            return int(self.steps)
+        return int(self.epochs) * math.ceil(n_train / self.batch_size)
+
+    def lr_at(self, step: int, total: int) -> float:
+        warm = min(1.0, (step + 1) / self.warmup_steps) if self.warmup_steps else 1.0
+        sched = 0.5 * (1 + math.cos(math.pi * step / total)) if self.schedule == "cosine" else 1.0
+        return self.lr * warm * sched
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["betas"] = list(self.betas)
+        return d
+
+
+@dataclass
+class TrainResult:
+    model: torch.nn.Module
+    config: TrainConfig
+    losses: list[float] = field(default_factory=list)
+    diverged: bool = False
+    diverged_at: int | None = None
+    steps: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> dict:
+        return {"diverged": self.diverged, "diverged_at": self.diverged_at, "steps": self.steps,
+                "final_loss": self.losses[-1] if self.losses else None, "seconds": self.seconds}
+
+
+def _loss_fn(y):
+    if y.is_floating_point():
+        return lambda out, target: ((out.squeeze(-1) - target) ** 2).mean()
+    return torch.nn.functional.cross_entropy
+
+
+def _batch_order(n: int, batch_size: int, total: int, data_seed: int):
+    """Indices of each step's mini-batch: a fresh permutation per epoch from ``data_seed``."""
+    g = torch.Generator().manual_seed(int(data_seed))
+    perm, pos = torch.randperm(n, generator=g), 0
+    for _ in range(total):
+        if pos + batch_size > n and pos > 0:
+            perm, pos = torch.randperm(n, generator=g), 0
+        yield perm[pos:pos + batch_size]
+        pos += batch_size
+
+
+def _init(make_model, config: TrainConfig, device) -> torch.nn.Module:
+    torch.manual_seed(int(config.init_seed))
+    model = make_model()
+    return model.to(device=device, dtype=getattr(torch, config.dtype))
+
+
+def train(make_model, dataset, config: TrainConfig) -> TrainResult:
+    """Train ``make_model()`` (built under ``torch.manual_seed(config.init_seed)``) on ``dataset``."""
+    device = resolve_device(config.device)
+    model = _init(make_model, config, device)
+    dtype = getattr(torch, config.dtype)
+    x = dataset.x_train.to(device=device, dtype=dtype)
+    y = dataset.y_train.to(device)
+    y = y.to(dtype) if y.is_floating_point() else y
+    loss_fn = _loss_fn(y)
+    if config.optimizer == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
+                              weight_decay=config.weight_decay)
+    else:
+        opt = torch.optim.Adam(model.parameters(), lr=config.lr, betas=config.betas, eps=config.adam_eps,
+                               weight_decay=config.weight_decay)
+    total = config.total_steps(len(x))
+    result = TrainResult(model, config)
+    start = time.perf_counter()
+    model.train()
+    for step, idx in enumerate(_batch_order(len(x), config.batch_size, total, config.data_seed)):
+        for group in opt.param_groups:
+            group["lr"] = config.lr_at(step, total)
+        idx = idx.to(device)
+        opt.zero_grad()
+        loss = loss_fn(model(x[idx]), y[idx])
+        value = loss.item()
+        if not math.isfinite(value):
+            result.diverged, result.diverged_at = True, step
+            break
+        loss.backward()
+        opt.step()
+        result.losses.append(value)
+        result.steps = step + 1
+    model.eval()
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def train_pair(make_model, dataset, config: TrainConfig, *, same_init: bool = True,
+               seeds: tuple[int, int] = (0, 1)) -> tuple[TrainResult, TrainResult]:
+    """Two runs: same init and data orders ``seeds`` (Altıntaş et al.), or independent init and data
+    (``same_init=False``: init seeds and data seeds both ``seeds``; Ferbach et al.)."""
+    runs = []
+    for s in seeds:
+        cfg = _replace(config, data_seed=s) if same_init else _replace(config, data_seed=s, init_seed=s)
+        runs.append(train(make_model, dataset, cfg))
+    return runs[0], runs[1]
+
+
+def _replace(config: TrainConfig, **changes) -> TrainConfig:
+    return TrainConfig(**{**asdict(config), **changes})
+
+
+# ------------------------------------------------------------ vectorised ensembles
+
+
+def train_ensemble(make_model, dataset, config: TrainConfig, *, init_seeds, data_seeds) -> list[TrainResult]:
+    """K models trained at once (``torch.func``: stacked parameters, ``vmap`` of ``grad``).
+
+    Model k is initialised under ``init_seeds[k]`` and sees the mini-batches of
+    ``data_seeds[k]``; the result equals K sequential :func:`train` runs with
+    those seeds within floating-point tolerance (same update rules as
+    ``torch.optim.SGD``/``Adam``). A model that diverges is frozen at its last
+    finite parameters and reported as diverged.
+    """
+    init_seeds, data_seeds = list(init_seeds), list(data_seeds)
+    if len(init_seeds) != len(data_seeds) or not init_seeds:
+        raise ValueError("init_seeds and data_seeds must be non-empty and of equal length")
+    device = resolve_device(config.device)
+    dtype = getattr(torch, config.dtype)
+    models = [_init(make_model, _replace(config, init_seed=s), device) for s in init_seeds]
+    params, buffers = stack_module_state(models)
+    if buffers:
+        raise NotImplementedError("vectorised ensembles of models with buffers are not supported")
+    base = copy.deepcopy(models[0]).to("meta")
+    x = dataset.x_train.to(device=device, dtype=dtype)
+    y = dataset.y_train.to(device)
+    y = y.to(dtype) if y.is_floating_point() else y
+    loss_fn = _loss_fn(y)
+
+    def loss_of(p, xb, yb):
+        return loss_fn(functional_call(base, p, (xb,)), yb)
+
+    grads_of = torch.vmap(grad(loss_of))
+    losses_of = torch.vmap(loss_of)
+    total = config.total_steps(len(x))
+    orders = [_batch_order(len(x), config.batch_size, total, s) for s in data_seeds]
+    state = {k: torch.zeros_like(v) for k, v in params.items()}
+    state2 = {k: torch.zeros_like(v) for k, v in params.items()}
+    k_models = len(models)
+    alive = torch.ones(k_models, dtype=torch.bool, device=device)
+    results = [TrainResult(m, _replace(config, init_seed=i, data_seed=d)) for m, i, d in
+               zip(models, init_seeds, data_seeds, strict=True)]
+    start = time.perf_counter()
+    for step in range(total):
+        idx = torch.stack([next(o) for o in orders]).to(device)  # (K, B)
+        xb, yb = x[idx], y[idx]
+        with torch.no_grad():
+            losses = losses_of(params, xb, yb)
+        finite = torch.isfinite(losses)
+        for k in torch.nonzero(alive & ~finite).flatten().tolist():
+            results[k].diverged, results[k].diverged_at = True, step
+        alive &= finite
+        if not alive.any():
+            break
+        g = grads_of(params, xb, yb)
+        lr = config.lr_at(step, total)
+        with torch.no_grad():
+            for name, p in params.items():
+                mask = alive.view(-1, *([1] * (p.ndim - 1))).to(p.dtype)
+                d = g[name] + config.weight_decay * p if config.weight_decay else g[name]
+                if config.optimizer == "sgd":
+                    buf = state[name]
+                    buf.copy_(d if step == 0 else config.momentum * buf + d)
+                    update = lr * buf
+                else:
+                    b1, b2 = config.betas
+                    state[name].mul_(b1).add_(d, alpha=1 - b1)
+                    state2[name].mul_(b2).addcmul_(d, d, value=1 - b2)
+                    bc1, bc2 = 1 - b1 ** (step + 1), 1 - b2 ** (step + 1)
+                    update = (lr / bc1) * state[name] / (state2[name].sqrt() / math.sqrt(bc2) + config.adam_eps)
+                p.sub_(mask * update)
+        for k in torch.nonzero(alive).flatten().tolist():
+            results[k].losses.append(float(losses[k]))
+            results[k].steps = step + 1
+    seconds = time.perf_counter() - start
+    for k, res in enumerate(results):
+        res.model.load_state_dict({name: p[k].detach().clone() for name, p in params.items()})
+        res.model.eval()
+        res.seconds = seconds / k_models
+    return results
+
+
+# ------------------------------------------------------------------ online SGD
+
+
+def train_online(model: MeanFieldTwoLayer, teacher, *, steps: int, lr: float, batch_size: int = 1, seed: int = 0,
+                 input_dim: int | None = None, device: str = "auto") -> TrainResult:
+    r"""Online SGD for a mean-field two-layer net: fresh samples :math:`x \sim N(0, I)` every step.
+
+    ``teacher(x) -> y`` gives the regression targets. The step is scaled by the
+    width N (mean-field parameterisation: each neuron's gradient is O(1/N), so
+    ``lr * N`` keeps neurons moving at O(lr) per step, as in Mei, Montanari &
+    Nguyen 2018); the loss is squared error.
+    """
+    dev = resolve_device(device)
+    model = model.to(dev)
+    d = input_dim or model.m0
+    g = torch.Generator(device="cpu").manual_seed(int(seed))
+    dtype = next(model.parameters()).dtype
+    opt = torch.optim.SGD(model.parameters(), lr=lr * model.width_)
+    result = TrainResult(model, TrainConfig(lr=lr, steps=steps, epochs=None, batch_size=batch_size, data_seed=seed))
+    start = time.perf_counter()
+    for step in range(int(steps)):
+        x = torch.randn(batch_size, d, generator=g, dtype=dtype).to(dev)
+        with torch.no_grad():
+            target = teacher(x).reshape(batch_size, -1)
+        opt.zero_grad()
+        loss = 0.5 * ((model(x) - target) ** 2).sum(-1).mean()
+        if not torch.isfinite(loss):
+            result.diverged, result.diverged_at = True, step
+            break
+        loss.backward()
+        opt.step()
+        result.losses.append(loss.item())
+        result.steps = step + 1
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+# ------------------------------------------------------------------ checkpoints
+
+_MODELS = {"mlp": lambda c: MLP(c["widths"], c.get("activation", "relu"), c.get("bias", True), c.get("slope", 0.01)),
+           "mean_field": lambda c: MeanFieldTwoLayer(c["m0"], c["width"], c.get("out", 1), c.get("activation", "relu")),
+           "logistic": lambda c: LogisticRegression(c["in_features"], c["classes"])}
+
+
+def build_model(config: dict) -> torch.nn.Module:
+    """Rebuild a model from its ``config()`` dict."""
+    kind = config.get("model")
+    if kind not in _MODELS:
+        raise ValueError(f"unknown model {kind!r}; known: {sorted(_MODELS)}")
+    return _MODELS[kind](config)
+
+
+def save_checkpoint(result: TrainResult, path, *, dataset=None, extra: dict | None = None) -> Path:
+    """``path`` (.pt, a plain state_dict) and ``path.with_suffix('.json')`` (full config, atomically)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save({k: v.detach().cpu() for k, v in result.model.state_dict().items()}, tmp)
+    tmp.replace(path)
+    sidecar = {"model": result.model.config(), "train": result.config.to_dict(), "result": result.summary(),
+               "dataset": None if dataset is None else dataset.describe(), "lmctheory": __version__,
+               **(extra or {})}
+    write_json(path.with_suffix(".json"), sidecar)
+    return path
+
+
+def load_checkpoint(path, device: str = "cpu") -> tuple[torch.nn.Module, dict]:
+    """The model (rebuilt from the sidecar's config, weights loaded) and the sidecar dict."""
+    path = Path(path)
+    sidecar_path = path.with_suffix(".json")
+    if not path.is_file() or not sidecar_path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} needs {path.name} and {sidecar_path.name}")
+    sidecar = json.loads(sidecar_path.read_text())
+    model = build_model(sidecar["model"])
+    state = torch.load(path, map_location=device, weights_only=True)
+    missing = set(model.state_dict()) ^ set(state)
+    if missing:
+        raise ValueError(f"checkpoint {path} does not match its config: keys {sorted(missing)[:5]}")
+    dtype = next(iter(state.values())).dtype
+    model = model.to(dtype=dtype)
+    model.load_state_dict(state)
+    return model.to(device).eval(), sidecar
+
