@@ -241,3 +241,43 @@ def test_bounds_json_is_finite_for_extreme_parameters(capsys):
                            "--width", "1e300", "--json")
         assert code == 0
         json.loads(out)  # dumps(allow_nan=False) would have raised on inf/NaN
+
+
+# -------------------------------------------------------------- train / barrier
+
+
+def test_train_pair_then_barrier(capsys, tmp_path):
+    out = tmp_path / "ck"
+    code, text, _ = run(capsys, "train", "--model", "mlp", "--widths", "64,32,10", "--data", "digits", "--epochs",
+                        "2", "--out-dir", str(out), "--pair", "same-init", "--json")
+    assert code == 0
+    doc = json.loads(text)
+    assert len(doc["result"]["checkpoints"]) == 2 and doc["config"]["pair"] == "same-init"
+    sidecar = json.loads((out / "model_a.json").read_text())
+    assert sidecar["train"]["data_seed"] == 0 and json.loads((out / "model_b.json").read_text())["train"][
+        "data_seed"] == 1
+    code, text, _ = run(capsys, "barrier", str(out / "model_a.pt"), str(out / "model_b.pt"), "--align", "weighted",
+                        "--points", "5", "--json")
+    assert code == 0
+    res = json.loads(text)["result"]
+    for split in ("train", "test"):
+        s = res["splits"][split]
+        assert s["path"]["split"] == split and len(s["path"]["values"]["loss"]) == 5
+        assert s["path"]["barriers"]["loss"]["above_chord"] <= s["certified_bound"]["bound"] + 1e-6
+    code, text, _ = run(capsys, "barrier", str(out / "model_a.pt"), str(out / "model_b.pt"), "--align", "none")
+    assert code == 0 and "certified bound" in text and "[test] error barriers" in text
+
+
+@pytest.mark.parametrize(
+    "argv,match",
+    [
+        (["train", "--widths", "10,32,10", "--out-dir", "x"], "must start with the input size 64"),
+        (["train", "--pair", "same-init", "--seeds", "0", "--out-dir", "x"], "two --seeds"),
+        (["train", "--seeds", "-1", "--out-dir", "x"], "--seeds must be integers >= 0"),
+        (["train", "--data", "idx", "--out-dir", "x"], "needs --data-path"),
+        (["barrier", "/nonexistent/a.pt", "/nonexistent/b.pt"], "needs a.pt and a.json"),
+    ],
+)
+def test_train_and_barrier_errors(capsys, argv, match):
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and match in err
