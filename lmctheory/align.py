@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from torch.func import functional_call
 
 from .wasserstein import solve_assignment
 
@@ -208,60 +209,72 @@ def _full(sa, sb, spec, *, max_iter=100, seed=0, **_):
     return perms, {"iterations": max_iter, "converged": False}
 
 
-def _module_inputs(model, names: list[str], inputs) -> dict[str, np.ndarray]:
-    """Inputs of the modules owning the given weights (``layers.1.weight`` -> module ``layers.1``)."""
+def _capture(model, module_names: list[str], inputs, *, outputs: bool = False) -> dict[str, torch.Tensor]:
+    """Inputs (or outputs) of the named modules during one forward pass of ``model``."""
     modules = dict(model.named_modules())
     captured, hooks = {}, []
-    for pname in names:
-        mname = pname.rsplit(".", 1)[0]
+    for mname in module_names:
         hooks.append(modules[mname].register_forward_hook(
-            lambda mod, args, out, key=pname: captured.__setitem__(key, args[0].detach())))
+            lambda mod, args, out, key=mname: captured.__setitem__(key, (out if outputs else args[0]).detach())))
     try:
         with torch.no_grad():
             model(inputs)
     finally:
         for h in hooks:
             h.remove()
-    return {k: v.flatten(1).double().cpu().numpy() for k, v in captured.items()}
+    return captured
 
 
-def _weight_axis(axes, axis):
-    for p, a in axes:
+def _channels_last(t: torch.Tensor) -> np.ndarray:
+    """(N, C) or (N, C, *spatial) -> (samples, C): every example and position is a sample."""
+    if t.ndim > 2:
+        t = t.movedim(1, -1).reshape(-1, t.shape[1])
+    return t.double().cpu().numpy()
+
+
+def _owner(spec_axes, axis: int) -> str:
+    """The module owning the weight permuted on ``axis`` (``layers.1.weight`` -> ``layers.1``)."""
+    for p, a in spec_axes:
         if a == axis and p.endswith("weight"):
-            return p
+            return p.rsplit(".", 1)[0]
     raise ValueError("weighted and activation matching need a weight parameter in each permutation")
 
 
 def _weighted(sa, sb, spec, *, model_a, inputs, **_):
-    weights_in = [_weight_axis(spec[n], 0) for n in spec]
-    acts = _module_inputs(model_a, weights_in, inputs)
+    """Maximise E[z^A_i z^B_j] over examples (and positions), both layers fed A's layer input.
+
+    For a linear layer this is w~_A^T Sigma~ w~_B with Sigma~ the uncentred second moment of
+    A's input augmented by 1 (bias); for convolutions, patches at every position are samples.
+    """
+    owners = [_owner(spec[n], 0) for n in _forward_order(spec)]
+    layer_inputs = _capture(model_a, owners, inputs)
+    modules = dict(model_a.named_modules())
     perms = {}
-    for name, wname in zip(_forward_order(spec), weights_in, strict=True):
-        a = acts[wname]
-        a_aug = np.concatenate([a, np.ones((a.shape[0], 1))], axis=1)
-        sigma = a_aug.T @ a_aug / a.shape[0]
+    for name, mname in zip(_forward_order(spec), owners, strict=True):
         sb_now = _permute(sb, spec, perms)
-        wa = _augmented(sa, spec[name], wname)
-        wb = _augmented(sb_now, spec[name], wname)
-        perms[name] = solve_assignment(wa @ sigma @ wb.T, maximize=True)
+        module, inp = modules[mname], layer_inputs[mname]
+        own = [n for n, _ in module.named_parameters()]
+        with torch.no_grad():
+            za = functional_call(module, {n: sa[f"{mname}.{n}"] for n in own}, (inp,))
+            zb = functional_call(module, {n: sb_now[f"{mname}.{n}"] for n in own}, (inp,))
+        a, b = _channels_last(za), _channels_last(zb)
+        perms[name] = solve_assignment(a.T @ b / a.shape[0], maximize=True)
     return perms, {}
 
 
-def _augmented(state, axes, wname):
-    w = _flat(state[wname], 0)
-    bias = [p for p, a in axes if a == 0 and p != wname]
-    b = _flat(state[bias[0]], 0) if bias else np.zeros((w.shape[0], 1))
-    return np.concatenate([w, b], axis=1)
-
-
 def _activation(sa, sb, spec, *, model_a, model_b, inputs, **_):
-    outgoing = [_weight_axis(spec[n], 1) for n in spec]
-    ha = _module_inputs(model_a, outgoing, inputs)
-    hb = _module_inputs(model_b, outgoing, inputs)
+    """Maximise the centred cross-covariance of A's and B's unit activations act(z)."""
+    if not hasattr(model_a, "act"):
+        raise TypeError("activation matching needs a model with an `act` activation module")
+    owners = [_owner(spec[n], 0) for n in _forward_order(spec)]
+    za = _capture(model_a, owners, inputs, outputs=True)
+    zb = _capture(model_b, owners, inputs, outputs=True)
     perms = {}
-    for name, wname in zip(_forward_order(spec), outgoing, strict=True):
-        a = ha[wname] - ha[wname].mean(0)
-        b = hb[wname] - hb[wname].mean(0)
+    for name, mname in zip(_forward_order(spec), owners, strict=True):
+        with torch.no_grad():
+            a = _channels_last(model_a.act(za[mname]))
+            b = _channels_last(model_a.act(zb[mname]))
+        a, b = a - a.mean(0), b - b.mean(0)
         cov = a.T @ b / a.shape[0]
         # units dead on the inputs (zero variance) are indistinguishable by activations: break
         # those ties by incoming weights, at a weight too small to change any other decision

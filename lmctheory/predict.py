@@ -33,38 +33,97 @@ import numpy as np
 import torch
 
 from .barrier import PATH_CONVENTION, default_grid, evaluate_path
-from .nn.models import MLP, LogisticRegression, MeanFieldTwoLayer, activation_constants
+from .nn.models import (
+    CNN,
+    LCN,
+    MLP,
+    ChannelLinear,
+    LogisticRegression,
+    MeanFieldTwoLayer,
+    activation_constants,
+)
 
-__all__ = ["BarrierBound", "certified_barrier_bound", "linear_stack", "layer_report", "measured_and_certified"]
+__all__ = ["BarrierBound", "certified_barrier_bound", "layer_report", "measured_and_certified"]
 
 
-def linear_stack(model) -> tuple[list[tuple[torch.Tensor, torch.Tensor | None]], str, float]:
-    """``([(W, b), ...], activation name, leaky slope)`` of a supported model, as float64 tensors.
+@dataclass
+class _Op:
+    """One linear operator of a network: ``linear(weights, x)`` (no bias), parameters of A and B,
+    whether the activation follows. The entrywise absolute value of the operator's matrix is
+    ``linear(|weights|, .)`` for dense, convolutional, locally connected and pooling layers (each
+    matrix entry is a single weight)."""
 
-    The mean-field net's 1/N output scaling is folded into its last weight.
-    """
-    def d(t):
-        return None if t is None else t.detach().double()
+    linear: object
+    params_a: dict
+    params_b: dict
+    activation_after: bool
 
-    if isinstance(model, MLP):
-        return [(d(layer.weight), d(layer.bias)) for layer in model.layers], model.activation_name, model.slope
-    if isinstance(model, MeanFieldTwoLayer):
-        return ([(d(model.hidden_layer.weight), None), (d(model.out.weight) / model.width_, None)],
-                model.activation_name, 0.01)
-    if isinstance(model, LogisticRegression):
-        return [(d(model.linear.weight), d(model.linear.bias))], "identity", 0.01
+    def forward(self, params, x):
+        out = self.linear(params, x)  # the linear maps read params["weight"] only
+        b = params.get("bias")
+        if b is None:
+            return out
+        if out.ndim == 2:  # dense
+            return out + b
+        if b.ndim == 1:  # convolution: one bias per channel
+            return out + b.view(1, -1, 1, 1)
+        return out + b.view(1, *out.shape[1:])  # locally connected: per channel and position
+
+
+def _params(module, scale: float = 1.0):
+    return {n: p.detach().double() * (scale if n == "weight" else 1.0) for n, p in module.named_parameters()}
+
+
+def _dense(p, x):
+    return x @ p["weight"].T
+
+
+def _ops(model_a, model_b):
+    """The operator sequence of a supported model pair, the activation name, slope and input reshape."""
+    pairs = []
+    if isinstance(model_a, MLP):
+        n = len(model_a.layers)
+        for i, (la, lb) in enumerate(zip(model_a.layers, model_b.layers, strict=True)):
+            pairs.append(_Op(_dense, _params(la), _params(lb), i < n - 1))
+        return pairs, model_a.activation_name, model_a.slope, lambda x: x.flatten(1)
+    if isinstance(model_a, MeanFieldTwoLayer):
+        w = 1.0 / model_a.width_
+        pairs = [_Op(_dense, _params(model_a.hidden_layer), _params(model_b.hidden_layer), True),
+                 _Op(_dense, _params(model_a.out, w), _params(model_b.out, w), False)]
+        return pairs, model_a.activation_name, 0.01, lambda x: x.flatten(1)
+    if isinstance(model_a, LogisticRegression):
+        return [_Op(_dense, _params(model_a.linear), _params(model_b.linear), False)], "identity", 0.01, \
+            lambda x: x.flatten(1)
+    if isinstance(model_a, (CNN, LCN)):
+        for ca, cb in zip(model_a.convs, model_b.convs, strict=True):
+            if isinstance(model_a, CNN):
+                def conv(p, x, pad=ca.padding):
+                    return torch.nn.functional.conv2d(x, p["weight"], padding=pad)
+            else:
+                def conv(p, x, mod=ca):
+                    return mod.apply_weights(x, p["weight"])
+            pairs.append(_Op(conv, _params(ca), _params(cb), True))
+        pairs.append(_Op(lambda p, x: ChannelLinear.apply_weights(x, p["weight"]), _params(model_a.head),
+                         _params(model_b.head), False))
+        shape = model_a.input_shape
+        return pairs, model_a.activation_name, model_a.slope, lambda x: x.reshape(x.shape[0], *shape)
     raise NotImplementedError(
-        f"certified bounds are implemented for MLP, MeanFieldTwoLayer and LogisticRegression, not "
-        f"{type(model).__name__} (attention layers are not covered by the linear-layer recursion)")
+        f"certified bounds are implemented for MLP, MeanFieldTwoLayer, LogisticRegression, CNN and LCN, not "
+        f"{type(model_a).__name__} (attention layers are not covered by the linear-layer recursion)")
 
 
-def _forward(stack, act, x):
-    """Pre-activations z_l and layer outputs h_l (h_0 = x; no activation at the output)."""
+def _activation(name: str, slope: float):
+    return {"relu": torch.relu, "identity": lambda z: z, "tanh": torch.tanh, "gelu": torch.nn.functional.gelu,
+            "leaky_relu": lambda z: torch.nn.functional.leaky_relu(z, slope)}[name]
+
+
+def _forward(ops, act, x, which: str):
+    """Pre-activations z and outputs h of every operator (h_0 = x)."""
     hs, zs = [x], []
-    for i, (W, b) in enumerate(stack):
-        z = hs[-1] @ W.T + (0 if b is None else b)
+    for op in ops:
+        z = op.forward(op.params_a if which == "a" else op.params_b, hs[-1])
         zs.append(z)
-        hs.append(act(z) if i < len(stack) - 1 else z)
+        hs.append(act(z) if op.activation_after else z)
     return hs, zs
 
 
@@ -97,36 +156,38 @@ def certified_barrier_bound(model_a, model_b, data, ts=None, *, loss: str = "aut
     pair of tensors; the bound is on the mean loss over these examples.
     """
     ts = default_grid() if ts is None else np.asarray(ts, dtype=np.float64)
-    sa, act_name, slope = linear_stack(model_a)
-    sb, act_b, _ = linear_stack(model_b)
-    if act_name != act_b or len(sa) != len(sb) or any(a[0].shape != b[0].shape for a, b in zip(sa, sb, strict=True)):
-        raise ValueError("model_a and model_b must have the same architecture and activation")
+    if type(model_a) is not type(model_b):
+        raise ValueError("model_a and model_b must have the same architecture")
+    ops, act_name, slope, reshape = _ops(model_a, model_b)
+    for op in ops:
+        if any(op.params_a[k].shape != op.params_b[k].shape for k in op.params_a):
+            raise ValueError("model_a and model_b must have the same architecture")
     lip_act, kappa = activation_constants(act_name, slope)
-    act = {"relu": torch.relu, "identity": lambda z: z, "tanh": torch.tanh,
-           "gelu": torch.nn.functional.gelu,
-           "leaky_relu": lambda z: torch.nn.functional.leaky_relu(z, slope)}[act_name]
+    act = _activation(act_name, slope)
+    device = next(model_a.parameters()).device
     x_all, y_all = data
-    x_all = x_all.detach().double().flatten(1).to(sa[0][0].device)
-    y_all = y_all.to(sa[0][0].device)
+    x_all = reshape(x_all.detach().double().to(device))
+    y_all = y_all.to(device)
     kind = ("mse" if y_all.is_floating_point() else "cross_entropy") if loss == "auto" else loss
     if kind not in ("cross_entropy", "mse"):
         raise ValueError(f"loss must be 'auto', 'cross_entropy' or 'mse', got {loss!r}")
+    diffs = [{k: op.params_a[k] - op.params_b[k] for k in op.params_a if k != "bias"} for op in ops]
     totals = np.zeros(ts.size)
     for start in range(0, len(x_all), batch_size):
         x, y = x_all[start:start + batch_size], y_all[start:start + batch_size]
-        ha, za = _forward(sa, act, x)
-        hb, zb = _forward(sb, act, x)
+        ha, za = _forward(ops, act, x, "a")
+        hb, zb = _forward(ops, act, x, "b")
         for k, t in enumerate(ts):
             w = t * (1 - t)
             u = torch.zeros_like(x)
-            for i, ((Wa, _), (Wb, _)) in enumerate(zip(sa, sb, strict=True)):
-                Wt = (1 - t) * Wa + t * Wb
-                defect = u @ Wt.abs().T + w * ((ha[i] - hb[i]) @ (Wa - Wb).T).abs()
-                if i < len(sa) - 1:
-                    u = lip_act * defect + kappa * w * (za[i] - zb[i]).abs()
-                else:
-                    u = defect
-            norm = u.norm(dim=1)
+            for i, op in enumerate(ops):
+                abs_t = {n: ((1 - t) * op.params_a[n] + t * op.params_b[n]).abs() for n in op.params_a
+                         if n != "bias"}
+                defect = op.linear(abs_t, u)
+                if diffs[i]:
+                    defect = defect + w * op.linear(diffs[i], ha[i] - hb[i]).abs()
+                u = lip_act * defect + kappa * w * (za[i] - zb[i]).abs() if op.activation_after else defect
+            norm = u.flatten(1).norm(dim=1)
             if kind == "cross_entropy":
                 per_example = math.sqrt(2.0) * norm
             else:
@@ -152,13 +213,16 @@ def layer_report(model_a, model_b, inputs) -> list[dict]:
     from .dimension import participation_ratio_of_matrix
     from .wasserstein import optimal_matching
 
-    sa, act_name, slope = linear_stack(model_a)
-    sb, _, _ = linear_stack(model_b)
-    act = {"relu": torch.relu, "identity": lambda z: z, "tanh": torch.tanh, "gelu": torch.nn.functional.gelu,
-           "leaky_relu": lambda z: torch.nn.functional.leaky_relu(z, slope)}[act_name]
-    x = inputs.detach().double().flatten(1)
-    _, za = _forward(sa, act, x)
-    _, zb = _forward(sb, act, x)
+    ops, act_name, slope, reshape = _ops(model_a, model_b)
+    if any(op.linear is not _dense for op in ops):
+        raise NotImplementedError("layer_report covers dense layers (MLP, mean-field); use align/dimension "
+                                  "tools per channel for convolutional models")
+    act = _activation(act_name, slope)
+    x = reshape(inputs.detach().double())
+    _, za = _forward(ops, act, x, "a")
+    _, zb = _forward(ops, act, x, "b")
+    sa = [(op.params_a["weight"], op.params_a.get("bias")) for op in ops]
+    sb = [(op.params_b["weight"], op.params_b.get("bias")) for op in ops]
     rows = []
     for i in range(len(sa) - 1):
         (Wa, ba), (Wb, bb) = sa[i], sb[i]

@@ -16,7 +16,8 @@ from torch import nn
 
 from .._validation import check_positive_int
 
-__all__ = ["ACTIVATIONS", "make_activation", "activation_constants", "MLP", "MeanFieldTwoLayer", "LogisticRegression"]
+__all__ = ["ACTIVATIONS", "make_activation", "activation_constants", "MLP", "MeanFieldTwoLayer", "LogisticRegression",
+           "LocallyConnected2d", "ChannelLinear", "CNN", "LCN"]
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "gelu", "identity")
 
@@ -145,3 +146,131 @@ class LogisticRegression(nn.Module):
 
     def config(self) -> dict:
         return {"model": "logistic", "in_features": self.linear.in_features, "classes": self.linear.out_features}
+
+
+class LocallyConnected2d(nn.Module):
+    """Convolution receptive fields without weight sharing: one kernel per output position.
+
+    ``weight`` has shape (out_channels, in_channels, k*k, H_out*W_out) (in-channels on axis 1,
+    as for ``nn.Conv2d``), ``bias`` (out_channels, H_out*W_out). Stride 1, zero padding k//2.
+    Each position's kernel is initialised like an ``nn.Conv2d`` kernel with the same fan-in.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, in_hw: tuple[int, int]):
+        super().__init__()
+        self.k, self.pad, self.in_hw = kernel_size, kernel_size // 2, tuple(in_hw)
+        self.out_hw = tuple(h + 2 * self.pad - kernel_size + 1 for h in in_hw)
+        positions = self.out_hw[0] * self.out_hw[1]
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, kernel_size * kernel_size, positions))
+        self.bias = nn.Parameter(torch.empty(out_channels, positions))
+        bound = 1.0 / math.sqrt(in_channels * kernel_size * kernel_size)  # nn.Conv2d's default init bound
+        nn.init.uniform_(self.weight, -bound, bound)
+        nn.init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x):
+        return self.apply_weights(x, self.weight, self.bias)
+
+    def apply_weights(self, x, weight, bias=None):
+        n = x.shape[0]
+        patches = nn.functional.unfold(x, self.k, padding=self.pad)  # (N, C*k*k, L)
+        patches = patches.view(n, weight.shape[1], weight.shape[2], -1)
+        out = torch.einsum("nckl,ockl->nol", patches, weight)
+        if bias is not None:
+            out = out + bias
+        return out.view(n, weight.shape[0], *self.out_hw)
+
+
+class ChannelLinear(nn.Module):
+    """Linear head on flattened feature maps, with weight (out, channels, positions): a permutation
+    of the channels acts on axis 1 alone."""
+
+    def __init__(self, channels: int, positions: int, out_features: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(out_features, channels, positions))
+        self.bias = nn.Parameter(torch.empty(out_features))
+        bound = 1.0 / math.sqrt(channels * positions)  # nn.Linear's default init bound
+        nn.init.uniform_(self.weight, -bound, bound)
+        nn.init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x):
+        return self.apply_weights(x, self.weight) + self.bias
+
+    @staticmethod
+    def apply_weights(x, weight):
+        return torch.einsum("ncp,kcp->nk", x.flatten(2), weight)
+
+
+class _ConvFamily(nn.Module):
+    """Shared structure of :class:`CNN` and :class:`LCN`: conv-like layers (stride 1, same padding),
+    activation, a linear head on the flattened maps (:class:`ChannelLinear`). Inputs are reshaped
+    to ``input_shape`` (C, H, W)."""
+
+    kind = "conv"
+
+    def __init__(self, input_shape, channels, classes: int, kernel_size: int = 3, activation: str = "relu",
+                 slope: float = 0.01):
+        super().__init__()
+        if len(input_shape) != 3:
+            raise ValueError(f"input_shape must be (C, H, W), got {input_shape}")
+        self.input_shape, self.channels = tuple(int(s) for s in input_shape), [int(c) for c in channels]
+        self.kernel_size, self.classes, self.activation_name, self.slope = kernel_size, classes, activation, slope
+        if kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd (same padding), got {kernel_size}")
+        sizes = [self.input_shape[0], *self.channels]
+        self.convs = nn.ModuleList(self._layer(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+        self.head = ChannelLinear(self.channels[-1], self.input_shape[1] * self.input_shape[2],
+                                  check_positive_int(classes, "classes"))
+        self.act = make_activation(activation, slope)
+
+    def forward(self, x):
+        x = x.reshape(x.shape[0], *self.input_shape)
+        for conv in self.convs:
+            x = self.act(conv(x))
+        return self.head(x)
+
+    def permutation_spec(self) -> dict:
+        spec = {}
+        for i in range(len(self.convs)):
+            nxt = f"convs.{i + 1}.weight" if i + 1 < len(self.convs) else "head.weight"
+            spec[f"P_{i}"] = [(f"convs.{i}.weight", 0), (f"convs.{i}.bias", 0), (nxt, 1)]
+        return spec
+
+    def config(self) -> dict:
+        return {"model": self.kind, "input_shape": list(self.input_shape), "channels": self.channels,
+                "classes": self.classes, "kernel_size": self.kernel_size, "activation": self.activation_name,
+                "slope": self.slope}
+
+
+class CNN(_ConvFamily):
+    """Convolutional net: ``nn.Conv2d`` layers (stride 1, same padding), activation, linear head on
+    the flattened maps. Matched per channel."""
+
+    kind = "cnn"
+
+    def _layer(self, cin, cout):
+        return nn.Conv2d(cin, cout, self.kernel_size, padding=self.kernel_size // 2)
+
+
+class LCN(_ConvFamily):
+    """Locally connected net: the CNN's hyper-parameters and receptive fields, no weight sharing.
+
+    :meth:`from_cnn` copies a CNN's kernels to every position: the LCN then computes exactly the
+    CNN's function (weight sharing is the only difference).
+    """
+
+    kind = "lcn"
+
+    def _layer(self, cin, cout):
+        return LocallyConnected2d(cin, cout, self.kernel_size, self.input_shape[1:])
+
+    @classmethod
+    def from_cnn(cls, cnn: CNN) -> LCN:
+        lcn = cls(cnn.input_shape, cnn.channels, cnn.classes, cnn.kernel_size, cnn.activation_name, cnn.slope)
+        lcn = lcn.to(dtype=cnn.head.weight.dtype)
+        with torch.no_grad():
+            for conv, loc in zip(cnn.convs, lcn.convs, strict=True):
+                positions = loc.weight.shape[-1]
+                loc.weight.copy_(conv.weight.flatten(2).unsqueeze(-1).expand(-1, -1, -1, positions))
+                loc.bias.copy_(conv.bias.unsqueeze(-1).expand(-1, positions))
+            lcn.head.load_state_dict(cnn.head.state_dict())
+        return lcn

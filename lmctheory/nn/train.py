@@ -26,7 +26,7 @@ from torch.func import functional_call, grad, stack_module_state
 
 from .. import __version__
 from ..provenance import write_json
-from .models import MLP, LogisticRegression, MeanFieldTwoLayer
+from .models import CNN, LCN, MLP, LogisticRegression, MeanFieldTwoLayer
 
 __all__ = ["TrainConfig", "TrainResult", "resolve_device", "train", "train_pair", "train_ensemble",
            "train_online", "build_model", "save_checkpoint", "load_checkpoint"]
@@ -302,7 +302,11 @@ def train_online(model: MeanFieldTwoLayer, teacher, *, steps: int, lr: float, ba
 
 _MODELS = {"mlp": lambda c: MLP(c["widths"], c.get("activation", "relu"), c.get("bias", True), c.get("slope", 0.01)),
            "mean_field": lambda c: MeanFieldTwoLayer(c["m0"], c["width"], c.get("out", 1), c.get("activation", "relu")),
-           "logistic": lambda c: LogisticRegression(c["in_features"], c["classes"])}
+           "logistic": lambda c: LogisticRegression(c["in_features"], c["classes"]),
+           "cnn": lambda c: CNN(c["input_shape"], c["channels"], c["classes"], c["kernel_size"], c["activation"],
+                                c["slope"]),
+           "lcn": lambda c: LCN(c["input_shape"], c["channels"], c["classes"], c["kernel_size"], c["activation"],
+                                c["slope"])}
 
 
 def build_model(config: dict) -> torch.nn.Module:
