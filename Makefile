@@ -39,7 +39,10 @@ bench: install
 		--benchmark-json results/benchmarks/wasserstein.json
 	$(BIN)/python -m pytest tests/benchmarks/test_bench_dimension.py -m benchmark --benchmark-enable \
 		--benchmark-json results/benchmarks/dimension.json
-	$(BIN)/python tests/benchmarks/report.py results/benchmarks/wasserstein.json results/benchmarks/dimension.json
+	$(BIN)/python -m pytest tests/benchmarks/test_bench_nn.py -m benchmark --benchmark-enable \
+		--benchmark-json results/benchmarks/nn.json
+	$(BIN)/python tests/benchmarks/report.py results/benchmarks/wasserstein.json results/benchmarks/dimension.json \
+		results/benchmarks/nn.json
 
 lint: install
 	$(BIN)/ruff check lmctheory tests

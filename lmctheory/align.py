@@ -190,18 +190,42 @@ def _naive(sa, sb, spec, **_):
 
 
 def _full(sa, sb, spec, *, max_iter=100, seed=0, **_):
+    """Git Re-Basin weight matching: for one permutation at a time, maximise
+    sum_{(p, axis)} <A_p, B_p permuted on all its axes> by an exact assignment, holding the others."""
     rng = np.random.default_rng(seed)
     sizes = validate_spec(spec, sa)
+    params = {p for axes in spec.values() for p, _ in axes}
+    a_np = {p: sa[p].double().cpu().numpy() for p in params}  # converted once
+    b_np = {p: sb[p].double().cpu().numpy() for p in params}
+    axes_of = {p: [(q, ax) for q, axes in spec.items() for pp, ax in axes if pp == p] for p in params}
     perms = {name: np.arange(n) for name, n in sizes.items()}
     names = list(spec)
+
+    cache = {}  # (perm, param) -> (the other permutations it was computed with, term)
+
+    def similarity(name):
+        total = 0.0
+        for p, axis in spec[name]:
+            others = [(q, ax) for q, ax in axes_of[p] if q != name]
+            key = tuple(perms[q].tobytes() for q, _ in others)
+            hit = cache.get((name, p))
+            if hit is None or hit[0] != key:  # recompute only when a permutation it uses changed
+                b = b_np[p]
+                for q, ax in others:
+                    b = np.take(b, perms[q], axis=ax)
+                a_flat = np.moveaxis(a_np[p], axis, 0).reshape(sizes[name], -1)
+                b_flat = np.moveaxis(b, axis, 0).reshape(sizes[name], -1)
+                hit = cache[(name, p)] = (key, a_flat @ b_flat.T)
+            total = total + hit[1]
+        return total
+
     for iteration in range(max_iter):
         changed = False
         for name in rng.permutation(names):
-            sb_now = _permute(sb, spec, perms, skip=name)
-            sim = sum(_flat(sa[p], a) @ _flat(sb_now[p], a).T for p, a in spec[name])
+            sim = similarity(name)
             new = solve_assignment(sim, maximize=True)
-            old_value = sim[np.arange(len(new)), perms[name]].sum()
-            new_value = sim[np.arange(len(new)), new].sum()
+            rows = np.arange(len(new))
+            old_value, new_value = sim[rows, perms[name]].sum(), sim[rows, new].sum()
             if new_value > old_value + 1e-12 * max(1.0, abs(old_value)):
                 perms[name], changed = new, True
         if not changed:

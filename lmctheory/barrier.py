@@ -2,9 +2,10 @@ r"""Linear interpolation paths between two networks, and named barrier definitio
 
 Path convention: :math:`\theta(t) = (1 - t)\,\theta_A + t\,\theta_B`, t in [0, 1]
 (t = 0 is model A, t = 1 is model B; align B to A first for LMC *modulo
-permutation*). All points of the path are evaluated in one batched pass:
-:func:`torch.func.functional_call` vectorised with :func:`torch.vmap` over t,
-chunked so that the stacked outputs fit in memory.
+permutation*). The interpolated parameters of all t are stacked once and the
+path is evaluated with :func:`torch.func.functional_call`, vectorised with
+:func:`torch.vmap` over t (chunked so that the stacked outputs fit in memory)
+or, on CPU where that is no faster, one call per t (``strategy``).
 
 Barrier definitions (THEORY.md §6), each a function of the grid ``ts`` and the
 values along it (the grid must contain t = 0 and t = 1):
@@ -175,7 +176,7 @@ def _loss_kind(y, loss: str) -> str:
 
 
 def evaluate_path(model_a, model_b, data, ts=None, metrics=("loss", "error"), *, loss: str = "auto",
-                  split: str = "given", max_elements: int = 2**26) -> PathResult:
+                  split: str = "given", max_elements: int = 2**26, strategy: str = "auto") -> PathResult:
     """Loss and error of every network on the path between ``model_a`` and ``model_b``.
 
     Parameters
@@ -190,6 +191,9 @@ def evaluate_path(model_a, model_b, data, ts=None, metrics=("loss", "error"), *,
     loss : "auto", "cross_entropy" or "mse"
     split : name recorded in the result ("train", "test", ...)
     max_elements : bound on the stacked output size per chunk of t (memory)
+    strategy : "vmap" (one vectorised call per chunk of t), "loop" (one ``functional_call`` per t on
+        the stacked parameters, no state_dict copies) or "auto": vmap on CUDA, loop on CPU, where
+        the batched matmuls are no faster than the plain ones (measured; see README Performance)
 
     Returns
     -------
@@ -201,9 +205,12 @@ def evaluate_path(model_a, model_b, data, ts=None, metrics=("loss", "error"), *,
     unknown = set(metrics) - {"loss", "error"}
     if unknown or not metrics:
         raise ValueError(f"metrics must be a non-empty subset of ('loss', 'error'), got {metrics}")
+    if strategy not in ("auto", "vmap", "loop"):
+        raise ValueError(f"strategy must be 'auto', 'vmap' or 'loop', got {strategy!r}")
     pa, pb = _check_models(model_a, model_b)
     first = next(iter(pa.values()))
     device, dtype = first.device, first.dtype
+    use_vmap = strategy == "vmap" or (strategy == "auto" and device.type == "cuda")
     sums = {m: np.zeros(ts.size) for m in metrics}
     n_total, kind = 0, None
     model_a_was_training = model_a.training
@@ -223,8 +230,12 @@ def evaluate_path(model_a, model_b, data, ts=None, metrics=("loss", "error"), *,
                                          pb[k].expand(len(t), *pb[k].shape),
                                          t.view(-1, *([1] * pa[k].ndim))) for k in pa}
                 with torch.no_grad():
-                    out = torch.vmap(lambda p, inp: functional_call(model_a, p, (inp,)),
-                                     in_dims=(0, None))(stacked, x)  # (T, n, k)
+                    if use_vmap:
+                        out = torch.vmap(lambda p, inp: functional_call(model_a, p, (inp,)),
+                                         in_dims=(0, None))(stacked, x)  # (T, n, k)
+                    else:
+                        out = torch.stack([functional_call(model_a, {k: v[i] for k, v in stacked.items()}, (x,))
+                                           for i in range(len(t))])
                     if "loss" in metrics:
                         if kind == "cross_entropy":
                             per = torch.nn.functional.cross_entropy(out.flatten(0, 1), y.repeat(len(t)),
@@ -241,4 +252,4 @@ def evaluate_path(model_a, model_b, data, ts=None, metrics=("loss", "error"), *,
     if n_total == 0:
         raise ValueError("data is empty")
     values = {m: s / n_total for m, s in sums.items()}
-    return PathResult(ts, values, split, n_total, kind)
+    return PathResult(ts, values, split, n_total, kind, {"strategy": "vmap" if use_vmap else "loop"})

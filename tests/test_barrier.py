@@ -8,7 +8,7 @@ import torch
 from sklearn.datasets import load_digits
 
 from lmctheory.barrier import DEFINITIONS, barrier, barriers, default_grid, evaluate_path
-from lmctheory.nn.models import MLP, LogisticRegression, MeanFieldTwoLayer
+from lmctheory.nn.models import CNN, LCN, MLP, LogisticRegression, MeanFieldTwoLayer
 
 
 def loop_path(model_a, model_b, x, y, ts):
@@ -26,21 +26,23 @@ def loop_path(model_a, model_b, x, y, ts):
 
 
 @pytest.mark.parametrize("make", [lambda: MLP([12, 32, 32, 4]), lambda: MeanFieldTwoLayer(12, 40, out=4),
-                                  lambda: LogisticRegression(12, 4), lambda: MLP([12, 16, 4], activation="gelu")],
-                         ids=["mlp", "mean-field", "logistic", "mlp-gelu"])
+                                  lambda: LogisticRegression(12, 4), lambda: MLP([12, 16, 4], activation="gelu"),
+                                  lambda: CNN((3, 2, 2), [6, 5], 4), lambda: LCN((3, 2, 2), [6, 5], 4)],
+                         ids=["mlp", "mean-field", "logistic", "mlp-gelu", "cnn", "lcn"])
 def test_batched_path_equals_a_loop(make):
     torch.manual_seed(0)
     a, b = make(), make()
     x = torch.randn(300, 12)
     y = torch.randint(0, 4, (300,))
     ts = default_grid(11)
-    path = evaluate_path(a, b, (x, y), ts)
     loss, err = loop_path(a, b, x, y, ts)
-    np.testing.assert_allclose(path.values["loss"], loss, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(path.values["error"], err, atol=1e-12)
+    for strategy in ("vmap", "loop", "auto"):
+        path = evaluate_path(a, b, (x, y), ts, strategy=strategy)
+        np.testing.assert_allclose(path.values["loss"], loss, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(path.values["error"], err, atol=1e-12)
     # a DataLoader of batches gives the same averages; a tiny memory budget forces chunks of t
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=64)
-    chunked = evaluate_path(a, b, loader, ts, max_elements=500)
+    chunked = evaluate_path(a, b, loader, ts, max_elements=500, strategy="vmap")
     np.testing.assert_allclose(chunked.values["loss"], loss, rtol=1e-5, atol=1e-6)
     assert chunked.n_examples == 300
 

@@ -47,6 +47,24 @@ def dimension_table(benchmarks):
     return lines
 
 
+def nn_table(benchmarks):
+    cells = {}
+    for bench in benchmarks:
+        info = bench["extra_info"]
+        cells[(info["kind"], info["solver"])] = info.get("inner_median_seconds", bench["stats"]["median"])
+    lines = ["| comparison | lmctheory (s) | baseline (s) | ratio |", "|---|---|---|---|"]
+    for kind, ours, base, label in (("matching", "lmctheory", "rebasin", "weight matching vs rebasin (planted, "
+                                     "fresh process)"),
+                                    ("path", "vmap", "state_dict_loop", "path, 25 points: vmap vs state_dict loop"),
+                                    ("path", "loop", "state_dict_loop", "path, 25 points: functional loop vs "
+                                     "state_dict loop"),
+                                    ("ensemble", "vectorised", "sequential", "16 MLPs: vectorised vs sequential")):
+        if (kind, ours) in cells and (kind, base) in cells:
+            a, b = cells[(kind, ours)], cells[(kind, base)]
+            lines.append(f"| {label} | {a:.3f} | {b:.3f} | {b / a:.2f} |")
+    return lines
+
+
 def main(paths):
     for path in paths:
         data = json.load(open(path))
@@ -55,7 +73,8 @@ def main(paths):
             continue
         cpu = data["machine_info"].get("cpu", {})
         print(f"## {path} ({cpu.get('brand_raw', '?')}, {cpu.get('count', '?')} cores)\n")
-        table = dimension_table if "estimator" in benchmarks[0]["extra_info"] else wasserstein_table
+        info = benchmarks[0]["extra_info"]
+        table = nn_table if "kind" in info else dimension_table if "estimator" in info else wasserstein_table
         print("\n".join(table(benchmarks)) + "\n")
 
 

@@ -1,0 +1,92 @@
+"""Networks: matching vs rebasin, batched vs looped path evaluation, vectorised vs sequential training.
+
+Run with ``make bench``; ratios are reported by tests/benchmarks/report.py.
+"""
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from lmctheory.barrier import evaluate_path
+from lmctheory.nn.data import load_dataset
+from lmctheory.nn.models import MLP
+from lmctheory.nn.train import TrainConfig, train, train_ensemble
+
+pytestmark = pytest.mark.benchmark
+WORKER = Path(__file__).with_name("_matching_worker.py")
+
+
+@pytest.mark.parametrize("library", ["lmctheory", "rebasin"])
+def test_weight_matching_planted_mlp(benchmark, library):
+    recovered = []
+
+    def run():
+        out = subprocess.run([sys.executable, str(WORKER), library], check=True, capture_output=True,
+                             text=True).stdout.split()
+        recovered.append(int(out[1]))
+        return float(out[0])
+
+    inner = []
+    benchmark.group = "weight matching 784-512-512-512-10 (planted, fresh process)"
+    benchmark.extra_info.update(kind="matching", solver=library)
+    benchmark.pedantic(lambda: inner.append(run()), rounds=5, iterations=1)
+    # the process start-up (interpreter, torch) is common to both: report the matching's own time
+    benchmark.extra_info["inner_median_seconds"] = float(np.median(inner))
+    benchmark.extra_info["recovered"] = all(recovered)
+    assert all(recovered)
+
+
+@pytest.fixture(scope="module")
+def path_setup():
+    digits = load_dataset("digits")
+    torch.manual_seed(0)
+    a, b = MLP([64, 256, 256, 10]), MLP([64, 256, 256, 10])
+    return a, b, digits.x_test, digits.y_test, np.linspace(0, 1, 25)
+
+
+def looped_path(a, b, x, y, ts):
+    sa, sb = a.state_dict(), b.state_dict()
+    net, losses = copy.deepcopy(a), []
+    for t in ts:
+        net.load_state_dict({k: (1 - t) * sa[k] + t * sb[k] for k in sa})
+        with torch.no_grad():
+            out = net(x)
+        losses.append((torch.nn.functional.cross_entropy(out, y).item(), (out.argmax(1) != y).float().mean().item()))
+    return np.array(losses)
+
+
+@pytest.mark.parametrize("mode", ["vmap", "loop", "state_dict_loop"])
+def test_path_evaluation(benchmark, path_setup, mode):
+    a, b, x, y, ts = path_setup
+    benchmark.group = "path evaluation, 25 points, MLP 64-256-256-10, digits test"
+    benchmark.extra_info.update(kind="path", solver=mode)
+    if mode == "state_dict_loop":
+        benchmark.pedantic(lambda: looped_path(a, b, x, y, ts), rounds=20, iterations=1)
+    else:
+        out = benchmark.pedantic(lambda: evaluate_path(a, b, (x, y), ts, strategy=mode), rounds=20, iterations=1)
+        np.testing.assert_allclose(out.values["loss"], looped_path(a, b, x, y, ts)[:, 0], rtol=1e-4)
+
+
+@pytest.mark.parametrize("mode", ["vectorised", "sequential"])
+def test_ensemble_training(benchmark, mode):
+    digits = load_dataset("digits")
+    cfg = TrainConfig(lr=0.05, epochs=2, batch_size=64, device="cpu")
+    seeds = list(range(16))
+
+    def make():
+        return MLP([64, 32, 10])
+
+    benchmark.group = "training 16 MLPs 64-32-10, 2 epochs on digits"
+    benchmark.extra_info.update(kind="ensemble", solver=mode)
+    if mode == "vectorised":
+        benchmark.pedantic(lambda: train_ensemble(make, digits, cfg, init_seeds=seeds, data_seeds=seeds), rounds=3,
+                           iterations=1)
+    else:
+        benchmark.pedantic(lambda: [train(make, digits, TrainConfig(**{**cfg.to_dict(), "betas": cfg.betas,
+                                                                       "init_seed": s, "data_seed": s}))
+                                    for s in seeds], rounds=3, iterations=1)
