@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
 from .._validation import check_positive_int
 
 __all__ = ["ACTIVATIONS", "make_activation", "activation_constants", "MLP", "MeanFieldTwoLayer", "LogisticRegression",
-           "LocallyConnected2d", "ChannelLinear", "CNN", "LCN"]
+           "LocallyConnected2d", "ChannelLinear", "CNN", "LCN", "AttentionNet"]
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "gelu", "identity")
 
@@ -274,3 +275,70 @@ class LCN(_ConvFamily):
                 loc.bias.copy_(conv.bias.unsqueeze(-1).expand(-1, positions))
             lcn.head.load_state_dict(cnn.head.state_dict())
         return lcn
+
+
+class AttentionNet(nn.Module):
+    r"""One self-attention layer over patches, then an MLP head.
+
+    Tokens are non-overlapping ``patch x patch`` patches of a (C, H, W) input (or chunks of
+    ``patch`` features of a vector input), embedded to ``d_model`` with a learned positional
+    embedding. One head: :math:`h = e + W_o\,\mathrm{softmax}(QK^\top/\sqrt{d})V`, mean over tokens,
+    then ``Linear(d_model, hidden) -> activation -> Linear(hidden, classes)``.
+
+    Permutation symmetries (the spec): the residual stream (``P_res``), the query/key dimensions
+    jointly (``P_qk``: scores are sums over them), the value dimensions with the output
+    projection's columns (``P_v``), and the head's hidden units (``P_hidden``).
+    """
+
+    def __init__(self, input_shape, classes: int, patch: int = 2, d_model: int = 32, hidden: int = 64,
+                 activation: str = "relu"):
+        super().__init__()
+        self.input_shape = tuple(int(s) for s in input_shape)
+        self.patch, self.d_model, self.hidden, self.classes = patch, d_model, hidden, classes
+        self.activation_name = activation
+        if len(self.input_shape) == 3:
+            c, h, w = self.input_shape
+            if h % patch or w % patch:
+                raise ValueError(f"patch {patch} must divide the image size {h}x{w}")
+            self.tokens, token_dim = (h // patch) * (w // patch), c * patch * patch
+        elif len(self.input_shape) in (1, 2):
+            n = int(np.prod(self.input_shape))
+            if n % patch:
+                raise ValueError(f"patch {patch} must divide the input size {n}")
+            self.tokens, token_dim = n // patch, patch
+        else:
+            raise ValueError(f"input_shape must be (C, H, W) or (D,), got {input_shape}")
+        self.embed = nn.Linear(token_dim, d_model)
+        self.pos = nn.Parameter(torch.randn(self.tokens, d_model) * 0.02)
+        self.q, self.k, self.v, self.o = (nn.Linear(d_model, d_model) for _ in range(4))
+        self.head_hidden = nn.Linear(d_model, hidden)
+        self.head_out = nn.Linear(hidden, check_positive_int(classes, "classes"))
+        self.act = make_activation(activation)
+
+    def _tokens(self, x):
+        n = x.shape[0]
+        if len(self.input_shape) == 3:
+            x = x.reshape(n, *self.input_shape)
+            return nn.functional.unfold(x, self.patch, stride=self.patch).transpose(1, 2)
+        return x.reshape(n, self.tokens, self.patch)
+
+    def forward(self, x):
+        e = self.embed(self._tokens(x)) + self.pos
+        q, k, v = self.q(e), self.k(e), self.v(e)
+        att = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(self.d_model), dim=-1)
+        h = e + self.o(att @ v)
+        return self.head_out(self.act(self.head_hidden(h.mean(1))))
+
+    def permutation_spec(self) -> dict:
+        return {
+            "P_res": [("embed.weight", 0), ("embed.bias", 0), ("pos", 1), ("q.weight", 1), ("k.weight", 1),
+                      ("v.weight", 1), ("o.weight", 0), ("o.bias", 0), ("head_hidden.weight", 1)],
+            "P_qk": [("q.weight", 0), ("q.bias", 0), ("k.weight", 0), ("k.bias", 0)],
+            "P_v": [("v.weight", 0), ("v.bias", 0), ("o.weight", 1)],
+            "P_hidden": [("head_hidden.weight", 0), ("head_hidden.bias", 0), ("head_out.weight", 1)],
+        }
+
+    def config(self) -> dict:
+        return {"model": "attention", "input_shape": list(self.input_shape), "classes": self.classes,
+                "patch": self.patch, "d_model": self.d_model, "hidden": self.hidden,
+                "activation": self.activation_name}

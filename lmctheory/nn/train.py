@@ -26,7 +26,7 @@ from torch.func import functional_call, grad, stack_module_state
 
 from .. import __version__
 from ..provenance import write_json
-from .models import CNN, LCN, MLP, LogisticRegression, MeanFieldTwoLayer
+from .models import CNN, LCN, MLP, AttentionNet, LogisticRegression, MeanFieldTwoLayer
 
 __all__ = ["TrainConfig", "TrainResult", "resolve_device", "train", "train_pair", "train_ensemble",
            "train_online", "build_model", "save_checkpoint", "load_checkpoint"]
@@ -306,7 +306,9 @@ _MODELS = {"mlp": lambda c: MLP(c["widths"], c.get("activation", "relu"), c.get(
            "cnn": lambda c: CNN(c["input_shape"], c["channels"], c["classes"], c["kernel_size"], c["activation"],
                                 c["slope"]),
            "lcn": lambda c: LCN(c["input_shape"], c["channels"], c["classes"], c["kernel_size"], c["activation"],
-                                c["slope"])}
+                                c["slope"]),
+           "attention": lambda c: AttentionNet(c["input_shape"], c["classes"], c["patch"], c["d_model"], c["hidden"],
+                                               c["activation"])}
 
 
 def build_model(config: dict) -> torch.nn.Module:
