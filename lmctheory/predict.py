@@ -41,6 +41,7 @@ from .nn.models import (
     LogisticRegression,
     MeanFieldTwoLayer,
     activation_constants,
+    make_activation,
 )
 
 __all__ = ["BarrierBound", "certified_barrier_bound", "layer_report", "measured_and_certified"]
@@ -112,11 +113,6 @@ def _ops(model_a, model_b):
         f"{type(model_a).__name__} (attention layers are not covered by the linear-layer recursion)")
 
 
-def _activation(name: str, slope: float):
-    return {"relu": torch.relu, "identity": lambda z: z, "tanh": torch.tanh, "gelu": torch.nn.functional.gelu,
-            "leaky_relu": lambda z: torch.nn.functional.leaky_relu(z, slope)}[name]
-
-
 def _forward(ops, act, x, which: str):
     """Pre-activations z and outputs h of every operator (h_0 = x)."""
     hs, zs = [x], []
@@ -163,7 +159,7 @@ def certified_barrier_bound(model_a, model_b, data, ts=None, *, loss: str = "aut
         if any(op.params_a[k].shape != op.params_b[k].shape for k in op.params_a):
             raise ValueError("model_a and model_b must have the same architecture")
     lip_act, kappa = activation_constants(act_name, slope)
-    act = _activation(act_name, slope)
+    act = make_activation(act_name, slope)
     device = next(model_a.parameters()).device
     x_all, y_all = data
     x_all = reshape(x_all.detach().double().to(device))
@@ -217,7 +213,7 @@ def layer_report(model_a, model_b, inputs) -> list[dict]:
     if any(op.linear is not _dense for op in ops):
         raise NotImplementedError("layer_report covers dense layers (MLP, mean-field); use align/dimension "
                                   "tools per channel for convolutional models")
-    act = _activation(act_name, slope)
+    act = make_activation(act_name, slope)
     x = reshape(inputs.detach().double())
     _, za = _forward(ops, act, x, "a")
     _, zb = _forward(ops, act, x, "b")

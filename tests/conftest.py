@@ -20,3 +20,20 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+def random_permutation(model, seed=0):
+    """A random Permutation of every symmetry in ``model.permutation_spec()``."""
+    from lmctheory.align import Permutation, validate_spec
+
+    rng = np.random.default_rng(seed)
+    spec = model.permutation_spec()
+    sizes = validate_spec(spec, model.state_dict())
+    return Permutation({k: rng.permutation(n) for k, n in sizes.items()}, spec=spec)
+
+
+def same_parameters(a, b) -> bool:
+    """Exact equality of two models' state dicts."""
+    import torch
+
+    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))

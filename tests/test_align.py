@@ -15,13 +15,11 @@ from lmctheory.align import (
 )
 from lmctheory.barrier import evaluate_path
 from lmctheory.nn.models import MLP, LogisticRegression, MeanFieldTwoLayer
+from tests.conftest import random_permutation
 
 
 def planted_pair(model, seed=0, noise=0.0):
-    rng = np.random.default_rng(seed)
-    spec = model.permutation_spec()
-    sizes = validate_spec(spec, model.state_dict())
-    planted = Permutation({k: rng.permutation(n) for k, n in sizes.items()}, spec=spec)
+    planted = random_permutation(model, seed)
     b = apply_permutation(model, planted)
     if noise:
         g = torch.Generator().manual_seed(seed)

@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from lmctheory.align import Permutation, apply_permutation, check_functional_equivalence, match, validate_spec
+from lmctheory.align import Permutation, apply_permutation, check_functional_equivalence, match
 from lmctheory.barrier import evaluate_path
 from lmctheory.nn.data import load_dataset
 from lmctheory.nn.models import AttentionNet
 from lmctheory.nn.train import TrainConfig, load_checkpoint, save_checkpoint, train
 from lmctheory.predict import certified_barrier_bound
+from tests.conftest import random_permutation, same_parameters
 
 
 def make(seed=0, shape=(1, 8, 8)):
@@ -17,30 +18,23 @@ def make(seed=0, shape=(1, 8, 8)):
     return AttentionNet(shape, 10, patch=2, d_model=16, hidden=24).double()
 
 
-def random_perm(model, seed):
-    rng = np.random.default_rng(seed)
-    spec = model.permutation_spec()
-    return Permutation({k: rng.permutation(n) for k, n in validate_spec(spec, model.state_dict()).items()}, spec=spec)
-
-
 @pytest.mark.parametrize("shape", [(1, 8, 8), (40,)])
 def test_every_symmetry_in_the_spec_preserves_the_function(shape):
     model = make(shape=shape)
     x = torch.randn(30, int(np.prod(shape)), dtype=torch.float64)
-    assert check_functional_equivalence(model, random_perm(model, 1), x, rtol=1e-10)
+    assert check_functional_equivalence(model, random_permutation(model, 1), x, rtol=1e-10)
     for name in model.permutation_spec():  # each symmetry on its own
         rng = np.random.default_rng(2)
         single = Permutation({k: (rng.permutation(len(v)) if k == name else np.arange(len(v)))
-                              for k, v in random_perm(model, 0).perms.items()}, spec=model.permutation_spec())
+                              for k, v in random_permutation(model, 0).perms.items()}, spec=model.permutation_spec())
         assert check_functional_equivalence(model, single, x, rtol=1e-10), name
 
 
 def test_full_weight_matching_recovers_a_planted_permutation():
     a = make()
-    b = apply_permutation(a, random_perm(a, 3))
+    b = apply_permutation(a, random_permutation(a, 3))
     aligned = apply_permutation(b, match(a, b, "full"))
-    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), aligned.state_dict().values(),
-                                                 strict=True))
+    assert same_parameters(a, aligned)
 
 
 def test_path_and_training_and_bound():

@@ -6,16 +6,15 @@ import torch
 
 from lmctheory.align import (
     METHODS,
-    Permutation,
     apply_permutation,
     check_functional_equivalence,
     match,
-    validate_spec,
 )
 from lmctheory.nn.data import load_dataset
 from lmctheory.nn.models import CNN, LCN
 from lmctheory.nn.train import TrainConfig, load_checkpoint, save_checkpoint, train_pair
 from lmctheory.predict import measured_and_certified
+from tests.conftest import random_permutation, same_parameters
 
 TS = np.linspace(0, 1, 9)
 
@@ -27,10 +26,7 @@ def make(kind, seed=0):
 
 
 def planted(model, seed=0):
-    rng = np.random.default_rng(seed)
-    spec = model.permutation_spec()
-    sizes = validate_spec(spec, model.state_dict())
-    perm = Permutation({k: rng.permutation(n) for k, n in sizes.items()}, spec=spec)
+    perm = random_permutation(model, seed)
     return apply_permutation(model, perm), perm
 
 
@@ -51,8 +47,7 @@ def test_planted_channel_permutations_are_recovered(kind, method):
     x = torch.randn(64, 64, dtype=torch.float64)
     assert check_functional_equivalence(a, perm, x)
     aligned = apply_permutation(b, match(a, b, method, inputs=x))
-    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), aligned.state_dict().values(),
-                                                 strict=True))
+    assert same_parameters(a, aligned)
 
 
 @pytest.mark.parametrize("kind", ["cnn", "lcn"])

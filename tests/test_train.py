@@ -17,6 +17,7 @@ from lmctheory.nn.train import (
     train_online,
     train_pair,
 )
+from tests.conftest import same_parameters
 
 
 @pytest.fixture(scope="module")
@@ -28,17 +29,13 @@ def small_mlp():
     return MLP([64, 32, 10])
 
 
-def same_weights(a, b):
-    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
-
-
 def test_training_learns_and_is_reproducible(digits):
     cfg = TrainConfig(lr=0.05, epochs=3, batch_size=64, device="cpu")
     a, b = train(small_mlp, digits, cfg), train(small_mlp, digits, cfg)
-    assert same_weights(a.model, b.model) and a.losses == b.losses
+    assert same_parameters(a.model, b.model) and a.losses == b.losses
     assert np.mean(a.losses[-5:]) < 0.5 * np.mean(a.losses[:5])
     c = train(small_mlp, digits, TrainConfig(lr=0.05, epochs=3, batch_size=64, device="cpu", data_seed=1))
-    assert not same_weights(a.model, c.model)
+    assert not same_parameters(a.model, c.model)
     err = (a.model(digits.x_test).argmax(1) != digits.y_test).float().mean()
     assert err < 0.15
 
