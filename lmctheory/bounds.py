@@ -50,6 +50,7 @@ __all__ = [
     "ferbach_two_layer",
     "entezari_two_layer",
     "deep_recursion",
+    "DeepRecursionBound",
     "low_dimensional",
     "matching_lower_bound",
     "log10_unit_ball_volume",
@@ -274,7 +275,7 @@ def deep_recursion(m0: int, depth: int) -> WidthBound:
                 break
         return v["T"] * 10.0 ** (-lo)
 
-    bound = WidthBound(
+    return DeepRecursionBound(
         f"deep-recursion-depth{depth}", "upper", expr,
         (Constant("T", 1.0, "per-layer constant T_l (not published; 1 gives the shape only)"),),
         (f"MLP with {depth} hidden layer(s), input dimension m0 = {m0}",
@@ -282,10 +283,18 @@ def deep_recursion(m0: int, depth: int) -> WidthBound:
          "the same T for every layer"),
         "paper statement (structure of the recursion); constants T_l not published",
         "Ferbach et al. 2024, Lemma 4.1 and Thm 5.2",
-        lambda eps, v: widths(eps, v)[-1], epsilon_of)
-    object.__setattr__(bound, "layer_widths", lambda epsilon, **c: widths(_check_epsilon(epsilon),
-                                                                           bound._values(c)))
-    return bound
+        lambda eps, v: widths(eps, v)[-1], epsilon_of, None, widths)
+
+
+@dataclass(frozen=True)
+class DeepRecursionBound(WidthBound):
+    """The deep recursion: ``solve_width`` is the last layer's width, ``layer_widths`` every layer's."""
+
+    _widths: Callable | None = field(default=None, repr=False, compare=False)
+
+    def layer_widths(self, epsilon: float, **constants) -> list[Tower]:
+        """Widths m~_1, ..., m~_depth (Towers) for ``epsilon``."""
+        return self._widths(_check_epsilon(epsilon), self._values(constants))
 
 
 def _deep_widths(a: float, m0: int, depth: int) -> list[Tower]:
