@@ -33,10 +33,14 @@ import numpy as np
 import torch
 from torch.func import functional_call
 
+from .nn.models import make_activation
+from .nn.ops import network_ops, supports
+
 __all__ = ["PATH_CONVENTION", "DEFINITIONS", "PathResult", "evaluate_path", "barrier", "barriers",
            "default_grid"]
 
 PATH_CONVENTION = "theta(t) = (1 - t) * theta_A + t * theta_B"
+STRATEGIES = ("auto", "vmap", "loop", "first_layer")
 
 DEFINITIONS = {
     "above_chord": "max_t [v(t) - ((1-t) v(0) + t v(1))]",
@@ -192,8 +196,10 @@ def evaluate_path(model_a, model_b, data, ts=None, metrics=("loss", "error"), *,
     split : name recorded in the result ("train", "test", ...)
     max_elements : bound on the stacked output size per chunk of t (memory)
     strategy : "vmap" (one vectorised call per chunk of t), "loop" (one ``functional_call`` per t on
-        the stacked parameters, no state_dict copies) or "auto": vmap on CUDA, loop on CPU, where
-        the batched matmuls are no faster than the plain ones (measured; see README Performance)
+        the stacked parameters, no state_dict copies), "first_layer" (exploits that the first
+        operator is affine in its parameters: computed for A and B once, interpolated exactly;
+        MLP, mean-field, logistic, CNN, LCN) or "auto": vmap on CUDA; on CPU, where batched matmuls
+        are no faster than plain ones, first_layer when supported, else loop (measured; README)
 
     Returns
     -------
@@ -205,12 +211,20 @@ def evaluate_path(model_a, model_b, data, ts=None, metrics=("loss", "error"), *,
     unknown = set(metrics) - {"loss", "error"}
     if unknown or not metrics:
         raise ValueError(f"metrics must be a non-empty subset of ('loss', 'error'), got {metrics}")
-    if strategy not in ("auto", "vmap", "loop"):
-        raise ValueError(f"strategy must be 'auto', 'vmap' or 'loop', got {strategy!r}")
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
     pa, pb = _check_models(model_a, model_b)
     first = next(iter(pa.values()))
     device, dtype = first.device, first.dtype
-    use_vmap = strategy == "vmap" or (strategy == "auto" and device.type == "cuda")
+    used = strategy
+    if strategy == "auto":
+        used = "vmap" if device.type == "cuda" else "first_layer" if supports(model_a) else "loop"
+    first_layer = None
+    if used == "first_layer":
+        if not supports(model_a):
+            raise ValueError(f"strategy='first_layer' needs a model made of linear operators (MLP, mean-field, "
+                             f"logistic, CNN, LCN), not {type(model_a).__name__}")
+        first_layer = network_ops(model_a, model_b, dtype=dtype)
     sums = {m: np.zeros(ts.size) for m in metrics}
     n_total, kind = 0, None
     model_a_was_training = model_a.training
@@ -226,16 +240,18 @@ def evaluate_path(model_a, model_b, data, ts=None, metrics=("loss", "error"), *,
             chunk = max(1, int(max_elements // max(out_size, 1)))
             for start in range(0, ts.size, chunk):
                 t = torch.as_tensor(ts[start:start + chunk], device=device, dtype=dtype)
-                stacked = {k: torch.lerp(pa[k].expand(len(t), *pa[k].shape),
-                                         pb[k].expand(len(t), *pb[k].shape),
-                                         t.view(-1, *([1] * pa[k].ndim))) for k in pa}
+                stacked = None if used == "first_layer" else {
+                    k: torch.lerp(pa[k].expand(len(t), *pa[k].shape), pb[k].expand(len(t), *pb[k].shape),
+                                  t.view(-1, *([1] * pa[k].ndim))) for k in pa}
                 with torch.no_grad():
-                    if use_vmap:
+                    if used == "vmap":
                         out = torch.vmap(lambda p, inp: functional_call(model_a, p, (inp,)),
                                          in_dims=(0, None))(stacked, x)  # (T, n, k)
-                    else:
+                    elif used == "loop":
                         out = torch.stack([functional_call(model_a, {k: v[i] for k, v in stacked.items()}, (x,))
                                            for i in range(len(t))])
+                    else:
+                        out = _first_layer_path(first_layer, x, t)
                     if "loss" in metrics:
                         if kind == "cross_entropy":
                             per = torch.nn.functional.cross_entropy(out.flatten(0, 1), y.repeat(len(t)),
@@ -252,4 +268,26 @@ def evaluate_path(model_a, model_b, data, ts=None, metrics=("loss", "error"), *,
     if n_total == 0:
         raise ValueError("data is empty")
     values = {m: s / n_total for m, s in sums.items()}
-    return PathResult(ts, values, split, n_total, kind, {"strategy": "vmap" if use_vmap else "loop"})
+    return PathResult(ts, values, split, n_total, kind, {"strategy": used})
+
+
+def _first_layer_path(network, x, t) -> torch.Tensor:
+    """Outputs for every t, with the first operator computed twice instead of len(t) times.
+
+    For a fixed input the first operator's output is affine in its parameters, so
+    z_1(t) = (1 - t) z_1^A + t z_1^B exactly (up to rounding); the remaining operators run
+    per t on interpolated parameters.
+    """
+    ops, act_name, slope, reshape = network
+    act = make_activation(act_name, slope)
+    xin = reshape(x)
+    z_a, z_b = ops[0].forward(ops[0].params_a, xin), ops[0].forward(ops[0].params_b, xin)
+    outs = []
+    for w in t.tolist():
+        z = torch.lerp(z_a, z_b, w)
+        h = act(z) if ops[0].activation_after else z
+        for op in ops[1:]:
+            z = op.forward({k: torch.lerp(op.params_a[k], op.params_b[k], w) for k in op.params_a}, h)
+            h = act(z) if op.activation_after else z
+        outs.append(h)
+    return torch.stack(outs)

@@ -33,94 +33,10 @@ import numpy as np
 import torch
 
 from .barrier import PATH_CONVENTION, default_grid, evaluate_path
-from .nn.models import (
-    CNN,
-    LCN,
-    MLP,
-    ChannelLinear,
-    LogisticRegression,
-    MeanFieldTwoLayer,
-    activation_constants,
-    make_activation,
-)
+from .nn.models import activation_constants, make_activation
+from .nn.ops import dense, forward_all, network_ops
 
 __all__ = ["BarrierBound", "certified_barrier_bound", "layer_report", "measured_and_certified"]
-
-
-@dataclass
-class _Op:
-    """One linear operator of a network: ``linear(weights, x)`` (no bias), parameters of A and B,
-    whether the activation follows. The entrywise absolute value of the operator's matrix is
-    ``linear(|weights|, .)`` for dense, convolutional, locally connected and pooling layers (each
-    matrix entry is a single weight)."""
-
-    linear: object
-    params_a: dict
-    params_b: dict
-    activation_after: bool
-
-    def forward(self, params, x):
-        out = self.linear(params, x)  # the linear maps read params["weight"] only
-        b = params.get("bias")
-        if b is None:
-            return out
-        if out.ndim == 2:  # dense
-            return out + b
-        if b.ndim == 1:  # convolution: one bias per channel
-            return out + b.view(1, -1, 1, 1)
-        return out + b.view(1, *out.shape[1:])  # locally connected: per channel and position
-
-
-def _params(module, scale: float = 1.0):
-    return {n: p.detach().double() * (scale if n == "weight" else 1.0) for n, p in module.named_parameters()}
-
-
-def _dense(p, x):
-    return x @ p["weight"].T
-
-
-def _ops(model_a, model_b):
-    """The operator sequence of a supported model pair, the activation name, slope and input reshape."""
-    pairs = []
-    if isinstance(model_a, MLP):
-        n = len(model_a.layers)
-        for i, (la, lb) in enumerate(zip(model_a.layers, model_b.layers, strict=True)):
-            pairs.append(_Op(_dense, _params(la), _params(lb), i < n - 1))
-        return pairs, model_a.activation_name, model_a.slope, lambda x: x.flatten(1)
-    if isinstance(model_a, MeanFieldTwoLayer):
-        w = 1.0 / model_a.width_
-        pairs = [_Op(_dense, _params(model_a.hidden_layer), _params(model_b.hidden_layer), True),
-                 _Op(_dense, _params(model_a.out, w), _params(model_b.out, w), False)]
-        return pairs, model_a.activation_name, 0.01, lambda x: x.flatten(1)
-    if isinstance(model_a, LogisticRegression):
-        return [_Op(_dense, _params(model_a.linear), _params(model_b.linear), False)], "identity", 0.01, \
-            lambda x: x.flatten(1)
-    if isinstance(model_a, (CNN, LCN)):
-        for ca, cb in zip(model_a.convs, model_b.convs, strict=True):
-            if isinstance(model_a, CNN):
-                def conv(p, x, pad=ca.padding):
-                    return torch.nn.functional.conv2d(x, p["weight"], padding=pad)
-            else:
-                def conv(p, x, mod=ca):
-                    return mod.apply_weights(x, p["weight"])
-            pairs.append(_Op(conv, _params(ca), _params(cb), True))
-        pairs.append(_Op(lambda p, x: ChannelLinear.apply_weights(x, p["weight"]), _params(model_a.head),
-                         _params(model_b.head), False))
-        shape = model_a.input_shape
-        return pairs, model_a.activation_name, model_a.slope, lambda x: x.reshape(x.shape[0], *shape)
-    raise NotImplementedError(
-        f"certified bounds are implemented for MLP, MeanFieldTwoLayer, LogisticRegression, CNN and LCN, not "
-        f"{type(model_a).__name__} (attention layers are not covered by the linear-layer recursion)")
-
-
-def _forward(ops, act, x, which: str):
-    """Pre-activations z and outputs h of every operator (h_0 = x)."""
-    hs, zs = [x], []
-    for op in ops:
-        z = op.forward(op.params_a if which == "a" else op.params_b, hs[-1])
-        zs.append(z)
-        hs.append(act(z) if op.activation_after else z)
-    return hs, zs
 
 
 @dataclass
@@ -154,7 +70,7 @@ def certified_barrier_bound(model_a, model_b, data, ts=None, *, loss: str = "aut
     ts = default_grid() if ts is None else np.asarray(ts, dtype=np.float64)
     if type(model_a) is not type(model_b):
         raise ValueError("model_a and model_b must have the same architecture")
-    ops, act_name, slope, reshape = _ops(model_a, model_b)
+    ops, act_name, slope, reshape = network_ops(model_a, model_b)
     for op in ops:
         if any(op.params_a[k].shape != op.params_b[k].shape for k in op.params_a):
             raise ValueError("model_a and model_b must have the same architecture")
@@ -171,8 +87,8 @@ def certified_barrier_bound(model_a, model_b, data, ts=None, *, loss: str = "aut
     totals = np.zeros(ts.size)
     for start in range(0, len(x_all), batch_size):
         x, y = x_all[start:start + batch_size], y_all[start:start + batch_size]
-        ha, za = _forward(ops, act, x, "a")
-        hb, zb = _forward(ops, act, x, "b")
+        ha, za = forward_all(ops, act, x, "a")
+        hb, zb = forward_all(ops, act, x, "b")
         for k, t in enumerate(ts):
             w = t * (1 - t)
             u = torch.zeros_like(x)
@@ -209,14 +125,14 @@ def layer_report(model_a, model_b, inputs) -> list[dict]:
     from .dimension import participation_ratio_of_matrix
     from .wasserstein import optimal_matching
 
-    ops, act_name, slope, reshape = _ops(model_a, model_b)
-    if any(op.linear is not _dense for op in ops):
+    ops, act_name, slope, reshape = network_ops(model_a, model_b)
+    if any(op.linear is not dense for op in ops):
         raise NotImplementedError("layer_report covers dense layers (MLP, mean-field); use align/dimension "
                                   "tools per channel for convolutional models")
     act = make_activation(act_name, slope)
     x = reshape(inputs.detach().double())
-    _, za = _forward(ops, act, x, "a")
-    _, zb = _forward(ops, act, x, "b")
+    _, za = forward_all(ops, act, x, "a")
+    _, zb = forward_all(ops, act, x, "b")
     sa = [(op.params_a["weight"], op.params_a.get("bias")) for op in ops]
     sb = [(op.params_b["weight"], op.params_b.get("bias")) for op in ops]
     rows = []

@@ -36,7 +36,7 @@ def test_batched_path_equals_a_loop(make):
     y = torch.randint(0, 4, (300,))
     ts = default_grid(11)
     loss, err = loop_path(a, b, x, y, ts)
-    for strategy in ("vmap", "loop", "auto"):
+    for strategy in ("vmap", "loop", "first_layer", "auto"):
         path = evaluate_path(a, b, (x, y), ts, strategy=strategy)
         np.testing.assert_allclose(path.values["loss"], loss, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(path.values["error"], err, atol=1e-12)
