@@ -1,0 +1,101 @@
+"""Sweep engine: hashing, skipping, failures, kill/resume, joblib and Dask backends."""
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cloudpickle
+import pytest
+
+from lmctheory.sweep import config_hash, load_results, run_sweep
+
+# worker processes (loky, Dask) receive these functions by value
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def square(config):
+    if config["x"] == 3:
+        raise ValueError("three is not allowed")
+    return {"y": config["x"] ** 2}
+
+
+def slow_square(config):
+    time.sleep(0.15)
+    return {"y": config["x"] ** 2}
+
+
+def configs(n=8):
+    return [{"x": i, "seed": 0} for i in range(n)]
+
+
+def test_hash_is_canonical():
+    assert config_hash({"a": 1, "b": [1, 2]}) == config_hash({"b": [1, 2], "a": 1})
+    assert config_hash({"a": 1}) != config_hash({"a": 2}) and len(config_hash({"a": 1})) == 16
+
+
+def test_runs_records_skips_and_records_failures(tmp_path):
+    res = run_sweep(square, configs(), tmp_path, progress=False)
+    assert res.ran == 8 and res.skipped == 0 and res.failed == 1
+    files = sorted(tmp_path.glob("*.json"))
+    assert len(files) == 8
+    failed = [r for r in res.records if r["status"] == "failed"]
+    assert failed[0]["config"]["x"] == 3 and "three is not allowed" in failed[0]["error"]["message"]
+    done = {r["config"]["x"]: r["result"]["y"] for r in res.done}
+    assert done == {i: i * i for i in range(8) if i != 3}
+    rec = json.loads((tmp_path / f"{config_hash({'x': 2, 'seed': 0})}.json").read_text())
+    assert rec["seed"] == 0 and rec["versions"]["lmctheory"] and rec["seconds"] >= 0
+    again = run_sweep(square, configs(), tmp_path, progress=False, retry_failed=False)
+    assert again.ran == 0 and again.skipped == 8
+    retried = run_sweep(square, configs(), tmp_path, progress=False)
+    assert retried.ran == 1 and retried.skipped == 7  # only the failed config is retried
+    assert len(load_results(tmp_path)) == 7 and len(load_results(tmp_path, status=None)) == 8
+
+
+def test_joblib_and_serial_agree(tmp_path):
+    a = run_sweep(square, configs(), tmp_path / "a", progress=False)
+    b = run_sweep(square, configs(), tmp_path / "b", n_jobs=2, progress=False)
+    key = lambda r: r["config"]["x"]  # noqa: E731
+    assert [r["result"] for r in sorted(a.records, key=key)] == [r["result"] for r in sorted(b.records, key=key)]
+
+
+def test_killed_sweep_resumes_to_the_same_results(tmp_path):
+    script = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from tests.test_sweep import slow_square, configs; "
+              f"from lmctheory.sweep import run_sweep; run_sweep(slow_square, configs(30), {str(tmp_path / 'r')!r}, "
+              "progress=False)")
+    cycles = 0
+    for _ in range(3):  # kill it three times at different points
+        proc = subprocess.Popen([sys.executable, "-c", script])
+        time.sleep(1.2 + 0.3 * cycles)
+        proc.kill()
+        proc.wait()
+        cycles += 1
+        done = load_results(tmp_path / "r")
+        assert not list((tmp_path / "r").glob("*.json.tmp"))  # never a half-written result
+        assert all(r["result"]["y"] == r["config"]["x"] ** 2 for r in done)
+    partial = len(load_results(tmp_path / "r"))
+    assert 0 < partial < 30
+    res = run_sweep(slow_square, configs(30), tmp_path / "r", progress=False)
+    assert res.skipped == partial and res.ran == 30 - partial
+    assert sorted(r["result"]["y"] for r in load_results(tmp_path / "r")) == sorted(i * i for i in range(30))
+
+
+def test_dask_local_cluster(tmp_path):
+    pytest.importorskip("dask.distributed")
+    res = run_sweep(square, configs(), tmp_path, dask_local=2, progress=False)
+    assert res.ran == 8 and res.failed == 1
+    assert {r["config"]["x"]: r["result"]["y"] for r in res.done} == {i: i * i for i in range(8) if i != 3}
+
+
+def test_bad_arguments(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    called = []
+    with pytest.raises(OSError, match="not writable"):
+        run_sweep(lambda c: called.append(c), configs(), blocker / "sub")
+    assert not called  # nothing ran
+    with pytest.raises(ValueError, match="not both"):
+        run_sweep(square, configs(), tmp_path, scheduler="tcp://127.0.0.1:1", dask_local=1)
