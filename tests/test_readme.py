@@ -13,8 +13,9 @@ def python_blocks():
 
 
 @pytest.mark.parametrize("index", range(len(python_blocks())))
-def test_readme_python_example_runs(index):
-    exec(compile(python_blocks()[index], f"README.md[python block {index}]", "exec"), {})
+def test_readme_python_example_runs(index, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # examples that write files write them here
+    exec(compile(python_blocks()[index], f"README.md[python block {index}]", "exec"), {"__name__": "readme"})
 
 
 def test_readme_cli_examples_name_real_subcommands():
