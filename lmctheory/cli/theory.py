@@ -1,110 +1,23 @@
-"""Command-line interface: ``lmctheory <subcommand> ...``.
-
-Every subcommand prints a human table by default and exactly one JSON
-document on stdout with ``--json`` (warnings and progress go to stderr);
-``--out FILE`` also writes that document atomically. Errors are one line on
-stderr and exit code 2, never a traceback.
-"""
+"""Theory subcommands: rates, rate-bound, wasserstein, dimension, bounds."""
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .exceptions import ConvergenceError, ProblemTooLargeError
-from .provenance import dumps, record, write_json
-
-EXIT_USAGE = 2
-
-DEFINITIONS_W = {
-    "W_p": "(min over couplings of sum gamma_ij |x_i - y_j|_2^p)^(1/p): a distance, not its p-th power",
-    "T_p": "W_p^p, the optimal transport cost",
-}
+from ..provenance import record
+from .common import DEFINITIONS_W, add_output_options, load_points, parse_sizes, table
 
 
-# ----------------------------------------------------------------- arg parsing
-
-
-def parse_sizes(text: str) -> list[int]:
-    """Parse a list of sample sizes.
-
-    ``"64,128,256"`` lists them; ``"64,128,...,4096"`` continues the progression
-    fixed by the first two terms up to the last: geometric when the last term
-    lies on the geometric progression, otherwise arithmetic.
-    """
-    parts = [s.strip() for s in text.split(",") if s.strip()]
-    if not parts:
-        raise ValueError("--ns is empty; give sizes such as 64,128,...,4096")
-    if "..." in parts:
-        if len(parts) != 4 or parts[2] != "...":
-            raise ValueError(f"--ns with '...' must look like a,b,...,c (e.g. 64,128,...,4096), got {text!r}")
-        a, b, c = (_parse_int(parts[i]) for i in (0, 1, 3))
-        if not a < b <= c:
-            raise ValueError(f"--ns a,b,...,c needs a < b <= c, got {a},{b},...,{c}")
-        sizes = _geometric(a, b, c)
-        if sizes is None:
-            if (c - a) % (b - a):
-                raise ValueError(f"--ns: {c} lies on neither the geometric nor the arithmetic progression from {a},{b}")
-            sizes = list(range(a, c + 1, b - a))
-    else:
-        sizes = [_parse_int(s) for s in parts]
-    if any(n < 1 for n in sizes):
-        raise ValueError(f"--ns sizes must be >= 1, got {sizes}")
-    if len(set(sizes)) != len(sizes):
-        raise ValueError(f"--ns has repeated sizes: {sizes}")
-    return sizes
-
-
-def parse_int_list(text: str, option: str, minimum: int = 0) -> list[int]:
-    """Comma-separated integers >= ``minimum`` (repeats allowed), e.g. seeds ``0,1`` or widths ``64,512,512,10``."""
-    values = [_parse_int(s.strip()) for s in text.split(",") if s.strip()]
-    if not values or any(v < minimum for v in values):
-        raise ValueError(f"{option} must be integers >= {minimum} separated by commas; got {text!r}")
-    return values
-
-
-def _parse_int(text: str) -> int:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"not a size: {text!r}") from None
-    if not value.is_integer():
-        raise ValueError(f"sizes must be integers, got {text!r}")
-    return int(value)
-
-
-def _geometric(a: int, b: int, c: int):
-    if a <= 0 or b % a:
-        return None
-    ratio, out = b // a, [a]
-    while out[-1] < c:
-        out.append(out[-1] * ratio)
-    return out if out[-1] == c else None
-
-
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
-    parser.add_argument("--out", metavar="FILE", help="also write the JSON document to FILE (atomically)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    from .laws import LAW_NAMES
-    from .wasserstein import METHODS
-
-    parser = argparse.ArgumentParser(
-        prog="lmctheory",
-        description="Linear mode connectivity theory, computable: Wasserstein rates and distances.",
-    )
-    parser.add_argument("--version", action="version", version=f"lmctheory {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+def register(sub) -> None:
+    """Add the theory subcommands to the ``sub`` parsers."""
+    from ..dimension import ESTIMATORS
+    from ..laws import LAW_NAMES
+    from ..wasserstein import METHODS
 
     p = sub.add_parser(
         "rates",
@@ -125,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-jobs", type=int, default=-1, help="worker processes (default -1: all cores)")
     p.add_argument("--method", choices=METHODS, default="auto", help="exact OT method (default auto)")
     p.add_argument("--plot", metavar="FILE.png", help="draw the log-log curve (PNG + PDF)")
-    _common(p)
+    add_output_options(p)
     p.set_defaults(func=cmd_rates)
 
     p = sub.add_parser(
@@ -139,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ns", default="64,128,...,4096")
     p.add_argument("--radius", type=float, default=0.5, help="half-side of the support cube (default 0.5: [0,1]^d)")
     p.add_argument("--two-sample", action="store_true", help="bound E W_p^p(mu_N, nu_N) instead of E W_p^p(mu_N, mu)")
-    _common(p)
+    add_output_options(p)
     p.set_defaults(func=cmd_rate_bound)
 
     p = sub.add_parser(
@@ -155,10 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sliced", type=int, metavar="L", help="sliced W_p with L random directions instead of exact W_p")
     p.add_argument("--seed", type=int, default=0, help="seed of the sliced directions")
     p.add_argument("--match", action="store_true", help="also output the optimal matching (equal sizes)")
-    _common(p)
+    add_output_options(p)
     p.set_defaults(func=cmd_wasserstein)
-
-    from .dimension import ESTIMATORS
 
     p = sub.add_parser(
         "dimension",
@@ -173,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ns", default="500,2000", help="benchmark sample sizes (default 500,2000)")
     p.add_argument("--Ds", default="10,50", help="benchmark ambient dimensions (default 10,50)")
     p.add_argument("--seed", type=int, default=0, help="seed of the benchmark data and of WassersteinDimension")
-    _common(p)
+    add_output_options(p)
     p.set_defaults(func=cmd_dimension)
 
     p = sub.add_parser(
@@ -194,79 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--radius", type=float, default=1.0, help="incoming weights in [-radius, radius]^m0")
     p.add_argument("--F", type=float, help="density bound of the lower bound (default (2 radius)^-m0)")
     p.add_argument("--latex", action="store_true", help="print the bounds' formulas in LaTeX")
-    _common(p)
+    add_output_options(p)
     p.set_defaults(func=cmd_bounds)
-
-    p = sub.add_parser(
-        "train",
-        help="train a model or a checkpoint pair (same-init or independent) on a built-in or user dataset",
-        description="Train and write checkpoints (state_dict .pt + JSON sidecar with the full config).",
-    )
-    _data_args(p)
-    p.add_argument("--model", choices=["mlp", "logistic"], default="mlp")
-    p.add_argument("--widths", help="MLP widths including input and output, e.g. 64,512,10")
-    p.add_argument("--activation", default="relu", choices=["relu", "leaky_relu", "tanh", "gelu", "identity"])
-    p.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
-    p.add_argument("--lr", type=float, default=0.05)
-    p.add_argument("--momentum", type=float, default=0.9)
-    p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--warmup", type=int, default=0, help="linear warm-up steps")
-    p.add_argument("--schedule", choices=["constant", "cosine"], default="constant")
-    p.add_argument("--pair", choices=["same-init", "independent"], help="train two models (default: one)")
-    p.add_argument("--seeds", default="0,1", help="seeds of the runs (data order; init too when independent)")
-    p.add_argument("--init-seed", type=int, default=0)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--out-dir", required=True, help="directory for the checkpoints")
-    _common(p)
-    p.set_defaults(func=cmd_train)
-
-    p = sub.add_parser(
-        "barrier",
-        help="loss/error along the path between two checkpoints, every named barrier and the certified bound",
-        description="Evaluate theta(t) = (1-t) theta_A + t theta_B on train and test splits, after aligning B to "
-        "A (--align), and print the path, the named barriers and the certified bound of THEORY s.4.",
-    )
-    p.add_argument("ckpt_a")
-    p.add_argument("ckpt_b")
-    _data_args(p)
-    p.add_argument("--align", choices=["none", "naive", "full", "weighted", "activation"], default="full")
-    p.add_argument("--points", type=int, default=25, help="points on the path (default 25)")
-    _common(p)
-    p.set_defaults(func=cmd_barrier)
-    return parser
-
-
-def _data_args(p):
-    from .nn.data import DATASETS
-
-    p.add_argument("--data", choices=DATASETS, default="digits")
-    p.add_argument("--data-path", help="file (npz) or directory of MNIST IDX files (idx)")
-
-
-# ------------------------------------------------------------------- commands
-
-
-def _table(headers: list[str], rows: list[list]) -> str:
-    def fmt(v):
-        if v is None:
-            return "-"
-        if isinstance(v, float):
-            return f"{v:.4g}"
-        return str(v)
-
-    cells = [[fmt(v) for v in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.rjust(w) for h, w in zip(headers, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
-    return "\n".join(lines)
 
 
 def cmd_rates(args):
-    from .laws import make_law
-    from .rates import fg_explicit_bound, fg_regime, predicted_slope, rate_curve
+    from ..laws import make_law
+    from ..rates import fg_explicit_bound, fg_regime, predicted_slope, rate_curve
 
     ns = parse_sizes(args.ns)
     law = make_law(args.law, args.d, k=args.k, eta=args.eta)
@@ -314,14 +159,14 @@ def cmd_rates(args):
     }
     doc = record("rates", config, result, seed=args.seed, definitions=definitions, seconds=curve.seconds)
     if args.plot:
-        from .plotting import plot_rate_curve, save_figure
+        from ..plotting import plot_rate_curve, save_figure
 
         fig = plot_rate_curve(curve, fit, predicted_slope=slope_pred, bound=bound_w,
                               title=f"{args.law}, d={args.d}, p={args.p:g}")
         doc["plots"] = [str(p) for p in save_figure(fig, args.plot)]
     kind = "two-sample W_p(mu_N, nu_N)" if not args.one_sample else "one-sample W_p(mu_N, mu)"
     text = [f"{kind}, law {law!r}, p={args.p:g}, {args.reps} replicates, {curve.seconds:.1f} s", ""]
-    text.append(_table(["N", "mean W_p", "std", "mean W_p^p", "bound E W_p"],
+    text.append(table(["N", "mean W_p", "std", "mean W_p^p", "bound E W_p"],
                        [[r["n"], r["mean_W"], r["std_W"], r["mean_W_pow_p"], r["bound_W"]] for r in rows]))
     verdict = ""
     if regime == "d>2p":
@@ -340,7 +185,7 @@ def cmd_rates(args):
 
 
 def cmd_rate_bound(args):
-    from .rates import fg_explicit_bound, fg_rate, fg_regime
+    from ..rates import fg_explicit_bound, fg_rate, fg_regime
 
     ns = parse_sizes(args.ns)
     regime = fg_regime(args.d, args.p)
@@ -358,35 +203,14 @@ def cmd_rate_bound(args):
     doc = record("rate-bound", config, {"regime": regime, "rows": rows}, definitions=definitions)
     head = f"FG regime {regime} (d={args.d}, p={args.p:g}), cube of side {2 * args.radius:g}, " + (
         "two samples" if args.two_sample else "one sample")
-    table = _table(["N", "FG rate", "bound E W_p^p", "bound E W_p"],
-                   [[r["n"], r["fg_rate"], r["bound_W_pow_p"], r["bound_W"]] for r in rows])
-    return doc, head + "\n\n" + table
+    text = table(["N", "FG rate", "bound E W_p^p", "bound E W_p"],
+                 [[r["n"], r["fg_rate"], r["bound_W_pow_p"], r["bound_W"]] for r in rows])
+    return doc, head + "\n\n" + text
 
-
-def load_points(path: str) -> np.ndarray:
-    """Read a point cloud: .npy, .npz (array 'x' or the only array), .csv or whitespace text."""
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
-    suffix = file.suffix.lower()
-    if suffix == ".npy":
-        return np.load(file, allow_pickle=False)
-    if suffix == ".npz":
-        with np.load(file, allow_pickle=False) as data:
-            if "x" in data.files:
-                return data["x"]
-            if len(data.files) == 1:
-                return data[data.files[0]]
-            raise ValueError(f"{path}: .npz holds {data.files}; name the points array 'x'")
-    delimiter = "," if suffix == ".csv" else None
-    try:
-        return np.loadtxt(file, delimiter=delimiter, ndmin=1)
-    except ValueError as exc:
-        raise ValueError(f"{path}: not a numeric table ({exc})") from None
 
 
 def cmd_wasserstein(args):
-    from .wasserstein import optimal_matching, sliced_wasserstein, transport
+    from ..wasserstein import optimal_matching, sliced_wasserstein, transport
 
     x, y = load_points(args.x), load_points(args.y)
     start = time.perf_counter()
@@ -413,7 +237,7 @@ def cmd_wasserstein(args):
 
 
 def _estimators(name: str, seed: int):
-    from .dimension import ESTIMATORS, WassersteinDimension
+    from ..dimension import ESTIMATORS, WassersteinDimension
 
     names = list(ESTIMATORS) if name == "all" else [name]
     return {n: (WassersteinDimension(seed=seed) if n == "wasserstein" else ESTIMATORS[n]()) for n in names}
@@ -433,7 +257,7 @@ def _estimate(est, X) -> dict:
 
 
 def cmd_dimension(args):
-    from .manifolds import benchmark_suite
+    from ..manifolds import benchmark_suite
 
     estimators = _estimators(args.estimator, args.seed)
     definitions = {
@@ -452,9 +276,9 @@ def cmd_dimension(args):
         config = {"benchmark": True, "ns": ns, "Ds": Ds, "estimators": {k: e.get_params() for k, e in estimators.items()}}
         doc = record("dimension", config, {"rows": rows}, seed=args.seed, definitions=definitions,
                      seconds=time.perf_counter() - start)
-        table = _table(["manifold", "d", "n", "D", *estimators],
-                       [[r["manifold"], r["d"], r["n"], r["D"], *r["estimates"].values()] for r in rows])
-        return doc, table
+        text = table(["manifold", "d", "n", "D", *estimators],
+                     [[r["manifold"], r["d"], r["n"], r["D"], *r["estimates"].values()] for r in rows])
+        return doc, text
     if not args.file:
         raise ValueError("give a point-cloud FILE, or --benchmark")
     X = load_points(args.file)
@@ -465,11 +289,11 @@ def cmd_dimension(args):
                  seconds=time.perf_counter() - start)
     rows = [[r["estimator"], r["dimension"], r.get("n_points"), r.get("n_features"), r.get("saturation"),
              r.get("error") or "; ".join(r.get("warnings", [])) or ""] for r in results]
-    return doc, _table(["estimator", "dimension", "n", "D", "saturation", "note"], rows)
+    return doc, table(["estimator", "dimension", "n", "D", "saturation", "note"], rows)
 
 
 def cmd_bounds(args):
-    from .bounds import (
+    from ..bounds import (
         deep_recursion,
         entezari_two_layer,
         ferbach_two_layer,
@@ -521,131 +345,10 @@ def cmd_bounds(args):
         for tr, r in zip(table_rows, rows, strict=True):
             tr.append(" ".join(f"{k[10:]}:{'yes' if v else 'no'}" for k, v in r.items()
                                if k.startswith("satisfies_") and v is not None))
-    lines = [head, "", _table(cols, table_rows), "",
+    lines = [head, "", table(cols, table_rows), "",
              "two-layer widths: " + ", ".join(f"{k} {v}" for k, v in two_layer.items())]
     if args.width is not None:
         lines.append(f"epsilon at width {args.width:g} (upper bounds: guaranteed; lower: cannot be beaten): " +
                      ", ".join(f"{k} {v:.4g}" for k, v in result["epsilon_at_width"].items()))
     return doc, "\n".join(lines)
 
-
-def _load_data(args):
-    from .nn.data import load_dataset
-
-    if args.data == "npz":
-        return load_dataset("npz", path=args.data_path)
-    if args.data == "idx":
-        if not args.data_path:
-            raise ValueError("--data idx needs --data-path DIR holding the four MNIST IDX files")
-        root = Path(args.data_path)
-
-        def find(stem):
-            for name in (stem, stem + ".gz"):
-                if (root / name).is_file():
-                    return root / name
-            raise FileNotFoundError(f"{root}: no {stem}[.gz]")
-
-        return load_dataset("idx", train_images=find("train-images-idx3-ubyte"),
-                            train_labels=find("train-labels-idx1-ubyte"),
-                            test_images=find("t10k-images-idx3-ubyte"), test_labels=find("t10k-labels-idx1-ubyte"))
-    return load_dataset(args.data)
-
-
-def cmd_train(args):
-    from .nn.models import MLP, LogisticRegression
-    from .nn.train import TrainConfig, save_checkpoint, train, train_pair
-
-    data = _load_data(args)
-    if args.model == "mlp":
-        widths = parse_int_list(args.widths, "--widths", 1) if args.widths else [data.n_features, 512,
-                                                                                 data.n_classes]
-        if widths[0] != data.n_features or widths[-1] != data.n_classes:
-            raise ValueError(f"--widths must start with the input size {data.n_features} and end with the "
-                             f"{data.n_classes} classes of {data.name}, got {widths}")
-
-        def make():
-            return MLP(widths, activation=args.activation)
-    else:
-        def make():
-            return LogisticRegression(data.n_features, data.n_classes)
-    seeds = parse_int_list(args.seeds, "--seeds")
-    seeds = seeds if args.pair else seeds[:1]
-    cfg = TrainConfig(optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
-                      batch_size=args.batch_size, epochs=args.epochs, warmup_steps=args.warmup,
-                      schedule=args.schedule, init_seed=args.init_seed, data_seed=seeds[0], device=args.device)
-    out = Path(args.out_dir)
-    if args.pair:
-        if len(seeds) != 2:
-            raise ValueError(f"--pair needs two --seeds, got {seeds}")
-        runs = train_pair(make, data, cfg, same_init=args.pair == "same-init", seeds=tuple(seeds))
-        names = ["model_a.pt", "model_b.pt"]
-    else:
-        runs, names = [train(make, data, cfg)], ["model.pt"]
-    paths = [str(save_checkpoint(r, out / n, dataset=data, extra={"pair": args.pair})) for r, n in
-             zip(runs, names, strict=True)]
-    result = {"checkpoints": paths, "runs": [r.summary() for r in runs]}
-    doc = record("train", {"model": runs[0].model.config(), "train": cfg.to_dict(), "pair": args.pair,
-                           "seeds": seeds, "data": data.describe()}, result, seed=seeds)
-    lines = [f"{p}: {r.steps} steps, final loss {r.summary()['final_loss']}, "
-             f"{'DIVERGED at step ' + str(r.diverged_at) if r.diverged else 'ok'}" for p, r in
-             zip(paths, runs, strict=True)]
-    return doc, "\n".join(lines)
-
-
-def cmd_barrier(args):
-    from .align import apply_permutation, match
-    from .barrier import default_grid, evaluate_path
-    from .nn.train import load_checkpoint
-    from .predict import certified_barrier_bound
-
-    model_a, side_a = load_checkpoint(args.ckpt_a)
-    model_b, side_b = load_checkpoint(args.ckpt_b)
-    data = _load_data(args)
-    dtype = next(model_a.parameters()).dtype
-    if args.align != "none":
-        model_b = apply_permutation(model_b, match(model_a, model_b, args.align,
-                                                   inputs=data.x_train.to(dtype)))
-    ts = default_grid(args.points)
-    result = {"align": args.align, "splits": {}}
-    lines = [f"path {args.ckpt_a} -> {args.ckpt_b} (aligned: {args.align}), {args.points} points"]
-    for split in ("train", "test"):
-        x, y = data.split(split)
-        path = evaluate_path(model_a, model_b, (x.to(dtype), y), ts, split=split)
-        cert = certified_barrier_bound(model_a, model_b, (x, y), ts)
-        result["splits"][split] = {"path": path.to_dict(), "certified_bound": cert.to_dict()}
-        b = path.to_dict()["barriers"]
-        lines += ["", f"[{split}] t: " + " ".join(f"{t:.2f}" for t in ts),
-                  f"[{split}] loss: " + " ".join(f"{v:.3f}" for v in path.values["loss"]),
-                  f"[{split}] error: " + " ".join(f"{v:.3f}" for v in path.values["error"]),
-                  f"[{split}] loss barriers: " + ", ".join(f"{k} {v:.4g}" for k, v in b["loss"].items() if v is not None),
-                  f"[{split}] error barriers: " + ", ".join(f"{k} {v:.4g}" for k, v in b["error"].items()
-                                                             if v is not None) + f", normalized {b['normalized']:.4g}",
-                  f"[{split}] certified bound on the loss barrier above chord: {cert.bound:.4g}"]
-    doc = record("barrier", {"ckpt_a": args.ckpt_a, "ckpt_b": args.ckpt_b, "align": args.align,
-                             "points": args.points, "data": data.describe(), "model_a": side_a, "model_b": side_b},
-                 result)
-    return doc, "\n".join(lines)
-
-
-# ----------------------------------------------------------------------- main
-
-
-def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("default")
-            doc, text = args.func(args)
-        if args.out:
-            write_json(args.out, doc)
-        print(dumps(doc) if args.json else text)
-    except (ValueError, TypeError, ConvergenceError, ProblemTooLargeError, OSError, NotImplementedError,
-            KeyError) as exc:
-        print(f"lmctheory {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,0 +1,57 @@
+"""Command-line interface: ``lmctheory <subcommand> ...``.
+
+Every subcommand prints a human table by default and exactly one JSON
+document on stdout with ``--json`` (warnings and progress go to stderr);
+``--out FILE`` also writes that document atomically. Errors are one line on
+stderr and exit code 2, never a traceback. Subcommands live in
+:mod:`lmctheory.cli.theory` (rates, rate-bound, wasserstein, dimension, bounds)
+and :mod:`lmctheory.cli.networks` (train, barrier).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+
+from .. import __version__
+from ..exceptions import ConvergenceError, ProblemTooLargeError
+from ..provenance import dumps, write_json
+from . import networks, theory
+from .common import EXIT_USAGE, load_points, parse_int_list, parse_sizes
+
+__all__ = ["build_parser", "main", "parse_sizes", "parse_int_list", "load_points"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lmctheory",
+        description="Linear mode connectivity theory, computable: Wasserstein rates, intrinsic dimension, "
+        "width bounds, alignment and barriers.",
+    )
+    parser.add_argument("--version", action="version", version=f"lmctheory {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    theory.register(sub)
+    networks.register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            doc, text = args.func(args)
+        if args.out:
+            write_json(args.out, doc)
+        print(dumps(doc) if args.json else text)
+    except (ValueError, TypeError, ConvergenceError, ProblemTooLargeError, OSError, NotImplementedError,
+            KeyError) as exc:
+        print(f"lmctheory {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""Helpers shared by the subcommands: argument parsing, tables, point files, output options."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+EXIT_USAGE = 2
+
+DEFINITIONS_W = {
+    "W_p": "(min over couplings of sum gamma_ij |x_i - y_j|_2^p)^(1/p): a distance, not its p-th power",
+    "T_p": "W_p^p, the optimal transport cost",
+}
+
+
+
+def parse_sizes(text: str) -> list[int]:
+    """Parse a list of sample sizes.
+
+    ``"64,128,256"`` lists them; ``"64,128,...,4096"`` continues the progression
+    fixed by the first two terms up to the last: geometric when the last term
+    lies on the geometric progression, otherwise arithmetic.
+    """
+    parts = [s.strip() for s in text.split(",") if s.strip()]
+    if not parts:
+        raise ValueError("--ns is empty; give sizes such as 64,128,...,4096")
+    if "..." in parts:
+        if len(parts) != 4 or parts[2] != "...":
+            raise ValueError(f"--ns with '...' must look like a,b,...,c (e.g. 64,128,...,4096), got {text!r}")
+        a, b, c = (_parse_int(parts[i]) for i in (0, 1, 3))
+        if not a < b <= c:
+            raise ValueError(f"--ns a,b,...,c needs a < b <= c, got {a},{b},...,{c}")
+        sizes = _geometric(a, b, c)
+        if sizes is None:
+            if (c - a) % (b - a):
+                raise ValueError(f"--ns: {c} lies on neither the geometric nor the arithmetic progression from {a},{b}")
+            sizes = list(range(a, c + 1, b - a))
+    else:
+        sizes = [_parse_int(s) for s in parts]
+    if any(n < 1 for n in sizes):
+        raise ValueError(f"--ns sizes must be >= 1, got {sizes}")
+    if len(set(sizes)) != len(sizes):
+        raise ValueError(f"--ns has repeated sizes: {sizes}")
+    return sizes
+
+
+def parse_int_list(text: str, option: str, minimum: int = 0) -> list[int]:
+    """Comma-separated integers >= ``minimum`` (repeats allowed), e.g. seeds ``0,1`` or widths ``64,512,512,10``."""
+    values = [_parse_int(s.strip()) for s in text.split(",") if s.strip()]
+    if not values or any(v < minimum for v in values):
+        raise ValueError(f"{option} must be integers >= {minimum} separated by commas; got {text!r}")
+    return values
+
+
+def _parse_int(text: str) -> int:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"not a size: {text!r}") from None
+    if not value.is_integer():
+        raise ValueError(f"sizes must be integers, got {text!r}")
+    return int(value)
+
+
+def _geometric(a: int, b: int, c: int):
+    if a <= 0 or b % a:
+        return None
+    ratio, out = b // a, [a]
+    while out[-1] < c:
+        out.append(out[-1] * ratio)
+    return out if out[-1] == c else None
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    parser.add_argument("--out", metavar="FILE", help="also write the JSON document to FILE (atomically)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+
+def table(headers: list[str], rows: list[list]) -> str:
+    def fmt(v):
+        if v is None:
+            return "-"
+        if isinstance(v, float):
+            return f"{v:.4g}"
+        return str(v)
+
+    cells = [[fmt(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.rjust(w) for h, w in zip(headers, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join(lines)
+
+
+
+def load_points(path: str) -> np.ndarray:
+    """Read a point cloud: .npy, .npz (array 'x' or the only array), .csv or whitespace text."""
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    suffix = file.suffix.lower()
+    if suffix == ".npy":
+        return np.load(file, allow_pickle=False)
+    if suffix == ".npz":
+        with np.load(file, allow_pickle=False) as data:
+            if "x" in data.files:
+                return data["x"]
+            if len(data.files) == 1:
+                return data[data.files[0]]
+            raise ValueError(f"{path}: .npz holds {data.files}; name the points array 'x'")
+    delimiter = "," if suffix == ".csv" else None
+    try:
+        return np.loadtxt(file, delimiter=delimiter, ndmin=1)
+    except ValueError as exc:
+        raise ValueError(f"{path}: not a numeric table ({exc})") from None
+
