@@ -17,7 +17,7 @@ import warnings
 from .. import __version__
 from ..exceptions import ConvergenceError, ProblemTooLargeError
 from ..provenance import dumps, write_json
-from . import networks, theory
+from . import networks, theory, validate
 from .common import EXIT_USAGE, load_points, parse_int_list, parse_sizes
 
 __all__ = ["build_parser", "main", "parse_sizes", "parse_int_list", "load_points"]
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     theory.register(sub)
     networks.register(sub)
+    validate.register(sub)
     return parser
 
 
@@ -46,6 +47,8 @@ def main(argv=None) -> int:
         if args.out:
             write_json(args.out, doc)
         print(dumps(doc) if args.json else text)
+        if doc.get("exit_code"):
+            return int(doc["exit_code"])
     except (ValueError, TypeError, ConvergenceError, ProblemTooLargeError, OSError, NotImplementedError,
             KeyError) as exc:
         print(f"lmctheory {args.command}: error: {exc}", file=sys.stderr)

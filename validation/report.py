@@ -1,0 +1,98 @@
+"""Prediction rows, verdicts, reports (JSON + Markdown) and regression against a baseline."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from lmctheory.provenance import record, write_json
+
+__all__ = ["Row", "VERDICTS", "within", "at_most", "measurement", "write_report", "compare_to_baseline"]
+
+VERDICTS = ("holds", "fails", "inconclusive")
+
+
+@dataclass
+class Row:
+    """One prediction: what theory says, what was measured, and the verdict with its rule."""
+
+    experiment: str
+    prediction: str
+    formula: str
+    predicted: float | None
+    measured: float
+    measured_std: float
+    n_seeds: int
+    verdict: str
+    rule: str
+    details: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _stats(values) -> tuple[float, float, int]:
+    arr = np.asarray(values, dtype=float).ravel()
+    return float(arr.mean()), float(arr.std(ddof=1)) if arr.size > 1 else 0.0, int(arr.size)
+
+
+def within(experiment, prediction, formula, predicted, values, tol, *, applies=True, details=None) -> Row:
+    """Verdict 'holds' when |mean - predicted| <= tol ('inconclusive' where the theory makes no sharp claim)."""
+    mean, std, n = _stats(values)
+    ok = abs(mean - predicted) <= tol
+    verdict = ("holds" if ok else "fails") if applies else "inconclusive"
+    rule = f"|measured - predicted| <= {tol:g}" + ("" if applies else " (not a sharp prediction here: reported only)")
+    return Row(experiment, prediction, formula, float(predicted), mean, std, n, verdict, rule, details or {})
+
+
+def at_most(experiment, prediction, formula, bound, values, *, details=None) -> Row:
+    """Verdict 'holds' when every measured value is <= the bound (a rigorous upper bound)."""
+    mean, std, n = _stats(values)
+    ok = bool(np.all(np.asarray(values, dtype=float) <= bound))
+    return Row(experiment, prediction, formula, float(bound), mean, std, n, "holds" if ok else "fails",
+               "every measured value <= predicted bound", details or {})
+
+
+def measurement(experiment, prediction, formula, values, *, details=None) -> Row:
+    mean, std, n = _stats(values)
+    return Row(experiment, prediction, formula, None, mean, std, n, "inconclusive", "measurement only",
+               details or {})
+
+
+def write_report(rows: list[Row], out_dir, *, config: dict) -> dict:
+    """``validation.json`` (rows + provenance) and ``validation.md`` in ``out_dir``; returns the JSON doc."""
+    out = Path(out_dir)
+    doc = record("validate", config, {"rows": [r.to_dict() for r in rows]},
+                 definitions={"verdicts": "holds | fails | inconclusive, each with its rule"})
+    doc["rows"] = doc["result"]["rows"]
+    write_json(out / "validation.json", doc)
+    lines = ["# lmctheory validation", "", "| experiment | prediction | predicted | measured (mean ± std, n) | verdict |",
+             "|---|---|---|---|---|"]
+    for r in rows:
+        pred = "-" if r.predicted is None else f"{r.predicted:.4g} ({r.formula})"
+        lines.append(f"| {r.experiment} | {r.prediction} | {pred} | {r.measured:.4g} ± {r.measured_std:.2g} "
+                     f"(n={r.n_seeds}) | {r.verdict} |")
+    (out / "validation.md").write_text("\n".join(lines) + "\n")
+    return doc
+
+
+def compare_to_baseline(rows: list[dict], baseline: list[dict], *, sigmas: float = 3.0) -> list[str]:
+    """Regressions: a verdict that turned from holds to fails, or a measured mean outside the
+    baseline's band (mean +- sigmas * std / sqrt(n), at least 1e-12 wide). Rows match on
+    (experiment, prediction)."""
+    base = {(b["experiment"], b["prediction"]): b for b in baseline}
+    problems = []
+    for r in rows:
+        b = base.get((r["experiment"], r["prediction"]))
+        if b is None:
+            continue
+        if b["verdict"] == "holds" and r["verdict"] == "fails":
+            problems.append(f"{r['experiment']}: {r['prediction']}: verdict holds -> fails")
+        half = max(sigmas * b["measured_std"] / math.sqrt(max(b["n_seeds"], 1)), 1e-12)
+        if abs(r["measured"] - b["measured"]) > half:
+            problems.append(f"{r['experiment']}: {r['prediction']}: measured {r['measured']:.4g} outside the "
+                            f"baseline band {b['measured']:.4g} ± {half:.2g}")
+    return problems
