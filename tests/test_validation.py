@@ -34,12 +34,14 @@ def test_smoke_validation_json_report_and_cache(capsys, tmp_path):
     assert bound_rows and all(r["verdict"] == "holds" for r in bound_rows)  # exact: never exceeded
     sharp = [r for r in rows if "uniform d=5" in r["prediction"] and "slope" in r["prediction"]]
     assert sharp[0]["verdict"] == "holds"
-    assert (out / "validation.md").read_text().count("| rates |") == len(rows)
+    md = (out / "validation.md").read_text()
+    assert sum(md.count(f"| {name} |") for name in EXPERIMENTS) == len(rows)
+    assert {r["experiment"] for r in rows} == set(EXPERIMENTS)
     # same seeds -> identical results; finished configs are cached
     code, text2, _ = run_cli(capsys, "validate", "--smoke", "--out-dir", str(tmp_path / "again"), "--json")
     assert [r["measured"] for r in json.loads(text2)["rows"]] == [r["measured"] for r in rows]
     cached = EXPERIMENTS["rates"].run("smoke", str(out), progress=False)
-    assert [r.measured for r in cached] == [r["measured"] for r in rows]
+    assert [r.measured for r in cached] == [r["measured"] for r in rows if r["experiment"] == "rates"]
 
 
 def test_baseline_regressions_exit_non_zero(capsys, tmp_path):
@@ -68,3 +70,11 @@ def test_dask_gives_the_same_rows_as_local(tmp_path):
 def test_validate_errors(capsys, argv, match):
     code, out, err = run_cli(capsys, *argv)
     assert code == 2 and out == "" and match in err
+
+
+def test_two_layer_smoke_exact_verdicts(tmp_path):
+    rows = EXPERIMENTS["two_layer"].run("smoke", str(tmp_path), progress=False)
+    exact = [r for r in rows if "bound" in r.prediction]  # certificate and explicit bounds: rigorous
+    assert len(exact) == 3 and all(r.verdict == "holds" for r in exact)
+    slope = next(r for r in rows if r.prediction.startswith("matching error slope"))
+    assert slope.verdict == "holds" and slope.predicted == pytest.approx(-0.2)

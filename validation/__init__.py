@@ -5,8 +5,8 @@ Installed as ``lmctheory_validation``. Each experiment module exposes ``NAME``, 
 ``lmctheory validate`` runs them and writes the report (see :mod:`lmctheory_validation.report`).
 """
 
-from . import rates
+from . import rates, two_layer
 
-EXPERIMENTS = {rates.NAME: rates}
+EXPERIMENTS = {rates.NAME: rates, two_layer.NAME: two_layer}
 
 __all__ = ["EXPERIMENTS"]
