@@ -14,9 +14,8 @@ import numpy as np
 
 from lmctheory.laws import make_law
 from lmctheory.rates import fg_explicit_bound, fg_regime, predicted_slope, rate_curve
-from lmctheory.sweep import run_sweep
 
-from .report import Row, at_most, measurement, within
+from .report import Row, at_most, run_preset, within
 
 NAME = "rates"
 SLOPE_TOL = 0.06
@@ -53,12 +52,12 @@ def run_config(config: dict) -> dict:
 
 
 def rows_from(records: list[dict]) -> list[Row]:
+    """Rows from the records of finished configurations (failures are added by run_preset)."""
     groups = defaultdict(list)
-    failed = []
     for r in records:
         c = r["config"]
         key = (c["law"], c["d"], c["k"], c["p"])
-        (groups[key] if r["status"] == "done" else failed).append(r)
+        groups[key].append(r)
     rows = []
     for (law, d, k, p), recs in sorted(groups.items(), key=lambda kv: str(kv[0])):
         res = [r["result"] for r in recs]
@@ -70,18 +69,9 @@ def rows_from(records: list[dict]) -> list[Row]:
         if "max_ratio_to_bound" in res[0]:
             rows.append(at_most(NAME, f"E W_{p}^{p} / explicit bound, {label}", "fg_explicit_bound (derived)",
                                 1.0, [x["max_ratio_to_bound"] for x in res]))
-    for r in failed:
-        rows.append(Row(NAME, f"config {r['config']} ran", "-", None, float("nan"), 0.0, 0, "fails",
-                        f"the configuration raised: {r['error']['type']}: {r['error']['message']}"))
-    if not rows:
-        rows.append(measurement(NAME, "no configuration finished", "-", [0.0]))
     return rows
 
 
 def run(preset: str, results_dir, **sweep_options) -> list[Row]:
-    """Run the preset's configs (resumably, via :func:`lmctheory.sweep.run_sweep`) and return the rows."""
-    if preset not in PRESETS:
-        raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
-    res = run_sweep(run_config, PRESETS[preset], f"{results_dir}/{NAME}-{preset}", name=f"validation.{NAME}",
-                    **sweep_options)
-    return rows_from(res.records)
+    """Run the preset's configs (resumably) and return the rows."""
+    return run_preset(NAME, PRESETS, run_config, rows_from, preset, results_dir, **sweep_options)

@@ -10,7 +10,8 @@ import numpy as np
 
 from lmctheory.provenance import record, write_json
 
-__all__ = ["Row", "VERDICTS", "within", "at_most", "measurement", "write_report", "compare_to_baseline"]
+__all__ = ["Row", "VERDICTS", "within", "at_most", "measurement", "failed_rows", "run_preset", "write_report",
+           "compare_to_baseline"]
 
 VERDICTS = ("holds", "fails", "inconclusive")
 
@@ -60,6 +61,26 @@ def measurement(experiment, prediction, formula, values, *, details=None) -> Row
     mean, std, n = _stats(values)
     return Row(experiment, prediction, formula, None, mean, std, n, "inconclusive", "measurement only",
                details or {})
+
+
+def failed_rows(experiment: str, records: list[dict]) -> list[Row]:
+    """One failing row per configuration that raised (the sweep recorded its error)."""
+    return [Row(experiment, f"config {r['config']} ran", "-", None, float("nan"), 0.0, 0, "fails",
+                f"the configuration raised: {r['error']['type']}: {r['error']['message']}")
+            for r in records if r.get("status") == "failed"]
+
+
+def run_preset(experiment: str, presets: dict, run_config, rows_from, preset: str, results_dir,
+               **sweep_options) -> list[Row]:
+    """Run a preset's configs resumably (:func:`lmctheory.sweep.run_sweep`, cached under
+    ``<results_dir>/<experiment>-<preset>``) and turn the records into rows, failures included."""
+    from lmctheory.sweep import run_sweep
+
+    if preset not in presets:
+        raise ValueError(f"preset must be one of {sorted(presets)}, got {preset!r}")
+    res = run_sweep(run_config, presets[preset], f"{results_dir}/{experiment}-{preset}",
+                    name=f"validation.{experiment}", **sweep_options)
+    return rows_from([r for r in res.records if r.get("status") == "done"]) + failed_rows(experiment, res.records)
 
 
 def write_report(rows: list[Row], out_dir, *, config: dict) -> dict:

@@ -24,10 +24,9 @@ from lmctheory.bounds import (
     matching_error_upper_bound,
 )
 from lmctheory.rates import fit_rate
-from lmctheory.sweep import run_sweep
 from lmctheory.wasserstein import optimal_matching
 
-from .report import Row, at_most, within
+from .report import Row, at_most, run_preset, within
 
 NAME = "two_layer"
 SLOPE_TOL, GAP_TOL = 0.06, 0.12
@@ -91,10 +90,11 @@ def _slope(widths, values):
 
 
 def rows_from(records: list[dict]) -> list[Row]:
-    groups, failed = defaultdict(list), []
+    """Rows from the records of finished configurations (failures are added by run_preset)."""
+    groups = defaultdict(list)
     for r in records:
         c = r["config"]
-        (groups[(c["law"], c["m0"], c["joint"])] if r["status"] == "done" else failed).append(r)
+        groups[(c["law"], c["m0"], c["joint"])].append(r)
     rows = []
     for (law, m0, joint), recs in sorted(groups.items()):
         widths = recs[0]["config"]["widths"]
@@ -122,15 +122,9 @@ def rows_from(records: list[dict]) -> list[Row]:
         rows.append(within(NAME, f"exponent of the width needed for epsilon, {label}",
                            "epsilon^-D (Ferbach; Entezari: 2 m0 + 4)", float(dim), [-1 / s for s in slopes],
                            0.3 * dim, applies=sharp, details={"entezari_exponent": 2 * m0 + 4}))
-    for r in failed:
-        rows.append(Row(NAME, f"config {r['config']} ran", "-", None, float("nan"), 0.0, 0, "fails",
-                        f"the configuration raised: {r['error']['type']}: {r['error']['message']}"))
     return rows
 
 
 def run(preset: str, results_dir, **sweep_options) -> list[Row]:
-    if preset not in PRESETS:
-        raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
-    res = run_sweep(run_config, PRESETS[preset], f"{results_dir}/{NAME}-{preset}", name=f"validation.{NAME}",
-                    **sweep_options)
-    return rows_from(res.records)
+    """Run the preset's configs (resumably) and return the rows."""
+    return run_preset(NAME, PRESETS, run_config, rows_from, preset, results_dir, **sweep_options)

@@ -18,7 +18,7 @@ import copy
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -172,13 +172,9 @@ def train_pair(make_model, dataset, config: TrainConfig, *, same_init: bool = Tr
     (``same_init=False``: init seeds and data seeds both ``seeds``; Ferbach et al.)."""
     runs = []
     for s in seeds:
-        cfg = _replace(config, data_seed=s) if same_init else _replace(config, data_seed=s, init_seed=s)
+        cfg = replace(config, data_seed=s) if same_init else replace(config, data_seed=s, init_seed=s)
         runs.append(train(make_model, dataset, cfg))
     return runs[0], runs[1]
-
-
-def _replace(config: TrainConfig, **changes) -> TrainConfig:
-    return TrainConfig(**{**asdict(config), **changes})
 
 
 # ------------------------------------------------------------ vectorised ensembles
@@ -198,7 +194,7 @@ def train_ensemble(make_model, dataset, config: TrainConfig, *, init_seeds, data
         raise ValueError("init_seeds and data_seeds must be non-empty and of equal length")
     device = resolve_device(config.device)
     dtype = getattr(torch, config.dtype)
-    models = [_init(make_model, _replace(config, init_seed=s), device) for s in init_seeds]
+    models = [_init(make_model, replace(config, init_seed=s), device) for s in init_seeds]
     params, buffers = stack_module_state(models)
     if buffers:
         raise NotImplementedError("vectorised ensembles of models with buffers are not supported")
@@ -219,7 +215,7 @@ def train_ensemble(make_model, dataset, config: TrainConfig, *, init_seeds, data
     state2 = {k: torch.zeros_like(v) for k, v in params.items()}
     k_models = len(models)
     alive = torch.ones(k_models, dtype=torch.bool, device=device)
-    results = [TrainResult(m, _replace(config, init_seed=i, data_seed=d)) for m, i, d in
+    results = [TrainResult(m, replace(config, init_seed=i, data_seed=d)) for m, i, d in
                zip(models, init_seeds, data_seeds, strict=True)]
     start = time.perf_counter()
     for step in range(total):

@@ -6,6 +6,7 @@ Run with ``make bench``; ratios are reported by tests/benchmarks/report.py.
 import copy
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +90,4 @@ def test_ensemble_training(benchmark, mode):
         benchmark.pedantic(lambda: train_ensemble(make, digits, cfg, init_seeds=seeds, data_seeds=seeds), rounds=3,
                            iterations=1)
     else:
-        benchmark.pedantic(lambda: [train(make, digits, TrainConfig(**{**cfg.to_dict(), "betas": cfg.betas,
-                                                                       "init_seed": s, "data_seed": s}))
-                                    for s in seeds], rounds=3, iterations=1)
+        benchmark.pedantic(lambda: [train(make, digits, replace(cfg, init_seed=s, data_seed=s)) for s in seeds], rounds=3, iterations=1)
