@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from lmctheory.nn.data import load_dataset, read_idx
+from lmctheory.nn.data import find_idx_files, load_dataset, load_dataset_spec, read_idx
 
 
 def write_idx(path, array, compress=False):
@@ -99,3 +99,42 @@ def test_npz_layouts(tmp_path):
         load_dataset("npz", path=tmp_path / "odd.npz")
     with pytest.raises(ValueError, match="unknown dataset"):
         load_dataset("cifar")
+
+
+def test_dataset_specs(tmp_path):
+    gm = load_dataset_spec("gaussian_mixture:separation=1.5,d=20,classes=3")
+    assert gm.input_shape == (20,) and gm.n_classes == 3 and gm.config["separation"] == 1.5
+    assert torch.equal(gm.x_train, load_dataset("gaussian_mixture", separation=1.5, d=20, classes=3).x_train)
+    assert load_dataset_spec("digits").x_train.shape == (1347, 64)
+    rng = np.random.default_rng(1)
+    for stem, arr in (("train-images-idx3-ubyte", rng.integers(0, 256, (12, 4, 4), dtype=np.uint8)),
+                      ("train-labels-idx1-ubyte", rng.integers(0, 2, 12).astype(np.uint8)),
+                      ("t10k-images-idx3-ubyte", rng.integers(0, 256, (6, 4, 4), dtype=np.uint8)),
+                      ("t10k-labels-idx1-ubyte", rng.integers(0, 2, 6).astype(np.uint8))):
+        write_idx(tmp_path / (stem + (".gz" if "labels" in stem else "")), arr, compress="labels" in stem)
+    assert find_idx_files(tmp_path)["train_labels"].name.endswith(".gz")
+    d = load_dataset_spec(f"idx:{tmp_path}")
+    assert d.x_train.shape == (12, 1, 4, 4) and d.x_test.shape == (6, 1, 4, 4)
+    np.savez(tmp_path / "d.npz", x=rng.normal(size=(40, 3)), y=rng.integers(0, 2, 40))
+    assert load_dataset_spec(f"npz:{tmp_path / 'd.npz'}").n_features == 3
+
+
+@pytest.mark.parametrize("spec,error,match", [
+    ("gaussian_mixture:sep=1", ValueError, "unknown keyword"),
+    ("gaussian_mixture:separation", ValueError, "key=value"),
+    ("nosuch", ValueError, "unknown dataset"),
+    ("idx:", ValueError, "needs the directory"),
+    ("idx:/no/such/dir", FileNotFoundError, "no such directory"),
+    ("npz:", ValueError, "needs the file"),
+    ("", ValueError, "non-empty"),
+    ("gaussian_mixture:separation=-1", ValueError, "separation"),
+])
+def test_bad_dataset_specs(spec, error, match):
+    with pytest.raises(error, match=match):
+        load_dataset_spec(spec)
+
+
+def test_idx_directory_missing_a_file(tmp_path):
+    write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((2, 3, 3), np.uint8))
+    with pytest.raises(FileNotFoundError, match="train-labels-idx1-ubyte"):
+        find_idx_files(tmp_path)

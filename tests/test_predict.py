@@ -74,6 +74,27 @@ def test_logistic_and_identical_pairs_have_zero_bound():
     assert certified_barrier_bound(a, a, (x, y), TS).bound == 0.0
 
 
+def test_defect_bound_holds_at_every_t_and_vanishes_for_identical_models():
+    """BarrierBound.defect_per_t bounds E_x ||f_t - ((1-t) f_A + t f_B)||_2, measured directly."""
+    from torch.func import functional_call
+
+    x, y = torch.randn(300, 8, dtype=torch.float64), torch.randint(0, 3, (300,))
+    for seed, act in enumerate(("relu", "leaky_relu", "tanh", "gelu")):
+        torch.manual_seed(seed)
+        a, b = MLP([8, 64, 64, 3], activation=act).double(), MLP([8, 64, 64, 3], activation=act).double()
+        bound = certified_barrier_bound(a, b, (x, y), TS)
+        with torch.no_grad():
+            fa, fb = a(x), b(x)
+            for t, limit in zip(TS, bound.defect_per_t, strict=True):
+                params = {k: (1 - t) * va + t * vb for (k, va), vb in zip(a.state_dict().items(),
+                                                                           b.state_dict().values(), strict=True)}
+                measured = (functional_call(a, params, (x,)) - ((1 - t) * fa + t * fb)).norm(dim=1).mean().item()
+                assert measured <= limit * (1 + 1e-12) + 1e-12
+        assert bound.defect_per_t[0] == bound.defect_per_t[-1] == 0.0 and bound.defect_per_t[5] > 0
+    same = certified_barrier_bound(a, a, (x, y), TS)
+    assert np.all(same.defect_per_t == 0.0) and same.to_dict()["defect_per_t"] == [0.0] * len(TS)
+
+
 def test_alignment_shrinks_the_bound_on_average():
     gains = []
     x, y = torch.randn(200, 8, dtype=torch.float64), torch.randint(0, 3, (200,))

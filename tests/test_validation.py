@@ -2,11 +2,14 @@
 
 import json
 
+import numpy as np
 import pytest
 from lmctheory_validation import EXPERIMENTS
 from lmctheory_validation.report import at_most, compare_to_baseline, within
 
 from lmctheory.cli import main
+
+from .test_data import write_idx
 
 
 def run_cli(capsys, *argv):
@@ -25,7 +28,7 @@ def test_verdict_rules():
 
 def test_smoke_validation_json_report_and_cache(capsys, tmp_path):
     out = tmp_path / "res"
-    code, text, _ = run_cli(capsys, "validate", "--smoke", "--out-dir", str(out), "--json")
+    code, text, _ = run_cli(capsys, "validate", "--smoke", "--only", "rates,two_layer", "--out-dir", str(out), "--json")
     assert code == 0
     doc = json.loads(text)
     rows = doc["rows"]
@@ -36,9 +39,10 @@ def test_smoke_validation_json_report_and_cache(capsys, tmp_path):
     assert sharp[0]["verdict"] == "holds"
     md = (out / "validation.md").read_text()
     assert sum(md.count(f"| {name} |") for name in EXPERIMENTS) == len(rows)
-    assert {r["experiment"] for r in rows} == set(EXPERIMENTS)
+    assert {r["experiment"] for r in rows} == {"rates", "two_layer"}
     # same seeds -> identical results; finished configs are cached
-    code, text2, _ = run_cli(capsys, "validate", "--smoke", "--out-dir", str(tmp_path / "again"), "--json")
+    code, text2, _ = run_cli(capsys, "validate", "--smoke", "--only", "rates,two_layer", "--out-dir",
+                             str(tmp_path / "again"), "--json")
     assert [r["measured"] for r in json.loads(text2)["rows"]] == [r["measured"] for r in rows]
     cached = EXPERIMENTS["rates"].run("smoke", str(out), progress=False)
     assert [r.measured for r in cached] == [r["measured"] for r in rows if r["experiment"] == "rates"]
@@ -46,13 +50,14 @@ def test_smoke_validation_json_report_and_cache(capsys, tmp_path):
 
 def test_baseline_regressions_exit_non_zero(capsys, tmp_path):
     out = tmp_path / "res"
-    run_cli(capsys, "validate", "--smoke", "--out-dir", str(out))
+    run_cli(capsys, "validate", "--smoke", "--only", "rates,two_layer", "--out-dir", str(out))
     baseline = json.loads((out / "validation.json").read_text())
     assert compare_to_baseline(baseline["rows"], baseline["rows"]) == []
     baseline["rows"][0]["measured"] += 1.0  # the current run now leaves the baseline band
     path = tmp_path / "baseline.json"
     path.write_text(json.dumps(baseline))
-    code, _, err = run_cli(capsys, "validate", "--smoke", "--out-dir", str(out), "--baseline", str(path))
+    code, _, err = run_cli(capsys, "validate", "--smoke", "--only", "rates,two_layer", "--out-dir", str(out),
+                           "--baseline", str(path))
     assert code == 1 and "outside the baseline band" in err and baseline["rows"][0]["prediction"] in err
     flipped = [dict(r, verdict="fails") if i == 1 else r for i, r in enumerate(baseline["rows"])]
     assert any("holds -> fails" in p for p in compare_to_baseline(flipped, baseline["rows"]))
@@ -66,7 +71,10 @@ def test_dask_gives_the_same_rows_as_local(tmp_path):
 
 
 @pytest.mark.parametrize("argv,match", [(["validate", "--only", "nosuchexp"], "unknown experiment"),
-                                        (["validate", "--only", ","], "unknown experiment")])
+                                        (["validate", "--only", ","], "unknown experiment"),
+                                        (["validate", "--only", "rates", "--data", "digits"], "--data is used by"),
+                                        (["validate", "--only", "fig2", "--data", "idx:/no/such"], "no such directory"),
+                                        (["validate", "--only", "fig2", "--data", "nosuch"], "unknown dataset")])
 def test_validate_errors(capsys, argv, match):
     code, out, err = run_cli(capsys, *argv)
     assert code == 2 and out == "" and match in err
@@ -78,3 +86,114 @@ def test_two_layer_smoke_exact_verdicts(tmp_path):
     assert len(exact) == 3 and all(r.verdict == "holds" for r in exact)
     slope = next(r for r in rows if r.prediction.startswith("matching error slope"))
     assert slope.verdict == "holds" and slope.predicted == pytest.approx(-0.2)
+
+
+def _rows(experiment, tmp_path, preset="smoke", **kw):
+    return EXPERIMENTS[experiment].run(preset, str(tmp_path), progress=False, **kw)
+
+
+def _verdicts(rows, text):
+    return [r.verdict for r in rows if text in r.prediction]
+
+
+def test_low_dim_smoke(tmp_path):
+    rows = _rows("low_dim", tmp_path)
+    small = next(r for r in rows if r.prediction.startswith("matching error slope for N <="))
+    assert small.predicted == pytest.approx(-1 / 3) and small.verdict == "holds"
+    assert _verdicts(rows, "flattens") == ["holds"]
+
+
+def test_depth_smoke_bounds_exact_and_same_seed_identical(tmp_path):
+    rows = _rows("depth", tmp_path / "a")
+    certified = [r for r in rows if "certified" in r.prediction and "grows" not in r.prediction]
+    assert len(certified) == 6 and all(r.verdict == "holds" for r in certified)
+    assert _verdicts(rows, "defect grows with depth") == ["holds"]
+    again = _rows("depth", tmp_path / "b")
+    assert [(r.prediction, r.measured, r.measured_std) for r in rows] == \
+        [(r.prediction, r.measured, r.measured_std) for r in again]
+
+
+def test_mean_field_smoke(tmp_path):
+    rows = _rows("mean_field", tmp_path / "a")
+    assert _verdicts(rows, "certified bound") == ["holds"]
+    slope = next(r for r in rows if "matching error slope" in r.prediction)
+    assert -0.25 < slope.predicted < -0.15  # -1/D_hat with D_hat near m0 + 1 = 6
+    again = _rows("mean_field", tmp_path / "b")
+    assert [r.measured for r in rows] == [r.measured for r in again]
+
+
+def test_fig2_smoke_planted_permutation_and_rows(tmp_path):
+    rows = _rows("fig2", tmp_path)
+    assert _verdicts(rows, "planted permutation") == ["holds"]
+    assert len([r for r in rows if r.prediction.startswith("approximate dimension")]) == 4
+    assert all(r.verdict in ("holds", "fails", "inconclusive") for r in rows)
+
+
+def test_disentangle_smoke_logistic_is_exactly_connected(tmp_path):
+    rows = _rows("disentangle", tmp_path)
+    logistic = [r for r in rows if r.prediction.startswith("logistic regression")]
+    assert len(logistic) == 2 and all(r.verdict == "holds" for r in logistic)
+    assert {r.prediction for r in rows if r.prediction.startswith("error barrier,")} == \
+        {f"error barrier, {m} (digits images)" for m in ("attention", "cnn", "lcn")}
+
+
+def _tiny_mnist(root, rng):
+    for stem, n in (("train", 120), ("t10k", 40)):
+        labels = rng.integers(0, 3, n).astype(np.uint8)
+        images = (rng.integers(0, 60, (n, 6, 6)) + 60 * labels[:, None, None]).astype(np.uint8)
+        write_idx(root / f"{stem}-images-idx3-ubyte", images)
+        write_idx(root / f"{stem}-labels-idx1-ubyte", labels)
+
+
+def test_fig2_runs_on_user_idx_files(capsys, tmp_path):
+    data = tmp_path / "mnist"
+    data.mkdir()
+    _tiny_mnist(data, np.random.default_rng(0))
+    code, text, _ = run_cli(capsys, "validate", "--smoke", "--only", "fig2", "--data", f"idx:{data}", "--out-dir",
+                            str(tmp_path / "out"), "--json")
+    assert code == 0
+    doc = json.loads(text)
+    assert doc["config"]["data"] == [f"idx:{data}"]
+    assert all(f"idx:{data}" in r["prediction"] for r in doc["rows"])
+    assert [r["verdict"] for r in doc["rows"] if "planted" in r["prediction"]] == ["holds"]
+
+
+def test_disentangle_user_data_joins_the_ladder():
+    configs = EXPERIMENTS["disentangle"].configs_for("quick", ["idx:/data/mnist"])
+    base = EXPERIMENTS["disentangle"].configs_for("quick", None)
+    added = [c for c in configs if c not in base]
+    assert {c["data"] for c in added} == {"idx:/data/mnist"} and len(added) == len({c["seed"] for c in base})
+    fig2 = EXPERIMENTS["fig2"].configs_for("quick", ["npz:/f.npz"])
+    assert {c["data"] for c in fig2} == {"npz:/f.npz"} and len(fig2) == len(EXPERIMENTS["fig2"].PRESETS["quick"]) // 2
+
+
+def test_direction_rule_and_spearman():
+    from lmctheory_validation.report import direction, spearman
+
+    assert direction("e", "p", "f", [0.3, 0.35, 0.4]).verdict == "holds"
+    assert direction("e", "p", "f", [-0.3, -0.35, -0.4]).verdict == "fails"
+    assert direction("e", "p", "f", [-0.3, 0.4, 0.1]).verdict == "inconclusive"
+    assert direction("e", "p", "f", [-0.3, -0.35], sense="<").verdict == "holds"
+    with pytest.raises(ValueError, match="sense"):
+        direction("e", "p", "f", [1.0], sense=">=")
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
+    assert spearman([1, 2, 3], [5, 5, 5]) == 0.0
+
+
+@pytest.mark.slow
+def test_quick_presets_of_every_experiment(capsys, tmp_path):
+    """The quick preset of all experiments: >= 20 rows and every exact prediction holds."""
+    import time
+
+    start = time.perf_counter()
+    code, text, _ = run_cli(capsys, "validate", "--quick", "--out-dir", str(tmp_path), "--json")
+    seconds = time.perf_counter() - start
+    rows = json.loads(text)["rows"]
+    print(f"\nquick presets of {len(EXPERIMENTS)} experiments: {len(rows)} rows in {seconds:.0f} s; "
+          + str({v: sum(r['verdict'] == v for r in rows) for v in ('holds', 'fails', 'inconclusive')}))
+    assert code == 0 and len(rows) >= 20 and {r["experiment"] for r in rows} == set(EXPERIMENTS)
+    exact = [r for r in rows if "bound" in r["prediction"] or "planted" in r["prediction"]
+             or r["prediction"].startswith("logistic regression")]
+    assert len(exact) >= 20 and all(r["verdict"] == "holds" for r in exact), \
+        [r["prediction"] for r in exact if r["verdict"] != "holds"]

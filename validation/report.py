@@ -10,8 +10,8 @@ import numpy as np
 
 from lmctheory.provenance import record, write_json
 
-__all__ = ["Row", "VERDICTS", "within", "at_most", "measurement", "failed_rows", "run_preset", "write_report",
-           "compare_to_baseline"]
+__all__ = ["Row", "VERDICTS", "within", "at_most", "direction", "measurement", "failed_rows", "run_preset",
+           "write_report", "compare_to_baseline", "spearman"]
 
 VERDICTS = ("holds", "fails", "inconclusive")
 
@@ -55,6 +55,39 @@ def at_most(experiment, prediction, formula, bound, values, *, details=None) -> 
     ok = bool(np.all(np.asarray(values, dtype=float) <= bound))
     return Row(experiment, prediction, formula, float(bound), mean, std, n, "holds" if ok else "fails",
                "every measured value <= predicted bound", details or {})
+
+
+def direction(experiment, prediction, formula, values, *, sense: str = ">", threshold: float = 0.0,
+              details=None) -> Row:
+    """A directional prediction ``measured > threshold`` (``sense=">"``) or ``< threshold``.
+
+    Verdict from the mean and its standard error over seeds (SE = std / sqrt(n)): 'holds' when
+    the whole band mean +- 2 SE lies on the predicted side, 'fails' when it lies wholly on the
+    other side, 'inconclusive' when the band straddles the threshold.
+    """
+    if sense not in (">", "<"):
+        raise ValueError(f"sense must be '>' or '<', got {sense!r}")
+    mean, std, n = _stats(values)
+    half = 2 * std / np.sqrt(n) if n > 1 else 0.0
+    lo, hi = mean - half, mean + half
+    above, below = lo > threshold, hi < threshold
+    if sense == ">":
+        verdict = "holds" if above else "fails" if below else "inconclusive"
+    else:
+        verdict = "holds" if below else "fails" if above else "inconclusive"
+    rule = (f"mean ± 2 SE {sense} {threshold:g}: holds if the band is wholly on the predicted side, "
+            "fails if wholly on the other, else inconclusive")
+    return Row(experiment, prediction, formula, float(threshold), mean, std, n, verdict, rule, details or {})
+
+
+def spearman(x, y) -> float:
+    """Spearman rank correlation (average ranks for ties); 0 when either side is constant."""
+    from scipy.stats import spearmanr
+
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        return 0.0
+    return float(spearmanr(x, y).statistic)
 
 
 def measurement(experiment, prediction, formula, values, *, details=None) -> Row:

@@ -58,25 +58,14 @@ def _data_args(p):
 
 
 def _load_data(args):
-    from ..nn.data import load_dataset
+    from ..nn.data import load_dataset_spec
 
-    if args.data == "npz":
-        return load_dataset("npz", path=args.data_path)
-    if args.data == "idx":
+    if args.data in ("npz", "idx"):
         if not args.data_path:
-            raise ValueError("--data idx needs --data-path DIR holding the four MNIST IDX files")
-        root = Path(args.data_path)
-
-        def find(stem):
-            for name in (stem, stem + ".gz"):
-                if (root / name).is_file():
-                    return root / name
-            raise FileNotFoundError(f"{root}: no {stem}[.gz]")
-
-        return load_dataset("idx", train_images=find("train-images-idx3-ubyte"),
-                            train_labels=find("train-labels-idx1-ubyte"),
-                            test_images=find("t10k-images-idx3-ubyte"), test_labels=find("t10k-labels-idx1-ubyte"))
-    return load_dataset(args.data)
+            raise ValueError(f"--data {args.data} needs --data-path "
+                             f"({'a .npz file' if args.data == 'npz' else 'DIR holding the four MNIST IDX files'})")
+        return load_dataset_spec(f"{args.data}:{args.data_path}")
+    return load_dataset_spec(args.data)
 
 
 def cmd_train(args):

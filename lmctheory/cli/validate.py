@@ -24,6 +24,10 @@ def register(sub) -> None:
     p.set_defaults(preset="quick")
     p.add_argument("--only", help="comma-separated experiment names")
     p.add_argument("--out-dir", default="results", help="directory for the report and cached configs")
+    p.add_argument("--data", action="append", metavar="SPEC",
+                   help="dataset for the data-driven experiments (fig2: replaces its datasets; disentangle: joins "
+                   "the dataset ladder): digits, mnist1d, idx:DIR (MNIST IDX files), npz:FILE, or "
+                   "NAME:key=value,...; repeat for several")
     p.add_argument("--baseline", help="earlier validation.json: exit 1 on regressions")
     p.add_argument("--n-jobs", type=int, default=1)
     p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
@@ -44,10 +48,20 @@ def cmd_validate(args):
         raise ValueError(f"unknown experiment(s) {unknown or args.only!r}; choose from {', '.join(EXPERIMENTS)}")
     options = {"n_jobs": args.n_jobs, "scheduler": args.scheduler, "dask_local": args.dask_local,
                "progress": not args.quiet and sys.stderr.isatty()}
+    data_aware = [n for n in names if getattr(EXPERIMENTS[n], "DATA_AWARE", False)]
+    if args.data:
+        if not data_aware:
+            raise ValueError(f"--data is used by {', '.join(n for n in EXPERIMENTS if getattr(EXPERIMENTS[n], 'DATA_AWARE', False))}"
+                             f"; none of them is selected ({', '.join(names)})")
+        from lmctheory.nn.data import load_dataset_spec
+
+        for spec in args.data:  # fail fast, before any experiment runs
+            load_dataset_spec(spec)
     rows = []
     for name in names:
-        rows += EXPERIMENTS[name].run(args.preset, args.out_dir, **options)
-    config = {"preset": args.preset, "experiments": names, "out_dir": args.out_dir}
+        extra = {"data": args.data} if args.data and name in data_aware else {}
+        rows += EXPERIMENTS[name].run(args.preset, args.out_dir, **extra, **options)
+    config = {"preset": args.preset, "experiments": names, "out_dir": args.out_dir, "data": args.data}
     doc = write_report(rows, Path(args.out_dir), config=config)
     lines = [f"{r.experiment:8s} {r.verdict:12s} {r.prediction}: predicted "
              f"{'-' if r.predicted is None else f'{r.predicted:.4g}'}, measured {r.measured:.4g} ± {r.measured_std:.2g}"

@@ -31,7 +31,7 @@ import torch
 
 from .._validation import check_positive_int, check_positive_real
 
-__all__ = ["Dataset", "DATASETS", "load_dataset", "read_idx"]
+__all__ = ["Dataset", "DATASETS", "load_dataset", "load_dataset_spec", "find_idx_files", "read_idx"]
 
 DATASETS = ("digits", "mnist1d", "teacher", "gaussian_mixture", "idx", "npz")
 
@@ -221,3 +221,68 @@ def load_dataset(name: str, **kwargs) -> Dataset:
     if name not in _LOADERS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
     return _LOADERS[name](**kwargs)
+
+
+_IDX_STEMS = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
+              "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
+
+
+def find_idx_files(directory) -> dict[str, Path]:
+    """The four MNIST-format files in ``directory`` (standard names, gzipped or not)."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise FileNotFoundError(f"no such directory: {directory}")
+    found = {}
+    for key, stem in _IDX_STEMS.items():
+        for name in (stem, stem + ".gz"):
+            if (root / name).is_file():
+                found[key] = root / name
+                break
+        else:
+            raise FileNotFoundError(f"{root}: no {stem}[.gz]")
+    return found
+
+
+def _parse_value(text: str):
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def load_dataset_spec(spec: str) -> Dataset:
+    """Load a dataset from a one-string spec (what configs and the CLI store).
+
+    * ``"digits"``, ``"mnist1d"``, ``"teacher"``, ``"gaussian_mixture"``: the built-in loaders;
+    * ``"NAME:key=value,key=value"``: the same with keywords, e.g.
+      ``"gaussian_mixture:separation=1.5,d=20"`` or ``"teacher:noise=0.5"``;
+    * ``"idx:DIR"``: the four MNIST IDX files in ``DIR`` (:func:`find_idx_files`);
+    * ``"npz:FILE"``: a .npz file (see the module docstring).
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise ValueError(f"data spec must be a non-empty string, got {spec!r}")
+    name, _, rest = spec.partition(":")
+    if name == "idx":
+        if not rest:
+            raise ValueError("data spec 'idx:DIR' needs the directory holding the four MNIST IDX files")
+        return load_dataset("idx", **find_idx_files(rest))
+    if name == "npz":
+        if not rest:
+            raise ValueError("data spec 'npz:FILE' needs the file")
+        return load_dataset("npz", path=rest)
+    kwargs = {}
+    for item in filter(None, rest.split(",")):
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise ValueError(f"data spec {spec!r}: expected key=value after ':', got {item!r}")
+        kwargs[key.strip()] = _parse_value(value.strip())
+    if name in _LOADERS:
+        import inspect
+
+        known = [k for k, v in inspect.signature(_LOADERS[name]).parameters.items() if v.kind is v.POSITIONAL_OR_KEYWORD]
+        unknown = sorted(set(kwargs) - set(known))
+        if unknown:
+            raise ValueError(f"data spec {spec!r}: unknown keyword(s) {unknown} for {name}; known: {known}")
+    return load_dataset(name, **kwargs)

@@ -1,0 +1,229 @@
+"""Experiment 7 — disentangling LMC (Altıntaş et al.): what breaks it, one ingredient at a time.
+
+Protocol: two models from the SAME initialisation trained with different SGD noise (data order),
+no alignment; path theta(t) = (1 - t) theta_A + t theta_B on the test split (11 points). Barriers:
+error barrier ``max_minus_mean`` of the test error (Frankle et al.; LMC when < 0.02) and the
+``normalized`` barrier (error barrier / mean endpoint accuracy: our reading of Altıntaş et al.'s
+performance-aware barrier; their exact formula is not public). Base: digits, 1-hidden-layer ReLU
+MLP, SGD with momentum. Rungs (each changes one ingredient):
+
+* ``logistic``: softmax regression — convex: loss barrier above chord exactly 0 and the error along
+  the path <= Err_A + Err_B (exact invariants, THEORY s.5);
+* ``mlp1``: 1-hidden-layer ReLU MLP with SGD — robustly LMC (error barrier < 0.02);
+* ``depth``: 1..4 hidden layers — barriers grow with depth;
+* ``leaky``: leaky-ReLU slope 0..1 (1 = linear) on 2 hidden layers — a weaker non-linearity
+  lowers the barrier;
+* ``architecture``: CNN vs LCN (same receptive fields, no weight sharing) vs attention on the 8x8
+  digit images — weight sharing raises the barrier over locality alone; attention reported;
+* ``optimizer``: SGD vs Adam vs Adam with warm-up (2 hidden layers) — Adam raises the barrier,
+  warm-up lowers Adam's;
+* ``dataset``: digits, mnist1d, Gaussian mixtures and a noisy teacher (and user files given with
+  ``--data``) with a 2-hidden-layer MLP — the normalized barrier grows with difficulty (Spearman of
+  mean endpoint error and normalized barrier > 0).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import numpy as np
+
+from lmctheory.nn.models import CNN, LCN, MLP, AttentionNet, LogisticRegression
+from lmctheory.nn.train import TrainConfig, train_pair
+
+from ._nets import dataset, path_summary
+from .report import Row, at_most, direction, measurement, run_preset, spearman
+
+NAME = "disentangle"
+DATA_AWARE = True
+LMC_THRESHOLD = 0.02
+BASE_DATA = "mnist1d"  # digits is so easy that every barrier is ~1 test example (measured); images: digits
+DATA_LADDER = ["digits", "mnist1d", "gaussian_mixture:separation=2.5,d=20,classes=8", "teacher:d=20,noise=1.0"]
+
+
+def _rungs(width: int, epochs: int) -> dict[str, list[tuple[str, dict]]]:
+    """rung -> [(label, {"model", "train", "data"})]; rungs share configurations (run once)."""
+    sgd = {"optimizer": "sgd", "lr": 0.1, "warmup_steps": 0, "epochs": epochs}
+    adam = dict(sgd, optimizer="adam", lr=1e-3)
+    mlp = {"model": "mlp", "hidden": [width], "activation": "relu", "slope": 0.0}
+
+    def deep(d, **kw):
+        return dict(mlp, hidden=[width] * d, **kw)
+
+    def cfg(model, train=sgd, data=BASE_DATA):
+        return {"model": model, "train": train, "data": data}
+
+    return {
+        "logistic": [("logistic", cfg({"model": "logistic"}))],
+        "depth": [(f"{d} hidden", cfg(deep(d))) for d in (1, 2, 3, 4)],
+        "leaky": [(f"slope {s:g}", cfg(deep(2) if s == 0 else deep(2, activation="leaky_relu", slope=s)))
+                  for s in (0.0, 0.25, 0.5, 0.75, 1.0)],
+        "architecture": [(k, cfg({"model": k, "channels": [8, 8]}, data="digits")) for k in ("cnn", "lcn")]
+        + [("attention", cfg({"model": "attention"}, adam, "digits"))],
+        "optimizer": [("sgd", cfg(deep(2))), ("adam", cfg(deep(2), adam)),
+                      ("adam+warmup", cfg(deep(2), dict(adam, warmup_steps=100)))],
+        "dataset": [(d, cfg(deep(2), data=d)) for d in DATA_LADDER],
+    }
+
+
+def _grid(width, epochs, seeds, rungs=None):
+    unique = []
+    for rung, variants in _rungs(width, epochs).items():
+        if rungs is None or rung in rungs:
+            unique += [v for _, v in variants if v not in unique]
+    return [dict(v, width=width, epochs=epochs, seed=s) for v in unique for s in seeds]
+
+
+PRESETS = {
+    "smoke": _grid(64, 3, [0], rungs=("logistic", "architecture")),
+    "quick": _grid(256, 10, [0, 1, 2, 3]),
+    "full": _grid(512, 30, list(range(8))),
+}
+
+
+def _make(spec: dict, data):
+    kind = spec["model"]
+    if kind == "logistic":
+        return lambda: LogisticRegression(data.n_features, data.n_classes)
+    if kind == "mlp":
+        widths = [data.n_features, *spec["hidden"], data.n_classes]
+        return lambda: MLP(widths, spec["activation"], slope=spec["slope"])
+    if len(data.input_shape) != 3:
+        raise ValueError(f"model {kind!r} needs image data (C, H, W); {data.name} has shape {data.input_shape}")
+    if kind in ("cnn", "lcn"):
+        cls = CNN if kind == "cnn" else LCN
+        return lambda: cls(data.input_shape, spec["channels"], data.n_classes)
+    if kind == "attention":
+        return lambda: AttentionNet(data.input_shape, data.n_classes)
+    raise ValueError(f"unknown model {kind!r}")
+
+
+def run_config(config: dict) -> dict:
+    data = dataset(config["data"])
+    make = _make(config["model"], data)
+    t = config["train"]
+    cfg = TrainConfig(optimizer=t["optimizer"], lr=t["lr"], momentum=0.9, batch_size=64, epochs=t["epochs"],
+                      warmup_steps=t["warmup_steps"], init_seed=config["seed"], device="cpu")
+    run_a, run_b = train_pair(make, data, cfg, same_init=True, seeds=(100 + config["seed"], 200 + config["seed"]))
+    if run_a.diverged or run_b.diverged:
+        raise FloatingPointError(f"training diverged (A at {run_a.diverged_at}, B at {run_b.diverged_at})")
+    path = path_summary(run_a.model, run_b.model, data.split("test"))
+    err = np.asarray(path["values"]["error"])
+    return {"error_barrier": path["barriers"]["error"]["max_minus_mean"], "normalized": path["barriers"]["normalized"],
+            "loss_barrier": path["barriers"]["loss"]["above_chord"], "endpoint_error": float((err[0] + err[-1]) / 2),
+            "error_over_sum": float(err.max() / max(err[0] + err[-1], 1e-12)),
+            "n_parameters": sum(p.numel() for p in run_a.model.parameters()), "path": path}
+
+
+def _key(config: dict) -> str:
+    return json.dumps({k: config[k] for k in ("model", "train", "data")}, sort_keys=True)
+
+
+def _by_rung(records: list[dict]) -> dict[str, dict[str, list[tuple[dict, dict]]]]:
+    """rung -> label -> [(config, result)], from the finished records (any preset, user datasets too)."""
+    index = defaultdict(list)
+    for r in records:
+        index[_key(r["config"])].append((r["config"], r["result"]))
+    if not records:
+        return {}
+    c0 = records[0]["config"]
+    out = {}
+    for rung, variants in _rungs(c0["width"], c0["epochs"]).items():
+        groups = {label: index[_key(v)] for label, v in variants if index.get(_key(v))}
+        if rung == "dataset":  # the base MLP on every dataset that ran, user files included
+            base = json.loads(_key(variants[0][1]))
+            for key, recs in index.items():
+                cfg = json.loads(key)
+                if cfg["model"] == base["model"] and cfg["train"] == base["train"]:
+                    groups[cfg["data"]] = recs
+        if groups:
+            out[rung] = groups
+    return out
+
+
+def _paired(groups, variants, key):
+    """Per seed, the values of ``key`` for ``variants`` in order (seeds where all ran)."""
+    by_seed = defaultdict(dict)
+    for v in variants:
+        for c, res in groups.get(v, []):
+            by_seed[c["seed"]][v] = res[key]
+    return [[vals[v] for v in variants] for _, vals in sorted(by_seed.items()) if len(vals) == len(variants)]
+
+
+def rows_from(records: list[dict]) -> list[Row]:
+    rungs = _by_rung(records)
+    rows = []
+    if "logistic" in rungs:
+        res = [r for _, r in rungs["logistic"]["logistic"]]
+        rows.append(at_most(NAME, "logistic regression: loss barrier above chord (convex)",
+                            "exactly 0 (float32: <= 1e-6)", 1e-6, [x["loss_barrier"] for x in res]))
+        rows.append(at_most(NAME, "logistic regression: max error on the path / (Err_A + Err_B)", "<= 1 (convexity)",
+                            1.0, [x["error_over_sum"] for x in res]))
+    if "1 hidden" in rungs.get("depth", {}):
+        res = [r for _, r in rungs["depth"]["1 hidden"]]
+        rows.append(at_most(NAME, f"1-hidden-layer ReLU MLP, SGD, same init: error barrier ({BASE_DATA})",
+                            "LMC threshold 0.02", LMC_THRESHOLD, [x["error_barrier"] for x in res],
+                            details={"normalized": [x["normalized"] for x in res]}))
+    if "depth" in rungs:
+        g = rungs["depth"]
+        variants = sorted(g, key=lambda v: int(v.split()[0]))
+        depths = [int(v.split()[0]) for v in variants]
+        vals = _paired(g, variants, "error_barrier")
+        rows.append(direction(NAME, f"error barrier grows with depth ({', '.join(map(str, depths))} hidden layers)",
+                              "Spearman(depth, barrier) > 0", [spearman(depths, v) for v in vals],
+                              details={"barrier_by_depth": np.mean(vals, 0).tolist(),
+                                       "normalized_by_depth": np.mean(_paired(g, variants, "normalized"), 0).tolist()}))
+    if "leaky" in rungs:
+        g = rungs["leaky"]
+        variants = sorted(g, key=lambda v: float(v.split()[1]))
+        slopes = [float(v.split()[1]) for v in variants]
+        vals = _paired(g, variants, "error_barrier")
+        rows.append(direction(NAME, "error barrier falls as the leaky-ReLU slope goes to 1 (linear)",
+                              "Spearman(slope, barrier) < 0", [spearman(slopes, v) for v in vals], sense="<",
+                              details={"slopes": slopes, "barrier_by_slope": np.mean(vals, 0).tolist()}))
+    if "architecture" in rungs:
+        g = rungs["architecture"]
+        if "cnn" in g and "lcn" in g:
+            vals = _paired(g, ["cnn", "lcn"], "error_barrier")
+            rows.append(direction(NAME, "weight sharing breaks LMC more than locality: CNN - LCN error barrier",
+                                  "> 0", [a - b for a, b in vals],
+                                  details={"n_parameters": {v: g[v][0][1]["n_parameters"] for v in g}}))
+        for v in sorted(g):
+            rows.append(measurement(NAME, f"error barrier, {v} (digits images)", "max_minus_mean of the test error",
+                                    [r["error_barrier"] for _, r in g[v]],
+                                    details={"normalized": [r["normalized"] for _, r in g[v]]}))
+    if len(rungs.get("optimizer", {})) == 3:
+        vals = _paired(rungs["optimizer"], ["sgd", "adam", "adam+warmup"], "error_barrier")
+        rows.append(direction(NAME, "Adam raises the error barrier over SGD", "Adam - SGD > 0",
+                              [b - a for a, b, _ in vals]))
+        rows.append(direction(NAME, "warm-up lowers Adam's error barrier", "Adam+warm-up - Adam < 0",
+                              [c - b for _, b, c in vals], sense="<", details={"barriers": np.mean(vals, 0).tolist()}))
+    if len(rungs.get("dataset", {})) >= 3:
+        g = rungs["dataset"]
+        variants = sorted(g)
+        errs, norm = _paired(g, variants, "endpoint_error"), _paired(g, variants, "normalized")
+        rows.append(direction(NAME, f"normalized barrier grows with dataset difficulty ({len(variants)} datasets)",
+                              "Spearman(mean endpoint error, normalized barrier) > 0",
+                              [spearman(e, n) for e, n in zip(errs, norm, strict=True)],
+                              details={"datasets": variants, "endpoint_error": np.mean(errs, 0).tolist(),
+                                       "normalized": np.mean(norm, 0).tolist()}))
+    return rows
+
+
+def configs_for(preset: str, data: list[str] | None) -> list[dict]:
+    """The preset's configs; user ``data`` specs join the dataset ladder (base MLP)."""
+    configs = list(PRESETS[preset])
+    if data:
+        c0 = configs[0]
+        base = _rungs(c0["width"], c0["epochs"])["dataset"][0][1]
+        seeds = sorted({c["seed"] for c in configs})
+        configs += [dict(base, data=d, width=c0["width"], epochs=c0["epochs"], seed=s) for d in data for s in seeds]
+    return configs
+
+
+def run(preset: str, results_dir, data: list[str] | None = None, **sweep_options) -> list[Row]:
+    if preset not in PRESETS:
+        raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
+    return run_preset(NAME, {preset: configs_for(preset, data)}, run_config, rows_from, preset, results_dir,
+                      **sweep_options)

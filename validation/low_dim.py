@@ -1,0 +1,95 @@
+"""Experiment 3 — low-dimensional support (Ferbach et al., Thm 5.4).
+
+Neuron weights w_i in R^m0 drawn within eta of a k-dim subspace (:class:`lmctheory.laws.Subspace`:
+uniform on a unit cube of a random k-dim subspace plus noise uniform in the eta-ball). Two
+independent clouds of N neurons are matched optimally (exact assignment, p = 1: the matching error
+the bounds use). Theory: the matching error decays like N^-1/k while it is above the eta floor,
+i.e. for N up to about eta^-k (:func:`lmctheory.bounds.low_dimensional`'s ``valid_up_to``, a shape
+without constant), and then returns towards the ambient N^-1/m0. With the constant, the floor is
+where c N^-1/k reaches eta: N* = (c/eta)^k, c ~ 0.8 for the unit cube at k = 3, 4 (measured from the
+smallest width and recorded as ``floor_width``), so eta = 0.1, k = 3 is already flattening at
+N = 64 although eta^-k = 1000. The grid splits the widths at ``split`` (well below N*) into a
+small-N and a large-N window and fits one slope in each.
+
+Rows: the small-N slope vs -1/k (sharp regime k > 2p); for eta > 0 that the slope flattens after
+the floor (large-N slope minus small-N slope > 0, a direction with its standard error) and the
+large-N slope next to -1/m0 (measurement: the ambient rate needs N far beyond eta^-k); for the
+eta = 0 control, that the large-N slope stays at -1/k.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from lmctheory.bounds import low_dimensional
+from lmctheory.laws import Subspace
+from lmctheory.rates import fg_regime, fit_rate, rate_curve
+
+from .report import Row, direction, measurement, run_preset, within
+
+NAME = "low_dim"
+P = 1
+SLOPE_TOL = 0.08
+
+
+def _grid(cases, ns, reps, seeds):
+    """cases: (k, m0, eta, split): widths <= split form the small-N window, >= split the large one."""
+    return [{"k": k, "m0": m0, "eta": eta, "split": split, "ns": ns, "reps": reps, "seed": s}
+            for k, m0, eta, split in cases for s in seeds]
+
+
+# k = 3, eta = 0.05: N* ~ 4000; k = 4, eta = 0.1: N* ~ 5000. The split sits an order of magnitude below.
+PRESETS = {
+    "smoke": _grid([(3, 10, 0.05, 256)], [32, 64, 128, 256, 512, 1024], 2, [0]),
+    "quick": _grid([(3, 10, 0.0, 256), (3, 10, 0.05, 256), (4, 10, 0.1, 256)],
+                   [32, 64, 128, 256, 512, 1024, 2048], 4, [0, 1, 2]),
+    "full": _grid([(3, 10, 0.0, 256), (3, 10, 0.05, 256), (3, 10, 0.1, 64), (4, 10, 0.0, 256),
+                   (4, 10, 0.1, 256), (4, 12, 0.05, 512)],
+                  [32, 64, 128, 256, 512, 1024, 2048, 4096], 8, [0, 1, 2, 3]),
+}
+
+
+def run_config(config: dict) -> dict:
+    law = Subspace(config["m0"], config["k"], config["eta"], basis_seed=config["seed"])
+    curve = rate_curve(law, config["ns"], p=P, reps=config["reps"], seed=config["seed"])
+    ns, cost = np.asarray(curve.ns), np.asarray(curve.mean_cost)
+    small, large = ns <= config["split"], ns >= config["split"]
+    k, eta = config["k"], config["eta"]
+    return {"small_slope": fit_rate(ns[small], cost[small]).slope,
+            "floor_width": float((cost[0] * ns[0] ** (1 / k) / eta) ** k) if eta > 0 else None,
+            "large_slope": fit_rate(ns[large], cost[large]).slope,
+            "valid_up_to": (10 ** low_dimensional(config["k"], config["eta"], config["m0"], p=P).valid_up_to()
+                            .log10_float() if config["eta"] > 0 else None),
+            "curve": curve.to_dict()}
+
+
+def rows_from(records: list[dict]) -> list[Row]:
+    groups = defaultdict(list)
+    for r in records:
+        c = r["config"]
+        groups[(c["k"], c["m0"], c["eta"], c["split"])].append(r["result"])
+    rows = []
+    for (k, m0, eta, split), res in sorted(groups.items()):
+        label = f"k={k} in R^{m0}, eta={eta:g}"
+        small = [x["small_slope"] for x in res]
+        large = [x["large_slope"] for x in res]
+        details = {"split": split, "valid_up_to (eta^-k)": res[0]["valid_up_to"], "p": P,
+                   "floor_width (c/eta)^k": res[0]["floor_width"]}
+        rows.append(within(NAME, f"matching error slope for N <= {split}, {label}", "-1/k (Thm 5.4)", -1 / k,
+                           small, SLOPE_TOL, applies=fg_regime(k, P) == "d>2p", details=details))
+        if eta > 0:
+            rows.append(direction(NAME, f"slope flattens past the eta floor (N >= {split}), {label}",
+                                  "large-N slope - small-N slope > 0", [b - a for a, b in zip(small, large, strict=True)],
+                                  details=details))
+            rows.append(measurement(NAME, f"matching error slope for N >= {split} (towards -1/m0 = {-1 / m0:.3g}), "
+                                    f"{label}", "-> -1/m0 as N >> eta^-k", large, details=details))
+        else:
+            rows.append(within(NAME, f"matching error slope for N >= {split} without noise, {label}", "-1/k", -1 / k,
+                               large, SLOPE_TOL, applies=fg_regime(k, P) == "d>2p", details=details))
+    return rows
+
+
+def run(preset: str, results_dir, **sweep_options) -> list[Row]:
+    return run_preset(NAME, PRESETS, run_config, rows_from, preset, results_dir, **sweep_options)
