@@ -63,10 +63,11 @@ def test_baseline_regressions_exit_non_zero(capsys, tmp_path):
     assert any("holds -> fails" in p for p in compare_to_baseline(flipped, baseline["rows"]))
 
 
-def test_dask_gives_the_same_rows_as_local(tmp_path):
+@pytest.mark.parametrize("experiment", ["rates", "depth"])  # numpy-only and torch experiments
+def test_dask_gives_the_same_rows_as_local(tmp_path, experiment):
     pytest.importorskip("dask.distributed")
-    local = EXPERIMENTS["rates"].run("smoke", str(tmp_path / "a"), progress=False)
-    dask = EXPERIMENTS["rates"].run("smoke", str(tmp_path / "b"), progress=False, dask_local=2)
+    local = EXPERIMENTS[experiment].run("smoke", str(tmp_path / "a"), progress=False)
+    dask = EXPERIMENTS[experiment].run("smoke", str(tmp_path / "b"), progress=False, dask_local=2)
     assert [(r.prediction, r.measured) for r in local] == [(r.prediction, r.measured) for r in dask]
 
 
@@ -123,8 +124,9 @@ def test_mean_field_smoke(tmp_path):
 
 
 def test_fig2_smoke_planted_permutation_and_rows(tmp_path):
-    rows = _rows("fig2", tmp_path)
+    rows = _rows("fig2", tmp_path / "a")
     assert _verdicts(rows, "planted permutation") == ["holds"]
+    assert [r.measured for r in rows] == [r.measured for r in _rows("fig2", tmp_path / "b")]  # same seeds
     assert len([r for r in rows if r.prediction.startswith("approximate dimension")]) == 4
     assert all(r.verdict in ("holds", "fails", "inconclusive") for r in rows)
 
