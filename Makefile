@@ -1,5 +1,6 @@
 # lmctheory: one command to set up and run the main job, one to set up and run the tests.
-#   make demo   install into .venv and run the main job (writes results/demo/)
+#   make demo   install into .venv and run the main job: the quick validation (results/demo/) and every
+#               paper figure with REPORT.md (paper_figures/out/)
 #   make test   install into .venv and run the default test suite
 #   make test-slow / make bench   the long experiments / the benchmarks (not in the default run)
 PYTHON ?= python3
@@ -21,11 +22,9 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: install
-	$(BIN)/lmctheory rates --law uniform --d 5 --p 2 --ns 64,128,...,1024 --reps 4 \
-		--out results/demo/rates_uniform_d5.json --plot results/demo/rates_uniform_d5.png
-	$(BIN)/lmctheory rates --law subspace --d 10 --k 5 --p 2 --ns 64,128,...,1024 --reps 4 \
-		--out results/demo/rates_subspace_k5_d10.json --plot results/demo/rates_subspace_k5_d10.png
-	$(BIN)/lmctheory dimension --benchmark --ns 1000 --Ds 20 --out results/demo/dimension_benchmark.json
+	$(BIN)/lmctheory validate --quick --out results/demo
+	$(BIN)/lmctheory figures --quick --results results/demo --out paper_figures/out
+	@echo "main job done: paper_figures/out/REPORT.md (figures + predictions), results/demo/validation.md"
 
 test: install
 	$(BIN)/python -m pytest
@@ -45,7 +44,7 @@ bench: install
 		results/benchmarks/nn.json
 
 lint: install
-	$(BIN)/ruff check lmctheory tests
+	$(BIN)/ruff check lmctheory tests validation paper_figures
 
 clean:
-	rm -rf $(VENV) results/demo .pytest_cache
+	rm -rf $(VENV) results/demo paper_figures/out .pytest_cache

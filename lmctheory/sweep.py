@@ -27,7 +27,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .provenance import record, to_jsonable, write_json
+from .provenance import library_versions, record, to_jsonable, write_json
 
 __all__ = ["config_hash", "SweepResult", "run_sweep", "load_results"]
 
@@ -86,6 +86,10 @@ def _run_one(fn, config: dict, path: str, name: str) -> dict:
     return doc
 
 
+def _version_of(doc: dict) -> str | None:
+    return (doc.get("versions") or {}).get("lmctheory")
+
+
 def load_results(results_dir, *, status: str | None = "done") -> list[dict]:
     """Every record of a results directory (only those with ``status`` unless None)."""
     out = []
@@ -98,7 +102,7 @@ def load_results(results_dir, *, status: str | None = "done") -> list[dict]:
 
 def run_sweep(fn, configs, results_dir, *, name: str | None = None, n_jobs: int = 1, scheduler: str | None = None,
               dask_local: int | None = None, retry_failed: bool = True, progress: bool | None = None,
-              retries: int = 2) -> SweepResult:
+              retries: int = 2, same_version: bool = True) -> SweepResult:
     """Run ``fn`` on every config not already done in ``results_dir``; see the module docstring.
 
     Parameters
@@ -112,6 +116,8 @@ def run_sweep(fn, configs, results_dir, *, name: str | None = None, n_jobs: int 
     retry_failed : re-run configs recorded as failed
     progress : progress bar with ETA on stderr (default: when stderr is a terminal)
     retries : Dask retries of a task whose worker died
+    same_version : re-run configs whose record was written by another lmctheory version (the cache
+        is keyed by config hash and package version); False reuses them
     """
     if scheduler is not None and dask_local is not None:
         raise ValueError("give either scheduler= (an existing Dask cluster) or dask_local= (start one), not both")
@@ -121,8 +127,11 @@ def run_sweep(fn, configs, results_dir, *, name: str | None = None, n_jobs: int 
     unique, todo, result = {}, [], SweepResult()
     for config in configs:
         unique.setdefault(config_hash(config), config)
+    current = library_versions()["lmctheory"]
     for h, config in unique.items():
         doc = _read(out / f"{h}.json")
+        if doc is not None and same_version and _version_of(doc) != current:
+            doc = None  # stale: written by another version of the package
         if doc is not None and (doc.get("status") == "done" or (doc.get("status") == "failed" and not retry_failed)):
             result.records.append(doc)
             result.skipped += 1

@@ -55,6 +55,19 @@ def test_runs_records_skips_and_records_failures(tmp_path):
     assert len(load_results(tmp_path)) == 7 and len(load_results(tmp_path, status=None)) == 8
 
 
+def test_records_of_another_package_version_are_rerun(tmp_path):
+    run_sweep(slow_square, configs(3), tmp_path, progress=False)
+    path = tmp_path / f"{config_hash(configs(3)[1])}.json"
+    doc = json.loads(path.read_text())
+    doc["versions"]["lmctheory"] = "0.0.1-old"
+    path.write_text(json.dumps(doc))
+    res = run_sweep(slow_square, configs(3), tmp_path, progress=False)
+    assert res.ran == 1 and res.skipped == 2  # the cache is keyed by config hash and package version
+    assert json.loads(path.read_text())["versions"]["lmctheory"] != "0.0.1-old"
+    path.write_text(json.dumps(doc))
+    assert run_sweep(slow_square, configs(3), tmp_path, progress=False, same_version=False).ran == 0
+
+
 def test_joblib_and_serial_agree(tmp_path):
     a = run_sweep(square, configs(), tmp_path / "a", progress=False)
     b = run_sweep(square, configs(), tmp_path / "b", n_jobs=2, progress=False)

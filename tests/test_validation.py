@@ -199,3 +199,16 @@ def test_quick_presets_of_every_experiment(capsys, tmp_path):
              or r["prediction"].startswith("logistic regression")]
     assert len(exact) >= 20 and all(r["verdict"] == "holds" for r in exact), \
         [r["prediction"] for r in exact if r["verdict"] != "holds"]
+
+
+def test_validate_runs_from_any_directory_with_out_dir(tmp_path):
+    """The installed command, from a directory outside the repository; --out DIR holds the report."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "lmctheory.cli", "validate", "--smoke", "--only", "depth", "--out",
+                           "report", "--json"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["rows"] and (tmp_path / "report" / "validation.md").is_file()
+    assert json.loads((tmp_path / "report" / "validation.json").read_text())["rows"] == doc["rows"]

@@ -67,9 +67,10 @@ def _train(config, data, seed):
     return train(lambda: MLP(widths), data, cfg)
 
 
-def _dimension(model, inputs, matcher) -> float:
-    return float(np.mean([d.participation_ratio for d in
-                          layer_dimensions(model, inputs.double().numpy(), DIMENSION_METHOD[matcher])]))
+def _dimensions(model, inputs, matcher) -> np.ndarray:
+    """Approximate dimension (participation ratio) of each hidden layer, with the matcher's matrix."""
+    return np.array([d.participation_ratio for d in
+                     layer_dimensions(model, inputs.double().numpy(), DIMENSION_METHOD[matcher])])
 
 
 def run_config(config: dict) -> dict:
@@ -86,15 +87,17 @@ def run_config(config: dict) -> dict:
                 "unaligned": path_summary(model_a, model_b, test)["barriers"]["loss"]["above_chord"]}
     run_b = _train(config, data, 2 * config["pair"] + 1)
     model_b = run_b.model
-    out = {"diverged": [run_a.diverged, run_b.diverged], "lmc_error": {}, "midpoint_barrier": {}, "dimension": {}}
+    out = {"diverged": [run_a.diverged, run_b.diverged], "lmc_error": {}, "midpoint_barrier": {}, "dimension": {},
+           "dimension_layers": {}}
     for matcher in ("none", *MATCHERS):
         path = path_summary(model_a, aligned(model_a, model_b, matcher, x_train), test, points=3)
         out["lmc_error"][matcher] = path["barriers"]["loss"]["midpoint_value"]
         out["midpoint_barrier"][matcher] = path["barriers"]["loss"]["midpoint_barrier"]
         out["endpoint_losses"] = [path["values"]["loss"][0], path["values"]["loss"][-1]]
         if matcher != "none":
-            out["dimension"][matcher] = (_dimension(model_a, x_train, matcher)
-                                         + _dimension(model_b, x_train, matcher)) / 2
+            layers = (_dimensions(model_a, x_train, matcher) + _dimensions(model_b, x_train, matcher)) / 2
+            out["dimension_layers"][matcher] = layers.tolist()
+            out["dimension"][matcher] = float(layers.mean())
     return out
 
 

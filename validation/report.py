@@ -11,7 +11,7 @@ import numpy as np
 from lmctheory.provenance import record, write_json
 
 __all__ = ["Row", "VERDICTS", "within", "at_most", "direction", "measurement", "failed_rows", "run_preset",
-           "write_report", "compare_to_baseline", "spearman"]
+           "write_report", "compare_to_baseline", "spearman", "experiment_records", "markdown_table"]
 
 VERDICTS = ("holds", "fails", "inconclusive")
 
@@ -107,13 +107,35 @@ def run_preset(experiment: str, presets: dict, run_config, rows_from, preset: st
                **sweep_options) -> list[Row]:
     """Run a preset's configs resumably (:func:`lmctheory.sweep.run_sweep`, cached under
     ``<results_dir>/<experiment>-<preset>``) and turn the records into rows, failures included."""
+    res = _sweep(experiment, presets, run_config, preset, results_dir, **sweep_options)
+    return rows_from([r for r in res.records if r.get("status") == "done"]) + failed_rows(experiment, res.records)
+
+
+def _sweep(experiment, presets, run_config, preset, results_dir, **sweep_options):
     from lmctheory.sweep import run_sweep
 
     if preset not in presets:
         raise ValueError(f"preset must be one of {sorted(presets)}, got {preset!r}")
-    res = run_sweep(run_config, presets[preset], f"{results_dir}/{experiment}-{preset}",
-                    name=f"validation.{experiment}", **sweep_options)
-    return rows_from([r for r in res.records if r.get("status") == "done"]) + failed_rows(experiment, res.records)
+    return run_sweep(run_config, presets[preset], f"{results_dir}/{experiment}-{preset}",
+                     name=f"validation.{experiment}", **sweep_options)
+
+
+def experiment_records(module, preset: str, results_dir, *, data=None, **sweep_options):
+    """The :class:`lmctheory.sweep.SweepResult` of an experiment module's preset: finished configs are
+    read from ``results_dir``, missing ones are run (what the figure scripts draw from)."""
+    configs = module.configs_for(preset, data) if hasattr(module, "configs_for") else module.PRESETS[preset]
+    return _sweep(module.NAME, {preset: configs}, module.run_config, preset, results_dir, **sweep_options)
+
+
+def markdown_table(rows: list[Row]) -> list[str]:
+    """The prediction table as Markdown lines (one row per prediction, with its rule)."""
+    lines = ["| experiment | prediction | predicted | measured (mean ± std, n) | verdict | rule |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        pred = "-" if r.predicted is None else f"{r.predicted:.4g} ({r.formula})"
+        lines.append(f"| {r.experiment} | {r.prediction} | {pred} | {r.measured:.4g} ± {r.measured_std:.2g} "
+                     f"(n={r.n_seeds}) | {r.verdict} | {r.rule} |")
+    return lines
 
 
 def write_report(rows: list[Row], out_dir, *, config: dict) -> dict:
@@ -123,13 +145,7 @@ def write_report(rows: list[Row], out_dir, *, config: dict) -> dict:
                  definitions={"verdicts": "holds | fails | inconclusive, each with its rule"})
     doc["rows"] = doc["result"]["rows"]
     write_json(out / "validation.json", doc)
-    lines = ["# lmctheory validation", "", "| experiment | prediction | predicted | measured (mean ± std, n) | verdict |",
-             "|---|---|---|---|---|"]
-    for r in rows:
-        pred = "-" if r.predicted is None else f"{r.predicted:.4g} ({r.formula})"
-        lines.append(f"| {r.experiment} | {r.prediction} | {pred} | {r.measured:.4g} ± {r.measured_std:.2g} "
-                     f"(n={r.n_seeds}) | {r.verdict} |")
-    (out / "validation.md").write_text("\n".join(lines) + "\n")
+    (out / "validation.md").write_text("\n".join(["# lmctheory validation", "", *markdown_table(rows)]) + "\n")
     return doc
 
 

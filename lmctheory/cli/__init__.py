@@ -5,7 +5,8 @@ document on stdout with ``--json`` (warnings and progress go to stderr);
 ``--out FILE`` also writes that document atomically. Errors are one line on
 stderr and exit code 2, never a traceback. Subcommands live in
 :mod:`lmctheory.cli.theory` (rates, rate-bound, wasserstein, dimension, bounds)
-and :mod:`lmctheory.cli.networks` (train, barrier).
+and :mod:`lmctheory.cli.networks` (train, barrier), :mod:`lmctheory.cli.validate` (validate) and
+:mod:`lmctheory.cli.figures` (figures).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import warnings
 from .. import __version__
 from ..exceptions import ConvergenceError, ProblemTooLargeError
 from ..provenance import dumps, write_json
-from . import networks, theory, validate
+from . import figures, networks, theory, validate
 from .common import EXIT_USAGE, load_points, parse_int_list, parse_sizes
 
 __all__ = ["build_parser", "main", "parse_sizes", "parse_int_list", "load_points"]
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     theory.register(sub)
     networks.register(sub)
     validate.register(sub)
+    figures.register(sub)
     return parser
 
 
@@ -44,7 +46,7 @@ def main(argv=None) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
             doc, text = args.func(args)
-        if args.out:
+        if getattr(args, "out", None):
             write_json(args.out, doc)
         print(dumps(doc) if args.json else text)
         if doc.get("exit_code"):

@@ -73,9 +73,35 @@ def _geometric(a: int, b: int, c: int):
     return out if out[-1] == c else None
 
 
-def add_output_options(parser: argparse.ArgumentParser) -> None:
+def add_preset_options(parser: argparse.ArgumentParser) -> None:
+    """--smoke | --quick (default) | --full, stored as ``preset``."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--quick", dest="preset", action="store_const", const="quick", help="quick presets (default)")
+    group.add_argument("--full", dest="preset", action="store_const", const="full", help="paper-scale presets")
+    group.add_argument("--smoke", dest="preset", action="store_const", const="smoke", help="seconds-long presets")
+    parser.set_defaults(preset="quick")
+
+
+def add_parallel_options(parser: argparse.ArgumentParser) -> None:
+    """--n-jobs (local processes), --scheduler (a Dask cluster), --dask-local N (start one)."""
+    parser.add_argument("--n-jobs", type=int, default=1, help="local worker processes (joblib; -1 = all cores)")
+    parser.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
+    parser.add_argument("--dask-local", type=int, help="start a local Dask cluster with N workers")
+
+
+def sweep_options(args) -> dict:
+    """The sweep keywords of :func:`lmctheory.sweep.run_sweep` from the parallel and output options."""
+    import sys
+
+    return {"n_jobs": args.n_jobs, "scheduler": args.scheduler, "dask_local": args.dask_local,
+            "progress": not args.quiet and sys.stderr.isatty()}
+
+
+def add_output_options(parser: argparse.ArgumentParser, *, out_file: bool = True) -> None:
+    """--json, --quiet and (unless the command writes its own files) --out FILE."""
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
-    parser.add_argument("--out", metavar="FILE", help="also write the JSON document to FILE (atomically)")
+    if out_file:
+        parser.add_argument("--out", metavar="FILE", help="also write the JSON document to FILE (atomically)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 

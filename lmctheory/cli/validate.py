@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from .common import add_output_options
+from .common import add_output_options, add_parallel_options, add_preset_options, sweep_options
 
 
 def register(sub) -> None:
@@ -17,22 +17,17 @@ def register(sub) -> None:
         "verdict with its rule), written to OUT/validation.json and OUT/validation.md. Finished "
         "configurations are cached under OUT and skipped on re-runs.",
     )
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--quick", dest="preset", action="store_const", const="quick", help="quick presets (default)")
-    group.add_argument("--full", dest="preset", action="store_const", const="full", help="paper-scale presets")
-    group.add_argument("--smoke", dest="preset", action="store_const", const="smoke", help="seconds-long presets")
-    p.set_defaults(preset="quick")
+    add_preset_options(p)
     p.add_argument("--only", help="comma-separated experiment names")
-    p.add_argument("--out-dir", default="results", help="directory for the report and cached configs")
+    p.add_argument("--out", "--out-dir", dest="out_dir", metavar="DIR", default="results",
+                   help="directory for validation.json, validation.md and the cached configs (default ./results)")
     p.add_argument("--data", action="append", metavar="SPEC",
                    help="dataset for the data-driven experiments (fig2: replaces its datasets; disentangle: joins "
                    "the dataset ladder): digits, mnist1d, idx:DIR (MNIST IDX files), npz:FILE, or "
                    "NAME:key=value,...; repeat for several")
     p.add_argument("--baseline", help="earlier validation.json: exit 1 on regressions")
-    p.add_argument("--n-jobs", type=int, default=1)
-    p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
-    p.add_argument("--dask-local", type=int, help="start a local Dask cluster with N workers")
-    add_output_options(p)
+    add_parallel_options(p)
+    add_output_options(p, out_file=False)
     p.set_defaults(func=cmd_validate)
 
 
@@ -46,8 +41,7 @@ def cmd_validate(args):
     unknown = [n for n in names if n not in EXPERIMENTS]
     if unknown or not names:
         raise ValueError(f"unknown experiment(s) {unknown or args.only!r}; choose from {', '.join(EXPERIMENTS)}")
-    options = {"n_jobs": args.n_jobs, "scheduler": args.scheduler, "dask_local": args.dask_local,
-               "progress": not args.quiet and sys.stderr.isatty()}
+    options = sweep_options(args)
     data_aware = [n for n in names if getattr(EXPERIMENTS[n], "DATA_AWARE", False)]
     if args.data:
         if not data_aware:
@@ -58,8 +52,10 @@ def cmd_validate(args):
         for spec in args.data:  # fail fast, before any experiment runs
             load_dataset_spec(spec)
     rows = []
-    for name in names:
+    for i, name in enumerate(names, start=1):
         extra = {"data": args.data} if args.data and name in data_aware else {}
+        if not args.quiet:
+            print(f"[{i}/{len(names)}] {name} ({args.preset} preset)", file=sys.stderr, flush=True)
         rows += EXPERIMENTS[name].run(args.preset, args.out_dir, **extra, **options)
     config = {"preset": args.preset, "experiments": names, "out_dir": args.out_dir, "data": args.data}
     doc = write_report(rows, Path(args.out_dir), config=config)

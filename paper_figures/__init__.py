@@ -1,0 +1,50 @@
+"""Paper figures, installed as ``lmctheory_figures`` and drawn by ``lmctheory figures``.
+
+One module per figure (``figN_*.py``), each with ``NAME``, ``TITLE`` and
+``draw(preset, results_dir, out_dir, **sweep_options) -> [png, pdf]``; each reads the records of
+the sweep engine under ``results_dir`` and runs only the configurations that are missing. Every
+module also runs as a script: ``python -m lmctheory_figures.fig1_rates --quick --results DIR``.
+:func:`draw_all` draws the selection and writes ``REPORT.md`` (figures next to the prediction
+table). ``cache/`` holds committed quick-preset records, so figures redraw without training.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from . import (
+    fig1_rates,
+    fig2_dimension,
+    fig3_bounds,
+    fig4_ferbach_fig2,
+    fig5_barrier_width,
+    fig6_disentangle,
+    fig7_predicted_vs_measured,
+)
+
+FIGURES = {i: m for i, m in enumerate((fig1_rates, fig2_dimension, fig3_bounds, fig4_ferbach_fig2,
+                                        fig5_barrier_width, fig6_disentangle, fig7_predicted_vs_measured), start=1)}
+CACHE = Path(__file__).resolve().parent / "cache"
+
+__all__ = ["FIGURES", "CACHE", "draw_all"]
+
+
+def draw_all(preset: str = "quick", results_dir=CACHE, out_dir="paper_figures/out", only=None,
+             **sweep_options) -> dict:
+    """Draw the figures ``only`` (numbers; default all) and write ``out_dir/REPORT.md``."""
+    from .report import write
+
+    numbers = sorted(FIGURES) if not only else list(only)
+    unknown = [n for n in numbers if n not in FIGURES]
+    if unknown:
+        raise ValueError(f"unknown figure number(s) {unknown}; choose from {sorted(FIGURES)}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    drawn = {}
+    for n in numbers:
+        if sweep_options.get("progress"):
+            print(f"[figure {n}/{len(FIGURES)}] {FIGURES[n].NAME}", file=sys.stderr, flush=True)
+        drawn[n] = [str(p) for p in FIGURES[n].draw(preset, results_dir, out, **sweep_options)]
+    report = write(preset, results_dir, out, {n: FIGURES[n] for n in numbers}, **sweep_options)
+    return {"figures": drawn, "report": str(report)}

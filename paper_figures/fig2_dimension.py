@@ -1,0 +1,110 @@
+"""Figure 2 — intrinsic-dimension estimators: on manifolds of known dimension, and on neuron clouds.
+
+Left: estimate vs true dimension for MLE (Levina–Bickel), TwoNN, correlation dimension and local
+PCA on the benchmark manifolds (:func:`lmctheory.manifolds.sample_manifold`, randomly rotated
+into R^D), with y = x. Right: per hidden layer of an MLP on digits, at initialisation and after
+SGD training: Ferbach's approximate dimensions (participation ratios of W^T W, W Sigma W^T and
+H^T H / n) and the MLE / TwoNN estimates on the neuron-weight cloud (rows of W). This figure runs
+its own resumable sweep (``<results>/figure-dimension-<preset>``).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from lmctheory.dimension import MLE, PCA, CorrelationDimension, TwoNN
+from lmctheory.manifolds import BENCHMARK_SUITE, sample_manifold
+from lmctheory.sweep import run_sweep
+
+from ._common import RUNS, decorate, save, subplots
+
+NAME = "fig2_dimension"
+TITLE = "Intrinsic-dimension estimators: known manifolds, and neuron clouds of random and trained layers"
+ESTIMATORS = {"MLE": MLE, "TwoNN": TwoNN, "CorrInt": CorrelationDimension, "lPCA": PCA}
+LAYER_METHODS = ("weights", "weighted", "activations")
+
+
+def _grid(suite, n, D, width, epochs):
+    configs = [{"kind": "manifold", "name": name, "d": d, "n": n, "D": D, "seed": 0} for name, d in suite]
+    return configs + [{"kind": "layers", "trained": t, "width": width, "epochs": epochs, "seed": 0}
+                      for t in (False, True)]
+
+
+PRESETS = {
+    "smoke": _grid([("sphere", 2), ("ball", 5), ("swiss-roll", None)], 400, 10, 64, 2),
+    "quick": _grid(list(BENCHMARK_SUITE), 1500, 20, 256, 20),
+    "full": _grid(list(BENCHMARK_SUITE), 4000, 50, 512, 50),
+}
+
+
+def run_config(config: dict) -> dict:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # saturation warnings are recorded by the estimators themselves
+        if config["kind"] == "manifold":
+            x, truth = sample_manifold(config["name"], config["n"], config["D"], config["d"], seed=config["seed"])
+            return {"truth": truth, "estimates": {k: float(e().fit(x).dimension_) for k, e in ESTIMATORS.items()}}
+        return _layers(config)
+
+
+def _layers(config):
+    import torch
+
+    from lmctheory.layers import layer_dimensions
+    from lmctheory.nn.data import load_dataset
+    from lmctheory.nn.models import MLP
+    from lmctheory.nn.train import TrainConfig, train
+
+    data = load_dataset("digits")
+    widths = [data.n_features, config["width"], config["width"], data.n_classes]
+    if config["trained"]:
+        cfg = TrainConfig(lr=0.05, epochs=config["epochs"], batch_size=64, init_seed=config["seed"], device="cpu")
+        model = train(lambda: MLP(widths), data, cfg).model
+    else:
+        torch.manual_seed(config["seed"])
+        model = MLP(widths)
+    x = data.x_train.flatten(1).double().numpy()
+    out = {m: [d.participation_ratio for d in layer_dimensions(model, x, m)] for m in LAYER_METHODS}
+    clouds = [layer.weight.detach().double().numpy() for layer in model.layers[:-1]]
+    for name in ("MLE", "TwoNN"):
+        out[name] = [float(ESTIMATORS[name]().fit(c).dimension_) for c in clouds]
+    return out
+
+
+def draw(preset: str, results_dir, out_dir, **sweep_options):
+    res = run_sweep(run_config, PRESETS[preset], f"{results_dir}/figure-dimension-{preset}",
+                    name="figures.dimension", **sweep_options)
+    RUNS.append(("figure-dimension", res.ran, res.skipped))
+    done = [r for r in res.records if r.get("status") == "done"]
+    fig, axes = subplots(1, 2)
+    ax = axes[0, 0]
+    manifolds = [r for r in done if r["config"]["kind"] == "manifold"]
+    truth = np.array([r["result"]["truth"] for r in manifolds], dtype=float)
+    for i, name in enumerate(ESTIMATORS):
+        est = [r["result"]["estimates"][name] for r in manifolds]
+        ax.scatter(truth + (i - 1.5) * 0.08, est, s=14, label=name)
+    lim = [0, max(truth.max(), 1) + 1]
+    ax.plot(lim, lim, "k--", lw=0.8, label="y = x")
+    decorate(ax, xlabel="true intrinsic dimension", ylabel="estimated dimension", title="benchmark manifolds")
+    ax = axes[0, 1]
+    layers = {r["config"]["trained"]: r["result"] for r in done if r["config"]["kind"] == "layers"}
+    labels = [*LAYER_METHODS, "MLE", "TwoNN"]
+    n_layers = len(next(iter(layers.values()))[labels[0]]) if layers else 0
+    bar = 0.8 / max(1, 2 * n_layers)
+    x = np.arange(len(labels))
+    k = 0
+    for trained, res_ in sorted(layers.items()):
+        for layer in range(n_layers):
+            ax.bar(x + (k - (2 * n_layers - 1) / 2) * bar, [res_[m][layer] for m in labels], bar,
+                   label=f"{'trained' if trained else 'random'} layer {layer + 1}")
+            k += 1
+    ax.set_xticks(x, ["PR W^T W", "PR W Σ W^T", "PR H^T H", "MLE", "TwoNN"])
+    decorate(ax, xlabel="definition", ylabel="dimension", title="hidden layers of an MLP on digits", yscale="log")
+    return save(fig, out_dir, NAME)
+
+
+if __name__ == "__main__":
+    from .cli import script_main
+
+    script_main(draw)

@@ -1,0 +1,66 @@
+"""Figure 4 — Ferbach et al. Fig. 2 analogue: LMC error and approximate dimension vs learning rate.
+
+Data: the ``fig2`` validation experiment (MLP with 3 hidden layers, SGD momentum 0.9, warm-up +
+cosine, independent pairs). Left: LMC error (test loss at t = 1/2) vs learning rate for no
+alignment and the four matchers (mean ± std over pairs). Right: approximate dimension
+(participation ratio) vs learning rate per hidden layer (line style) and matcher's matrix (colour):
+W^T W for naive/full weight matching, W Sigma W^T for weighted, H^T H / n for activation matching.
+One row per dataset.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._common import COLORS, band, decorate, records, save, subplots
+
+NAME = "fig4_ferbach_fig2"
+TITLE = "Ferbach et al. Fig. 2 analogue: LMC error and approximate dimension vs learning rate"
+MATCHERS = ("none", "naive", "full", "weighted", "activation")
+LAYER_STYLES = ("-", "--", ":", "-.")
+
+
+def _table(recs, lrs, get) -> np.ndarray:
+    """pairs x learning rates of ``get(result)`` (pairs missing a rate are dropped)."""
+    pairs = sorted({r["config"]["pair"] for r in recs})
+    out = np.full((len(pairs), len(lrs)), np.nan)
+    for r in recs:
+        out[pairs.index(r["config"]["pair"]), lrs.index(r["config"]["lr"])] = get(r["result"])
+    return out[~np.isnan(out).any(1)]
+
+
+def draw(preset: str, results_dir, out_dir, **sweep_options):
+    recs = [r for r in records("fig2", preset, results_dir, **sweep_options)
+            if r["config"]["kind"] == "pair" and not any(r["result"]["diverged"])]
+    datas = sorted({r["config"]["data"] for r in recs})
+    fig, axes = subplots(max(1, len(datas)), 2)
+    for row, data in enumerate(datas):
+        mine = [r for r in recs if r["config"]["data"] == data]
+        lrs = sorted({r["config"]["lr"] for r in mine})
+
+        def table(get, mine=mine, lrs=lrs):
+            return _table(mine, lrs, get)
+
+        ax = axes[row, 0]
+        for color, m in zip(COLORS, MATCHERS, strict=False):
+            band(ax, lrs, table(lambda x, m=m: x["lmc_error"][m]), label=m, color=color)
+        decorate(ax, xlabel="learning rate", ylabel="test loss at t = 1/2", title=f"{data}: LMC error (test loss at "
+                 "t = 1/2)", xscale="log", fontsize=7)
+        ax = axes[row, 1]
+        n_layers = len(mine[0]["result"]["dimension_layers"]["naive"])
+        for color, m in zip(COLORS[1:], MATCHERS[1:], strict=False):
+            if m == "full":  # same matrix (W^T W) as naive
+                continue
+            for layer in range(n_layers):
+                vals = table(lambda x, m=m, layer=layer: x["dimension_layers"][m][layer])
+                ax.plot(lrs, vals.mean(0), LAYER_STYLES[layer % 4], marker="o", ms=3, color=color,
+                        label=f"{m}, layer {layer + 1}" if layer == 0 or m == "naive" else None)
+        decorate(ax, xlabel="learning rate", ylabel="participation ratio", xscale="log", yscale="log",
+                 title=f"{data}: approximate dimension per layer", fontsize=7)
+    return save(fig, out_dir, NAME)
+
+
+if __name__ == "__main__":
+    from .cli import script_main
+
+    script_main(draw)

@@ -1,0 +1,64 @@
+"""Figure 7 — predicted vs measured: every (certified bound, measured value) pair, log-log, y = x.
+
+Pairs from the validation experiments: two-layer nets at initialisation (loss barrier vs the
+certificate from the matching error, per width), depth (loss barrier vs certified bound, and output
+defect at t = 1/2 vs its certified bound, per depth), trained mean-field nets (squared-loss barrier
+vs certified bound, per width). Every point must lie below y = x (a point above is a bug).
+Measured values of exactly 0 (a path below its chord) cannot sit on log axes: they are drawn at
+the bottom edge with a triangle marker.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._common import COLORS, decorate, records, save, subplots
+
+NAME = "fig7_predicted_vs_measured"
+TITLE = "Predicted (certified bound) vs measured, every pair from the validation experiments"
+
+
+def pairs(preset: str, results_dir, **sweep_options) -> dict[str, tuple[list[float], list[float]]]:
+    """label -> (bounds, measured)."""
+    out = {}
+
+    def add(label, bounds, measured):
+        b, m = out.setdefault(label, ([], []))
+        b += list(bounds)
+        m += list(measured)
+
+    for r in records("two_layer", preset, results_dir, **sweep_options):
+        add("two-layer at init: loss barrier", r["result"]["certificate"], r["result"]["barrier"])
+    for r in records("depth", preset, results_dir, **sweep_options):
+        add("depth: loss barrier", r["result"]["bound"], r["result"]["barrier"])
+        add("depth: output defect at t = 1/2", r["result"]["defect_bound"], r["result"]["defect_absolute"])
+    for r in records("mean_field", preset, results_dir, **sweep_options):
+        add("trained mean-field: MSE barrier", r["result"]["bound"], r["result"]["barrier"])
+    return out
+
+
+def draw(preset: str, results_dir, out_dir, **sweep_options):
+    data = pairs(preset, results_dir, **sweep_options)
+    fig, axes = subplots(1, 1, width=5.2, height=4.4)
+    ax = axes[0, 0]
+    positive = [v for b, m in data.values() for v in (*b, *m) if v > 0]
+    lo, hi = min(positive) / 3, max(positive) * 3
+    for color, (label, (bounds, measured)) in zip(COLORS, data.items(), strict=False):
+        b, m = np.asarray(bounds), np.asarray(measured)
+        ok = m > 0
+        above = int(np.sum(m > b))
+        ax.scatter(b[ok], m[ok], s=12, color=color, label=f"{label} ({len(b)} pairs, {above} above y = x)")
+        if (~ok).any():
+            ax.scatter(b[~ok], np.full((~ok).sum(), lo), s=14, marker="v", color=color)
+    ax.plot([lo, hi], [lo, hi], "k--", lw=0.9, label="y = x")
+    decorate(ax, xlabel="certified bound (predicted)", ylabel="measured", xscale="log", yscale="log",
+             title="every point must lie below y = x (triangles: measured 0)", fontsize=7)
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo / 1.5, hi)
+    return save(fig, out_dir, NAME)
+
+
+if __name__ == "__main__":
+    from .cli import script_main
+
+    script_main(draw)

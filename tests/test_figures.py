@@ -1,0 +1,105 @@
+"""Paper figures: every script draws on a tiny preset (labels checked on the matplotlib objects),
+the report lists every prediction, and redrawing from the committed cache computes nothing."""
+
+import subprocess
+import sys
+
+import lmctheory_figures as figures
+import pytest
+from lmctheory_figures._common import RUNS
+
+from lmctheory.cli import main
+
+EXPECTED_LABELS = {  # figure -> (x labels, y labels) that must appear on its axes
+    1: ({"N (points per cloud)"}, {"E W_1 (two-sample)", "E W_2 (two-sample)"}),
+    2: ({"true intrinsic dimension", "definition"}, {"estimated dimension", "dimension"}),
+    3: ({"epsilon (barrier / matching error)", "epsilon (barrier)"},
+        {"log10 required width", "log10 log10 required width (log scale)"}),
+    4: ({"learning rate"}, {"test loss at t = 1/2", "participation ratio"}),
+    5: ({"width N"}, {"W_2 between neuron clouds", "E|f_1/2 - (f_A + f_B)/2|", "loss barrier"}),
+    6: ({"t (path from A to B)", "error barrier (max_minus_mean)"}, {"test error - mean endpoint error", "variant"}),
+    7: ({"certified bound (predicted)"}, {"measured"}),
+}
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    """All figures drawn once on the smoke presets; the matplotlib figures are captured before saving."""
+    captured = {}
+    mp = pytest.MonkeyPatch()
+    for number, module in figures.FIGURES.items():
+        original = module.save
+
+        def capture(fig, out_dir, name, original=original, number=number):
+            captured[number] = fig
+            return original(fig, out_dir, name)
+
+        mp.setattr(module, "save", capture)
+    root = tmp_path_factory.mktemp("figures")
+    try:
+        out = figures.draw_all("smoke", root / "results", root / "out")
+    finally:
+        mp.undo()
+    return out, captured, root
+
+
+@pytest.mark.parametrize("number", sorted(EXPECTED_LABELS))
+def test_every_figure_is_drawn_with_its_axes_labels(smoke, number):
+    out, captured, _ = smoke
+    png, pdf = (figures.FIGURES[number].NAME + ext for ext in (".png", ".pdf"))
+    paths = out["figures"][number]
+    assert [p.rsplit("/", 1)[-1] for p in paths] == [png, pdf]
+    for p in paths:
+        with open(p, "rb") as f:
+            head = f.read(8)
+        assert head.startswith(b"\x89PNG" if p.endswith(".png") else b"%PDF")
+    axes = captured[number].axes
+    xlabels = {ax.get_xlabel() for ax in axes}
+    ylabels = {ax.get_ylabel() for ax in axes}
+    want_x, want_y = EXPECTED_LABELS[number]
+    assert want_x <= xlabels and want_y <= ylabels, (xlabels, ylabels)
+    assert all(ax.get_title() for ax in axes)
+    drawn = [ax for ax in axes if ax.lines or ax.collections or ax.patches]
+    assert drawn, "no data drawn"
+
+
+def test_report_lists_every_prediction_row(smoke):
+    import json
+
+    out, _, root = smoke
+    report = (root / "out" / "REPORT.md").read_text()
+    rows = json.loads((root / "out" / "validation.json").read_text())["rows"]
+    assert len(rows) >= 10
+    for r in rows:
+        assert f"| {r['experiment']} | {r['prediction']} |" in report
+    for module in figures.FIGURES.values():
+        assert f"]({module.NAME}.png)" in report and module.TITLE in report
+
+
+def test_redraw_from_the_committed_cache_computes_nothing(monkeypatch, tmp_path):
+    import lmctheory.sweep as sweep
+
+    def refuse(fn, todo, *args, **kwargs):
+        if todo:
+            raise AssertionError(f"{len(todo)} configurations would be computed, e.g. {todo[0][0]}")
+        return iter(())
+
+    monkeypatch.setattr(sweep, "_execute", refuse)
+    RUNS.clear()
+    out = figures.draw_all("quick", figures.CACHE, tmp_path)
+    assert sorted(out["figures"]) == sorted(figures.FIGURES)
+    assert RUNS and all(ran == 0 for _, ran, _ in RUNS) and sum(c for _, _, c in RUNS) > 100
+    assert (tmp_path / "REPORT.md").is_file()
+
+
+def test_cli_and_script_entry_points(capsys, tmp_path):
+    code = main(["figures", "--smoke", "--only", "3", "--results", str(tmp_path / "r"), "--out", str(tmp_path / "o"),
+                 "--json"])
+    assert code == 0
+    assert (tmp_path / "o" / "fig3_bounds.png").is_file() and (tmp_path / "o" / "REPORT.md").is_file()
+    capsys.readouterr()
+    proc = subprocess.run([sys.executable, "-m", "lmctheory_figures.fig3_bounds", "--smoke", "--out",
+                           str(tmp_path / "s")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "s" / "fig3_bounds.pdf").is_file()
+    assert main(["figures", "--only", "9", "--out", str(tmp_path / "x")]) == 2
