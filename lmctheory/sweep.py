@@ -81,7 +81,8 @@ def _run_one(fn, config: dict, path: str, name: str) -> dict:
         result, status = None, "failed"
         error = {"type": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc(limit=20)}
     doc = record(name, config, result, seed=config.get("seed"), seconds=time.perf_counter() - start)
-    doc.update(status=status, hash=Path(path).stem, error=error)
+    doc.update(status=status, hash=Path(path).stem, error=error,
+               function=f"{getattr(fn, '__module__', '?')}:{getattr(fn, '__qualname__', '?')}")
     write_json(path, doc)
     return doc
 

@@ -15,6 +15,18 @@ def _caption(module) -> str:
     return " ".join(doc[1].split()) if len(doc) > 1 else ""
 
 
+def _timings(preset: str, results_dir, names) -> list[tuple[str, int, float]]:
+    from lmctheory.sweep import load_results
+
+    out = []
+    for name in names:
+        recs = load_results(Path(results_dir) / f"{name}-{preset}")
+        if recs:
+            out.append((name, len(recs), float(sum(r.get("seconds") or 0.0 for r in recs))))
+    total = (f"total ({len(out)} sweeps)", sum(n for _, n, _ in out), sum(s for _, _, s in out))
+    return [*out, total]
+
+
 def write(preset: str, results_dir, out_dir, figures: dict, **sweep_options) -> Path:
     """Write ``out_dir/REPORT.md`` (and validation.json/.md); rows come from the (cached) experiments."""
     from lmctheory_validation import EXPERIMENTS
@@ -35,6 +47,13 @@ def write(preset: str, results_dir, out_dir, figures: dict, **sweep_options) -> 
     for number, module in figures.items():
         lines += [f"## Figure {number}. {module.TITLE}", "", f"![{module.TITLE}]({module.NAME}.png)", "",
                   _caption(module), "", f"PDF: [{module.NAME}.pdf]({module.NAME}.pdf)", ""]
+    lines += ["## Compute time per experiment", "",
+              "Sum of the per-configuration wall times recorded in the sweep records (the time to recompute "
+              "them on one core; cached configurations cost nothing on a re-run).", "",
+              "| sweep | configurations | compute seconds |", "|---|---|---|"]
+    for sweep, n, seconds in _timings(preset, results_dir, [*EXPERIMENTS, "figure-dimension"]):
+        lines.append(f"| {sweep} | {n} | {seconds:.1f} |")
+    lines += [""]
     lines += [f"## Predictions ({len(rows)} rows: {counts['holds']} hold, {counts['fails']} fail, "
               f"{counts['inconclusive']} inconclusive)", "",
               "Verdict rules: *within* (|mean - predicted| <= tolerance; inconclusive where the theory makes no "

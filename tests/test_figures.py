@@ -74,6 +74,7 @@ def test_report_lists_every_prediction_row(smoke):
         assert f"| {r['experiment']} | {r['prediction']} |" in report
     for module in figures.FIGURES.values():
         assert f"]({module.NAME}.png)" in report and module.TITLE in report
+    assert "## Compute time per experiment" in report and "| depth | 2 |" in report
 
 
 def test_redraw_from_the_committed_cache_computes_nothing(monkeypatch, tmp_path):

@@ -212,3 +212,19 @@ def test_validate_runs_from_any_directory_with_out_dir(tmp_path):
     doc = json.loads(proc.stdout)
     assert doc["rows"] and (tmp_path / "report" / "validation.md").is_file()
     assert json.loads((tmp_path / "report" / "validation.json").read_text())["rows"] == doc["rows"]
+
+
+def test_fig2_excludes_diverged_pairs_and_counts_them():
+    fig2 = EXPERIMENTS["fig2"]
+
+    def rec(pair, diverged, scale):
+        errors = {m: scale * (1 + i) for i, m in enumerate(("none", "naive", "full", "weighted", "activation"))}
+        dims = {m: 10.0 * (1 + i) for i, m in enumerate(("naive", "full", "weighted", "activation"))}
+        return {"config": {"kind": "pair", "data": "digits", "hidden": 8, "lr": 1e-3, "pair": pair},
+                "result": {"diverged": [diverged, False], "lmc_error": errors, "dimension": dims}}
+
+    rows = fig2.rows_from([rec(0, False, 1.0), rec(1, False, 1.0), rec(2, True, 1e6)])
+    count = [r for r in rows if r.prediction.startswith("pairs with a diverged run")]
+    assert len(count) == 1 and count[0].measured == 1 and count[0].details["learning_rates"] == [1e-3]
+    weighted = next(r for r in rows if r.prediction.startswith("weighted WM beats naive"))
+    assert weighted.n_seeds == 2 and weighted.measured == pytest.approx(np.log(2 / 4))

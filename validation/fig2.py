@@ -110,14 +110,19 @@ def _permuted_copy(model, perm):
 
 
 def rows_from(records: list[dict]) -> list[Row]:
-    pairs, planted = defaultdict(list), defaultdict(list)
+    pairs, planted, diverged = defaultdict(list), defaultdict(list), defaultdict(list)
     for r in records:
         c = r["config"]
         if c["kind"] == "planted":
             planted[c["data"]].append(r["result"])
-        elif not any(r["result"]["diverged"]):
+        elif any(r["result"]["diverged"]):  # excluded from every statistic, counted in a row of its own
+            diverged[(c["data"], c["hidden"])].append(c["lr"])
+        else:
             pairs[(c["data"], c["hidden"])].append(r)
     rows = []
+    for (data, hidden), lrs in sorted(diverged.items()):
+        rows.append(measurement(NAME, f"pairs with a diverged run, excluded from the statistics, {data}, MLP 3x{hidden}",
+                                "count", [len(lrs)], details={"learning_rates": lrs}))
     for (data, hidden), recs in sorted(pairs.items()):
         label = f"{data}, MLP 3x{hidden}"
         by_lr = defaultdict(list)

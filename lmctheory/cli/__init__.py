@@ -6,7 +6,8 @@ document on stdout with ``--json`` (warnings and progress go to stderr);
 stderr and exit code 2, never a traceback. Subcommands live in
 :mod:`lmctheory.cli.theory` (rates, rate-bound, wasserstein, dimension, bounds)
 and :mod:`lmctheory.cli.networks` (train, barrier), :mod:`lmctheory.cli.validate` (validate) and
-:mod:`lmctheory.cli.figures` (figures).
+:mod:`lmctheory.cli.figures` (figures), :mod:`lmctheory.cli.rerun` (rerun). Every document records
+its ``argv`` so that ``lmctheory rerun FILE`` can recompute it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import warnings
 from .. import __version__
 from ..exceptions import ConvergenceError, ProblemTooLargeError
 from ..provenance import dumps, write_json
-from . import figures, networks, theory, validate
+from . import figures, networks, rerun, theory, validate
 from .common import EXIT_USAGE, load_points, parse_int_list, parse_sizes
 
 __all__ = ["build_parser", "main", "parse_sizes", "parse_int_list", "load_points"]
@@ -36,16 +37,19 @@ def build_parser() -> argparse.ArgumentParser:
     networks.register(sub)
     validate.register(sub)
     figures.register(sub)
+    rerun.register(sub)
     return parser
 
 
 def main(argv=None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
             doc, text = args.func(args)
+        doc.setdefault("argv", [a for a in argv if a not in ("--json", "--quiet")])  # `lmctheory rerun` needs it
         if getattr(args, "out", None):
             write_json(args.out, doc)
         print(dumps(doc) if args.json else text)
