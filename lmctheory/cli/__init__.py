@@ -25,8 +25,15 @@ from .common import EXIT_USAGE, load_points, parse_int_list, parse_sizes
 __all__ = ["build_parser", "main", "parse_sizes", "parse_int_list", "load_points"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr (exit 2), like every other error of the CLI."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="lmctheory",
         description="Linear mode connectivity theory, computable: Wasserstein rates, intrinsic dimension, "
         "width bounds, alignment and barriers.",
