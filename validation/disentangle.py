@@ -78,7 +78,7 @@ def _grid(width, epochs, seeds, rungs=None):
 PRESETS = {
     "smoke": _grid(64, 3, [0], rungs=("logistic", "architecture")),
     "quick": _grid(256, 10, [0, 1, 2, 3]),
-    "full": _grid(512, 30, list(range(8))),
+    "full": [dict(c, device="auto") for c in _grid(512, 30, list(range(8)))],  # GPU when present
 }
 
 
@@ -104,8 +104,9 @@ def run_config(config: dict) -> dict:
     make = _make(config["model"], data)
     t = config["train"]
     cfg = TrainConfig(optimizer=t["optimizer"], lr=t["lr"], momentum=0.9, batch_size=64, epochs=t["epochs"],
-                      warmup_steps=t["warmup_steps"], init_seed=config["seed"], device="cpu")
+                      warmup_steps=t["warmup_steps"], init_seed=config["seed"], device=config.get("device", "cpu"))
     run_a, run_b = train_pair(make, data, cfg, same_init=True, seeds=(100 + config["seed"], 200 + config["seed"]))
+    run_a.model, run_b.model = run_a.model.cpu(), run_b.model.cpu()  # paths evaluated on CPU
     if run_a.diverged or run_b.diverged:
         raise FloatingPointError(f"training diverged (A at {run_a.diverged_at}, B at {run_b.diverged_at})")
     path = path_summary(run_a.model, run_b.model, data.split("test"))
@@ -218,7 +219,9 @@ def configs_for(preset: str, data: list[str] | None) -> list[dict]:
         c0 = configs[0]
         base = _rungs(c0["width"], c0["epochs"])["dataset"][0][1]
         seeds = sorted({c["seed"] for c in configs})
-        configs += [dict(base, data=d, width=c0["width"], epochs=c0["epochs"], seed=s) for d in data for s in seeds]
+        extra = {"device": c0["device"]} if "device" in c0 else {}
+        configs += [dict(base, data=d, width=c0["width"], epochs=c0["epochs"], seed=s, **extra)
+                    for d in data for s in seeds]
     return configs
 
 

@@ -17,7 +17,8 @@ rates); the approximate dimension per matcher (measurement; paper: ~190-300 naiv
 and activation, at width 512 on MNIST); and a planted permutation of a trained model is undone
 exactly by every matcher (barrier 0).
 
-``data`` specs (``lmctheory validate --data idx:DIR``) replace the preset's datasets, so the same
+The full preset trains with ``device="auto"`` (CUDA when present); matching, paths and dimensions
+run on CPU. ``data`` specs (``lmctheory validate --data idx:DIR``) replace the preset's datasets, so the same
 experiment runs on real MNIST files.
 """
 
@@ -55,7 +56,7 @@ def _grid(datas, hidden, epochs, batch_size, pairs, lrs=LRS):
 PRESETS = {
     "smoke": _grid(["digits"], 32, 3, 64, [0], [1e-3, 1e-1]),
     "quick": _grid(["digits", "mnist1d"], 128, 20, 64, [0, 1]),
-    "full": _grid(["digits", "mnist1d"], 512, 50, 64, [0, 1, 2, 3]),
+    "full": [dict(c, device="auto") for c in _grid(["digits", "mnist1d"], 512, 50, 64, [0, 1, 2, 3])],
 }
 
 
@@ -63,8 +64,10 @@ def _train(config, data, seed):
     widths = [data.n_features, *[config["hidden"]] * 3, data.n_classes]  # MLP.forward flattens the inputs
     cfg = TrainConfig(optimizer="sgd", lr=config["lr"], momentum=0.9, batch_size=config["batch_size"],
                       epochs=config["epochs"], warmup_steps=10, schedule="cosine", init_seed=seed, data_seed=seed,
-                      device="cpu")
-    return train(lambda: MLP(widths), data, cfg)
+                      device=config.get("device", "cpu"))
+    result = train(lambda: MLP(widths), data, cfg)
+    result.model = result.model.cpu()  # trained where asked (full preset: GPU when present), analysed on CPU
+    return result
 
 
 def _dimensions(model, inputs, matcher) -> np.ndarray:
