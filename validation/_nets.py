@@ -12,8 +12,6 @@ from lmctheory.align import apply_permutation, match
 from lmctheory.barrier import evaluate_path
 from lmctheory.nn.data import load_dataset_spec
 
-ALIGNMENTS = ("none", "naive", "full", "weighted", "activation")
-
 
 def aligned(model_a, model_b, method: str, inputs=None):
     """``model_b`` aligned to ``model_a`` by :func:`lmctheory.align.match` (``"none"``: unchanged)."""
