@@ -70,10 +70,9 @@ def _train(config, data, seed):
     return result
 
 
-def _dimensions(model, inputs, matcher) -> np.ndarray:
-    """Approximate dimension (participation ratio) of each hidden layer, with the matcher's matrix."""
-    return np.array([d.participation_ratio for d in
-                     layer_dimensions(model, inputs.double().numpy(), DIMENSION_METHOD[matcher])])
+def _dimensions(model, inputs, method) -> np.ndarray:
+    """Approximate dimension (participation ratio) of each hidden layer, with the given matrix."""
+    return np.array([d.participation_ratio for d in layer_dimensions(model, inputs.double().numpy(), method)])
 
 
 def run_config(config: dict) -> dict:
@@ -96,11 +95,13 @@ def run_config(config: dict) -> dict:
         path = path_summary(model_a, aligned(model_a, model_b, matcher, x_train), test, points=3)
         out["lmc_error"][matcher] = path["barriers"]["loss"]["midpoint_value"]
         out["midpoint_barrier"][matcher] = path["barriers"]["loss"]["midpoint_barrier"]
-        out["endpoint_losses"] = [path["values"]["loss"][0], path["values"]["loss"][-1]]
-        if matcher != "none":
-            layers = (_dimensions(model_a, x_train, matcher) + _dimensions(model_b, x_train, matcher)) / 2
-            out["dimension_layers"][matcher] = layers.tolist()
-            out["dimension"][matcher] = float(layers.mean())
+    out["endpoint_losses"] = [path["values"]["loss"][0], path["values"]["loss"][-1]]  # the same for every matcher
+    by_method = {method: (_dimensions(model_a, x_train, method) + _dimensions(model_b, x_train, method)) / 2
+                 for method in set(DIMENSION_METHOD.values())}  # naive and full share W^T W: computed once
+    for matcher in MATCHERS:
+        layers = by_method[DIMENSION_METHOD[matcher]]
+        out["dimension_layers"][matcher] = layers.tolist()
+        out["dimension"][matcher] = float(layers.mean())
     return out
 
 
