@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from lmctheory.nn.data import find_idx_files, load_dataset, load_dataset_spec, read_idx
+from lmctheory.nn.data import find_idx_files, load_dataset, load_dataset_spec, parse_dataset_spec, read_idx
 
 
 def write_idx(path, array, compress=False):
@@ -138,3 +138,17 @@ def test_idx_directory_missing_a_file(tmp_path):
     write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((2, 3, 3), np.uint8))
     with pytest.raises(FileNotFoundError, match="train-labels-idx1-ubyte"):
         find_idx_files(tmp_path)
+
+
+def test_specs_are_checked_without_loading(monkeypatch):
+    import lmctheory.nn.data as data
+
+    def refuse(**_):
+        raise AssertionError("parse_dataset_spec must not load data")
+
+    monkeypatch.setitem(data._LOADERS, "mnist1d", refuse)
+    assert parse_dataset_spec("mnist1d") == ("mnist1d", {})
+    assert parse_dataset_spec("gaussian_mixture:separation=1.5,d=20") == ("gaussian_mixture",
+                                                                          {"separation": 1.5, "d": 20})
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        parse_dataset_spec("npz:/no/such/file.npz")

@@ -47,10 +47,10 @@ def cmd_validate(args):
         if not data_aware:
             raise ValueError(f"--data is used by {', '.join(n for n in EXPERIMENTS if getattr(EXPERIMENTS[n], 'DATA_AWARE', False))}"
                              f"; none of them is selected ({', '.join(names)})")
-        from lmctheory.nn.data import load_dataset_spec
+        from lmctheory.nn.data import parse_dataset_spec
 
-        for spec in args.data:  # fail fast, before any experiment runs
-            load_dataset_spec(spec)
+        for spec in args.data:  # fail fast, before any experiment runs (checked, not loaded)
+            parse_dataset_spec(spec)
     rows = []
     for i, name in enumerate(names, start=1):
         extra = {"data": args.data} if args.data and name in data_aware else {}

@@ -31,7 +31,7 @@ import torch
 
 from .._validation import check_positive_int, check_positive_real
 
-__all__ = ["Dataset", "DATASETS", "load_dataset", "load_dataset_spec", "find_idx_files", "read_idx"]
+__all__ = ["Dataset", "DATASETS", "load_dataset", "load_dataset_spec", "parse_dataset_spec", "find_idx_files", "read_idx"]
 
 DATASETS = ("digits", "mnist1d", "teacher", "gaussian_mixture", "idx", "npz")
 
@@ -252,37 +252,47 @@ def _parse_value(text: str):
     return text
 
 
-def load_dataset_spec(spec: str) -> Dataset:
-    """Load a dataset from a one-string spec (what configs and the CLI store).
+def parse_dataset_spec(spec: str) -> tuple[str, dict]:
+    """``(loader name, keywords)`` of a one-string dataset spec, checked without loading anything:
 
     * ``"digits"``, ``"mnist1d"``, ``"teacher"``, ``"gaussian_mixture"``: the built-in loaders;
     * ``"NAME:key=value,key=value"``: the same with keywords, e.g.
-      ``"gaussian_mixture:separation=1.5,d=20"`` or ``"teacher:noise=0.5"``;
+      ``"gaussian_mixture:separation=1.5,d=20"`` or ``"teacher:noise=0.5"`` (unknown keywords rejected);
     * ``"idx:DIR"``: the four MNIST IDX files in ``DIR`` (:func:`find_idx_files`);
     * ``"npz:FILE"``: a .npz file (see the module docstring).
     """
     if not isinstance(spec, str) or not spec.strip():
         raise ValueError(f"data spec must be a non-empty string, got {spec!r}")
     name, _, rest = spec.partition(":")
+    if name not in _LOADERS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
     if name == "idx":
         if not rest:
             raise ValueError("data spec 'idx:DIR' needs the directory holding the four MNIST IDX files")
-        return load_dataset("idx", **find_idx_files(rest))
+        return name, find_idx_files(rest)
     if name == "npz":
         if not rest:
             raise ValueError("data spec 'npz:FILE' needs the file")
-        return load_dataset("npz", path=rest)
+        if not Path(rest).is_file():
+            raise FileNotFoundError(f"no such file: {rest}")
+        return name, {"path": rest}
     kwargs = {}
     for item in filter(None, rest.split(",")):
         key, eq, value = item.partition("=")
         if not eq or not key:
             raise ValueError(f"data spec {spec!r}: expected key=value after ':', got {item!r}")
         kwargs[key.strip()] = _parse_value(value.strip())
-    if name in _LOADERS:
-        import inspect
+    import inspect
 
-        known = [k for k, v in inspect.signature(_LOADERS[name]).parameters.items() if v.kind is v.POSITIONAL_OR_KEYWORD]
-        unknown = sorted(set(kwargs) - set(known))
-        if unknown:
-            raise ValueError(f"data spec {spec!r}: unknown keyword(s) {unknown} for {name}; known: {known}")
+    known = [k for k, v in inspect.signature(_LOADERS[name]).parameters.items() if v.kind is v.POSITIONAL_OR_KEYWORD]
+    unknown = sorted(set(kwargs) - set(known))
+    if unknown:
+        raise ValueError(f"data spec {spec!r}: unknown keyword(s) {unknown} for {name}; known: {known}")
+    return name, kwargs
+
+
+def load_dataset_spec(spec: str) -> Dataset:
+    """Load a dataset from a one-string spec (what configs and the CLI store; see
+    :func:`parse_dataset_spec`)."""
+    name, kwargs = parse_dataset_spec(spec)
     return load_dataset(name, **kwargs)
