@@ -20,6 +20,7 @@ with depth (its recursion multiplies by |W^t| per layer).
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 
 import numpy as np
@@ -30,7 +31,7 @@ from lmctheory.nn.models import MLP
 from lmctheory.predict import measured_and_certified
 
 from ._nets import aligned, midpoint_defect
-from .report import Row, at_most, direction, run_preset, spearman
+from .report import Row, at_most, direction, run_experiment, spearman
 
 NAME = "depth"
 
@@ -106,4 +107,5 @@ def rows_from(records: list[dict]) -> list[Row]:
 
 
 def run(preset: str, results_dir, **sweep_options) -> list[Row]:
-    return run_preset(NAME, PRESETS, run_config, rows_from, preset, results_dir, **sweep_options)
+    """Run the preset's configs (resumably) and return the rows."""
+    return run_experiment(sys.modules[__name__], preset, results_dir, **sweep_options)

@@ -25,6 +25,7 @@ MLP, SGD with momentum. Rungs (each changes one ingredient):
 from __future__ import annotations
 
 import json
+import sys
 from collections import defaultdict
 
 import numpy as np
@@ -33,7 +34,7 @@ from lmctheory.nn.models import CNN, LCN, MLP, AttentionNet, LogisticRegression
 from lmctheory.nn.train import TrainConfig, train_pair
 
 from ._nets import dataset, path_summary
-from .report import Row, at_most, direction, measurement, run_preset, spearman
+from .report import Row, at_most, direction, measurement, run_experiment, spearman
 
 NAME = "disentangle"
 DATA_AWARE = True
@@ -226,7 +227,5 @@ def configs_for(preset: str, data: list[str] | None) -> list[dict]:
 
 
 def run(preset: str, results_dir, data: list[str] | None = None, **sweep_options) -> list[Row]:
-    if preset not in PRESETS:
-        raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
-    return run_preset(NAME, {preset: configs_for(preset, data)}, run_config, rows_from, preset, results_dir,
-                      **sweep_options)
+    """Run the preset's configs (resumably) and return the rows."""
+    return run_experiment(sys.modules[__name__], preset, results_dir, data=data, **sweep_options)

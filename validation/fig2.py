@@ -24,6 +24,7 @@ experiment runs on real MNIST files.
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 
 import numpy as np
@@ -34,7 +35,7 @@ from lmctheory.nn.models import MLP
 from lmctheory.nn.train import TrainConfig, train
 
 from ._nets import aligned, dataset, flat_split, path_summary
-from .report import Row, at_most, direction, measurement, run_preset, spearman
+from .report import Row, at_most, direction, measurement, run_experiment, spearman
 
 NAME = "fig2"
 DATA_AWARE = True
@@ -177,7 +178,5 @@ def configs_for(preset: str, data: list[str] | None) -> list[dict]:
 
 
 def run(preset: str, results_dir, data: list[str] | None = None, **sweep_options) -> list[Row]:
-    if preset not in PRESETS:
-        raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
-    return run_preset(NAME, {preset: configs_for(preset, data)}, run_config, rows_from, preset, results_dir,
-                      **sweep_options)
+    """Run the preset's configs (resumably) and return the rows."""
+    return run_experiment(sys.modules[__name__], preset, results_dir, data=data, **sweep_options)

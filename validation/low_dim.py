@@ -19,6 +19,7 @@ eta = 0 control, that the large-N slope stays at -1/k.
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 
 import numpy as np
@@ -27,7 +28,7 @@ from lmctheory.bounds import low_dimensional
 from lmctheory.laws import Subspace
 from lmctheory.rates import fg_regime, fit_rate, rate_curve
 
-from .report import Row, direction, measurement, run_preset, within
+from .report import Row, direction, measurement, run_experiment, within
 
 NAME = "low_dim"
 P = 1
@@ -92,4 +93,5 @@ def rows_from(records: list[dict]) -> list[Row]:
 
 
 def run(preset: str, results_dir, **sweep_options) -> list[Row]:
-    return run_preset(NAME, PRESETS, run_config, rows_from, preset, results_dir, **sweep_options)
+    """Run the preset's configs (resumably) and return the rows."""
+    return run_experiment(sys.modules[__name__], preset, results_dir, **sweep_options)

@@ -18,6 +18,7 @@ gap at the largest width; the certified bound is never exceeded (exact).
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 
 import numpy as np
@@ -32,7 +33,7 @@ from lmctheory.rates import fit_rate
 from lmctheory.wasserstein import optimal_matching
 
 from ._nets import midpoint_defect
-from .report import Row, at_most, direction, measurement, run_preset, spearman, within
+from .report import Row, at_most, direction, measurement, run_experiment, spearman, within
 
 NAME = "mean_field"
 SLOPE_TOL = 0.06
@@ -116,4 +117,5 @@ def rows_from(records: list[dict]) -> list[Row]:
 
 
 def run(preset: str, results_dir, **sweep_options) -> list[Row]:
-    return run_preset(NAME, PRESETS, run_config, rows_from, preset, results_dir, **sweep_options)
+    """Run the preset's configs (resumably) and return the rows."""
+    return run_experiment(sys.modules[__name__], preset, results_dir, **sweep_options)

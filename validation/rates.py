@@ -8,6 +8,7 @@ at N <= 2^11 is expected), and, for bounded laws, the measured E W_p^p against t
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 
 import numpy as np
@@ -15,7 +16,7 @@ import numpy as np
 from lmctheory.laws import make_law
 from lmctheory.rates import fg_explicit_bound, fg_regime, predicted_slope, rate_curve
 
-from .report import Row, at_most, run_preset, within
+from .report import Row, at_most, run_experiment, within
 
 NAME = "rates"
 SLOPE_TOL = 0.06
@@ -52,7 +53,7 @@ def run_config(config: dict) -> dict:
 
 
 def rows_from(records: list[dict]) -> list[Row]:
-    """Rows from the records of finished configurations (failures are added by run_preset)."""
+    """Rows from the records of finished configurations (failures are added by run_experiment)."""
     groups = defaultdict(list)
     for r in records:
         c = r["config"]
@@ -74,4 +75,4 @@ def rows_from(records: list[dict]) -> list[Row]:
 
 def run(preset: str, results_dir, **sweep_options) -> list[Row]:
     """Run the preset's configs (resumably) and return the rows."""
-    return run_preset(NAME, PRESETS, run_config, rows_from, preset, results_dir, **sweep_options)
+    return run_experiment(sys.modules[__name__], preset, results_dir, **sweep_options)

@@ -10,7 +10,7 @@ import numpy as np
 
 from lmctheory.provenance import record, write_json
 
-__all__ = ["Row", "VERDICTS", "within", "at_most", "direction", "measurement", "failed_rows", "run_preset",
+__all__ = ["Row", "VERDICTS", "within", "at_most", "direction", "measurement", "failed_rows", "run_experiment",
            "write_report", "compare_to_baseline", "spearman", "experiment_records", "markdown_table"]
 
 VERDICTS = ("holds", "fails", "inconclusive")
@@ -103,28 +103,30 @@ def failed_rows(experiment: str, records: list[dict]) -> list[Row]:
             for r in records if r.get("status") == "failed"]
 
 
-def run_preset(experiment: str, presets: dict, run_config, rows_from, preset: str, results_dir,
-               **sweep_options) -> list[Row]:
-    """Run a preset's configs resumably (:func:`lmctheory.sweep.run_sweep`, cached under
-    ``<results_dir>/<experiment>-<preset>``) and turn the records into rows, failures included."""
-    res = _sweep(experiment, presets, run_config, preset, results_dir, **sweep_options)
-    return rows_from([r for r in res.records if r.get("status") == "done"]) + failed_rows(experiment, res.records)
-
-
-def _sweep(experiment, presets, run_config, preset, results_dir, **sweep_options):
+def experiment_records(module, preset: str, results_dir, *, data=None, **sweep_options):
+    """The :class:`lmctheory.sweep.SweepResult` of an experiment module's preset, run resumably
+    (:func:`lmctheory.sweep.run_sweep`, cached under ``<results_dir>/<NAME>-<preset>``): finished
+    configs are read, missing ones are run. ``data`` specs go to the module's ``configs_for``."""
     from lmctheory.sweep import run_sweep
 
-    if preset not in presets:
-        raise ValueError(f"preset must be one of {sorted(presets)}, got {preset!r}")
-    return run_sweep(run_config, presets[preset], f"{results_dir}/{experiment}-{preset}",
-                     name=f"validation.{experiment}", **sweep_options)
+    if preset not in module.PRESETS:
+        raise ValueError(f"preset must be one of {sorted(module.PRESETS)}, got {preset!r}")
+    if hasattr(module, "configs_for"):
+        configs = module.configs_for(preset, data)
+    elif data:
+        raise ValueError(f"experiment {module.NAME!r} takes no data specs")
+    else:
+        configs = module.PRESETS[preset]
+    return run_sweep(module.run_config, configs, f"{results_dir}/{module.NAME}-{preset}",
+                     name=f"validation.{module.NAME}", **sweep_options)
 
 
-def experiment_records(module, preset: str, results_dir, *, data=None, **sweep_options):
-    """The :class:`lmctheory.sweep.SweepResult` of an experiment module's preset: finished configs are
-    read from ``results_dir``, missing ones are run (what the figure scripts draw from)."""
-    configs = module.configs_for(preset, data) if hasattr(module, "configs_for") else module.PRESETS[preset]
-    return _sweep(module.NAME, {preset: configs}, module.run_config, preset, results_dir, **sweep_options)
+def run_experiment(module, preset: str, results_dir, *, data=None, **sweep_options) -> list[Row]:
+    """The rows of an experiment module's preset (:func:`experiment_records` through the module's
+    ``rows_from``), with one failing row per configuration that raised."""
+    res = experiment_records(module, preset, results_dir, data=data, **sweep_options)
+    return module.rows_from([r for r in res.records if r.get("status") == "done"]) + \
+        failed_rows(module.NAME, res.records)
 
 
 def markdown_table(rows: list[Row]) -> list[str]:

@@ -14,6 +14,7 @@ matching error epsilon grows like epsilon^-D (Ferbach: D = m0; Entezari's 2 m0 +
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 
 import numpy as np
@@ -26,7 +27,7 @@ from lmctheory.bounds import (
 from lmctheory.rates import fit_rate
 from lmctheory.wasserstein import optimal_matching
 
-from .report import Row, at_most, run_preset, within
+from .report import Row, at_most, run_experiment, within
 
 NAME = "two_layer"
 SLOPE_TOL, GAP_TOL = 0.06, 0.12
@@ -90,7 +91,7 @@ def _slope(widths, values):
 
 
 def rows_from(records: list[dict]) -> list[Row]:
-    """Rows from the records of finished configurations (failures are added by run_preset)."""
+    """Rows from the records of finished configurations (failures are added by run_experiment)."""
     groups = defaultdict(list)
     for r in records:
         c = r["config"]
@@ -127,4 +128,4 @@ def rows_from(records: list[dict]) -> list[Row]:
 
 def run(preset: str, results_dir, **sweep_options) -> list[Row]:
     """Run the preset's configs (resumably) and return the rows."""
-    return run_preset(NAME, PRESETS, run_config, rows_from, preset, results_dir, **sweep_options)
+    return run_experiment(sys.modules[__name__], preset, results_dir, **sweep_options)
