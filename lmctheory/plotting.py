@@ -18,7 +18,8 @@ STYLE = {
 }
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot on the non-interactive Agg backend (files only, no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -43,7 +44,7 @@ def save_figure(fig, path) -> list[Path]:
 def plot_rate_curve(curve, fit, *, predicted_slope: float, bound=None, title: str | None = None):
     """Log-log plot of mean W_p +- std against N, the fitted line, the predicted
     slope (anchored at the first point) and, when given, the explicit bound on E W_p."""
-    plt = _pyplot()
+    plt = pyplot()
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots()
         ns, mean, std = curve.ns, curve.mean, curve.std
@@ -66,4 +67,4 @@ def plot_rate_curve(curve, fit, *, predicted_slope: float, bound=None, title: st
     return fig
 
 
-__all__ = ["STYLE", "save_figure", "plot_rate_curve"]
+__all__ = ["STYLE", "pyplot", "save_figure", "plot_rate_curve"]

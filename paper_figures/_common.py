@@ -7,18 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lmctheory.plotting import STYLE, save_figure
+from lmctheory.plotting import STYLE, pyplot, save_figure
 
 COLORS = ["#1b6ca8", "#d1495b", "#3f8f29", "#edae49", "#6a4c93", "#00798c", "#8c564b", "#444444"]
-
-
-def pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def subplots(nrows=1, ncols=1, *, width=5.0, height=3.6, **kw):
