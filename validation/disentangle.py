@@ -134,9 +134,9 @@ def _by_rung(records: list[dict]) -> dict[str, dict[str, list[tuple[dict, dict]]
     for rung, variants in _rungs(c0["width"], c0["epochs"]).items():
         groups = {label: index[_key(v)] for label, v in variants if index.get(_key(v))}
         if rung == "dataset":  # the base MLP on every dataset that ran, user files included
-            base = json.loads(_key(variants[0][1]))
-            for key, recs in index.items():
-                cfg = json.loads(key)
+            base = variants[0][1]
+            for recs in index.values():
+                cfg = recs[0][0]
                 if cfg["model"] == base["model"] and cfg["train"] == base["train"]:
                     groups[cfg["data"]] = recs
         if groups:
