@@ -42,11 +42,11 @@ def cmd_validate(args):
     if unknown or not names:
         raise ValueError(f"unknown experiment(s) {unknown or args.only!r}; choose from {', '.join(EXPERIMENTS)}")
     options = sweep_options(args)
-    data_aware = [n for n in names if getattr(EXPERIMENTS[n], "DATA_AWARE", False)]
+    takes_data = [n for n in EXPERIMENTS if getattr(EXPERIMENTS[n], "DATA_AWARE", False)]
+    data_aware = [n for n in names if n in takes_data]
     if args.data:
         if not data_aware:
-            raise ValueError(f"--data is used by {', '.join(n for n in EXPERIMENTS if getattr(EXPERIMENTS[n], 'DATA_AWARE', False))}"
-                             f"; none of them is selected ({', '.join(names)})")
+            raise ValueError(f"--data is used by {', '.join(takes_data)}; none of them is selected ({', '.join(names)})")
         from lmctheory.nn.data import parse_dataset_spec
 
         for spec in args.data:  # fail fast, before any experiment runs (checked, not loaded)
