@@ -599,8 +599,7 @@ class WassersteinDimension(_DimensionEstimator):
         return math.inf
 
     def fit(self, X, y=None):
-        from scipy.optimize import linear_sum_assignment
-
+        from .assignment import solve_assignment
         from .rates import fit_rate
         from .wasserstein import cost_matrix
 
@@ -621,8 +620,8 @@ class WassersteinDimension(_DimensionEstimator):
             for r in range(reps):
                 idx = rng.choice(n, size=2 * m, replace=False)
                 M = cost_matrix(X[idx[:m]], X[idx[m:]], p)
-                rows, cols = linear_sum_assignment(M)
-                costs[i, r] = M[rows, cols].mean()
+                perm = solve_assignment(M)
+                costs[i, r] = M[np.arange(m), perm].mean()
         fit = fit_rate(sizes, costs, confidence=self.confidence, seed=rng)
         self.sizes_, self.costs_ = np.array(sizes), costs
         self.rate_ = fit.slope

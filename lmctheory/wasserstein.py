@@ -21,9 +21,9 @@ Exact methods
     the set of couplings between two uniform measures on ``m`` atoms are the
     permutation matrices, so
     :math:`W_p^p(\mu_m, \nu_m) = \min_\sigma \frac1m \sum_i |x_i - y_{\sigma(i)}|^p`,
-    solved exactly by a linear assignment solver
-    (:func:`scipy.optimize.linear_sum_assignment`, a shortest augmenting path
-    Jonker–Volgenant variant; Crouse 2016).
+    solved exactly by :func:`lmctheory.assignment.solve_assignment` (a float32
+    Jonker–Volgenant candidate certified optimal in float64 by LP duality,
+    SciPy's :func:`~scipy.optimize.linear_sum_assignment` as the fallback).
 ``"emd"``
     Any sizes and weights: POT's network simplex (:func:`ot.emd2`, Bonneel et
     al. 2011). POT stops at ``numItermax`` and then returns a too-large cost
@@ -54,7 +54,6 @@ import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
 from ._validation import (
@@ -65,6 +64,8 @@ from ._validation import (
     check_positive_int,
     check_same_dim,
 )
+from .assignment import _solve as _solve_assignment
+from .assignment import solve_assignment
 from .exceptions import ConvergenceError, ProblemTooLargeError
 
 __all__ = [
@@ -169,16 +170,18 @@ def _distance_from_cost(cost: float, p: float) -> float:
 
 
 def _power_of_two_scale(x: np.ndarray, y: np.ndarray) -> float:
-    """A power of two s with max |coordinate| / s in [0.5, 1) (1 for all-zero input).
+    """A power of two s with every distance |x_i - y_j| / s at most 1 (1 for all-zero input).
 
-    Dividing by s is exact in floating point, and W_p(x/s, y/s) = W_p(x, y)/s, so
-    costs |x - y|^p never overflow or underflow whatever the scale of the data.
+    |x_i - y_j| <= 2 sqrt(d) max |coordinate|, so s is the smallest power of two
+    above that bound. Dividing by s is exact in floating point, and
+    W_p(x/s, y/s) = W_p(x, y)/s, so costs |x - y|^p never overflow (they lie in
+    [0, 1]) whatever the scale of the data or the order p.
     """
     span = max(float(np.abs(x).max()), float(np.abs(y).max()))
-    return 1.0 if span == 0.0 else float(2.0 ** np.frexp(span)[1])
-
-
-# --------------------------------------------------------------------------- 1-D
+    if span == 0.0:
+        return 1.0
+    bound = 2.0 * math.sqrt(x.shape[1]) * span
+    return float(2.0 ** np.frexp(bound)[1])
 
 
 def _quantile_cost_1d(xs: np.ndarray, ys: np.ndarray, a, b, p: float) -> np.ndarray:
@@ -234,26 +237,9 @@ def _weighted_quantile_cost(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.n
 # --------------------------------------------------------------------- dense exact
 
 
-def solve_assignment(cost: np.ndarray, *, maximize: bool = False) -> np.ndarray:
-    """Exact linear assignment on a square matrix: ``perm`` with row i assigned to column perm[i].
-
-    Minimises (or maximises) ``sum_i cost[i, perm[i]]``; the solver behind every
-    exact matching in lmctheory (neurons, W_p between equal uniform clouds).
-    """
-    cost = np.asarray(cost, dtype=np.float64)
-    if cost.ndim != 2 or cost.shape[0] != cost.shape[1] or cost.shape[0] == 0:
-        raise ValueError(f"cost must be a non-empty square matrix, got shape {cost.shape}")
-    if not np.isfinite(cost).all():
-        raise ValueError("cost contains non-finite values")
-    rows, cols = linear_sum_assignment(cost, maximize=maximize)
-    perm = np.empty(cost.shape[0], dtype=np.intp)
-    perm[rows] = cols
-    return perm
-
-
 def _assignment(x: np.ndarray, y: np.ndarray, p: float):
     cost = cost_matrix(x, y, p)
-    perm = solve_assignment(cost)
+    perm, _ = _solve_assignment(cost)
     return perm, float(cost[np.arange(len(perm)), perm].mean())
 
 

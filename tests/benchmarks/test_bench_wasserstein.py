@@ -17,8 +17,8 @@ from lmctheory.wasserstein import sliced_wasserstein, transport
 
 pytestmark = pytest.mark.benchmark
 
-SIZES = [500, 1000, 2000, 4000]
-ROUNDS = {500: 15, 1000: 9, 2000: 5, 4000: 3}
+SIZES = [1000, 2000, 4000, 8000]
+ROUNDS = {1000: 9, 2000: 5, 4000: 3, 8000: 1}
 D = 10
 
 

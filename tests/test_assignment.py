@@ -1,0 +1,116 @@
+"""lmctheory.assignment: the certified float32 Jonker-Volgenant route against SciPy's exact solver."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linear_sum_assignment
+from scipy.spatial.distance import cdist
+
+import lmctheory.assignment as A
+from lmctheory.assignment import certify, solve_assignment
+
+needs_lapjv = pytest.mark.skipif("lapjv" not in A.available_solvers(), reason="lapjv not installed")
+
+
+def optimum(C):
+    r, c = linear_sum_assignment(C)
+    return C[r, c].sum()
+
+
+def value(C, perm):
+    return C[np.arange(len(perm)), perm].sum()
+
+
+def tolerance(C):
+    return len(C) * A._TOL_ULPS * np.finfo(float).eps * np.abs(C).max()
+
+
+@st.composite
+def cost_matrices(draw):
+    n = draw(st.integers(1, 40))
+    seed = draw(st.integers(0, 2**32 - 1))
+    kind = draw(st.sampled_from(["uniform", "ties", "near_constant", "clouds", "negative"]))
+    scale = 10.0 ** draw(st.integers(-200, 200))
+    rng = np.random.default_rng(seed)
+    if kind == "uniform":
+        C = rng.random((n, n))
+    elif kind == "ties":  # many optimal assignments
+        C = rng.integers(0, 3, (n, n)).astype(float)
+    elif kind == "near_constant":  # differences float32 cannot see at the scale of the entries
+        C = 1.0 + 1e-10 * rng.random((n, n))
+    elif kind == "clouds":
+        C = cdist(rng.random((n, 3)), rng.random((n, 3)), "sqeuclidean")
+    else:
+        C = rng.standard_normal((n, n))
+    return C * scale
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(C=cost_matrices(), maximize=st.booleans())
+def test_every_route_is_optimal(C, maximize):
+    perm, route = A._solve(C, maximize=maximize)
+    assert sorted(perm) == list(range(len(C)))
+    target = -optimum(-C) if maximize else optimum(C)
+    assert abs(value(C, perm) - target) <= tolerance(C)
+    assert route in ("lapjv", "scipy", "scipy-fallback")
+
+
+@needs_lapjv
+@pytest.mark.parametrize("n", [200, 700])
+@pytest.mark.parametrize("law", ["uniform", "normal"])
+def test_fast_route_is_taken_and_exact_on_clouds(n, law):
+    rng = np.random.default_rng(n)
+    draw = rng.uniform if law == "uniform" else rng.standard_normal
+    C = cdist(draw(size=(n, 10)), draw(size=(n, 10)), "sqeuclidean")
+    perm, route = A._solve(C)
+    assert route == "lapjv"  # certified, no fallback
+    assert abs(value(C, perm) - optimum(C)) <= tolerance(C)
+    assert np.array_equal(perm, solve_assignment(C, solver="scipy")) or \
+        abs(value(C, perm) - value(C, solve_assignment(C, solver="scipy"))) <= tolerance(C)
+
+
+def test_certificate_accepts_the_optimum_and_rejects_a_suboptimal_permutation():
+    rng = np.random.default_rng(3)
+    C = rng.random((60, 60))
+    best = solve_assignment(C, solver="scipy")
+    assert certify(C, best)
+    worse = best.copy()
+    # swap the pair whose exchange costs the most: strictly suboptimal
+    i, j = 0, int(np.argmax(C[0, best] + C[np.arange(60), best[0]]))
+    worse[[i, j]] = worse[[j, i]]
+    assert value(C, worse) > value(C, best)
+    assert not certify(C, worse)
+
+
+@needs_lapjv
+def test_wrong_or_invalid_candidates_fall_back_to_scipy(monkeypatch):
+    rng = np.random.default_rng(4)
+    C = rng.random((50, 50))
+    best = optimum(C)
+    for candidate in (np.roll(np.arange(50), 1), np.zeros(50, dtype=np.intp)):
+        monkeypatch.setattr(A, "_float32_candidate", lambda C, c=candidate: (c, np.zeros(len(C))))
+        perm, route = A._solve(C)
+        assert route == "scipy-fallback"
+        assert value(C, perm) == pytest.approx(best, rel=1e-12)
+
+
+def test_scipy_route_and_solver_names():
+    C = np.array([[4.0, 1.0], [2.0, 0.0]])
+    perm, route = A._solve(C, solver="scipy")
+    assert route == "scipy" and list(perm) == [1, 0]
+    assert list(solve_assignment(C, maximize=True)) == [0, 1]
+    with pytest.raises(ValueError, match="solver must be one of"):
+        solve_assignment(C, solver="hungarian")
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.zeros((0, 0)), "non-empty square"),
+    (np.zeros((2, 3)), "non-empty square"),
+    (np.zeros(4), "non-empty square"),
+    (np.array([[1.0, np.nan], [0.0, 1.0]]), "non-finite"),
+    (np.array([[1.0, np.inf], [0.0, 1.0]]), "non-finite"),
+])
+def test_bad_cost_matrices(bad, match):
+    with pytest.raises(ValueError, match=match):
+        solve_assignment(bad)
