@@ -167,6 +167,13 @@ def check_functional_equivalence(model, perm: Permutation, inputs, spec: dict | 
 # ------------------------------------------------------------------ matchers
 
 
+def _working_copy(t: torch.Tensor) -> np.ndarray:
+    """Parameters in the precision of the weight-matching GEMMs: float64 for float64 models, float32
+    otherwise (the precision the weights carry, as in Git Re-Basin; half precision is widened)."""
+    dtype = torch.float64 if t.dtype == torch.float64 else torch.float32
+    return t.to(dtype).cpu().numpy()
+
+
 def _flat(t: torch.Tensor, axis: int) -> np.ndarray:
     return t.movedim(axis, 0).reshape(t.shape[axis], -1).double().cpu().numpy()
 
@@ -195,8 +202,8 @@ def _full(sa, sb, spec, *, max_iter=100, seed=0, **_):
     rng = np.random.default_rng(seed)
     sizes = validate_spec(spec, sa)
     params = {p for axes in spec.values() for p, _ in axes}
-    a_np = {p: sa[p].double().cpu().numpy() for p in params}  # converted once
-    b_np = {p: sb[p].double().cpu().numpy() for p in params}
+    a_np = {p: _working_copy(sa[p]) for p in params}  # converted once
+    b_np = {p: _working_copy(sb[p]) for p in params}
     axes_of = {p: [(q, ax) for q, axes in spec.items() for pp, ax in axes if pp == p] for p in params}
     perms = {name: np.arange(n) for name, n in sizes.items()}
     names = list(spec)

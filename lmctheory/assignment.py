@@ -8,6 +8,10 @@ neuron matching between networks).
 
 Method (``solver="auto"`` when the ``lapjv`` package imports):
 
+0. **Shortcut.** If the row minima :math:`\arg\min_j C_{ij}` fall in distinct
+   columns, they form an optimal permutation (the potentials
+   :math:`u_i = \min_j C_{ij}`, :math:`v = 0` certify it). This is common in
+   neuron matching once the networks are nearly aligned.
 1. **Candidate.** The Jonker–Volgenant shortest-augmenting-path solver of the
    ``lapjv`` package (Jonker & Volgenant 1987; SIMD, single precision) runs on
    the reduced matrix :math:`(C_{ij} - r_i - c_j) / s` (row, then column minima
@@ -63,13 +67,14 @@ def available_solvers() -> tuple[str, ...]:
     return SOLVERS if _lapjv is not None else ("auto", "scipy")
 
 
-def _check_cost(cost) -> np.ndarray:
-    cost = np.asarray(cost, dtype=np.float64)
+def _check_cost(cost, maximize: bool = False) -> np.ndarray:
+    """The float64 matrix to minimise: ``cost`` (or ``-cost`` to maximise), checked."""
+    cost = np.asarray(cost)
     if cost.ndim != 2 or cost.shape[0] != cost.shape[1] or cost.shape[0] == 0:
         raise ValueError(f"cost must be a non-empty square matrix, got shape {cost.shape}")
     if not np.isfinite(cost).all():
         raise ValueError("cost contains non-finite values (NaN or inf)")
-    return cost
+    return np.negative(cost, dtype=np.float64) if maximize else cost.astype(np.float64, copy=False)
 
 
 def _scipy(C: np.ndarray) -> np.ndarray:
@@ -159,22 +164,21 @@ def solve_assignment(cost, *, maximize: bool = False, solver: str = "auto") -> n
     return _solve(cost, maximize=maximize, solver=solver)[0]
 
 
-def _solve(cost, *, maximize: bool = False, solver: str = "auto", checked: bool = False):
-    """(perm, route) with route one of "lapjv", "scipy", "scipy-fallback".
-
-    ``checked=True``: ``cost`` is a finite square float64 array built by lmctheory
-    itself (skips the O(n^2) validation pass).
-    """
+def _solve(cost, *, maximize: bool = False, solver: str = "auto"):
+    """(perm, route) with route one of "row-minima", "lapjv", "scipy", "scipy-fallback"."""
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
     if solver == "lapjv" and _lapjv is None:
         raise ImportError("solver='lapjv' needs the lapjv package (pip install lapjv); "
                           "solver='auto' falls back to SciPy")
-    C = cost if checked else _check_cost(cost)
-    if maximize:
-        C = -C
+    C = _check_cost(cost, maximize)
     n = C.shape[0]
-    if solver == "scipy" or _lapjv is None or n < 2:
+    if solver == "scipy":
+        return _scipy(C), "scipy"
+    perm = C.argmin(axis=1)
+    if np.unique(perm).size == n:  # every row gets its own minimum: optimal (u_i = row minimum, v = 0)
+        return perm, "row-minima"
+    if _lapjv is None:
         return _scipy(C), "scipy"
     perm, v = _float32_candidate(C)
     if _is_permutation(perm, n) and certify(C, perm, v):
