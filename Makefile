@@ -40,8 +40,12 @@ bench: install
 		--benchmark-json results/benchmarks/dimension.json
 	$(BIN)/python -m pytest tests/benchmarks/test_bench_nn.py -m benchmark --benchmark-enable \
 		--benchmark-json results/benchmarks/nn.json
+	$(BIN)/python -m pytest tests/benchmarks/test_bench_sweep.py -m benchmark --benchmark-enable \
+		--benchmark-json results/benchmarks/sweep.json
+	$(BIN)/python -m pytest tests/benchmarks/test_bench_scaling.py -m benchmark --benchmark-enable \
+		--benchmark-json results/benchmarks/scaling.json
 	$(BIN)/python tests/benchmarks/report.py results/benchmarks/wasserstein.json results/benchmarks/dimension.json \
-		results/benchmarks/nn.json
+		results/benchmarks/nn.json results/benchmarks/sweep.json results/benchmarks/scaling.json
 
 lint: install
 	$(BIN)/ruff check lmctheory tests validation paper_figures

@@ -198,8 +198,9 @@ def evaluate_path(model_a, model_b, data, ts=None, metrics=("loss", "error"), *,
     strategy : "vmap" (one vectorised call per chunk of t), "loop" (one ``functional_call`` per t on
         the stacked parameters, no state_dict copies), "first_layer" (exploits that the first
         operator is affine in its parameters: computed for A and B once, interpolated exactly;
-        MLP, mean-field, logistic, CNN, LCN) or "auto": vmap on CUDA; on CPU, where batched matmuls
-        are no faster than plain ones, first_layer when supported, else loop (measured; README)
+        MLP, mean-field, logistic, CNN, LCN) or "auto": vmap on CUDA; on CPU vmap when a network's
+        work on the first batch (parameters x examples) is at most 2**22 multiply-adds (overheads
+        dominate), otherwise first_layer when supported, else loop (measured; README)
 
     Returns
     -------
@@ -216,15 +217,10 @@ def evaluate_path(model_a, model_b, data, ts=None, metrics=("loss", "error"), *,
     pa, pb = _check_models(model_a, model_b)
     first = next(iter(pa.values()))
     device, dtype = first.device, first.dtype
-    used = strategy
-    if strategy == "auto":
-        used = "vmap" if device.type == "cuda" else "first_layer" if supports(model_a) else "loop"
-    first_layer = None
-    if used == "first_layer":
-        if not supports(model_a):
-            raise ValueError(f"strategy='first_layer' needs a model made of linear operators (MLP, mean-field, "
-                             f"logistic, CNN, LCN), not {type(model_a).__name__}")
-        first_layer = network_ops(model_a, model_b, dtype=dtype)
+    if strategy == "first_layer" and not supports(model_a):
+        raise ValueError(f"strategy='first_layer' needs a model made of linear operators (MLP, mean-field, "
+                         f"logistic, CNN, LCN), not {type(model_a).__name__}")
+    used, first_layer = None, None
     sums = {m: np.zeros(ts.size) for m in metrics}
     n_total, kind = 0, None
     model_a_was_training = model_a.training
@@ -235,6 +231,10 @@ def evaluate_path(model_a, model_b, data, ts=None, metrics=("loss", "error"), *,
             if "error" in metrics and kind == "mse":
                 raise ValueError("the error metric needs integer class labels; use metrics=('loss',)")
             n = x.shape[0]
+            if used is None:  # decided on the first batch
+                used = strategy if strategy != "auto" else _auto_strategy(model_a, pa, device, n)
+                if used == "first_layer":
+                    first_layer = network_ops(model_a, model_b, dtype=dtype)
             with torch.no_grad():
                 out_size = model_a(x[:1]).numel() * n
             chunk = max(1, int(max_elements // max(out_size, 1)))
@@ -269,6 +269,20 @@ def evaluate_path(model_a, model_b, data, ts=None, metrics=("loss", "error"), *,
         raise ValueError("data is empty")
     values = {m: s / n_total for m, s in sums.items()}
     return PathResult(ts, values, split, n_total, kind, {"strategy": used})
+
+
+#: On CPU, below this many multiply-adds per network (parameters x batch size) the per-call
+#: overheads dominate and one vmapped call beats first_layer (measured; README "Performance").
+_VMAP_CPU_WORK = 2**22
+
+
+def _auto_strategy(model, params: dict, device, batch_size: int) -> str:
+    """vmap on CUDA; on CPU vmap for small work per network, else first_layer when supported, else loop."""
+    if device.type == "cuda":
+        return "vmap"
+    if batch_size * sum(p.numel() for p in params.values()) <= _VMAP_CPU_WORK:
+        return "vmap"
+    return "first_layer" if supports(model) else "loop"
 
 
 def _first_layer_path(network, x, t) -> torch.Tensor:

@@ -74,18 +74,36 @@ def nn_table(benchmarks):
         cells[(info["kind"], info["solver"], "min")] = info.get("inner_min_seconds", bench["stats"]["min"])
     lines = ["| comparison | lmctheory (s) | baseline (s) | ratio of medians | ratio of minima |",
              "|---|---|---|---|---|"]
-    for kind, ours, base, label in (("matching", "lmctheory", "rebasin", "weight matching vs rebasin (planted, "
-                                     "fresh process)"),
-                                    ("path", "vmap", "state_dict_loop", "path, 25 points: vmap vs state_dict loop"),
-                                    ("path", "loop", "state_dict_loop", "path, 25 points: functional loop vs "
-                                     "state_dict loop"),
-                                    ("path", "first_layer", "state_dict_loop", "path, 25 points: first_layer (auto "
-                                     "on CPU) vs state_dict loop"),
-                                    ("ensemble", "vectorised", "sequential", "16 MLPs: vectorised vs sequential")):
+    comparisons = [("matching", "lmctheory", "rebasin", "weight matching 784-512-512-512-10 vs rebasin (planted, "
+                    "fresh process)"),
+                   ("wide", "lmctheory", "scipy_lap", "weight matching 784-4096-10 (independent nets): ours vs "
+                    "the same with SciPy's LAP")]
+    for kind in sorted({k[0] for k in cells if k[0].startswith("path ")}):
+        for mode in ("auto", "vmap", "first_layer", "loop"):
+            comparisons.append((kind, mode, "state_dict_loop", f"{kind}, 25 points: {mode} vs state_dict loop"))
+    comparisons.append(("ensemble", "vectorised", "sequential", "16 MLPs: vectorised vs sequential"))
+    for backend in ("dask", "joblib"):
+        comparisons.append((f"sweep {backend}", "2 workers", "1 workers",
+                            f"sweep of 24 configs, {backend}: 2 workers vs 1 (throughput ratio)"))
+    for kind, ours, base, label in comparisons:
         if (kind, ours) in cells and (kind, base) in cells:
             a, b = cells[(kind, ours)], cells[(kind, base)]
             mins = cells[(kind, base, "min")] / cells[(kind, ours, "min")]
             lines.append(f"| {label} | {a:.3f} | {b:.3f} | {b / a:.2f} | {mins:.2f} |")
+    return lines
+
+
+def scaling_table(benchmarks):
+    by_kind = defaultdict(list)
+    for bench in benchmarks:
+        info = bench["extra_info"]
+        by_kind[info["kind"]].append((info["size"], bench["stats"]["median"], info["algorithm"]))
+    lines = ["| scaling | sizes | times (s) | fitted exponent | algorithm |", "|---|---|---|---|---|"]
+    for kind, rows in sorted(by_kind.items()):
+        rows.sort()
+        sizes, times = [r[0] for r in rows], [r[1] for r in rows]
+        lines.append(f"| {kind.removeprefix('scaling ')} | {', '.join(map(str, sizes))} | "
+                     f"{', '.join(f'{t:.3g}' for t in times)} | {fitted_exponent(sizes, times):.2f} | {rows[0][2]} |")
     return lines
 
 
@@ -98,7 +116,12 @@ def main(paths):
         cpu = data["machine_info"].get("cpu", {})
         print(f"## {path} ({cpu.get('brand_raw', '?')}, {cpu.get('count', '?')} cores)\n")
         info = benchmarks[0]["extra_info"]
-        table = nn_table if "kind" in info else dimension_table if "estimator" in info else wasserstein_table
+        if "size" in info:
+            table = scaling_table
+        elif "kind" in info:
+            table = nn_table
+        else:
+            table = dimension_table if "estimator" in info else wasserstein_table
         print("\n".join(table(benchmarks)) + "\n")
 
 

@@ -43,12 +43,35 @@ def test_weight_matching_planted_mlp(benchmark, library):
     assert all(recovered)
 
 
-@pytest.fixture(scope="module")
-def path_setup():
-    digits = load_dataset("digits")
+@pytest.mark.parametrize("solver", ["lmctheory", "scipy_lap"])
+def test_wide_layer_matching(benchmark, monkeypatch, solver):
+    """A 4096-wide hidden layer of two independently initialised nets, matched in seconds."""
+    import lmctheory.align as align
+    from lmctheory.assignment import solve_assignment
+
+    if solver == "scipy_lap":
+        monkeypatch.setattr(align, "solve_assignment",
+                            lambda cost, maximize=False: solve_assignment(cost, maximize=maximize, solver="scipy"))
     torch.manual_seed(0)
-    a, b = MLP([64, 256, 256, 10]), MLP([64, 256, 256, 10])
-    return a, b, digits.x_test, digits.y_test, np.linspace(0, 1, 25)
+    a, b = MLP([784, 4096, 10]), MLP([784, 4096, 10])
+    benchmark.group = "weight matching 784-4096-10, independent nets"
+    benchmark.extra_info.update(kind="wide", solver=solver)
+    perm = benchmark.pedantic(lambda: align.match(a, b, "full"), rounds=3, iterations=1)
+    benchmark.extra_info["perm_checksum"] = int((perm.perms["P_0"] * np.arange(4096)).sum())
+
+
+PATH_REGIMES = {  # (architecture, number of test examples): overhead-bound to GEMM-bound
+    "64-64-64-10 n=360": ([64, 64, 64, 10], 360),
+    "64-512-10 n=64": ([64, 512, 10], 64),
+    "64-512-10 n=360": ([64, 512, 10], 360),
+    "64-256-256-10 n=360": ([64, 256, 256, 10], 360),
+}
+
+
+@pytest.fixture(scope="module")
+def digits_test():
+    digits = load_dataset("digits")
+    return digits.x_test, digits.y_test
 
 
 def looped_path(a, b, x, y, ts):
@@ -62,16 +85,22 @@ def looped_path(a, b, x, y, ts):
     return np.array(losses)
 
 
-@pytest.mark.parametrize("mode", ["vmap", "loop", "first_layer", "state_dict_loop"])
-def test_path_evaluation(benchmark, path_setup, mode):
-    a, b, x, y, ts = path_setup
-    benchmark.group = "path evaluation, 25 points, MLP 64-256-256-10, digits test"
-    benchmark.extra_info.update(kind="path", solver=mode)
+@pytest.mark.parametrize("regime", list(PATH_REGIMES))
+@pytest.mark.parametrize("mode", ["auto", "vmap", "loop", "first_layer", "state_dict_loop"])
+def test_path_evaluation(benchmark, digits_test, regime, mode):
+    arch, n = PATH_REGIMES[regime]
+    torch.manual_seed(0)
+    a, b = MLP(arch), MLP(arch)
+    x, y = digits_test[0][:n], digits_test[1][:n]
+    ts = np.linspace(0, 1, 25)
+    benchmark.group = f"path evaluation, 25 points, MLP {regime}"
+    benchmark.extra_info.update(kind=f"path {regime}", solver=mode)
     if mode == "state_dict_loop":
-        benchmark.pedantic(lambda: looped_path(a, b, x, y, ts), rounds=60, iterations=1, warmup_rounds=5)
+        benchmark.pedantic(lambda: looped_path(a, b, x, y, ts), rounds=40, iterations=1, warmup_rounds=5)
     else:
-        out = benchmark.pedantic(lambda: evaluate_path(a, b, (x, y), ts, strategy=mode), rounds=60, iterations=1,
+        out = benchmark.pedantic(lambda: evaluate_path(a, b, (x, y), ts, strategy=mode), rounds=40, iterations=1,
                                  warmup_rounds=5)
+        benchmark.extra_info["strategy_used"] = out.info["strategy"]
         np.testing.assert_allclose(out.values["loss"], looped_path(a, b, x, y, ts)[:, 0], rtol=1e-4)
 
 
