@@ -16,7 +16,11 @@ def to_numpy(value, name: str) -> np.ndarray:
     if value is None:
         raise ValueError(f"{name} is None; pass an array of points")
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # torch.Tensor, any device
-        value = value.detach().cpu().numpy()
+        value = value.detach().cpu()
+        try:
+            value = value.numpy()
+        except TypeError:  # bfloat16 and other dtypes NumPy lacks: widened exactly
+            value = value.double().numpy()
     try:
         arr = np.asarray(value)
     except Exception as exc:  # pragma: no cover - exotic objects

@@ -1,6 +1,7 @@
 """Property-based tests (hypothesis): metric axioms and invariances."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -94,3 +95,53 @@ def test_dimension_estimates_invariant_to_rotation_translation_scale(seed, scale
     # the uncentred participation ratio is rotation and scale invariant (not translation invariant)
     Z = scale * X @ R.T
     assert abs(ParticipationRatio().fit(X).dimension_ - ParticipationRatio().fit(Z).dimension_) < 1e-8
+
+
+# ---------------------------------------------------------------- bounds are monotone
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(5, 30), st.floats(1e-6, 0.5), st.floats(1.01, 1e3))
+def test_width_bounds_grow_as_epsilon_shrinks_and_with_dimension(m0, eps, factor):
+    from lmctheory.bounds import deep_recursion, entezari_two_layer, ferbach_two_layer
+
+    for bound in (ferbach_two_layer(m0), entezari_two_layer(m0), deep_recursion(m0, 3)):
+        wide, narrow = bound.solve_width(eps / factor), bound.solve_width(eps)
+        assert narrow <= wide
+    assert ferbach_two_layer(m0).solve_width(eps) <= ferbach_two_layer(m0 + 1).solve_width(eps)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 10**9), st.integers(1, 12), st.integers(2, 50))
+def test_matching_error_bound_decreases_with_width(width, m0, factor):
+    from lmctheory.bounds import matching_error_upper_bound
+
+    assert matching_error_upper_bound(width * factor, m0) <= matching_error_upper_bound(width, m0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 12), st.floats(1e-3, 0.5), st.floats(1.01, 100))
+def test_explicit_width_is_monotone_in_epsilon(m0, eps, factor):
+    from functools import partial
+
+    from lmctheory.bounds import explicit_width, matching_error_upper_bound
+
+    bound = partial(matching_error_upper_bound, m0=m0)
+    assert explicit_width(eps, bound) <= explicit_width(eps / factor, bound)
+
+
+# ---------------------------------------------- WassersteinDimension invariances
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(0, 10**6), st.floats(0.05, 20), st.floats(-10, 10))
+def test_wasserstein_dimension_invariant_to_rotation_translation_scale(seed, scale, shift):
+    from lmctheory.dimension import WassersteinDimension
+
+    rng = np.random.default_rng(seed)
+    X = rng.random((512, 3)) @ rng.normal(size=(3, 6))
+    Q = np.linalg.qr(rng.normal(size=(6, 6)))[0]
+    est = WassersteinDimension(reps=3, seed=7)
+    d0 = est.fit(X).dimension_
+    d1 = WassersteinDimension(reps=3, seed=7).fit(scale * X @ Q + shift).dimension_
+    assert d1 == pytest.approx(d0, rel=1e-6)

@@ -171,12 +171,30 @@ def test_too_large_problems_suggest_sliced_wasserstein(rng, monkeypatch):
 
 
 def test_memory_model_is_what_24_gib_allows():
-    # 24 GiB machine, half as budget: assignment fits ~28k points per cloud, emd ~18k
+    # 24 GiB machine, half as budget: assignment fits ~25k points per cloud, emd ~18k
     budget = 12 * 2**30
     n_assign = math.isqrt(budget // W._BYTES_PER_ENTRY["assignment"])
     assert W.dense_problem_bytes(n_assign, n_assign, "assignment") <= budget
     assert W.dense_problem_bytes(n_assign + 1, n_assign + 1, "assignment") > budget
     assert 20_000 < n_assign < 40_000
+
+
+@pytest.mark.parametrize("method", ["assignment", "emd"])
+def test_memory_model_bounds_the_measured_peak(method):
+    """Peak numpy allocations of an exact solve lie between the cost matrix and the model's estimate."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    n = 600
+    x, y = rng.random((n, 5)), rng.random((n, 5))
+    transport(x, y, 2, method=method)  # imports and first-call allocations out of the way
+    tracemalloc.start()
+    try:
+        transport(x, y, 2, method=method)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert 8 * n * n <= peak <= W.dense_problem_bytes(n, n, method)
 
 
 # ------------------------------------------------------------------ weights
