@@ -130,7 +130,8 @@ def certify(C: np.ndarray, perm: np.ndarray, v: np.ndarray | None = None,
     n = C.shape[0]
     diag = C[np.arange(n), perm]
     v = np.zeros(n) if v is None else np.array(v, dtype=np.float64)
-    tol = _TOL_ULPS * np.finfo(np.float64).eps * max(float(np.abs(C).max()), np.finfo(float).tiny)
+    largest = max(-float(C.min()), float(C.max()), np.finfo(float).tiny)  # max |C|, no n x n temporary
+    tol = _TOL_ULPS * np.finfo(np.float64).eps * largest
     row_of_col = np.empty(n, dtype=np.intp)
     row_of_col[perm] = np.arange(n)
     u = diag - v[perm]
@@ -176,7 +177,7 @@ def _solve(cost, *, maximize: bool = False, solver: str = "auto"):
     if solver == "scipy":
         return _scipy(C), "scipy"
     perm = C.argmin(axis=1)
-    if np.unique(perm).size == n:  # every row gets its own minimum: optimal (u_i = row minimum, v = 0)
+    if _is_permutation(perm, n):  # every row gets its own minimum: optimal (u_i = row minimum, v = 0)
         return perm, "row-minima"
     if _lapjv is None:
         return _scipy(C), "scipy"

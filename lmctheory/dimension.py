@@ -599,9 +599,8 @@ class WassersteinDimension(_DimensionEstimator):
         return math.inf
 
     def fit(self, X, y=None):
-        from .assignment import solve_assignment
         from .rates import fit_rate
-        from .wasserstein import cost_matrix
+        from .wasserstein import _assignment
 
         X = self._validate(X)
         p = check_positive_real(self.p, "p")
@@ -619,9 +618,7 @@ class WassersteinDimension(_DimensionEstimator):
         for i, m in enumerate(sizes):
             for r in range(reps):
                 idx = rng.choice(n, size=2 * m, replace=False)
-                M = cost_matrix(X[idx[:m]], X[idx[m:]], p)
-                perm = solve_assignment(M)
-                costs[i, r] = M[np.arange(m), perm].mean()
+                costs[i, r] = _assignment(X[idx[:m]], X[idx[m:]], p)[1]
         fit = fit_rate(sizes, costs, confidence=self.confidence, seed=rng)
         self.sizes_, self.costs_ = np.array(sizes), costs
         self.rate_ = fit.slope

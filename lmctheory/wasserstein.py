@@ -64,7 +64,6 @@ from ._validation import (
     check_positive_int,
     check_same_dim,
 )
-from .assignment import _solve as _solve_assignment
 from .assignment import solve_assignment
 from .exceptions import ConvergenceError, ProblemTooLargeError
 
@@ -185,6 +184,9 @@ def _power_of_two_scale(x: np.ndarray, y: np.ndarray) -> float:
     return float(2.0 ** np.frexp(bound)[1])
 
 
+# --------------------------------------------------------------------------- 1-D
+
+
 def _quantile_cost_1d(xs: np.ndarray, ys: np.ndarray, a, b, p: float) -> np.ndarray:
     r"""Exact :math:`W_p^p` on the line for each column of ``xs`` (n, L) and ``ys`` (m, L).
 
@@ -240,7 +242,7 @@ def _weighted_quantile_cost(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.n
 
 def _assignment(x: np.ndarray, y: np.ndarray, p: float):
     cost = cost_matrix(x, y, p)
-    perm, _ = _solve_assignment(cost)
+    perm = solve_assignment(cost)
     return perm, float(cost[np.arange(len(perm)), perm].mean())
 
 

@@ -27,7 +27,16 @@ FIGURES = {i: m for i, m in enumerate((fig1_rates, fig2_dimension, fig3_bounds, 
                                         fig5_barrier_width, fig6_disentangle, fig7_predicted_vs_measured), start=1)}
 CACHE = Path(__file__).resolve().parent / "cache"
 
-__all__ = ["FIGURES", "CACHE", "draw_all"]
+__all__ = ["FIGURES", "CACHE", "draw_all", "figure_numbers"]
+
+
+def figure_numbers(only=None) -> list[int]:
+    """The figure numbers ``only`` asks for (default: all), or ValueError naming the unknown ones."""
+    numbers = sorted(FIGURES) if not only else list(only)
+    unknown = [n for n in numbers if n not in FIGURES]
+    if unknown:
+        raise ValueError(f"unknown figure number(s) {unknown}; choose from {sorted(FIGURES)}")
+    return numbers
 
 
 def draw_all(preset: str = "quick", results_dir=CACHE, out_dir="paper_figures/out", only=None,
@@ -35,10 +44,7 @@ def draw_all(preset: str = "quick", results_dir=CACHE, out_dir="paper_figures/ou
     """Draw the figures ``only`` (numbers; default all) and write ``out_dir/REPORT.md``."""
     from .report import write
 
-    numbers = sorted(FIGURES) if not only else list(only)
-    unknown = [n for n in numbers if n not in FIGURES]
-    if unknown:
-        raise ValueError(f"unknown figure number(s) {unknown}; choose from {sorted(FIGURES)}")
+    numbers = figure_numbers(only)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     drawn = {}

@@ -38,9 +38,7 @@ def cmd_figures(args):
     except ImportError as exc:  # pragma: no cover - broken install
         raise ImportError("the paper figures are not installed; reinstall with pip install -e .") from exc
     only = parse_int_list(args.only, "--only", 1) if args.only else None
-    unknown = sorted(set(only or ()) - set(figures.FIGURES))
-    if unknown:  # before any output: a bad request is one line
-        raise ValueError(f"unknown figure number(s) {unknown}; choose from {sorted(figures.FIGURES)}")
+    figures.figure_numbers(only)  # checked before any output: a bad request is one line
     results = args.results or str(figures.CACHE)
     RUNS.clear()
     options = sweep_options(args)
