@@ -119,13 +119,19 @@ def assert_no_half_written_record(directory):
         assert doc["result"]["y"] == doc["config"]["x"] ** 2
 
 
+#: 20 s of work at 0.02 s per config: more than 12 kill windows of at most 1.6 s can finish on any
+#: machine, so every kill lands on a running sweep whatever the speed of the interpreter's start.
+RANDOM_KILL_CONFIGS = 1000
+
+
 def test_sweep_killed_at_random_points_many_times(tmp_path):
     """SIGKILL a sweep of fast configs at random moments (seeded) until it has finished by resuming."""
     import random
 
     rng = random.Random(1234)
     script = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from tests.test_sweep import quick_square, configs; "
-              f"from lmctheory.sweep import run_sweep; run_sweep(quick_square, configs(400), {str(tmp_path / 'r')!r}, "
+              f"from lmctheory.sweep import run_sweep; run_sweep(quick_square, configs({RANDOM_KILL_CONFIGS}), "
+              f"{str(tmp_path / 'r')!r}, "
               "progress=False)")
     kills = 0
     for _ in range(12):
@@ -136,11 +142,11 @@ def test_sweep_killed_at_random_points_many_times(tmp_path):
             kills += 1
         proc.wait()
         assert_no_half_written_record(tmp_path / "r")
-    res = run_sweep(quick_square, configs(400), tmp_path / "r", progress=False)
+    res = run_sweep(quick_square, configs(RANDOM_KILL_CONFIGS), tmp_path / "r", progress=False)
     records = load_results(tmp_path / "r")
-    assert sorted(r["config"]["x"] for r in records) == list(range(400))
+    assert sorted(r["config"]["x"] for r in records) == list(range(RANDOM_KILL_CONFIGS))
     assert all(r["result"]["y"] == r["config"]["x"] ** 2 for r in records)
-    assert res.ran + res.skipped == 400 and not list((tmp_path / "r").glob(".*.tmp"))
+    assert res.ran + res.skipped == RANDOM_KILL_CONFIGS and not list((tmp_path / "r").glob(".*.tmp"))
     print(f"\nkill/resume: {kills} kills at random points survived, {res.ran} configs left for the last run")
     assert kills >= 10
 
