@@ -39,6 +39,7 @@ Matchers (``match(model_a, model_b, method=...)``), each solved exactly with
 
 from __future__ import annotations
 
+import collections
 import copy
 from dataclasses import dataclass, field
 
@@ -145,9 +146,18 @@ def apply_permutation(model, perm: Permutation, spec: dict | None = None):
     spec = spec if spec is not None else (perm.spec or _spec_of(model))
     state = _state(model)
     _check_perms(perm.perms, validate_spec(spec, state))
-    out = copy.deepcopy(model)
-    out.load_state_dict(_permute(state, spec, perm.perms))
-    return out
+    permuted = _permute(state, spec, perm.perms)
+    live = model.state_dict(keep_vars=True)
+    changed = [k for k in live if permuted[k] is not state[k]]
+    names_of = collections.Counter(id(v) for v in live.values())
+    if any(names_of[id(live[k])] > 1 for k in changed):  # a permuted tensor is tied: copy, then load
+        out = copy.deepcopy(model)
+        out.load_state_dict(permuted)
+        return out
+    # the copy takes the permuted tensors in place of the originals (no clone, no second copy)
+    memo = {id(live[k]): (torch.nn.Parameter(permuted[k], requires_grad=live[k].requires_grad)
+                          if isinstance(live[k], torch.nn.Parameter) else permuted[k]) for k in changed}
+    return copy.deepcopy(model, memo)
 
 
 def functional_difference(model, perm: Permutation, inputs, spec: dict | None = None) -> float:
@@ -198,7 +208,12 @@ def _naive(sa, sb, spec, **_):
 
 def _full(sa, sb, spec, *, max_iter=100, seed=0, **_):
     """Git Re-Basin weight matching: for one permutation at a time, maximise
-    sum_{(p, axis)} <A_p, B_p permuted on all its axes> by an exact assignment, holding the others."""
+    sum_{(p, axis)} <A_p, B_p permuted on all its axes> by an exact assignment, holding the others.
+
+    The first sweep visits the permutations in forward order (from the input
+    side), so each sees the one feeding it already matched; later sweeps use a
+    seeded random order (``seed``). It stops after a sweep that changes nothing.
+    """
     rng = np.random.default_rng(seed)
     sizes = validate_spec(spec, sa)
     params = {p for axes in spec.values() for p, _ in axes}
@@ -228,7 +243,7 @@ def _full(sa, sb, spec, *, max_iter=100, seed=0, **_):
 
     for iteration in range(max_iter):
         changed = False
-        for name in rng.permutation(names):
+        for name in (_forward_order(spec) if iteration == 0 else rng.permutation(names)):
             sim = similarity(name)
             new = solve_assignment(sim, maximize=True)
             rows = np.arange(len(new))

@@ -109,3 +109,32 @@ def test_spec_validation_and_match_errors():
     assert LogisticRegression(4, 3).permutation_spec() == {}
     with pytest.raises(TypeError, match="permutation_spec"):
         match(torch.nn.Linear(3, 3), torch.nn.Linear(3, 3))
+
+
+def test_apply_permutation_returns_an_independent_copy_and_handles_tied_tensors():
+    torch.manual_seed(0)
+    model = MLP([6, 10, 10, 3])
+    model.layers[1].weight.requires_grad_(False)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    spec = model.permutation_spec()
+    perm = Permutation({k: np.random.default_rng(2).permutation(10) for k in spec}, spec=spec)
+    out = apply_permutation(model, perm)
+    for k, v in model.state_dict().items():  # the original is untouched
+        assert torch.equal(v, before[k])
+    for (k, p), q in zip(out.named_parameters(), model.parameters(), strict=True):
+        assert isinstance(p, torch.nn.Parameter) and p.requires_grad == q.requires_grad, k
+        assert p.data_ptr() != q.data_ptr(), k  # no memory shared with the original
+    assert torch.equal(out.layers[0].weight, before["layers.0.weight"][torch.as_tensor(perm.perms["P_0"])])
+
+    # a permuted tensor tied to another name (one Parameter, two names) goes through copy-then-load:
+    # the copy keeps the tie, and the permuted name is loaded last-wins as by load_state_dict
+    tied = MLP([6, 10, 10, 3])
+    tied.layers[1].weight = tied.layers[2].weight = torch.nn.Parameter(torch.randn(10, 10))
+    tied_spec = {"P_0": [("layers.0.weight", 0), ("layers.0.bias", 0), ("layers.1.weight", 1),
+                         ("layers.2.weight", 1)]}
+    p0 = torch.as_tensor(perm.perms["P_0"])
+    tied_out = apply_permutation(tied, Permutation({"P_0": perm.perms["P_0"]}, spec=tied_spec))
+    assert tied_out.layers[1].weight is tied_out.layers[2].weight
+    assert tied_out.layers[1].weight is not tied.layers[1].weight
+    assert torch.equal(tied_out.layers[1].weight, tied.layers[1].weight[:, p0])
+    assert torch.equal(tied_out.layers[0].bias, tied.layers[0].bias[p0])
