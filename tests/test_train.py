@@ -79,6 +79,31 @@ def test_ensemble_freezes_a_diverging_member(digits):
     assert all(torch.isfinite(p).all() for r in res for p in r.model.parameters())
 
 
+def test_ensemble_member_that_diverges_leaves_the_others_exact(digits):
+    """Member 1 starts with weights of 1e200 in two layers (its logits overflow: loss not finite at step 0);
+    members 0 and 2
+    must still equal their sequential runs, and member 1 keeps finite parameters."""
+    def make():
+        model = small_mlp().double()  # 1e200 is finite in float64 only
+        if torch.initial_seed() == 1:
+            with torch.no_grad():
+                model.layers[0].weight.mul_(1e200)
+                model.layers[1].weight.mul_(1e200)
+        return model
+
+    cfg = TrainConfig(lr=0.05, steps=30, epochs=None, batch_size=32, device="cpu", dtype="float64")
+    ens = train_ensemble(make, digits, cfg, init_seeds=[0, 1, 2], data_seeds=[5, 6, 7])
+    assert [r.diverged for r in ens] == [False, True, False]
+    assert ens[1].steps == ens[1].diverged_at == len(ens[1].losses) == 0
+    assert all(torch.isfinite(p).all() for p in ens[1].model.parameters())
+    for k in (0, 2):
+        seq = train(make, digits, replace(cfg, init_seed=k, data_seed=5 + k))
+        assert not seq.diverged and ens[k].steps == seq.steps == 30
+        np.testing.assert_allclose(ens[k].losses, seq.losses, rtol=1e-9)
+        for x, y in zip(ens[k].model.parameters(), seq.model.parameters(), strict=True):
+            torch.testing.assert_close(x, y, rtol=1e-9, atol=1e-11)
+
+
 def test_checkpoint_round_trip(digits, tmp_path):
     res = train(small_mlp, digits, TrainConfig(lr=0.05, steps=10, epochs=None, device="cpu"))
     path = save_checkpoint(res, tmp_path / "a.pt", dataset=digits, extra={"pair": "same-init"})

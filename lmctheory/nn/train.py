@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
-from torch.func import functional_call, grad, stack_module_state
+from torch.func import functional_call, grad_and_value, stack_module_state
 
 from .. import __version__
 from ..provenance import write_json
@@ -207,8 +207,7 @@ def train_ensemble(make_model, dataset, config: TrainConfig, *, init_seeds, data
     def loss_of(p, xb, yb):
         return loss_fn(functional_call(base, p, (xb,)), yb)
 
-    grads_of = torch.vmap(grad(loss_of))
-    losses_of = torch.vmap(loss_of)
+    step_of = torch.vmap(grad_and_value(loss_of))  # one forward + backward gives both
     total = config.total_steps(len(x))
     orders = [_batch_order(len(x), config.batch_size, total, s) for s in data_seeds]
     state = {k: torch.zeros_like(v) for k, v in params.items()}
@@ -217,27 +216,30 @@ def train_ensemble(make_model, dataset, config: TrainConfig, *, init_seeds, data
     alive = torch.ones(k_models, dtype=torch.bool, device=device)
     results = [TrainResult(m, replace(config, init_seed=i, data_seed=d)) for m, i, d in
                zip(models, init_seeds, data_seeds, strict=True)]
+    loss_log = []  # per step, the K losses before the update (read back once, at the end)
     start = time.perf_counter()
     for step in range(total):
         idx = torch.stack([next(o) for o in orders]).to(device)  # (K, B)
-        xb, yb = x[idx], y[idx]
-        with torch.no_grad():
-            losses = losses_of(params, xb, yb)
+        g, losses = step_of(params, x[idx], y[idx])
         finite = torch.isfinite(losses)
-        for k in torch.nonzero(alive & ~finite).flatten().tolist():
-            results[k].diverged, results[k].diverged_at = True, step
-        alive &= finite
-        if not alive.any():
-            break
-        g = grads_of(params, xb, yb)
+        if not bool(finite.all()):
+            for k in torch.nonzero(alive & ~finite).flatten().tolist():
+                results[k].diverged, results[k].diverged_at = True, step
+            alive &= finite
+            if not alive.any():
+                break
+        all_alive = bool(alive.all())
+        loss_log.append(losses)
         lr = config.lr_at(step, total)
         with torch.no_grad():
             for name, p in params.items():
-                mask = alive.view(-1, *([1] * (p.ndim - 1))).to(p.dtype)
                 d = g[name] + config.weight_decay * p if config.weight_decay else g[name]
                 if config.optimizer == "sgd":
                     buf = state[name]
-                    buf.copy_(d if step == 0 else config.momentum * buf + d)
+                    if step == 0:
+                        buf.copy_(d)
+                    else:
+                        buf.mul_(config.momentum).add_(d)
                     update = lr * buf
                 else:
                     b1, b2 = config.betas
@@ -245,10 +247,14 @@ def train_ensemble(make_model, dataset, config: TrainConfig, *, init_seeds, data
                     state2[name].mul_(b2).addcmul_(d, d, value=1 - b2)
                     bc1, bc2 = 1 - b1 ** (step + 1), 1 - b2 ** (step + 1)
                     update = (lr / bc1) * state[name] / (state2[name].sqrt() / math.sqrt(bc2) + config.adam_eps)
-                p.sub_(mask * update)
-        for k in torch.nonzero(alive).flatten().tolist():
-            results[k].losses.append(float(losses[k]))
-            results[k].steps = step + 1
+                if all_alive:
+                    p.sub_(update)
+                else:  # frozen members keep their last finite parameters (where: 0 * nan would be nan)
+                    p.sub_(torch.where(alive.view(-1, *([1] * (p.ndim - 1))), update, 0))
+    log = torch.stack(loss_log).cpu() if loss_log else torch.empty(0, k_models)
+    for k, res in enumerate(results):
+        res.steps = res.diverged_at if res.diverged else len(log)
+        res.losses = log[:res.steps, k].tolist()
     seconds = time.perf_counter() - start
     for k, res in enumerate(results):
         res.model.load_state_dict({name: p[k].detach().clone() for name, p in params.items()})
