@@ -81,6 +81,8 @@ def nn_table(benchmarks):
     for kind in sorted({k[0] for k in cells if k[0].startswith("path ")}):
         for mode in ("auto", "vmap", "first_layer", "loop"):
             comparisons.append((kind, mode, "state_dict_loop", f"{kind}, 25 points: {mode} vs state_dict loop"))
+        comparisons.append((kind, "forwards_only", "state_dict_loop", f"{kind}: ceiling = state_dict loop / its "
+                            "25 forward passes alone"))
     comparisons.append(("ensemble", "vectorised", "sequential", "16 MLPs: vectorised vs sequential"))
     for backend in ("dask", "joblib"):
         comparisons.append((f"sweep {backend}", "2 workers", "1 workers",

@@ -85,8 +85,15 @@ def looped_path(a, b, x, y, ts):
     return np.array(losses)
 
 
+def forwards_only(nets, x):
+    """The 25 forward passes of the loop alone, on networks built beforehand: the GEMM floor of any method
+    that evaluates each point's network (the loop's time minus its loading and interpolation)."""
+    with torch.no_grad():
+        return [net(x) for net in nets]
+
+
 @pytest.mark.parametrize("regime", list(PATH_REGIMES))
-@pytest.mark.parametrize("mode", ["auto", "vmap", "loop", "first_layer", "state_dict_loop"])
+@pytest.mark.parametrize("mode", ["auto", "vmap", "loop", "first_layer", "state_dict_loop", "forwards_only"])
 def test_path_evaluation(benchmark, digits_test, regime, mode):
     arch, n = PATH_REGIMES[regime]
     torch.manual_seed(0)
@@ -95,7 +102,13 @@ def test_path_evaluation(benchmark, digits_test, regime, mode):
     ts = np.linspace(0, 1, 25)
     benchmark.group = f"path evaluation, 25 points, MLP {regime}"
     benchmark.extra_info.update(kind=f"path {regime}", solver=mode)
-    if mode == "state_dict_loop":
+    if mode == "forwards_only":
+        sa, sb, nets = a.state_dict(), b.state_dict(), []
+        for t in ts:
+            nets.append(copy.deepcopy(a))
+            nets[-1].load_state_dict({k: (1 - t) * sa[k] + t * sb[k] for k in sa})
+        benchmark.pedantic(lambda: forwards_only(nets, x), rounds=40, iterations=1, warmup_rounds=5)
+    elif mode == "state_dict_loop":
         benchmark.pedantic(lambda: looped_path(a, b, x, y, ts), rounds=40, iterations=1, warmup_rounds=5)
     else:
         out = benchmark.pedantic(lambda: evaluate_path(a, b, (x, y), ts, strategy=mode), rounds=40, iterations=1,
@@ -113,10 +126,12 @@ def test_ensemble_training(benchmark, mode):
     def make():
         return MLP([64, 32, 10])
 
+    # one warm-up round each: the first torch.func call of a process imports torch._dynamo (~1.5 s, once)
     benchmark.group = "training 16 MLPs 64-32-10, 2 epochs on digits"
     benchmark.extra_info.update(kind="ensemble", solver=mode)
     if mode == "vectorised":
-        benchmark.pedantic(lambda: train_ensemble(make, digits, cfg, init_seeds=seeds, data_seeds=seeds), rounds=3,
-                           iterations=1)
+        benchmark.pedantic(lambda: train_ensemble(make, digits, cfg, init_seeds=seeds, data_seeds=seeds), rounds=5,
+                           iterations=1, warmup_rounds=1)
     else:
-        benchmark.pedantic(lambda: [train(make, digits, replace(cfg, init_seed=s, data_seed=s)) for s in seeds], rounds=3, iterations=1)
+        benchmark.pedantic(lambda: [train(make, digits, replace(cfg, init_seed=s, data_seed=s)) for s in seeds], rounds=5,
+                           iterations=1, warmup_rounds=1)
