@@ -185,6 +185,11 @@ def layer_dimensions(model, inputs=None, method: str = "weights", *, estimator=N
             H = acts[layer]  # input of the next layer = this layer's activations
             gram_factor = H / np.sqrt(H.shape[0])  # S = H^T H / n
             cloud = gram_factor.T  # neuron i: its activations over the inputs
+        if not np.any(gram_factor):
+            what = "weights are" if method == "weights" else "activations are" if method == "activations" else \
+                "pre-activations W a are"
+            raise ValueError(f"layer {layer}: all its {what} 0 on these inputs (a dead layer): the participation "
+                             f"ratio of method={method!r} is undefined")
         pr = ParticipationRatio(center=False).fit(gram_factor).dimension_
         est_name = est_value = None
         if estimator is not None:

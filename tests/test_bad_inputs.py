@@ -15,6 +15,7 @@ from lmctheory.barrier import barrier, evaluate_path
 from lmctheory.bounds import ferbach_two_layer, matching_error_upper_bound, width_table
 from lmctheory.dimension import MLE, TwoNN, WassersteinDimension
 from lmctheory.laws import UniformCube
+from lmctheory.layers import layer_dimensions
 from lmctheory.nn.data import load_dataset_spec
 from lmctheory.nn.models import MLP
 from lmctheory.rates import fg_rate, fit_rate, rate_curve
@@ -82,6 +83,9 @@ CASES = {
     "width_table / epsilon 0": (lambda: width_table(0.0, 5, 2), ValueError, ["epsilon"]),
     "width_table / depth 0": (lambda: width_table(0.1, 5, 0), ValueError, ["depth"]),
     "matching_error_upper_bound / width 0": (lambda: matching_error_upper_bound(0, 5), ValueError, ["width"]),
+    "layer_dimensions / dead ReLU layer": (
+        lambda: layer_dimensions([np.ones((4, 3)), np.ones((2, 4))], -np.ones((5, 3)), "activations"), ValueError,
+        ["layer 1", "dead layer", "activations"]),
     "match / different widths": (lambda: match(MLP([4, 8, 2]), MLP([4, 16, 2])), ValueError,
                                  ["layers.0.weight", "not the same architecture"]),
     "match / state_dict with a missing key": (_missing_key, ValueError, ["different parameters", "layers.1.bias"]),

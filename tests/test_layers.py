@@ -139,3 +139,13 @@ def test_bad_models(rng):
         layer_dimensions(nn.Sequential(nn.ReLU()))
     with pytest.raises(ValueError, match="non-finite"):
         layer_dimensions([np.full((3, 4), np.inf), rng.normal(size=(2, 3))])
+
+
+@pytest.mark.parametrize("method", ["activations", "weighted"])
+def test_a_dead_relu_layer_is_named_not_a_generic_error(rng, method):
+    """All activations of layer 1 are 0 (negative biases): layer 2's input cloud is zero."""
+    weights = [rng.normal(size=(6, 3)), rng.normal(size=(5, 6)), rng.normal(size=(2, 5))]
+    biases = [np.full(6, -1e3), np.zeros(5), np.zeros(2)]
+    layer = 1 if method == "activations" else 2
+    with pytest.raises(ValueError, match=f"layer {layer}: .* dead layer"):
+        layer_dimensions(weights, rng.normal(size=(20, 3)), method, biases=biases)
