@@ -144,10 +144,10 @@ def _check_perms(perms: dict, sizes: dict) -> None:
 def apply_permutation(model, perm: Permutation, spec: dict | None = None):
     """A new module: ``model`` with its hidden units re-indexed by ``perm`` (same function)."""
     spec = spec if spec is not None else (perm.spec or _spec_of(model))
-    state = _state(model)
+    live = model.state_dict(keep_vars=True)  # the module's own tensors (Parameters kept as such)
+    state = {k: v.detach() for k, v in live.items()}
     _check_perms(perm.perms, validate_spec(spec, state))
     permuted = _permute(state, spec, perm.perms)
-    live = model.state_dict(keep_vars=True)
     changed = [k for k in live if permuted[k] is not state[k]]
     names_of = collections.Counter(id(v) for v in live.values())
     if any(names_of[id(live[k])] > 1 for k in changed):  # a permuted tensor is tied: copy, then load

@@ -32,6 +32,9 @@ from .dimension import ParticipationRatio
 __all__ = ["LayerDimension", "layer_dimensions", "linear_layers", "ACTIVATIONS"]
 
 METHODS = ("weights", "weighted", "activations")
+#: what is zero, per method, when a layer's matrix S vanishes (a dead layer)
+_ZERO_CLOUD = {"weights": "incoming weights are 0", "weighted": "pre-activations W a are 0 on these inputs",
+               "activations": "activations are 0 on these inputs"}
 
 
 def _leaky(slope):
@@ -186,9 +189,7 @@ def layer_dimensions(model, inputs=None, method: str = "weights", *, estimator=N
             gram_factor = H / np.sqrt(H.shape[0])  # S = H^T H / n
             cloud = gram_factor.T  # neuron i: its activations over the inputs
         if not np.any(gram_factor):
-            what = "weights are" if method == "weights" else "activations are" if method == "activations" else \
-                "pre-activations W a are"
-            raise ValueError(f"layer {layer}: all its {what} 0 on these inputs (a dead layer): the participation "
+            raise ValueError(f"layer {layer}: all its {_ZERO_CLOUD[method]} (a dead layer): the participation "
                              f"ratio of method={method!r} is undefined")
         pr = ParticipationRatio(center=False).fit(gram_factor).dimension_
         est_name = est_value = None

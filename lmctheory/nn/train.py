@@ -228,7 +228,6 @@ def train_ensemble(make_model, dataset, config: TrainConfig, *, init_seeds, data
             alive &= finite
             if not alive.any():
                 break
-        all_alive = bool(alive.all())
         loss_log.append(losses)
         lr = config.lr_at(step, total)
         with torch.no_grad():
@@ -247,16 +246,13 @@ def train_ensemble(make_model, dataset, config: TrainConfig, *, init_seeds, data
                     state2[name].mul_(b2).addcmul_(d, d, value=1 - b2)
                     bc1, bc2 = 1 - b1 ** (step + 1), 1 - b2 ** (step + 1)
                     update = (lr / bc1) * state[name] / (state2[name].sqrt() / math.sqrt(bc2) + config.adam_eps)
-                if all_alive:
-                    p.sub_(update)
-                else:  # frozen members keep their last finite parameters (where: 0 * nan would be nan)
-                    p.sub_(torch.where(alive.view(-1, *([1] * (p.ndim - 1))), update, 0))
+                # frozen members keep their last finite parameters (where, not a 0/1 mask: 0 * nan is nan)
+                p.sub_(torch.where(alive.view(-1, *([1] * (p.ndim - 1))), update, 0))
     log = torch.stack(loss_log).cpu() if loss_log else torch.empty(0, k_models)
+    seconds = time.perf_counter() - start
     for k, res in enumerate(results):
         res.steps = res.diverged_at if res.diverged else len(log)
         res.losses = log[:res.steps, k].tolist()
-    seconds = time.perf_counter() - start
-    for k, res in enumerate(results):
         res.model.load_state_dict({name: p[k].detach().clone() for name, p in params.items()})
         res.model.eval()
         res.seconds = seconds / k_models
