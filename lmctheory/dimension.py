@@ -37,6 +37,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 
 from ._validation import as_points, as_rng, check_positive_int, check_positive_real, to_numpy
+from .neighbors import nearest_neighbors
 
 __all__ = [
     "SaturationWarning",
@@ -100,14 +101,11 @@ def _pr_from_eigenvalues(lam: np.ndarray) -> float:
 def knn_distances(X: np.ndarray, k: int) -> np.ndarray:
     """Sorted distances from each point to its k nearest *other* points, shape (n, k).
 
-    scikit-learn's ``NearestNeighbors`` (tree or brute force, chosen by the
-    data); a point is never its own neighbour.
+    Exact (:func:`lmctheory.neighbors.nearest_neighbors`: every pair screened in
+    float32 with a rounding certificate, distances in float64); a point is never
+    its own neighbour.
     """
-    from sklearn.neighbors import NearestNeighbors
-
-    nn = NearestNeighbors(n_neighbors=k).fit(X)
-    dist, _ = nn.kneighbors()
-    return dist
+    return nearest_neighbors(X, k)[0]
 
 
 def _check_k(k, name: str, minimum: int) -> int:
@@ -289,13 +287,12 @@ class _KNNEstimator(_DimensionEstimator):
         The neighbourhood of a point is the point and its ``n_neighbors - 1``
         nearest neighbours. Also fits the global ``dimension_``.
         """
-        from sklearn.neighbors import NearestNeighbors
-
         X = self._validate(X)
         n_neighbors = check_positive_int(n_neighbors, "n_neighbors", minimum=3)
         if n_neighbors > X.shape[0]:
             raise ValueError(f"n_neighbors={n_neighbors} exceeds the number of points {X.shape[0]}")
-        _, idx = NearestNeighbors(n_neighbors=n_neighbors).fit(X).kneighbors(X)
+        _, others = nearest_neighbors(X, n_neighbors - 1)
+        idx = np.column_stack([np.arange(X.shape[0]), others])  # duplicates were removed: self first
         local = clone(self)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SaturationWarning)
