@@ -3,8 +3,9 @@ r"""Exact k-nearest-neighbour search within one point cloud: float32 screening, 
 :func:`nearest_neighbors` returns, for every point :math:`x_i`, its k nearest *other* points and
 their distances :math:`d_{ij} = \big(\sum_l (x_{il} - x_{jl})^2\big)^{1/2}`, each computed in
 float64 from the input by direct differences; equal distances are ordered by the smaller index.
-The answer is the brute-force answer: all pairs are screened, no tree and no approximation. The
-speed comes from doing the screening in float32 GEMMs whose rounding error is bounded, so that
+The answer is the brute-force answer, without approximation. In D <= 4 a k-d tree
+(scikit-learn's ``KDTree``, direct differences too) finds it, ties at the k-th distance resolved
+by a radius query; above, every pair is screened and the speed comes from doing the screening in float32 GEMMs whose rounding error is bounded, so that
 no true neighbour can be screened out, and from threads over blocks of 256 rows screened against
 cache-sized tiles of 2048 columns (never an n x n matrix: memory O(n (D + k)) plus a few MB per
 thread).
@@ -54,6 +55,9 @@ _U64 = 2.0**-53
 # fraction of the total (the lb/ub gap 4 r_i r_j then stays far below neighbour distances)
 _RESIDUAL_VARIANCE = 1e-4
 _BLOCK_ROWS = 256  # rows per task
+# in D <= 4 a k-d tree beats screening all pairs (measured at n = 16,000, k = 20: 5x faster in
+# D = 2, 1.6x in D = 4, 1.6x slower in D = 6; at n = 64,000: 6.6x, 3.5x, 2x slower)
+_TREE_MAX_DIMENSION = 4
 _TILE_COLUMNS = 2048  # columns per GEMM tile: 256 x 2048 float32 = 2 MB, cache-sized
 
 
@@ -82,14 +86,14 @@ def nearest_neighbors(X, k: int, *, n_jobs: int | None = None) -> tuple[np.ndarr
     if k > n - 1:
         raise ValueError(f"k={k} neighbours need at least k + 1 = {k + 1} points, got {n}")
     workers = _workers(n_jobs)
-    screen = _Screen(X, k)
+    search = _Tree(X, k) if X.shape[1] <= _TREE_MAX_DIMENSION else _Screen(X, k)
     block = _BLOCK_ROWS
     distances = np.empty((n, k))
     indices = np.empty((n, k), dtype=np.int64)
 
     def run(r0: int) -> None:
         r1 = min(n, r0 + block)
-        distances[r0:r1], indices[r0:r1] = screen.block(r0, r1)
+        distances[r0:r1], indices[r0:r1] = search.block(r0, r1)
 
     from threadpoolctl import threadpool_limits
 
@@ -104,6 +108,49 @@ def _workers(n_jobs) -> int:
     if n_jobs is None:
         return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return check_positive_int(n_jobs, "n_jobs")
+
+
+class _Tree:
+    """k-d tree search for low D: the k + 1 nearest from the tree, ties at the k-th distance redone."""
+
+    def __init__(self, X: np.ndarray, k: int):
+        from sklearn.neighbors import KDTree
+
+        self.X, self.k, self.tree = X, k, KDTree(X)
+        self.extra = min(X.shape[0], k + 2) - 1  # non-self neighbours asked for: k + 1 when possible
+
+    def block(self, r0: int, r1: int) -> tuple[np.ndarray, np.ndarray]:
+        k, points = self.k, np.arange(r0, r1)
+        dist, idx = self.tree.query(self.X[r0:r1], k=self.extra + 1)  # self, or a duplicate, included
+        is_self = idx == points[:, None]
+        drop = np.where(is_self.any(axis=1), is_self.argmax(axis=1), self.extra)
+        keep = np.ones(idx.shape, dtype=bool)
+        keep[np.arange(r1 - r0), drop] = False
+        dist, idx = dist[keep].reshape(-1, self.extra), idx[keep].reshape(-1, self.extra)
+        out_dist, out_idx = dist[:, :k].copy(), idx[:, :k].copy()
+        equal = np.flatnonzero((dist[:, 1:] == dist[:, :-1]).any(axis=1))  # rows whose order may not be by index
+        order = np.lexsort((idx[equal], dist[equal]), axis=1)[:, :k]
+        out_dist[equal], out_idx[equal] = np.take_along_axis(dist[equal], order, 1), np.take_along_axis(idx[equal], order, 1)
+        if self.extra > k:  # a tie between the k-th and (k+1)-th: the tree's pick among equals is arbitrary
+            tied = np.flatnonzero(dist[:, k - 1] == dist[:, k])
+            if tied.size:
+                out_dist[tied], out_idx[tied] = self._all_ties(points[tied], dist[tied, k - 1])
+        return out_dist, out_idx
+
+    def _all_ties(self, points: np.ndarray, radii: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The k nearest of each point, by (distance, index), from everything within its radius."""
+        # the radius query compares squared distances: widen it, then keep the exact ties
+        idx, dist = self.tree.query_radius(self.X[points], r=radii * (1 + 1e-9), return_distance=True)
+        counts = np.array([a.size for a in idx])
+        row = np.repeat(np.arange(points.size), counts)
+        idx, dist = np.concatenate(idx), np.concatenate(dist)
+        inside = (dist <= radii[row]) & (idx != points[row])
+        row, idx, dist = row[inside], idx[inside], dist[inside]
+        order = np.lexsort((idx, dist, row))
+        row, idx, dist = row[order], idx[order], dist[order]
+        rank = np.arange(row.size) - np.searchsorted(row, row)  # position within the point's list
+        first = rank < self.k
+        return dist[first].reshape(-1, self.k), idx[first].reshape(-1, self.k)
 
 
 class _Screen:

@@ -16,6 +16,7 @@ from lmctheory.bounds import ferbach_two_layer, matching_error_upper_bound, widt
 from lmctheory.dimension import MLE, TwoNN, WassersteinDimension
 from lmctheory.laws import UniformCube
 from lmctheory.layers import layer_dimensions
+from lmctheory.neighbors import nearest_neighbors
 from lmctheory.nn.data import load_dataset_spec
 from lmctheory.nn.models import MLP
 from lmctheory.rates import fg_rate, fit_rate, rate_curve
@@ -72,6 +73,8 @@ CASES = {
     "MLE / all points identical": (lambda: MLE().fit(np.zeros((100, 3))), ValueError, ["distinct points"]),
     "MLE / k1 < 2": (lambda: MLE(k1=0).fit(X), ValueError, ["k1"]),
     "MLE / NaN": (lambda: MLE().fit(np.full((100, 3), np.nan)), ValueError, ["X", "non-finite"]),
+    "nearest_neighbors / k >= n": (lambda: nearest_neighbors(X, 10), ValueError, ["k=10", "k + 1 = 11 points"]),
+    "nearest_neighbors / n_jobs 0": (lambda: nearest_neighbors(X, 2, n_jobs=0), ValueError, ["n_jobs"]),
     "TwoNN / 2 points": (lambda: TwoNN().fit(np.eye(2)), ValueError, ["TwoNN", "distinct points"]),
     "WassersteinDimension / n < 256": (lambda: WassersteinDimension().fit(np.random.default_rng(1).random((100, 3))),
                                        ValueError, ["n >= 256"]),

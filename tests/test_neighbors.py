@@ -71,9 +71,11 @@ def test_low_rank_data_uses_a_short_screen():
     assert p_full == 20
 
 
-def test_ties_and_duplicates_are_ordered_by_index():
+@pytest.mark.parametrize("zero_columns", [0, 5, 9], ids=["D=3 k-d tree", "D=8 screen", "D=12 rotated screen"])
+def test_ties_and_duplicates_are_ordered_by_index(zero_columns):
     grid = np.stack(np.meshgrid(np.arange(6), np.arange(6), np.arange(3)), -1).reshape(-1, 3).astype(float)
     X = np.vstack([grid, grid[:10]])  # ten duplicated points: neighbours at distance 0
+    X = np.hstack([X, np.zeros((len(X), zero_columns))]) @ np.eye(3 + zero_columns)[::-1]
     for k in (1, 6, 30, len(X) - 1):
         dist, idx = nearest_neighbors(X, k)
         ref_dist, ref_idx = brute_force(X, k)
@@ -131,10 +133,10 @@ def test_no_n_by_n_matrix():
 
 
 @settings(max_examples=60, deadline=None)
-@given(n=st.integers(2, 40), d=st.integers(1, 5), k_frac=st.floats(0, 1), seed=st.integers(0, 2**32 - 1),
+@given(n=st.integers(2, 40), d=st.integers(1, 7), k_frac=st.floats(0, 1), seed=st.integers(0, 2**32 - 1),
        exponent=st.integers(-60, 60))
 def test_property_equals_brute_force(n, d, k_frac, seed, exponent):
-    """Small integer clouds (many ties, duplicates) at any power-of-two scale."""
+    """Small integer clouds (many ties, duplicates) at any power-of-two scale; tree and screen."""
     X = np.random.default_rng(seed).integers(-3, 4, size=(n, d)).astype(float) * 2.0**exponent
     k = 1 + int(k_frac * (n - 2))
     dist, idx = nearest_neighbors(X, k)

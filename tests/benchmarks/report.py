@@ -53,16 +53,28 @@ def wasserstein_table(benchmarks):
 
 
 def dimension_table(benchmarks):
+    lines = ["| estimator | n (D=50) | lmctheory (s) | scikit-dimension (s) | ratio of medians | "
+             "paired ratios (min-max) | estimate (both) |", "|---|---|---|---|---|---|---|"]
+    for bench in sorted(benchmarks, key=lambda b: (b["extra_info"]["estimator"], b["extra_info"]["n"])):
+        info = bench["extra_info"]
+        ours, theirs = np.array(info["lmctheory_seconds"]), np.array(info["skdim_seconds"])
+        paired = theirs / ours
+        lines.append(f"| {info['estimator']} | {info['n']} | {np.median(ours):.2f} | {np.median(theirs):.2f} | "
+                     f"**{np.median(theirs) / np.median(ours):.2f}** | {paired.min():.2f}-{paired.max():.2f} | "
+                     f"{info['dimension']:.4f} |")
+    return lines
+
+
+def knn_table(benchmarks):
     cells = defaultdict(dict)
     for bench in benchmarks:
         info = bench["extra_info"]
-        cells[(info["estimator"], info["n"])][info["solver"]] = (bench["stats"]["median"], info["dimension"])
-    lines = ["| estimator | n (D=50) | lmctheory (s) | scikit-dimension (s) | ratio | estimate (both) |",
-             "|---|---|---|---|---|---|"]
-    for (est, n), row in sorted(cells.items()):
-        ours, theirs = row["lmctheory"], row["skdim"]
-        lines.append(f"| {est} | {n} | {ours[0]:.2f} | {theirs[0]:.2f} | {theirs[0] / ours[0]:.2f} | "
-                     f"{ours[1]:.4f} |")
+        cells[info["knn"]][info["solver"]] = (bench["stats"]["median"], bench["stats"]["min"])
+    lines = ["| k-NN search, k = 20 | lmctheory (s) | scikit-learn (s) | ratio of medians | ratio of minima |",
+             "|---|---|---|---|---|"]
+    for case, row in cells.items():
+        (ours, ours_min), (theirs, theirs_min) = row["lmctheory"], row["sklearn"]
+        lines.append(f"| {case} | {ours:.3f} | {theirs:.3f} | {theirs / ours:.2f} | {theirs_min / ours_min:.2f} |")
     return lines
 
 
@@ -109,6 +121,9 @@ def scaling_table(benchmarks):
     return lines
 
 
+TABLES = {"size": scaling_table, "kind": nn_table, "estimator": dimension_table, "knn": knn_table}
+
+
 def main(paths):
     for path in paths:
         data = json.load(open(path))
@@ -117,14 +132,11 @@ def main(paths):
             continue
         cpu = data["machine_info"].get("cpu", {})
         print(f"## {path} ({cpu.get('brand_raw', '?')}, {cpu.get('count', '?')} cores)\n")
-        info = benchmarks[0]["extra_info"]
-        if "size" in info:
-            table = scaling_table
-        elif "kind" in info:
-            table = nn_table
-        else:
-            table = dimension_table if "estimator" in info else wasserstein_table
-        print("\n".join(table(benchmarks)) + "\n")
+        groups = defaultdict(list)  # each benchmark file may hold several kinds of table
+        for bench in benchmarks:
+            groups[next((key for key in TABLES if key in bench["extra_info"]), None)].append(bench)
+        for key, mine in groups.items():
+            print("\n".join(TABLES.get(key, wasserstein_table)(mine)) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""ID estimators vs scikit-dimension, each call in a fresh process (imports included).
+"""ID estimators vs scikit-dimension, each call in a fresh process (imports included), and the
+exact k-NN search under them vs scikit-learn's NearestNeighbors, in one process.
 
 Run with ``make bench``. Same data (an 8-dim subspace of R^50), same conventions;
 every pair of runs is also checked for equal values.
@@ -8,12 +9,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from sklearn.neighbors import NearestNeighbors
+
+from lmctheory.neighbors import nearest_neighbors
 
 pytestmark = pytest.mark.benchmark
 
 WORKER = Path(__file__).with_name("_dimension_worker.py")
 SIZES = [1000, 4000, 16000]
+ROUNDS = 5
 _VALUES = {}
 
 
@@ -26,12 +32,47 @@ def run_worker(library, estimator, n):
 
 @pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("estimator", ["mle", "twonn", "corr", "pca"])
-@pytest.mark.parametrize("library", ["lmctheory", "skdim"])
-def test_dimension_fresh_process(benchmark, library, estimator, n):
+def test_dimension_fresh_process(benchmark, estimator, n):
+    """Paired rounds: each runs both libraries, in alternating order, so drift in the machine's
+    speed over the minutes of a run hits both; the ratio is reported per round and overall."""
+    seconds = {"lmctheory": [], "skdim": []}
+    order = iter([("lmctheory", "skdim"), ("skdim", "lmctheory")] * ROUNDS)
+
+    def pair():
+        for library in next(order):
+            seconds[library].append(run_worker(library, estimator, n))
+
     benchmark.group = f"ID {estimator} n={n} D=50"
-    benchmark.extra_info.update(solver=library, estimator=estimator, n=n, d=50)
-    benchmark.pedantic(run_worker, args=(library, estimator, n), rounds=3, iterations=1)
-    benchmark.extra_info["dimension"] = _VALUES[(library, estimator, n)]
-    other = _VALUES.get(("skdim" if library == "lmctheory" else "lmctheory", estimator, n))
+    benchmark.extra_info.update(estimator=estimator, n=n, d=50)
+    benchmark.pedantic(pair, rounds=ROUNDS, iterations=1)
+    ours, theirs = np.array(seconds["lmctheory"]), np.array(seconds["skdim"])
+    benchmark.extra_info.update(lmctheory_seconds=ours.tolist(), skdim_seconds=theirs.tolist(),
+                                dimension=_VALUES[("lmctheory", estimator, n)])
+    assert _VALUES[("lmctheory", estimator, n)] == pytest.approx(_VALUES[("skdim", estimator, n)], rel=1e-10)
+
+
+def _cloud(n, rank, D):
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(n, rank)) @ rng.normal(size=(rank, D)) if rank < D else rng.normal(size=(n, D))
+
+
+KNN_CASES = {"rank 8 in D=50, n=16000": (16000, 8, 50), "Gaussian D=50, n=16000": (16000, 50, 50),
+             "Gaussian D=10, n=16000": (16000, 10, 10), "Gaussian D=3, n=64000 (k-d tree)": (64000, 3, 3)}
+_KNN = {}
+
+
+@pytest.mark.parametrize("case", list(KNN_CASES))
+@pytest.mark.parametrize("solver", ["lmctheory", "sklearn"])
+def test_knn_search(benchmark, solver, case):
+    """k = 20 nearest other points of every point; scikit-learn's default (auto) algorithm."""
+    X = _cloud(*KNN_CASES[case])
+    benchmark.group = f"kNN {case}"
+    benchmark.extra_info.update(knn=case, solver=solver)
+    if solver == "lmctheory":
+        run = lambda: nearest_neighbors(X, 20)[0]  # noqa: E731
+    else:
+        run = lambda: NearestNeighbors(n_neighbors=20).fit(X).kneighbors()[0]  # noqa: E731
+    _KNN[(solver, case)] = benchmark.pedantic(run, rounds=5, iterations=1, warmup_rounds=1)
+    other = _KNN.get(("sklearn" if solver == "lmctheory" else "lmctheory", case))
     if other is not None:
-        assert _VALUES[(library, estimator, n)] == pytest.approx(other, rel=1e-10)
+        np.testing.assert_allclose(_KNN[(solver, case)], other, rtol=1e-9)
