@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -59,6 +60,9 @@ _BLOCK_ROWS = 256  # rows per task
 # D = 2, 1.6x in D = 4, 1.6x slower in D = 6; at n = 64,000: 6.6x, 3.5x, 2x slower)
 _TREE_MAX_DIMENSION = 4
 _TILE_COLUMNS = 2048  # columns per GEMM tile: 256 x 2048 float32 = 2 MB, cache-sized
+# BLAS thread limits are process-wide: concurrent searches take turns (each uses every core), so
+# that one cannot restore another's limit in the middle of it, or leave BLAS at one thread
+_SEARCH_LOCK = threading.Lock()
 
 
 def nearest_neighbors(X, k: int, *, n_jobs: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -99,7 +103,7 @@ def nearest_neighbors(X, k: int, *, n_jobs: int | None = None) -> tuple[np.ndarr
 
     # threads share the rows; each GEMM on one BLAS thread (no oversubscription)
     starts = range(0, n, block)
-    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(min(workers, len(starts))) as pool:
+    with _SEARCH_LOCK, threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(min(workers, len(starts))) as pool:
         list(pool.map(run, starts))
     return distances, indices
 

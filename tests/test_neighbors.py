@@ -123,6 +123,25 @@ def test_threads_do_not_change_the_result():
     np.testing.assert_array_equal(one[1], two[1])
 
 
+def test_concurrent_searches_are_exact_and_restore_blas_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return sorted(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas")
+
+    before = blas_threads()
+    clouds_ = [np.random.default_rng(s).normal(size=(1500, 12)) for s in range(6)]
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda X: nearest_neighbors(X, 5), clouds_))
+    assert blas_threads() == before
+    for X, (dist, idx) in zip(clouds_, results, strict=True):
+        ref_dist, ref_idx = brute_force(X, 5)
+        np.testing.assert_array_equal(idx, ref_idx)
+        np.testing.assert_allclose(dist, ref_dist, rtol=1e-14)
+
+
 def test_no_n_by_n_matrix():
     X = np.random.default_rng(0).normal(size=(8000, 5))
     tracemalloc.start()
