@@ -91,18 +91,17 @@ def nearest_neighbors(X, k: int, *, n_jobs: int | None = None) -> tuple[np.ndarr
         raise ValueError(f"k={k} neighbours need at least k + 1 = {k + 1} points, got {n}")
     workers = _workers(n_jobs)
     search = _Tree(X, k) if X.shape[1] <= _TREE_MAX_DIMENSION else _Screen(X, k)
-    block = _BLOCK_ROWS
     distances = np.empty((n, k))
     indices = np.empty((n, k), dtype=np.int64)
 
     def run(r0: int) -> None:
-        r1 = min(n, r0 + block)
+        r1 = min(n, r0 + _BLOCK_ROWS)
         distances[r0:r1], indices[r0:r1] = search.block(r0, r1)
 
     from threadpoolctl import threadpool_limits
 
     # threads share the rows; each GEMM on one BLAS thread (no oversubscription)
-    starts = range(0, n, block)
+    starts = range(0, n, _BLOCK_ROWS)
     with _SEARCH_LOCK, threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(min(workers, len(starts))) as pool:
         list(pool.map(run, starts))
     return distances, indices
@@ -175,8 +174,7 @@ class _Screen:
         sq = np.einsum("ij,ij->i", U, U) + r * r
         self.left = np.column_stack([U, np.ones(n), sq, r]).astype(np.float32)
         self.right = np.vstack([-2.0 * U.T, sq, np.ones(n), -2.0 * r]).astype(np.float32)
-        self.r, self.r32 = r, r.astype(np.float32)
-        self.tile = _TILE_COLUMNS
+        self.r = r
         coefficient = 2 * (p + 13) * _U32 + 2 * delta + 8 * D**1.5 * _U64
         self.err = coefficient * (norm + big) ** 2 + 2.0**-100
         m = min(n, max(2 * k + 2, int(4 * math.sqrt(k * n))))
@@ -184,6 +182,7 @@ class _Screen:
         self.ref_pos = np.full(n, -1)
         self.ref_pos[self.ref] = np.arange(self.ref.size)
         self.right_ref = np.ascontiguousarray(self.right[:, self.ref])
+        self.r_ref = r[self.ref].astype(np.float32)
 
     def block(self, r0: int, r1: int) -> tuple[np.ndarray, np.ndarray]:
         k, n, b = self.k, self.n, r1 - r0
@@ -194,13 +193,13 @@ class _Screen:
         ref_ub = left @ self.right_ref
         own = self.ref_pos[r0:r1]
         ref_ub[rows_here[own >= 0], own[own >= 0]] = np.inf
-        ref_ub += (4.0 * r)[:, None].astype(np.float32) * self.r32[self.ref]
+        ref_ub += (4.0 * r)[:, None].astype(np.float32) * self.r_ref
         tau = np.partition(ref_ub, k - 1, axis=1)[:, k - 1].astype(np.float64) + err
         # 2. every pair whose lower bound can reach it survives (column tiles stay in cache)
         threshold = _float32_at_least(tau + err)[:, None]
         found = []
-        for c0 in range(0, n, self.tile):
-            lb = left @ self.right[:, c0:c0 + self.tile]
+        for c0 in range(0, n, _TILE_COLUMNS):
+            lb = left @ self.right[:, c0:c0 + _TILE_COLUMNS]
             diagonal = rows_here[(rows_here + r0 >= c0) & (rows_here + r0 < c0 + lb.shape[1])]
             lb[diagonal, diagonal + r0 - c0] = np.inf
             flat = np.flatnonzero(lb <= threshold)
