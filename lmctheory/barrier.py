@@ -2,10 +2,12 @@ r"""Linear interpolation paths between two networks, and named barrier definitio
 
 Path convention: :math:`\theta(t) = (1 - t)\,\theta_A + t\,\theta_B`, t in [0, 1]
 (t = 0 is model A, t = 1 is model B; align B to A first for LMC *modulo
-permutation*). The interpolated parameters of all t are stacked once and the
-path is evaluated with :func:`torch.func.functional_call`, vectorised with
-:func:`torch.vmap` over t (chunked so that the stacked outputs fit in memory)
-or, on CPU where that is no faster, one call per t (``strategy``).
+permutation*). Networks built from linear operators (MLP, mean-field, logistic,
+CNN, LCN) are evaluated for all t at once by :func:`lmctheory.nn.ops.path_outputs`
+(the first layer computed for A and B only, the rest batched over groups of t);
+any other model through its interpolated parameters, stacked once, with
+:func:`torch.func.functional_call` vectorised by :func:`torch.vmap` over t (chunked
+so that the stacked outputs fit in memory) or one call per t (``strategy``).
 
 Barrier definitions (THEORY.md §6), each a function of the grid ``ts`` and the
 values along it (the grid must contain t = 0 and t = 1):
@@ -33,8 +35,7 @@ import numpy as np
 import torch
 from torch.func import functional_call
 
-from .nn.models import make_activation
-from .nn.ops import network_ops, supports
+from .nn.ops import network_ops, path_outputs, supports
 
 __all__ = ["PATH_CONVENTION", "DEFINITIONS", "PathResult", "evaluate_path", "barrier", "barriers",
            "default_grid"]
@@ -197,10 +198,11 @@ def evaluate_path(model_a, model_b, data, ts=None, metrics=("loss", "error"), *,
     max_elements : bound on the stacked output size per chunk of t (memory)
     strategy : "vmap" (one vectorised call per chunk of t), "loop" (one ``functional_call`` per t on
         the stacked parameters, no state_dict copies), "first_layer" (exploits that the first
-        operator is affine in its parameters: computed for A and B once, interpolated exactly;
-        MLP, mean-field, logistic, CNN, LCN) or "auto": vmap on CUDA; on CPU vmap when a network's
-        work on the first batch (parameters x examples) is at most 2**22 multiply-adds (overheads
-        dominate), otherwise first_layer when supported, else loop (measured; README)
+        operator is affine in its parameters: computed for A and B once, interpolated exactly; the
+        other layers batched over groups of t, see :func:`lmctheory.nn.ops.path_outputs`; MLP,
+        mean-field, logistic, CNN, LCN) or "auto": vmap on CUDA; on CPU first_layer when
+        supported, else vmap when a network's work on the first batch (parameters x examples) is
+        at most 2**22 multiply-adds (overheads dominate), else loop (measured; README)
 
     Returns
     -------
@@ -251,7 +253,7 @@ def evaluate_path(model_a, model_b, data, ts=None, metrics=("loss", "error"), *,
                         out = torch.stack([functional_call(model_a, {k: v[i] for k, v in stacked.items()}, (x,))
                                            for i in range(len(t))])
                     else:
-                        out = _first_layer_path(first_layer, x, t)
+                        out = path_outputs(first_layer, x, t, max_elements)
                     if "loss" in metrics:
                         if kind == "cross_entropy":
                             per = torch.nn.functional.cross_entropy(out.flatten(0, 1), y.repeat(len(t)),
@@ -271,37 +273,16 @@ def evaluate_path(model_a, model_b, data, ts=None, metrics=("loss", "error"), *,
     return PathResult(ts, values, split, n_total, kind, {"strategy": used})
 
 
-#: On CPU, below this many multiply-adds per network (parameters x batch size) the per-call
-#: overheads dominate and one vmapped call beats first_layer (measured; README "Performance").
+#: On CPU, for models that first_layer does not cover, below this many multiply-adds per network
+#: (parameters x batch size) the per-call overheads dominate and one vmapped call beats a loop of
+#: functional calls (measured; README "Performance").
 _VMAP_CPU_WORK = 2**22
 
 
 def _auto_strategy(model, params: dict, device, batch_size: int) -> str:
-    """vmap on CUDA; on CPU vmap for small work per network, else first_layer when supported, else loop."""
+    """vmap on CUDA; on CPU first_layer when supported, else vmap for small work per network, else loop."""
     if device.type == "cuda":
         return "vmap"
-    if batch_size * sum(p.numel() for p in params.values()) <= _VMAP_CPU_WORK:
-        return "vmap"
-    return "first_layer" if supports(model) else "loop"
-
-
-def _first_layer_path(network, x, t) -> torch.Tensor:
-    """Outputs for every t, with the first operator computed twice instead of len(t) times.
-
-    For a fixed input the first operator's output is affine in its parameters, so
-    z_1(t) = (1 - t) z_1^A + t z_1^B exactly (up to rounding); the remaining operators run
-    per t on interpolated parameters.
-    """
-    ops, act_name, slope, reshape = network
-    act = make_activation(act_name, slope)
-    xin = reshape(x)
-    z_a, z_b = ops[0].forward(ops[0].params_a, xin), ops[0].forward(ops[0].params_b, xin)
-    outs = []
-    for w in t.tolist():
-        z = torch.lerp(z_a, z_b, w)
-        h = act(z) if ops[0].activation_after else z
-        for op in ops[1:]:
-            z = op.forward({k: torch.lerp(op.params_a[k], op.params_b[k], w) for k in op.params_a}, h)
-            h = act(z) if op.activation_after else z
-        outs.append(h)
-    return torch.stack(outs)
+    if supports(model):
+        return "first_layer"
+    return "vmap" if batch_size * sum(p.numel() for p in params.values()) <= _VMAP_CPU_WORK else "loop"

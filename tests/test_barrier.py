@@ -1,14 +1,18 @@
 """Path evaluation and barrier definitions."""
 
 import copy
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.datasets import load_digits
 
 from lmctheory.barrier import DEFINITIONS, barrier, barriers, default_grid, evaluate_path
 from lmctheory.nn.models import CNN, LCN, MLP, LogisticRegression, MeanFieldTwoLayer
+from lmctheory.nn.ops import _group_sizes, network_ops, path_outputs
 
 
 def loop_path(model_a, model_b, x, y, ts):
@@ -139,3 +143,71 @@ def test_path_bad_input():
         evaluate_path(a, a, (x, torch.randn(10, 3)))
     reg = evaluate_path(a, a, (x, torch.randn(10, 3)), metrics=("loss",))
     assert reg.loss == "mse" and np.ptp(reg.values["loss"]) < 1e-6
+
+
+GROUPED_MODELS = {
+    "mlp-relu": lambda: MLP([12, 24, 20, 3]),
+    "mlp-wide-last": lambda: MLP([12, 24, 40]),  # 40 outputs > 32: batched GEMM instead of [W_A; W_B]
+    "mlp-leaky-no-bias": lambda: MLP([12, 24, 20, 3], activation="leaky_relu", bias=False, slope=0.2),
+    "mlp-tanh": lambda: MLP([12, 16, 16, 3], activation="tanh"),
+    "mlp-gelu": lambda: MLP([12, 16, 3], activation="gelu"),
+    "mean-field": lambda: MeanFieldTwoLayer(12, 30, out=3),
+    "logistic": lambda: LogisticRegression(12, 3),
+    "cnn": lambda: CNN((3, 2, 2), [5, 4], 3),
+    "lcn": lambda: LCN((3, 2, 2), [5, 4], 3),
+}
+
+
+@pytest.mark.parametrize("name", list(GROUPED_MODELS))
+def test_path_outputs_equal_each_interpolated_network(name):
+    """float64, t unsorted and outside [0, 1], groups forced by a small budget: every network's
+    outputs equal those of the model loaded with theta(t) to rounding; t = 0 and 1 give A and B."""
+    torch.manual_seed(0)
+    a, b = GROUPED_MODELS[name]().double(), GROUPED_MODELS[name]().double()
+    x = torch.randn(50, 12, dtype=torch.float64)
+    ts = np.concatenate([[0.0, 1.0], np.random.default_rng(1).uniform(-0.5, 1.5, 35)])
+    network = network_ops(a, b, dtype=torch.float64)
+    sa, sb, net = a.state_dict(), b.state_dict(), copy.deepcopy(a)
+    reference = []
+    for t in ts:
+        net.load_state_dict({k: (1 - t) * sa[k] + t * sb[k] for k in sa})
+        with torch.no_grad():
+            reference.append(net(x))
+    reference = torch.stack(reference)
+    for budget in (2**26, 6000, 1):  # groups of 16; of 2-6 (by width); one t per group
+        with torch.no_grad():
+            out = path_outputs(network, x, torch.as_tensor(ts), max_elements=budget)
+        assert out.shape == reference.shape
+        scale = reference.abs().max()
+        assert (out - reference).abs().max() <= 1e-12 * scale
+        with torch.no_grad():
+            assert (out[0] - a(x)).abs().max() <= 1e-13 * scale and (out[1] - b(x)).abs().max() <= 1e-13 * scale
+            kept = out.clone()
+            path_outputs(network, 2 * x, torch.as_tensor(ts[::-1].copy()), max_elements=budget)  # reuses scratch
+        assert torch.equal(out, kept)  # results never alias the buffers reused by later calls
+
+
+def test_path_outputs_from_concurrent_threads():
+    """Each thread keeps its own scratch buffers: paths computed at once equal those computed alone."""
+    torch.manual_seed(0)
+    pairs = [(MLP([12, 40, 30, 3]), MLP([12, 40, 30, 3])) for _ in range(4)]
+    x, ts = torch.randn(200, 12), torch.linspace(0, 1, 25)
+    networks = [network_ops(a, b, dtype=torch.float32) for a, b in pairs]
+    with torch.no_grad():
+        alone = [path_outputs(net, x, ts, max_elements=200 * 40 * 4) for net in networks]
+
+    def work(i):
+        with torch.no_grad():
+            return [path_outputs(networks[i], x, ts, max_elements=200 * 40 * 4) for _ in range(20)]
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(work, range(4)))
+    for i, runs in enumerate(results):
+        assert all(torch.equal(r, alone[i]) for r in runs)
+
+
+@given(st.integers(1, 200), st.integers(1, 40))
+def test_group_sizes_cover_t_in_near_equal_groups(total, cap):
+    sizes = _group_sizes(total, cap)
+    assert sum(sizes) == total and max(sizes) <= cap
+    assert max(sizes) - min(sizes) <= 1 and len(sizes) == -(-total // cap)

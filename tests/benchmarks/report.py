@@ -90,11 +90,6 @@ def nn_table(benchmarks):
                     "fresh process)"),
                    ("wide", "lmctheory", "scipy_lap", "weight matching 784-4096-10 (independent nets): ours vs "
                     "the same with SciPy's LAP")]
-    for kind in sorted({k[0] for k in cells if k[0].startswith("path ")}):
-        for mode in ("auto", "vmap", "first_layer", "loop"):
-            comparisons.append((kind, mode, "state_dict_loop", f"{kind}, 25 points: {mode} vs state_dict loop"))
-        comparisons.append((kind, "forwards_only", "state_dict_loop", f"{kind}: ceiling = state_dict loop / its "
-                            "25 forward passes alone"))
     comparisons.append(("ensemble", "vectorised", "sequential", "16 MLPs: vectorised vs sequential"))
     for backend in ("dask", "joblib"):
         comparisons.append((f"sweep {backend}", "2 workers", "1 workers",
@@ -104,6 +99,29 @@ def nn_table(benchmarks):
             a, b = cells[(kind, ours)], cells[(kind, base)]
             mins = cells[(kind, base, "min")] / cells[(kind, ours, "min")]
             lines.append(f"| {label} | {a:.3f} | {b:.3f} | {b / a:.2f} | {mins:.2f} |")
+    return lines
+
+
+PATH_MODES = {"auto": "auto", "first_layer": "first_layer", "vmap": "vmap", "loop": "loop",
+              "gemm_floor": "floor: the GEMMs of layers 2..L alone"}
+
+
+def path_table(benchmarks):
+    """Paired rounds of one mode and the state_dict loop (tests/benchmarks/test_bench_nn.py)."""
+    cells = {(b["extra_info"]["path"], b["extra_info"]["solver"]): b["extra_info"] for b in benchmarks}
+    lines = ["| MLP, test examples (25 points) | mode | ours (s) | state_dict loop (s) | loop / ours, ratio of "
+             "medians | per-round ratios (10th-90th pct) |", "|---|---|---|---|---|---|"]
+    for regime in sorted({key[0] for key in cells}):
+        for mode, label in PATH_MODES.items():
+            if (regime, mode) not in cells:
+                continue
+            info = cells[(regime, mode)]
+            ours, base = np.array(info["ours_seconds"]), np.array(info["baseline_seconds"])
+            low, high = np.percentile(base / ours, [10, 90])
+            ratio = np.median(base) / np.median(ours)
+            shown = f"**{ratio:.2f}**" if mode == "auto" else f"{ratio:.2f}"
+            lines.append(f"| {regime} | {label} | {np.median(ours):.4f} | {np.median(base):.4f} | {shown} | "
+                         f"{low:.2f}-{high:.2f} |")
     return lines
 
 
@@ -121,7 +139,8 @@ def scaling_table(benchmarks):
     return lines
 
 
-TABLES = {"size": scaling_table, "kind": nn_table, "estimator": dimension_table, "knn": knn_table}
+TABLES = {"size": scaling_table, "kind": nn_table, "path": path_table, "estimator": dimension_table,
+          "knn": knn_table}
 
 
 def main(paths):
