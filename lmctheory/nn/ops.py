@@ -50,7 +50,9 @@ class Op:
 
 
 def _params(module, scale: float = 1.0, dtype=torch.float64):
-    return {n: p.detach().to(dtype) * (scale if n == "weight" else 1.0) for n, p in module.named_parameters()}
+    """Detached parameters in ``dtype`` (no copy when already in it), weights times ``scale``."""
+    return {n: p.detach().to(dtype) * scale if n == "weight" and scale != 1.0 else p.detach().to(dtype)
+            for n, p in module.named_parameters()}
 
 
 def dense(p, x):
