@@ -210,8 +210,11 @@ def _interpolated_op(op: Op, h: torch.Tensor, w: torch.Tensor, scratch: _Scratch
     if "bias" in op.params_a:
         bias = torch.lerp(op.params_a["bias"], op.params_b["bias"], w.view(-1, 1)).unsqueeze(1)
     k, m = wa.shape[0], len(w)
-    if scratch is None and k <= _STACKED_LAST_OUTPUTS:
-        both = (h.reshape(-1, h.shape[-1]) @ torch.cat([wa, wb]).T).view(*h.shape[:-1], 2 * k)
+    if scratch is None and k <= _STACKED_LAST_OUTPUTS:  # the group's outputs are fresh; `both` is not kept
+        flat = h.reshape(-1, h.shape[-1])
+        both = torch.mm(flat, torch.cat([wa, wb]).T, out=_Scratch.for_thread(h).get(("both", index),
+                                                                                   (flat.shape[0], 2 * k)))
+        both = both.view(*h.shape[:-1], 2 * k)
         out = torch.lerp(both[..., :k], both[..., k:], w.view(-1, 1, 1))
         return out if bias is None else out.add_(bias)
     weights = torch.lerp(wa, wb, w.view(-1, 1, 1), out=None if scratch is None else scratch.get(("w", index),

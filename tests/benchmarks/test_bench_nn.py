@@ -94,12 +94,12 @@ def gemm_floor(a, b, x, ts):
     any such method on this machine."""
     sa, sb = a.state_dict(), b.state_dict()
     names = [f"layers.{i}.weight" for i in range(1, len(a.layers))]
-    weights = [[((1 - t) * sa[k] + t * sb[k]).T.contiguous() for k in names] for t in ts]
+    weights = [[(1 - t) * sa[k] + t * sb[k] for k in names] for t in ts]
     inputs = [torch.rand(x.shape[0], sa[k].shape[1]) for k in names]
 
-    def run():
+    def run():  # the layout of nn.Linear (x @ W.T with W row-major): the faster one for skinny outputs
         with torch.no_grad():
-            return [h @ w for per_t in weights for h, w in zip(inputs, per_t, strict=True)]
+            return [torch.nn.functional.linear(h, w) for per_t in weights for h, w in zip(inputs, per_t, strict=True)]
     return run
 
 
