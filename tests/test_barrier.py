@@ -147,7 +147,7 @@ def test_path_bad_input():
 
 GROUPED_MODELS = {
     "mlp-relu": lambda: MLP([12, 24, 20, 3]),
-    "mlp-wide-last": lambda: MLP([12, 24, 40]),  # 40 outputs > 32: batched GEMM instead of [W_A; W_B]
+    "mlp-wide-last": lambda: MLP([12, 24, 40]),
     "mlp-leaky-no-bias": lambda: MLP([12, 24, 20, 3], activation="leaky_relu", bias=False, slope=0.2),
     "mlp-tanh": lambda: MLP([12, 16, 16, 3], activation="tanh"),
     "mlp-gelu": lambda: MLP([12, 16, 3], activation="gelu"),

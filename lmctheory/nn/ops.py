@@ -109,9 +109,6 @@ def forward_all(ops, act, x, which: str):
 #: float32): larger groups gained nothing on CPU, smaller ones pay per-call overheads (measured; README).
 _PATH_GROUP = 16
 _PATH_GROUP_ELEMENTS = 2**20
-#: A last dense layer with at most this many outputs runs as one GEMM on [W_A; W_B] for a whole group
-#: of t (twice its multiply-adds, but one wide GEMM instead of a batch of skinny ones: faster, measured).
-_STACKED_LAST_OUTPUTS = 32
 
 
 def _activate_(z: torch.Tensor, name: str, slope: float) -> torch.Tensor:
@@ -142,21 +139,27 @@ def path_outputs(network, x: torch.Tensor, t: torch.Tensor, max_elements: int = 
 
     The first operator's output is affine in its parameters for a fixed input, so
     :math:`z_1(t) = (1 - t) z_1^A + t z_1^B` exactly (up to rounding): it is computed twice instead of
-    T times. The remaining operators run on groups of up to 16 values of t at once: a dense layer as
-    one batched GEMM with the group's interpolated weights; a last dense layer with few outputs
-    :math:`k` as one GEMM :math:`h\,[W_A; W_B]^T` whose two halves are interpolated
-    (:math:`W(t) h = (1 - t) W_A h + t W_B h`); convolutions one t at a time. A group holds at most
+    T times. The other operators run on groups of up to 16 values of t at once. In a chain of dense
+    layers (MLP, mean-field, logistic) activations are kept feature-major, (features, examples), and
+    each layer is one batched GEMM :math:`W(t)\,h(t)` with the group's interpolated weights: for
+    layers with few outputs this layout is 2-2.7x faster than the row-major one (measured).
+    Convolutional networks run their later operators one t at a time. A group holds at most
     ``min(max_elements, 2**20)`` hidden activations (at least one t).
 
     ``network`` is :func:`network_ops`' result (in the dtype of ``x``); ``t`` a 1-D tensor.
     """
     ops, act_name, slope, reshape = network
     xin = reshape(x)
-    first = ops[0]
-    z_a, z_b = first.forward(first.params_a, xin), first.forward(first.params_b, xin)
-    n = xin.shape[0]
-    widest = max([z_a[0].numel()] + [op.params_a["weight"].shape[0] for op in ops[1:] if op.linear is dense])
-    cap = max(1, min(_PATH_GROUP, min(max_elements, _PATH_GROUP_ELEMENTS) // max(1, n * widest)))
+    first, n = ops[0], xin.shape[0]
+    feature_major = all(op.linear is dense for op in ops)
+    if feature_major:  # z^T = W x^T + b, (features, n)
+        z_a, z_b = (torch.addmm(p["bias"].unsqueeze(1), p["weight"], xin.T) if "bias" in p else p["weight"] @ xin.T
+                    for p in (first.params_a, first.params_b))
+        widest = max(op.params_a["weight"].shape[0] for op in ops) * n
+    else:
+        z_a, z_b = first.forward(first.params_a, xin), first.forward(first.params_b, xin)
+        widest = z_a.numel()
+    cap = max(1, min(_PATH_GROUP, min(max_elements, _PATH_GROUP_ELEMENTS) // max(1, widest)))
     outs, start, scratch = [], 0, _Scratch.for_thread(z_a)
     for size in _group_sizes(t.numel(), cap):
         w = t[start:start + size]
@@ -166,11 +169,13 @@ def path_outputs(network, x: torch.Tensor, t: torch.Tensor, max_elements: int = 
         if first.activation_after:
             h = _activate_(h, act_name, slope)
         for index, op in enumerate(ops[1:], start=1):
-            h = _interpolated_op(op, h, w, None if index == len(ops) - 1 else scratch, index)
+            last = index == len(ops) - 1  # the last outputs are returned: their own memory, not scratch
+            h = _dense_feature_major(op, h, w, None if last else scratch, index) if feature_major else \
+                _one_t_at_a_time(op, h, w)
             if op.activation_after:
                 h = _activate_(h, act_name, slope)
-        outs.append(h)
-    return outs[0] if len(outs) == 1 else torch.cat(outs)
+        outs.append(h.transpose(1, 2) if feature_major else h)
+    return torch.cat(outs) if len(outs) > 1 else outs[0].contiguous()
 
 
 class _Scratch:
@@ -200,26 +205,20 @@ class _Scratch:
         return buffer[:numel].view(shape)
 
 
-def _interpolated_op(op: Op, h: torch.Tensor, w: torch.Tensor, scratch: _Scratch | None, index: int) -> torch.Tensor:
-    """``op`` with parameters interpolated at each t of ``w`` applied to ``h[i]`` (h: (len(w), n, ...)).
-    ``scratch`` is None for the last operator: its outputs are returned, so they get their own memory."""
-    (wa, wb), bias = (op.params_a["weight"], op.params_b["weight"]), None
-    if op.linear is not dense:
-        return torch.stack([op.forward({k: torch.lerp(op.params_a[k], op.params_b[k], float(wi)) for k in op.params_a},
-                                       h[i]) for i, wi in enumerate(w.tolist())])
-    if "bias" in op.params_a:
-        bias = torch.lerp(op.params_a["bias"], op.params_b["bias"], w.view(-1, 1)).unsqueeze(1)
-    k, m = wa.shape[0], len(w)
-    if scratch is None and k <= _STACKED_LAST_OUTPUTS:  # the group's outputs are fresh; `both` is not kept
-        flat = h.reshape(-1, h.shape[-1])
-        both = torch.mm(flat, torch.cat([wa, wb]).T, out=_Scratch.for_thread(h).get(("both", index),
-                                                                                   (flat.shape[0], 2 * k)))
-        both = both.view(*h.shape[:-1], 2 * k)
-        out = torch.lerp(both[..., :k], both[..., k:], w.view(-1, 1, 1))
-        return out if bias is None else out.add_(bias)
-    weights = torch.lerp(wa, wb, w.view(-1, 1, 1), out=None if scratch is None else scratch.get(("w", index),
-                                                                                                (m, *wa.shape)))
-    out = None if scratch is None else scratch.get(index, (m, h.shape[1], k))
-    if bias is None:
-        return torch.bmm(h, weights.transpose(1, 2), out=out)
-    return torch.baddbmm(bias, h, weights.transpose(1, 2), out=out)
+def _dense_feature_major(op: Op, h: torch.Tensor, w: torch.Tensor, scratch: _Scratch | None,
+                         index: int) -> torch.Tensor:
+    """W(t) h(t) + b(t) for each t of ``w``; h: (len(w), in, n) -> (len(w), out, n)."""
+    wa, m = op.params_a["weight"], len(w)
+    weights = torch.lerp(wa, op.params_b["weight"], w.view(-1, 1, 1),
+                         out=None if scratch is None else scratch.get(("w", index), (m, *wa.shape)))
+    out = None if scratch is None else scratch.get(index, (m, wa.shape[0], h.shape[2]))
+    if "bias" not in op.params_a:
+        return torch.bmm(weights, h, out=out)
+    bias = torch.lerp(op.params_a["bias"], op.params_b["bias"], w.view(-1, 1)).unsqueeze(2)
+    return torch.baddbmm(bias, weights, h, out=out)
+
+
+def _one_t_at_a_time(op: Op, h: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """``op`` with parameters interpolated at each t of ``w`` applied to ``h[i]`` (convolutions, heads)."""
+    return torch.stack([op.forward({k: torch.lerp(op.params_a[k], op.params_b[k], float(wi)) for k in op.params_a},
+                                   h[i]) for i, wi in enumerate(w.tolist())])
