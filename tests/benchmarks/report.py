@@ -17,6 +17,16 @@ def fitted_exponent(sizes, times):
     return float(np.polyfit(np.log(sizes), np.log(times), 1)[0])
 
 
+def paired_cells(ours, theirs, *, digits: int, spread: tuple[float, float], bold: bool = True) -> list[str]:
+    """Cells for paired rounds: median times, the ratio of medians (theirs / ours) and the given
+    percentiles of the per-round ratios."""
+    ours, theirs = np.asarray(ours), np.asarray(theirs)
+    low, high = np.percentile(theirs / ours, spread)
+    ratio = f"{np.median(theirs) / np.median(ours):.2f}"
+    return [f"{np.median(ours):.{digits}f}", f"{np.median(theirs):.{digits}f}", f"**{ratio}**" if bold else ratio,
+            f"{low:.2f}-{high:.2f}"]
+
+
 def wasserstein_table(benchmarks):
     by_n, sliced = defaultdict(dict), None
     for bench in benchmarks:
@@ -57,11 +67,8 @@ def dimension_table(benchmarks):
              "paired ratios (min-max) | estimate (both) |", "|---|---|---|---|---|---|---|"]
     for bench in sorted(benchmarks, key=lambda b: (b["extra_info"]["estimator"], b["extra_info"]["n"])):
         info = bench["extra_info"]
-        ours, theirs = np.array(info["lmctheory_seconds"]), np.array(info["skdim_seconds"])
-        paired = theirs / ours
-        lines.append(f"| {info['estimator']} | {info['n']} | {np.median(ours):.2f} | {np.median(theirs):.2f} | "
-                     f"**{np.median(theirs) / np.median(ours):.2f}** | {paired.min():.2f}-{paired.max():.2f} | "
-                     f"{info['dimension']:.4f} |")
+        cells = paired_cells(info["lmctheory_seconds"], info["skdim_seconds"], digits=2, spread=(0, 100))
+        lines.append(f"| {info['estimator']} | {info['n']} | {' | '.join(cells)} | {info['dimension']:.4f} |")
     return lines
 
 
@@ -116,12 +123,9 @@ def path_table(benchmarks):
             if (regime, mode) not in cells:
                 continue
             info = cells[(regime, mode)]
-            ours, base = np.array(info["ours_seconds"]), np.array(info["baseline_seconds"])
-            low, high = np.percentile(base / ours, [10, 90])
-            ratio = np.median(base) / np.median(ours)
-            shown = f"**{ratio:.2f}**" if mode == "auto" else f"{ratio:.2f}"
-            lines.append(f"| {regime} | {label} | {np.median(ours):.4f} | {np.median(base):.4f} | {shown} | "
-                         f"{low:.2f}-{high:.2f} |")
+            row = paired_cells(info["ours_seconds"], info["baseline_seconds"], digits=4, spread=(10, 90),
+                               bold=mode == "auto")
+            lines.append(f"| {regime} | {label} | {' | '.join(row)} |")
     return lines
 
 
