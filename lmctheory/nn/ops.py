@@ -155,11 +155,11 @@ def path_outputs(network, x: torch.Tensor, t: torch.Tensor, max_elements: int = 
     if feature_major:  # z^T = W x^T + b, (features, n)
         z_a, z_b = (torch.addmm(p["bias"].unsqueeze(1), p["weight"], xin.T) if "bias" in p else p["weight"] @ xin.T
                     for p in (first.params_a, first.params_b))
-        widest = max(op.params_a["weight"].shape[0] for op in ops) * n
+        per_t = max(op.params_a["weight"].shape[0] for op in ops) * n  # activations of the widest layer
     else:
         z_a, z_b = first.forward(first.params_a, xin), first.forward(first.params_b, xin)
-        widest = z_a.numel()
-    cap = max(1, min(_PATH_GROUP, min(max_elements, _PATH_GROUP_ELEMENTS) // max(1, widest)))
+        per_t = z_a.numel()
+    cap = max(1, min(_PATH_GROUP, min(max_elements, _PATH_GROUP_ELEMENTS) // max(1, per_t)))
     outs, start, scratch = [], 0, _Scratch.for_thread(z_a)
     for size in _group_sizes(t.numel(), cap):
         w = t[start:start + size]
