@@ -144,7 +144,8 @@ def path_outputs(network, x: torch.Tensor, t: torch.Tensor, max_elements: int = 
     each layer is one batched GEMM :math:`W(t)\,h(t)` with the group's interpolated weights: for
     layers with few outputs this layout is 2-2.7x faster than the row-major one (measured).
     Convolutional networks run their later operators one t at a time. A group holds at most
-    ``min(max_elements, 2**20)`` hidden activations (at least one t).
+    ``min(max_elements, 2**20)`` activations of the widest dense layer (of the first operator in a
+    convolutional network), and at least one t.
 
     ``network`` is :func:`network_ops`' result (in the dtype of ``x``); ``t`` a 1-D tensor.
     """
