@@ -188,19 +188,23 @@ class _Scratch:
     KEEP = 2**21  # elements per kept buffer (8 MB in float32); larger ones live for one call
     _local = threading.local()
 
-    def __init__(self, like: torch.Tensor):
-        self.like, self.buffers = like, {}
+    def __init__(self, dtype: torch.dtype, device: torch.device):
+        self.dtype, self.device, self.buffers = dtype, device, {}
 
     @classmethod
     def for_thread(cls, like: torch.Tensor) -> _Scratch:
+        """This thread's buffers for tensors of ``like``'s dtype and device."""
         per_thread = cls._local.__dict__.setdefault("by_kind", {})
-        return per_thread.setdefault((like.dtype, like.device), cls(like))
+        kind = (like.dtype, like.device)
+        if kind not in per_thread:
+            per_thread[kind] = cls(*kind)
+        return per_thread[kind]
 
     def get(self, key, shape) -> torch.Tensor:
         numel = math.prod(shape)
         buffer = self.buffers.get(key)
         if buffer is None or buffer.numel() < numel:
-            buffer = self.like.new_empty(numel)
+            buffer = torch.empty(numel, dtype=self.dtype, device=self.device)
             if numel <= self.KEEP:
                 self.buffers[key] = buffer
         return buffer[:numel].view(shape)
