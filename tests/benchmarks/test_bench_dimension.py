@@ -5,6 +5,7 @@ Run with ``make bench``. Same data (an 8-dim subspace of R^50), same conventions
 every pair of runs is also checked for equal values.
 """
 
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,8 @@ import pytest
 from sklearn.neighbors import NearestNeighbors
 
 from lmctheory.neighbors import nearest_neighbors
+
+from .paired import paired_rounds
 
 pytestmark = pytest.mark.benchmark
 
@@ -33,20 +36,13 @@ def run_worker(library, estimator, n):
 @pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("estimator", ["mle", "twonn", "corr", "pca"])
 def test_dimension_fresh_process(benchmark, estimator, n):
-    """Paired rounds: each runs both libraries, in alternating order, so drift in the machine's
-    speed over the minutes of a run hits both; the ratio is reported per round and overall."""
-    seconds = {"lmctheory": [], "skdim": []}
-    order = iter([("lmctheory", "skdim"), ("skdim", "lmctheory")] * ROUNDS)
-
-    def pair():
-        for library in next(order):
-            seconds[library].append(run_worker(library, estimator, n))
-
+    """Paired rounds (tests/benchmarks/paired.py), each running both libraries' workers, which
+    report their own time."""
     benchmark.group = f"ID {estimator} n={n} D=50"
     benchmark.extra_info.update(estimator=estimator, n=n, d=50)
-    benchmark.pedantic(pair, rounds=ROUNDS, iterations=1)
-    ours, theirs = np.array(seconds["lmctheory"]), np.array(seconds["skdim"])
-    benchmark.extra_info.update(lmctheory_seconds=ours.tolist(), skdim_seconds=theirs.tolist(),
+    seconds = paired_rounds(benchmark, {library: functools.partial(run_worker, library, estimator, n)
+                                        for library in ("lmctheory", "skdim")}, ROUNDS)
+    benchmark.extra_info.update(lmctheory_seconds=seconds["lmctheory"], skdim_seconds=seconds["skdim"],
                                 dimension=_VALUES[("lmctheory", estimator, n)])
     assert _VALUES[("lmctheory", estimator, n)] == pytest.approx(_VALUES[("skdim", estimator, n)], rel=1e-10)
 

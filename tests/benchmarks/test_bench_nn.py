@@ -4,10 +4,8 @@ Run with ``make bench``; ratios are reported by tests/benchmarks/report.py.
 """
 
 import copy
-import itertools
 import subprocess
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,6 +17,8 @@ from lmctheory.barrier import evaluate_path
 from lmctheory.nn.data import load_dataset
 from lmctheory.nn.models import MLP
 from lmctheory.nn.train import TrainConfig, train, train_ensemble
+
+from .paired import paired_rounds, timed
 
 pytestmark = pytest.mark.benchmark
 WORKER = Path(__file__).with_name("_matching_worker.py")
@@ -109,33 +109,20 @@ PATH_ROUNDS = 30
 @pytest.mark.parametrize("regime", list(PATH_REGIMES))
 @pytest.mark.parametrize("mode", ["auto", "vmap", "loop", "first_layer", "gemm_floor"])
 def test_path_evaluation(benchmark, digits_test, regime, mode):
-    """Paired rounds: each times the mode and the state_dict loop, in alternating order, so that drift
-    in the machine's speed hits both; the report gives the ratio of medians and the spread of the
-    per-round ratios."""
+    """Paired rounds (tests/benchmarks/paired.py) of the mode and the state_dict loop."""
     arch, n = PATH_REGIMES[regime]
     torch.manual_seed(0)
     a, b = MLP(arch), MLP(arch)
     x, y = digits_test[0][:n], digits_test[1][:n]
     ts = np.linspace(0, 1, 25)
-    runs = {"baseline": lambda: looped_path(a, b, x, y, ts),
-            "ours": gemm_floor(a, b, x, ts) if mode == "gemm_floor" else
-            lambda: evaluate_path(a, b, (x, y), ts, strategy=mode)}
-    seconds = {"baseline": [], "ours": []}
-    order = itertools.cycle([("ours", "baseline"), ("baseline", "ours")])
-
-    def pair():
-        for name in next(order):
-            start = time.perf_counter()
-            runs[name]()
-            seconds[name].append(time.perf_counter() - start)
-
+    ours = gemm_floor(a, b, x, ts) if mode == "gemm_floor" else lambda: evaluate_path(a, b, (x, y), ts, strategy=mode)
     benchmark.group = f"path evaluation, 25 points, MLP {regime}"
     benchmark.extra_info.update(path=regime, solver=mode)
-    benchmark.pedantic(pair, rounds=PATH_ROUNDS, iterations=1, warmup_rounds=4)
-    benchmark.extra_info.update(ours_seconds=seconds["ours"][-PATH_ROUNDS:],
-                                baseline_seconds=seconds["baseline"][-PATH_ROUNDS:])
+    seconds = paired_rounds(benchmark, {"ours": timed(ours), "baseline": timed(lambda: looped_path(a, b, x, y, ts))},
+                            PATH_ROUNDS, warmup_rounds=4)
+    benchmark.extra_info.update(ours_seconds=seconds["ours"], baseline_seconds=seconds["baseline"])
     if mode != "gemm_floor":
-        out = runs["ours"]()
+        out = ours()
         benchmark.extra_info["strategy_used"] = out.info["strategy"]
         np.testing.assert_allclose(out.values["loss"], looped_path(a, b, x, y, ts)[:, 0], rtol=1e-4)
 
