@@ -13,11 +13,14 @@ provenance   self-describing JSON results, written atomically
 cli          the ``lmctheory`` command
 """
 
-from importlib.metadata import PackageNotFoundError, version
+try:  # written from git by setuptools-scm when the package is built or installed
+    from ._version import __version__
+except ImportError:  # pragma: no cover - a source tree that was never installed
+    from importlib.metadata import PackageNotFoundError, version
 
-try:
-    __version__ = version("lmctheory")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
+    try:
+        __version__ = version("lmctheory")
+    except PackageNotFoundError:
+        __version__ = "0.0.0+unknown"
 
 __all__ = ["__version__"]

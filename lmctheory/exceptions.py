@@ -1,7 +1,7 @@
 """Exceptions raised by lmctheory.
 
-Both derive from built-in exceptions so that generic handlers keep working:
-``ConvergenceError`` is a ``RuntimeError`` and ``ProblemTooLargeError`` is a
+Each derives from a built-in exception so that generic handlers keep working:
+``ConvergenceError`` and ``CacheMissError`` are ``RuntimeError`` subclasses, ``ProblemTooLargeError`` a
 ``MemoryError``.
 """
 
@@ -17,3 +17,16 @@ class ConvergenceError(RuntimeError):
 
 class ProblemTooLargeError(MemoryError):
     """The exact computation would need more memory than allowed."""
+
+
+class CacheMissError(RuntimeError):
+    """A sweep asked to use cached records only (``cached_only=True``) found configurations whose
+    record is missing, unreadable, or stale (written by other code or another function).
+
+    ``missing`` and ``stale`` hold the configurations of each kind.
+    """
+
+    def __init__(self, message: str, *, missing=(), stale=()):
+        super().__init__(message)
+        self.missing = list(missing)
+        self.stale = list(stale)

@@ -40,13 +40,13 @@ result is exact whatever the data; only the number of survivors, hence the time,
 from __future__ import annotations
 
 import math
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from ._validation import as_points, check_positive_int
+from .threads import thread_budget
 
 __all__ = ["nearest_neighbors"]
 
@@ -75,7 +75,8 @@ def nearest_neighbors(X, k: int, *, n_jobs: int | None = None) -> tuple[np.ndarr
     k : int
         Neighbours per point, 1 <= k <= n - 1.
     n_jobs : int or None
-        Threads (None: the CPUs this process may use). The result does not depend on it.
+        Threads (None: :func:`lmctheory.threads.thread_budget`, i.e. the CPUs this process may use,
+        or the count set by :func:`lmctheory.threads.limited_threads`). The result does not depend on it.
 
     Returns
     -------
@@ -109,7 +110,7 @@ def nearest_neighbors(X, k: int, *, n_jobs: int | None = None) -> tuple[np.ndarr
 
 def _workers(n_jobs) -> int:
     if n_jobs is None:
-        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        return thread_budget()
     return check_positive_int(n_jobs, "n_jobs")
 
 

@@ -1,18 +1,36 @@
-"""Provenance records and atomic JSON output.
+"""Provenance records, code identity and atomic JSON output.
 
-Every result lmctheory writes is one JSON document holding the command, the
-full configuration, the seed, the definitions (conventions) the numbers depend
-on, the package and library versions, and timings, so that a reader can tell
-exactly what was computed and re-run it.
+Every result lmctheory writes is one JSON document holding the command, the full configuration,
+the seed, the definitions (conventions) the numbers depend on, the code that produced it and the
+versions of every library that shapes the numbers, and timings, so that a reader can tell exactly
+what was computed and re-run it.
+
+Code identity
+-------------
+:func:`code_identity` names the code a function runs: the SHA-256 of the source of the function's
+module and of every first-party module (``lmctheory``, ``lmctheory_validation``,
+``lmctheory_figures``) it imports, transitively (read from the ``import`` statements of each
+module, including those inside functions). Any edit to that code, a docstring included, changes
+the hash; edits elsewhere (the CLI, the docs, other experiments) do not. The sweep cache
+(:mod:`lmctheory.sweep`) reuses a record only when this hash matches. The package version (from
+git, via setuptools-scm) and the git commit are recorded next to it for the reader; they are not
+part of the cache key, because they change with every commit, the one that stores a cache
+included.
 """
 
 from __future__ import annotations
 
+import ast
 import datetime as _dt
+import functools
+import hashlib
+import importlib.util
 import json
+import marshal
 import math
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 from importlib.metadata import PackageNotFoundError, version
@@ -20,19 +38,153 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["record", "write_json", "to_jsonable", "library_versions"]
+__all__ = ["record", "write_json", "to_jsonable", "library_versions", "code_identity", "function_id",
+           "git_revision", "FIRST_PARTY"]
 
-_LIBRARIES = ("numpy", "scipy", "pot", "scikit-learn", "torch", "sympy")
+#: distributions whose versions shape numerical results (recorded in every document)
+_LIBRARIES = ("numpy", "scipy", "pot", "scikit-learn", "torch", "sympy", "mnist1d", "lapjv", "joblib",
+              "threadpoolctl")
+
+#: top-level packages whose source counts as the project's own code
+FIRST_PARTY = ("lmctheory", "lmctheory_validation", "lmctheory_figures")
 
 
 def library_versions() -> dict:
-    out = {}
-    for name in ("lmctheory", *_LIBRARIES):
+    """Versions of lmctheory and of every library that shapes results (None where not installed)."""
+    from . import __version__
+
+    out = {"lmctheory": __version__}
+    for name in _LIBRARIES:
         try:
             out[name] = version(name)
         except PackageNotFoundError:
             out[name] = None
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def git_revision() -> dict | None:
+    """``{"commit", "dirty"}`` of the git checkout lmctheory runs from, or None outside one.
+
+    ``dirty`` is True when tracked files differ from the commit (untracked files are ignored).
+    """
+    root = Path(__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        return None
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip()
+        status = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                                capture_output=True, text=True, timeout=30, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit, "dirty": bool(status.strip())}
+
+
+def function_id(fn) -> str:
+    """``module:qualname`` of a module-level function; TypeError for lambdas and local functions,
+    whose names do not identify them."""
+    module, qualname = getattr(fn, "__module__", None), getattr(fn, "__qualname__", None)
+    if not callable(fn) or not module or not qualname or "<" in qualname:
+        raise TypeError(f"expected a module-level function (its module:qualname identifies it in every record), "
+                        f"got {fn!r}")
+    return f"{module}:{qualname}"
+
+
+def _is_first_party(name: str) -> bool:
+    return name.split(".", 1)[0] in FIRST_PARTY
+
+
+def _module_file(name: str) -> Path | None:
+    module = sys.modules.get(name)
+    file = getattr(module, "__file__", None)
+    if file is None:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            return None
+        file = getattr(spec, "origin", None) if spec is not None else None
+    if file is None or not str(file).endswith(".py"):
+        return None
+    return Path(file)
+
+
+def _imports(name: str, tree: ast.AST, is_package: bool) -> set[str]:
+    """Every module named by the import statements of module ``name`` (anywhere in it), absolute."""
+    package = name if is_package else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1])
+                target = f"{base}.{node.module}" if node.module else base
+            else:
+                target = node.module or ""
+            found.add(target)
+            found.update(f"{target}.{alias.name}" for alias in node.names)  # submodules imported by name
+    return {m for m in found if m}
+
+
+def _reads_results_only(tree: ast.Module) -> bool:
+    """Whether a module declares ``__shapes_results__ = False`` at top level."""
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__shapes_results__"
+                                                for t in node.targets):
+            return isinstance(node.value, ast.Constant) and node.value.value is False
+    return False
+
+
+@functools.lru_cache(maxsize=64)
+def _closure(name: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """``(((module, sha256 of its source), ...), external packages)`` for ``name`` and its first-party
+    imports, transitively, sorted; external packages are the top-level names of the other imports."""
+    seen: dict[str, str] = {}
+    external: set[str] = set()
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        file = _module_file(current)
+        if file is None:
+            continue  # a name imported from a module (a function, a class), not a module itself
+        source = file.read_bytes()
+        tree = ast.parse(source)
+        if current != name and _reads_results_only(tree):
+            continue
+        seen[current] = hashlib.sha256(source).hexdigest()
+        imported = _imports(current, tree, file.name == "__init__.py")
+        external.update(m.split(".", 1)[0] for m in imported if not _is_first_party(m))
+        todo += [m for m in imported if _is_first_party(m) and m not in seen]
+    # a module's parent packages run first on import: their own source counts, not what they import
+    for current in list(seen):
+        for i in range(1, current.count(".") + 1):
+            parent = current.rsplit(".", i)[0]
+            file = _module_file(parent)
+            if parent not in seen and file is not None:
+                seen[parent] = hashlib.sha256(file.read_bytes()).hexdigest()
+    return tuple(sorted(seen.items())), tuple(sorted(external - {"__future__"}))
+
+
+def code_identity(fn) -> dict:
+    """The code a function runs: ``{"hash", "modules", "imports"}`` (see the module docstring).
+
+    ``hash`` is the SHA-256 over the sources of ``fn``'s module and of every first-party module it
+    imports transitively (16 hex digits); ``modules`` lists them; ``imports`` the other packages
+    they import (top-level names). Where the module's source is not available (a function typed
+    into an interpreter), the hash covers the function's own bytecode.
+    """
+    module = getattr(fn, "__module__", None)
+    closure, external = _closure(module) if module else ((), ())
+    digest = hashlib.sha256()
+    for name, sha in closure:
+        digest.update(f"{name}\0{sha}\n".encode())
+    if module not in dict(closure):  # no source file: the function's code object stands for it
+        digest.update(marshal.dumps(fn.__code__) if hasattr(fn, "__code__") else repr(fn).encode())
+    return {"hash": digest.hexdigest()[:16], "modules": [name for name, _ in closure], "imports": list(external)}
 
 
 def to_jsonable(obj):
@@ -64,7 +216,8 @@ def to_jsonable(obj):
 
 def record(command: str, config: dict, result, *, seed=None, definitions: dict | None = None,
            seconds: float | None = None) -> dict:
-    """A self-describing result document."""
+    """A self-describing result document (command, config, seed, definitions, result, timings,
+    library versions, git revision, Python and platform)."""
     return to_jsonable({
         "command": command,
         "config": config,
@@ -73,6 +226,7 @@ def record(command: str, config: dict, result, *, seed=None, definitions: dict |
         "result": result,
         "seconds": seconds,
         "versions": library_versions(),
+        "git": git_revision(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

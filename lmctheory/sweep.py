@@ -1,50 +1,123 @@
 """Resumable parameter sweeps: local cores (joblib) or a Dask cluster, one JSON file per config.
 
-A sweep is a function ``fn(config) -> dict`` and a list of configs (plain JSON-able dicts). Each
-config is identified by :func:`config_hash` (SHA-256 of its canonical JSON) and its result is one
-file ``<results_dir>/<hash>.json`` written atomically (temp file + rename) with the config, seed,
-package versions, timings, status and result. Therefore:
+A sweep is a module-level function ``fn(config) -> dict`` and a list of configs (JSON dicts: string
+keys, finite numbers). Each result is one file ``<results_dir>/<key>.json`` written atomically
+(temp file + rename), holding the config, the seed, the function (``module:qualname``), the code
+identity (:func:`lmctheory.provenance.code_identity`), the git revision, the versions of every
+library that shapes results, timings, status and result.
 
-* re-running a sweep skips every config whose file says ``"status": "done"``;
+A record is reused only when it is what this call would compute:
+
+* its file name is the key of (function, config): :func:`record_key`;
+* the key, the config (re-hashed) and the function stored inside agree with the request (a record
+  copied over another config's file, or written by another function, is not used);
+* its code hash equals the current one: any edit to the code the function runs recomputes it.
+
+Anything else (missing, unreadable, of the wrong shape, another config's or function's, stale
+code) is recomputed and overwritten; with ``cached_only=True`` nothing is computed and
+:class:`lmctheory.exceptions.CacheMissError` lists what is missing or stale. Hence:
+
+* re-running a sweep skips every config whose record is done and current;
 * a killed sweep loses at most the configs in flight (finished ones are on disk, half-written
   files never exist; stale temp files are removed on the next start);
-* a config whose function raises is recorded with ``"status": "failed"`` and its error, and the
-  sweep goes on (failed configs are retried on the next run unless ``retry_failed=False``).
+* a config whose function raises, or returns something JSON cannot hold, is recorded with
+  ``"status": "failed"`` and its error, and the sweep goes on (failed configs are retried on the
+  next run unless ``retry_failed=False``).
+
+``fallback_dirs`` are read-only caches (e.g. records committed with the project): a current record
+found there is copied into ``results_dir`` instead of being computed; nothing is ever written into
+them.
 
 Backends: ``n_jobs`` worker processes on this machine (joblib, loky), or a Dask cluster given by
 ``scheduler="tcp://host:8786"`` (a lab's cluster) or ``dask_local=N`` (a LocalCluster of N workers
-here): the same code path either way. ``fn`` must be importable by the workers (a module-level
-function).
+here): the same code path either way. ``fn`` must be importable by the workers. Each config runs
+with ``threads`` intra-op threads (default 1, :func:`lmctheory.threads.limited_threads`), so
+results do not depend on the number of workers.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .provenance import library_versions, record, to_jsonable, write_json
+from .exceptions import CacheMissError
+from .provenance import code_identity, function_id, record, to_jsonable, write_json
+from .threads import limited_threads
 
-__all__ = ["config_hash", "SweepResult", "run_sweep", "load_results"]
+__all__ = ["config_hash", "record_key", "SweepResult", "run_sweep", "load_results", "canonical_config"]
+
+
+def canonical_config(config, path: str = "config"):
+    """``config`` as plain JSON data, or TypeError/ValueError naming the offending entry.
+
+    Keys must be strings and numbers finite: JSON turns ``{1: 'a'}`` into ``{"1": 'a'}`` and has no
+    NaN or inf, so such configs could not be told apart (nor stored) once written. Tuples become
+    lists and NumPy scalars Python numbers (both round-trip through JSON unchanged).
+    """
+    import numpy as np
+
+    if isinstance(config, dict):
+        out = {}
+        for key, value in config.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{path} has the key {key!r} of type {type(key).__name__}; config keys must be "
+                                "strings (JSON would turn it into a string and merge it with another key)")
+            out[key] = canonical_config(value, f"{path}[{key!r}]")
+        return out
+    if isinstance(config, (list, tuple)):
+        return [canonical_config(v, f"{path}[{i}]") for i, v in enumerate(config)]
+    if isinstance(config, np.generic):
+        config = config.item()
+    if config is None or isinstance(config, (bool, str, int)):
+        return config
+    if isinstance(config, float):
+        if not math.isfinite(config):
+            raise ValueError(f"{path} is {config!r}; config numbers must be finite (JSON cannot store NaN or inf)")
+        return config
+    raise TypeError(f"{path} is a {type(config).__name__}; configs hold JSON data (dicts with string keys, "
+                    "lists, strings, finite numbers, booleans, None)")
+
+
+def _canonical_json(config) -> str:
+    return json.dumps(canonical_config(config), sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
 def config_hash(config: dict, length: int = 16) -> str:
-    """Stable identifier of a config: SHA-256 of its canonical JSON (sorted keys), hex prefix."""
-    canonical = json.dumps(to_jsonable(config), sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:length]
+    """Stable identifier of a config: SHA-256 of its canonical JSON (sorted keys), hex prefix.
+
+    Distinct configs get distinct hashes: non-string keys and non-finite numbers are refused
+    (:func:`canonical_config`), ``1`` and ``1.0`` differ, key order does not matter.
+    """
+    if not isinstance(config, dict):
+        raise TypeError(f"a config must be a dict, got {type(config).__name__}: {config!r}")
+    return hashlib.sha256(_canonical_json(config).encode()).hexdigest()[:length]
+
+
+def record_key(function: str, config: dict, length: int = 16) -> str:
+    """File name (without ``.json``) of the record of ``function`` (``module:qualname``) on ``config``."""
+    if not isinstance(config, dict):
+        raise TypeError(f"a config must be a dict, got {type(config).__name__}: {config!r}")
+    payload = f"{function}\n{_canonical_json(config)}"
+    return hashlib.sha256(payload.encode()).hexdigest()[:length]
 
 
 @dataclass
 class SweepResult:
+    """What a sweep did: every record (in config order for skipped ones, completion order for run
+    ones), the counts, and why records on disk were not reused (``recomputed``: reason -> count)."""
+
     records: list[dict] = field(default_factory=list)
     ran: int = 0
     skipped: int = 0
     failed: int = 0
     seconds: float = 0.0
+    recomputed: dict = field(default_factory=dict)
 
     @property
     def done(self) -> list[dict]:
@@ -65,51 +138,80 @@ def _prepare_dir(results_dir) -> Path:
     return path
 
 
-def _read(path: Path) -> dict | None:
+def _read(path: Path):
+    """The parsed JSON of ``path``, or None when it is missing, unreadable or not JSON."""
     try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None
 
 
-def _run_one(fn, config: dict, path: str, name: str) -> dict:
-    """Run one config and write its record atomically; never raises for errors of ``fn``."""
+def _problem(doc, key: str, chash: str, function: str, code: str) -> str | None:
+    """Why ``doc`` is not the current record of (function, config), or None when it is."""
+    if doc is None:
+        return "missing or unreadable"
+    if not isinstance(doc, dict) or not isinstance(doc.get("config"), dict):
+        return "not a sweep record"
+    if doc.get("hash") != key:
+        return "another record's file (key differs from the file name)"
+    try:
+        same_config = config_hash(doc["config"]) == chash
+    except (TypeError, ValueError):
+        same_config = False
+    if not same_config or doc.get("config_hash") != chash:
+        return "another config's record"
+    if doc.get("function") != function:
+        return "written by another function"
+    if not isinstance(doc.get("code"), dict) or doc["code"].get("hash") != code:
+        return "stale: written by other code"
+    if doc.get("status") not in ("done", "failed") or (doc["status"] == "done" and "result" not in doc):
+        return "not a sweep record"
+    return None
+
+
+def _run_one(fn, config: dict, path: str, name: str, identity: dict, threads) -> dict:
+    """Run one config and write its record atomically; never raises for errors of ``fn`` or of its
+    result (both are recorded as a failure)."""
     start = time.perf_counter()
     try:
-        result, status, error = fn(config), "done", None
+        with limited_threads(threads, torch="torch" in identity["code"]["imports"]):
+            result = fn(config)
+        json.dumps(to_jsonable(result), allow_nan=False)  # a result the record cannot hold fails the config
+        status, error = "done", None
     except Exception as exc:  # noqa: BLE001 - recorded, the sweep goes on
         result, status = None, "failed"
-        error = {"type": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc(limit=20)}
+        kind = "the result is not JSON data" if isinstance(exc, TypeError) and "JSON serializable" in str(exc) \
+            else None
+        error = {"type": type(exc).__name__, "message": f"{kind}: {exc}" if kind else str(exc),
+                 "traceback": traceback.format_exc(limit=20)}
     doc = record(name, config, result, seed=config.get("seed"), seconds=time.perf_counter() - start)
-    doc.update(status=status, hash=Path(path).stem, error=error,
-               function=f"{getattr(fn, '__module__', '?')}:{getattr(fn, '__qualname__', '?')}")
+    doc.update(status=status, error=error, threads=threads, **identity)
     write_json(path, doc)
     return doc
 
 
-def _version_of(doc: dict) -> str | None:
-    return (doc.get("versions") or {}).get("lmctheory")
-
-
-def load_results(results_dir, *, status: str | None = "done") -> list[dict]:
-    """Every record of a results directory (only those with ``status`` unless None)."""
+def load_results(results_dir, *, status: str | None = "done", function: str | None = None) -> list[dict]:
+    """Every record of a results directory (only those with ``status`` unless None, and only those of
+    ``function`` (``module:qualname``) when given). Files that are not records are skipped."""
     out = []
     for file in sorted(Path(results_dir).glob("*.json")):
         doc = _read(file)
-        if doc is not None and (status is None or doc.get("status") == status):
+        if not isinstance(doc, dict) or "config" not in doc:
+            continue
+        if (status is None or doc.get("status") == status) and (function is None or doc.get("function") == function):
             out.append(doc)
     return out
 
 
 def run_sweep(fn, configs, results_dir, *, name: str | None = None, n_jobs: int = 1, scheduler: str | None = None,
               dask_local: int | None = None, retry_failed: bool = True, progress: bool | None = None,
-              retries: int = 2, same_version: bool = True) -> SweepResult:
-    """Run ``fn`` on every config not already done in ``results_dir``; see the module docstring.
+              retries: int = 2, cached_only: bool = False, fallback_dirs=(), threads: int | None = 1) -> SweepResult:
+    """Run ``fn`` on every config without a current record in ``results_dir``; see the module docstring.
 
     Parameters
     ----------
-    fn : callable ``config -> dict`` (importable by worker processes)
-    configs : iterable of JSON-able dicts (duplicates are run once)
+    fn : module-level callable ``config -> dict`` (importable by worker processes)
+    configs : iterable of JSON dicts (duplicates are run once)
     results_dir : directory of the per-config JSON files
     name : recorded as the command of each record (default ``fn.__qualname__``)
     n_jobs : local worker processes (joblib; -1 = all cores); ignored with Dask
@@ -117,27 +219,58 @@ def run_sweep(fn, configs, results_dir, *, name: str | None = None, n_jobs: int 
     retry_failed : re-run configs recorded as failed
     progress : progress bar with ETA on stderr (default: when stderr is a terminal)
     retries : Dask retries of a task whose worker died
-    same_version : re-run configs whose record was written by another lmctheory version (the cache
-        is keyed by config hash and package version); False reuses them
+    cached_only : compute nothing; raise :class:`CacheMissError` if any record is missing or stale
+    fallback_dirs : read-only directories of records to reuse (copied into ``results_dir``)
+    threads : intra-op threads per config (None: leave the libraries' own settings)
+
+    Raises
+    ------
+    TypeError, ValueError : a config that is not JSON data, a lambda or local ``fn``
+    OSError : ``results_dir`` not writable (checked before anything runs)
+    CacheMissError : with ``cached_only``, what is missing or stale
     """
     if scheduler is not None and dask_local is not None:
         raise ValueError("give either scheduler= (an existing Dask cluster) or dask_local= (start one), not both")
+    if dask_local is not None and (isinstance(dask_local, bool) or not isinstance(dask_local, int) or dask_local < 1):
+        raise ValueError(f"dask_local must be a number of workers >= 1, got {dask_local!r}")
+    function = function_id(fn)
     start = time.perf_counter()
-    out = _prepare_dir(results_dir)
-    name = name or getattr(fn, "__qualname__", "sweep")
-    unique, todo, result = {}, [], SweepResult()
+    code = code_identity(fn)
+    unique = {}
     for config in configs:
-        unique.setdefault(config_hash(config), config)
-    current = library_versions()["lmctheory"]
-    for h, config in unique.items():
-        doc = _read(out / f"{h}.json")
-        if doc is not None and same_version and _version_of(doc) != current:
-            doc = None  # stale: written by another version of the package
-        if doc is not None and (doc.get("status") == "done" or (doc.get("status") == "failed" and not retry_failed)):
+        unique.setdefault(record_key(function, config), config)
+    out = _prepare_dir(results_dir)
+    fallbacks = [Path(d) for d in fallback_dirs]
+    name = name or fn.__qualname__
+    todo, result = [], SweepResult()
+    missing, stale = [], []
+    for key, config in unique.items():
+        chash = config_hash(config)
+        doc = _read(out / f"{key}.json")
+        problem = _problem(doc, key, chash, function, code["hash"])
+        for directory in fallbacks if problem else ():
+            candidate = _read(directory / f"{key}.json")
+            cached_problem = _problem(candidate, key, chash, function, code["hash"])
+            if cached_problem is None and candidate["status"] == "done":
+                doc, problem = candidate, None
+                write_json(out / f"{key}.json", doc)
+                break
+            if candidate is not None and problem == "missing or unreadable":  # say why the cache did not serve
+                problem = f"{cached_problem or 'failed'} (in the read-only cache {directory})"
+        if problem is None and (doc["status"] == "done" or not retry_failed):
             result.records.append(doc)
             result.skipped += 1
-        else:
-            todo.append((config, str(out / f"{h}.json")))
+            continue
+        reason = problem or "failed before"
+        result.recomputed[reason] = result.recomputed.get(reason, 0) + 1
+        (missing if reason == "missing or unreadable" else stale).append(config)
+        identity = {"hash": key, "config_hash": chash, "function": function, "code": code}
+        todo.append((config, str(out / f"{key}.json"), identity))
+    if cached_only and todo:
+        reasons = ", ".join(f"{n} {r}" for r, n in sorted(result.recomputed.items()))
+        raise CacheMissError(f"{len(todo)} of {len(unique)} configurations of {function} have no current record in "
+                             f"{out} ({reasons}); run without the cached-only option to compute them",
+                             missing=missing, stale=stale)
     if progress is None:
         import sys
 
@@ -148,7 +281,7 @@ def run_sweep(fn, configs, results_dir, *, name: str | None = None, n_jobs: int 
 
         bar = tqdm(total=len(todo), desc=name, unit="config")
     try:
-        for doc in _execute(fn, todo, name, n_jobs, scheduler, dask_local, retries):
+        for doc in _execute(fn, todo, name, n_jobs, scheduler, dask_local, retries, threads):
             result.records.append(doc)
             result.ran += 1
             result.failed += doc["status"] == "failed"
@@ -161,23 +294,23 @@ def run_sweep(fn, configs, results_dir, *, name: str | None = None, n_jobs: int 
     return result
 
 
-def _execute(fn, todo, name, n_jobs, scheduler, dask_local, retries):
+def _execute(fn, todo, name, n_jobs, scheduler, dask_local, retries, threads):
     if not todo:
         return
     if scheduler is not None or dask_local is not None:
-        yield from _execute_dask(fn, todo, name, scheduler, dask_local, retries)
+        yield from _execute_dask(fn, todo, name, scheduler, dask_local, retries, threads)
         return
     if n_jobs in (None, 1):
-        for config, path in todo:
-            yield _run_one(fn, config, path, name)
+        for config, path, identity in todo:
+            yield _run_one(fn, config, path, name, identity, threads)
         return
     from joblib import Parallel, delayed
 
     yield from Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        delayed(_run_one)(fn, config, path, name) for config, path in todo)
+        delayed(_run_one)(fn, config, path, name, identity, threads) for config, path, identity in todo)
 
 
-def _execute_dask(fn, todo, name, scheduler, dask_local, retries):
+def _execute_dask(fn, todo, name, scheduler, dask_local, retries, threads):
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError as exc:
@@ -190,8 +323,8 @@ def _execute_dask(fn, todo, name, scheduler, dask_local, retries):
     else:
         client = Client(scheduler)
     try:
-        futures = [client.submit(_run_one, fn, config, path, name, pure=False, retries=retries)
-                   for config, path in todo]
+        futures = [client.submit(_run_one, fn, config, path, name, identity, threads, pure=False, retries=retries)
+                   for config, path, identity in todo]
         for future in as_completed(futures):
             yield future.result()
     finally:

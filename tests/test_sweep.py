@@ -9,7 +9,9 @@ from pathlib import Path
 import cloudpickle
 import pytest
 
-from lmctheory.sweep import config_hash, load_results, run_sweep
+from lmctheory.exceptions import CacheMissError
+from lmctheory.provenance import function_id
+from lmctheory.sweep import config_hash, load_results, record_key, run_sweep
 
 # worker processes (loky, Dask) receive these functions by value
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -45,13 +47,147 @@ def die_once(config):
     return {"y": config["x"] ** 2, "pid": os.getpid()}
 
 
+def cube(config):
+    return {"y": config["x"] ** 3}
+
+
+def not_json(config):
+    return {"y": {config["x"]}} if config["x"] == 1 else {"y": config["x"]}
+
+
 def configs(n=8):
     return [{"x": i, "seed": 0} for i in range(n)]
+
+
+def path_of(fn, config, directory):
+    return Path(directory) / f"{record_key(function_id(fn), config)}.json"
 
 
 def test_hash_is_canonical():
     assert config_hash({"a": 1, "b": [1, 2]}) == config_hash({"b": [1, 2], "a": 1})
     assert config_hash({"a": 1}) != config_hash({"a": 2}) and len(config_hash({"a": 1})) == 16
+    assert config_hash({"a": 1}) != config_hash({"a": 1.0})  # JSON keeps 1 and 1.0 apart
+
+
+@pytest.mark.parametrize("config,error,words", [
+    ({1: "a"}, TypeError, ["key 1", "strings"]),  # would collide with {"1": "a"} once written as JSON
+    ({"x": float("nan")}, ValueError, ["config['x']", "finite"]),  # would collide with None
+    ({"x": float("inf")}, ValueError, ["finite"]),
+    ({"x": {"y": [1, float("-inf")]}}, ValueError, ["config['x']['y'][1]"]),
+    ({"x": {1, 2}}, TypeError, ["set"]),
+    ([1, 2], TypeError, ["must be a dict"]),
+])
+def test_configs_that_json_cannot_tell_apart_are_refused(config, error, words, tmp_path):
+    with pytest.raises(error) as info:
+        config_hash(config)
+    assert all(w in str(info.value) for w in words)
+    with pytest.raises(error):
+        run_sweep(square, [config], tmp_path)
+    assert not list(tmp_path.glob("*.json"))  # refused before anything ran
+
+
+def test_records_of_another_function_are_never_used(tmp_path):
+    run_sweep(square, [{"x": 3 + 1, "seed": 0}], tmp_path, progress=False)
+    res = run_sweep(cube, [{"x": 4, "seed": 0}], tmp_path, progress=False)
+    assert res.ran == 1 and res.skipped == 0 and res.records[0]["result"] == {"y": 64}
+    assert res.records[0]["function"] == "tests.test_sweep:cube"
+    assert run_sweep(square, [{"x": 4, "seed": 0}], tmp_path, progress=False).skipped == 1  # both kept
+
+
+def test_a_record_copied_over_another_configs_file_is_recomputed(tmp_path):
+    run_sweep(square, configs(2), tmp_path, progress=False)
+    a, b = (path_of(square, c, tmp_path) for c in configs(2))
+    b.write_text(a.read_text())  # x=0's record under x=1's name
+    res = run_sweep(square, configs(2), tmp_path, progress=False)
+    assert res.ran == 1 and res.recomputed == {"another record's file (key differs from the file name)": 1}
+    assert json.loads(b.read_text())["result"] == {"y": 1}
+    doc = json.loads(b.read_text())
+    doc["config"]["x"] = 5  # hash field kept, config edited: the stored config must hash to the key
+    b.write_text(json.dumps(doc))
+    assert run_sweep(square, configs(2), tmp_path, progress=False).recomputed == {"another config's record": 1}
+
+
+@pytest.mark.parametrize("content", ["[]", '"done"', '{"status": "done", "versions": "0.1.0"}',
+                                     '{"status": "done", "result": null, "config": {}}', "\x00\xff garbage", ""])
+def test_records_of_the_wrong_shape_are_recomputed(tmp_path, content):
+    run_sweep(square, configs(2), tmp_path, progress=False)
+    path_of(square, configs(2)[1], tmp_path).write_bytes(content.encode("latin-1"))
+    res = run_sweep(square, configs(2), tmp_path, progress=False)
+    assert res.ran == 1 and res.skipped == 1
+    assert sorted(r["result"]["y"] for r in res.done) == [0, 1]
+
+
+def test_records_of_other_code_are_stale(tmp_path):
+    run_sweep(slow_square, configs(3), tmp_path, progress=False)
+    path = path_of(slow_square, configs(3)[1], tmp_path)
+    doc = json.loads(path.read_text())
+    assert doc["code"]["hash"] and "tests.test_sweep" in doc["code"]["modules"]
+    assert doc["function"] == "tests.test_sweep:slow_square" and doc["hash"] == path.stem
+    assert doc["git"] is None or len(doc["git"]["commit"]) == 40
+    assert {"torch", "numpy", "scipy", "pot", "mnist1d", "lapjv", "joblib", "threadpoolctl",
+            "scikit-learn"} <= set(doc["versions"])
+    doc["code"]["hash"] = "0" * 16  # as if written by an older version of the code
+    path.write_text(json.dumps(doc))
+    with pytest.raises(CacheMissError, match="1 stale: written by other code") as info:
+        run_sweep(slow_square, configs(3), tmp_path, progress=False, cached_only=True)
+    assert info.value.stale == [configs(3)[1]] and not info.value.missing
+    assert json.loads(path.read_text())["code"]["hash"] == "0" * 16  # cached_only computes nothing
+    res = run_sweep(slow_square, configs(3), tmp_path, progress=False)
+    assert res.ran == 1 and res.skipped == 2 and res.recomputed == {"stale: written by other code": 1}
+    assert json.loads(path.read_text())["code"]["hash"] != "0" * 16
+
+
+def test_code_identity_changes_with_the_source_of_an_imported_module(tmp_path, monkeypatch):
+    import importlib
+
+    from lmctheory.provenance import _closure, code_identity
+
+    (tmp_path / "probe_mod.py").write_text("from lmctheory import towers\n\ndef f(c):\n    return {}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    mod = importlib.import_module("probe_mod")
+    before = code_identity(mod.f)
+    assert "lmctheory.towers" in before["modules"] and "probe_mod" in before["modules"]
+    (tmp_path / "probe_mod.py").write_text("from lmctheory import towers\n\ndef f(c):\n    return {'a': 1}\n")
+    _closure.cache_clear()
+    assert code_identity(mod.f)["hash"] != before["hash"]
+
+
+def test_cached_only_reports_missing_records_and_computes_nothing(tmp_path):
+    run_sweep(square, configs(2), tmp_path, progress=False)
+    with pytest.raises(CacheMissError, match="2 of 4") as info:
+        run_sweep(square, configs(4), tmp_path, progress=False, cached_only=True)
+    assert len(info.value.missing) == 2
+    assert len(list(tmp_path.glob("*.json"))) == 2
+
+
+def test_fallback_directories_are_read_only_caches(tmp_path):
+    cache, work = tmp_path / "cache", tmp_path / "work"
+    run_sweep(square, configs(3), cache, progress=False)
+    before = {p.name: p.read_bytes() for p in cache.iterdir()}
+    res = run_sweep(square, configs(4), work, progress=False, fallback_dirs=[cache], retry_failed=False)
+    assert res.ran == 1 and res.skipped == 3  # the failed x=3 record is not reused from a cache: recomputed
+    assert {p.name: p.read_bytes() for p in cache.iterdir()} == before  # nothing written into the cache
+    assert len(list(work.glob("*.json"))) == 4
+
+
+def test_a_result_json_cannot_hold_fails_that_config_only(tmp_path):
+    res = run_sweep(not_json, configs(3), tmp_path, progress=False)
+    assert res.ran == 3 and res.failed == 1
+    failed = next(r for r in res.records if r["status"] == "failed")
+    assert failed["config"]["x"] == 1 and "not JSON" in failed["error"]["message"]
+    res2 = run_sweep(not_json, configs(6), tmp_path / "b", n_jobs=2, progress=False)
+    assert res2.ran == 6 and res2.failed == 1
+
+
+def test_lambdas_and_local_functions_are_refused(tmp_path):
+    with pytest.raises(TypeError, match="module-level function"):
+        run_sweep(lambda c: {}, configs(1), tmp_path)
+
+    def local(c):
+        return {}
+
+    with pytest.raises(TypeError, match="module-level function"):
+        run_sweep(local, configs(1), tmp_path)
 
 
 def test_runs_records_skips_and_records_failures(tmp_path):
@@ -63,26 +199,13 @@ def test_runs_records_skips_and_records_failures(tmp_path):
     assert failed[0]["config"]["x"] == 3 and "three is not allowed" in failed[0]["error"]["message"]
     done = {r["config"]["x"]: r["result"]["y"] for r in res.done}
     assert done == {i: i * i for i in range(8) if i != 3}
-    rec = json.loads((tmp_path / f"{config_hash({'x': 2, 'seed': 0})}.json").read_text())
-    assert rec["seed"] == 0 and rec["versions"]["lmctheory"] and rec["seconds"] >= 0
+    rec = json.loads(path_of(square, {"x": 2, "seed": 0}, tmp_path).read_text())
+    assert rec["seed"] == 0 and rec["versions"]["lmctheory"] and rec["seconds"] >= 0 and rec["threads"] == 1
     again = run_sweep(square, configs(), tmp_path, progress=False, retry_failed=False)
     assert again.ran == 0 and again.skipped == 8
     retried = run_sweep(square, configs(), tmp_path, progress=False)
     assert retried.ran == 1 and retried.skipped == 7  # only the failed config is retried
     assert len(load_results(tmp_path)) == 7 and len(load_results(tmp_path, status=None)) == 8
-
-
-def test_records_of_another_package_version_are_rerun(tmp_path):
-    run_sweep(slow_square, configs(3), tmp_path, progress=False)
-    path = tmp_path / f"{config_hash(configs(3)[1])}.json"
-    doc = json.loads(path.read_text())
-    doc["versions"]["lmctheory"] = "0.0.1-old"
-    path.write_text(json.dumps(doc))
-    res = run_sweep(slow_square, configs(3), tmp_path, progress=False)
-    assert res.ran == 1 and res.skipped == 2  # the cache is keyed by config hash and package version
-    assert json.loads(path.read_text())["versions"]["lmctheory"] != "0.0.1-old"
-    path.write_text(json.dumps(doc))
-    assert run_sweep(slow_square, configs(3), tmp_path, progress=False, same_version=False).ran == 0
 
 
 def test_joblib_and_serial_agree(tmp_path):
@@ -201,9 +324,11 @@ def test_dask_worker_killed_mid_task_loses_nothing(tmp_path, victim):
 def test_bad_arguments(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    called = []
     with pytest.raises(OSError, match="not writable"):
-        run_sweep(lambda c: called.append(c), configs(), blocker / "sub")
-    assert not called  # nothing ran
+        run_sweep(square, configs(), blocker / "sub")
+    assert not list(blocker.parent.glob("*.json"))  # nothing ran
     with pytest.raises(ValueError, match="not both"):
         run_sweep(square, configs(), tmp_path, scheduler="tcp://127.0.0.1:1", dask_local=1)
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="dask_local"):
+            run_sweep(square, configs(), tmp_path, dask_local=bad)
