@@ -2,12 +2,20 @@
 
 Two kinds of result files carry everything needed:
 
-* sweep records (:mod:`lmctheory.sweep`): ``function`` (``module:qualname`` of the config
-  function; older records are resolved from ``command``, e.g. ``validation.depth``) and ``config``;
-* CLI documents (``lmctheory ... --json`` / ``--out``): ``argv``, the command line that made them.
+* sweep records (:mod:`lmctheory.sweep`): ``function`` (``module:qualname``) and ``config``. Only
+  registered experiments are re-run: the validation experiments and figure sweeps named in
+  :data:`EXPERIMENTS`, and functions registered in the running process with
+  :func:`register_experiment`. A record naming any other function is refused: a JSON file is
+  data, and a name read from it is never imported or called;
+* CLI documents (``lmctheory ... --json`` / ``--out``): ``argv``, the command line that made them;
+  ``lmctheory rerun`` re-parses it with its own parser (no abbreviated options), only for the
+  subcommands that read their inputs, with every option that writes a file removed (this module
+  does not import the CLI).
 
 :func:`rerun` recomputes the result and :func:`compare` lists the differences (timings and
-paths of generated files aside). With the same seeds on CPU the results are identical.
+paths of generated files aside). Sweep records re-run with the thread count they were computed
+with (:func:`lmctheory.threads.limited_threads`); with the same seeds on CPU the results are
+identical.
 """
 
 from __future__ import annotations
@@ -17,72 +25,110 @@ import json
 import math
 from pathlib import Path
 
-__all__ = ["rerun", "compare", "IGNORED_KEYS"]
+from .provenance import code_identity, dumps, function_id
+from .threads import limited_threads
+
+__all__ = ["rerun", "compare", "load_document", "code_changed", "register_experiment", "EXPERIMENTS", "IGNORED_KEYS"]
 
 IGNORED_KEYS = frozenset({"seconds", "seconds_total", "created", "timings", "out", "plot", "paths"})
-_NAMED = {"figures.dimension": "lmctheory_figures.fig2_dimension:run_config"}
+
+#: the functions ``lmctheory rerun`` may call (``module:qualname``): lmctheory's own experiments
+EXPERIMENTS = frozenset({
+    *(f"lmctheory_validation.{name}:run_config"
+      for name in ("rates", "two_layer", "low_dim", "depth", "mean_field", "fig2", "disentangle")),
+    "lmctheory_figures.fig2_dimension:run_config",
+})
+
+_REGISTERED: dict[str, object] = {}
 
 
-def _function(doc: dict):
+def register_experiment(fn):
+    """Allow :func:`rerun` to call ``fn`` (a module-level function) in this process; returns ``fn``,
+    so it also works as a decorator. The CLI's ``lmctheory rerun`` only knows :data:`EXPERIMENTS`."""
+    _REGISTERED[function_id(fn)] = fn
+    return fn
+
+
+def _function(doc: dict, path):
     spec = doc.get("function")
-    if spec is None:
-        command = doc.get("command", "")
-        if command.startswith("validation."):
-            spec = f"lmctheory_validation.{command.split('.', 1)[1]}:run_config"
-        else:
-            spec = _NAMED.get(command)
-    if spec is None:
-        raise ValueError(f"cannot tell which function produced this record (command {doc.get('command')!r}, "
-                         "no 'function' and no 'argv')")
-    module, _, name = spec.partition(":")
-    obj = importlib.import_module(module)
-    for part in name.split("."):
-        obj = getattr(obj, part)
-    return obj
+    if not isinstance(spec, str):
+        raise ValueError(f"{path} names no function (no 'function' and no 'argv'): not a sweep record or a CLI "
+                         "document")
+    if spec in _REGISTERED:
+        return _REGISTERED[spec]
+    if spec not in EXPERIMENTS:
+        raise ValueError(f"{path} names the function {spec!r}, which is not a registered experiment; lmctheory rerun "
+                         "calls only its own experiments (from Python, register_experiment(fn) allows yours)")
+    module, _, qualname = spec.partition(":")
+    return getattr(importlib.import_module(module), qualname)
 
 
-def rerun(path) -> tuple[dict, object]:
-    """``(recorded document, recomputed result)`` for a sweep record or a CLI JSON document."""
+def _load(path) -> dict:
     file = Path(path)
     try:
-        doc = json.loads(file.read_text())
+        doc = json.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FileNotFoundError(f"no such file: {path}") from None
-    except json.JSONDecodeError as exc:
+    except IsADirectoryError:
+        raise ValueError(f"{path} is a directory, not a result file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path} is not a JSON document ({exc})") from None
     if not isinstance(doc, dict) or "config" not in doc:
         raise ValueError(f"{path} is not an lmctheory result (no 'config')")
+    if "result" not in doc and doc.get("status") != "failed":
+        raise ValueError(f"{path} holds no 'result' to compare with")
     if doc.get("status") == "failed":
-        raise ValueError(f"{path} records a failed configuration ({doc['error']['type']}): nothing to compare")
+        error = doc.get("error") if isinstance(doc.get("error"), dict) else {}
+        raise ValueError(f"{path} records a failed configuration ({error.get('type', 'unknown error')}): "
+                         "nothing to compare")
+    return doc
+
+
+def load_document(path) -> dict:
+    """The result document in ``path`` (a sweep record or a CLI document), checked to hold a config
+    and a result; ValueError naming the file otherwise."""
+    return _load(path)
+
+
+def rerun(path) -> tuple[dict, object]:
+    """``(recorded record, recomputed result)`` for a sweep record (see the module docstring).
+
+    Raises ValueError for a file that is not a sweep record or names an unregistered function. CLI
+    documents (with ``argv``) are re-run by ``lmctheory rerun``, which owns the command line.
+    """
+    doc = _load(path)
     if "argv" in doc:
-        from .cli import build_parser
-
-        argv = _without_outputs(doc["argv"])
-        args = build_parser().parse_args(argv)
-        if args.command in ("rerun", "validate", "figures", "train"):
-            raise ValueError(f"`lmctheory {args.command}` writes files of its own: re-run the per-configuration "
-                             "sweep records in its results directory instead" if args.command != "rerun"
-                             else "a rerun document cannot be re-run")
-        new_doc, _ = args.func(args)
-        return doc, new_doc["result"]
-    return doc, _function(doc)(doc["config"])
+        raise ValueError(f"{path} is a CLI document (it records argv): re-run it with `lmctheory rerun {path}`")
+    fn = _function(doc, path)
+    threads = doc.get("threads", 1)
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"{path}: 'threads' must be an integer >= 1 or null, got {threads!r}")
+    if not isinstance(doc["config"], dict):
+        raise ValueError(f"{path}: 'config' must be an object, got {type(doc['config']).__name__}")
+    with limited_threads(threads, torch="torch" in code_identity(fn)["imports"]):
+        return doc, fn(doc["config"])
 
 
-def _without_outputs(argv: list[str]) -> list[str]:
-    """``argv`` without the options that write files (``--out FILE``, ``--plot FILE``)."""
-    out, skip = [], False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg in ("--out", "--plot"):
-            skip = True
-        elif not arg.startswith(("--out=", "--plot=")):
-            out.append(arg)
-    return out
+def code_changed(doc: dict) -> bool | None:
+    """Whether the code of a sweep record's function differs from the code that wrote it (None: the
+    record names no code hash or no registered function)."""
+    code = doc.get("code")
+    recorded = code.get("hash") if isinstance(code, dict) else None
+    spec = doc.get("function")
+    if recorded is None or not isinstance(spec, str) or spec not in EXPERIMENTS | set(_REGISTERED):
+        return None
+    return code_identity(_function(doc, "record"))["hash"] != recorded
 
 
 def compare(recorded, recomputed, *, rtol: float = 0.0, path: str = "result") -> list[str]:
-    """Differences between two JSON-like values (numbers within ``rtol``; ``IGNORED_KEYS`` skipped)."""
+    """Differences between two JSON-like values (numbers within ``rtol``; ``IGNORED_KEYS`` skipped).
+
+    Both are first converted as a record stores them (NumPy to Python, NaN and inf to null).
+    """
+    return _differences(json.loads(dumps(recorded)), json.loads(dumps(recomputed)), rtol, path)
+
+
+def _differences(recorded, recomputed, rtol, path) -> list[str]:
     if isinstance(recorded, dict) and isinstance(recomputed, dict):
         out = []
         for key in sorted(set(recorded) | set(recomputed)):
@@ -91,14 +137,14 @@ def compare(recorded, recomputed, *, rtol: float = 0.0, path: str = "result") ->
             if key not in recorded or key not in recomputed:
                 out.append(f"{path}.{key}: present in only one of them")
                 continue
-            out += compare(recorded[key], recomputed[key], rtol=rtol, path=f"{path}.{key}")
+            out += _differences(recorded[key], recomputed[key], rtol, f"{path}.{key}")
         return out
     if isinstance(recorded, list) and isinstance(recomputed, list):
         if len(recorded) != len(recomputed):
             return [f"{path}: length {len(recorded)} != {len(recomputed)}"]
         out = []
         for i, (a, b) in enumerate(zip(recorded, recomputed, strict=True)):
-            out += compare(a, b, rtol=rtol, path=f"{path}[{i}]")
+            out += _differences(a, b, rtol, f"{path}[{i}]")
         return out
     numbers = (int, float)
     if isinstance(recorded, numbers) and isinstance(recomputed, numbers) and not isinstance(recorded, bool):

@@ -1,7 +1,6 @@
 """`lmctheory rerun FILE.json`: one result recomputed from its JSON alone, and compared."""
 
 import json
-import shutil
 
 import lmctheory_figures
 import numpy as np
@@ -34,12 +33,106 @@ def test_sweep_record_reruns_identically_and_a_tampered_one_is_caught(capsys, tm
     assert run(capsys, "rerun", str(path), "--rtol", "0.6")[0] == 0  # within a stated tolerance
 
 
-def test_committed_cache_record_without_function_field(capsys, tmp_path):
-    src = sorted((lmctheory_figures.CACHE / "depth-quick").glob("*.json"))[0]
-    assert "function" not in json.loads(src.read_text())  # older record: resolved from its command
-    shutil.copy(src, tmp_path / src.name)
-    code, out, _ = run(capsys, "rerun", str(tmp_path / src.name))
-    assert code == 0 and "identical" in out
+def _committed_records():
+    return sorted(p for p in lmctheory_figures.CACHE.glob("*/*.json"))
+
+
+def _sample(seed, max_seconds=10.0):
+    """One random record per committed sweep among those that took under ``max_seconds`` to compute."""
+    import random
+
+    rng = random.Random(seed)
+    out = []
+    for sweep in sorted(p for p in lmctheory_figures.CACHE.iterdir() if p.is_dir()):
+        cheap = [p for p in sorted(sweep.glob("*.json")) if (json.loads(p.read_text()).get("seconds") or 0) < max_seconds]
+        if cheap:
+            out.append(rng.choice(cheap))
+    return out
+
+
+def test_a_random_sample_of_the_committed_cache_reruns_identically(capsys):
+    """Records in paper_figures/cache must be what the current code computes: re-run a random sample with
+    `lmctheory rerun` and fail on any difference (regenerate the cache with `make cache`)."""
+    import datetime
+    import os
+
+    seed = int(os.environ.get("LMCTHEORY_RERUN_SEED", datetime.date.today().toordinal()))
+    print(f"\nLMCTHEORY_RERUN_SEED={seed}")
+    sample = _sample(seed)
+    assert len(sample) >= 6
+    for path in sample:
+        code, out, err = run(capsys, "rerun", str(path))
+        assert code == 0 and "identical" in out and "code has changed" not in out, (path, out, err)
+
+
+@pytest.mark.slow
+def test_every_committed_record_reruns_identically(capsys):
+    for path in _committed_records():
+        code, out, err = run(capsys, "rerun", str(path))
+        assert code == 0 and "identical" in out, (path, out, err)
+
+
+def test_every_committed_record_is_current():
+    """Every committed record was written by the current code (function, config, code hash): the figures
+    redraw from them without computing, and a stale one would be recomputed, never used."""
+    from lmctheory.rerun import code_changed
+
+    records = _committed_records()
+    assert len(records) > 100
+    stale = [p.name for p in records if code_changed(json.loads(p.read_text())) is not False]
+    assert not stale, f"{len(stale)} committed records are stale or unregistered (run `make cache`): {stale[:5]}"
+
+
+@pytest.mark.parametrize("function,config", [("os:system", "touch PWNED_by_rerun"),
+                                             ("builtins:eval", "__import__('os').getcwd()"),
+                                             ("subprocess:run", ["touch", "PWNED_by_rerun"]),
+                                             ("lmctheory.nosuch:f", {}), ("os:nosuch", {}),
+                                             ("lmctheory_validation.rates:run", "quick")])
+def test_rerun_calls_only_registered_experiments(capsys, tmp_path, monkeypatch, function, config):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "evil.json"
+    path.write_text(json.dumps({"config": config, "function": function, "result": 0}))
+    code, out, err = run(capsys, "rerun", str(path))
+    assert code == 2 and out == "" and "not a registered experiment" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "PWNED_by_rerun").exists()
+
+
+def test_records_of_users_own_sweeps_rerun_only_when_registered(capsys, tmp_path):
+    from lmctheory.rerun import register_experiment, rerun
+    from lmctheory.sweep import run_sweep
+
+    from .test_sweep import quick_square
+
+    run_sweep(quick_square, [{"x": 3}], tmp_path, progress=False)
+    path = next(tmp_path.glob("*.json"))
+    code, _, err = run(capsys, "rerun", str(path))  # the README's sweep example: a clear refusal
+    assert code == 2 and "tests.test_sweep:quick_square" in err and "register_experiment" in err
+    register_experiment(quick_square)
+    assert rerun(path)[1] == {"y": 9}
+
+
+@pytest.mark.parametrize("argv,match", [(["rates", "--help"], "help or the version"),
+                                        (["--version"], "cannot be re-run"),
+                                        (["validate", "--quick"], "cannot be re-run"),
+                                        (["rate-bound", "--d", "5", "--plo", "PLOT.png"], "not a valid"),
+                                        ("rate-bound --d 5", "list of strings"), ([], "list of strings")])
+def test_cli_documents_rerun_only_commands_that_write_nothing(capsys, tmp_path, monkeypatch, argv, match):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "doc.json"
+    path.write_text(json.dumps({"config": {}, "argv": argv, "result": {}}))
+    code, out, err = run(capsys, "rerun", str(path))
+    assert code == 2 and match in err, err
+    assert not list(tmp_path.glob("PLOT*"))
+
+
+def test_writing_options_are_removed_from_rerun_documents(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, _ = run(capsys, "rate-bound", "--d", "5", "--ns", "64,128", "--out", "rb.json")
+    doc = json.loads((tmp_path / "rb.json").read_text())
+    doc["argv"] += ["--out", "overwritten.json"]
+    (tmp_path / "rb.json").write_text(json.dumps(doc))
+    code, out, _ = run(capsys, "rerun", "rb.json")
+    assert code == 0 and not (tmp_path / "overwritten.json").exists()
 
 
 def test_cli_documents_rerun_from_their_argv(capsys, tmp_path):
@@ -59,7 +152,10 @@ def test_cli_documents_rerun_from_their_argv(capsys, tmp_path):
 
 @pytest.mark.parametrize("content,match", [(None, "no such file"), ("{not json", "not a JSON document"),
                                            ('{"a": 1}', "no 'config'"),
-                                           ('{"config": {}, "command": "mystery", "result": 1}', "cannot tell"),
+                                           ('{"config": {}, "command": "mystery", "result": 1}', "names no function"),
+                                           ('{"config": {}, "function": "x:y"}', "no 'result'"),
+                                           ('{"config": {}, "status": "failed", "error": null}', "failed configuration"),
+                                           ('[1, 2]', "no 'config'"), ('"x"', "no 'config'"),
                                            ('{"config": {}, "status": "failed", "error": {"type": "ValueError"}}',
                                             "failed configuration")])
 def test_bad_rerun_inputs(capsys, tmp_path, content, match):

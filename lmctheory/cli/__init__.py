@@ -1,45 +1,86 @@
 """Command-line interface: ``lmctheory <subcommand> ...``.
 
-Every subcommand prints a human table by default and exactly one JSON
-document on stdout with ``--json`` (warnings and progress go to stderr);
-``--out FILE`` also writes that document atomically. Errors are one line on
-stderr and exit code 2, never a traceback. Subcommands live in
-:mod:`lmctheory.cli.theory` (rates, rate-bound, wasserstein, dimension, bounds)
-and :mod:`lmctheory.cli.networks` (train, barrier), :mod:`lmctheory.cli.validate` (validate) and
-:mod:`lmctheory.cli.figures` (figures), :mod:`lmctheory.cli.rerun` (rerun). Every document records
-its ``argv`` so that ``lmctheory rerun FILE`` can recompute it.
+Every subcommand prints a human table by default and exactly one JSON document on stdout with
+``--json`` (warnings and progress go to stderr); ``--out FILE`` also writes that document
+atomically. Subcommands live in :mod:`lmctheory.cli.theory` (rates, rate-bound, wasserstein,
+dimension, bounds), :mod:`lmctheory.cli.networks` (train, barrier), :mod:`lmctheory.cli.validate`
+(validate), :mod:`lmctheory.cli.figures` (figures) and :mod:`lmctheory.cli.rerun` (rerun). Every
+document records its ``argv`` so that ``lmctheory rerun FILE`` can recompute it.
+
+Errors are one line on stderr, never a traceback (``lmctheory --debug ...`` shows it). Exit codes:
+
+* 0: success;
+* 1: a runtime failure (a solver that cannot certify its answer, a problem beyond the memory
+  budget, cached records missing with ``--cached-only``, a disk that cannot be written, a
+  regression against ``--baseline``, a re-run that differs, an internal error);
+* 2: a usage error (an invalid option or option value, an input file that is missing or holds
+  invalid data);
+* 130: interrupted (Ctrl-C). Finished work is kept: sweeps resume where they stopped.
+
+A closed output pipe (``lmctheory ... | head``) ends the command quietly.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 
 from .. import __version__
-from ..exceptions import ConvergenceError, ProblemTooLargeError
+from ..exceptions import CacheMissError, ConvergenceError, ProblemTooLargeError
 from ..provenance import dumps, write_json
 from . import figures, networks, rerun, theory, validate
-from .common import EXIT_USAGE, load_points, parse_int_list, parse_sizes
+from .common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, load_points, parse_int_list, parse_sizes
 
 __all__ = ["build_parser", "main", "parse_sizes", "parse_int_list", "load_points"]
 
+#: exceptions that mean the request was invalid (exit 2); every other failure exits 1
+_USAGE_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError, IsADirectoryError, NotADirectoryError)
+_RUNTIME_ERRORS = (ConvergenceError, ProblemTooLargeError, CacheMissError, OSError, MemoryError, RuntimeError,
+                   NotImplementedError, ArithmeticError, RecursionError)
+
 
 class _Parser(argparse.ArgumentParser):
-    """Usage errors as one line on stderr (exit 2), like every other error of the CLI."""
+    """Usage errors as one line on stderr (exit 2), like every other error of the CLI; options must be
+    spelled out in full (an abbreviation such as ``--plo`` is an error, not ``--plot``)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _version_text() -> str:
+    from ..provenance import git_revision
+
+    git = git_revision()
+    if git is None:
+        return f"lmctheory {__version__}"
+    return f"lmctheory {__version__} (git {git['commit'][:12]}{', modified' if git['dirty'] else ''})"
+
+
+class _VersionAction(argparse.Action):
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(_version_text())
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="lmctheory",
         description="Linear mode connectivity theory, computable: Wasserstein rates, intrinsic dimension, "
-        "width bounds, alignment and barriers.",
+        "width bounds, alignment and barriers. Exit codes: 0 success, 1 runtime failure, 2 usage error, "
+        "130 interrupted.",
     )
-    parser.add_argument("--version", action="version", version=f"lmctheory {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parser.add_argument("--version", action=_VersionAction, help="print the version (from git) and exit")
+    parser.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
     theory.register(sub)
     networks.register(sub)
     validate.register(sub)
@@ -48,25 +89,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _fail(args, code: int, message: str) -> int:
+    if getattr(args, "debug", False):
+        import traceback
+
+        traceback.print_exc()
+    print(f"lmctheory {getattr(args, 'command', '')}: error: {message}", file=sys.stderr)
+    return code
+
+
+def _quiet_broken_pipe() -> None:
+    """stdout's reader went away: point stdout at /dev/null so the interpreter's final flush is silent."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version (0) or a usage error (2, already printed in one line)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
             doc, text = args.func(args)
-        doc.setdefault("argv", [a for a in argv if a not in ("--json", "--quiet")])  # `lmctheory rerun` needs it
+        doc.setdefault("argv", [a for a in argv if a not in ("--json", "--quiet", "--debug")])  # for rerun
         if getattr(args, "out", None):
             write_json(args.out, doc)
-        print(dumps(doc) if args.json else text)
-        if doc.get("exit_code"):
-            return int(doc["exit_code"])
-    except (ValueError, TypeError, ConvergenceError, ProblemTooLargeError, OSError, NotImplementedError,
-            KeyError) as exc:
-        print(f"lmctheory {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    return 0
+        print(dumps(doc) if args.json else text, flush=True)
+        return int(doc.get("exit_code") or 0)
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+        return 0
+    except KeyboardInterrupt:
+        print(f"lmctheory {args.command}: interrupted; finished configurations are kept (re-run to resume)",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except _USAGE_ERRORS as exc:
+        return _fail(args, EXIT_USAGE, str(exc))
+    except _RUNTIME_ERRORS as exc:
+        return _fail(args, EXIT_FAILURE, str(exc) or type(exc).__name__)
+    except Exception as exc:  # noqa: BLE001 - a bug: still one line, with the way to see more
+        return _fail(args, EXIT_FAILURE, f"internal error ({type(exc).__name__}: {exc}); "
+                     "re-run with `lmctheory --debug ...` for the traceback")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-EXIT_USAGE = 2
+EXIT_USAGE = 2  # invalid options or input files
+EXIT_FAILURE = 1  # a runtime failure
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 
 DEFINITIONS_W = {
     "W_p": "(min over couplings of sum gamma_ij |x_i - y_j|_2^p)^(1/p): a distance, not its p-th power",
@@ -90,11 +92,18 @@ def add_parallel_options(parser: argparse.ArgumentParser) -> None:
 
 
 def sweep_options(args) -> dict:
-    """The sweep keywords of :func:`lmctheory.sweep.run_sweep` from the parallel and output options."""
+    """The sweep keywords of :func:`lmctheory.sweep.run_sweep` from the parallel and output options
+    (checked here, before any work)."""
     import sys
 
+    if args.n_jobs == 0:
+        raise ValueError("--n-jobs must be a number of worker processes >= 1 (or -1 for all cores), got 0")
+    if args.dask_local is not None and args.dask_local < 1:
+        raise ValueError(f"--dask-local must be a number of workers >= 1, got {args.dask_local}")
+    if args.scheduler is not None and args.dask_local is not None:
+        raise ValueError("give either --scheduler (an existing Dask cluster) or --dask-local N (start one), not both")
     return {"n_jobs": args.n_jobs, "scheduler": args.scheduler, "dask_local": args.dask_local,
-            "progress": not args.quiet and sys.stderr.isatty()}
+            "progress": not args.quiet and sys.stderr.isatty(), "cached_only": getattr(args, "cached_only", False)}
 
 
 def add_output_options(parser: argparse.ArgumentParser, *, out_file: bool = True) -> None:

@@ -1,16 +1,27 @@
-"""The ``rerun`` subcommand: recompute one result from its JSON file and compare."""
+"""The ``rerun`` subcommand: recompute one result from its JSON file and compare.
+
+Sweep records go through :func:`lmctheory.rerun.rerun` (registered experiments only). CLI documents
+are re-run here, from their ``argv``: parsed by lmctheory's own parser (which accepts no
+abbreviated options), only for the subcommands that read their inputs, and with every option that
+writes a file removed.
+"""
 
 from __future__ import annotations
 
 from .common import add_output_options
+
+#: subcommands whose documents can be recomputed (they only read their inputs)
+RERUNNABLE_COMMANDS = ("bounds", "barrier", "dimension", "rate-bound", "rates", "wasserstein")
+_WRITING_OPTIONS = ("--out", "--plot")
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "rerun",
         help="re-run one result from its JSON file alone (a sweep record or a --json/--out document) and compare",
-        description="Recomputes the result recorded in FILE (sweep records name their function and config; CLI "
-        "documents their command line) and lists every difference; exit 1 when they differ.",
+        description="Recomputes the result recorded in FILE (sweep records of lmctheory's experiments name their "
+        "function and config; CLI documents of " + ", ".join(RERUNNABLE_COMMANDS) + " their command line) and "
+        "lists every difference; exit 1 when they differ. Only --out writes a file (this comparison).",
     )
     p.add_argument("file", help="a result JSON file")
     p.add_argument("--rtol", type=float, default=0.0, help="relative tolerance for numbers (default 0: identical)")
@@ -18,20 +29,60 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_rerun)
 
 
+def _without_outputs(argv: list[str]) -> list[str]:
+    """``argv`` without the options that write files (``--out FILE``, ``--plot FILE``), matched exactly."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in _WRITING_OPTIONS:
+            skip = True
+        elif not arg.startswith(tuple(f"{o}=" for o in _WRITING_OPTIONS)):
+            out.append(arg)
+    return out
+
+
+def rerun_document(doc: dict, path) -> object:
+    """The result recomputed from a CLI document's ``argv``; ValueError when it cannot be re-run."""
+    from . import build_parser
+
+    argv = doc["argv"]
+    if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
+        raise ValueError(f"{path}: 'argv' must be a non-empty list of strings, got {argv!r}")
+    if argv[0] not in RERUNNABLE_COMMANDS:
+        raise ValueError(f"{path}: `lmctheory {argv[0]}` cannot be re-run from a document; re-runnable: "
+                         f"{', '.join(RERUNNABLE_COMMANDS)} (validate and figures: re-run their sweep records)")
+    if any(a in ("-h", "--help", "--version") for a in argv):
+        raise ValueError(f"{path}: 'argv' asks for help or the version: nothing to recompute")
+    try:
+        args = build_parser().parse_args(_without_outputs(argv))
+    except SystemExit:
+        raise ValueError(f"{path}: 'argv' is not a valid lmctheory command line: {argv!r}") from None
+    new_doc, _ = args.func(args)
+    return new_doc["result"]
+
+
 def cmd_rerun(args):
-    from ..rerun import compare, rerun
+    from ..rerun import code_changed, compare, load_document, rerun
 
     if not args.rtol >= 0:
         raise ValueError(f"--rtol must be >= 0, got {args.rtol}")
-    recorded, recomputed = rerun(args.file)
+    recorded = load_document(args.file)
+    if "argv" in recorded:
+        recomputed = rerun_document(recorded, args.file)
+    else:
+        recorded, recomputed = rerun(args.file)
     diffs = compare(recorded["result"], recomputed, rtol=args.rtol)
+    changed = code_changed(recorded)
     doc = {"command": "rerun", "config": {"file": args.file, "rtol": args.rtol},
            "result": {"identical": not diffs, "differences": diffs[:50], "n_differences": len(diffs),
-                      "recomputed": recomputed, "recorded_versions": recorded.get("versions")}}
+                      "recomputed": recomputed, "recorded_versions": recorded.get("versions"),
+                      "code_changed_since_recorded": changed}}
+    note = " (the code has changed since the record was written)" if changed else ""
     if diffs:
         doc["exit_code"] = 1
-        text = f"{args.file}: {len(diffs)} difference(s):\n" + "\n".join(diffs[:20])
+        text = f"{args.file}: {len(diffs)} difference(s){note}:\n" + "\n".join(diffs[:20])
     else:
         text = f"{args.file}: recomputed result identical to the recorded one" + (
-            f" (rtol {args.rtol:g})" if args.rtol else "")
+            f" (rtol {args.rtol:g})" if args.rtol else "") + note
     return doc, text

@@ -13,9 +13,10 @@ def register(sub) -> None:
     p = sub.add_parser(
         "validate",
         help="run the validation experiments and print predicted vs measured with verdicts",
-        description="Each prediction is a row (experiment, prediction, predicted, measured mean +- std, "
-        "verdict with its rule), written to OUT/validation.json and OUT/validation.md. Finished "
-        "configurations are cached under OUT and skipped on re-runs.",
+        description="Each row (experiment, kind: prediction/check/measurement, claim, predicted, measured mean +- "
+        "std, verdict with its rule) is written to OUT/validation.json and OUT/validation.md. Finished "
+        "configurations are cached under OUT and skipped on re-runs while the code that made them is "
+        "unchanged. With --only, the rows of the other experiments already in OUT/validation.json are kept.",
     )
     add_preset_options(p)
     p.add_argument("--only", help="comma-separated experiment names")
@@ -25,48 +26,90 @@ def register(sub) -> None:
                    help="dataset for the data-driven experiments (fig2: replaces its datasets; disentangle: joins "
                    "the dataset ladder): digits, mnist1d, idx:DIR (MNIST IDX files), npz:FILE, or "
                    "NAME:key=value,...; repeat for several")
-    p.add_argument("--baseline", help="earlier validation.json: exit 1 on regressions")
+    p.add_argument("--baseline", help="earlier validation.json: exit 1 on regressions (read before any work)")
+    p.add_argument("--cached-only", action="store_true",
+                   help="compute nothing: rows from current records only; exit 1 listing what is missing or stale")
     add_parallel_options(p)
     add_output_options(p, out_file=False)
     p.set_defaults(func=cmd_validate)
 
 
+def _experiment_names(only, experiments) -> list[str]:
+    if not only:
+        return list(experiments)
+    names = list(dict.fromkeys(n.strip() for n in only.split(",") if n.strip()))  # repeats run once
+    unknown = [n for n in names if n not in experiments]
+    if unknown or not names:
+        raise ValueError(f"unknown experiment(s) {unknown or only!r} in --only; choose from {', '.join(experiments)}")
+    return names
+
+
+def read_baseline(path) -> list[dict]:
+    """The rows of an earlier ``validation.json``; ValueError naming the file when it is not one."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"--baseline: no such file: {path}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"--baseline {path} is not a JSON document ({exc})") from None
+    rows = doc.get("rows") if isinstance(doc, dict) else None
+    needed = ("experiment", "prediction", "verdict", "measured")
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and all(k in r for k in needed) for r in rows):
+        raise ValueError(f"--baseline {path} is not a validation.json (a 'rows' list whose rows have "
+                         f"{', '.join(needed)})")
+    return rows
+
+
+def _kept_rows(out_dir: Path, preset: str, names: list[str]) -> list[dict]:
+    """Rows of the experiments not run now, from an earlier report of the same preset in ``out_dir``."""
+    try:
+        doc = json.loads((out_dir / "validation.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return []
+    if not isinstance(doc, dict) or (doc.get("config") or {}).get("preset") != preset:
+        return []
+    return [r for r in doc.get("rows") or [] if isinstance(r, dict) and r.get("experiment") not in names]
+
+
 def cmd_validate(args):
     try:
         from lmctheory_validation import EXPERIMENTS
-        from lmctheory_validation.report import compare_to_baseline, write_report
+        from lmctheory_validation.report import Row, compare_to_baseline, summary_line, write_report
     except ImportError as exc:  # pragma: no cover - broken install
         raise ImportError("the validation experiments are not installed; reinstall with pip install -e .") from exc
-    names = list(EXPERIMENTS) if not args.only else [n.strip() for n in args.only.split(",") if n.strip()]
-    unknown = [n for n in names if n not in EXPERIMENTS]
-    if unknown or not names:
-        raise ValueError(f"unknown experiment(s) {unknown or args.only!r}; choose from {', '.join(EXPERIMENTS)}")
+    names = _experiment_names(args.only, EXPERIMENTS)
     options = sweep_options(args)
+    baseline = read_baseline(args.baseline) if args.baseline else None
     takes_data = [n for n in EXPERIMENTS if getattr(EXPERIMENTS[n], "DATA_AWARE", False)]
     data_aware = [n for n in names if n in takes_data]
     if args.data:
         if not data_aware:
             raise ValueError(f"--data is used by {', '.join(takes_data)}; none of them is selected ({', '.join(names)})")
-        from lmctheory.nn.data import parse_dataset_spec
+        from lmctheory.nn.data import load_dataset_spec
 
-        for spec in args.data:  # fail fast, before any experiment runs (checked, not loaded)
-            parse_dataset_spec(spec)
+        for spec in args.data:  # fail fast, before any experiment runs: the dataset is built and checked
+            if load_dataset_spec(spec).n_classes < 2:
+                raise ValueError(f"--data {spec}: a regression data set; {', '.join(data_aware)} train classifiers")
+    out_dir = Path(args.out_dir)
+    kept = _kept_rows(out_dir, args.preset, names) if args.only else []
     rows = []
     for i, name in enumerate(names, start=1):
         extra = {"data": args.data} if args.data and name in data_aware else {}
         if not args.quiet:
             print(f"[{i}/{len(names)}] {name} ({args.preset} preset)", file=sys.stderr, flush=True)
         rows += EXPERIMENTS[name].run(args.preset, args.out_dir, **extra, **options)
-    config = {"preset": args.preset, "experiments": names, "out_dir": args.out_dir, "data": args.data}
-    doc = write_report(rows, Path(args.out_dir), config=config)
-    lines = [f"{r.experiment:8s} {r.verdict:12s} {r.prediction}: predicted "
+    all_rows = [Row(**r) for r in kept] + rows
+    config = {"preset": args.preset, "experiments": names, "out_dir": args.out_dir, "data": args.data,
+              "kept_from_earlier_report": sorted({r["experiment"] for r in kept})}
+    doc = write_report(all_rows, out_dir, config=config)
+    lines = [f"{r.experiment:11s} {r.kind:11s} {r.verdict:12s} {r.prediction}: predicted "
              f"{'-' if r.predicted is None else f'{r.predicted:.4g}'}, measured {r.measured:.4g} ± {r.measured_std:.2g}"
              for r in rows]
-    counts = {v: sum(r.verdict == v for r in rows) for v in ("holds", "fails", "inconclusive")}
-    lines.append(f"\n{len(rows)} predictions: {counts}; report: {Path(args.out_dir) / 'validation.md'}")
-    if args.baseline:
-        baseline = json.loads(Path(args.baseline).read_text())["rows"]
-        problems = compare_to_baseline(doc["rows"], baseline)
+    lines.append(f"\n{summary_line(rows)}; report: {out_dir / 'validation.md'}")
+    if kept:
+        lines.append(f"(the report also keeps the earlier rows of {', '.join(config['kept_from_earlier_report'])})")
+    if baseline is not None:
+        problems = compare_to_baseline([r.to_dict() for r in rows], baseline)
         doc["regressions"] = problems
         if problems:
             doc["exit_code"] = 1
