@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 from lmctheory_validation import EXPERIMENTS
-from lmctheory_validation.report import at_most, compare_to_baseline, within
+from lmctheory_validation.report import compare_to_baseline
 
 from lmctheory.cli import main
 
@@ -18,27 +18,24 @@ def run_cli(capsys, *argv):
     return code, out, err
 
 
-def test_verdict_rules():
-    assert within("e", "p", "f", -0.2, [-0.23, -0.25], 0.06).verdict == "holds"
-    assert within("e", "p", "f", -0.2, [-0.3, -0.31], 0.06).verdict == "fails"
-    assert within("e", "p", "f", -0.2, [-0.5], 0.06, applies=False).verdict == "inconclusive"
-    assert at_most("e", "p", "f", 1.0, [0.2, 0.99]).verdict == "holds"
-    assert at_most("e", "p", "f", 1.0, [0.2, 1.01]).verdict == "fails"
-
-
 def test_smoke_validation_json_report_and_cache(capsys, tmp_path):
     out = tmp_path / "res"
     code, text, _ = run_cli(capsys, "validate", "--smoke", "--only", "rates,two_layer", "--out-dir", str(out), "--json")
     assert code == 0
     doc = json.loads(text)
     rows = doc["rows"]
-    assert rows and all(r["verdict"] in ("holds", "fails", "inconclusive") for r in rows)
+    assert rows and all(r["verdict"] in ("holds", "fails", "inconclusive", "reported") for r in rows)
+    assert all((r["kind"] == "measurement") == (r["verdict"] == "reported") for r in rows)
     bound_rows = [r for r in rows if "explicit bound" in r["prediction"]]
-    assert bound_rows and all(r["verdict"] == "holds" for r in bound_rows)  # exact: never exceeded
+    assert bound_rows and all(r["verdict"] == "holds" and r["kind"] == "check" for r in bound_rows)
     sharp = [r for r in rows if "uniform d=5" in r["prediction"] and "slope" in r["prediction"]]
-    assert sharp[0]["verdict"] == "holds"
+    assert sharp[0]["kind"] == "prediction" and sharp[0]["predicted"] == pytest.approx(-0.2) and sharp[0]["fails_if"]
+    assert sharp[0]["n_seeds"] == 3  # one replicate curve per unit: 1 seed x 3 reps
+    not_sharp = [r for r in rows if "uniform d=1" in r["prediction"] and "slope" in r["prediction"]]
+    assert not_sharp[0]["kind"] == "measurement"  # d <= 2p: the FG rate is not sharp, no claim
     md = (out / "validation.md").read_text()
-    assert sum(md.count(f"| {name} |") for name in EXPERIMENTS) == len(rows)
+    assert sum(md.count(f"| {name} | {kind} |") for name in EXPERIMENTS
+               for kind in ("prediction", "check", "measurement")) == len(rows)
     assert {r["experiment"] for r in rows} == {"rates", "two_layer"}
     # same seeds -> identical results; finished configs are cached
     code, text2, _ = run_cli(capsys, "validate", "--smoke", "--only", "rates,two_layer", "--out-dir",
@@ -83,10 +80,14 @@ def test_validate_errors(capsys, argv, match):
 
 def test_two_layer_smoke_exact_verdicts(tmp_path):
     rows = EXPERIMENTS["two_layer"].run("smoke", str(tmp_path), progress=False)
-    exact = [r for r in rows if "bound" in r.prediction]  # certificate and explicit bounds: rigorous
-    assert len(exact) == 3 and all(r.verdict == "holds" for r in exact)
+    checks = [r for r in rows if r.kind == "check"]  # certificate and explicit lower bound: rigorous
+    assert len(checks) == 2 and all(r.verdict == "holds" for r in checks)
+    vacuous = next(r for r in rows if "explicit upper bound" in r.prediction)  # bound above the diameter
+    assert vacuous.kind == "measurement" and "diameter" in vacuous.prediction
     slope = next(r for r in rows if r.prediction.startswith("matching error slope"))
-    assert slope.verdict == "holds" and slope.predicted == pytest.approx(-0.2)
+    assert slope.kind == "prediction" and slope.predicted == pytest.approx(-0.2)
+    assert slope.verdict == "inconclusive" and slope.n_seeds == 1  # one seed decides nothing
+    assert not any("width needed" in r.prediction or "exponent of the width" in r.prediction for r in rows)
 
 
 def _rows(experiment, tmp_path, preset="smoke", **kw):
@@ -100,15 +101,18 @@ def _verdicts(rows, text):
 def test_low_dim_smoke(tmp_path):
     rows = _rows("low_dim", tmp_path)
     small = next(r for r in rows if r.prediction.startswith("matching error slope for N <="))
-    assert small.predicted == pytest.approx(-1 / 3) and small.verdict == "holds"
-    assert _verdicts(rows, "flattens") == ["holds"]
+    assert small.predicted == pytest.approx(-1 / 3) and small.kind == "prediction" and small.n_seeds == 2
+    assert small.statistic["band"][0] < -1 / 3 < small.statistic["band"][1]
+    assert [r.kind for r in rows if "flattens" in r.prediction] == ["prediction"]
 
 
 def test_depth_smoke_bounds_exact_and_same_seed_identical(tmp_path):
     rows = _rows("depth", tmp_path / "a")
     certified = [r for r in rows if "certified" in r.prediction and "grows" not in r.prediction]
-    assert len(certified) == 6 and all(r.verdict == "holds" for r in certified)
-    assert _verdicts(rows, "defect grows with depth") == ["holds"]
+    assert len(certified) == 3 and all(r.verdict == "holds" and r.kind == "check" for r in certified)
+    assert not any(r.prediction.startswith("loss barrier") for r in rows)  # 0 <= bound at init: cannot fail
+    assert _verdicts(rows, "defect grows with depth") == ["holds"]  # 2 seeds x 3 depths: p = 1/36
+    assert [r.kind for r in rows if r.prediction.startswith("certified bound grows")] == ["check"]
     again = _rows("depth", tmp_path / "b")
     assert [(r.prediction, r.measured, r.measured_std) for r in rows] == \
         [(r.prediction, r.measured, r.measured_std) for r in again]
@@ -128,7 +132,7 @@ def test_fig2_smoke_planted_permutation_and_rows(tmp_path):
     assert _verdicts(rows, "planted permutation") == ["holds"]
     assert [r.measured for r in rows] == [r.measured for r in _rows("fig2", tmp_path / "b")]  # same seeds
     assert len([r for r in rows if r.prediction.startswith("approximate dimension")]) == 4
-    assert all(r.verdict in ("holds", "fails", "inconclusive") for r in rows)
+    assert all(r.verdict in ("holds", "fails", "inconclusive", "reported") for r in rows)
 
 
 def test_disentangle_smoke_logistic_is_exactly_connected(tmp_path):
@@ -172,12 +176,14 @@ def test_disentangle_user_data_joins_the_ladder():
 def test_direction_rule_and_spearman():
     from lmctheory_validation.report import direction, spearman
 
-    assert direction("e", "p", "f", [0.3, 0.35, 0.4]).verdict == "holds"
-    assert direction("e", "p", "f", [-0.3, -0.35, -0.4]).verdict == "fails"
-    assert direction("e", "p", "f", [-0.3, 0.4, 0.1]).verdict == "inconclusive"
-    assert direction("e", "p", "f", [-0.3, -0.35], sense="<").verdict == "holds"
+    assert direction("e", "p", "f", [0.3, 0.35, 0.4], fails_if="x").verdict == "holds"
+    assert direction("e", "p", "f", [-0.3, -0.35, -0.4], fails_if="x").verdict == "fails"
+    assert direction("e", "p", "f", [-0.3, 0.4, 0.1], fails_if="x").verdict == "inconclusive"
+    assert direction("e", "p", "f", [-0.3, -0.35], sense="<", fails_if="x").verdict == "holds"
     with pytest.raises(ValueError, match="sense"):
-        direction("e", "p", "f", [1.0], sense=">=")
+        direction("e", "p", "f", [1.0], sense=">=", fails_if="x")
+    with pytest.raises(ValueError, match="must say which outcome"):
+        direction("e", "p", "f", [1.0, 2.0])  # a prediction row without its failing outcome
     assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
     assert spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
     assert spearman([1, 2, 3], [5, 5, 5]) == 0.0
@@ -195,10 +201,9 @@ def test_quick_presets_of_every_experiment(capsys, tmp_path):
     print(f"\nquick presets of {len(EXPERIMENTS)} experiments: {len(rows)} rows in {seconds:.0f} s; "
           + str({v: sum(r['verdict'] == v for r in rows) for v in ('holds', 'fails', 'inconclusive')}))
     assert code == 0 and len(rows) >= 20 and {r["experiment"] for r in rows} == set(EXPERIMENTS)
-    exact = [r for r in rows if "bound" in r["prediction"] or "planted" in r["prediction"]
-             or r["prediction"].startswith("logistic regression")]
-    assert len(exact) >= 20 and all(r["verdict"] == "holds" for r in exact), \
-        [r["prediction"] for r in exact if r["verdict"] != "holds"]
+    checks = [r for r in rows if r["kind"] == "check"]
+    assert len(checks) >= 20 and all(r["verdict"] == "holds" for r in checks), \
+        [r["prediction"] for r in checks if r["verdict"] != "holds"]
 
 
 def test_validate_runs_from_any_directory_with_out_dir(tmp_path):

@@ -34,7 +34,7 @@ from lmctheory.nn.models import CNN, LCN, MLP, AttentionNet, LogisticRegression
 from lmctheory.nn.train import TrainConfig, train_pair
 
 from ._nets import dataset, path_summary
-from .report import Row, at_most, direction, measurement, run_experiment, spearman
+from .report import Row, direction, every_at_most, measurement, run_experiment, trend
 
 NAME = "disentangle"
 DATA_AWARE = True
@@ -154,62 +154,86 @@ def _paired(groups, variants, key):
 
 
 def rows_from(records: list[dict]) -> list[Row]:
+    """Rows, one value per seed (same-init pairs):
+
+    * checks (logistic regression, convex): loss barrier above chord <= 1e-6 and max error along the
+      path <= Err_A + Err_B on every pair.
+    * prediction: the 1-hidden-layer ReLU MLP trained with SGD is LMC, error barrier < 0.02
+      (one-sided t-test). Fails when the barrier is significantly above 0.02.
+    * prediction: the error barrier grows with depth (permutation trend test within seeds). Fails
+      when it significantly decreases.
+    * prediction: the error barrier falls as the leaky-ReLU slope goes to 1. Fails when it
+      significantly rises.
+    * prediction: CNN - LCN error barrier > 0 (weight sharing). Fails when significantly negative.
+    * measurement: the error barrier of each architecture.
+    * prediction: Adam - SGD error barrier > 0. Fails when significantly negative.
+    * prediction: Adam with warm-up - Adam < 0. Fails when significantly positive.
+    * prediction: the normalized barrier grows with the mean endpoint error across datasets
+      (permutation trend test within seeds). Fails when it significantly decreases.
+    """
     rungs = _by_rung(records)
     rows = []
     if "logistic" in rungs:
         res = [r for _, r in rungs["logistic"]["logistic"]]
-        rows.append(at_most(NAME, "logistic regression: loss barrier above chord (convex)",
-                            "exactly 0 (float32: <= 1e-6)", 1e-6, [x["loss_barrier"] for x in res]))
-        rows.append(at_most(NAME, "logistic regression: max error on the path / (Err_A + Err_B)", "<= 1 (convexity)",
-                            1.0, [x["error_over_sum"] for x in res]))
+        rows.append(every_at_most(NAME, "logistic regression: loss barrier above chord (convex)",
+                                  "exactly 0 (float32: <= 1e-6)", 1e-6, [x["loss_barrier"] for x in res]))
+        rows.append(every_at_most(NAME, "logistic regression: max error on the path / (Err_A + Err_B)",
+                                  "<= 1 (convexity)", 1.0, [x["error_over_sum"] for x in res]))
     if "1 hidden" in rungs.get("depth", {}):
         res = [r for _, r in rungs["depth"]["1 hidden"]]
-        rows.append(at_most(NAME, f"1-hidden-layer ReLU MLP, SGD, same init: error barrier ({BASE_DATA})",
-                            "LMC threshold 0.02", LMC_THRESHOLD, [x["error_barrier"] for x in res],
-                            details={"normalized": [x["normalized"] for x in res]}))
+        rows.append(direction(NAME, f"1-hidden-layer ReLU MLP, SGD, same init: error barrier < 0.02 ({BASE_DATA})",
+                              "error barrier < LMC threshold 0.02", [x["error_barrier"] for x in res], sense="<",
+                              threshold=LMC_THRESHOLD, details={"normalized": [x["normalized"] for x in res]},
+                              fails_if="the error barrier is significantly above 0.02"))
     if "depth" in rungs:
         g = rungs["depth"]
         variants = sorted(g, key=lambda v: int(v.split()[0]))
         depths = [int(v.split()[0]) for v in variants]
         vals = _paired(g, variants, "error_barrier")
-        rows.append(direction(NAME, f"error barrier grows with depth ({', '.join(map(str, depths))} hidden layers)",
-                              "Spearman(depth, barrier) > 0", [spearman(depths, v) for v in vals],
-                              details={"barrier_by_depth": np.mean(vals, 0).tolist(),
-                                       "normalized_by_depth": np.mean(_paired(g, variants, "normalized"), 0).tolist()}))
+        rows.append(trend(NAME, f"error barrier grows with depth ({', '.join(map(str, depths))} hidden layers)",
+                          "Spearman(depth, barrier) > 0 within seeds", [(depths, v) for v in vals],
+                          details={"barrier_by_depth": np.mean(vals, 0).tolist(),
+                                   "normalized_by_depth": np.mean(_paired(g, variants, "normalized"), 0).tolist()},
+                          fails_if="the error barrier significantly decreases with depth"))
     if "leaky" in rungs:
         g = rungs["leaky"]
         variants = sorted(g, key=lambda v: float(v.split()[1]))
         slopes = [float(v.split()[1]) for v in variants]
         vals = _paired(g, variants, "error_barrier")
-        rows.append(direction(NAME, "error barrier falls as the leaky-ReLU slope goes to 1 (linear)",
-                              "Spearman(slope, barrier) < 0", [spearman(slopes, v) for v in vals], sense="<",
-                              details={"slopes": slopes, "barrier_by_slope": np.mean(vals, 0).tolist()}))
+        rows.append(trend(NAME, "error barrier falls as the leaky-ReLU slope goes to 1 (linear)",
+                          "Spearman(slope, barrier) < 0 within seeds", [(slopes, v) for v in vals], sense="<",
+                          details={"slopes": slopes, "barrier_by_slope": np.mean(vals, 0).tolist()},
+                          fails_if="the error barrier significantly rises with the slope"))
     if "architecture" in rungs:
         g = rungs["architecture"]
         if "cnn" in g and "lcn" in g:
             vals = _paired(g, ["cnn", "lcn"], "error_barrier")
             rows.append(direction(NAME, "weight sharing breaks LMC more than locality: CNN - LCN error barrier",
                                   "> 0", [a - b for a, b in vals],
-                                  details={"n_parameters": {v: g[v][0][1]["n_parameters"] for v in g}}))
+                                  details={"n_parameters": {v: g[v][0][1]["n_parameters"] for v in g}},
+                                  fails_if="the CNN's barrier is significantly below the LCN's"))
         for v in sorted(g):
             rows.append(measurement(NAME, f"error barrier, {v} (digits images)", "max_minus_mean of the test error",
-                                    [r["error_barrier"] for _, r in g[v]],
+                                    [r["error_barrier"] for _, r in g[v]], why="reported per architecture",
                                     details={"normalized": [r["normalized"] for _, r in g[v]]}))
     if len(rungs.get("optimizer", {})) == 3:
         vals = _paired(rungs["optimizer"], ["sgd", "adam", "adam+warmup"], "error_barrier")
         rows.append(direction(NAME, "Adam raises the error barrier over SGD", "Adam - SGD > 0",
-                              [b - a for a, b, _ in vals]))
+                              [b - a for a, b, _ in vals],
+                              fails_if="Adam's barrier is significantly below SGD's"))
         rows.append(direction(NAME, "warm-up lowers Adam's error barrier", "Adam+warm-up - Adam < 0",
-                              [c - b for _, b, c in vals], sense="<", details={"barriers": np.mean(vals, 0).tolist()}))
+                              [c - b for _, b, c in vals], sense="<", details={"barriers": np.mean(vals, 0).tolist()},
+                              fails_if="warm-up significantly raises Adam's barrier"))
     if len(rungs.get("dataset", {})) >= 3:
         g = rungs["dataset"]
         variants = sorted(g)
         errs, norm = _paired(g, variants, "endpoint_error"), _paired(g, variants, "normalized")
-        rows.append(direction(NAME, f"normalized barrier grows with dataset difficulty ({len(variants)} datasets)",
-                              "Spearman(mean endpoint error, normalized barrier) > 0",
-                              [spearman(e, n) for e, n in zip(errs, norm, strict=True)],
-                              details={"datasets": variants, "endpoint_error": np.mean(errs, 0).tolist(),
-                                       "normalized": np.mean(norm, 0).tolist()}))
+        rows.append(trend(NAME, f"normalized barrier grows with dataset difficulty ({len(variants)} datasets)",
+                          "Spearman(mean endpoint error, normalized barrier) > 0 within seeds",
+                          list(zip(errs, norm, strict=True)),
+                          details={"datasets": variants, "endpoint_error": np.mean(errs, 0).tolist(),
+                                   "normalized": np.mean(norm, 0).tolist()},
+                          fails_if="the normalized barrier significantly decreases with the endpoint error"))
     return rows
 
 

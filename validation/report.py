@@ -1,6 +1,23 @@
-"""Prediction rows, verdicts, reports (JSON + Markdown) and regression against a baseline."""
+"""Rows, reports (JSON + Markdown) and regression against a baseline.
+
+A row is one claim next to what was measured. Every row has a ``kind``:
+
+* ``prediction`` -- what the theory says about data it has not seen; it could fail on some data,
+  and ``fails_if`` says which outcome would make it fail. Verdict: holds | fails | inconclusive,
+  from one of the calibrated rules of :mod:`lmctheory_validation.verdicts`;
+* ``check`` -- an identity, a rigorous bound or a consistency condition of the code (it fails only
+  if the code, or a derivation, is wrong). Verdict: holds | fails (| inconclusive for statistical
+  checks that cannot decide);
+* ``measurement`` -- a quantity reported without a claim (where the theory makes no sharp
+  prediction, or the claim is a paper's number on other data). Verdict: ``reported``.
+
+Reports count the kinds separately.
+"""
 
 from __future__ import annotations
+
+#: rows are recomputed from the sweep records on every run: this module does not shape a record
+__shapes_results__ = False
 
 import math
 from dataclasses import asdict, dataclass, field
@@ -10,18 +27,28 @@ import numpy as np
 
 from lmctheory.provenance import record, write_json
 
-__all__ = ["Row", "VERDICTS", "within", "at_most", "direction", "measurement", "failed_rows", "run_experiment",
-           "write_report", "compare_to_baseline", "spearman", "experiment_records", "markdown_table"]
+from . import verdicts
 
-VERDICTS = ("holds", "fails", "inconclusive")
+__all__ = ["Row", "VERDICTS", "KINDS", "equivalent", "direction", "trend", "mean_at_most", "every_at_most",
+           "measurement", "failed_rows", "run_experiment", "experiment_records", "write_report",
+           "compare_to_baseline", "spearman", "markdown_table", "counts"]
+
+VERDICTS = ("holds", "fails", "inconclusive", "reported")
+KINDS = ("prediction", "check", "measurement")
 
 
 @dataclass
 class Row:
-    """One prediction: what theory says, what was measured, and the verdict with its rule."""
+    """One claim: what theory (or the code's own identities) says, what was measured, the verdict.
+
+    ``measured``/``measured_std``/``n_seeds``: mean, sample standard deviation and number of the
+    independent values the verdict uses (NaN mean when there are none). ``statistic``: the rule's
+    numbers (band, p-value).
+    """
 
     experiment: str
     prediction: str
+    kind: str
     formula: str
     predicted: float | None
     measured: float
@@ -29,7 +56,15 @@ class Row:
     n_seeds: int
     verdict: str
     rule: str
+    fails_if: str = ""
+    statistic: dict = field(default_factory=dict)
     details: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        if self.kind == "prediction" and not self.fails_if:
+            raise ValueError(f"prediction row {self.prediction!r} must say which outcome would make it fail")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -37,47 +72,57 @@ class Row:
 
 def _stats(values) -> tuple[float, float, int]:
     arr = np.asarray(values, dtype=float).ravel()
+    if arr.size == 0:
+        return math.nan, math.nan, 0
     return float(arr.mean()), float(arr.std(ddof=1)) if arr.size > 1 else 0.0, int(arr.size)
 
 
-def within(experiment, prediction, formula, predicted, values, tol, *, applies=True, details=None) -> Row:
-    """Verdict 'holds' when |mean - predicted| <= tol ('inconclusive' where the theory makes no sharp claim)."""
+def _row(experiment, claim, kind, formula, predicted, values, decision, fails_if, details) -> Row:
     mean, std, n = _stats(values)
-    ok = abs(mean - predicted) <= tol
-    verdict = ("holds" if ok else "fails") if applies else "inconclusive"
-    rule = f"|measured - predicted| <= {tol:g}" + ("" if applies else " (not a sharp prediction here: reported only)")
-    return Row(experiment, prediction, formula, float(predicted), mean, std, n, verdict, rule, details or {})
+    return Row(experiment, claim, kind, formula, None if predicted is None else float(predicted), mean, std, n,
+               decision.verdict, decision.rule, fails_if, decision.statistic, details or {})
 
 
-def at_most(experiment, prediction, formula, bound, values, *, details=None) -> Row:
-    """Verdict 'holds' when every measured value is <= the bound (a rigorous upper bound)."""
-    mean, std, n = _stats(values)
-    ok = bool(np.all(np.asarray(values, dtype=float) <= bound))
-    return Row(experiment, prediction, formula, float(bound), mean, std, n, "holds" if ok else "fails",
-               "every measured value <= predicted bound", details or {})
+def equivalent(experiment, claim, formula, predicted, values, tol, *, fails_if="", kind="prediction",
+               details=None) -> Row:
+    """``value = predicted within tol`` (TOST, :func:`lmctheory_validation.verdicts.equivalence`)."""
+    return _row(experiment, claim, kind, formula, predicted, values,
+                verdicts.equivalence(values, predicted=predicted, tol=tol), fails_if, details)
 
 
-def direction(experiment, prediction, formula, values, *, sense: str = ">", threshold: float = 0.0,
+def direction(experiment, claim, formula, values, *, sense=">", threshold=0.0, fails_if="", kind="prediction",
               details=None) -> Row:
-    """A directional prediction ``measured > threshold`` (``sense=">"``) or ``< threshold``.
+    """A sign, ``mean > threshold`` (or <): one-sided t-test (:func:`lmctheory_validation.verdicts.direction`)."""
+    return _row(experiment, claim, kind, formula, threshold, values,
+                verdicts.direction(values, sense=sense, threshold=threshold), fails_if, details)
 
-    Verdict from the mean and its standard error over seeds (SE = std / sqrt(n)): 'holds' when
-    the whole band mean +- 2 SE lies on the predicted side, 'fails' when it lies wholly on the
-    other side, 'inconclusive' when the band straddles the threshold.
-    """
-    if sense not in (">", "<"):
-        raise ValueError(f"sense must be '>' or '<', got {sense!r}")
+
+def trend(experiment, claim, formula, blocks, *, sense=">", fails_if="", kind="prediction", details=None) -> Row:
+    """A monotone relation within blocks (permutation test, :func:`lmctheory_validation.verdicts.trend`).
+    ``measured`` is the mean per-block Spearman correlation."""
+    blocks = [(list(x), list(y)) for x, y in blocks]
+    per_block = [spearman(x, y) for x, y in blocks]
+    return _row(experiment, claim, kind, formula, None, per_block, verdicts.trend(blocks, sense=sense), fails_if,
+                details)
+
+
+def mean_at_most(experiment, claim, formula, bound, values, *, fails_if="", kind="check", details=None) -> Row:
+    """A bound on an expectation checked with Monte-Carlo means (one-sided t-test)."""
+    return _row(experiment, claim, kind, formula, bound, values, verdicts.mean_at_most(values, bound=bound),
+                fails_if, details)
+
+
+def every_at_most(experiment, claim, formula, bound, values, *, fails_if="", kind="check", details=None) -> Row:
+    """A rigorous per-instance bound: every value <= bound (exact)."""
+    return _row(experiment, claim, kind, formula, bound, values, verdicts.every_at_most(values, bound=bound),
+                fails_if, details)
+
+
+def measurement(experiment, claim, formula, values, *, why: str = "measurement only", details=None) -> Row:
+    """A reported quantity, no claim (``why`` says why it is not a prediction)."""
     mean, std, n = _stats(values)
-    half = 2 * std / np.sqrt(n) if n > 1 else 0.0
-    lo, hi = mean - half, mean + half
-    above, below = lo > threshold, hi < threshold
-    if sense == ">":
-        verdict = "holds" if above else "fails" if below else "inconclusive"
-    else:
-        verdict = "holds" if below else "fails" if above else "inconclusive"
-    rule = (f"mean ± 2 SE {sense} {threshold:g}: holds if the band is wholly on the predicted side, "
-            "fails if wholly on the other, else inconclusive")
-    return Row(experiment, prediction, formula, float(threshold), mean, std, n, verdict, rule, details or {})
+    return Row(experiment, claim, "measurement", formula, None, mean, std, n, "reported", why, "", {},
+               details or {})
 
 
 def spearman(x, y) -> float:
@@ -90,23 +135,23 @@ def spearman(x, y) -> float:
     return float(spearmanr(x, y).statistic)
 
 
-def measurement(experiment, prediction, formula, values, *, details=None) -> Row:
-    mean, std, n = _stats(values)
-    return Row(experiment, prediction, formula, None, mean, std, n, "inconclusive", "measurement only",
-               details or {})
-
-
 def failed_rows(experiment: str, records: list[dict]) -> list[Row]:
-    """One failing row per configuration that raised (the sweep recorded its error)."""
-    return [Row(experiment, f"config {r['config']} ran", "-", None, float("nan"), 0.0, 0, "fails",
-                f"the configuration raised: {r['error']['type']}: {r['error']['message']}")
-            for r in records if r.get("status") == "failed"]
+    """One failing check per configuration that raised (the sweep recorded its error)."""
+    rows = []
+    for r in records:
+        if r.get("status") != "failed":
+            continue
+        error = r.get("error") if isinstance(r.get("error"), dict) else {}
+        rows.append(Row(experiment, f"config {r['config']} ran", "check", "-", None, math.nan, math.nan, 0, "fails",
+                        f"the configuration raised: {error.get('type', '?')}: {error.get('message', '')}"))
+    return rows
 
 
 def experiment_records(module, preset: str, results_dir, *, data=None, **sweep_options):
     """The :class:`lmctheory.sweep.SweepResult` of an experiment module's preset, run resumably
-    (:func:`lmctheory.sweep.run_sweep`, cached under ``<results_dir>/<NAME>-<preset>``): finished
-    configs are read, missing ones are run. ``data`` specs go to the module's ``configs_for``."""
+    (:func:`lmctheory.sweep.run_sweep`, cached under ``<results_dir>/<NAME>-<preset>``): current
+    records are read, missing or stale ones are run. ``data`` specs go to the module's
+    ``configs_for``; ``fallback_dirs`` (read-only caches) are searched under the same sub-directory."""
     from lmctheory.sweep import run_sweep
 
     if preset not in module.PRESETS:
@@ -117,44 +162,94 @@ def experiment_records(module, preset: str, results_dir, *, data=None, **sweep_o
         raise ValueError(f"experiment {module.NAME!r} takes no data specs")
     else:
         configs = module.PRESETS[preset]
-    return run_sweep(module.run_config, configs, f"{results_dir}/{module.NAME}-{preset}",
-                     name=f"validation.{module.NAME}", **sweep_options)
+    sub = f"{module.NAME}-{preset}"
+    sweep_options = dict(sweep_options)
+    sweep_options["fallback_dirs"] = [Path(d) / sub for d in sweep_options.get("fallback_dirs", ())]
+    return run_sweep(module.run_config, configs, Path(results_dir) / sub, name=f"validation.{module.NAME}",
+                     **sweep_options)
 
 
 def run_experiment(module, preset: str, results_dir, *, data=None, **sweep_options) -> list[Row]:
     """The rows of an experiment module's preset (:func:`experiment_records` through the module's
-    ``rows_from``), with one failing row per configuration that raised."""
+    ``rows_from``), with one failing check per configuration that raised."""
     res = experiment_records(module, preset, results_dir, data=data, **sweep_options)
     return module.rows_from([r for r in res.records if r.get("status") == "done"]) + \
         failed_rows(module.NAME, res.records)
 
 
+def counts(rows) -> dict:
+    """``{kind: {verdict: count}}`` with every kind and its verdicts present (zeros included)."""
+    out = {kind: {v: 0 for v in (("reported",) if kind == "measurement" else VERDICTS[:3])} for kind in KINDS}
+    for r in rows:
+        kind, verdict = (r.kind, r.verdict) if isinstance(r, Row) else (r["kind"], r["verdict"])
+        out[kind][verdict] = out[kind].get(verdict, 0) + 1
+    return out
+
+
+def summary_line(rows) -> str:
+    """One line: rows per kind and their verdicts."""
+    c = counts(rows)
+    pred, check = c["prediction"], c["check"]
+    return (f"{sum(pred.values())} predictions ({pred['holds']} hold, {pred['fails']} fail, "
+            f"{pred['inconclusive']} inconclusive), {sum(check.values())} checks ({check['holds']} hold, "
+            f"{check['fails']} fail" + (f", {check['inconclusive']} inconclusive" if check["inconclusive"] else "")
+            + f"), {c['measurement']['reported']} measurements")
+
+
+def _fmt(value, spec=".4g") -> str:
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, spec)
+
+
 def markdown_table(rows: list[Row]) -> list[str]:
-    """The prediction table as Markdown lines (one row per prediction, with its rule)."""
-    lines = ["| experiment | prediction | predicted | measured (mean ± std, n) | verdict | rule |",
-             "|---|---|---|---|---|---|"]
+    """The rows as Markdown lines (one per row, with its kind, rule and what would make it fail)."""
+    lines = ["| experiment | kind | claim | predicted | measured (mean ± std, n) | verdict | rule | fails if |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         pred = "-" if r.predicted is None else f"{r.predicted:.4g} ({r.formula})"
-        lines.append(f"| {r.experiment} | {r.prediction} | {pred} | {r.measured:.4g} ± {r.measured_std:.2g} "
-                     f"(n={r.n_seeds}) | {r.verdict} | {r.rule} |")
+        stat = r.statistic or {}
+        extra = f"; p = {stat['p_value']:.3g}" if stat.get("p_value") is not None else ""
+        lines.append(f"| {r.experiment} | {r.kind} | {r.prediction} | {pred} | {_fmt(r.measured)} ± "
+                     f"{_fmt(r.measured_std, '.2g')} (n={r.n_seeds}) | {r.verdict} | {r.rule}{extra} | "
+                     f"{r.fails_if or '-'} |")
+    return lines
+
+
+def counts_table(rows: list[Row]) -> list[str]:
+    """Per experiment: predictions (holds / fails / inconclusive), checks, measurements."""
+    lines = ["| experiment | predictions | hold | fail | inconclusive | checks (hold / fail) | measurements |",
+             "|---|---|---|---|---|---|---|"]
+    experiments = list(dict.fromkeys(r.experiment for r in rows))
+    for name in [*experiments, "all"]:
+        sub = rows if name == "all" else [r for r in rows if r.experiment == name]
+        c = counts(sub)
+        p, ch = c["prediction"], c["check"]
+        lines.append(f"| {name} | {sum(p.values())} | {p['holds']} | {p['fails']} | {p['inconclusive']} | "
+                     f"{sum(ch.values())} ({ch['holds']} / {ch['fails']}) | {c['measurement']['reported']} |")
     return lines
 
 
 def write_report(rows: list[Row], out_dir, *, config: dict) -> dict:
     """``validation.json`` (rows + provenance) and ``validation.md`` in ``out_dir``; returns the JSON doc."""
     out = Path(out_dir)
-    doc = record("validate", config, {"rows": [r.to_dict() for r in rows]},
-                 definitions={"verdicts": "holds | fails | inconclusive, each with its rule"})
+    doc = record("validate", config, {"rows": [r.to_dict() for r in rows], "counts": counts(rows)},
+                 definitions={"kinds": "prediction (could fail on some data) | check (identity, rigorous bound or "
+                              "consistency condition of the code) | measurement (reported, no claim)",
+                              "verdicts": "holds | fails | inconclusive (reported for measurements), each from a "
+                              "rule of lmctheory_validation.verdicts at level 5 %"})
     doc["rows"] = doc["result"]["rows"]
     write_json(out / "validation.json", doc)
-    (out / "validation.md").write_text("\n".join(["# lmctheory validation", "", *markdown_table(rows)]) + "\n")
+    text = ["# lmctheory validation", "", summary_line(rows), "", *counts_table(rows), "", *markdown_table(rows)]
+    tmp = out / ".validation.md.tmp"
+    tmp.write_text("\n".join(text) + "\n")
+    tmp.replace(out / "validation.md")
     return doc
 
 
 def compare_to_baseline(rows: list[dict], baseline: list[dict], *, sigmas: float = 3.0) -> list[str]:
     """Regressions: a verdict that turned from holds to fails, or a measured mean outside the
     baseline's band (mean +- sigmas * std / sqrt(n), at least 1e-12 wide). Rows match on
-    (experiment, prediction)."""
+    (experiment, prediction); rows without a measured value (failed configurations) are compared
+    by verdict only."""
     base = {(b["experiment"], b["prediction"]): b for b in baseline}
     problems = []
     for r in rows:
@@ -163,8 +258,12 @@ def compare_to_baseline(rows: list[dict], baseline: list[dict], *, sigmas: float
             continue
         if b["verdict"] == "holds" and r["verdict"] == "fails":
             problems.append(f"{r['experiment']}: {r['prediction']}: verdict holds -> fails")
-        half = max(sigmas * b["measured_std"] / math.sqrt(max(b["n_seeds"], 1)), 1e-12)
-        if abs(r["measured"] - b["measured"]) > half:
-            problems.append(f"{r['experiment']}: {r['prediction']}: measured {r['measured']:.4g} outside the "
-                            f"baseline band {b['measured']:.4g} ± {half:.2g}")
+        measured, reference = r.get("measured"), b.get("measured")
+        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (measured, reference)):
+            continue
+        std = b.get("measured_std") if isinstance(b.get("measured_std"), (int, float)) else 0.0
+        half = max(sigmas * (std if math.isfinite(std) else 0.0) / math.sqrt(max(b.get("n_seeds") or 1, 1)), 1e-12)
+        if abs(measured - reference) > half:
+            problems.append(f"{r['experiment']}: {r['prediction']}: measured {measured:.4g} outside the "
+                            f"baseline band {reference:.4g} ± {half:.2g}")
     return problems
