@@ -14,8 +14,10 @@ Symbolic bounds (:class:`WidthBound`), with every constant a named symbol:
   log factors omitted),
 * :func:`low_dimensional`: exponent k instead of :math:`m_0` for weights within
   :math:`\eta` of a k-dim subspace, valid up to widths :math:`\sim\eta^{-k}` (Thm 5.4),
-* :func:`matching_lower_bound`: a *necessary* width from the matching-error lower bound
-  :math:`\mathbb{E}\,\mathrm{err} \ge \frac{d}{d+1}(m F V_d)^{-1/d}` (derived).
+* :func:`matching_lower_bound`: the width *necessary for a matching error* below epsilon, from
+  the lower bound :math:`\mathbb{E}\,\mathrm{err} \ge \frac{d}{d+1}(m F V_d)^{-1/d}` (derived).
+  It is necessary for the weight-matching construction to reach that error, not for
+  epsilon-LMC itself: two narrower networks may still be linearly connected by other means.
 
 The papers do not publish the constants C, T_l: they are parameters whose
 default 1 gives the *shape* of the bound only, and every result records which
@@ -314,13 +316,16 @@ def log10_unit_ball_volume(d: int) -> float:
 
 
 def matching_lower_bound(d: int) -> WidthBound:
-    r"""Necessary width from the matching-error lower bound (derived; cf. Ferbach et al., Thm 5.3).
+    r"""Width necessary for a small matching error, from its lower bound (derived; cf. Ferbach et al., Thm 5.3).
 
     For weights with density bounded by F, the expected matching error satisfies
     :math:`\mathbb{E}\,\min_\pi \frac1m\sum_i|w_i - w'_{\pi(i)}| \ge \frac{d}{d+1}(m F V_d)^{-1/d}`
     (each :math:`w_i` is at least as far as its nearest :math:`w'_j`, and
     :math:`P(\min_j |w - w'_j| \le t) \le m F V_d t^d`). So an error below
     :math:`\varepsilon` *needs* :math:`m \ge (\frac{d}{(d+1)\varepsilon})^d / (F V_d)`.
+
+    Necessary for the *matching error* (so for the barrier bounds built on it), not for
+    epsilon-LMC: the barrier of two networks can be small for reasons the matching error does not see.
     """
     d = check_positive_int(d, "d")
     F = sp.Symbol("F", positive=True)
@@ -368,7 +373,7 @@ def _log10_density(d: int, density_bound, cube_radius) -> float:
 # --------------------------------------------------------- explicit numerics
 
 
-def matching_error_upper_bound(width, m0: int, *, radius: float = 1.0) -> float:
+def matching_error_upper_bound(width, m0: int, *, radius: float = 1.0, capped: bool = False) -> float:
     r"""Explicit bound on the expected optimal matching error of two random layers.
 
     :math:`\mathbb{E}\,\min_\pi \frac1m \sum_i |w_i - w'_{\pi(i)}| = \mathbb{E}\,W_1(\mu_m, \nu_m)`
@@ -376,12 +381,19 @@ def matching_error_upper_bound(width, m0: int, *, radius: float = 1.0) -> float:
     cube of side ``2 * radius`` in :math:`R^{m_0}`: the two-sample explicit
     Fournier–Guillin bound with p = 1 (:func:`lmctheory.rates.fg_explicit_bound`).
     ``width`` may be a number or a Tower (huge widths).
+
+    The bound is rigorous but loose: it exceeds the cube's diameter :math:`2 r \sqrt{m_0}`, which
+    bounds every matching error, for widths below about 449 (m0 = 3), 8,400 (m0 = 5), 370,000
+    (m0 = 8) and 5.3 million (m0 = 10); there it says nothing. ``capped=True`` returns
+    :math:`\min(\text{bound}, 2 r \sqrt{m_0})`, the rigorous number to use.
     """
     m0 = check_positive_int(m0, "m0")
+    radius = check_positive_real(radius, "radius")
     lw = as_tower(width).log10_float()
     if not math.isfinite(lw):
         return 0.0
-    return 10.0 ** log10_fg_explicit_bound(lw, m0, 1.0, two_sample=True, radius=radius)
+    bound = 10.0 ** log10_fg_explicit_bound(lw, m0, 1.0, two_sample=True, radius=radius)
+    return min(bound, 2 * radius * math.sqrt(m0)) if capped else bound
 
 
 def matching_error_lower_bound(width, d: int, *, density_bound: float | None = None,
@@ -429,9 +441,10 @@ def barrier_upper_bound(width, m0: int, *, radius: float = 1.0, input_radius: fl
                         activation_lipschitz: float = 1.0, convexity_gap: float = 1.0,
                         loss_lipschitz: float = 1.0) -> float:
     """Explicit bound on the expected loss barrier of two random two-layer nets after optimal
-    matching: :func:`barrier_bound_from_matching` applied to :func:`matching_error_upper_bound`."""
+    matching: :func:`barrier_bound_from_matching` applied to :func:`matching_error_upper_bound`
+    (capped at the cube's diameter, which bounds every matching error)."""
     return barrier_bound_from_matching(
-        matching_error_upper_bound(width, m0, radius=radius), input_radius=input_radius,
+        matching_error_upper_bound(width, m0, radius=radius, capped=True), input_radius=input_radius,
         output_bound=output_bound, activation_lipschitz=activation_lipschitz, convexity_gap=convexity_gap,
         loss_lipschitz=loss_lipschitz)
 
@@ -480,8 +493,8 @@ def width_table(epsilon: float, m0: int, depth: int, *, k: int | None = None, et
     * ``upper``: the deep recursion m~_l with constant T (shape only unless T is calibrated);
     * ``explicit_upper`` (layer 1): the smallest width whose *explicit* expected matching error
       (:func:`matching_error_upper_bound`, weights uniform in [-radius, radius]^m0) is <= epsilon;
-    * ``lower``: the width needed for an expected matching error <= epsilon
-      (:func:`matching_lower_bound`) with density bound F (default (2 radius)^-d, the uniform
+    * ``lower``: the width needed for an expected matching error <= epsilon (necessary for the
+      matching error, not for epsilon-LMC; :func:`matching_lower_bound`) with density bound F (default (2 radius)^-d, the uniform
       law of the explicit bound, so ``lower <= explicit_upper``); the fan-in is m0 for layer 1
       and the given ``width`` for deeper layers (none without a width);
     * ``effective``: the low-dimensional bound (C/epsilon)^k for layer 1 when k and eta are

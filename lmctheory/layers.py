@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from sklearn.base import clone
 
 from ._validation import as_points, to_numpy
 from .dimension import ParticipationRatio
@@ -144,7 +145,8 @@ def layer_dimensions(model, inputs=None, method: str = "weights", *, estimator=N
     inputs : array (n, m0), required for ``"weighted"`` and ``"activations"``.
     method : {"weights", "weighted", "activations"}
     estimator : a :mod:`lmctheory.dimension` estimator, optional
-        Also fitted on each layer's neuron cloud (rows: neurons).
+        A copy of it (``sklearn.base.clone``) is fitted on each layer's neuron cloud (rows: neurons);
+        the object passed in is left unfitted.
     biases, activation : for a list of weights, the biases and the activation
         ("relu", "identity", "tanh", "leaky_relu" or a callable on arrays).
 
@@ -195,6 +197,6 @@ def layer_dimensions(model, inputs=None, method: str = "weights", *, estimator=N
         est_name = est_value = None
         if estimator is not None:
             est_name = type(estimator).__name__
-            est_value = float(estimator.fit(cloud).dimension_)
+            est_value = float(clone(estimator).fit(cloud).dimension_)
         results.append(LayerDimension(layer, W.shape[0], W.shape[1], method, float(pr), n_inputs, est_name, est_value))
     return results

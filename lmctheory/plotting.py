@@ -1,7 +1,14 @@
-"""Plot helpers shared by the CLI and the figure scripts (one style for all figures)."""
+"""Plot helpers shared by the CLI and the figure scripts (one style for all figures).
+
+Figures are :class:`matplotlib.figure.Figure` objects made without pyplot, so drawing them
+neither selects a backend nor opens a window nor touches the caller's pyplot state, and the style
+applies only inside :func:`style_context` (``matplotlib.rc_context``): the caller's rcParams and
+backend are left as they were.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 STYLE = {
@@ -18,14 +25,26 @@ STYLE = {
 }
 
 
-def pyplot():
-    """matplotlib.pyplot on the non-interactive Agg backend (files only, no display needed)."""
+@contextlib.contextmanager
+def style_context(colors=None):
+    """The shared style (``STYLE``, and a colour cycle when ``colors`` is given) for the block only."""
     import matplotlib
+    from cycler import cycler
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    style = dict(STYLE)
+    if colors:
+        style["axes.prop_cycle"] = cycler(color=list(colors))
+    with matplotlib.rc_context(style):
+        yield
 
-    return plt
+
+def new_figure(nrows: int = 1, ncols: int = 1, *, figsize=None, **subplot_kw):
+    """``(figure, axes)`` without pyplot: a :class:`~matplotlib.figure.Figure` and its axes grid
+    (always 2-D). Draw inside :func:`style_context` for the shared style."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, squeeze=False, **subplot_kw)
 
 
 def save_figure(fig, path) -> list[Path]:
@@ -44,9 +63,9 @@ def save_figure(fig, path) -> list[Path]:
 def plot_rate_curve(curve, fit, *, predicted_slope: float, bound=None, title: str | None = None):
     """Log-log plot of mean W_p +- std against N, the fitted line, the predicted
     slope (anchored at the first point) and, when given, the explicit bound on E W_p."""
-    plt = pyplot()
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots()
+    with style_context():
+        fig, axes = new_figure()
+        ax = axes[0, 0]
         ns, mean, std = curve.ns, curve.mean, curve.std
         kind = "two-sample" if curve.two_sample else "one-sample"
         ax.errorbar(ns, mean, yerr=std, fmt="o", ms=4, capsize=2, label=f"mean $W_{{{curve.p:g}}}$ ± std ({kind})")
@@ -67,4 +86,4 @@ def plot_rate_curve(curve, fit, *, predicted_slope: float, bound=None, title: st
     return fig
 
 
-__all__ = ["STYLE", "pyplot", "save_figure", "plot_rate_curve"]
+__all__ = ["STYLE", "style_context", "new_figure", "save_figure", "plot_rate_curve"]

@@ -181,9 +181,12 @@ def predicted_slope(d: int, p: float) -> float:
     r"""Predicted log-log slope of :math:`\mathbb{E}\,W_p` against N.
 
     The FG exponent of :math:`\mathbb{E}\,T_p` divided by p: ``-1/d`` when
-    d > 2p (sharp), ``-1/(2p)`` otherwise (an upper bound on the decay speed
-    only: smooth 1-D laws decay at ``-1/2`` for every p; at d = 2p a log factor
-    is ignored). Pass the *intrinsic* dimension for laws on a subspace.
+    d > 2p (sharp: the uniform law on a cube decays exactly at this rate),
+    ``-1/(2p)`` otherwise. Outside the sharp regime it is the slowest decay
+    the theorem guarantees (an upper bound on the slope, a lower bound on the
+    speed of decay), not a prediction of the slope: smooth 1-D laws decay at
+    ``-1/2`` for every p; at d = 2p a log factor is ignored. Pass the
+    *intrinsic* dimension for laws on a subspace.
     """
     regime = fg_regime(d, p)
     return -1.0 / d if regime == "d>2p" else -1.0 / (2 * float(p))
@@ -362,13 +365,23 @@ class RateCurve:
         }
 
 
+def _sample(sampler, n: int, rng) -> np.ndarray:
+    """``sampler(n, rng)`` checked to be n points (a curve labelled N must be computed on N points)."""
+    x = np.asarray(sampler(n, rng), dtype=np.float64)
+    rows = x.shape[0] if x.ndim in (1, 2) else -1
+    if rows != n:
+        raise ValueError(f"sampler(n, rng) must return n points (an array of shape (n, d) or (n,)); for n={n} it "
+                         f"returned shape {x.shape}")
+    return x
+
+
 def _one_replicate(sampler, n: int, p: float, two_sample: bool, method: str, seed_seq) -> float:
     from .wasserstein import transport
 
     rng = np.random.default_rng(seed_seq)
-    x = np.asarray(sampler(n, rng), dtype=np.float64)
+    x = _sample(sampler, n, rng)
     if two_sample:
-        y = np.asarray(sampler(n, rng), dtype=np.float64)
+        y = _sample(sampler, n, rng)
         return transport(x, y, p, method=method).distance
     cost = sampler.cost_to_law(x, p)
     return float(max(cost, 0.0) ** (1.0 / p))

@@ -96,15 +96,27 @@ def power_of(base_log10: float, exponent: Tower) -> Tower:
 
     This is :math:`B^E` for :math:`B = 10^a`, the step of the deep recursion
     :math:`\tilde m_l = (T/\varepsilon)^{\tilde m_{l-1}}` with
-    :math:`a = \log_{10}(T/\varepsilon)`. For :math:`a \le 0` the result is at
-    most 1 and is returned at level 0 (or 1 if it underflows).
+    :math:`a = \log_{10}(T/\varepsilon)`. The exponent E must be >= 0. For
+    :math:`a \le 0` the result is at most 1 and is returned at level 0: exactly 1
+    for a = 0, and 0.0 when :math:`10^{a E}` is below the smallest float (towers
+    hold large numbers, not tiny ones).
     """
+    if not isinstance(exponent, Tower):
+        raise TypeError(f"exponent must be a Tower, got {exponent!r}")
+    if not math.isfinite(base_log10):
+        raise ValueError(f"base_log10 must be finite, got {base_log10!r}")
     e = exponent.normalised()
+    if e.level == 0 and e.value < 0:
+        raise ValueError(f"the exponent must be >= 0, got {e.value!r}")
+    if base_log10 == 0:
+        return Tower(0, 1.0)
+    if base_log10 < 0:  # 10^(a E) <= 1: a float, 0.0 once it underflows
+        product = base_log10 * e.value if e.level == 0 else -math.inf
+        return Tower(0, 10.0 ** product if product > -400 else 0.0)
     if e.level == 0:
-        return Tower.from_log10(base_log10 * e.value) if math.isfinite(base_log10 * e.value) else \
-            Tower(2, math.log10(abs(base_log10)) + math.log10(e.value))
-    if base_log10 <= 0:
-        raise ValueError("power_of with a huge exponent needs base > 1 (log10 base > 0)")
+        product = base_log10 * e.value
+        return Tower.from_log10(product) if math.isfinite(product) else \
+            Tower(2, math.log10(base_log10) + math.log10(e.value))
     # log10(a * E) = log10(a) + log10(E); beyond float range log10(a) is negligible
     inner = Tower(e.level - 1, e.value).normalised()
     if inner.level == 0:

@@ -13,8 +13,8 @@ from lmctheory.dimension import (
     PCA,
     CorrelationDimension,
     ParticipationRatio,
-    SaturationWarning,
     TwoNN,
+    UnreliableEstimateWarning,
     WassersteinDimension,
     knn_distances,
     levina_bickel,
@@ -220,16 +220,30 @@ def test_duplicates_are_removed_with_a_warning_instead_of_nan(rng):
     assert np.isfinite(est.dimension_) and est.n_points_ == 300
 
 
-def test_saturation_warnings():
+def test_reliability_warnings():
     X, _ = sample_manifold("gaussian", 500, 40, 30, seed=0)
-    with pytest.warns(SaturationWarning, match="near its saturation"):
+    with pytest.warns(UnreliableEstimateWarning, match="near or above the reliability threshold"):
         est = MLE().fit(X)
-    assert est.saturation_ == pytest.approx(math.log2(500))
-    with pytest.warns(SaturationWarning):
+    assert est.reliability_threshold_ == pytest.approx(math.log2(500))
+    with pytest.warns(DeprecationWarning, match="reliability_threshold_"):
+        assert est.saturation_ == est.reliability_threshold_
+    with pytest.warns(UnreliableEstimateWarning):
         PCA().fit(np.random.default_rng(0).normal(size=(6, 20)))
     with warnings.catch_warnings():
-        warnings.simplefilter("error", SaturationWarning)
-        MLE().fit(sample_manifold("ball", 1000, 5, 2, seed=0)[0])  # far from saturation: silent
+        warnings.simplefilter("error", UnreliableEstimateWarning)
+        MLE().fit(sample_manifold("ball", 1000, 5, 2, seed=0)[0])  # far below the threshold: silent
+
+
+def test_reliability_thresholds_are_not_ceilings():
+    """Past log2 n (kNN) and 2 log10 n (correlation) estimates keep rising, biased low: at n = 1000 the
+    correlation dimension of a 50-dim Gaussian exceeds its threshold 6 several times over."""
+    X, _ = sample_manifold("gaussian", 1000, 60, 50, seed=0)
+    with pytest.warns(UnreliableEstimateWarning):
+        corr = CorrelationDimension().fit(X)
+    assert corr.dimension_ > 2 * corr.reliability_threshold_
+    with pytest.warns(UnreliableEstimateWarning):
+        mle = MLE().fit(X)
+    assert mle.reliability_threshold_ < mle.dimension_ < 50
 
 
 def test_sklearn_api(fixed_data):

@@ -75,7 +75,7 @@ def register(sub) -> None:
         "dimension",
         help="intrinsic dimension of a point cloud (rows = points), or the truth-vs-estimate benchmark",
         description="Intrinsic-dimension estimates of the rows of FILE (.npy, .npz, .csv, .txt), each with "
-        "n, ambient D and the estimator's saturation level; --benchmark runs every estimator on "
+        "n, ambient D and the estimator's reliability threshold; --benchmark runs every estimator on "
         "built-in manifolds of known dimension.",
     )
     p.add_argument("file", nargs="?", help="point cloud file (omit with --benchmark)")
@@ -262,8 +262,9 @@ def cmd_dimension(args):
     estimators = _estimators(args.estimator, args.seed)
     definitions = {
         "dimension": "intrinsic-dimension estimate of the cloud of rows (see lmctheory.dimension)",
-        "saturation": "largest value the estimator reports reliably at this n (log2 n for kNN, "
-                      "2 log10 n for correlation, n or n-1 for spectral when below D)",
+        "reliability_threshold": "dimension above which an estimate from n points is biased low, not a ceiling "
+                                 "(log2 n for kNN, 2 log10 n for correlation; for spectral estimators the rank "
+                                 "cap n or n-1 when below D)",
     }
     if args.benchmark:
         if args.file:
@@ -287,9 +288,9 @@ def cmd_dimension(args):
     config = {"file": args.file, "estimators": {k: e.get_params() for k, e in estimators.items()}}
     doc = record("dimension", config, {"estimates": results}, seed=args.seed, definitions=definitions,
                  seconds=time.perf_counter() - start)
-    rows = [[r["estimator"], r["dimension"], r.get("n_points"), r.get("n_features"), r.get("saturation"),
+    rows = [[r["estimator"], r["dimension"], r.get("n_points"), r.get("n_features"), r.get("reliability_threshold"),
              r.get("error") or "; ".join(r.get("warnings", [])) or ""] for r in results]
-    return doc, table(["estimator", "dimension", "n", "D", "saturation", "note"], rows)
+    return doc, table(["estimator", "dimension", "n", "D", "reliable up to", "note"], rows)
 
 
 def cmd_bounds(args):

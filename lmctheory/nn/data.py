@@ -91,29 +91,51 @@ def _split(x, y, seed, test_fraction=0.25):
     return train_test_split(x, y, test_size=test_fraction, random_state=seed, stratify=stratify)
 
 
-def _digits(seed=0, **_):
+#: largest synthetic data set (floats in inputs, hidden units and outputs, over all examples)
+_MAX_SYNTHETIC_VALUES = 200_000_000
+
+
+def _seed(seed) -> int:
+    return check_positive_int(seed, "seed", minimum=0)
+
+
+def _check_size(name: str, n: int, *widths: int) -> None:
+    values = n * sum(widths)
+    if values > _MAX_SYNTHETIC_VALUES:
+        raise ValueError(f"{name}: {n} examples x {sum(widths)} values each = {values:.3g} floats, above the limit "
+                         f"{_MAX_SYNTHETIC_VALUES:.0e} (about {_MAX_SYNTHETIC_VALUES * 8 / 2**30:.0f} GiB); use fewer "
+                         "examples or dimensions")
+
+
+def _digits(seed=0):
     from sklearn.datasets import load_digits
 
+    seed = _seed(seed)
     data = load_digits()
     x_tr, x_te, y_tr, y_te = _split(data.data.astype(np.float64), data.target, seed)
     x_tr, x_te = _standardise(x_tr, x_te)
     return _tensors(x_tr, y_tr, x_te, y_te, 10, (1, 8, 8), "digits", {"split_seed": seed, "standardised": True})
 
 
-def _mnist1d(seed=42, **_):
+def _mnist1d(seed=42):
     from mnist1d.data import get_dataset_args, make_dataset
 
+    seed = _seed(seed)
     args = get_dataset_args()
     args.seed = seed
     data = make_dataset(args)  # local generation; never mnist1d.get_dataset (it downloads)
     return _tensors(data["x"], data["y"], data["x_test"], data["y_test"], 10, (1, 40), "mnist1d", {"seed": seed})
 
 
-def _teacher(seed=0, d=10, n_train=2000, n_test=1000, classes=10, hidden=64, noise=0.0, task="classification",
-             **_):
+def _teacher(seed=0, d=10, n_train=2000, n_test=1000, classes=10, hidden=64, noise=0.0, task="classification"):
+    seed = _seed(seed)
     d, n_train, n_test = check_positive_int(d, "d"), check_positive_int(n_train, "n_train"), \
         check_positive_int(n_test, "n_test")
+    hidden, classes = check_positive_int(hidden, "hidden"), check_positive_int(classes, "classes", minimum=2)
     noise = check_positive_real(noise, "noise", allow_zero=True)
+    if task not in ("classification", "regression"):
+        raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+    _check_size("teacher", n_train + n_test, d, hidden, classes)
     rng = np.random.default_rng(seed)
     w1 = rng.normal(size=(hidden, d)) / np.sqrt(d)
     w2 = rng.normal(size=(classes if task == "classification" else 1, hidden)) / np.sqrt(hidden)
@@ -124,15 +146,16 @@ def _teacher(seed=0, d=10, n_train=2000, n_test=1000, classes=10, hidden=64, noi
         y = out[:, 0]
         return _tensors(x[:n_train], y[:n_train], x[n_train:], y[n_train:], 0, (d,), "teacher", config,
                         regression=True)
-    if task != "classification":
-        raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
     y = out.argmax(1)
     return _tensors(x[:n_train], y[:n_train], x[n_train:], y[n_train:], classes, (d,), "teacher", config)
 
 
-def _gaussian_mixture(seed=0, d=10, classes=4, separation=3.0, n_train=2000, n_test=1000, **_):
+def _gaussian_mixture(seed=0, d=10, classes=4, separation=3.0, n_train=2000, n_test=1000):
+    seed = _seed(seed)
     d, classes = check_positive_int(d, "d"), check_positive_int(classes, "classes", minimum=2)
+    n_train, n_test = check_positive_int(n_train, "n_train"), check_positive_int(n_test, "n_test")
     separation = check_positive_real(separation, "separation", allow_zero=True)
+    _check_size("gaussian_mixture", n_train + n_test, d)
     rng = np.random.default_rng(seed)
     means = rng.normal(size=(classes, d))
     means *= separation / np.linalg.norm(means, axis=1, keepdims=True)
@@ -178,7 +201,7 @@ def _scaled(x: np.ndarray) -> np.ndarray:
     return x.astype(np.float64) / 255.0 if x.dtype == np.uint8 else x.astype(np.float64)
 
 
-def _idx(train_images=None, train_labels=None, test_images=None, test_labels=None, **_):
+def _idx(train_images=None, train_labels=None, test_images=None, test_labels=None):
     paths = {"train_images": train_images, "train_labels": train_labels, "test_images": test_images,
              "test_labels": test_labels}
     missing = [k for k, v in paths.items() if v is None]
@@ -191,7 +214,8 @@ def _idx(train_images=None, train_labels=None, test_images=None, test_labels=Non
                     y_te, n_classes, _image_shape(x_tr), "idx", {k: str(v) for k, v in paths.items()})
 
 
-def _npz(path=None, seed=0, **_):
+def _npz(path=None, seed=0):
+    seed = _seed(seed)
     if path is None:
         raise ValueError("the npz dataset needs path=...")
     file = Path(path)
@@ -216,10 +240,23 @@ _LOADERS = {"digits": _digits, "mnist1d": _mnist1d, "teacher": _teacher, "gaussi
             "idx": _idx, "npz": _npz}
 
 
+def _keywords(name: str) -> list[str]:
+    import inspect
+
+    return list(inspect.signature(_LOADERS[name]).parameters)
+
+
 def load_dataset(name: str, **kwargs) -> Dataset:
-    """Load a dataset by name (see the module docstring for each one's keywords)."""
+    """Load a dataset by name (see the module docstring for each one's keywords).
+
+    Raises ValueError for an unknown name or keyword (a misspelt ``seed`` must not silently give
+    another data set) and for invalid keyword values, naming them.
+    """
     if name not in _LOADERS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    unknown = sorted(set(kwargs) - set(_keywords(name)))
+    if unknown:
+        raise ValueError(f"unknown keyword(s) {unknown} for the {name} dataset; known: {_keywords(name)}")
     return _LOADERS[name](**kwargs)
 
 
@@ -282,12 +319,9 @@ def parse_dataset_spec(spec: str) -> tuple[str, dict]:
         if not eq or not key:
             raise ValueError(f"data spec {spec!r}: expected key=value after ':', got {item!r}")
         kwargs[key.strip()] = _parse_value(value.strip())
-    import inspect
-
-    known = [k for k, v in inspect.signature(_LOADERS[name]).parameters.items() if v.kind is v.POSITIONAL_OR_KEYWORD]
-    unknown = sorted(set(kwargs) - set(known))
+    unknown = sorted(set(kwargs) - set(_keywords(name)))
     if unknown:
-        raise ValueError(f"data spec {spec!r}: unknown keyword(s) {unknown} for {name}; known: {known}")
+        raise ValueError(f"data spec {spec!r}: unknown keyword(s) {unknown} for {name}; known: {_keywords(name)}")
     return name, kwargs
 
 
