@@ -3,6 +3,7 @@
 #               paper figure with REPORT.md (paper_figures/out/)
 #   make test   install into .venv and run the default test suite
 #   make test-slow / make bench   the long experiments / the benchmarks (not in the default run)
+#   make cache  regenerate the committed quick-preset records (paper_figures/cache) from the current code
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -10,7 +11,7 @@ BIN    := $(VENV)/bin
 TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-slow bench lint clean
+.PHONY: install demo test test-slow bench lint clean cache
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +47,12 @@ bench: install
 		--benchmark-json results/benchmarks/scaling.json
 	$(BIN)/python tests/benchmarks/report.py results/benchmarks/wasserstein.json results/benchmarks/dimension.json \
 		results/benchmarks/nn.json results/benchmarks/sweep.json results/benchmarks/scaling.json
+
+# Every committed record must be what the current code computes (tests/test_rerun.py checks it):
+# after changing code an experiment runs, rebuild them (about 4 minutes on 2 cores).
+cache: install
+	rm -rf paper_figures/cache/*-quick
+	$(BIN)/lmctheory figures --quick --no-cache --n-jobs 2 --results paper_figures/cache --out build/cache-figures
 
 lint: install
 	$(BIN)/ruff check lmctheory tests validation paper_figures

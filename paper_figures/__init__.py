@@ -5,7 +5,8 @@ One module per figure (``figN_*.py``), each with ``NAME``, ``TITLE`` and
 the sweep engine under ``results_dir`` and runs only the configurations that are missing. Every
 module also runs as a script: ``python -m lmctheory_figures.fig1_rates --quick --results DIR``.
 :func:`draw_all` draws the selection and writes ``REPORT.md`` (figures next to the prediction
-table). ``cache/`` holds committed quick-preset records, so figures redraw without training.
+table). ``cache/`` holds committed quick-preset records (read-only: current ones are copied into the
+results directory), so figures redraw without training.
 """
 
 from __future__ import annotations
@@ -39,18 +40,31 @@ def figure_numbers(only=None) -> list[int]:
     return numbers
 
 
-def draw_all(preset: str = "quick", results_dir=CACHE, out_dir="paper_figures/out", only=None,
-             **sweep_options) -> dict:
-    """Draw the figures ``only`` (numbers; default all) and write ``out_dir/REPORT.md``."""
+def draw_all(preset: str = "quick", results_dir=None, out_dir="lmctheory-figures", only=None,
+             fallback_dirs=(CACHE,), **sweep_options) -> dict:
+    """Draw the figures ``only`` (numbers; default all) and write ``out_dir/REPORT.md``.
+
+    Records are read from (and missing or stale ones computed into) ``results_dir`` (default
+    ``out_dir/results``); current records found in ``fallback_dirs`` (default: the records shipped
+    with lmctheory, read-only) are copied there instead of being computed. Other keywords go to
+    :func:`lmctheory.sweep.run_sweep` (``n_jobs``, ``cached_only``, ...).
+    """
+    from lmctheory.plotting import style_context
+
+    from ._common import COLORS
     from .report import write
 
     numbers = figure_numbers(only)
     out = Path(out_dir)
+    results_dir = out / "results" if results_dir is None else Path(results_dir)
+    sweep_options["fallback_dirs"] = [Path(d) for d in fallback_dirs]
     out.mkdir(parents=True, exist_ok=True)
     drawn = {}
     for n in numbers:
         if sweep_options.get("progress"):
             print(f"[figure {n}/{len(FIGURES)}] {FIGURES[n].NAME}", file=sys.stderr, flush=True)
-        drawn[n] = [str(p) for p in FIGURES[n].draw(preset, results_dir, out, **sweep_options)]
-    report = write(preset, results_dir, out, {n: FIGURES[n] for n in numbers}, **sweep_options)
+        with style_context(COLORS):
+            drawn[n] = [str(p) for p in FIGURES[n].draw(preset, results_dir, out, **sweep_options)]
+    report = write(preset, results_dir, out, {n: FIGURES[n] for n in numbers},
+                   complete=set(numbers) == set(FIGURES), **sweep_options)
     return {"figures": drawn, "report": str(report)}

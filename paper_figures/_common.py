@@ -7,17 +7,15 @@ from pathlib import Path
 
 import numpy as np
 
-from lmctheory.plotting import STYLE, pyplot, save_figure
+from lmctheory.plotting import new_figure, save_figure
 
 COLORS = ["#1b6ca8", "#d1495b", "#3f8f29", "#edae49", "#6a4c93", "#00798c", "#8c564b", "#444444"]
 
 
 def subplots(nrows=1, ncols=1, *, width=5.0, height=3.6, **kw):
-    """A figure in the shared style (``STYLE``), ``width`` x ``height`` inches per panel."""
-    plt = pyplot()
-    plt.rcParams.update(STYLE)
-    plt.rcParams["axes.prop_cycle"] = plt.cycler(color=COLORS)
-    return plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, **kw)
+    """``(figure, axes)``, ``width`` x ``height`` inches per panel (no pyplot; the shared style comes from
+    :func:`lmctheory.plotting.style_context`, which :func:`lmctheory_figures.draw_all` wraps around each figure)."""
+    return new_figure(nrows, ncols, figsize=(width * ncols, height * nrows), **kw)
 
 
 def band(ax, x, values, *, label=None, color=None, marker="o", linestyle="-"):
@@ -53,9 +51,7 @@ def legend(ax, **kw):
 def save(fig, out_dir, name: str) -> list[Path]:
     """``<out_dir>/<name>.png`` (200 dpi) and ``.pdf``."""
     fig.tight_layout()
-    paths = save_figure(fig, Path(out_dir) / f"{name}.png")
-    pyplot().close(fig)
-    return paths
+    return save_figure(fig, Path(out_dir) / f"{name}.png")
 
 
 def records(experiment: str, preset: str, results_dir, **sweep_options) -> list[dict]:
@@ -66,6 +62,16 @@ def records(experiment: str, preset: str, results_dir, **sweep_options) -> list[
     res = experiment_records(EXPERIMENTS[experiment], preset, results_dir, **sweep_options)
     RUNS.append((experiment, res.ran, res.skipped))
     return [r for r in res.records if r.get("status") == "done"]
+
+
+def figure_sweep(fn, configs, sub: str, results_dir, **sweep_options):
+    """:func:`lmctheory.sweep.run_sweep` of a figure's own sweep under ``<results_dir>/<sub>``, its
+    read-only caches (``fallback_dirs``) looked up under the same sub-directory."""
+    from lmctheory.sweep import run_sweep
+
+    sweep_options = dict(sweep_options)
+    sweep_options["fallback_dirs"] = [Path(d) / sub for d in sweep_options.get("fallback_dirs", ())]
+    return run_sweep(fn, configs, Path(results_dir) / sub, **sweep_options)
 
 
 RUNS: list[tuple[str, int, int]] = []  # (sweep, configs run, configs read from cache), for reports and tests

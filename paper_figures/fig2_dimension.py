@@ -16,9 +16,8 @@ import numpy as np
 
 from lmctheory.dimension import MLE, PCA, CorrelationDimension, TwoNN
 from lmctheory.manifolds import BENCHMARK_SUITE, sample_manifold
-from lmctheory.sweep import run_sweep
 
-from ._common import RUNS, decorate, save, subplots
+from ._common import RUNS, decorate, figure_sweep, save, subplots
 
 NAME = "fig2_dimension"
 TITLE = "Intrinsic-dimension estimators: known manifolds, and neuron clouds of random and trained layers"
@@ -41,7 +40,7 @@ PRESETS = {
 
 def run_config(config: dict) -> dict:
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # saturation warnings are recorded by the estimators themselves
+        warnings.simplefilter("ignore")  # reliability warnings: the thresholds are drawn with the estimates
         if config["kind"] == "manifold":
             x, truth = sample_manifold(config["name"], config["n"], config["D"], config["d"], seed=config["seed"])
             return {"truth": truth, "estimates": {k: float(e().fit(x).dimension_) for k, e in ESTIMATORS.items()}}
@@ -73,8 +72,8 @@ def _layers(config):
 
 
 def draw(preset: str, results_dir, out_dir, **sweep_options):
-    res = run_sweep(run_config, PRESETS[preset], f"{results_dir}/figure-dimension-{preset}",
-                    name="figures.dimension", **sweep_options)
+    res = figure_sweep(run_config, PRESETS[preset], f"figure-dimension-{preset}", results_dir,
+                       name="figures.dimension", **sweep_options)
     RUNS.append(("figure-dimension", res.ran, res.skipped))
     done = [r for r in res.records if r.get("status") == "done"]
     fig, axes = subplots(1, 2)
