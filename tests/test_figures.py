@@ -71,7 +71,7 @@ def test_report_lists_every_prediction_row(smoke):
     rows = json.loads((root / "out" / "validation.json").read_text())["rows"]
     assert len(rows) >= 10
     for r in rows:
-        assert f"| {r['experiment']} | {r['prediction']} |" in report
+        assert f"| {r['experiment']} | {r['kind']} | {r['prediction']} |" in report
     for module in figures.FIGURES.values():
         assert f"]({module.NAME}.png)" in report and module.TITLE in report
     assert "## Compute time per experiment" in report and "| depth | 2 |" in report
@@ -86,11 +86,32 @@ def test_redraw_from_the_committed_cache_computes_nothing(monkeypatch, tmp_path)
         return iter(())
 
     monkeypatch.setattr(sweep, "_execute", refuse)
+    before = {p: p.stat().st_mtime_ns for p in figures.CACHE.rglob("*")}
     RUNS.clear()
-    out = figures.draw_all("quick", figures.CACHE, tmp_path)
+    out = figures.draw_all("quick", tmp_path / "results", tmp_path, cached_only=True)
     assert sorted(out["figures"]) == sorted(figures.FIGURES)
     assert RUNS and all(ran == 0 for _, ran, _ in RUNS) and sum(c for _, _, c in RUNS) > 100
     assert (tmp_path / "REPORT.md").is_file()
+    assert {p: p.stat().st_mtime_ns for p in figures.CACHE.rglob("*")} == before  # the cache is read-only
+    assert len(list((tmp_path / "results").rglob("*.json"))) == len(list(figures.CACHE.rglob("*.json")))
+
+
+def test_figures_default_output_is_a_named_directory_in_the_working_directory(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in figures.CACHE.parent.iterdir())
+    code = main(["figures", "--smoke", "--only", "3"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "lmctheory-figures" in err and "everything written under lmctheory-figures/" in out
+    assert (tmp_path / "lmctheory-figures" / "fig3_bounds.png").is_file()
+    assert sorted(p.name for p in figures.CACHE.parent.iterdir()) == before  # nothing new in the package
+
+
+def test_figures_only_some_do_not_compute_the_other_experiments(capsys, tmp_path):
+    RUNS.clear()
+    code = main(["figures", "--smoke", "--only", "3", "--no-cache", "--out", str(tmp_path / "o")])
+    assert code == 0 and not list((tmp_path / "o" / "results").glob("*/*.json"))  # figure 3 needs no sweep
+    report = (tmp_path / "o" / "REPORT.md").read_text()
+    assert "Not in this report" in report and "rates" in report
 
 
 def test_cli_and_script_entry_points(capsys, tmp_path):
@@ -104,3 +125,4 @@ def test_cli_and_script_entry_points(capsys, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "s" / "fig3_bounds.pdf").is_file()
     assert main(["figures", "--only", "9", "--out", str(tmp_path / "x")]) == 2
+    assert main(["figures", "--smoke", "--only", "1", "--cached-only", "--no-cache", "--out", str(tmp_path / "y")]) == 1
