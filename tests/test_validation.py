@@ -233,3 +233,16 @@ def test_fig2_excludes_diverged_pairs_and_counts_them():
     assert len(count) == 1 and count[0].measured == 1 and count[0].details["learning_rates"] == [1e-3]
     weighted = next(r for r in rows if r.prediction.startswith("weighted WM beats naive"))
     assert weighted.n_seeds == 2 and weighted.measured == pytest.approx(np.log(2 / 4))
+
+
+def test_results_do_not_depend_on_the_number_of_workers(tmp_path):
+    """Each configuration runs with one intra-op thread whatever the number of workers: the records of
+    fig2's smoke preset (training, matching, paths) are identical with 1 and 2 worker processes."""
+    from lmctheory.sweep import load_results
+
+    EXPERIMENTS["fig2"].run("smoke", str(tmp_path / "one"), progress=False)
+    EXPERIMENTS["fig2"].run("smoke", str(tmp_path / "two"), progress=False, n_jobs=2)
+    one, two = (sorted(load_results(tmp_path / d / "fig2-smoke"), key=lambda r: r["hash"]) for d in ("one", "two"))
+    assert len(one) == len(two) == len(EXPERIMENTS["fig2"].PRESETS["smoke"])
+    assert [r["result"] for r in one] == [r["result"] for r in two]
+    assert all(r["threads"] == 1 for r in one + two)

@@ -28,7 +28,7 @@ from lmctheory.bounds import low_dimensional
 from lmctheory.laws import Subspace
 from lmctheory.rates import fg_regime, fit_rate, rate_curve
 
-from .report import Row, direction, equivalent, measurement, run_experiment
+from .report import Row, direction, measurement, rate_row, run_experiment
 
 NAME = "low_dim"
 P = 1
@@ -98,13 +98,8 @@ def rows_from(records: list[dict]) -> list[Row]:
                    "fit_of_mean_curve": {"small": [x["small_slope"] for x in res],
                                          "large": [x["large_slope"] for x in res]}}
         sharp = fg_regime(k, P) == "d>2p"
-        claim = f"matching error slope for N <= {split}, {label}"
-        if sharp:
-            rows.append(equivalent(NAME, claim, "-1/k (Thm 5.4)", -1 / k, small, SLOPE_TOL, details=details,
-                                   fails_if=f"the band lies wholly outside {-1 / k:.3g} ± {SLOPE_TOL}"))
-        else:
-            rows.append(measurement(NAME, claim, "-1/k (not sharp for k <= 2p)", small,
-                                    why="the rate is not sharp for k <= 2p", details=details))
+        rows.append(rate_row(NAME, f"matching error slope for N <= {split}, {label}", "-1/k (Thm 5.4)", -1 / k, small,
+                             SLOPE_TOL, sharp=sharp, not_sharp="the rate is not sharp for k <= 2p", details=details))
         if eta > 0:
             rows.append(direction(NAME, f"slope flattens past the eta floor (N >= {split}), {label}",
                                   "large-N slope - small-N slope > 0",
@@ -114,10 +109,10 @@ def rows_from(records: list[dict]) -> list[Row]:
                                     f"{label}", "-> -1/m0 as N >> eta^-k", large,
                                     why="the ambient rate is reached only for N far beyond the sizes used",
                                     details=details))
-        elif sharp:
-            rows.append(equivalent(NAME, f"matching error slope for N >= {split} without noise, {label}", "-1/k",
-                                   -1 / k, large, SLOPE_TOL, details=details,
-                                   fails_if=f"the band lies wholly outside {-1 / k:.3g} ± {SLOPE_TOL}"))
+        else:
+            rows.append(rate_row(NAME, f"matching error slope for N >= {split} without noise, {label}", "-1/k", -1 / k,
+                                 large, SLOPE_TOL, sharp=sharp, not_sharp="the rate is not sharp for k <= 2p",
+                                 details=details))
     return rows
 
 

@@ -34,7 +34,7 @@ from lmctheory.rates import fit_rate
 from lmctheory.wasserstein import optimal_matching
 
 from ._nets import midpoint_defect
-from .report import Row, direction, equivalent, every_at_most, measurement, run_experiment, trend
+from .report import Row, direction, every_at_most, measurement, rate_row, run_experiment, trend
 
 NAME = "mean_field"
 SLOPE_TOL = 0.06
@@ -112,15 +112,10 @@ def rows_from(records: list[dict]) -> list[Row]:
         dims = [x["dimension"] for x in res]
         d_hat = float(np.mean(dims))
         slopes = [fit_rate(widths, x["w2"]).slope for x in res]
-        claim = f"matching error slope of trained nets vs -1/D_hat, {label}"
-        details = {"D_hat": dims, "init_prediction": -1 / (m0 + 1)}
-        if d_hat > 4:
-            rows.append(equivalent(NAME, claim, "-1/D_hat, D_hat = TwoNN of the trained cloud", -1 / d_hat, slopes,
-                                   SLOPE_TOL, details=details,
-                                   fails_if=f"the band lies wholly outside {-1 / d_hat:.3g} ± {SLOPE_TOL}"))
-        else:
-            rows.append(measurement(NAME, claim, "-1/D_hat (not sharp for D_hat <= 4)", slopes,
-                                    why="the W_2 rate is not sharp for D_hat <= 4", details=details))
+        rows.append(rate_row(NAME, f"matching error slope of trained nets vs -1/D_hat, {label}",
+                             "-1/D_hat, D_hat = TwoNN of the trained cloud", -1 / d_hat, slopes, SLOPE_TOL,
+                             sharp=d_hat > 4, not_sharp="the W_2 rate is not sharp for D_hat <= 4",
+                             details={"D_hat": dims, "init_prediction": -1 / (m0 + 1)}))
         rows.append(measurement(NAME, f"dimension of the trained neuron cloud (init: {m0 + 1}), {label}",
                                 "TwoNN on (w_i, a_i) of both runs at the largest width", dims,
                                 why="an estimate, compared with nothing"))

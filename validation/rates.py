@@ -18,7 +18,7 @@ import numpy as np
 from lmctheory.laws import make_law
 from lmctheory.rates import fg_explicit_bound, fg_regime, fit_rate, predicted_slope, rate_curve
 
-from .report import Row, equivalent, mean_at_most, measurement, run_experiment
+from .report import Row, mean_at_most, rate_row, run_experiment
 
 NAME = "rates"
 SLOPE_TOL = 0.06
@@ -84,16 +84,12 @@ def rows_from(records: list[dict]) -> list[Row]:
         slopes = [s for x in res for s in x["replicate_slopes"]]
         details = {"regime": res[0]["regime"], "dimension": res[0]["slope_dimension"],
                    "fit_of_mean_curve": [x["slope"] for x in res], "unit": "one replicate curve (seeds x reps)"}
-        claim = f"slope of E W_{p} vs N, {label}"
-        if res[0]["regime"] == "d>2p":
-            rows.append(equivalent(NAME, claim, "FG: -1/d (sharp regime d > 2p)", res[0]["predicted_slope"], slopes,
-                                   SLOPE_TOL, details=details,
-                                   fails_if=f"the slopes' band lies wholly outside {res[0]['predicted_slope']:.3g} "
-                                   f"± {SLOPE_TOL}"))
-        else:
-            rows.append(measurement(NAME, f"{claim} (FG -1/(2p) = {res[0]['predicted_slope']:.3g} is not sharp here)",
-                                    "FG rate, d <= 2p", slopes, why="the FG rate is not sharp for d <= 2p",
-                                    details=details))
+        sharp = res[0]["regime"] == "d>2p"
+        claim = f"slope of E W_{p} vs N, {label}" + (
+            "" if sharp else f" (FG -1/(2p) = {res[0]['predicted_slope']:.3g} is not sharp here)")
+        rows.append(rate_row(NAME, claim, "FG: -1/d (sharp regime d > 2p)" if sharp else "FG rate, d <= 2p",
+                             res[0]["predicted_slope"], slopes, SLOPE_TOL, sharp=sharp,
+                             not_sharp="the FG rate is not sharp for d <= 2p", details=details))
         if "ratio_to_bound" in res[0]:
             ratios = np.concatenate([np.asarray(x["ratio_to_bound"]) for x in res], axis=1)  # (N, all replicates)
             worst = int(np.argmax(ratios.mean(1)))

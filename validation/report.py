@@ -29,7 +29,7 @@ from lmctheory.provenance import record, write_json
 
 from . import verdicts
 
-__all__ = ["Row", "VERDICTS", "KINDS", "equivalent", "direction", "trend", "mean_at_most", "every_at_most",
+__all__ = ["Row", "VERDICTS", "KINDS", "equivalent", "rate_row", "direction", "trend", "mean_at_most", "every_at_most",
            "measurement", "failed_rows", "run_experiment", "experiment_records", "write_report",
            "compare_to_baseline", "spearman", "markdown_table", "counts"]
 
@@ -88,6 +88,17 @@ def equivalent(experiment, claim, formula, predicted, values, tol, *, fails_if="
     """``value = predicted within tol`` (TOST, :func:`lmctheory_validation.verdicts.equivalence`)."""
     return _row(experiment, claim, kind, formula, predicted, values,
                 verdicts.equivalence(values, predicted=predicted, tol=tol), fails_if, details)
+
+
+def rate_row(experiment, claim, formula, predicted, values, tol, *, sharp: bool, not_sharp: str,
+             details=None) -> Row:
+    """A fitted slope (or exponent) against the theory's: an :func:`equivalent` prediction where the rate
+    is sharp, failing when the band lies wholly outside predicted ± tol; else a measurement saying why
+    there is no claim (``not_sharp``)."""
+    if sharp:
+        return equivalent(experiment, claim, formula, predicted, values, tol, details=details,
+                          fails_if=f"the band lies wholly outside {predicted:.3g} ± {tol:.3g}")
+    return measurement(experiment, claim, formula, values, why=not_sharp, details=details)
 
 
 def direction(experiment, claim, formula, values, *, sense=">", threshold=0.0, fails_if="", kind="prediction",

@@ -28,7 +28,7 @@ from lmctheory.bounds import (
 from lmctheory.rates import fit_rate
 from lmctheory.wasserstein import optimal_matching
 
-from .report import Row, equivalent, every_at_most, mean_at_most, measurement, run_experiment
+from .report import Row, every_at_most, mean_at_most, measurement, rate_row, run_experiment
 
 NAME = "two_layer"
 SLOPE_TOL, GAP_TOL = 0.06, 0.12
@@ -122,27 +122,17 @@ def rows_from(records: list[dict]) -> list[Row]:
         slopes = [_slope(widths, x["w2"]) for x in res]
         details = {"width_exponent -1/slope": [-1 / s for s in slopes], "ferbach_exponent": dim,
                    "entezari_exponent (2 m0 + 4, a sufficient width, not a rate)": 2 * m0 + 4}
-        claim = f"matching error slope vs width, {label}"
-        if sharp:
-            rows.append(equivalent(NAME, claim, "-1/D (Ferbach et al.)", -1 / dim, slopes, SLOPE_TOL, details=details,
-                                   fails_if=f"the band lies wholly outside {-1 / dim:.3g} ± {SLOPE_TOL}"))
-        else:
-            rows.append(measurement(NAME, claim, "-1/D (not sharp for D <= 4)", slopes,
-                                    why="the W_2 rate is not sharp for D <= 2p = 4", details=details))
+        rows.append(rate_row(NAME, f"matching error slope vs width, {label}",
+                             "-1/D (Ferbach et al.)" if sharp else "-1/D (not sharp for D <= 4)", -1 / dim, slopes,
+                             SLOPE_TOL, sharp=sharp, not_sharp="the W_2 rate is not sharp for D <= 2p = 4",
+                             details=details))
         term = (2 if joint else 1) / dim
-        gap_pred = -0.5 - term
-        gap_tol = term / 2
-        gap_claim = f"output gap slope at t=1/2 (heuristic), {label}"
-        gaps = [_slope(widths, x["gap"]) for x in res]
-        gap_details = {"theory_second_order": -2 / dim, "theory_worst_case": -1 / dim, "tolerance": gap_tol}
-        if sharp:
-            rows.append(equivalent(NAME, gap_claim, f"heuristic: -1/2 - {'2' if joint else '1'}/D (mean-field "
-                                   "averaging, not a theorem)", gap_pred, gaps, gap_tol, details=gap_details,
-                                   fails_if=f"the band lies wholly outside {gap_pred:.3g} ± {gap_tol:.3g} (half the "
-                                   "D term)"))
-        else:
-            rows.append(measurement(NAME, gap_claim, "heuristic -1/2 - c/D (not sharp for D <= 4)", gaps,
-                                    why="the W_2 rate behind it is not sharp for D <= 4", details=gap_details))
+        gap_formula = f"heuristic: -1/2 - {'2' if joint else '1'}/D (mean-field averaging, not a theorem)"
+        rows.append(rate_row(NAME, f"output gap slope at t=1/2 (heuristic), {label}", gap_formula, -0.5 - term,
+                             [_slope(widths, x["gap"]) for x in res], term / 2, sharp=sharp,
+                             not_sharp="the W_2 rate behind it is not sharp for D <= 4",
+                             details={"theory_second_order": -2 / dim, "theory_worst_case": -1 / dim,
+                                      "tolerance": "half the D term"}))
         ratios = [b / c for x in res for b, c in zip(x["barrier"], x["certificate"], strict=True)]
         rows.append(every_at_most(NAME, f"loss barrier / certified bound, {label}", "THEORY s.4 certificate", 1.0,
                                   ratios, details={"unit": "one (seed, width)"}))

@@ -81,73 +81,83 @@ def _summary(values) -> tuple[np.ndarray, int, float, float]:
     return arr, n, mean, se
 
 
-def _band(values):
-    """(n, mean, half-width t* SE, t*) or None when the band is undefined or has zero width."""
+@dataclass(frozen=True)
+class _Band:
+    """mean ± t* SE of n values (t* = t_{0.95, n-1})."""
+
+    n: int
+    mean: float
+    se: float
+    t_crit: float
+
+    @property
+    def lo(self) -> float:
+        return self.mean - self.t_crit * self.se
+
+    @property
+    def hi(self) -> float:
+        return self.mean + self.t_crit * self.se
+
+    def p_above(self, value: float) -> float:
+        """One-sided p-value of "mean > value"."""
+        return float(stats.t.sf((self.mean - value) / self.se, self.n - 1))
+
+    def p_below(self, value: float) -> float:
+        """One-sided p-value of "mean < value"."""
+        return float(stats.t.cdf((self.mean - value) / self.se, self.n - 1))
+
+
+def _t_rule(values, rule: str, decide) -> Decision:
+    """A t-based decision: ``decide(band) -> (verdict, extra statistics)``, or "inconclusive" when the
+    band is undefined (fewer than 2 values) or has zero width."""
     _, n, mean, se = _summary(values)
     if n < 2 or se == 0.0:
-        return None
-    t_crit = float(stats.t.ppf(1 - LEVEL, n - 1))
-    return n, mean, t_crit * se, t_crit
+        why = "fewer than 2 values" if n < 2 else "the values have no spread (zero-width band)"
+        return Decision("inconclusive", f"{rule}; inconclusive: {why}", {"n": n})
+    band = _Band(n, mean, se, float(stats.t.ppf(1 - LEVEL, n - 1)))
+    verdict, extra = decide(band)
+    return Decision(verdict, rule, {"n": n, "band": [band.lo, band.hi], "t_crit": band.t_crit, **extra})
 
 
-def _no_band(values, rule) -> Decision:
-    _, n, _, _ = _summary(values)
-    why = "fewer than 2 values" if n < 2 else "the values have no spread (zero-width band)"
-    return Decision("inconclusive", f"{rule}; inconclusive: {why}", {"n": n})
+def _verdict(holds: bool, fails: bool) -> str:
+    return "holds" if holds else "fails" if fails else "inconclusive"
 
 
 def direction(values, *, sense: str = ">", threshold: float = 0.0) -> Decision:
     """One-sided t-test of ``mean > threshold`` (``sense=">"``) or ``mean < threshold``."""
     if sense not in (">", "<"):
         raise ValueError(f"sense must be '>' or '<', got {sense!r}")
-    rule = f"one-sided t-test at 5 %: mean ± t* SE {sense} {threshold:g}"
-    band = _band(values)
-    if band is None:
-        return _no_band(values, rule)
-    n, mean, half, t_crit = band
-    lo, hi = mean - half, mean + half
-    above, below = lo > threshold, hi < threshold
-    if sense == ">":
-        verdict = "holds" if above else "fails" if below else "inconclusive"
-    else:
-        verdict = "holds" if below else "fails" if above else "inconclusive"
-    t_value = (mean - threshold) / (half / t_crit)
-    p_value = float(stats.t.sf(t_value, n - 1) if sense == ">" else stats.t.cdf(t_value, n - 1))
-    return Decision(verdict, rule, {"n": n, "band": [lo, hi], "t_crit": t_crit, "p_value": p_value})
+
+    def decide(band):
+        above, below = band.lo > threshold, band.hi < threshold
+        if sense == ">":
+            return _verdict(above, below), {"p_value": band.p_above(threshold)}
+        return _verdict(below, above), {"p_value": band.p_below(threshold)}
+
+    return _t_rule(values, f"one-sided t-test at 5 %: mean ± t* SE {sense} {threshold:g}", decide)
 
 
 def equivalence(values, *, predicted: float, tol: float) -> Decision:
     """TOST: is the mean within ``tol`` of ``predicted``?"""
     if not tol > 0:
         raise ValueError(f"tol must be > 0, got {tol!r}")
-    rule = f"TOST at 5 %: mean ± t* SE inside predicted ± {tol:g}"
-    band = _band(values)
-    if band is None:
-        return _no_band(values, rule)
-    n, mean, half, t_crit = band
-    lo, hi = mean - half, mean + half
-    if predicted - tol <= lo and hi <= predicted + tol:
-        verdict = "holds"
-    elif lo > predicted + tol or hi < predicted - tol:
-        verdict = "fails"
-    else:
-        verdict = "inconclusive"
-    se = half / t_crit
-    p_value = float(max(stats.t.sf((mean - (predicted - tol)) / se, n - 1),
-                        stats.t.cdf((mean - (predicted + tol)) / se, n - 1)))
-    return Decision(verdict, rule, {"n": n, "band": [lo, hi], "t_crit": t_crit, "p_value": p_value})
+
+    def decide(band):
+        inside = predicted - tol <= band.lo and band.hi <= predicted + tol
+        outside = band.lo > predicted + tol or band.hi < predicted - tol
+        p_value = max(band.p_above(predicted - tol), band.p_below(predicted + tol))
+        return _verdict(inside, outside), {"p_value": p_value}
+
+    return _t_rule(values, f"TOST at 5 %: mean ± t* SE inside predicted ± {tol:g}", decide)
 
 
 def mean_at_most(values, *, bound: float) -> Decision:
     """One-sided t-test of ``E X <= bound`` from Monte-Carlo values of X."""
-    rule = f"one-sided t-test at 5 %: mean + t* SE <= {bound:g}"
-    band = _band(values)
-    if band is None:
-        return _no_band(values, rule)
-    n, mean, half, t_crit = band
-    lo, hi = mean - half, mean + half
-    verdict = "holds" if hi <= bound else "fails" if lo > bound else "inconclusive"
-    return Decision(verdict, rule, {"n": n, "band": [lo, hi], "t_crit": t_crit})
+
+    def decide(band):
+        return _verdict(band.hi <= bound, band.lo > bound), {"p_value": band.p_below(bound)}
+
+    return _t_rule(values, f"one-sided t-test at 5 %: mean + t* SE <= {bound:g}", decide)
 
 
 def every_at_most(values, *, bound: float) -> Decision:
