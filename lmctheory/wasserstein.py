@@ -22,15 +22,21 @@ Exact methods
     permutation matrices, so
     :math:`W_p^p(\mu_m, \nu_m) = \min_\sigma \frac1m \sum_i |x_i - y_{\sigma(i)}|^p`,
     solved exactly by :func:`lmctheory.assignment.solve_assignment` (a float32
-    Jonker–Volgenant candidate certified optimal in float64 by LP duality,
-    SciPy's :func:`~scipy.optimize.linear_sum_assignment` as the fallback).
+    Jonker–Volgenant candidate certified optimal to a relative 1e-12 in float64
+    by LP duality, SciPy's :func:`~scipy.optimize.linear_sum_assignment` as the
+    fallback, certified too).
 ``"emd"``
     Any sizes and weights: POT's network simplex (:func:`ot.emd2`, Bonneel et
     al. 2011). POT stops at ``numItermax`` and then returns a too-large cost
     with only a warning (THEORY.md §2); here the iteration cap is raised, the
-    solver status is checked, and the result is *certified* optimal by
-    LP duality (dual feasibility :math:`u_i + v_j \le M_{ij}` and zero duality
-    gap). Anything else raises :class:`~lmctheory.exceptions.ConvergenceError`.
+    solver status is checked, and the result is *certified* optimal to a relative
+    1e-9 by LP duality (the tightest column potentials for POT's row potentials,
+    every reduced cost checked against its rounding error, and the duality gap).
+    Its float64 pivots can fail on costs spanning many decades (a tiny cluster next
+    to a far atom): for uniform weights the exact fallback repeats every atom to
+    lcm(n, m) points per side (up to 4096) and takes the assignment route (the
+    result then reports ``method="assignment"``); anything else raises
+    :class:`~lmctheory.exceptions.ConvergenceError`.
 ``"1d"``
     Points on the line: the quantile (monotone) coupling is optimal for every
     convex cost, :math:`W_p^p = \int_0^1 |F^{-1}(u) - G^{-1}(u)|^p\,du`,
@@ -39,6 +45,16 @@ Exact methods
 ``"auto"`` picks ``"1d"`` when d = 1, otherwise ``"assignment"`` for equal
 sizes with uniform weights (measured fastest, see README "Performance"),
 otherwise ``"emd"``.
+
+Any scale and any p. Coordinates are first multiplied by a power of two (exact)
+so that every distance is at most 1. When the costs :math:`|x - y|^p` of even the
+nearest points would underflow (large p, or distances spanning many decades),
+the assignment route scales them by :math:`W_\infty^p` in log space
+(:mod:`lmctheory.bottleneck`), which keeps the optimum in [1, n]; the weighted
+route raises instead. On the line the sum is formed with the largest difference
+factored out. Distances are exact to rounding for every finite input (up to
+1e308) and p (up to float range); ``cost`` is inf or 0 only when
+:math:`W_p^p` itself is out of float range.
 
 Dense solvers need an ``n x m`` float64 cost matrix; beyond the memory budget
 (default: half of the physical memory) a
@@ -165,66 +181,69 @@ def cost_matrix(x: np.ndarray, y: np.ndarray, p: float) -> np.ndarray:
     return dist
 
 
-def _distance_from_cost(cost: float, p: float) -> float:
-    return float(max(cost, 0.0) ** (1.0 / p))
+def _scale_exponent(x: np.ndarray, y: np.ndarray) -> int:
+    """k with every distance |x_i - y_j| * 2^-k at most 1 (0 for all-zero input).
 
-
-def _power_of_two_scale(x: np.ndarray, y: np.ndarray) -> float:
-    """A power of two s with every distance |x_i - y_j| / s at most 1 (1 for all-zero input).
-
-    |x_i - y_j| <= 2 sqrt(d) max |coordinate|, so s is the smallest power of two
-    above that bound. Dividing by s is exact in floating point, and
-    W_p(x/s, y/s) = W_p(x, y)/s, so costs |x - y|^p never overflow (they lie in
-    [0, 1]) whatever the scale of the data or the order p.
+    |x_i - y_j| <= 2 sqrt(d) max |coordinate|. Multiplying by a power of two (``np.ldexp``) is exact
+    and cannot overflow whatever the data's scale (coordinates near 1e308 included), and
+    W_p(x 2^-k, y 2^-k) = 2^-k W_p(x, y).
     """
     span = max(float(np.abs(x).max()), float(np.abs(y).max()))
     if span == 0.0:
-        return 1.0
-    bound = 2.0 * math.sqrt(x.shape[1]) * span
-    return float(2.0 ** np.frexp(bound)[1])
+        return 0
+    return int(np.frexp(span)[1]) + math.ceil(math.log2(2.0 * math.sqrt(x.shape[1])))
+
+
+#: costs below this are negligible next to an optimum >= 1 (they only lose relative 1e-250)
+_TINY = 1e-250
+
+
+def _scaled(distance: float, cost: float, p: float) -> tuple[float, float]:
+    """(W_p, W_p^p) from a distance and, when it did not under/overflow, the cost computed directly."""
+    if cost > 0.0 and math.isfinite(cost):
+        return distance, cost
+    return distance, _power(distance, p)
+
+
+def _power(value: float, p: float) -> float:
+    """value ** p, 0.0 on underflow and inf on overflow (the true number is then out of float range)."""
+    if value == 0.0:
+        return 0.0
+    exponent = p * math.log(value)
+    return 0.0 if exponent < -745.2 else math.inf if exponent > 709.78 else math.exp(exponent)
 
 
 # --------------------------------------------------------------------------- 1-D
 
 
-def _quantile_cost_1d(xs: np.ndarray, ys: np.ndarray, a, b, p: float) -> np.ndarray:
-    r"""Exact :math:`W_p^p` on the line for each column of ``xs`` (n, L) and ``ys`` (m, L).
+def _quantile_pieces(xs: np.ndarray, ys: np.ndarray, a, b):
+    """(du, |difference|) per piece of the quantile coupling, for each column of xs (n, L) and ys (m, L).
 
-    Uses the quantile coupling: with sorted atoms and cumulative weights, the
-    unit interval splits into pieces on which both quantile functions are
-    constant, and :math:`W_p^p = \sum_k \Delta u_k |x_{(i_k)} - y_{(j_k)}|^p`.
-    Columns are independent problems (used for sliced W); weights are shared.
+    With sorted atoms and cumulative weights, the unit interval splits into pieces of length du on
+    which both quantile functions are constant; W_p^p = sum_k du_k |x_(i_k) - y_(j_k)|^p.
     """
     n, m = xs.shape[0], ys.shape[0]
     if a is None and b is None and n == m:
-        diff = np.sort(xs, axis=0) - np.sort(ys, axis=0)
-        return np.mean(np.abs(diff) ** p, axis=0)
+        return np.full(n, 1.0 / n), np.abs(np.sort(xs, axis=0) - np.sort(ys, axis=0))
     if a is None and b is None:
         # Breakpoints i/n and j/m are shared by all columns: i/n == j/m exactly in
         # floating point whenever it holds in the rationals (correctly rounded division).
-        cum_x = np.arange(1, n + 1) / n
-        cum_y = np.arange(1, m + 1) / m
+        cum_x, cum_y = np.arange(1, n + 1) / n, np.arange(1, m + 1) / m
         u = np.unique(np.concatenate([cum_x, cum_y]))
         du = np.diff(u, prepend=0.0)
         mid = u - du / 2
         ix = np.minimum(np.searchsorted(cum_x, mid, side="left"), n - 1)
         iy = np.minimum(np.searchsorted(cum_y, mid, side="left"), m - 1)
-        xs_sorted = np.sort(xs, axis=0)
-        ys_sorted = np.sort(ys, axis=0)
-        return du @ (np.abs(xs_sorted[ix] - ys_sorted[iy]) ** p)
+        return du, np.abs(np.sort(xs, axis=0)[ix] - np.sort(ys, axis=0)[iy])
     a = np.full(n, 1.0 / n) if a is None else a
     b = np.full(m, 1.0 / m) if b is None else b
-    return np.array(
-        [_weighted_quantile_cost(xs[:, k], ys[:, k], a, b, p) for k in range(xs.shape[1])]
-    )
+    return None, [_weighted_pieces(xs[:, k], ys[:, k], a, b) for k in range(xs.shape[1])]
 
 
-def _weighted_quantile_cost(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray, p: float) -> float:
-    ox = np.argsort(x, kind="stable")
-    oy = np.argsort(y, kind="stable")
+def _weighted_pieces(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray):
+    ox, oy = np.argsort(x, kind="stable"), np.argsort(y, kind="stable")
     xs, ys = x[ox], y[oy]
-    cum_x = np.cumsum(a[ox])
-    cum_y = np.cumsum(b[oy])
+    cum_x, cum_y = np.cumsum(a[ox]), np.cumsum(b[oy])
     cum_x /= cum_x[-1]
     cum_y /= cum_y[-1]
     u = np.unique(np.concatenate([cum_x, cum_y]))
@@ -234,16 +253,131 @@ def _weighted_quantile_cost(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.n
     mid = u - du / 2
     ix = np.minimum(np.searchsorted(cum_x, mid, side="left"), len(xs) - 1)
     iy = np.minimum(np.searchsorted(cum_y, mid, side="left"), len(ys) - 1)
-    return float(du @ (np.abs(xs[ix] - ys[iy]) ** p))
+    return du, np.abs(xs[ix] - ys[iy])
+
+
+def _scaled_power_sum(du: np.ndarray, diff: np.ndarray, p: float) -> tuple[np.ndarray, np.ndarray]:
+    """(M, S) per column with sum_k du_k diff_k^p = M^p S: M the largest difference carrying mass and
+    S in (0, 1], so that neither under- nor overflows for any p (all zeros: M = S = 0)."""
+    carried = np.where((du > 0)[:, None], diff, 0.0)
+    M = carried.max(axis=0)
+    ratio = np.divide(diff, M, out=np.zeros_like(diff), where=M > 0)
+    S = du @ (ratio**p)
+    return M, S
+
+
+def _quantile_1d(xs: np.ndarray, ys: np.ndarray, a, b, p: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""Exact :math:`W_p^p = M^p S` on the line for each column of ``xs`` (n, L) and ``ys`` (m, L): the
+    quantile coupling is optimal for every convex cost. Returns (M, S) per column."""
+    du, diff = _quantile_pieces(xs, ys, a, b)
+    if du is not None:
+        return _scaled_power_sum(du, diff if diff.ndim == 2 else diff[:, None], p)
+    pairs = [_scaled_power_sum(d_u, d[:, None], p) for d_u, d in diff]
+    return np.array([m[0] for m, _ in pairs]), np.array([s[0] for _, s in pairs])
+
+
+def _mean_of_powers(M: np.ndarray, S: np.ndarray, p: float) -> float:
+    """(mean_k M_k^p S_k)^(1/p) without forming M_k^p (no under/overflow for any p)."""
+    top = float(M.max())
+    if top == 0.0:
+        return 0.0
+    return top * float(np.mean((M / top) ** p * S)) ** (1.0 / p)
 
 
 # --------------------------------------------------------------------- dense exact
 
 
+def _distances(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Euclidean distance matrix of clouds scaled into the unit ball, exact to rounding even where the
+    squared coordinate differences would underflow (distances below 1e-150 are recomputed with the
+    largest difference factored out)."""
+    D = cdist(x, y, "euclidean")
+    i, j = np.nonzero(D < 1e-150)
+    if i.size:
+        diff = np.abs(x[i] - y[j])
+        top = diff.max(axis=1)
+        ratio = np.divide(diff, top[:, None], out=np.zeros_like(diff), where=top[:, None] > 0)
+        D[i, j] = top * np.sqrt((ratio**2).sum(axis=1))
+    return D
+
+
+def _smallest_positive(D: np.ndarray) -> float:
+    """The smallest positive entry of D (inf if none), scanned in row blocks (no n x m temporary)."""
+    step = max(1, (1 << 16) // D.shape[1])
+    best = math.inf
+    for s in range(0, D.shape[0], step):
+        block = D[s:s + step]
+        positive = block[block > 0]
+        if positive.size:
+            best = min(best, float(positive.min()))
+    return best
+
+
+def _powers_representable(E: np.ndarray, q: float, x: np.ndarray, y: np.ndarray, a=None, b=None) -> bool:
+    r"""Whether the costs :math:`E^q` (E the squared distances, q = p/2) can be formed directly
+    without losing the optimum.
+
+    False when two distinct points have a squared distance that underflowed to 0. Otherwise True
+    when no positive entry underflows when raised to q (smallest positive entry to the q at least
+    1e-290), or when the optimum is so large that underflowing entries cannot matter: it is at least
+    :math:`\max(\sum_i a_i \min_j E_{ij}^q, \sum_j b_j \min_i E_{ij}^q)` (each atom's mass travels at
+    least to its nearest atom), and when that is at least 1e-250 an entry lost below 1e-300 changes it
+    by less than 1e-50 relatively."""
+    def log_power(value: float) -> float:
+        return q * math.log(value) if value > 0 else -math.inf
+
+    i, j = np.nonzero(E == 0.0)
+    if i.size and (x[i] != y[j]).any():  # distinct points at "distance 0": the squares underflowed
+        return False
+    rows, cols = E.min(axis=1), E.min(axis=0)
+    wa = np.full(E.shape[0], 1.0 / E.shape[0]) if a is None else a
+    wb = np.full(E.shape[1], 1.0 / E.shape[1]) if b is None else b
+    top = max(float(rows.max()), float(cols.max()))
+    if top > 0:  # sum_i a_i (min_j E_ij / top)^q * top^q, formed without underflow
+        bound = max(float(wa @ (rows / top) ** q), float(wb @ (cols / top) ** q))
+        if bound > 0 and log_power(top) + math.log(bound) >= math.log(_TINY):
+            return True
+    return log_power(_smallest_positive(E)) >= math.log(1e-290)
+
+
+def _costs_from_squares(E: np.ndarray, p: float) -> np.ndarray:
+    """|x - y|^p from the squared distances E, in place."""
+    if p == 2.0:
+        return E
+    if p == 1.0:
+        return np.sqrt(E, out=E)
+    return np.power(E, p / 2.0, out=E)
+
+
 def _assignment(x: np.ndarray, y: np.ndarray, p: float):
-    cost = cost_matrix(x, y, p)
-    perm = solve_assignment(cost)
-    return perm, float(cost[np.arange(len(perm)), perm].mean())
+    r"""(perm, cost, distance) of exact W_p between equal uniform clouds (cost = W_p^p, possibly under-
+    or overflowed when the distance is accurate). Coordinates scaled so that distances are <= 1.
+
+    When costs :math:`|x - y|^p` would underflow and matter (:func:`_powers_representable`: large p,
+    or distances spanning many decades), the matrix is scaled by :math:`W_\infty^p` in log space
+    (:mod:`lmctheory.bottleneck`), which puts the optimum in [1, n], and entries above n + 1 (never
+    in an optimal permutation) are clipped.
+    """
+    n = x.shape[0]
+    E = cdist(x, y, "sqeuclidean")
+    if _powers_representable(E, p / 2.0, x, y):
+        C = _costs_from_squares(E, p)
+        perm = solve_assignment(C)
+        cost = float(C[np.arange(n), perm].mean())
+        return perm, cost, cost ** (1.0 / p)
+    del E
+    from .bottleneck import bottleneck_assignment
+
+    D = _distances(x, y)
+    perm, w_inf = bottleneck_assignment(D)
+    if w_inf == 0.0:
+        return perm, 0.0, 0.0
+    with np.errstate(divide="ignore"):
+        exponent = p * (np.log(D) - math.log(w_inf))
+    C = np.exp(np.minimum(exponent, math.log(n + 1.0)))  # exp(-inf) = 0 for coinciding points
+    perm = solve_assignment(C)
+    distance = w_inf * float(C[np.arange(n), perm].mean()) ** (1.0 / p)
+    return perm, _power(distance, p), distance
 
 
 def _emd_iteration_cap(n: int, m: int) -> int:
@@ -251,23 +385,32 @@ def _emd_iteration_cap(n: int, m: int) -> int:
     return int(max(10**7, 50 * n * m))
 
 
-def _emd(x: np.ndarray, y: np.ndarray, a, b, p: float) -> float:
+def _emd(x: np.ndarray, y: np.ndarray, a, b, p: float) -> tuple[float, float, str]:
+    """(cost, distance, method used) of exact W_p for any weights: POT's network simplex, certified,
+    with the assignment route on repeated atoms as the fallback for uniform weights (module docstring)."""
     import ot  # POT: imported lazily, it is slow to import
 
     n, m = x.shape[0], y.shape[0]
+    uniform = a is None and b is None
     a = np.full(n, 1.0 / n) if a is None else a
     b = np.full(m, 1.0 / m) if b is None else b
-    M = cost_matrix(x, y, p)
-    scale = float(M.max())
-    if scale == 0.0:  # every pair at distance 0: nothing to move
-        return 0.0
-    M /= scale  # same optimal plan; keeps the solver and its duals away from over/underflow
+    E = cdist(x, y, "sqeuclidean")
+    if E.max() == 0.0 and (x[:, None] == y[None]).all():  # every pair coincides: nothing to move
+        return 0.0, 0.0, "emd"
+    rows, cols = a > 0, b > 0
+    support = E if rows.all() and cols.all() else E[np.ix_(rows, cols)]
+    if not _powers_representable(support, p / 2.0, x[rows], y[cols], a[rows], b[cols]):
+        if uniform:
+            return *_replicated_assignment(x, y, p), "assignment"
+        raise ConvergenceError(
+            f"exact W_p with p={p:g} and given weights: the costs |x - y|^p span more than float64 can hold "
+            "(distances raised to p underflow where they matter); use uniform weights (exact for any p) "
+            "or a smaller p")
+    M = _costs_from_squares(E, p)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         try:
-            cost, log = ot.emd2(
-                a, b, M, numItermax=_emd_iteration_cap(n, m), log=True, check_marginals=True
-            )
+            cost, log = ot.emd2(a, b, M, numItermax=_emd_iteration_cap(n, m), log=True, check_marginals=True)
         except UserWarning as exc:
             raise ConvergenceError(
                 f"POT's network simplex did not reach optimality ({exc}); the cost it would "
@@ -278,27 +421,65 @@ def _emd(x: np.ndarray, y: np.ndarray, a, b, p: float) -> float:
             f"POT's network simplex ended with status {log['result_code']} "
             f"({log['warning']}); no exact value available"
         )
-    _certify_optimal(M, a, b, np.asarray(log["u"]), np.asarray(log["v"]), float(cost))
-    return float(cost) * scale
-
-
-def _certify_optimal(M, a, b, u, v, cost: float, rtol: float = 1e-9) -> None:
-    """LP-duality certificate of optimality for a transport cost.
-
-    ``cost`` is optimal iff some dual pair (u, v) is feasible,
-    :math:`u_i + v_j \\le M_{ij}` on the supports of a and b, with equal value
-    :math:`\\sum_i a_i u_i + \\sum_j b_j v_j = \\text{cost}`.
-    """
-    rows, cols = a > 0, b > 0
-    scale = max(float(np.abs(M).max()), np.finfo(float).tiny)
-    slack = M[np.ix_(rows, cols)] - u[rows, None] - v[None, cols]
-    dual_value = float(a[rows] @ u[rows] + b[cols] @ v[cols])
-    if slack.min() < -rtol * scale or abs(dual_value - cost) > rtol * scale:
+    cost = float(cost)
+    if not _transport_certified(M, a, b, np.asarray(log["u"]), cost):
+        if uniform:  # the network simplex's answer is not optimal to the certified accuracy
+            return *_replicated_assignment(x, y, p), "assignment"
         raise ConvergenceError(
-            "exact OT certificate failed: the solver's dual variables are infeasible "
-            f"(min slack {slack.min():.3g}) or the duality gap is {abs(dual_value - cost):.3g} "
-            f"(cost scale {scale:.3g}); the returned cost would not be optimal"
-        )
+            "exact OT certificate failed: the network simplex's plan is not certified optimal to a relative "
+            f"{_EMD_RTOL:g} (costs spanning many decades defeat its float64 pivots); no value is returned")
+    return cost, cost ** (1.0 / p), "emd"
+
+
+#: the network simplex's answer is accepted when certified optimal to this relative accuracy
+_EMD_RTOL = 1e-9
+#: largest assignment (points per side) the uniform-weight fallback builds by replicating atoms
+_REPLICATE_MAX = 4096
+
+
+def _replicated_assignment(x: np.ndarray, y: np.ndarray, p: float) -> tuple[float, float]:
+    """Uniform clouds of sizes n and m are uniform clouds of size lcm(n, m) once each atom is repeated:
+    exact W_p by the certified assignment route, when that size is manageable."""
+    n, m = x.shape[0], y.shape[0]
+    size = math.lcm(n, m)
+    if size > _REPLICATE_MAX:
+        raise ConvergenceError(
+            f"the network simplex's answer for {n} vs {m} uniform points could not be certified, and the "
+            f"exact fallback (repeating atoms to lcm(n, m) = {size} points per side) exceeds {_REPLICATE_MAX}; "
+            "no value is returned")
+    _, cost, distance = _assignment(np.repeat(x, size // n, axis=0), np.repeat(y, size // m, axis=0), p)
+    return cost, distance
+
+
+def _transport_certified(M, a, b, u, cost: float) -> bool:
+    r"""LP-duality certificate of a transport cost, to relative accuracy ``_EMD_RTOL``.
+
+    From the solver's row potentials u, the tightest feasible column potentials are
+    :math:`v_j = \min_i (M_{ij} - u_i)` over the support; every reduced cost is then checked against
+    its rounding bound :math:`\tau_{ij} = 8\varepsilon(M_{ij} + |u_i| + |v_j|)`, and weak duality gives
+    cost - optimum <= cost - (a.u + b.v) + 8 eps (cost + a.|u| + b.|v|). Accepted when that is at
+    most ``_EMD_RTOL`` * cost (0 when the cost is 0).
+    """
+    eps = np.finfo(np.float64).eps
+    rows, cols = np.flatnonzero(a > 0), np.flatnonzero(b > 0)
+    us = u[rows]
+    step = max(1, (1 << 16) // max(cols.size, 1))
+    vs = np.full(cols.size, np.inf)
+    for s in range(0, rows.size, step):  # blockwise: no n x m temporaries
+        r = rows[s:s + step]
+        np.minimum(vs, (M[np.ix_(r, cols)] - u[r, None]).min(axis=0), out=vs)
+    absv = np.abs(vs)
+    for s in range(0, rows.size, step):
+        r = rows[s:s + step]
+        block = M[np.ix_(r, cols)]
+        reduced = block - u[r, None] - vs[None, :]
+        if (reduced < -8 * eps * (block + np.abs(u[r, None]) + absv[None, :])).any():
+            return False
+    dual = float(a[rows] @ us + b[cols] @ vs)
+    slack = 8 * eps * (cost + float(a[rows] @ np.abs(us) + b[cols] @ absv))
+    if cost == 0.0:  # costs are non-negative: a plan of cost 0 is optimal
+        return True
+    return cost - dual + slack <= _EMD_RTOL * cost
 
 
 # ---------------------------------------------------------------------- public API
@@ -363,20 +544,24 @@ def transport(x, y, p: float = 2, *, a=None, b=None, method: str = "auto") -> Tr
     used = _resolve_method(method, n, m, d, a is None and b is None)
     if used != "1d":
         _check_fits(n, m, used)
-    s = _power_of_two_scale(x, y)
-    x, y = x / s, y / s
+    k = _scale_exponent(x, y)
+    x, y = np.ldexp(x, -k), np.ldexp(y, -k)
     if used == "1d":
-        cost = float(_quantile_cost_1d(x, y, a, b, p)[0])
+        top, share = _quantile_1d(x, y, a, b, p)
+        distance = float(top[0]) * float(share[0]) ** (1.0 / p)
+        cost = float(top[0]) ** p * float(share[0]) if p * math.log(max(float(top[0]), 1e-320)) > -700 else 0.0
     elif used == "assignment":
-        cost = _assignment(x, y, p)[1]
+        _, cost, distance = _assignment(x, y, p)
     else:
-        cost = _emd(x, y, a, b, p)
-    cost = max(cost, 0.0)
-    try:
-        full_cost = cost * s**p  # exact for integer p (s is a power of two)
-    except OverflowError:  # the p-th power of a huge distance exceeds float64
-        full_cost = math.inf
-    return TransportResult(s * _distance_from_cost(cost, p), full_cost, p, used, n, m, d)
+        cost, distance, used = _emd(x, y, a, b, p)
+    full_distance = float(np.ldexp(distance, k))
+    normal = np.finfo(np.float64).tiny <= cost < math.inf  # a subnormal cost has lost digits: recompute
+    if normal and float(k * p).is_integer() and abs(k * p) < 2**30:
+        with np.errstate(over="ignore"):  # inf when the p-th power exceeds float64: the true value
+            full_cost = float(np.ldexp(cost, int(k * p)))
+    else:
+        full_cost = _power(full_distance, p)
+    return TransportResult(full_distance, full_cost, p, used, n, m, d)
 
 
 def wasserstein(x, y, p: float = 2, *, a=None, b=None, method: str = "auto") -> float:
@@ -432,9 +617,11 @@ def optimal_matching(x, y, p: float = 2):
         oy = np.argsort(y[:, 0], kind="stable")
         perm = np.empty(x.shape[0], dtype=np.intp)
         perm[ox] = oy
-        return perm, float(np.mean(np.abs(x[:, 0] - y[perm, 0]) ** p))
+        return perm, transport(x, y, p, method="1d").cost
     _check_fits(x.shape[0], y.shape[0], "assignment")
-    return _assignment(x, y, p)
+    k = _scale_exponent(x, y)
+    perm, _, distance = _assignment(np.ldexp(x, -k), np.ldexp(y, -k), p)
+    return perm, _power(float(np.ldexp(distance, k)), p)
 
 
 def random_directions(n_projections: int, d: int, seed=None) -> np.ndarray:
@@ -488,5 +675,6 @@ def sliced_wasserstein(
     a = as_weights(a, x.shape[0], "a")
     b = as_weights(b, y.shape[0], "b")
     theta = random_directions(n_projections, x.shape[1], seed)
-    costs = _quantile_cost_1d(x @ theta.T, y @ theta.T, a, b, p)
-    return _distance_from_cost(float(np.mean(costs)), p)
+    k = _scale_exponent(x, y)
+    top, share = _quantile_1d(np.ldexp(x, -k) @ theta.T, np.ldexp(y, -k) @ theta.T, a, b, p)
+    return float(np.ldexp(_mean_of_powers(top, share, p), k))

@@ -155,9 +155,12 @@ def test_duality_certificate_rejects_a_non_optimal_cost(rng, monkeypatch):
         cost, log = real(a, b, M, **kw)
         return cost * 1.05, log  # claims optimality with a too-large cost
 
+    exact = transport(x, y, 2, method="emd").cost
     monkeypatch.setattr(ot, "emd2", lying_emd2)
-    with pytest.raises(ConvergenceError, match="certificate"):
-        transport(x, y, 2, method="emd")
+    with pytest.raises(ConvergenceError, match="certificate"):  # given weights: no exact fallback
+        transport(x, y, 2, a=np.full(30, 1 / 30), b=rng.dirichlet(np.ones(25)), method="emd")
+    fallback = transport(x, y, 2, method="emd")  # uniform weights: atoms repeated, assignment route
+    assert fallback.method == "assignment" and fallback.cost == pytest.approx(exact, rel=1e-12)
 
 
 def test_too_large_problems_suggest_sliced_wasserstein(rng, monkeypatch):
