@@ -164,12 +164,44 @@ def _check_models(model_a, model_b):
     return {k: v.detach() for k, v in pa.items()}, {k: v.detach() for k, v in pb.items()}
 
 
+def _as_tensor(value, name: str) -> torch.Tensor:
+    if torch.is_tensor(value):
+        return value
+    array = np.asarray(value)
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)):
+        raise TypeError(f"data: {name} must be a tensor or a numeric array, got {type(value).__name__}")
+    return torch.from_numpy(np.ascontiguousarray(array))
+
+
+def _batch(x, y, device, dtype):
+    x, y = _as_tensor(x, "inputs"), _as_tensor(y, "labels")
+    if x.shape[0] != y.shape[0] or x.shape[0] == 0:
+        raise ValueError(f"data: {x.shape[0]} inputs and {y.shape[0]} labels (need the same, non-zero number)")
+    return x.to(device=device, dtype=dtype), y.to(device)
+
+
 def _batches(data, device, dtype):
-    if isinstance(data, (tuple, list)) and len(data) == 2 and torch.is_tensor(data[0]):
-        yield data[0].to(device=device, dtype=dtype), data[1].to(device)
+    if isinstance(data, (tuple, list)) and len(data) == 2 and not isinstance(data[0], (tuple, list)):
+        yield _batch(data[0], data[1], device, dtype)
         return
     for batch in data:  # a DataLoader of (x, y)
-        yield batch[0].to(device=device, dtype=dtype), batch[1].to(device)
+        yield _batch(batch[0], batch[1], device, dtype)
+
+
+def _check_batch(model, x, y, kind: str) -> int:
+    """The model's output size on this batch; ValueError when inputs or labels do not fit the model."""
+    try:
+        with torch.no_grad():
+            out = model(x[:1])
+    except RuntimeError as exc:
+        raise ValueError(f"data: inputs of shape {tuple(x.shape[1:])} do not fit the model "
+                         f"({str(exc).splitlines()[0]})") from None
+    if kind == "cross_entropy":
+        classes = out.shape[-1]
+        if y.dim() != 1 or (y.numel() and (int(y.min()) < 0 or int(y.max()) >= classes)):
+            raise ValueError(f"data: class labels must be a 1-D array of integers in [0, {classes}) for a model with "
+                             f"{classes} outputs, got values in [{int(y.min())}, {int(y.max())}]")
+    return out.numel()
 
 
 def _loss_kind(y, loss: str) -> str:
@@ -237,8 +269,7 @@ def evaluate_path(model_a, model_b, data, ts=None, metrics=("loss", "error"), *,
                 used = strategy if strategy != "auto" else _auto_strategy(model_a, pa, device, n)
                 if used == "first_layer":
                     first_layer = network_ops(model_a, model_b, dtype=dtype)
-            with torch.no_grad():
-                out_size = model_a(x[:1]).numel() * n
+            out_size = _check_batch(model_a, x, y, kind) * n
             chunk = max(1, int(max_elements // max(out_size, 1)))
             for start in range(0, ts.size, chunk):
                 t = torch.as_tensor(ts[start:start + chunk], device=device, dtype=dtype)

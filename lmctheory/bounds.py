@@ -182,8 +182,8 @@ def _power_bound(name, exponent_expr, exponent_value: float, *, kind="upper", co
     """Bounds of the form width = (C/epsilon)^exponent."""
     C = sp.Symbol("C", positive=True)
 
-    def log10_width(eps, v):
-        return Tower.from_log10(exponent_value * math.log10(v["C"] / eps))
+    def log10_width(eps, v):  # a width is at least 1: epsilon >= C is met by every width
+        return Tower.from_log10(max(0.0, exponent_value * _log10_ratio(v["C"], eps)))
 
     def epsilon_of(width: Tower, v):
         lw = width.log10_float()  # log10 width
@@ -251,13 +251,18 @@ def deep_recursion(m0: int, depth: int) -> WidthBound:
     (:math:`\log_{10}` of layer 2 is itself :math:`\sim 10^{m_0}`)."""
     m0 = check_positive_int(m0, "m0")
     depth = check_positive_int(depth, "depth")
+    if depth > MAX_DEPTH:
+        raise ValueError(f"depth must be at most {MAX_DEPTH} hidden layers, got {depth}")
     T = sp.Symbol("T", positive=True)
-    expr = sp.Symbol("m_0", positive=True, integer=True)
-    for _ in range(depth):
-        expr = (T / EPS) ** expr
+    if depth <= _NESTED_DEPTH:  # the nested tower, written out
+        expr = sp.Symbol("m_0", positive=True, integer=True)
+        for _ in range(depth):
+            expr = (T / EPS) ** expr
+    else:  # the last step of the recursion, in terms of the previous layer's width
+        expr = (T / EPS) ** sp.Symbol(f"\\tilde m_{{{depth - 1}}}", positive=True)
 
     def widths(eps, v):
-        return _deep_widths(math.log10(v["T"] / eps), m0, depth)
+        return _deep_widths(_log10_ratio(v["T"], eps), m0, depth)
 
     def epsilon_of(width: Tower, v):
         # the smallest epsilon whose last-layer width fits in `width`: the widths increase
@@ -299,12 +304,24 @@ class DeepRecursionBound(WidthBound):
         return self._widths(_check_epsilon(epsilon), self._values(constants))
 
 
+#: deepest network the recursion is computed for (hidden layers)
+MAX_DEPTH = 10_000
+#: up to this depth the sympy expression is the nested tower written out
+_NESTED_DEPTH = 8
+
+
+def _log10_ratio(numerator: float, epsilon: float) -> float:
+    """log10(numerator / epsilon) without forming the ratio (no overflow or underflow)."""
+    return math.log10(numerator) - math.log10(epsilon)
+
+
 def _deep_widths(a: float, m0: int, depth: int) -> list[Tower]:
     """Towers of m~_1..m~_depth for a = log10(T/epsilon)."""
+    if a <= 0:  # epsilon >= T: every width satisfies the shape; a width is at least 1
+        return [Tower(0, 1.0)] * depth
     out, m = [], Tower(0, float(m0))
     for _ in range(depth):
-        m = power_of(a, m) if a > 0 else Tower(0, 10.0 ** (a * m.normalised().value)) \
-            if m.normalised().level == 0 else Tower(0, 0.0)
+        m = power_of(a, m)
         out.append(m)
     return out
 
@@ -350,7 +367,8 @@ def matching_lower_bound(d: int) -> WidthBound:
 
 def _lower_bound_width(d: int, eps: float, log10_F: float) -> Tower:
     """Necessary width (d/((d+1) eps))^d / (F V_d), in log space."""
-    return Tower.from_log10(d * math.log10(d / ((d + 1) * eps)) - log10_F - log10_unit_ball_volume(d))
+    log10_width = d * (math.log10(d / (d + 1)) - math.log10(eps)) - log10_F - log10_unit_ball_volume(d)
+    return Tower.from_log10(max(0.0, log10_width))  # a width is at least 1
 
 
 def _lower_bound_error(d: int, width: Tower, log10_F: float) -> float:

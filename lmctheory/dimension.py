@@ -250,7 +250,21 @@ class _DimensionEstimator(BaseEstimator):
             # distances via |x|^2 + |y|^2 - 2 x.y (scikit-learn's brute force) lose precision far
             # from the origin; centring makes them, and the estimates, translation invariant
             X = X - X.mean(axis=0)
-        return X
+        # every estimate is scale-invariant: an exact power-of-two rescaling into [-1, 1] keeps squares and
+        # sums of squares (distances, second moments) inside float range whatever the data's scale
+        top = float(np.abs(X).max())
+        self._scale_exponent = int(np.frexp(top)[1]) if top > 0 else 0
+        return np.ldexp(X, -self._scale_exponent)
+
+    def _unscaled(self, values, power: float):
+        """Quantities of the rescaled data (of degree ``power`` in the scale) back in the data's units
+        (inf or 0 when they are out of float range there)."""
+        values = np.asarray(values, dtype=np.float64)
+        exponent = power * self._scale_exponent
+        with np.errstate(over="ignore", under="ignore"):
+            if float(exponent).is_integer():
+                return np.ldexp(values, int(exponent))  # exact
+            return np.exp(np.log(values) + exponent * math.log(2.0))
 
     def _threshold(self) -> float:
         return math.inf
@@ -350,7 +364,7 @@ class ParticipationRatio(_DimensionEstimator):
         lam = s**2 / (X.shape[0] - (1 if self.center else 0))
         if lam.max() == 0:
             raise ValueError("X is constant (zero second moment): the participation ratio is undefined")
-        self.eigenvalues_ = lam
+        self.eigenvalues_ = self._unscaled(lam, 2)
         return self._finish(_pr_from_eigenvalues(lam))
 
     def _threshold(self):
@@ -400,7 +414,7 @@ class PCA(_DimensionEstimator):
         if lam.max() == 0:
             raise ValueError("X is constant: no principal direction, the PCA dimension is undefined")
         lam = np.where(lam < 1e-12 * lam[0], 0.0, lam)
-        self.eigenvalues_ = lam
+        self.eigenvalues_ = self._unscaled(lam, 2)
         if self.rule == "FO":
             d = int(np.sum(lam > alpha * lam[0]))
         elif self.rule == "ratio":
@@ -472,6 +486,9 @@ class MLE(_KNNEstimator):
     def fit(self, X, y=None):
         X = self._validate(X)
         m, per_k = self._estimates(X)
+        if not np.isfinite(per_k).all():
+            raise ValueError("MLE is undefined here: the k nearest neighbours of every point are equidistant "
+                             "(a lattice or a simplex: no local scaling of distances to read a dimension from)")
         self.dimension_pw_ = m.mean(axis=1)
         self.dimension_k_ = per_k
         return self._finish(per_k.mean())
@@ -562,7 +579,7 @@ class CorrelationDimension(_KNNEstimator):
         c1, c2 = (s1 - n) / n**2, (s2 - n) / n**2  # the diagonal (distance 0) is not a pair
         if c1 <= 0:
             raise ValueError("no pair of points closer than r1; increase k1")
-        self.radii_ = (r1, r2)
+        self.radii_ = tuple(float(r) for r in self._unscaled([r1, r2], 1))
         return float(math.log(c2 / c1) / math.log(r2 / r1))
 
     def fit(self, X, y=None):
@@ -636,7 +653,7 @@ class WassersteinDimension(_DimensionEstimator):
                 idx = rng.choice(n, size=2 * m, replace=False)
                 costs[i, r] = _assignment(X[idx[:m]], X[idx[m:]], p)[1]
         fit = fit_rate(sizes, costs, confidence=self.confidence, seed=rng)
-        self.sizes_, self.costs_ = np.array(sizes), costs
+        self.sizes_, self.costs_ = np.array(sizes), self._unscaled(costs, p)
         self.rate_ = fit.slope
         self.rate_ci_ = (fit.ci_low, fit.ci_high)
         self.dimension_ci_ = tuple(-p / s if s < 0 else math.inf for s in (fit.ci_low, fit.ci_high))

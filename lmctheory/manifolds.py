@@ -90,6 +90,9 @@ def sample_manifold(name: str, n: int, D: int, d: int | None = None, seed=None) 
         raise ValueError(f"manifold {name!r} has dimension {fixed}, got d={d}")
     else:
         d = fixed
+    from .wasserstein import check_memory
+
+    check_memory(8.0 * (n * (D + d) + D * D), f"sampling {n} points of a {name} in R^{D}", "Use smaller n or D.")
     rng = as_rng(seed)
     X = embed(gen(n, d, rng), D, rng)
     if name == "affine":

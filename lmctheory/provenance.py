@@ -243,9 +243,12 @@ def write_json(path, doc) -> Path:
     A reader never sees a half-written file; on failure the temp file is removed.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = dumps(doc)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise type(exc)(f"cannot write {path} ({exc.strerror or exc})") from None
     try:
         with os.fdopen(fd, "w") as fh:
             fh.write(text + "\n")

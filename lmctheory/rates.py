@@ -113,7 +113,8 @@ def fg_explicit_bound(n, d: int, p: float, *, two_sample: bool = False, radius: 
     practice) but a measured mean above it indicates a bug.
 
     Bounds :math:`\mathbb{E}\,W_p` too, through Jensen:
-    :math:`\mathbb{E}\,W_p \le (\mathbb{E}\,W_p^p)^{1/p}`.
+    :math:`\mathbb{E}\,W_p \le (\mathbb{E}\,W_p^p)^{1/p}`. Returns inf where the bound exceeds
+    float range (large p); :func:`log10_fg_explicit_bound` gives it for any p.
 
     Parameters
     ----------
@@ -127,8 +128,20 @@ def fg_explicit_bound(n, d: int, p: float, *, two_sample: bool = False, radius: 
         Half-side of the cube.
     """
     arr = _as_sizes(n)
-    out = 10.0 ** np.array([log10_fg_explicit_bound(math.log10(v), d, p, two_sample=two_sample, radius=radius)
-                            for v in np.atleast_1d(arr).ravel()]).reshape(np.shape(arr))
+    logs = np.array([log10_fg_explicit_bound(math.log10(v), d, p, two_sample=two_sample, radius=radius)
+                     for v in np.atleast_1d(arr).ravel()]).reshape(np.shape(arr))
+    with np.errstate(over="ignore", under="ignore"):  # inf (0) when the bound is beyond float range
+        out = 10.0**logs
+    return float(out) if out.ndim == 0 else out
+
+
+def fg_explicit_bound_w(n, d: int, p: float, *, two_sample: bool = False, radius: float = 1.0):
+    r"""Bound on :math:`\mathbb{E}\,W_p` by Jensen, :math:`(\text{fg\_explicit\_bound})^{1/p}`, formed in log
+    space (finite for every p, where the bound on :math:`\mathbb{E}\,W_p^p` itself may exceed float range)."""
+    arr = _as_sizes(n)
+    logs = np.array([log10_fg_explicit_bound(math.log10(v), d, p, two_sample=two_sample, radius=radius)
+                     for v in np.atleast_1d(arr).ravel()]).reshape(np.shape(arr))
+    out = 10.0 ** (logs / float(p))
     return float(out) if out.ndim == 0 else out
 
 
@@ -173,7 +186,8 @@ def log10_fg_explicit_bound(log10_n: float, d: int, p: float, *, two_sample: boo
     if l_star > 1:
         log10_head = log10_s + _log10_geometric((d / 2 - p) * math.log10(2.0), l_star - 1)
         total = _log10_add(log10_head, log10_tail)
-    log10_k = (p - 1) * math.log10(2.0) + (p / 2) * math.log10(d) + math.log10(2.0**p + 1)
+    # log10(2^p + 1) = p log10(2) + log10(1 + 2^-p): no overflow for any p
+    log10_k = (p - 1) * math.log10(2.0) + (p / 2) * math.log10(d) + p * math.log10(2.0) + math.log10(1 + 2.0**-p)
     return p * math.log10(radius) + log10_k + total
 
 
@@ -440,6 +454,14 @@ def rate_curve(
             f"{sampler!r} has none. Use two_sample=True."
         )
     ns_int = ns_arr.astype(int)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+    dim = getattr(sampler, "dim", None)
+    if dim is not None:
+        from .wasserstein import check_memory
+
+        check_memory(16.0 * int(ns_int.max()) * int(dim), f"two samples of {int(ns_int.max())} points in R^{dim}",
+                     "Use smaller sizes.")
     children = np.random.SeedSequence(seed).spawn(len(ns_int) * reps)
     tasks = [(i, r) for i in np.argsort(-ns_int, kind="stable") for r in range(reps)]
     start = time.perf_counter()

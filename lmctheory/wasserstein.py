@@ -94,6 +94,7 @@ __all__ = [
     "solve_assignment",
     "memory_budget",
     "dense_problem_bytes",
+    "check_memory",
 ]
 
 METHODS = ("auto", "assignment", "emd", "1d")
@@ -137,10 +138,17 @@ class TransportResult:
 
 
 def memory_budget() -> int:
-    """Bytes a dense OT problem may use: ``LMCTHEORY_MAX_BYTES`` or half of physical RAM."""
+    """Bytes a dense problem may use: ``LMCTHEORY_MAX_BYTES`` or half of physical RAM."""
     env = os.environ.get("LMCTHEORY_MAX_BYTES")
     if env:
-        return int(float(env))
+        try:
+            value = float(env)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value >= 1):
+            raise ValueError(f"the environment variable LMCTHEORY_MAX_BYTES must be a positive number of bytes "
+                             f"(e.g. 8e9), got {env!r}")
+        return int(value)
     try:
         return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")) // 2
     except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
@@ -152,18 +160,21 @@ def dense_problem_bytes(n: int, m: int, method: str) -> int:
     return int(n) * int(m) * _BYTES_PER_ENTRY[method]
 
 
-def _check_fits(n: int, m: int, method: str) -> None:
-    need = dense_problem_bytes(n, m, method)
+def check_memory(need: float, what: str, advice: str) -> None:
+    """ProblemTooLargeError when ``need`` bytes exceed :func:`memory_budget`, saying what and what to do."""
     budget = memory_budget()
     if need > budget:
         raise ProblemTooLargeError(
-            f"exact W_p with method={method!r} between {n} and {m} points needs about "
-            f"{need / 2**30:.1f} GiB (an {n} x {m} float64 cost matrix plus solver memory), more "
-            f"than the budget of {budget / 2**30:.1f} GiB (half of physical memory; override with "
-            "the LMCTHEORY_MAX_BYTES environment variable). Use sliced_wasserstein(x, y, p) "
-            "(dimension-free sample complexity, O(n log n) per direction) or compare random "
-            "subsamples of equal size."
-        )
+            f"{what} needs about {need / 2**30:.1f} GiB, more than the budget of {budget / 2**30:.1f} GiB (half of "
+            f"physical memory; override with the LMCTHEORY_MAX_BYTES environment variable). {advice}")
+
+
+def _check_fits(n: int, m: int, method: str) -> None:
+    check_memory(dense_problem_bytes(n, m, method),
+                 f"exact W_p with method={method!r} between {n} and {m} points (an {n} x {m} float64 cost "
+                 "matrix plus solver memory)",
+                 "Use sliced_wasserstein(x, y, p) (dimension-free sample complexity, O(n log n) per direction) or "
+                 "compare random subsamples of equal size.")
 
 
 def cost_matrix(x: np.ndarray, y: np.ndarray, p: float) -> np.ndarray:
@@ -674,6 +685,9 @@ def sliced_wasserstein(
     check_same_dim(x, y)
     a = as_weights(a, x.shape[0], "a")
     b = as_weights(b, y.shape[0], "b")
+    check_memory(8.0 * n_projections * (2 * (x.shape[0] + y.shape[0]) + x.shape[1]),
+                 f"sliced W with {n_projections} directions between {x.shape[0]} and {y.shape[0]} points",
+                 "Use fewer directions (n_projections).")
     theta = random_directions(n_projections, x.shape[1], seed)
     k = _scale_exponent(x, y)
     top, share = _quantile_1d(np.ldexp(x, -k) @ theta.T, np.ldexp(y, -k) @ theta.T, a, b, p)

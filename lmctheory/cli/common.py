@@ -10,6 +10,8 @@ import numpy as np
 EXIT_USAGE = 2  # invalid options or input files
 EXIT_FAILURE = 1  # a runtime failure
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+MAX_SIZES = 10_000  # sizes one --ns may list
+MAX_SIZE = 10**9  # points per cloud (far beyond what any exact solver here reaches)
 
 DEFINITIONS_W = {
     "W_p": "(min over couplings of sum gamma_ij |x_i - y_j|_2^p)^(1/p): a distance, not its p-th power",
@@ -34,13 +36,20 @@ def parse_sizes(text: str) -> list[int]:
         a, b, c = (_parse_int(parts[i]) for i in (0, 1, 3))
         if not a < b <= c:
             raise ValueError(f"--ns a,b,...,c needs a < b <= c, got {a},{b},...,{c}")
+        _check_size(c)
         sizes = _geometric(a, b, c)
         if sizes is None:
             if (c - a) % (b - a):
                 raise ValueError(f"--ns: {c} lies on neither the geometric nor the arithmetic progression from {a},{b}")
+            if (c - a) // (b - a) + 1 > MAX_SIZES:
+                raise ValueError(f"--ns {a},{b},...,{c} lists {(c - a) // (b - a) + 1} sizes; at most {MAX_SIZES}")
             sizes = list(range(a, c + 1, b - a))
     else:
+        if len(parts) > MAX_SIZES:
+            raise ValueError(f"--ns lists {len(parts)} sizes; at most {MAX_SIZES}")
         sizes = [_parse_int(s) for s in parts]
+        for n in sizes:
+            _check_size(n)
     if any(n < 1 for n in sizes):
         raise ValueError(f"--ns sizes must be >= 1, got {sizes}")
     if len(set(sizes)) != len(sizes):
@@ -66,6 +75,11 @@ def _parse_int(text: str) -> int:
     return int(value)
 
 
+def _check_size(n: int) -> None:
+    if n > MAX_SIZE:
+        raise ValueError(f"--ns: {n:.3g} points per cloud is too large (at most {MAX_SIZE:.0e})")
+
+
 def _geometric(a: int, b: int, c: int):
     if a <= 0 or b % a:
         return None
@@ -73,6 +87,13 @@ def _geometric(a: int, b: int, c: int):
     while out[-1] < c:
         out.append(out[-1] * ratio)
     return out if out[-1] == c else None
+
+
+def check_seed(seed, option: str = "--seed") -> int:
+    """A non-negative integer seed, or ValueError naming the option."""
+    if seed is None or isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"{option} must be a non-negative integer, got {seed!r}")
+    return seed
 
 
 def add_preset_options(parser: argparse.ArgumentParser) -> None:
@@ -133,23 +154,35 @@ def table(headers: list[str], rows: list[list]) -> str:
 
 
 def load_points(path: str) -> np.ndarray:
-    """Read a point cloud: .npy, .npz (array 'x' or the only array), .csv or whitespace text."""
+    """Read a point cloud, one point per row: .npy, .npz (array 'x' or the only array), .csv or
+    whitespace text (a file of one line is one point; a file of one column is points on the line)."""
+    import warnings
+
     file = Path(path)
     if not file.is_file():
         raise FileNotFoundError(f"no such file: {path}")
     suffix = file.suffix.lower()
-    if suffix == ".npy":
-        return np.load(file, allow_pickle=False)
-    if suffix == ".npz":
-        with np.load(file, allow_pickle=False) as data:
-            if "x" in data.files:
-                return data["x"]
-            if len(data.files) == 1:
-                return data[data.files[0]]
-            raise ValueError(f"{path}: .npz holds {data.files}; name the points array 'x'")
+    try:
+        if suffix == ".npy":
+            return np.load(file, allow_pickle=False)
+        if suffix == ".npz":
+            with np.load(file, allow_pickle=False) as data:
+                if "x" in data.files:
+                    return data["x"]
+                if len(data.files) == 1:
+                    return data[data.files[0]]
+                raise ValueError(f"{path}: .npz holds {data.files}; name the points array 'x'")
+    except Exception as exc:  # noqa: BLE001 - numpy raises many types for corrupt files
+        if isinstance(exc, ValueError) and str(path) in str(exc):
+            raise
+        raise ValueError(f"{path}: not a readable {suffix} file ({type(exc).__name__}: {exc})") from None
     delimiter = "," if suffix == ".csv" else None
     try:
-        return np.loadtxt(file, delimiter=delimiter, ndmin=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numpy warns on empty input; the error below says it
+            points = np.loadtxt(file, delimiter=delimiter, ndmin=2)
     except ValueError as exc:
         raise ValueError(f"{path}: not a numeric table ({exc})") from None
-
+    if points.size == 0:
+        raise ValueError(f"{path} is empty: no points")
+    return points

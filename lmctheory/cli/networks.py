@@ -43,17 +43,17 @@ def register(sub) -> None:
     )
     p.add_argument("ckpt_a")
     p.add_argument("ckpt_b")
-    _data_args(p)
+    _data_args(p, default=None, help_default="the dataset recorded with the checkpoints")
     p.add_argument("--align", choices=["none", "naive", "full", "weighted", "activation"], default="full")
     p.add_argument("--points", type=int, default=25, help="points on the path (default 25)")
     add_output_options(p)
     p.set_defaults(func=cmd_barrier)
 
 
-def _data_args(p):
+def _data_args(p, default="digits", help_default="digits"):
     from ..nn.data import DATASETS
 
-    p.add_argument("--data", choices=DATASETS, default="digits")
+    p.add_argument("--data", choices=DATASETS, default=default, help=f"dataset (default: {help_default})")
     p.add_argument("--data-path", help="file (npz) or directory of MNIST IDX files (idx)")
 
 
@@ -66,6 +66,29 @@ def _load_data(args):
                              f"({'a .npz file' if args.data == 'npz' else 'DIR holding the four MNIST IDX files'})")
         return load_dataset_spec(f"{args.data}:{args.data_path}")
     return load_dataset_spec(args.data)
+
+
+def _recorded_data(args, side_a: dict, side_b: dict):
+    """The dataset recorded in the checkpoints' sidecars (the same for both), reloaded from its spec."""
+    from ..nn.data import load_dataset_spec
+
+    specs = [(side.get("dataset") or {}).get("spec") for side in (side_a, side_b)]
+    if specs[0] is None:
+        raise ValueError(f"{args.ckpt_a} records no reloadable dataset: give --data (and --data-path)")
+    if specs[0] != specs[1]:
+        raise ValueError(f"the checkpoints were trained on different datasets ({specs[0]} and {specs[1]}): "
+                         "give --data")
+    return load_dataset_spec(specs[0])
+
+
+def _input_size(model) -> int:
+    import math
+
+    first = next(p for p in model.parameters() if p.dim() >= 2)
+    config = model.config() if hasattr(model, "config") else {}
+    if "input_shape" in config:
+        return int(math.prod(config["input_shape"]))
+    return int(first.shape[1])
 
 
 def cmd_train(args):
@@ -117,7 +140,10 @@ def cmd_barrier(args):
 
     model_a, side_a = load_checkpoint(args.ckpt_a)
     model_b, side_b = load_checkpoint(args.ckpt_b)
-    data = _load_data(args)
+    data = _load_data(args) if args.data is not None else _recorded_data(args, side_a, side_b)
+    if data.n_features != _input_size(model_a):
+        raise ValueError(f"--data {data.name} has {data.n_features} input features but the checkpoints expect "
+                         f"{_input_size(model_a)}")
     dtype = next(model_a.parameters()).dtype
     if args.align != "none":
         model_b = apply_permutation(model_b, match(model_a, model_b, args.align,

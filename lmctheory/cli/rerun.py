@@ -54,10 +54,16 @@ def rerun_document(doc: dict, path) -> object:
                          f"{', '.join(RERUNNABLE_COMMANDS)} (validate and figures: re-run their sweep records)")
     if any(a in ("-h", "--help", "--version") for a in argv):
         raise ValueError(f"{path}: 'argv' asks for help or the version: nothing to recompute")
+    import contextlib
+    import io
+
+    captured = io.StringIO()
     try:
-        args = build_parser().parse_args(_without_outputs(argv))
+        with contextlib.redirect_stderr(captured):  # the parser's own message goes into ours: one line
+            args = build_parser().parse_args(_without_outputs(argv))
     except SystemExit:
-        raise ValueError(f"{path}: 'argv' is not a valid lmctheory command line: {argv!r}") from None
+        reason = captured.getvalue().strip().split(": error: ")[-1].split(" (see ")[0]
+        raise ValueError(f"{path}: 'argv' is not a valid lmctheory command line ({reason}): {argv!r}") from None
     new_doc, _ = args.func(args)
     return new_doc["result"]
 

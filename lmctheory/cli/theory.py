@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 from ..provenance import record
-from .common import DEFINITIONS_W, add_output_options, load_points, parse_sizes, table
+from .common import DEFINITIONS_W, add_output_options, check_seed, load_points, parse_sizes, table
 
 
 def register(sub) -> None:
@@ -111,8 +111,9 @@ def register(sub) -> None:
 
 def cmd_rates(args):
     from ..laws import make_law
-    from ..rates import fg_explicit_bound, fg_regime, predicted_slope, rate_curve
+    from ..rates import fg_explicit_bound, fg_explicit_bound_w, fg_regime, predicted_slope, rate_curve
 
+    check_seed(args.seed)
     ns = parse_sizes(args.ns)
     law = make_law(args.law, args.d, k=args.k, eta=args.eta)
     progress = not args.quiet and sys.stderr.isatty()
@@ -123,7 +124,8 @@ def cmd_rates(args):
     bound_cost = None
     if math.isfinite(radius):
         bound_cost = fg_explicit_bound(curve.ns, d_bound, args.p, two_sample=not args.one_sample, radius=radius)
-    bound_w = None if bound_cost is None else bound_cost ** (1 / args.p)
+    bound_w = None if bound_cost is None else fg_explicit_bound_w(curve.ns, d_bound, args.p,
+                                                                  two_sample=not args.one_sample, radius=radius)
     d_eff = law.intrinsic_dim if law.intrinsic_dim > 0 else law.dim
     regime = fg_regime(d_eff, args.p)
     slope_pred = predicted_slope(d_eff, args.p)
@@ -185,14 +187,17 @@ def cmd_rates(args):
 
 
 def cmd_rate_bound(args):
-    from ..rates import fg_explicit_bound, fg_rate, fg_regime
+    from ..rates import fg_explicit_bound, fg_explicit_bound_w, fg_rate, fg_regime
 
     ns = parse_sizes(args.ns)
     regime = fg_regime(args.d, args.p)
-    rate = np.atleast_1d(fg_rate(ns, args.d, args.p))
-    bound = np.atleast_1d(fg_explicit_bound(ns, args.d, args.p, two_sample=args.two_sample, radius=args.radius))
-    rows = [{"n": n, "fg_rate": float(r), "bound_W_pow_p": float(b), "bound_W": float(b ** (1 / args.p))}
-            for n, r, b in zip(ns, rate, bound, strict=True)]
+    with np.errstate(under="ignore", over="ignore"):
+        rate = np.atleast_1d(fg_rate(ns, args.d, args.p))
+    kw = {"two_sample": args.two_sample, "radius": args.radius}
+    bound = np.atleast_1d(fg_explicit_bound(ns, args.d, args.p, **kw))
+    bound_w = np.atleast_1d(fg_explicit_bound_w(ns, args.d, args.p, **kw))
+    rows = [{"n": n, "fg_rate": float(r), "bound_W_pow_p": float(b), "bound_W": float(w)}
+            for n, r, b, w in zip(ns, rate, bound, bound_w, strict=True)]
     config = {"d": args.d, "p": args.p, "ns": ns, "radius": args.radius, "two_sample": args.two_sample}
     definitions = {
         **DEFINITIONS_W,
@@ -212,6 +217,7 @@ def cmd_rate_bound(args):
 def cmd_wasserstein(args):
     from ..wasserstein import optimal_matching, sliced_wasserstein, transport
 
+    check_seed(args.seed)
     x, y = load_points(args.x), load_points(args.y)
     start = time.perf_counter()
     config = {"x": args.x, "y": args.y, "p": args.p}
@@ -259,6 +265,7 @@ def _estimate(est, X) -> dict:
 def cmd_dimension(args):
     from ..manifolds import benchmark_suite
 
+    check_seed(args.seed)
     estimators = _estimators(args.estimator, args.seed)
     definitions = {
         "dimension": "intrinsic-dimension estimate of the cloud of rows (see lmctheory.dimension)",
@@ -330,6 +337,11 @@ def cmd_bounds(args):
     config = {k: getattr(args, k) for k in ("epsilon", "m0", "depth", "k", "eta", "width", "p", "C", "T",
                                               "radius", "F")}
     definitions = {name: b.describe(**consts[name]) for name, b in bounds.items()}
+    # the lower bound's density bound is the one the table used: (2 radius)^-m0 unless --F (log10: it
+    # underflows floats for large m0)
+    log10_F = math.log10(args.F) if args.F is not None else -args.m0 * math.log10(2 * args.radius)
+    definitions["lower"]["constants"]["F"].update(value=10.0**log10_F if log10_F > -300 else None,
+                                                  log10_value=log10_F)
     definitions["widths"] = ("Tower numbers: {'log10': x} means 10^x, {'log10log10': y} means 10^10^y, ...; "
                              "explicit_upper/lower are rigorous (derived constants), the others shape only "
                              "unless C, T are calibrated")
@@ -348,6 +360,8 @@ def cmd_bounds(args):
                                if k.startswith("satisfies_") and v is not None))
     lines = [head, "", table(cols, table_rows), "",
              "two-layer widths: " + ", ".join(f"{k} {v}" for k, v in two_layer.items())]
+    if args.epsilon >= min(args.C, args.T):
+        lines.append(f"(epsilon {args.epsilon:g} >= C or T: the shape bounds are met by every width, reported as 1)")
     if args.width is not None:
         lines.append(f"epsilon at width {args.width:g} (upper bounds: guaranteed; lower: cannot be beaten): " +
                      ", ".join(f"{k} {v:.4g}" for k, v in result["epsilon_at_width"].items()))

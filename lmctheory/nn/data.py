@@ -58,8 +58,11 @@ class Dataset:
             return self.x_test, self.y_test
         raise ValueError(f"split must be 'train' or 'test', got {name!r}")
 
+    spec: str | None = None
+
     def describe(self) -> dict:
-        return {"name": self.name, "n_train": len(self.y_train), "n_test": len(self.y_test),
+        """Plain-data summary; ``spec`` reloads it with :func:`load_dataset_spec` (recorded in checkpoints)."""
+        return {"name": self.name, "spec": self.spec, "n_train": len(self.y_train), "n_test": len(self.y_test),
                 "n_classes": self.n_classes, "input_shape": list(self.input_shape), **self.config}
 
 
@@ -166,25 +169,75 @@ def _gaussian_mixture(seed=0, d=10, classes=4, separation=3.0, n_train=2000, n_t
                     {"seed": seed, "d": d, "separation": separation})
 
 
+#: largest IDX payload read (bytes): a file declaring more is refused before it is decompressed
+_MAX_IDX_BYTES = 4 * 2**30
+
+
 def read_idx(path) -> np.ndarray:
-    """Read an IDX file (the MNIST format; ``.gz`` is decompressed): magic, dims, big-endian data."""
+    """Read an IDX file (the MNIST format; ``.gz`` is decompressed): magic, dims, big-endian data.
+
+    The header is checked before the payload is read, and a gzip stream is decompressed only up to
+    the size the header declares (a gzip bomb cannot exhaust memory); the array is returned in the
+    machine's byte order.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such IDX file: {path}")
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
-        raw = fh.read()
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise ValueError(f"{path}: not an IDX file (bad magic number)")
     dtypes = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-    if raw[2] not in dtypes:
-        raise ValueError(f"{path}: unknown IDX data type 0x{raw[2]:02x}")
-    ndim = raw[3]
-    shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
-    data = np.frombuffer(raw, dtype=dtypes[raw[2]], offset=4 + 4 * ndim)
-    if data.size != int(np.prod(shape)):
-        raise ValueError(f"{path}: header says shape {shape} but holds {data.size} values (truncated?)")
-    return data.reshape(shape)
+    try:
+        with opener(path, "rb") as fh:
+            magic = fh.read(4)
+            if len(magic) < 4 or magic[0] != 0 or magic[1] != 0:
+                raise ValueError(f"{path}: not an IDX file (bad magic number)")
+            if magic[2] not in dtypes:
+                raise ValueError(f"{path}: unknown IDX data type 0x{magic[2]:02x}")
+            ndim = magic[3]
+            header = fh.read(4 * ndim)
+            if len(header) < 4 * ndim:
+                raise ValueError(f"{path}: truncated IDX header ({len(header)} of {4 * ndim} dimension bytes)")
+            shape = struct.unpack(f">{ndim}I", header)
+            dtype = np.dtype(dtypes[magic[2]])
+            size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+            if size > _MAX_IDX_BYTES:
+                raise ValueError(f"{path}: the header declares shape {shape} ({size / 2**30:.1f} GiB), above the "
+                                 f"{_MAX_IDX_BYTES / 2**30:.0f} GiB limit")
+            raw = fh.read(size + 1)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise ValueError(f"{path}: cannot read the IDX file ({exc})") from None
+    if len(raw) != size:
+        raise ValueError(f"{path}: header says shape {shape} ({size} bytes) but the file holds "
+                         f"{'more' if len(raw) > size else len(raw)} bytes (truncated or corrupt)")
+    data = np.frombuffer(raw, dtype=dtype)
+    return data.astype(dtype.newbyteorder("="), copy=False).reshape(shape)
+
+
+#: most classes a labelled data set may declare (labels must be 0..K-1)
+_MAX_CLASSES = 100_000
+
+
+def _labels(y, where: str) -> np.ndarray:
+    """Class labels as int64: integer-valued, 0 <= label < 100,000; ValueError naming ``where``."""
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"{where}: labels must be a 1-D array, got shape {y.shape}")
+    if y.dtype == object or not (np.issubdtype(y.dtype, np.number) or np.issubdtype(y.dtype, np.bool_)):
+        raise ValueError(f"{where}: labels must be integers, got dtype {y.dtype}")
+    if np.issubdtype(y.dtype, np.floating):
+        if not np.isfinite(y).all() or (y != np.round(y)).any():
+            bad = y[~np.isfinite(y) | (y != np.round(y))][0]
+            raise ValueError(f"{where}: labels must be integer class indices, got {bad!r} (a regression target? "
+                             "only classification data sets are supported)")
+    if y.size and (y.min() < 0 or y.max() >= _MAX_CLASSES):
+        raise ValueError(f"{where}: labels must be class indices 0..K-1 with K <= {_MAX_CLASSES}, got values in "
+                         f"[{y.min()}, {y.max()}]")
+    return y.astype(np.int64)
+
+
+def _check_features(name: str, x_tr: np.ndarray, x_te: np.ndarray) -> None:
+    if x_tr.shape[1:] != x_te.shape[1:]:
+        raise ValueError(f"{name}: train inputs have shape {x_tr.shape[1:]} per example but test inputs "
+                         f"{x_te.shape[1:]}")
 
 
 def _image_shape(x: np.ndarray) -> tuple:
@@ -207,8 +260,9 @@ def _idx(train_images=None, train_labels=None, test_images=None, test_labels=Non
     missing = [k for k, v in paths.items() if v is None]
     if missing:
         raise ValueError(f"the idx dataset needs the paths {missing}")
-    x_tr, y_tr = _scaled(read_idx(train_images)), read_idx(train_labels)
-    x_te, y_te = _scaled(read_idx(test_images)), read_idx(test_labels)
+    x_tr, y_tr = _scaled(read_idx(train_images)), _labels(read_idx(train_labels), str(train_labels))
+    x_te, y_te = _scaled(read_idx(test_images)), _labels(read_idx(test_labels), str(test_labels))
+    _check_features("idx", x_tr, x_te)
     n_classes = int(max(y_tr.max(), y_te.max())) + 1
     return _tensors(x_tr.reshape(len(x_tr), *_image_shape(x_tr)), y_tr, x_te.reshape(len(x_te), *_image_shape(x_te)),
                     y_te, n_classes, _image_shape(x_tr), "idx", {k: str(v) for k, v in paths.items()})
@@ -221,15 +275,31 @@ def _npz(path=None, seed=0):
     file = Path(path)
     if not file.is_file():
         raise FileNotFoundError(f"no such file: {path}")
-    with np.load(file, allow_pickle=False) as data:
-        keys = set(data.files)
-        if {"x_train", "y_train", "x_test", "y_test"} <= keys:
-            x_tr, y_tr, x_te, y_te = (data[k] for k in ("x_train", "y_train", "x_test", "y_test"))
-        elif {"x", "y"} <= keys:
-            x_tr, x_te, y_tr, y_te = _split(data["x"], data["y"], seed)
-        else:
-            raise ValueError(f"{path}: needs arrays x_train, y_train, x_test, y_test (or x, y); has {sorted(keys)}")
+    try:
+        with np.load(file, allow_pickle=False) as data:
+            keys = set(data.files)
+            if {"x_train", "y_train", "x_test", "y_test"} <= keys:
+                x_tr, y_tr, x_te, y_te = (data[k] for k in ("x_train", "y_train", "x_test", "y_test"))
+            elif {"x", "y"} <= keys:
+                x, y = data["x"], data["y"]
+                if len(x) != len(y):
+                    raise ValueError(f"{path}: x has {len(x)} examples but y has {len(y)} labels")
+                x_tr, x_te, y_tr, y_te = _split(x, _labels(y, f"{path} (labels y)"), seed)
+            else:
+                raise ValueError(f"{path}: needs arrays x_train, y_train, x_test, y_test (or x, y); has "
+                                 f"{sorted(keys)}")
+    except ValueError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - corrupt or non-npz files raise many types
+        raise ValueError(f"{path}: not a readable .npz file ({type(exc).__name__}: {exc})") from None
+    for name, array in (("x_train", x_tr), ("x_test", x_te)):
+        if array.dtype == object or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
+            raise ValueError(f"{path}: {name} must hold real numbers, got dtype {array.dtype}")
+        if array.ndim < 2:
+            raise ValueError(f"{path}: {name} must have one row per example, got shape {array.shape}")
     x_tr, x_te = _scaled(x_tr), _scaled(x_te)
+    _check_features(f"npz {path}", x_tr, x_te)
+    y_tr, y_te = _labels(y_tr, f"{path} (training labels)"), _labels(y_te, f"{path} (test labels)")
     n_classes = int(max(y_tr.max(), y_te.max())) + 1
     shape = _image_shape(x_tr)
     return _tensors(x_tr.reshape(len(x_tr), *shape), y_tr, x_te.reshape(len(x_te), *shape), y_te, n_classes, shape,
@@ -257,7 +327,19 @@ def load_dataset(name: str, **kwargs) -> Dataset:
     unknown = sorted(set(kwargs) - set(_keywords(name)))
     if unknown:
         raise ValueError(f"unknown keyword(s) {unknown} for the {name} dataset; known: {_keywords(name)}")
-    return _LOADERS[name](**kwargs)
+    data = _LOADERS[name](**kwargs)
+    data.spec = _spec_of(name, kwargs)
+    return data
+
+
+def _spec_of(name: str, kwargs: dict) -> str | None:
+    """The one-string spec that reloads ``load_dataset(name, **kwargs)`` (None if none can)."""
+    if name == "idx":
+        parents = {Path(v).parent for v in kwargs.values()}
+        return f"idx:{parents.pop()}" if len(parents) == 1 else None
+    if name == "npz":
+        return f"npz:{kwargs['path']}" if kwargs.get("seed", 0) == 0 and "path" in kwargs else None
+    return name + (":" + ",".join(f"{k}={v}" for k, v in sorted(kwargs.items())) if kwargs else "")
 
 
 _IDX_STEMS = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",

@@ -310,41 +310,97 @@ _MODELS = {"mlp": lambda c: MLP(c["widths"], c.get("activation", "relu"), c.get(
 
 
 def build_model(config: dict) -> torch.nn.Module:
-    """Rebuild a model from its ``config()`` dict."""
+    """Rebuild a model from its ``config()`` dict (ValueError naming what is wrong with it)."""
+    if not isinstance(config, dict):
+        raise ValueError(f"a model config must be a JSON object, got {type(config).__name__}")
     kind = config.get("model")
     if kind not in _MODELS:
         raise ValueError(f"unknown model {kind!r}; known: {sorted(_MODELS)}")
-    return _MODELS[kind](config)
+    try:
+        return _MODELS[kind](config)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"invalid {kind} config {config}: {type(exc).__name__}: {exc}") from None
+
+
+def _state_bytes(model: torch.nn.Module) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buffer)
+    return buffer.getvalue()
 
 
 def save_checkpoint(result: TrainResult, path, *, dataset=None, extra: dict | None = None) -> Path:
-    """``path`` (.pt, a plain state_dict) and ``path.with_suffix('.json')`` (full config, atomically)."""
+    """``path`` (.pt, a plain state_dict) and ``path.with_suffix('.json')`` (full config), each written
+    atomically. The sidecar records the SHA-256 of the weights file, so a pair left inconsistent by a
+    kill between the two writes is detected by :func:`load_checkpoint`."""
+    import hashlib
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save({k: v.detach().cpu() for k, v in result.model.state_dict().items()}, tmp)
-    tmp.replace(path)
+    weights = _state_bytes(result.model)
     sidecar = {"model": result.model.config(), "train": result.config.to_dict(), "result": result.summary(),
                "dataset": None if dataset is None else dataset.describe(), "lmctheory": __version__,
-               **(extra or {})}
+               "weights_sha256": hashlib.sha256(weights).hexdigest(), **(extra or {})}
     write_json(path.with_suffix(".json"), sidecar)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(weights)
+    tmp.replace(path)
     return path
 
 
 def load_checkpoint(path, device: str = "cpu") -> tuple[torch.nn.Module, dict]:
-    """The model (rebuilt from the sidecar's config, weights loaded) and the sidecar dict."""
+    """The model (rebuilt from the sidecar's config, weights loaded) and the sidecar dict.
+
+    Nothing untrusted is executed or allocated before it is checked: the weights are read with
+    ``torch.load(weights_only=True)`` (a pickle that would run code is refused), the model is first
+    built on the ``meta`` device (no memory) and its parameter names and shapes compared with the
+    file's, and every parameter must be finite. Errors are ValueErrors naming the file.
+    """
+    import hashlib
+
     path = Path(path)
     sidecar_path = path.with_suffix(".json")
     if not path.is_file() or not sidecar_path.is_file():
         raise FileNotFoundError(f"checkpoint {path} needs {path.name} and {sidecar_path.name}")
-    sidecar = json.loads(sidecar_path.read_text())
+    try:
+        sidecar = json.loads(sidecar_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{sidecar_path} is not a JSON document ({exc})") from None
+    if not isinstance(sidecar, dict) or not isinstance(sidecar.get("model"), dict):
+        raise ValueError(f"{sidecar_path} is not a checkpoint sidecar (a JSON object with a 'model' config)")
+    raw = path.read_bytes()
+    expected = sidecar.get("weights_sha256")
+    if expected is not None and hashlib.sha256(raw).hexdigest() != expected:
+        raise ValueError(f"{path} does not match its sidecar {sidecar_path.name} (weights hash differs: an interrupted "
+                         "or mixed-up write)")
+    try:
+        import io
+
+        state = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - corrupt files and refused pickles raise many types
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"{path} is not a weights-only state_dict (torch.load(weights_only=True) refused it: "
+                         f"{reason})") from None
+    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                              for k, v in state.items()):
+        raise ValueError(f"{path} is not a state_dict (a mapping of parameter names to tensors)")
+    with torch.device("meta"):
+        skeleton = build_model(sidecar["model"])
+    expected_shapes = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
+    if set(expected_shapes) != set(state):
+        raise ValueError(f"checkpoint {path} does not match its config: keys "
+                         f"{sorted(set(expected_shapes) ^ set(state))[:5]}")
+    wrong = [k for k, v in state.items() if tuple(v.shape) != expected_shapes[k]]
+    if wrong:
+        k = wrong[0]
+        raise ValueError(f"checkpoint {path} does not match its config: {k} has shape {tuple(state[k].shape)}, "
+                         f"the config gives {expected_shapes[k]}")
+    bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise ValueError(f"checkpoint {path} holds non-finite values (NaN or inf) in {bad[:3]}")
     model = build_model(sidecar["model"])
-    state = torch.load(path, map_location=device, weights_only=True)
-    missing = set(model.state_dict()) ^ set(state)
-    if missing:
-        raise ValueError(f"checkpoint {path} does not match its config: keys {sorted(missing)[:5]}")
     dtype = next(iter(state.values())).dtype
     model = model.to(dtype=dtype)
     model.load_state_dict(state)
     return model.to(device).eval(), sidecar
-
