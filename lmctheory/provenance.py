@@ -10,8 +10,11 @@ Code identity
 :func:`code_identity` names the code a function runs: the SHA-256 of the source of the function's
 module and of every first-party module (``lmctheory``, ``lmctheory_validation``,
 ``lmctheory_figures``) it imports, transitively (read from the ``import`` statements of each
-module, including those inside functions). Any edit to that code, a docstring included, changes
-the hash; edits elsewhere (the CLI, the docs, other experiments) do not. The sweep cache
+module, including those inside functions). Each source is hashed as code: its syntax tree printed
+back (``ast.unparse``) without docstrings, so comments, docstrings and formatting do not count and
+any other edit to that code does; edits elsewhere (the CLI, other experiments) do not. (The
+printed form is stable within a Python version; another version may, rarely, print a construct
+differently and so see records as stale: they are then recomputed, never misused.) The sweep cache
 (:mod:`lmctheory.sweep`) reuses a record only when this hash matches. The package version (from
 git, via setuptools-scm) and the git commit are recorded next to it for the reader; they are not
 part of the cache key, because they change with every commit, the one that stores a cache
@@ -128,6 +131,18 @@ def _imports(name: str, tree: ast.AST, is_package: bool) -> set[str]:
     return {m for m in found if m}
 
 
+def _code_digest(tree: ast.Module) -> str:
+    """SHA-256 of a module's code without its docstrings, comments and formatting: the source printed
+    back from its syntax tree (``ast.unparse``) after every docstring is removed."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return hashlib.sha256(ast.unparse(tree).encode()).hexdigest()
+
+
 def _reads_results_only(tree: ast.Module) -> bool:
     """Whether a module declares ``__shapes_results__ = False`` at top level."""
     for node in tree.body:
@@ -151,11 +166,10 @@ def _closure(name: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
         file = _module_file(current)
         if file is None:
             continue  # a name imported from a module (a function, a class), not a module itself
-        source = file.read_bytes()
-        tree = ast.parse(source)
+        tree = ast.parse(file.read_bytes())
         if current != name and _reads_results_only(tree):
             continue
-        seen[current] = hashlib.sha256(source).hexdigest()
+        seen[current] = _code_digest(tree)
         imported = _imports(current, tree, file.name == "__init__.py")
         external.update(m.split(".", 1)[0] for m in imported if not _is_first_party(m))
         todo += [m for m in imported if _is_first_party(m) and m not in seen]
@@ -165,15 +179,15 @@ def _closure(name: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
             parent = current.rsplit(".", i)[0]
             file = _module_file(parent)
             if parent not in seen and file is not None:
-                seen[parent] = hashlib.sha256(file.read_bytes()).hexdigest()
+                seen[parent] = _code_digest(ast.parse(file.read_bytes()))
     return tuple(sorted(seen.items())), tuple(sorted(external - {"__future__"}))
 
 
 def code_identity(fn) -> dict:
     """The code a function runs: ``{"hash", "modules", "imports"}`` (see the module docstring).
 
-    ``hash`` is the SHA-256 over the sources of ``fn``'s module and of every first-party module it
-    imports transitively (16 hex digits); ``modules`` lists them; ``imports`` the other packages
+    ``hash`` is the SHA-256 over the code (docstrings, comments and formatting aside) of ``fn``'s module
+    and of every first-party module it imports transitively (16 hex digits); ``modules`` lists them; ``imports`` the other packages
     they import (top-level names). Where the module's source is not available (a function typed
     into an interpreter), the hash covers the function's own bytecode.
     """

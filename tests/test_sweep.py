@@ -147,6 +147,11 @@ def test_code_identity_changes_with_the_source_of_an_imported_module(tmp_path, m
     mod = importlib.import_module("probe_mod")
     before = code_identity(mod.f)
     assert "lmctheory.towers" in before["modules"] and "probe_mod" in before["modules"]
+    (tmp_path / "probe_mod.py").write_text(
+        '"""A docstring."""\nfrom lmctheory import towers  # a comment\n\n\ndef f(c):\n    """Doc."""\n'
+        "    return {}\n")
+    _closure.cache_clear()
+    assert code_identity(mod.f)["hash"] == before["hash"]  # docstrings, comments, blank lines: not code
     (tmp_path / "probe_mod.py").write_text("from lmctheory import towers\n\ndef f(c):\n    return {'a': 1}\n")
     _closure.cache_clear()
     assert code_identity(mod.f)["hash"] != before["hash"]
