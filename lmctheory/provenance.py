@@ -95,7 +95,9 @@ def function_id(fn) -> str:
 
 
 def _is_first_party(name: str) -> bool:
-    return name.split(".", 1)[0] in FIRST_PARTY
+    """A module of the project's own code (the version file written by setuptools-scm at install time
+    holds a version string, not code: it is not part of any code identity)."""
+    return name.split(".", 1)[0] in FIRST_PARTY and not name.endswith("._version")
 
 
 def _module_file(name: str) -> Path | None:

@@ -50,7 +50,8 @@ from .exceptions import CacheMissError
 from .provenance import code_identity, function_id, record, to_jsonable, write_json
 from .threads import limited_threads
 
-__all__ = ["config_hash", "record_key", "SweepResult", "run_sweep", "load_results", "canonical_config"]
+__all__ = ["config_hash", "record_key", "Sweep", "SweepResult", "run_sweep", "run_sweeps", "load_results",
+           "canonical_config"]
 
 
 def canonical_config(config, path: str = "config"):
@@ -203,47 +204,32 @@ def load_results(results_dir, *, status: str | None = "done", function: str | No
     return out
 
 
-def run_sweep(fn, configs, results_dir, *, name: str | None = None, n_jobs: int = 1, scheduler: str | None = None,
-              dask_local: int | None = None, retry_failed: bool = True, progress: bool | None = None,
-              retries: int = 2, cached_only: bool = False, fallback_dirs=(), threads: int | None = 1) -> SweepResult:
-    """Run ``fn`` on every config without a current record in ``results_dir``; see the module docstring.
+@dataclass
+class Sweep:
+    """One function over its configs into one results directory: a job of :func:`run_sweeps`.
 
-    Parameters
-    ----------
-    fn : module-level callable ``config -> dict`` (importable by worker processes)
-    configs : iterable of JSON dicts (duplicates are run once)
-    results_dir : directory of the per-config JSON files
-    name : recorded as the command of each record (default ``fn.__qualname__``)
-    n_jobs : local worker processes (joblib; -1 = all cores); ignored with Dask
-    scheduler, dask_local : a Dask scheduler address, or the number of LocalCluster workers
-    retry_failed : re-run configs recorded as failed
-    progress : progress bar with ETA on stderr (default: when stderr is a terminal)
-    retries : Dask retries of a task whose worker died
-    cached_only : compute nothing; raise :class:`CacheMissError` if any record is missing or stale
-    fallback_dirs : read-only directories of records to reuse (copied into ``results_dir``)
-    threads : intra-op threads per config (None: leave the libraries' own settings)
-
-    Raises
-    ------
-    TypeError, ValueError : a config that is not JSON data, a lambda or local ``fn``
-    OSError : ``results_dir`` not writable (checked before anything runs)
-    CacheMissError : with ``cached_only``, what is missing or stale
+    ``cost(config)`` (optional) estimates a config's relative compute time; configs are started most
+    expensive first, so that workers finish together (longest-processing-time order).
     """
-    if scheduler is not None and dask_local is not None:
-        raise ValueError("give either scheduler= (an existing Dask cluster) or dask_local= (start one), not both")
-    if dask_local is not None and (isinstance(dask_local, bool) or not isinstance(dask_local, int) or dask_local < 1):
-        raise ValueError(f"dask_local must be a number of workers >= 1, got {dask_local!r}")
-    function = function_id(fn)
-    start = time.perf_counter()
-    code = code_identity(fn)
+
+    fn: object
+    configs: list
+    results_dir: object
+    name: str | None = None
+    fallback_dirs: tuple = ()
+    cost: object = None
+
+
+def _plan(sweep: Sweep, retry_failed: bool):
+    """(result holding the reusable records, todo [(config, path, identity)], missing, stale)."""
+    function = function_id(sweep.fn)
+    code = code_identity(sweep.fn)
     unique = {}
-    for config in configs:
+    for config in sweep.configs:
         unique.setdefault(record_key(function, config), config)
-    out = _prepare_dir(results_dir)
-    fallbacks = [Path(d) for d in fallback_dirs]
-    name = name or fn.__qualname__
-    todo, result = [], SweepResult()
-    missing, stale = [], []
+    out = _prepare_dir(sweep.results_dir)
+    fallbacks = [Path(d) for d in sweep.fallback_dirs]
+    todo, result, missing, stale = [], SweepResult(), [], []
     for key, config in unique.items():
         chash = config_hash(config)
         doc = _read(out / f"{key}.json")
@@ -266,51 +252,154 @@ def run_sweep(fn, configs, results_dir, *, name: str | None = None, n_jobs: int 
         (missing if reason == "missing or unreadable" else stale).append(config)
         identity = {"hash": key, "config_hash": chash, "function": function, "code": code}
         todo.append((config, str(out / f"{key}.json"), identity))
-    if cached_only and todo:
-        reasons = ", ".join(f"{n} {r}" for r, n in sorted(result.recomputed.items()))
-        raise CacheMissError(f"{len(todo)} of {len(unique)} configurations of {function} have no current record in "
-                             f"{out} ({reasons}); run without the cached-only option to compute them",
-                             missing=missing, stale=stale)
-    if progress is None:
-        import sys
+    return result, todo, missing, stale, len(unique), function, out
 
-        progress = sys.stderr.isatty()
-    bar = None
-    if progress and todo:
-        from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(todo), desc=name, unit="config")
+def run_sweeps(sweeps, *, n_jobs: int = 1, scheduler: str | None = None, dask_local: int | None = None,
+               retry_failed: bool = True, progress: bool | None = None, retries: int = 2, cached_only: bool = False,
+               threads: int | None = 1, label: str = "sweep") -> list[SweepResult]:
+    """Run several :class:`Sweep` s in one pool of workers; see the module docstring and :func:`run_sweep`.
+
+    Every config without a current record, of every sweep, is started in one queue (most expensive first
+    when the sweeps give a ``cost``), so that n workers stay busy across sweeps instead of waiting at
+    the end of each. ``progress``: a bar with ETA on a terminal, else a line on stderr every 30 seconds
+    and at the end (default: when stderr is a terminal). Returns one :class:`SweepResult` per sweep.
+    """
+    if scheduler is not None and dask_local is not None:
+        raise ValueError("give either scheduler= (an existing Dask cluster) or dask_local= (start one), not both")
+    if dask_local is not None and (isinstance(dask_local, bool) or not isinstance(dask_local, int) or dask_local < 1):
+        raise ValueError(f"dask_local must be a number of workers >= 1, got {dask_local!r}")
+    start = time.perf_counter()
+    sweeps = list(sweeps)
+    plans = [_plan(sweep, retry_failed) for sweep in sweeps]
+    if cached_only and any(plan[1] for plan in plans):
+        lines, missing, stale = [], [], []
+        for (result, todo, miss, old, total, function, out) in plans:
+            if todo:
+                reasons = ", ".join(f"{n} {r}" for r, n in sorted(result.recomputed.items()))
+                lines.append(f"{len(todo)} of {total} configurations of {function} in {out} ({reasons})")
+                missing += miss
+                stale += old
+        raise CacheMissError("no current record for " + "; ".join(lines) + "; run without the cached-only option "
+                             "to compute them", missing=missing, stale=stale)
+    items = []
+    for index, (sweep, plan) in enumerate(zip(sweeps, plans, strict=True)):
+        name = sweep.name or sweep.fn.__qualname__
+        for config, path, identity in plan[1]:
+            cost = float(sweep.cost(config)) if sweep.cost is not None else 1.0
+            items.append((cost, index, sweep.fn, config, path, name, identity))
+    items.sort(key=lambda item: -item[0])  # stable: equal costs keep the sweeps' order
+    results = [plan[0] for plan in plans]
+    meter = _Progress(label, [item[0] for item in items], progress)
     try:
-        for doc in _execute(fn, todo, name, n_jobs, scheduler, dask_local, retries, threads):
+        for index, doc, cost in _execute(items, n_jobs, scheduler, dask_local, retries, threads):
+            result = results[index]
             result.records.append(doc)
             result.ran += 1
             result.failed += doc["status"] == "failed"
-            if bar is not None:
-                bar.update(1)
+            meter.update(cost)
     finally:
-        if bar is not None:
-            bar.close()
-    result.seconds = time.perf_counter() - start
-    return result
+        meter.close()
+    for result in results:
+        result.seconds = time.perf_counter() - start
+    return results
 
 
-def _execute(fn, todo, name, n_jobs, scheduler, dask_local, retries, threads):
-    if not todo:
+def run_sweep(fn, configs, results_dir, *, name: str | None = None, fallback_dirs=(), **options) -> SweepResult:
+    """Run ``fn`` on every config without a current record in ``results_dir``; see the module docstring.
+
+    Parameters
+    ----------
+    fn : module-level callable ``config -> dict`` (importable by worker processes)
+    configs : iterable of JSON dicts (duplicates are run once)
+    results_dir : directory of the per-config JSON files
+    name : recorded as the command of each record (default ``fn.__qualname__``)
+    fallback_dirs : read-only directories of records to reuse (copied into ``results_dir``)
+    **options : of :func:`run_sweeps`: ``n_jobs`` (local worker processes, joblib; -1 = all cores;
+        ignored with Dask), ``scheduler`` / ``dask_local`` (a Dask scheduler address, or the number of
+        LocalCluster workers), ``retry_failed`` (re-run configs recorded as failed), ``progress``,
+        ``retries`` (Dask retries of a task whose worker died), ``cached_only`` (compute nothing; raise
+        :class:`CacheMissError` if any record is missing or stale), ``threads`` (intra-op threads per
+        config; None leaves the libraries' own settings)
+
+    Raises
+    ------
+    TypeError, ValueError : a config that is not JSON data, a lambda or local ``fn``
+    OSError : ``results_dir`` not writable (checked before anything runs)
+    CacheMissError : with ``cached_only``, what is missing or stale
+    """
+    return run_sweeps([Sweep(fn, list(configs), results_dir, name, tuple(fallback_dirs))], **options)[0]
+
+
+class _Progress:
+    """Progress over the configs to run, weighted by their estimated costs: a tqdm bar with ETA on a
+    terminal, else a line on stderr every 30 seconds and at the end."""
+
+    def __init__(self, label: str, costs: list, enabled: bool | None):
+        import sys
+
+        self.total, self.done_cost, self.done = sum(costs) or 1.0, 0.0, 0
+        self.n = len(costs)
+        self.label, self.start, self.last = label, time.perf_counter(), time.perf_counter()
+        self.stream = sys.stderr
+        enabled = self.stream.isatty() if enabled is None else enabled
+        self.bar = None
+        self.lines = enabled and self.n > 0 and not self.stream.isatty()
+        if enabled and self.n and self.stream.isatty():
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=self.n, desc=label, unit="config")
+
+    def _eta(self) -> str:
+        elapsed = time.perf_counter() - self.start
+        if self.done_cost <= 0:
+            return "ETA unknown"
+        remaining = elapsed * (self.total - self.done_cost) / self.done_cost
+        return f"ETA {_clock(remaining)}"
+
+    def update(self, cost: float) -> None:
+        self.done += 1
+        self.done_cost += cost
+        if self.bar is not None:
+            self.bar.update(1)
+        elif self.lines and (time.perf_counter() - self.last >= 30 or self.done == self.n):
+            self.last = time.perf_counter()
+            print(f"[{self.label}] {self.done}/{self.n} configurations, {_clock(self.last - self.start)} elapsed, "
+                  f"{self._eta() if self.done < self.n else 'done'}", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else \
+        f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _run_indexed(cost, index, fn, config, path, name, identity, threads):
+    return index, _run_one(fn, config, path, name, identity, threads), cost
+
+
+def _execute(items, n_jobs, scheduler, dask_local, retries, threads):
+    """Run the items, yielding (sweep index, record, cost) as they finish."""
+    if not items:
         return
     if scheduler is not None or dask_local is not None:
-        yield from _execute_dask(fn, todo, name, scheduler, dask_local, retries, threads)
+        yield from _execute_dask(items, scheduler, dask_local, retries, threads)
         return
     if n_jobs in (None, 1):
-        for config, path, identity in todo:
-            yield _run_one(fn, config, path, name, identity, threads)
+        for item in items:
+            yield _run_indexed(*item, threads)
         return
     from joblib import Parallel, delayed
 
     yield from Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        delayed(_run_one)(fn, config, path, name, identity, threads) for config, path, identity in todo)
+        delayed(_run_indexed)(*item, threads) for item in items)
 
 
-def _execute_dask(fn, todo, name, scheduler, dask_local, retries, threads):
+def _execute_dask(items, scheduler, dask_local, retries, threads):
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError as exc:
@@ -323,8 +412,7 @@ def _execute_dask(fn, todo, name, scheduler, dask_local, retries, threads):
     else:
         client = Client(scheduler)
     try:
-        futures = [client.submit(_run_one, fn, config, path, name, identity, threads, pure=False, retries=retries)
-                   for config, path, identity in todo]
+        futures = [client.submit(_run_indexed, *item, threads, pure=False, retries=retries) for item in items]
         for future in as_completed(futures):
             yield future.result()
     finally:

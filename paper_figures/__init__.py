@@ -40,6 +40,27 @@ def figure_numbers(only=None) -> list[int]:
     return numbers
 
 
+def _compute(preset: str, results_dir, numbers, sweep_options) -> None:
+    """Every configuration the selected figures (and, with all of them, the report) need that has no current
+    record, in one pool of workers (:func:`lmctheory.sweep.run_sweeps`), before anything is drawn."""
+    from lmctheory_validation import EXPERIMENTS
+    from lmctheory_validation.report import experiment_sweep
+
+    from lmctheory.sweep import run_sweeps
+
+    fallback = sweep_options.get("fallback_dirs", ())
+    names = list(EXPERIMENTS) if set(numbers) == set(FIGURES) else \
+        list(dict.fromkeys(e for n in numbers for e in FIGURES[n].USES))
+    sweeps = [experiment_sweep(EXPERIMENTS[e], preset, results_dir, fallback_dirs=fallback) for e in names]
+    if 2 in numbers:
+        sweeps.append(fig2_dimension.sweep(preset, results_dir, fallback))
+    options = {k: v for k, v in sweep_options.items() if k != "fallback_dirs"}
+    from ._common import RUNS
+
+    for sweep, result in zip(sweeps, run_sweeps(sweeps, label="figures", **options), strict=True):
+        RUNS.append((Path(sweep.results_dir).name.rsplit("-", 1)[0], result.ran, result.skipped))
+
+
 def draw_all(preset: str = "quick", results_dir=None, out_dir="lmctheory-figures", only=None,
              fallback_dirs=(CACHE,), **sweep_options) -> dict:
     """Draw the figures ``only`` (numbers; default all) and write ``out_dir/REPORT.md``.
@@ -59,6 +80,7 @@ def draw_all(preset: str = "quick", results_dir=None, out_dir="lmctheory-figures
     results_dir = out / "results" if results_dir is None else Path(results_dir)
     sweep_options["fallback_dirs"] = [Path(d) for d in fallback_dirs]
     out.mkdir(parents=True, exist_ok=True)
+    _compute(preset, results_dir, numbers, sweep_options)
     drawn = {}
     for n in numbers:
         if sweep_options.get("progress"):

@@ -60,21 +60,18 @@ def records(experiment: str, preset: str, results_dir, **sweep_options) -> list[
     from lmctheory_validation.report import experiment_records
 
     res = experiment_records(EXPERIMENTS[experiment], preset, results_dir, **sweep_options)
-    RUNS.append((experiment, res.ran, res.skipped))
     return [r for r in res.records if r.get("status") == "done"]
 
 
-def figure_sweep(fn, configs, sub: str, results_dir, **sweep_options):
-    """:func:`lmctheory.sweep.run_sweep` of a figure's own sweep under ``<results_dir>/<sub>``, its
-    read-only caches (``fallback_dirs``) looked up under the same sub-directory."""
-    from lmctheory.sweep import run_sweep
+def figure_sweep(sweep, **sweep_options):
+    """Run a figure's own :class:`lmctheory.sweep.Sweep` (only what is missing)."""
+    from lmctheory.sweep import run_sweeps
 
-    sweep_options = dict(sweep_options)
-    sweep_options["fallback_dirs"] = [Path(d) / sub for d in sweep_options.get("fallback_dirs", ())]
-    return run_sweep(fn, configs, Path(results_dir) / sub, **sweep_options)
+    return run_sweeps([sweep], label="figures", **sweep_options)[0]
 
 
-RUNS: list[tuple[str, int, int]] = []  # (sweep, configs run, configs read from cache), for reports and tests
+#: (sweep, configurations computed, configurations read from records) of draw_all's compute step
+RUNS: list[tuple[str, int, int]] = []
 
 
 def group(recs, *keys):

@@ -17,6 +17,7 @@ from ._common import band, decorate, group, records, save, subplots
 
 NAME = "fig1_rates"
 TITLE = "Empirical-measure rates: E W_p vs N with the Fournier–Guillin slopes and the explicit bound"
+USES = ("rates",)  # the validation experiments whose records it draws
 
 
 def draw(preset: str, results_dir, out_dir, **sweep_options):

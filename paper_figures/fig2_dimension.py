@@ -11,16 +11,18 @@ its own resumable sweep (``<results>/figure-dimension-<preset>``).
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 
 from lmctheory.dimension import MLE, PCA, CorrelationDimension, TwoNN
 from lmctheory.manifolds import BENCHMARK_SUITE, sample_manifold
 
-from ._common import RUNS, decorate, figure_sweep, save, subplots
+from ._common import decorate, figure_sweep, save, subplots
 
 NAME = "fig2_dimension"
 TITLE = "Intrinsic-dimension estimators: known manifolds, and neuron clouds of random and trained layers"
+USES = ()  # the validation experiments whose records it draws
 ESTIMATORS = {"MLE": MLE, "TwoNN": TwoNN, "CorrInt": CorrelationDimension, "lPCA": PCA}
 LAYER_METHODS = ("weights", "weighted", "activations")
 
@@ -71,10 +73,22 @@ def _layers(config):
     return out
 
 
+def sweep(preset: str, results_dir, fallback_dirs=()):
+    """This figure's own :class:`lmctheory.sweep.Sweep` (``<results>/figure-dimension-<preset>``)."""
+    from lmctheory.sweep import Sweep
+
+    sub = f"figure-dimension-{preset}"
+    return Sweep(run_config, PRESETS[preset], Path(results_dir) / sub, "figures.dimension",
+                 tuple(Path(d) / sub for d in fallback_dirs), cost)
+
+
+def cost(config: dict) -> float:
+    """Relative compute time (an ordering hint for the sweep engine)."""
+    return 0.3 if config["kind"] == "manifold" else 0.05 * config["epochs"] * (config["width"] / 256) ** 2
+
+
 def draw(preset: str, results_dir, out_dir, **sweep_options):
-    res = figure_sweep(run_config, PRESETS[preset], f"figure-dimension-{preset}", results_dir,
-                       name="figures.dimension", **sweep_options)
-    RUNS.append(("figure-dimension", res.ran, res.skipped))
+    res = figure_sweep(sweep(preset, results_dir, sweep_options.pop("fallback_dirs", ())), **sweep_options)
     done = [r for r in res.records if r.get("status") == "done"]
     fig, axes = subplots(1, 2)
     ax = axes[0, 0]

@@ -25,6 +25,7 @@ from ._common import decorate, save, subplots
 
 NAME = "fig3_bounds"
 TITLE = "Width bounds: required width vs epsilon (two-layer Ferbach vs Entezari, deep recursion, lower bound)"
+USES = ()  # the validation experiments whose records it draws
 M0 = 5
 
 

@@ -16,6 +16,7 @@ from ._common import COLORS, band, decorate, records, save, subplots
 
 NAME = "fig4_ferbach_fig2"
 TITLE = "Ferbach et al. Fig. 2 analogue: LMC error and approximate dimension vs learning rate"
+USES = ("fig2",)  # the validation experiments whose records it draws
 MATCHERS = ("none", "naive", "full", "weighted", "activation")
 LAYER_STYLES = ("-", "--", ":", "-.")
 

@@ -15,6 +15,7 @@ from ._common import band, decorate, group, records, save, subplots
 
 NAME = "fig5_barrier_width"
 TITLE = "Two-layer nets at initialisation: matching error, output gap and barrier vs width, with predicted slopes"
+USES = ("two_layer",)  # the validation experiments whose records it draws
 
 
 def draw(preset: str, results_dir, out_dir, **sweep_options):

@@ -15,6 +15,7 @@ from ._common import decorate, records, save, subplots
 
 NAME = "fig6_disentangle"
 TITLE = "Disentangling LMC: excess test error along the path per ingredient, and error barriers"
+USES = ("disentangle",)  # the validation experiments whose records it draws
 RUNGS = ("depth", "leaky", "architecture", "optimizer", "dataset")
 
 

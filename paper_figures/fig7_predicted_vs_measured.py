@@ -16,6 +16,7 @@ from ._common import COLORS, decorate, records, save, subplots
 
 NAME = "fig7_predicted_vs_measured"
 TITLE = "Predicted (certified bound) vs measured, every pair from the validation experiments"
+USES = ("two_layer", "depth", "mean_field")  # the validation experiments whose records it draws
 
 
 def pairs(preset: str, results_dir, **sweep_options) -> dict[str, tuple[list[float], list[float]]]:

@@ -80,9 +80,9 @@ def test_report_lists_every_prediction_row(smoke):
 def test_redraw_from_the_committed_cache_computes_nothing(monkeypatch, tmp_path):
     import lmctheory.sweep as sweep
 
-    def refuse(fn, todo, *args, **kwargs):
-        if todo:
-            raise AssertionError(f"{len(todo)} configurations would be computed, e.g. {todo[0][0]}")
+    def refuse(items, *args, **kwargs):
+        if items:
+            raise AssertionError(f"{len(items)} configurations would be computed, e.g. {items[0][3]}")
         return iter(())
 
     monkeypatch.setattr(sweep, "_execute", refuse)

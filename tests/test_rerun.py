@@ -173,3 +173,14 @@ def test_compare_rules():
     assert compare({"a": [1, 2]}, {"a": [1]}) == ["result.a: length 2 != 1"]
     assert compare({"a": 1}, {"b": 1}) == ["result.a: present in only one of them", "result.b: present in only one of them"]
     assert compare({"v": "relu"}, {"v": "tanh"}) == ["result.v: recorded 'relu', recomputed 'tanh'"]
+
+
+def test_code_identity_excludes_the_generated_version_file():
+    """lmctheory/_version.py is written at install time and differs between checkouts: a record's code
+    identity must not depend on it (else a fresh clone would see the committed cache as stale)."""
+    from lmctheory.provenance import code_identity
+    from lmctheory.rerun import _function
+
+    for spec in sorted(__import__("lmctheory.rerun", fromlist=["EXPERIMENTS"]).EXPERIMENTS):
+        modules = code_identity(_function({"function": spec}, "test"))["modules"]
+        assert not any(m.endswith("_version") for m in modules), (spec, modules)

@@ -100,6 +100,12 @@ def _make(spec: dict, data):
     raise ValueError(f"unknown model {kind!r}")
 
 
+def cost(config: dict) -> float:
+    """Relative compute time of a config (an ordering hint for the sweep engine)."""
+    seeds = len(config["seeds"]) if "seeds" in config else 1
+    return 0.3 + seeds * config["epochs"] / 10 * (config["width"] / 256) ** 2 * 1.2
+
+
 def run_config(config: dict) -> dict:
     data = dataset(config["data"])
     make = _make(config["model"], data)

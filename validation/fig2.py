@@ -78,6 +78,12 @@ def _dimensions(model, inputs, method) -> np.ndarray:
     return np.array([d.participation_ratio for d in layer_dimensions(model, inputs.double().numpy(), method)])
 
 
+def cost(config: dict) -> float:
+    """Relative compute time of a config (an ordering hint for the sweep engine)."""
+    pairs = len(config["pairs"]) if "pairs" in config else 1
+    return 0.3 + pairs * config["epochs"] / 20 * (config["hidden"] / 128) ** 2 * 1.5
+
+
 def run_config(config: dict) -> dict:
     data = dataset(config["data"])
     test = flat_split(data, "test")

@@ -57,6 +57,11 @@ def _window_slopes(ns, values, mask) -> list[float]:
     return [fit_rate(ns[mask], values[mask, r]).slope for r in range(values.shape[1])]
 
 
+def cost(config: dict) -> float:
+    """Relative compute time of a config (an ordering hint for the sweep engine)."""
+    return 0.05 + config["reps"] * sum((n / 2048) ** 2.2 for n in config["ns"]) * 0.6
+
+
 def run_config(config: dict) -> dict:
     law = Subspace(config["m0"], config["k"], config["eta"], basis_seed=config["seed"])
     curve = rate_curve(law, config["ns"], p=P, reps=config["reps"], seed=config["seed"])

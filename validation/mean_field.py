@@ -57,6 +57,11 @@ def _cloud(model) -> np.ndarray:
     return np.c_[model.hidden_layer.weight.detach().cpu().numpy(), model.out.weight.detach().cpu().numpy().T]
 
 
+def cost(config: dict) -> float:
+    """Relative compute time of a config (an ordering hint for the sweep engine)."""
+    return config["steps"] / 1000 * sum(config["widths"]) / 2000 * 4
+
+
 def run_config(config: dict) -> dict:
     m0, seed = config["m0"], config["seed"]
     torch.manual_seed(10_000 + seed)

@@ -48,6 +48,11 @@ def _slope_dimension(law) -> int:
     return law.k if getattr(law, "name", "") == "subspace" else law.intrinsic_dim
 
 
+def cost(config: dict) -> float:
+    """Relative compute time of a config (an ordering hint for the sweep engine)."""
+    return 0.05 + config["reps"] * sum((n / 1024) ** 2.2 for n in config["ns"]) * 0.15
+
+
 def run_config(config: dict) -> dict:
     """One (law, d, p, seed): the rate curve, its fit, per-replicate slopes and the explicit-bound ratios."""
     law = make_law(config["law"], config["d"], k=config["k"], eta=config["eta"])

@@ -30,7 +30,8 @@ from lmctheory.provenance import record, write_json
 from . import verdicts
 
 __all__ = ["Row", "VERDICTS", "KINDS", "equivalent", "rate_row", "direction", "trend", "mean_at_most", "every_at_most",
-           "measurement", "failed_rows", "run_experiment", "experiment_records", "write_report",
+           "measurement", "failed_rows", "run_experiment", "run_experiments", "experiment_sweep", "experiment_records",
+           "write_report",
            "compare_to_baseline", "spearman", "markdown_table", "counts"]
 
 VERDICTS = ("holds", "fails", "inconclusive", "reported")
@@ -158,12 +159,11 @@ def failed_rows(experiment: str, records: list[dict]) -> list[Row]:
     return rows
 
 
-def experiment_records(module, preset: str, results_dir, *, data=None, **sweep_options):
-    """The :class:`lmctheory.sweep.SweepResult` of an experiment module's preset, run resumably
-    (:func:`lmctheory.sweep.run_sweep`, cached under ``<results_dir>/<NAME>-<preset>``): current
-    records are read, missing or stale ones are run. ``data`` specs go to the module's
-    ``configs_for``; ``fallback_dirs`` (read-only caches) are searched under the same sub-directory."""
-    from lmctheory.sweep import run_sweep
+def experiment_sweep(module, preset: str, results_dir, *, data=None, fallback_dirs=()):
+    """The :class:`lmctheory.sweep.Sweep` of an experiment module's preset, cached under
+    ``<results_dir>/<NAME>-<preset>`` (read-only caches under the same sub-directory of each
+    ``fallback_dirs``); ``data`` specs go to the module's ``configs_for``."""
+    from lmctheory.sweep import Sweep
 
     if preset not in module.PRESETS:
         raise ValueError(f"preset must be one of {sorted(module.PRESETS)}, got {preset!r}")
@@ -174,18 +174,42 @@ def experiment_records(module, preset: str, results_dir, *, data=None, **sweep_o
     else:
         configs = module.PRESETS[preset]
     sub = f"{module.NAME}-{preset}"
-    sweep_options = dict(sweep_options)
-    sweep_options["fallback_dirs"] = [Path(d) / sub for d in sweep_options.get("fallback_dirs", ())]
-    return run_sweep(module.run_config, configs, Path(results_dir) / sub, name=f"validation.{module.NAME}",
-                     **sweep_options)
+    return Sweep(module.run_config, configs, Path(results_dir) / sub, f"validation.{module.NAME}",
+                 tuple(Path(d) / sub for d in fallback_dirs), getattr(module, "cost", None))
+
+
+def experiment_records(module, preset: str, results_dir, *, data=None, fallback_dirs=(), **sweep_options):
+    """The :class:`lmctheory.sweep.SweepResult` of an experiment module's preset, run resumably: current
+    records are read, missing or stale ones are run (:func:`experiment_sweep`)."""
+    from lmctheory.sweep import run_sweeps
+
+    sweep = experiment_sweep(module, preset, results_dir, data=data, fallback_dirs=fallback_dirs)
+    return run_sweeps([sweep], label=module.NAME, **sweep_options)[0]
+
+
+def _rows(module, result) -> list[Row]:
+    return module.rows_from([r for r in result.records if r.get("status") == "done"]) + \
+        failed_rows(module.NAME, result.records)
+
+
+def run_experiments(modules, preset: str, results_dir, *, data: dict | None = None, fallback_dirs=(),
+                    label: str = "validate", **sweep_options) -> dict:
+    """``{name: rows}`` of several experiment modules, their missing configurations run in one pool of
+    workers (:func:`lmctheory.sweep.run_sweeps`: workers stay busy across experiments); ``data`` maps an
+    experiment name to its data specs."""
+    from lmctheory.sweep import run_sweeps
+
+    modules = list(modules)
+    sweeps = [experiment_sweep(m, preset, results_dir, data=(data or {}).get(m.NAME), fallback_dirs=fallback_dirs)
+              for m in modules]
+    results = run_sweeps(sweeps, label=label, **sweep_options)
+    return {m.NAME: _rows(m, r) for m, r in zip(modules, results, strict=True)}
 
 
 def run_experiment(module, preset: str, results_dir, *, data=None, **sweep_options) -> list[Row]:
     """The rows of an experiment module's preset (:func:`experiment_records` through the module's
     ``rows_from``), with one failing check per configuration that raised."""
-    res = experiment_records(module, preset, results_dir, data=data, **sweep_options)
-    return module.rows_from([r for r in res.records if r.get("status") == "done"]) + \
-        failed_rows(module.NAME, res.records)
+    return _rows(module, experiment_records(module, preset, results_dir, data=data, **sweep_options))
 
 
 def counts(rows) -> dict:

@@ -106,25 +106,30 @@ def add_preset_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_parallel_options(parser: argparse.ArgumentParser) -> None:
-    """--n-jobs (local processes), --scheduler (a Dask cluster), --dask-local N (start one)."""
+    """--n-jobs (local processes), --scheduler (a Dask cluster), --dask-local N (start one), --threads."""
     parser.add_argument("--n-jobs", type=int, default=1, help="local worker processes (joblib; -1 = all cores)")
     parser.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
     parser.add_argument("--dask-local", type=int, help="start a local Dask cluster with N workers")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="intra-op threads per configuration (default 1: small networks run single-threaded, "
+                        "parallelism goes across configurations; results do not depend on the number of workers)")
 
 
 def sweep_options(args) -> dict:
     """The sweep keywords of :func:`lmctheory.sweep.run_sweep` from the parallel and output options
     (checked here, before any work)."""
-    import sys
 
     if args.n_jobs == 0:
         raise ValueError("--n-jobs must be a number of worker processes >= 1 (or -1 for all cores), got 0")
     if args.dask_local is not None and args.dask_local < 1:
         raise ValueError(f"--dask-local must be a number of workers >= 1, got {args.dask_local}")
+    if args.threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {args.threads}")
     if args.scheduler is not None and args.dask_local is not None:
         raise ValueError("give either --scheduler (an existing Dask cluster) or --dask-local N (start one), not both")
     return {"n_jobs": args.n_jobs, "scheduler": args.scheduler, "dask_local": args.dask_local,
-            "progress": not args.quiet and sys.stderr.isatty(), "cached_only": getattr(args, "cached_only", False)}
+            "progress": not args.quiet, "cached_only": getattr(args, "cached_only", False),
+            "threads": getattr(args, "threads", 1)}
 
 
 def add_output_options(parser: argparse.ArgumentParser, *, out_file: bool = True) -> None:
@@ -132,7 +137,8 @@ def add_output_options(parser: argparse.ArgumentParser, *, out_file: bool = True
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     if out_file:
         parser.add_argument("--out", metavar="FILE", help="also write the JSON document to FILE (atomically)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress (otherwise a bar with ETA on a terminal, a line every 30 s in a log)")
 
 
 

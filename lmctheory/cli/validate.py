@@ -74,7 +74,13 @@ def _kept_rows(out_dir: Path, preset: str, names: list[str]) -> list[dict]:
 def cmd_validate(args):
     try:
         from lmctheory_validation import EXPERIMENTS
-        from lmctheory_validation.report import Row, compare_to_baseline, summary_line, write_report
+        from lmctheory_validation.report import (
+            Row,
+            compare_to_baseline,
+            run_experiments,
+            summary_line,
+            write_report,
+        )
     except ImportError as exc:  # pragma: no cover - broken install
         raise ImportError("the validation experiments are not installed; reinstall with pip install -e .") from exc
     names = _experiment_names(args.only, EXPERIMENTS)
@@ -92,12 +98,12 @@ def cmd_validate(args):
                 raise ValueError(f"--data {spec}: a regression data set; {', '.join(data_aware)} train classifiers")
     out_dir = Path(args.out_dir)
     kept = _kept_rows(out_dir, args.preset, names) if args.only else []
-    rows = []
-    for i, name in enumerate(names, start=1):
-        extra = {"data": args.data} if args.data and name in data_aware else {}
-        if not args.quiet:
-            print(f"[{i}/{len(names)}] {name} ({args.preset} preset)", file=sys.stderr, flush=True)
-        rows += EXPERIMENTS[name].run(args.preset, args.out_dir, **extra, **options)
+    if not args.quiet:
+        print(f"validate: {len(names)} experiment(s), {args.preset} preset, into {out_dir}/: {', '.join(names)}",
+              file=sys.stderr, flush=True)
+    by_name = run_experiments([EXPERIMENTS[n] for n in names], args.preset, args.out_dir,
+                              data={n: args.data for n in data_aware} if args.data else None, **options)
+    rows = [row for n in names for row in by_name[n]]
     all_rows = [Row(**r) for r in kept] + rows
     config = {"preset": args.preset, "experiments": names, "out_dir": args.out_dir, "data": args.data,
               "kept_from_earlier_report": sorted({r["experiment"] for r in kept})}
