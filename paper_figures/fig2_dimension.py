@@ -4,8 +4,9 @@ Left: estimate vs true dimension for MLE (Levina–Bickel), TwoNN, correlation d
 PCA on the benchmark manifolds (:func:`lmctheory.manifolds.sample_manifold`, randomly rotated
 into R^D), with y = x. Right: per hidden layer of an MLP on digits, at initialisation and after
 SGD training: Ferbach's approximate dimensions (participation ratios of W^T W, W Sigma W^T and
-H^T H / n) and the MLE / TwoNN estimates on the neuron-weight cloud (rows of W). This figure runs
-its own resumable sweep (``<results>/figure-dimension-<preset>``).
+H^T H / n) and the MLE / TwoNN estimates on the neuron-weight cloud (rows of W). With n neurons
+per layer, kNN estimates above log2 n (dashed) are biased low, not capped: those bars are hatched and
+pale. This figure runs its own resumable sweep (``<results>/figure-dimension-<preset>``).
 """
 
 from __future__ import annotations
@@ -102,16 +103,28 @@ def draw(preset: str, results_dir, out_dir, **sweep_options):
     decorate(ax, xlabel="true intrinsic dimension", ylabel="estimated dimension", title="benchmark manifolds")
     ax = axes[0, 1]
     layers = {r["config"]["trained"]: r["result"] for r in done if r["config"]["kind"] == "layers"}
+    width = next((r["config"]["width"] for r in done if r["config"]["kind"] == "layers"), None)
     labels = [*LAYER_METHODS, "MLE", "TwoNN"]
+    knn = np.array([m in ("MLE", "TwoNN") for m in labels])
+    threshold = np.log2(width) if width else np.inf
     n_layers = len(next(iter(layers.values()))[labels[0]]) if layers else 0
     bar = 0.8 / max(1, 2 * n_layers)
     x = np.arange(len(labels))
     k = 0
     for trained, res_ in sorted(layers.items()):
         for layer in range(n_layers):
-            ax.bar(x + (k - (2 * n_layers - 1) / 2) * bar, [res_[m][layer] for m in labels], bar,
-                   label=f"{'trained' if trained else 'random'} layer {layer + 1}")
+            values = np.array([res_[m][layer] for m in labels])
+            beyond = knn & (values > threshold)
+            bars = ax.bar(x + (k - (2 * n_layers - 1) / 2) * bar, values, bar,
+                          label=f"{'trained' if trained else 'random'} layer {layer + 1}")
+            for patch, faint in zip(bars, beyond, strict=True):
+                if faint:
+                    patch.set_alpha(0.35)
+                    patch.set_hatch("//")
             k += 1
+    if width:
+        ax.hlines(threshold, x[knn].min() - 0.45, x[knn].max() + 0.45, colors="k", linestyles="--", lw=0.9,
+                  label=f"kNN reliability threshold log2 n = {threshold:.0f} (hatched: beyond it)")
     ax.set_xticks(x, ["PR W^T W", "PR W Σ W^T", "PR H^T H", "MLE", "TwoNN"])
     decorate(ax, xlabel="definition", ylabel="dimension", title="hidden layers of an MLP on digits", yscale="log")
     return save(fig, out_dir, NAME)

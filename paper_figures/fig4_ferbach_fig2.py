@@ -5,12 +5,14 @@ cosine, independent pairs). Left: LMC error (test loss at t = 1/2) vs learning r
 alignment and the four matchers (mean ± std over pairs). Right: approximate dimension
 (participation ratio) vs learning rate per hidden layer (line style) and matcher's matrix (colour):
 W^T W for naive/full weight matching, W Sigma W^T for weighted, H^T H / n for activation matching.
-One row per dataset.
+One row per dataset. Learning rates at which a pair's endpoints never learned (test accuracy below
+twice chance: the loss stays near ln 10) are shaded grey: the validation rows leave them out.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from lmctheory_validation.fig2 import trained
 
 from ._common import COLORS, band, decorate, records, save, subplots
 
@@ -42,9 +44,13 @@ def draw(preset: str, results_dir, out_dir, **sweep_options):
         def table(get, mine=mine, lrs=lrs):
             return _table(mine, lrs, get)
 
+        untrained = sorted({r["config"]["lr"] for r in mine if not trained(r["result"])})
         ax = axes[row, 0]
         for color, m in zip(COLORS, MATCHERS, strict=False):
             band(ax, lrs, table(lambda x, m=m: x["lmc_error"][m]), label=m, color=color)
+        for i, lr in enumerate(untrained):
+            ax.axvspan(lr / 1.4, lr * 1.4, color="0.85", lw=0, zorder=0,
+                       label="endpoints not trained (< 2x chance accuracy)" if i == 0 else None)
         decorate(ax, xlabel="learning rate", ylabel="test loss at t = 1/2", title=f"{data}: LMC error (test loss at "
                  "t = 1/2)", xscale="log", fontsize=7)
         ax = axes[row, 1]

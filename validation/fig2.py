@@ -46,6 +46,9 @@ DIMENSION_METHOD = {"naive": "weights", "full": "weights", "weighted": "weighted
 # the last bit of np.logspace on a given platform
 LRS = [1e-4, 3.981e-4, 1.585e-3, 6.310e-3, 2.512e-2, 1e-1]
 SMALL_LR = 2.5e-2
+#: a pair whose endpoints reach less test accuracy than twice chance never learned (test loss near ln 10):
+#: it is reported as "not trained" and left out of every verdict
+TRAINED_FACTOR = 2.0
 
 
 def _grid(datas, hidden, epochs, batch_size, pairs, lrs=LRS):
@@ -105,6 +108,8 @@ def run_config(config: dict) -> dict:
         out["lmc_error"][matcher] = path["barriers"]["loss"]["midpoint_value"]
         out["midpoint_barrier"][matcher] = path["barriers"]["loss"]["midpoint_barrier"]
     out["endpoint_losses"] = [path["values"]["loss"][0], path["values"]["loss"][-1]]  # the same for every matcher
+    out["endpoint_accuracy"] = [1 - path["values"]["error"][0], 1 - path["values"]["error"][-1]]
+    out["n_classes"] = int(data.n_classes)
     by_method = {method: (_dimensions(model_a, x_train, method) + _dimensions(model_b, x_train, method)) / 2
                  for method in set(DIMENSION_METHOD.values())}  # naive and full share W^T W: computed once
     for matcher in MATCHERS:
@@ -122,8 +127,16 @@ def _permuted_copy(model, perm):
     return apply_permutation(model, Permutation({name: perm.numpy() for name in spec}, "planted", spec, {}))
 
 
+def trained(result: dict) -> bool:
+    """Both endpoints reached at least TRAINED_FACTOR x chance test accuracy (records without the
+    accuracies count as trained)."""
+    accuracy, classes = result.get("endpoint_accuracy"), result.get("n_classes")
+    return accuracy is None or min(accuracy) >= TRAINED_FACTOR / classes
+
+
 def rows_from(records: list[dict]) -> list[Row]:
-    """Rows per (dataset, width), one value per independent pair:
+    """Rows per (dataset, width), one value per independent pair that trained (pairs with a diverged run,
+    or an endpoint below twice chance accuracy, are counted in measurement rows and left out):
 
     * prediction, per rate <= 2.5e-2: weighted WM beats naive WM, log(LMC error naive / weighted) > 0
       (one-sided t-test over pairs). Fails when weighted is significantly worse. At 0.1, where the
@@ -137,19 +150,26 @@ def rows_from(records: list[dict]) -> list[Row]:
     * check: a planted permutation of a trained model is undone by every matcher (loss barrier
       <= 1e-6, float32 path).
     """
-    pairs, planted, diverged = defaultdict(list), defaultdict(list), defaultdict(list)
+    pairs, planted, diverged, untrained = defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list)
     for r in records:
         c = r["config"]
         if c["kind"] == "planted":
             planted[c["data"]].append(r["result"])
         elif any(r["result"]["diverged"]):  # excluded from every statistic, counted in a row of its own
             diverged[(c["data"], c["hidden"])].append(c["lr"])
+        elif not trained(r["result"]):  # never learned: excluded too, and counted
+            untrained[(c["data"], c["hidden"])].append((c["lr"], min(r["result"]["endpoint_accuracy"])))
         else:
             pairs[(c["data"], c["hidden"])].append(r)
     rows = []
     for (data, hidden), lrs in sorted(diverged.items()):
         rows.append(measurement(NAME, f"pairs with a diverged run, excluded from the statistics, {data}, MLP 3x{hidden}",
                                 "count", [len(lrs)], why="a count", details={"learning_rates": lrs}))
+    for (data, hidden), items in sorted(untrained.items()):
+        rows.append(measurement(NAME, f"pairs not trained (an endpoint below {TRAINED_FACTOR:g}x chance accuracy), "
+                                f"excluded from the statistics, {data}, MLP 3x{hidden}", "count", [len(items)],
+                                why="a count", details={"learning_rates": sorted({lr for lr, _ in items}),
+                                                         "endpoint_accuracy": [a for _, a in items]}))
     for (data, hidden), recs in sorted(pairs.items()):
         label = f"{data}, MLP 3x{hidden}"
         by_lr = defaultdict(list)

@@ -243,6 +243,10 @@ def markdown_table(rows: list[Row]) -> list[str]:
         pred = "-" if r.predicted is None else f"{r.predicted:.4g} ({r.formula})"
         stat = r.statistic or {}
         extra = f"; p = {stat['p_value']:.3g}" if stat.get("p_value") is not None else ""
+        if r.verdict == "inconclusive" and stat.get("values_to_decide") is not None:
+            need = stat["values_to_decide"]
+            extra += ("; no difference to resolve" if need == math.inf else
+                      f"; about {int(need)} independent values (now {r.n_seeds}) would decide it at this effect and spread")
         lines.append(f"| {r.experiment} | {r.kind} | {r.prediction} | {pred} | {_fmt(r.measured)} ± "
                      f"{_fmt(r.measured_std, '.2g')} (n={r.n_seeds}) | {r.verdict} | {r.rule}{extra} | "
                      f"{r.fails_if or '-'} |")

@@ -116,7 +116,18 @@ def _t_rule(values, rule: str, decide) -> Decision:
         return Decision("inconclusive", f"{rule}; inconclusive: {why}", {"n": n})
     band = _Band(n, mean, se, float(stats.t.ppf(1 - LEVEL, n - 1)))
     verdict, extra = decide(band)
-    return Decision(verdict, rule, {"n": n, "band": [band.lo, band.hi], "t_crit": band.t_crit, **extra})
+    statistic = {"n": n, "band": [band.lo, band.hi], "t_crit": band.t_crit}
+    distance = extra.pop("distance", None)
+    if verdict == "inconclusive" and distance is not None:
+        statistic["values_to_decide"] = _values_to_decide(se * math.sqrt(n), distance)
+    return Decision(verdict, rule, {**statistic, **extra})
+
+
+def _values_to_decide(spread: float, distance: float) -> float:
+    """About how many independent values would make the band mean +- t* SE clear ``distance`` at the
+    observed spread (an estimate that takes the observed mean and spread as the truth; inf if 0)."""
+    z = float(stats.norm.ppf(1 - LEVEL))
+    return math.inf if distance <= 0 else float(math.ceil((z * spread / distance) ** 2))
 
 
 def _verdict(holds: bool, fails: bool) -> str:
@@ -130,9 +141,10 @@ def direction(values, *, sense: str = ">", threshold: float = 0.0) -> Decision:
 
     def decide(band):
         above, below = band.lo > threshold, band.hi < threshold
+        distance = abs(band.mean - threshold)
         if sense == ">":
-            return _verdict(above, below), {"p_value": band.p_above(threshold)}
-        return _verdict(below, above), {"p_value": band.p_below(threshold)}
+            return _verdict(above, below), {"p_value": band.p_above(threshold), "distance": distance}
+        return _verdict(below, above), {"p_value": band.p_below(threshold), "distance": distance}
 
     return _t_rule(values, f"one-sided t-test at 5 %: mean ± t* SE {sense} {threshold:g}", decide)
 
@@ -146,7 +158,7 @@ def equivalence(values, *, predicted: float, tol: float) -> Decision:
         inside = predicted - tol <= band.lo and band.hi <= predicted + tol
         outside = band.lo > predicted + tol or band.hi < predicted - tol
         p_value = max(band.p_above(predicted - tol), band.p_below(predicted + tol))
-        return _verdict(inside, outside), {"p_value": p_value}
+        return _verdict(inside, outside), {"p_value": p_value, "distance": abs(tol - abs(band.mean - predicted))}
 
     return _t_rule(values, f"TOST at 5 %: mean ± t* SE inside predicted ± {tol:g}", decide)
 
@@ -155,7 +167,8 @@ def mean_at_most(values, *, bound: float) -> Decision:
     """One-sided t-test of ``E X <= bound`` from Monte-Carlo values of X."""
 
     def decide(band):
-        return _verdict(band.hi <= bound, band.lo > bound), {"p_value": band.p_below(bound)}
+        return _verdict(band.hi <= bound, band.lo > bound), {"p_value": band.p_below(bound),
+                                                             "distance": abs(band.mean - bound)}
 
     return _t_rule(values, f"one-sided t-test at 5 %: mean + t* SE <= {bound:g}", decide)
 
@@ -248,5 +261,13 @@ def trend(blocks, *, sense: str = ">") -> Decision:
     observed, p_greater, p_less = trend_p_values(blocks)
     p_holds, p_fails = (p_greater, p_less) if sense == ">" else (p_less, p_greater)
     verdict = "holds" if p_holds <= LEVEL else "fails" if p_fails <= LEVEL else "inconclusive"
-    return Decision(verdict, rule, {"n": len(blocks), "spearman_sum": observed, "p_value": p_holds,
-                                    "p_value_opposite": p_fails})
+    statistic = {"n": len(blocks), "spearman_sum": observed, "p_value": p_holds, "p_value_opposite": p_fails}
+    if verdict == "inconclusive":
+        # under the null a block's Spearman has variance 1/(k-1): n blocks of mean correlation r give
+        # z = r sqrt(n (k-1)); about (z*/r)^2/(k-1) blocks would reach the 5 % level
+        k = float(np.mean([len(x) for x, _ in blocks]))
+        mean_r = abs(observed) / len(blocks)
+        z = float(stats.norm.ppf(1 - LEVEL))
+        statistic["values_to_decide"] = math.inf if mean_r == 0 or k < 2 else \
+            float(math.ceil((z / mean_r) ** 2 / (k - 1)))
+    return Decision(verdict, rule, statistic)

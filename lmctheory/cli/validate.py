@@ -27,6 +27,9 @@ def register(sub) -> None:
                    "the dataset ladder): digits, mnist1d, idx:DIR (MNIST IDX files), npz:FILE, or "
                    "NAME:key=value,...; repeat for several")
     p.add_argument("--baseline", help="earlier validation.json: exit 1 on regressions (read before any work)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run in OUT (resuming is what every run does: finished configurations "
+                   "are read, not recomputed; this flag checks that OUT holds an earlier run of the preset)")
     p.add_argument("--cached-only", action="store_true",
                    help="compute nothing: rows from current records only; exit 1 listing what is missing or stale")
     add_parallel_options(p)
@@ -97,6 +100,8 @@ def cmd_validate(args):
             if load_dataset_spec(spec).n_classes < 2:
                 raise ValueError(f"--data {spec}: a regression data set; {', '.join(data_aware)} train classifiers")
     out_dir = Path(args.out_dir)
+    if args.resume and not any(out_dir.glob(f"*-{args.preset}/*.json")):
+        raise ValueError(f"--resume: {out_dir} holds no records of the {args.preset} preset to resume from")
     kept = _kept_rows(out_dir, args.preset, names) if args.only else []
     if not args.quiet:
         print(f"validate: {len(names)} experiment(s), {args.preset} preset, into {out_dir}/: {', '.join(names)}",
