@@ -3,7 +3,9 @@
 #               paper figure with REPORT.md (paper_figures/out/)
 #   make test   install into .venv and run the default test suite
 #   make test-slow / make bench   the long experiments / the benchmarks (not in the default run)
-#   make cache  regenerate the committed quick-preset records (paper_figures/cache) from the current code
+#   make docs   the documentation (Sphinx, warnings are errors): docs/_build/html/index.html
+#   make cache / make cache-full   regenerate the committed quick / full records (paper_figures/cache)
+#   make validation-table   the README's quick-vs-full table, from the committed records
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -11,14 +13,20 @@ BIN    := $(VENV)/bin
 TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-slow bench lint clean cache
+DOCS_STAMP := $(VENV)/.installed-docs
+
+.PHONY: install demo test test-slow bench lint clean cache cache-full docs validation-table
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[all,dev]"
 	touch $(STAMP)
+
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[all,dev,docs]"
+	touch $(DOCS_STAMP)
 
 install: $(STAMP)
 
@@ -34,6 +42,7 @@ test-slow: install
 	$(BIN)/python -m pytest -m slow
 
 bench: install
+	$(BIN)/python -m pip install --quiet -e ".[all,dev,bench]"
 	mkdir -p results/benchmarks
 	$(BIN)/python -m pytest tests/benchmarks/test_bench_wasserstein.py -m benchmark --benchmark-enable \
 		--benchmark-json results/benchmarks/wasserstein.json
@@ -45,17 +54,36 @@ bench: install
 		--benchmark-json results/benchmarks/sweep.json
 	$(BIN)/python -m pytest tests/benchmarks/test_bench_scaling.py -m benchmark --benchmark-enable \
 		--benchmark-json results/benchmarks/scaling.json
-	$(BIN)/python tests/benchmarks/report.py results/benchmarks/wasserstein.json results/benchmarks/dimension.json \
-		results/benchmarks/nn.json results/benchmarks/sweep.json results/benchmarks/scaling.json
+	$(BIN)/python -m pytest tests/benchmarks/test_bench_threads.py -m benchmark --benchmark-enable \
+		--benchmark-json results/benchmarks/threads.json
+	$(BIN)/python -m pytest tests/benchmarks/test_bench_cli.py -m benchmark --benchmark-enable \
+		--benchmark-json results/benchmarks/cli.json
+	$(BIN)/python tests/benchmarks/report.py --page docs/user_guide/benchmarks.md --readme README.md \
+		results/benchmarks/wasserstein.json results/benchmarks/dimension.json results/benchmarks/nn.json \
+		results/benchmarks/sweep.json results/benchmarks/scaling.json results/benchmarks/threads.json \
+		results/benchmarks/cli.json
 
 # Every committed record must be what the current code computes (tests/test_rerun.py checks it):
-# after changing code an experiment runs, rebuild them (about 4 minutes on 2 cores).
+# after changing code an experiment runs, rebuild them (quick: about 4 minutes on 2 cores; full: about
+# 55 minutes, resumable: run it again after an interruption), then `make validation-table`.
 cache: install
 	rm -rf paper_figures/cache/*-quick
 	$(BIN)/lmctheory figures --quick --no-cache --n-jobs 2 --results paper_figures/cache --out build/cache-figures
 
+cache-full: install
+	$(BIN)/lmctheory figures --full --no-cache --prune --n-jobs 2 --results paper_figures/cache --out build/full-figures
+
+validation-table: install
+	$(BIN)/python -m lmctheory_validation.summary build/cache-figures/validation.json \
+		build/full-figures/validation.json --write README.md
+
+docs: $(DOCS_STAMP)
+	$(BIN)/sphinx-build -b html -W --keep-going -q docs docs/_build/html
+	@echo "documentation: docs/_build/html/index.html"
+
 lint: install
-	$(BIN)/ruff check lmctheory tests validation paper_figures
+	$(BIN)/ruff check lmctheory tests validation paper_figures examples docs/conf.py
+	$(BIN)/ruff format --check lmctheory tests validation paper_figures examples docs/conf.py
 
 clean:
-	rm -rf $(VENV) results/demo paper_figures/out .pytest_cache
+	rm -rf $(VENV) results/demo paper_figures/out .pytest_cache docs/_build docs/api/generated docs/auto_examples
