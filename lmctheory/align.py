@@ -1,4 +1,4 @@
-r"""Permutation alignment of two networks of the same architecture (THEORY.md §4).
+r"""Permutation alignment of two networks of the same architecture (:ref:`theory-lmc`).
 
 A *permutation spec* is plain data, as in Git Re-Basin's ``weight_matching.py``:
 ``{perm name: [(parameter name, axis), ...]}`` — the permutation of one hidden
@@ -49,8 +49,15 @@ from torch.func import functional_call
 
 from .wasserstein import solve_assignment
 
-__all__ = ["Permutation", "METHODS", "validate_spec", "match", "apply_permutation", "functional_difference",
-           "check_functional_equivalence"]
+__all__ = [
+    "Permutation",
+    "METHODS",
+    "validate_spec",
+    "match",
+    "apply_permutation",
+    "functional_difference",
+    "check_functional_equivalence",
+]
 
 METHODS = ("naive", "full", "weighted", "activation")
 
@@ -68,8 +75,9 @@ class Permutation:
     info: dict = field(default_factory=dict)
 
     def inverse(self) -> Permutation:
-        return Permutation({k: np.argsort(v) for k, v in self.perms.items()}, f"inverse of {self.method}",
-                           self.spec, {})
+        return Permutation(
+            {k: np.argsort(v) for k, v in self.perms.items()}, f"inverse of {self.method}", self.spec, {}
+        )
 
     def to_dict(self) -> dict:
         return {"method": self.method, "perms": {k: v.tolist() for k, v in self.perms.items()}, **self.info}
@@ -81,8 +89,10 @@ def _state(model) -> dict[str, torch.Tensor]:
 
 def _spec_of(model) -> dict:
     if not hasattr(model, "permutation_spec"):
-        raise TypeError(f"{type(model).__name__} has no permutation_spec(); use a model from lmctheory.nn.models "
-                        "or pass spec=")
+        raise TypeError(
+            f"{type(model).__name__} has no permutation_spec(); use a model from lmctheory.nn.models "
+            "or pass spec="
+        )
     return model.permutation_spec()
 
 
@@ -102,8 +112,10 @@ def validate_spec(spec: dict, state: dict) -> dict[str, int]:
                 raise ValueError(f"permutation {name!r}: {param!r} has no axis {axis}")
             size = state[param].shape[axis]
             if sizes.setdefault(name, size) != size:
-                raise ValueError(f"permutation {name!r} acts on axes of different sizes ({sizes[name]} and "
-                                 f"{size} for {param!r})")
+                raise ValueError(
+                    f"permutation {name!r} acts on axes of different sizes ({sizes[name]} and "
+                    f"{size} for {param!r})"
+                )
     return sizes
 
 
@@ -114,8 +126,10 @@ def _check_pair(model_a, model_b) -> tuple[dict, dict]:
         raise ValueError(f"models have different parameters: {missing[:5]}")
     for k in sa:
         if sa[k].shape != sb[k].shape:
-            raise ValueError(f"parameter {k!r} has shape {tuple(sa[k].shape)} in model_a and "
-                             f"{tuple(sb[k].shape)} in model_b: not the same architecture")
+            raise ValueError(
+                f"parameter {k!r} has shape {tuple(sa[k].shape)} in model_a and "
+                f"{tuple(sb[k].shape)} in model_b: not the same architecture"
+            )
         if sa[k].device != sb[k].device:
             raise ValueError(f"parameter {k!r} is on {sa[k].device} in model_a and {sb[k].device} in model_b")
     return sa, sb
@@ -155,8 +169,14 @@ def apply_permutation(model, perm: Permutation, spec: dict | None = None):
         out.load_state_dict(permuted)
         return out
     # the copy takes the permuted tensors in place of the originals (no clone, no second copy)
-    memo = {id(live[k]): (torch.nn.Parameter(permuted[k], requires_grad=live[k].requires_grad)
-                          if isinstance(live[k], torch.nn.Parameter) else permuted[k]) for k in changed}
+    memo = {
+        id(live[k]): (
+            torch.nn.Parameter(permuted[k], requires_grad=live[k].requires_grad)
+            if isinstance(live[k], torch.nn.Parameter)
+            else permuted[k]
+        )
+        for k in changed
+    }
     return copy.deepcopy(model, memo)
 
 
@@ -168,8 +188,9 @@ def functional_difference(model, perm: Permutation, inputs, spec: dict | None = 
     return float((y - z).abs().max() / y.abs().max().clamp_min(1e-30))
 
 
-def check_functional_equivalence(model, perm: Permutation, inputs, spec: dict | None = None,
-                                 rtol: float = 1e-5) -> bool:
+def check_functional_equivalence(
+    model, perm: Permutation, inputs, spec: dict | None = None, rtol: float = 1e-5
+) -> bool:
     """Whether the permuted model computes the same function on ``inputs`` (relative tolerance)."""
     return functional_difference(model, perm, inputs, spec) <= rtol
 
@@ -243,7 +264,7 @@ def _full(sa, sb, spec, *, max_iter=100, seed=0, **_):
 
     for iteration in range(max_iter):
         changed = False
-        for name in (_forward_order(spec) if iteration == 0 else rng.permutation(names)):
+        for name in _forward_order(spec) if iteration == 0 else rng.permutation(names):
             sim = similarity(name)
             new = solve_assignment(sim, maximize=True)
             rows = np.arange(len(new))
@@ -260,8 +281,13 @@ def _capture(model, module_names: list[str], inputs, *, outputs: bool = False) -
     modules = dict(model.named_modules())
     captured, hooks = {}, []
     for mname in module_names:
-        hooks.append(modules[mname].register_forward_hook(
-            lambda mod, args, out, key=mname: captured.__setitem__(key, (out if outputs else args[0]).detach())))
+        hooks.append(
+            modules[mname].register_forward_hook(
+                lambda mod, args, out, key=mname: captured.__setitem__(
+                    key, (out if outputs else args[0]).detach()
+                )
+            )
+        )
     try:
         with torch.no_grad():
             model(inputs)
@@ -333,8 +359,16 @@ def _activation(sa, sb, spec, *, model_a, model_b, inputs, **_):
 _MATCHERS = {"naive": _naive, "full": _full, "weighted": _weighted, "activation": _activation}
 
 
-def match(model_a, model_b, method: str = "full", inputs=None, *, spec: dict | None = None, max_iter: int = 100,
-          seed: int = 0) -> Permutation:
+def match(
+    model_a,
+    model_b,
+    method: str = "full",
+    inputs=None,
+    *,
+    spec: dict | None = None,
+    max_iter: int = 100,
+    seed: int = 0,
+) -> Permutation:
     """Align ``model_b`` to ``model_a``; returns the :class:`Permutation` to apply to B.
 
     ``inputs`` (a tensor of model inputs) is required by ``"weighted"`` and
@@ -353,6 +387,7 @@ def match(model_a, model_b, method: str = "full", inputs=None, *, spec: dict | N
             raise TypeError("inputs must be a torch tensor")
         if not torch.isfinite(inputs).all():
             raise ValueError("inputs contain non-finite values")
-    perms, info = _MATCHERS[method](sa, sb, spec, max_iter=max_iter, seed=seed, model_a=model_a, model_b=model_b,
-                                    inputs=inputs)
+    perms, info = _MATCHERS[method](
+        sa, sb, spec, max_iter=max_iter, seed=seed, model_a=model_a, model_b=model_b, inputs=inputs
+    )
     return Permutation(perms, method, spec, info)

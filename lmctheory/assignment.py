@@ -98,8 +98,11 @@ def _check_cost(cost, maximize: bool = False) -> np.ndarray:
     cost = np.asarray(cost)
     if cost.ndim != 2 or cost.shape[0] != cost.shape[1] or cost.shape[0] == 0:
         raise ValueError(f"cost must be a non-empty square matrix, got shape {cost.shape}")
-    if cost.dtype == object or not (np.issubdtype(cost.dtype, np.number) or np.issubdtype(cost.dtype, np.bool_)) \
-            or np.iscomplexobj(cost):
+    if (
+        cost.dtype == object
+        or not (np.issubdtype(cost.dtype, np.number) or np.issubdtype(cost.dtype, np.bool_))
+        or np.iscomplexobj(cost)
+    ):
         raise TypeError(f"cost must be a real numeric matrix, got dtype {cost.dtype}")
     if not np.isfinite(cost).all():
         raise ValueError("cost contains non-finite values (NaN or inf)")
@@ -173,7 +176,7 @@ def _reduced_costs_certified(C: np.ndarray, u: np.ndarray, v: np.ndarray, slack:
     absu, absv = np.abs(u), np.abs(v)
     step = max(1, _BLOCK // n)
     for s in range(0, n, step):
-        block = C[s:s + step] - u[s:s + step, None]
+        block = C[s : s + step] - u[s : s + step, None]
         block -= v
         below = block < -slack
         if below.any():
@@ -194,8 +197,13 @@ def certified_gap(C: np.ndarray, perm: np.ndarray, u: np.ndarray, v: np.ndarray,
     return _ULPS * eps * (on_perm + other + 2 * (float(np.abs(u).sum()) + float(np.abs(v).sum()))) + n * slack
 
 
-def certify(C: np.ndarray, perm: np.ndarray, v: np.ndarray | None = None,
-            max_passes: float = _MAX_PASSES, rtol: float = RTOL) -> bool:
+def certify(
+    C: np.ndarray,
+    perm: np.ndarray,
+    v: np.ndarray | None = None,
+    max_passes: float = _MAX_PASSES,
+    rtol: float = RTOL,
+) -> bool:
     r"""True iff ``perm`` is certified optimal for ``C`` to relative accuracy ``rtol`` (module docstring).
 
     ``v`` are starting column potentials (zeros if None); the closer to optimal duals, the less
@@ -220,7 +228,7 @@ def certify(C: np.ndarray, perm: np.ndarray, v: np.ndarray | None = None,
             return False
         lowest = np.full(n, np.inf)
         for s in range(0, rows.size, step):
-            r = rows[s:s + step]
+            r = rows[s : s + step]
             np.minimum(lowest, (C[r] - u[r, None]).min(axis=0), out=lowest)
         # rounding noise must not count as a violation (it could cycle): the final check is exact
         noise = (_ULPS / 2) * eps * (np.abs(lowest) + np.abs(v) + float(np.abs(u).max()))
@@ -259,8 +267,9 @@ def _solve(cost, *, maximize: bool = False, solver: str = "auto"):
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
     if solver == "lapjv" and _lapjv is None:
-        raise ImportError("solver='lapjv' needs the lapjv package (pip install lapjv); "
-                          "solver='auto' falls back to SciPy")
+        raise ImportError(
+            "solver='lapjv' needs the lapjv package (pip install lapjv); solver='auto' falls back to SciPy"
+        )
     C = _check_cost(cost, maximize)
     n = C.shape[0]
     if solver == "scipy":
@@ -282,7 +291,9 @@ def _certified_scipy(C: np.ndarray) -> np.ndarray:
     """SciPy's answer, certified (from zero potentials, no pass budget), or ConvergenceError."""
     perm = _scipy(C)
     if not certify(C, perm, None, max_passes=C.shape[0] + 2):
-        raise ConvergenceError("the assignment could not be certified optimal to a relative "
-                               f"{RTOL:g}: the cost matrix's entries span a range float64 duals cannot resolve; "
-                               "no permutation is returned")
+        raise ConvergenceError(
+            "the assignment could not be certified optimal to a relative "
+            f"{RTOL:g}: the cost matrix's entries span a range float64 duals cannot resolve; "
+            "no permutation is returned"
+        )
     return perm

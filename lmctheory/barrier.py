@@ -9,7 +9,7 @@ any other model through its interpolated parameters, stacked once, with
 :func:`torch.func.functional_call` vectorised by :func:`torch.vmap` over t (chunked
 so that the stacked outputs fit in memory) or one call per t (``strategy``).
 
-Barrier definitions (THEORY.md §6), each a function of the grid ``ts`` and the
+Barrier definitions (:ref:`theory-barrier-definitions`), each a function of the grid ``ts`` and the
 values along it (the grid must contain t = 0 and t = 1):
 
 ==================  ==========================================================  =====================
@@ -37,8 +37,15 @@ from torch.func import functional_call
 
 from .nn.ops import network_ops, path_outputs, supports
 
-__all__ = ["PATH_CONVENTION", "DEFINITIONS", "PathResult", "evaluate_path", "barrier", "barriers",
-           "default_grid"]
+__all__ = [
+    "PATH_CONVENTION",
+    "DEFINITIONS",
+    "PathResult",
+    "evaluate_path",
+    "barrier",
+    "barriers",
+    "default_grid",
+]
 
 PATH_CONVENTION = "theta(t) = (1 - t) * theta_A + t * theta_B"
 STRATEGIES = ("auto", "vmap", "loop", "first_layer")
@@ -78,11 +85,17 @@ class PathResult:
         return barrier(self.ts, self.values[metric], definition)
 
     def to_dict(self) -> dict:
-        out = {"path": PATH_CONVENTION, "ts": self.ts.tolist(), "split": self.split,
-               "n_examples": self.n_examples, "loss_function": self.loss,
-               "values": {k: v.tolist() for k, v in self.values.items()},
-               "barriers": {m: barriers(self.ts, v, with_normalized=False) for m, v in self.values.items()},
-               "definitions": DEFINITIONS, **self.info}
+        out = {
+            "path": PATH_CONVENTION,
+            "ts": self.ts.tolist(),
+            "split": self.split,
+            "n_examples": self.n_examples,
+            "loss_function": self.loss,
+            "values": {k: v.tolist() for k, v in self.values.items()},
+            "barriers": {m: barriers(self.ts, v, with_normalized=False) for m, v in self.values.items()},
+            "definitions": DEFINITIONS,
+            **self.info,
+        }
         if "error" in self.values:
             out["barriers"]["normalized"] = self.barrier("normalized")
         return out
@@ -156,11 +169,14 @@ def _check_models(model_a, model_b):
         if pa[k].shape != pb[k].shape:
             raise ValueError(f"parameter {k!r}: shape {tuple(pa[k].shape)} vs {tuple(pb[k].shape)}")
         if pa[k].device != pb[k].device or pa[k].dtype != pb[k].dtype:
-            raise ValueError(f"parameter {k!r}: models differ in device/dtype ({pa[k].device}, {pa[k].dtype} vs "
-                             f"{pb[k].device}, {pb[k].dtype}); move both to the same device and dtype")
+            raise ValueError(
+                f"parameter {k!r}: models differ in device/dtype ({pa[k].device}, {pa[k].dtype} vs "
+                f"{pb[k].device}, {pb[k].dtype}); move both to the same device and dtype"
+            )
     if any(True for _ in model_a.buffers()):
-        raise NotImplementedError("models with buffers (e.g. batch norm) need statistics recomputed along the "
-                                  "path; not supported")
+        raise NotImplementedError(
+            "models with buffers (e.g. batch norm) need statistics recomputed along the path; not supported"
+        )
     return {k: v.detach() for k, v in pa.items()}, {k: v.detach() for k, v in pb.items()}
 
 
@@ -168,7 +184,9 @@ def _as_tensor(value, name: str) -> torch.Tensor:
     if torch.is_tensor(value):
         return value
     array = np.asarray(value)
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)):
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)
+    ):
         raise TypeError(f"data: {name} must be a tensor or a numeric array, got {type(value).__name__}")
     return torch.from_numpy(np.ascontiguousarray(array))
 
@@ -176,7 +194,9 @@ def _as_tensor(value, name: str) -> torch.Tensor:
 def _batch(x, y, device, dtype):
     x, y = _as_tensor(x, "inputs"), _as_tensor(y, "labels")
     if x.shape[0] != y.shape[0] or x.shape[0] == 0:
-        raise ValueError(f"data: {x.shape[0]} inputs and {y.shape[0]} labels (need the same, non-zero number)")
+        raise ValueError(
+            f"data: {x.shape[0]} inputs and {y.shape[0]} labels (need the same, non-zero number)"
+        )
     return x.to(device=device, dtype=dtype), y.to(device)
 
 
@@ -194,13 +214,16 @@ def _check_batch(model, x, y, kind: str) -> int:
         with torch.no_grad():
             out = model(x[:1])
     except RuntimeError as exc:
-        raise ValueError(f"data: inputs of shape {tuple(x.shape[1:])} do not fit the model "
-                         f"({str(exc).splitlines()[0]})") from None
+        raise ValueError(
+            f"data: inputs of shape {tuple(x.shape[1:])} do not fit the model ({str(exc).splitlines()[0]})"
+        ) from None
     if kind == "cross_entropy":
         classes = out.shape[-1]
         if y.dim() != 1 or (y.numel() and (int(y.min()) < 0 or int(y.max()) >= classes)):
-            raise ValueError(f"data: class labels must be a 1-D array of integers in [0, {classes}) for a model with "
-                             f"{classes} outputs, got values in [{int(y.min())}, {int(y.max())}]")
+            raise ValueError(
+                f"data: class labels must be a 1-D array of integers in [0, {classes}) for a model with "
+                f"{classes} outputs, got values in [{int(y.min())}, {int(y.max())}]"
+            )
     return out.numel()
 
 
@@ -212,8 +235,18 @@ def _loss_kind(y, loss: str) -> str:
     return "mse" if y.is_floating_point() else "cross_entropy"
 
 
-def evaluate_path(model_a, model_b, data, ts=None, metrics=("loss", "error"), *, loss: str = "auto",
-                  split: str = "given", max_elements: int = 2**26, strategy: str = "auto") -> PathResult:
+def evaluate_path(
+    model_a,
+    model_b,
+    data,
+    ts=None,
+    metrics=("loss", "error"),
+    *,
+    loss: str = "auto",
+    split: str = "given",
+    max_elements: int = 2**26,
+    strategy: str = "auto",
+) -> PathResult:
     """Loss and error of every network on the path between ``model_a`` and ``model_b``.
 
     Parameters
@@ -252,8 +285,10 @@ def evaluate_path(model_a, model_b, data, ts=None, metrics=("loss", "error"), *,
     first = next(iter(pa.values()))
     device, dtype = first.device, first.dtype
     if strategy == "first_layer" and not supports(model_a):
-        raise ValueError(f"strategy='first_layer' needs a model made of linear operators (MLP, mean-field, "
-                         f"logistic, CNN, LCN), not {type(model_a).__name__}")
+        raise ValueError(
+            f"strategy='first_layer' needs a model made of linear operators (MLP, mean-field, "
+            f"logistic, CNN, LCN), not {type(model_a).__name__}"
+        )
     used, first_layer = None, None
     sums = {m: np.zeros(ts.size) for m in metrics}
     n_total, kind = 0, None
@@ -272,29 +307,44 @@ def evaluate_path(model_a, model_b, data, ts=None, metrics=("loss", "error"), *,
             out_size = _check_batch(model_a, x, y, kind) * n
             chunk = max(1, int(max_elements // max(out_size, 1)))
             for start in range(0, ts.size, chunk):
-                t = torch.as_tensor(ts[start:start + chunk], device=device, dtype=dtype)
-                stacked = None if used == "first_layer" else {
-                    k: torch.lerp(pa[k].expand(len(t), *pa[k].shape), pb[k].expand(len(t), *pb[k].shape),
-                                  t.view(-1, *([1] * pa[k].ndim))) for k in pa}
+                t = torch.as_tensor(ts[start : start + chunk], device=device, dtype=dtype)
+                stacked = (
+                    None
+                    if used == "first_layer"
+                    else {
+                        k: torch.lerp(
+                            pa[k].expand(len(t), *pa[k].shape),
+                            pb[k].expand(len(t), *pb[k].shape),
+                            t.view(-1, *([1] * pa[k].ndim)),
+                        )
+                        for k in pa
+                    }
+                )
                 with torch.no_grad():
                     if used == "vmap":
-                        out = torch.vmap(lambda p, inp: functional_call(model_a, p, (inp,)),
-                                         in_dims=(0, None))(stacked, x)  # (T, n, k)
+                        out = torch.vmap(
+                            lambda p, inp: functional_call(model_a, p, (inp,)), in_dims=(0, None)
+                        )(stacked, x)  # (T, n, k)
                     elif used == "loop":
-                        out = torch.stack([functional_call(model_a, {k: v[i] for k, v in stacked.items()}, (x,))
-                                           for i in range(len(t))])
+                        out = torch.stack(
+                            [
+                                functional_call(model_a, {k: v[i] for k, v in stacked.items()}, (x,))
+                                for i in range(len(t))
+                            ]
+                        )
                     else:
                         out = path_outputs(first_layer, x, t, max_elements)
                     if "loss" in metrics:
                         if kind == "cross_entropy":
-                            per = torch.nn.functional.cross_entropy(out.flatten(0, 1), y.repeat(len(t)),
-                                                                    reduction="none").view(len(t), n)
+                            per = torch.nn.functional.cross_entropy(
+                                out.flatten(0, 1), y.repeat(len(t)), reduction="none"
+                            ).view(len(t), n)
                         else:
                             per = ((out - y.view(1, n, -1)) ** 2).flatten(2).sum(-1)
-                        sums["loss"][start:start + len(t)] += per.sum(1).double().cpu().numpy()
+                        sums["loss"][start : start + len(t)] += per.sum(1).double().cpu().numpy()
                     if "error" in metrics:
                         wrong = (out.argmax(-1) != y.view(1, n)).sum(1)
-                        sums["error"][start:start + len(t)] += wrong.double().cpu().numpy()
+                        sums["error"][start : start + len(t)] += wrong.double().cpu().numpy()
             n_total += n
     finally:
         model_a.train(model_a_was_training)

@@ -1,7 +1,7 @@
 r"""Width bounds for linear mode connectivity (LMC), symbolic and numeric.
 
 "How wide must the layers be for two networks to be epsilon-linearly connected
-modulo permutation?" (THEORY.md §4). Two kinds of objects:
+modulo permutation?" (:ref:`theory-width-bounds`). Two kinds of objects:
 
 Symbolic bounds (:class:`WidthBound`), with every constant a named symbol:
 
@@ -26,7 +26,7 @@ constants were used. Each bound has ``.expr`` (sympy), ``.latex()``,
 widths like :math:`10^{784}` or :math:`10^{10^{784}}` never overflow) and
 ``.solve_epsilon(width, **constants)``.
 
-Explicit numeric bounds (all constants known, THEORY.md §1, §4; derived by us):
+Explicit numeric bounds (all constants known, :ref:`theory-fg-explicit`, :ref:`theory-certified-bound`; derived by us):
 :func:`matching_error_upper_bound`, :func:`matching_error_lower_bound`,
 :func:`barrier_bound_from_matching`, :func:`barrier_upper_bound`, and
 :func:`explicit_width` to turn any of them into a prescribed width.
@@ -125,9 +125,15 @@ class WidthBound:
             "name": self.name,
             "kind": self.kind,
             "latex": self.latex(),
-            "constants": {c.name: {"value": self._values(constants)[c.name], "default": c.default,
-                                   "published": c.published, "description": c.description}
-                          for c in self.constants},
+            "constants": {
+                c.name: {
+                    "value": self._values(constants)[c.name],
+                    "default": c.default,
+                    "published": c.published,
+                    "description": c.description,
+                }
+                for c in self.constants
+            },
             "assumptions": list(self.assumptions),
             "provenance": self.provenance,
             "source": self.source,
@@ -150,7 +156,7 @@ def as_tower(width) -> Tower:
     elif isinstance(width, dict):
         if len(width) != 1:
             raise ValueError(f"width dict must have one key such as 'log10', got {width}")
-        (key, value), = width.items()
+        ((key, value),) = width.items()
         if key == "value":
             return as_tower(value)
         level = key.count("log10")
@@ -177,8 +183,18 @@ def _rate_exponent_check(m0: int, p: float) -> None:
         )
 
 
-def _power_bound(name, exponent_expr, exponent_value: float, *, kind="upper", constants, assumptions,
-                 provenance, source, valid_up_to=None) -> WidthBound:
+def _power_bound(
+    name,
+    exponent_expr,
+    exponent_value: float,
+    *,
+    kind="upper",
+    constants,
+    assumptions,
+    provenance,
+    source,
+    valid_up_to=None,
+) -> WidthBound:
     """Bounds of the form width = (C/epsilon)^exponent."""
     C = sp.Symbol("C", positive=True)
 
@@ -189,12 +205,26 @@ def _power_bound(name, exponent_expr, exponent_value: float, *, kind="upper", co
         lw = width.log10_float()  # log10 width
         return v["C"] * 10.0 ** (-lw / exponent_value) if math.isfinite(lw) else 0.0
 
-    return WidthBound(name, kind, (C / EPS) ** exponent_expr, constants, assumptions, provenance, source,
-                      log10_width, epsilon_of, valid_up_to)
+    return WidthBound(
+        name,
+        kind,
+        (C / EPS) ** exponent_expr,
+        constants,
+        assumptions,
+        provenance,
+        source,
+        log10_width,
+        epsilon_of,
+        valid_up_to,
+    )
 
 
-_C_TWO_LAYER = Constant("C", 1.0, "constant of the matching-error rate times the loss/activation Lipschitz "
-                        "constants (not published; 1 gives the shape only)")
+_C_TWO_LAYER = Constant(
+    "C",
+    1.0,
+    "constant of the matching-error rate times the loss/activation Lipschitz "
+    "constants (not published; 1 gives the shape only)",
+)
 
 
 def ferbach_two_layer(m0: int, p: float = 2.0) -> WidthBound:
@@ -203,12 +233,19 @@ def ferbach_two_layer(m0: int, p: float = 2.0) -> WidthBound:
     _rate_exponent_check(m0, p)
     sym = sp.Symbol("m_0", positive=True, integer=True)
     b = _power_bound(
-        "ferbach-two-layer", sym, float(m0), constants=(_C_TWO_LAYER,),
-        assumptions=(f"two-layer network, input dimension m0 = {m0}",
-                     "incoming weights iid from a law with bounded support (dimension m0)",
-                     f"sharp Fournier-Guillin regime m0 > 2p (p = {p:g})", "log factors omitted"),
+        "ferbach-two-layer",
+        sym,
+        float(m0),
+        constants=(_C_TWO_LAYER,),
+        assumptions=(
+            f"two-layer network, input dimension m0 = {m0}",
+            "incoming weights iid from a law with bounded support (dimension m0)",
+            f"sharp Fournier-Guillin regime m0 > 2p (p = {p:g})",
+            "log factors omitted",
+        ),
         provenance="paper statement (shape); constant C not published",
-        source="Ferbach, Goujaud, Gidel, Dieuleveut, AISTATS 2024 (arXiv 2310.19103)")
+        source="Ferbach, Goujaud, Gidel, Dieuleveut, AISTATS 2024 (arXiv 2310.19103)",
+    )
     return b
 
 
@@ -217,10 +254,14 @@ def entezari_two_layer(m0: int) -> WidthBound:
     m0 = check_positive_int(m0, "m0")
     sym = sp.Symbol("m_0", positive=True, integer=True)
     b = _power_bound(
-        "entezari-two-layer", 2 * sym + 4, float(2 * m0 + 4), constants=(_C_TWO_LAYER,),
+        "entezari-two-layer",
+        2 * sym + 4,
+        float(2 * m0 + 4),
+        constants=(_C_TWO_LAYER,),
         assumptions=(f"two-layer network, input dimension m0 = {m0}", "log factors omitted"),
         provenance="paper statement (shape); constant C not published",
-        source="Entezari, Sedghi, Saukh, Neyshabur, ICLR 2022")
+        source="Entezari, Sedghi, Saukh, Neyshabur, ICLR 2022",
+    )
     return b
 
 
@@ -235,12 +276,19 @@ def low_dimensional(k: int, eta: float, m0: int | None = None, p: float = 2.0) -
     _rate_exponent_check(k, p)
     sym = sp.Symbol("k", positive=True, integer=True)
     return _power_bound(
-        "low-dimensional", sym, float(k), constants=(_C_TWO_LAYER,),
-        assumptions=(f"weights within eta = {eta:g} of a k = {k} dimensional subspace",
-                     f"valid for widths up to eta^-k = 10^{-k * math.log10(eta):.4g}", "log factors omitted"),
+        "low-dimensional",
+        sym,
+        float(k),
+        constants=(_C_TWO_LAYER,),
+        assumptions=(
+            f"weights within eta = {eta:g} of a k = {k} dimensional subspace",
+            f"valid for widths up to eta^-k = 10^{-k * math.log10(eta):.4g}",
+            "log factors omitted",
+        ),
         provenance="paper statement (shape); constant C not published",
         source="Ferbach et al. 2024, Thm 5.4",
-        valid_up_to=lambda: Tower.from_log10(-k * math.log10(eta)))
+        valid_up_to=lambda: Tower.from_log10(-k * math.log10(eta)),
+    )
 
 
 def deep_recursion(m0: int, depth: int) -> WidthBound:
@@ -283,14 +331,23 @@ def deep_recursion(m0: int, depth: int) -> WidthBound:
         return v["T"] * 10.0 ** (-lo)
 
     return DeepRecursionBound(
-        f"deep-recursion-depth{depth}", "upper", expr,
+        f"deep-recursion-depth{depth}",
+        "upper",
+        expr,
         (Constant("T", 1.0, "per-layer constant T_l (not published; 1 gives the shape only)"),),
-        (f"MLP with {depth} hidden layer(s), input dimension m0 = {m0}",
-         "iid neuron weights per layer (exact at initialisation)", "log factors omitted",
-         "the same T for every layer"),
+        (
+            f"MLP with {depth} hidden layer(s), input dimension m0 = {m0}",
+            "iid neuron weights per layer (exact at initialisation)",
+            "log factors omitted",
+            "the same T for every layer",
+        ),
         "paper statement (structure of the recursion); constants T_l not published",
         "Ferbach et al. 2024, Lemma 4.1 and Thm 5.2",
-        lambda eps, v: widths(eps, v)[-1], epsilon_of, None, widths)
+        lambda eps, v: widths(eps, v)[-1],
+        epsilon_of,
+        None,
+        widths,
+    )
 
 
 @dataclass(frozen=True)
@@ -349,6 +406,7 @@ def matching_lower_bound(d: int) -> WidthBound:
     dsym = sp.Symbol("d", positive=True, integer=True)
     Vd = sp.pi ** (dsym / 2) / sp.gamma(dsym / 2 + 1)
     expr = (dsym / ((dsym + 1) * EPS)) ** dsym / (F * Vd)
+
     def log10_width(eps, v):
         return _lower_bound_width(d, eps, math.log10(v["F"]))
 
@@ -356,13 +414,27 @@ def matching_lower_bound(d: int) -> WidthBound:
         return _lower_bound_error(d, width, math.log10(v["F"]))
 
     return WidthBound(
-        "matching-lower-bound", "lower", expr,
-        (Constant("F", 1.0, "bound on the density of the weight law (1: uniform on a unit-volume set, "
-                  "e.g. [0,1]^d; (2r)^-d for the cube [-r,r]^d)", published=False),),
-        (f"incoming weights in R^d, d = {d}, with density bounded by F",
-         "matching error = E min over permutations of the mean Euclidean distance (W_1)"),
+        "matching-lower-bound",
+        "lower",
+        expr,
+        (
+            Constant(
+                "F",
+                1.0,
+                "bound on the density of the weight law (1: uniform on a unit-volume set, "
+                "e.g. [0,1]^d; (2r)^-d for the cube [-r,r]^d)",
+                published=False,
+            ),
+        ),
+        (
+            f"incoming weights in R^d, d = {d}, with density bounded by F",
+            "matching error = E min over permutations of the mean Euclidean distance (W_1)",
+        ),
         "derived (nearest-neighbour argument); structure of Ferbach et al. Thm 5.3",
-        "THEORY.md s.4 (derived)", log10_width, epsilon_of)
+        "docs theory-lower-bound (derived)",
+        log10_width,
+        epsilon_of,
+    )
 
 
 def _lower_bound_width(d: int, eps: float, log10_F: float) -> Tower:
@@ -381,8 +453,9 @@ def _lower_bound_error(d: int, width: Tower, log10_F: float) -> float:
 
 def _log10_density(d: int, density_bound, cube_radius) -> float:
     if (density_bound is None) == (cube_radius is None):
-        raise ValueError("give exactly one of density_bound (F) and cube_radius (uniform law on "
-                         "[-r, r]^d, F = (2r)^-d)")
+        raise ValueError(
+            "give exactly one of density_bound (F) and cube_radius (uniform law on [-r, r]^d, F = (2r)^-d)"
+        )
     if cube_radius is not None:
         return -d * math.log10(2 * check_positive_real(cube_radius, "cube_radius"))
     return math.log10(check_positive_real(density_bound, "density_bound"))
@@ -414,8 +487,9 @@ def matching_error_upper_bound(width, m0: int, *, radius: float = 1.0, capped: b
     return min(bound, 2 * radius * math.sqrt(m0)) if capped else bound
 
 
-def matching_error_lower_bound(width, d: int, *, density_bound: float | None = None,
-                               cube_radius: float | None = None) -> float:
+def matching_error_lower_bound(
+    width, d: int, *, density_bound: float | None = None, cube_radius: float | None = None
+) -> float:
     r"""Explicit lower bound :math:`\frac{d}{d+1}(m F V_d)^{-1/d}` on the expected matching error.
 
     The same quantity as :func:`matching_error_upper_bound`. Give ``density_bound``
@@ -427,16 +501,22 @@ def matching_error_lower_bound(width, d: int, *, density_bound: float | None = N
     return _lower_bound_error(d, as_tower(width), _log10_density(d, density_bound, cube_radius))
 
 
-def barrier_bound_from_matching(matching_error: float, *, input_radius: float, output_bound: float,
-                                activation_lipschitz: float = 1.0, convexity_gap: float = 1.0,
-                                loss_lipschitz: float = 1.0) -> float:
+def barrier_bound_from_matching(
+    matching_error: float,
+    *,
+    input_radius: float,
+    output_bound: float,
+    activation_lipschitz: float = 1.0,
+    convexity_gap: float = 1.0,
+    loss_lipschitz: float = 1.0,
+) -> float:
     r"""Certified loss barrier of two matched two-layer nets, from their matching error.
 
     For :math:`f(x) = \frac1m \sum_i a_i \sigma(w_i \cdot x)` with
     :math:`|a_i| \le A` (``output_bound``), :math:`|x| \le R` (``input_radius``),
     :math:`\sigma` L-Lipschitz with convexity gap :math:`\kappa` (1 for ReLU,
     1 - s for leaky ReLU of slope s, 0 for identity) and a loss convex and
-    ``loss_lipschitz``-Lipschitz in the output, THEORY.md §4 gives on the
+    ``loss_lipschitz``-Lipschitz in the output, :ref:`theory-certified-bound` gives on the
     path :math:`\theta(t) = t\theta_A + (1-t)\pi(\theta_B)`:
 
     .. math:: L(\theta(t)) - [t L_A + (1-t) L_B] \le \mathrm{Lip}\; t(1-t)\, R\, A\,
@@ -446,25 +526,47 @@ def barrier_bound_from_matching(matching_error: float, *, input_radius: float, o
     so output weights differ by at most 2A. Deterministic: it holds for every
     realisation, with the realised matching error.
     """
-    for name, value in (("input_radius", input_radius), ("output_bound", output_bound),
-                        ("activation_lipschitz", activation_lipschitz), ("loss_lipschitz", loss_lipschitz)):
+    for name, value in (
+        ("input_radius", input_radius),
+        ("output_bound", output_bound),
+        ("activation_lipschitz", activation_lipschitz),
+        ("loss_lipschitz", loss_lipschitz),
+    ):
         check_positive_real(value, name)
     check_positive_real(convexity_gap, "convexity_gap", allow_zero=True)
     check_positive_real(matching_error, "matching_error", allow_zero=True)
-    return (loss_lipschitz * input_radius * output_bound * (convexity_gap + 2 * activation_lipschitz) / 4
-            * matching_error)
+    return (
+        loss_lipschitz
+        * input_radius
+        * output_bound
+        * (convexity_gap + 2 * activation_lipschitz)
+        / 4
+        * matching_error
+    )
 
 
-def barrier_upper_bound(width, m0: int, *, radius: float = 1.0, input_radius: float, output_bound: float,
-                        activation_lipschitz: float = 1.0, convexity_gap: float = 1.0,
-                        loss_lipschitz: float = 1.0) -> float:
+def barrier_upper_bound(
+    width,
+    m0: int,
+    *,
+    radius: float = 1.0,
+    input_radius: float,
+    output_bound: float,
+    activation_lipschitz: float = 1.0,
+    convexity_gap: float = 1.0,
+    loss_lipschitz: float = 1.0,
+) -> float:
     """Explicit bound on the expected loss barrier of two random two-layer nets after optimal
     matching: :func:`barrier_bound_from_matching` applied to :func:`matching_error_upper_bound`
     (capped at the cube's diameter, which bounds every matching error)."""
     return barrier_bound_from_matching(
-        matching_error_upper_bound(width, m0, radius=radius, capped=True), input_radius=input_radius,
-        output_bound=output_bound, activation_lipschitz=activation_lipschitz, convexity_gap=convexity_gap,
-        loss_lipschitz=loss_lipschitz)
+        matching_error_upper_bound(width, m0, radius=radius, capped=True),
+        input_radius=input_radius,
+        output_bound=output_bound,
+        activation_lipschitz=activation_lipschitz,
+        convexity_gap=convexity_gap,
+        loss_lipschitz=loss_lipschitz,
+    )
 
 
 def explicit_width(epsilon: float, bound: Callable[[Tower], float], *, max_log10: float = 1e300) -> Tower:
@@ -501,9 +603,20 @@ def explicit_width(epsilon: float, bound: Callable[[Tower], float], *, max_log10
     return Tower.from_log10(hi)
 
 
-def width_table(epsilon: float, m0: int, depth: int, *, k: int | None = None, eta: float | None = None,
-                width=None, p: float = 2.0, C: float = 1.0, T: float = 1.0, radius: float = 1.0,
-                F: float | None = None) -> list[dict]:
+def width_table(
+    epsilon: float,
+    m0: int,
+    depth: int,
+    *,
+    k: int | None = None,
+    eta: float | None = None,
+    width=None,
+    p: float = 2.0,
+    C: float = 1.0,
+    T: float = 1.0,
+    radius: float = 1.0,
+    F: float | None = None,
+) -> list[dict]:
     """Per hidden layer: upper bounds, the necessary width, the effective width, and checks.
 
     Columns (Towers):
@@ -534,11 +647,17 @@ def width_table(epsilon: float, m0: int, depth: int, *, k: int | None = None, et
 
     rows = []
     for layer in range(1, depth + 1):
-        row = {"layer": layer, "upper": uppers[layer - 1], "explicit_upper": None, "lower": None,
-               "effective": uppers[layer - 1]}
+        row = {
+            "layer": layer,
+            "upper": uppers[layer - 1],
+            "explicit_upper": None,
+            "lower": None,
+            "effective": uppers[layer - 1],
+        }
         if layer == 1:
             row["explicit_upper"] = explicit_width(
-                epsilon, lambda m: matching_error_upper_bound(m, m0, radius=radius), max_log10=1e300)
+                epsilon, lambda m: matching_error_upper_bound(m, m0, radius=radius), max_log10=1e300
+            )
             row["lower"] = lower_for(m0)
             if low is not None:
                 row["effective"] = low.solve_width(epsilon, C=C)

@@ -14,7 +14,7 @@ All estimators follow the scikit-learn API: ``Est(**params).fit(X)`` returns
   points is unreliable (see below); an ``UnreliableEstimateWarning`` is emitted
   when ``dimension_`` exceeds 75% of it.
 
-Reliability thresholds (THEORY.md §3) are not ceilings. With n points, kNN
+Reliability thresholds (:ref:`theory-reliability`) are not ceilings. With n points, kNN
 estimators (MLE, TwoNN) underestimate strongly once d exceeds about
 :math:`\log_2 n`, and the correlation dimension once d exceeds about
 :math:`2\log_{10} n` (Eckmann–Ruelle); estimates keep rising past these
@@ -27,7 +27,7 @@ with the estimator, n and D.
 
 Estimators
 ----------
-ParticipationRatio, PCA, MLE (Levina–Bickel), TwoNN (Facco et al.),
+ParticipationRatio, PCADimension, MLE (Levina–Bickel), TwoNN (Facco et al.),
 CorrelationDimension (Grassberger–Procaccia), WassersteinDimension (decay rate
 of the two-sample optimal transport cost, the definition the LMC theory uses).
 """
@@ -36,29 +36,31 @@ from __future__ import annotations
 
 import math
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, clone
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import as_points, as_rng, check_positive_int, check_positive_real, to_numpy
+from ._validation import as_rng, check_finite, check_positive_int, check_positive_real, to_numpy
 from .neighbors import nearest_neighbors
 
 __all__ = [
     "UnreliableEstimateWarning",
-    "SaturationWarning",
     "participation_ratio_of_matrix",
     "knn_distances",
     "levina_bickel",
     "twonn_from_ratios",
     "ParticipationRatio",
-    "PCA",
+    "PCADimension",
     "MLE",
     "TwoNN",
     "CorrelationDimension",
     "WassersteinDimension",
     "ESTIMATORS",
     "make_estimator",
-    "layer_dimensions",  # noqa: F822 - provided lazily by __getattr__ (lmctheory.layers)
 ]
 
 #: fraction of the reliability threshold above which an UnreliableEstimateWarning is emitted
@@ -222,15 +224,43 @@ def _rank_cap(n_effective: int, n_features: int) -> float:
 
 
 class _DimensionEstimator(BaseEstimator):
-    """Shared validation, bookkeeping and reliability warnings."""
+    """Shared validation, bookkeeping and reliability warnings.
+
+    scikit-learn conventions: parameters are checked against ``_parameter_constraints`` when ``fit``
+    starts, ``fit`` sets ``n_features_in_`` and returns ``self``, and reading a fitted result before
+    ``fit`` (e.g. :meth:`summary`) raises ``sklearn.exceptions.NotFittedError``.
+    """
 
     _min_points = 2
     _deduplicate = False
+    _parameter_constraints: dict = {}
+
+    def _needed_points(self) -> int:
+        """The fewest (distinct) points ``fit`` accepts."""
+        return self._min_points
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "dimension_")
 
     def _validate(self, X) -> np.ndarray:
-        X = as_points(X, "X")
-        if X.ndim != 2:  # pragma: no cover - as_points guarantees 2-D
-            raise ValueError("X must be 2-D")
+        """Parameters checked against ``_parameter_constraints``, then X through scikit-learn's
+        ``validate_data`` (sets ``n_features_in_``; clear errors for sparse, complex, object, empty,
+        non-finite input). Torch tensors (any device) are accepted; a 1-D array is n points on the line."""
+        self._validate_params()
+        if hasattr(X, "detach") and hasattr(X, "cpu"):
+            X = to_numpy(X, "X")
+        if not sparse.issparse(X) and np.ndim(X) == 1:
+            X = np.reshape(X, (-1, 1))
+        X = validate_data(
+            self,
+            X,
+            dtype=np.float64,
+            order="C",
+            ensure_min_samples=self._needed_points(),
+            accept_sparse=False,
+            ensure_all_finite=False,
+        )
+        check_finite(X, "X")  # says how many values are bad and where the first is
         if self._deduplicate:
             unique = np.unique(X, axis=0)
             if unique.shape[0] < X.shape[0]:
@@ -241,9 +271,10 @@ class _DimensionEstimator(BaseEstimator):
                     stacklevel=3,
                 )
                 X = unique
-        if X.shape[0] < self._min_points:
+        if X.shape[0] < self._needed_points():
             raise ValueError(
-                f"{type(self).__name__} needs at least {self._min_points} distinct points, got {X.shape[0]}"
+                f"{type(self).__name__} needs at least {self._needed_points()} distinct points (samples), "
+                f"got {X.shape[0]}"
             )
         self.n_points_, self.n_features_ = X.shape
         if self._deduplicate:
@@ -285,8 +316,11 @@ class _DimensionEstimator(BaseEstimator):
     @property
     def saturation_(self) -> float:
         """Deprecated name of ``reliability_threshold_`` (a threshold, not a ceiling)."""
-        warnings.warn("saturation_ is deprecated: use reliability_threshold_ (the threshold is not a ceiling)",
-                      DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "saturation_ is deprecated: use reliability_threshold_ (the threshold is not a ceiling)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self.reliability_threshold_
 
     def fit_dimension(self, X) -> float:
@@ -295,6 +329,7 @@ class _DimensionEstimator(BaseEstimator):
 
     def summary(self) -> dict:
         """Plain-data record of the estimate with its conventions."""
+        check_is_fitted(self)
         return {
             "estimator": type(self).__name__,
             "params": self.get_params(),
@@ -350,6 +385,7 @@ class ParticipationRatio(_DimensionEstimator):
     """
 
     _min_points = 1
+    _parameter_constraints = {"center": ["boolean"]}
 
     def __init__(self, center: bool = False):
         self.center = center
@@ -371,7 +407,7 @@ class ParticipationRatio(_DimensionEstimator):
         return _rank_cap(self.n_points_ - (1 if self.center else 0), self.n_features_)
 
 
-class PCA(_DimensionEstimator):
+class PCADimension(_DimensionEstimator):
     r"""Linear (PCA) dimension from the spectrum of the covariance of X.
 
     Rules on the eigenvalues :math:`\lambda_1 \ge \lambda_2 \ge \dots` of the
@@ -395,6 +431,11 @@ class PCA(_DimensionEstimator):
 
     RULES = ("FO", "ratio", "maxgap")
     DEFAULT_ALPHA = {"FO": 0.05, "ratio": 0.95, "maxgap": None}
+    _parameter_constraints = {
+        "rule": [StrOptions(set(RULES))],
+        "alpha": [Interval(Real, 0, 1, closed="right"), None],
+        "center": ["boolean"],
+    }
 
     def __init__(self, rule: str = "FO", alpha: float | None = None, center: bool = True):
         self.rule = rule
@@ -402,8 +443,7 @@ class PCA(_DimensionEstimator):
         self.center = center
 
     def fit(self, X, y=None):
-        if self.rule not in self.RULES:
-            raise ValueError(f"rule must be one of {self.RULES}, got {self.rule!r}")
+        self._validate_params()
         alpha = self.DEFAULT_ALPHA[self.rule] if self.alpha is None else float(self.alpha)
         if self.rule != "maxgap" and not 0 < alpha < 1 + (self.rule == "ratio") * 1e-12:
             raise ValueError(f"alpha must be in (0, 1) for rule {self.rule!r}, got {alpha}")
@@ -456,6 +496,13 @@ class MLE(_KNNEstimator):
         The aggregated estimate for each k.
     """
 
+    _parameter_constraints = {
+        "k1": [Interval(Integral, 2, None, closed="left")],
+        "k2": [Interval(Integral, 2, None, closed="left")],
+        "unbiased": ["boolean"],
+        "aggregate": [StrOptions({"harmonic", "mean"})],
+    }
+
     def __init__(self, k1: int = 10, k2: int = 20, unbiased: bool = False, aggregate: str = "harmonic"):
         self.k1 = k1
         self.k2 = k2
@@ -475,8 +522,12 @@ class MLE(_KNNEstimator):
         else:
             finite = np.isfinite(m)
             if not finite.all():
-                warnings.warn(f"{int((~finite).sum())} pointwise estimates are infinite (equidistant "
-                              "neighbours) and were left out of the mean", UserWarning, stacklevel=3)
+                warnings.warn(
+                    f"{int((~finite).sum())} pointwise estimates are infinite (equidistant "
+                    "neighbours) and were left out of the mean",
+                    UserWarning,
+                    stacklevel=3,
+                )
             per_k = np.array([m[finite[:, i], i].mean() for i in range(m.shape[1])])
         return m, per_k
 
@@ -487,8 +538,10 @@ class MLE(_KNNEstimator):
         X = self._validate(X)
         m, per_k = self._estimates(X)
         if not np.isfinite(per_k).all():
-            raise ValueError("MLE is undefined here: the k nearest neighbours of every point are equidistant "
-                             "(a lattice or a simplex: no local scaling of distances to read a dimension from)")
+            raise ValueError(
+                "MLE is undefined here: the k nearest neighbours of every point are equidistant "
+                "(a lattice or a simplex: no local scaling of distances to read a dimension from)"
+            )
         self.dimension_pw_ = m.mean(axis=1)
         self.dimension_k_ = per_k
         return self._finish(per_k.mean())
@@ -512,6 +565,11 @@ class TwoNN(_KNNEstimator):
     ----------
     ratios_ : ndarray (n,)
     """
+
+    _parameter_constraints = {
+        "discard_fraction": [Interval(Real, 0, 1, closed="left")],
+        "method": [StrOptions({"linear", "ml"})],
+    }
 
     def __init__(self, discard_fraction: float = 0.1, method: str = "linear"):
         self.discard_fraction = discard_fraction
@@ -545,6 +603,11 @@ class CorrelationDimension(_KNNEstimator):
 
     TIE_RTOL = 1e-9
 
+    _parameter_constraints = {
+        "k1": [Interval(Integral, 1, None, closed="left")],
+        "k2": [Interval(Integral, 2, None, closed="left")],
+    }
+
     def __init__(self, k1: int = 10, k2: int = 20):
         self.k1 = k1
         self.k2 = k2
@@ -558,8 +621,9 @@ class CorrelationDimension(_KNNEstimator):
         k1 = _check_k(self.k1, "k1", 1)
         k2 = _check_k(self.k2, "k2", k1 + 1)
         if X.shape[0] <= k2:
-            raise ValueError(f"CorrelationDimension with k2={k2} needs more than {k2} distinct points, "
-                             f"got {X.shape[0]}")
+            raise ValueError(
+                f"CorrelationDimension with k2={k2} needs more than {k2} distinct points, got {X.shape[0]}"
+            )
         dist = knn_distances(X, k2)
         r1, r2 = float(np.median(dist[:, k1 - 1])), float(np.median(dist[:, k2 - 1]))
         if not r2 > r1:
@@ -620,6 +684,23 @@ class WassersteinDimension(_DimensionEstimator):
     """
 
     _min_points = 64
+    _parameter_constraints = {
+        "sizes": ["array-like", None],
+        "reps": [Interval(Integral, 2, None, closed="left")],
+        "p": [Interval(Real, 0, None, closed="neither")],
+        "confidence": [Interval(Real, 0, 1, closed="neither")],
+        "seed": [
+            Interval(Integral, 0, None, closed="left"),
+            None,
+            np.random.Generator,
+            np.random.SeedSequence,
+        ],
+    }
+
+    def _needed_points(self) -> int:
+        if self.sizes is None:
+            return self._min_points
+        return 2 * max(check_positive_int(int(m), "sizes", minimum=2) for m in self.sizes)
 
     def __init__(self, sizes=None, reps: int = 5, p: float = 0.25, confidence: float = 0.95, seed=0):
         self.sizes = sizes
@@ -644,8 +725,10 @@ class WassersteinDimension(_DimensionEstimator):
         else:
             sizes = sorted({check_positive_int(int(s), "sizes", minimum=2) for s in self.sizes})
         if len(sizes) < 3 or 2 * sizes[-1] > n:
-            raise ValueError(f"WassersteinDimension needs at least 3 sizes m with 2m <= n={n} "
-                             f"(got sizes {sizes}); the default needs n >= 256")
+            raise ValueError(
+                f"WassersteinDimension needs at least 3 sizes m with 2m <= n={n} "
+                f"(got sizes {sizes}); the default needs n >= 256"
+            )
         rng = as_rng(self.seed)
         costs = np.empty((len(sizes), reps))
         for i, m in enumerate(sizes):
@@ -658,14 +741,16 @@ class WassersteinDimension(_DimensionEstimator):
         self.rate_ci_ = (fit.ci_low, fit.ci_high)
         self.dimension_ci_ = tuple(-p / s if s < 0 else math.inf for s in (fit.ci_low, fit.ci_high))
         if self.rate_ >= 0:
-            raise ValueError(f"the transport cost does not decrease with m (slope {self.rate_:.3g}): "
-                             "no dimension can be read from it")
+            raise ValueError(
+                f"the transport cost does not decrease with m (slope {self.rate_:.3g}): "
+                "no dimension can be read from it"
+            )
         return self._finish(-p / self.rate_)
 
 
 ESTIMATORS = {
     "pr": ParticipationRatio,
-    "pca": PCA,
+    "pca": PCADimension,
     "mle": MLE,
     "twonn": TwoNN,
     "corr": CorrelationDimension,
@@ -680,10 +765,18 @@ def make_estimator(name: str, **params) -> _DimensionEstimator:
     return ESTIMATORS[name](**params)
 
 
-def __getattr__(name):  # lazy re-export: layer_dimensions lives in lmctheory.layers
-    if name == "layer_dimensions":
-        from .layers import layer_dimensions
+class PCA(PCADimension):
+    """Deprecated alias of :class:`PCADimension` (the name shadowed ``sklearn.decomposition.PCA``).
 
-        return layer_dimensions
-    raise AttributeError(name)
+    .. deprecated:: 0.2
+       Use :class:`PCADimension`; ``PCA`` will be removed in 0.4.
+    """
 
+    def __init__(self, rule: str = "FO", alpha: float | None = None, center: bool = True):
+        warnings.warn(
+            "lmctheory.dimension.PCA is deprecated and will be removed in 0.4: use PCADimension "
+            "(the old name shadows scikit-learn's PCA)",
+            FutureWarning,
+            stacklevel=2,
+        )
+        super().__init__(rule=rule, alpha=alpha, center=center)

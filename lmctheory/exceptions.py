@@ -11,7 +11,7 @@ class ConvergenceError(RuntimeError):
 
     lmctheory never returns a value from a solver that did not converge:
     POT's network simplex, for instance, returns a too-large cost with only a
-    ``UserWarning`` when it hits ``numItermax`` (THEORY.md §2).
+    ``UserWarning`` when it hits ``numItermax`` (:ref:`theory-pot-pitfalls`).
     """
 
 

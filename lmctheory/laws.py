@@ -132,10 +132,13 @@ class _QuantileLaw1D(Law):
         # outermost pieces again with nodes clustered at the end point; near u = 1 work
         # in t = 1 - u with the inverse survival function, so nodes never round to 1
         end = np.zeros(1)
-        total[0] += (pieces(x[:1], end, split[:1], s**m, m * s ** (m - 1))
-                     - pieces(x[:1], lo[:1], split[:1], s, plain))[0]
-        total[-1] += (pieces(x[-1:], end, 1 - split[-1:], s**m, m * s ** (m - 1), quantile=dist.isf)
-                      - pieces(x[-1:], split[-1:], hi[-1:], s, plain))[0]
+        total[0] += (
+            pieces(x[:1], end, split[:1], s**m, m * s ** (m - 1)) - pieces(x[:1], lo[:1], split[:1], s, plain)
+        )[0]
+        total[-1] += (
+            pieces(x[-1:], end, 1 - split[-1:], s**m, m * s ** (m - 1), quantile=dist.isf)
+            - pieces(x[-1:], split[-1:], hi[-1:], s, plain)
+        )[0]
         return float(total.sum())
 
 
@@ -322,8 +325,13 @@ class TwoAtom(Discrete):
         return 1, self.separation / 2  # both atoms lie on a segment
 
     def describe(self):
-        return {"law": self.name, "d": self.dim, "intrinsic_dim": 0, "w": self.w,
-                "separation": self.separation}
+        return {
+            "law": self.name,
+            "d": self.dim,
+            "intrinsic_dim": 0,
+            "w": self.w,
+            "separation": self.separation,
+        }
 
 
 LAW_NAMES = ("uniform", "gaussian", "ball", "subspace", "two-atom")

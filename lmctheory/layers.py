@@ -2,7 +2,7 @@ r"""Dimensions of the neuron clouds of an MLP's hidden layers (Ferbach et al., 2
 
 A hidden layer l with incoming weights :math:`W_l` (shape ``(h_l, in_l)``, the
 torch ``nn.Linear`` convention) is seen as a cloud of :math:`h_l` neurons. Three
-definitions, each the participation ratio (PR) of a PSD matrix S (THEORY.md §3,
+definitions, each the participation ratio (PR) of a PSD matrix S (:ref:`theory-participation-ratio`,
 uncentred second moments, one network):
 
 ``"weights"`` (naive weight matching)
@@ -34,8 +34,11 @@ __all__ = ["LayerDimension", "layer_dimensions", "linear_layers", "ACTIVATIONS"]
 
 METHODS = ("weights", "weighted", "activations")
 #: what is zero, per method, when a layer's matrix S vanishes (a dead layer)
-_ZERO_CLOUD = {"weights": "incoming weights are 0", "weighted": "pre-activations W a are 0 on these inputs",
-               "activations": "activations are 0 on these inputs"}
+_ZERO_CLOUD = {
+    "weights": "incoming weights are 0",
+    "weighted": "pre-activations W a are 0 on these inputs",
+    "activations": "activations are 0 on these inputs",
+}
 
 
 def _leaky(slope):
@@ -82,8 +85,13 @@ def linear_layers(model, biases=None):
         layers = [m for m in model.modules() if isinstance(m, tnn.Linear)]
         if not layers:
             raise ValueError("model has no nn.Linear layer")
-        return [(m.weight.detach().cpu().double().numpy(),
-                 None if m.bias is None else m.bias.detach().cpu().double().numpy()) for m in layers]
+        return [
+            (
+                m.weight.detach().cpu().double().numpy(),
+                None if m.bias is None else m.bias.detach().cpu().double().numpy(),
+            )
+            for m in layers
+        ]
     if not isinstance(model, (list, tuple)) or not model:
         raise TypeError("model must be a torch nn.Module or a non-empty list of weight matrices (out, in)")
     if biases is not None and len(biases) != len(model):
@@ -95,12 +103,17 @@ def linear_layers(model, biases=None):
             raise ValueError(f"model[{i}] must be a 2-D weight matrix (out, in), got shape {W.shape}")
         if not np.isfinite(W).all():
             raise ValueError(f"model[{i}] contains non-finite weights")
-        b = None if biases is None or biases[i] is None else to_numpy(biases[i], f"biases[{i}]").astype(np.float64)
+        b = (
+            None
+            if biases is None or biases[i] is None
+            else to_numpy(biases[i], f"biases[{i}]").astype(np.float64)
+        )
         if b is not None and b.shape != (W.shape[0],):
             raise ValueError(f"biases[{i}] must have shape ({W.shape[0]},), got {b.shape}")
         if i and W.shape[1] != out[-1][0].shape[0]:
-            raise ValueError(f"model[{i}] expects {W.shape[1]} inputs but layer {i - 1} has "
-                             f"{out[-1][0].shape[0]} outputs")
+            raise ValueError(
+                f"model[{i}] expects {W.shape[1]} inputs but layer {i - 1} has {out[-1][0].shape[0]} outputs"
+            )
         out.append((W, b))
     return out
 
@@ -111,8 +124,11 @@ def _layer_inputs_torch(model, inputs):
     import torch.nn as tnn
 
     captured = []
-    hooks = [m.register_forward_hook(lambda mod, args, out: captured.append(args[0].detach()))
-             for m in model.modules() if isinstance(m, tnn.Linear)]
+    hooks = [
+        m.register_forward_hook(lambda mod, args, out: captured.append(args[0].detach()))
+        for m in model.modules()
+        if isinstance(m, tnn.Linear)
+    ]
     try:
         param = next(model.parameters())
         x = torch.as_tensor(inputs, dtype=param.dtype, device=param.device)
@@ -134,8 +150,9 @@ def _layer_inputs_numpy(layers, inputs, activation):
     return out
 
 
-def layer_dimensions(model, inputs=None, method: str = "weights", *, estimator=None, biases=None,
-                     activation="relu") -> list[LayerDimension]:
+def layer_dimensions(
+    model, inputs=None, method: str = "weights", *, estimator=None, biases=None, activation="relu"
+) -> list[LayerDimension]:
     """Per hidden layer, the participation ratio of Ferbach et al.'s matrix (see module doc).
 
     Parameters
@@ -168,8 +185,9 @@ def layer_dimensions(model, inputs=None, method: str = "weights", *, estimator=N
             raise ValueError(f"method={method!r} needs inputs (n_samples, {layers[0][0].shape[1]})")
         x = as_points(inputs, "inputs")
         if x.shape[1] != layers[0][0].shape[1]:
-            raise ValueError(f"inputs have {x.shape[1]} features but the first layer expects "
-                             f"{layers[0][0].shape[1]}")
+            raise ValueError(
+                f"inputs have {x.shape[1]} features but the first layer expects {layers[0][0].shape[1]}"
+            )
         if isinstance(model, (list, tuple)):
             acts = _layer_inputs_numpy(layers, x, activation)
         else:
@@ -191,12 +209,16 @@ def layer_dimensions(model, inputs=None, method: str = "weights", *, estimator=N
             gram_factor = H / np.sqrt(H.shape[0])  # S = H^T H / n
             cloud = gram_factor.T  # neuron i: its activations over the inputs
         if not np.any(gram_factor):
-            raise ValueError(f"layer {layer}: all its {_ZERO_CLOUD[method]} (a dead layer): the participation "
-                             f"ratio of method={method!r} is undefined")
+            raise ValueError(
+                f"layer {layer}: all its {_ZERO_CLOUD[method]} (a dead layer): the participation "
+                f"ratio of method={method!r} is undefined"
+            )
         pr = ParticipationRatio(center=False).fit(gram_factor).dimension_
         est_name = est_value = None
         if estimator is not None:
             est_name = type(estimator).__name__
             est_value = float(clone(estimator).fit(cloud).dimension_)
-        results.append(LayerDimension(layer, W.shape[0], W.shape[1], method, float(pr), n_inputs, est_name, est_value))
+        results.append(
+            LayerDimension(layer, W.shape[0], W.shape[1], method, float(pr), n_inputs, est_name, est_value)
+        )
     return results

@@ -92,7 +92,9 @@ def sample_manifold(name: str, n: int, D: int, d: int | None = None, seed=None) 
         d = fixed
     from .wasserstein import check_memory
 
-    check_memory(8.0 * (n * (D + d) + D * D), f"sampling {n} points of a {name} in R^{D}", "Use smaller n or D.")
+    check_memory(
+        8.0 * (n * (D + d) + D * D), f"sampling {n} points of a {name} in R^{D}", "Use smaller n or D."
+    )
     rng = as_rng(seed)
     X = embed(gen(n, d, rng), D, rng)
     if name == "affine":
@@ -102,8 +104,16 @@ def sample_manifold(name: str, n: int, D: int, d: int | None = None, seed=None) 
 
 #: (manifold, d) pairs of the built-in truth-vs-estimate suite (``lmctheory dimension --benchmark``)
 BENCHMARK_SUITE = (
-    ("sphere", 2), ("sphere", 4), ("ball", 3), ("ball", 5), ("affine", 3), ("affine", 6),
-    ("gaussian", 5), ("swiss-roll", None), ("helix", None), ("curve", None),
+    ("sphere", 2),
+    ("sphere", 4),
+    ("ball", 3),
+    ("ball", 5),
+    ("affine", 3),
+    ("affine", 6),
+    ("gaussian", 5),
+    ("swiss-roll", None),
+    ("helix", None),
+    ("curve", None),
 )
 
 

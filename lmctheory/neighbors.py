@@ -103,7 +103,11 @@ def nearest_neighbors(X, k: int, *, n_jobs: int | None = None) -> tuple[np.ndarr
 
     # threads share the rows; each GEMM on one BLAS thread (no oversubscription)
     starts = range(0, n, _BLOCK_ROWS)
-    with _SEARCH_LOCK, threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(min(workers, len(starts))) as pool:
+    with (
+        _SEARCH_LOCK,
+        threadpool_limits(1, user_api="blas"),
+        ThreadPoolExecutor(min(workers, len(starts))) as pool,
+    ):
         list(pool.map(run, starts))
     return distances, indices
 
@@ -132,9 +136,14 @@ class _Tree:
         keep[np.arange(r1 - r0), drop] = False
         dist, idx = dist[keep].reshape(-1, self.extra), idx[keep].reshape(-1, self.extra)
         out_dist, out_idx = dist[:, :k].copy(), idx[:, :k].copy()
-        equal = np.flatnonzero((dist[:, 1:] == dist[:, :-1]).any(axis=1))  # rows whose order may not be by index
+        equal = np.flatnonzero(
+            (dist[:, 1:] == dist[:, :-1]).any(axis=1)
+        )  # rows whose order may not be by index
         order = np.lexsort((idx[equal], dist[equal]), axis=1)[:, :k]
-        out_dist[equal], out_idx[equal] = np.take_along_axis(dist[equal], order, 1), np.take_along_axis(idx[equal], order, 1)
+        out_dist[equal], out_idx[equal] = (
+            np.take_along_axis(dist[equal], order, 1),
+            np.take_along_axis(idx[equal], order, 1),
+        )
         if self.extra > k:  # a tie between the k-th and (k+1)-th: the tree's pick among equals is arbitrary
             tied = np.flatnonzero(dist[:, k - 1] == dist[:, k])
             if tied.size:
@@ -200,7 +209,7 @@ class _Screen:
         threshold = _float32_at_least(tau + err)[:, None]
         found = []
         for c0 in range(0, n, _TILE_COLUMNS):
-            lb = left @ self.right[:, c0:c0 + _TILE_COLUMNS]
+            lb = left @ self.right[:, c0 : c0 + _TILE_COLUMNS]
             diagonal = rows_here[(rows_here + r0 >= c0) & (rows_here + r0 < c0 + lb.shape[1])]
             lb[diagonal, diagonal + r0 - c0] = np.inf
             flat = np.flatnonzero(lb <= threshold)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+from ._optional import require
+
 STYLE = {
     "figure.figsize": (5.0, 3.6),
     "figure.dpi": 100,
@@ -28,8 +30,8 @@ STYLE = {
 @contextlib.contextmanager
 def style_context(colors=None):
     """The shared style (``STYLE``, and a colour cycle when ``colors`` is given) for the block only."""
-    import matplotlib
-    from cycler import cycler
+    matplotlib = require("matplotlib", "drawing figures")
+    from cycler import cycler  # installed with matplotlib
 
     style = dict(STYLE)
     if colors:
@@ -41,7 +43,7 @@ def style_context(colors=None):
 def new_figure(nrows: int = 1, ncols: int = 1, *, figsize=None, **subplot_kw):
     """``(figure, axes)`` without pyplot: a :class:`~matplotlib.figure.Figure` and its axes grid
     (always 2-D). Draw inside :func:`style_context` for the shared style."""
-    from matplotlib.figure import Figure
+    Figure = require("matplotlib.figure", "drawing figures").Figure
 
     fig = Figure(figsize=figsize)
     return fig, fig.subplots(nrows, ncols, squeeze=False, **subplot_kw)
@@ -68,9 +70,16 @@ def plot_rate_curve(curve, fit, *, predicted_slope: float, bound=None, title: st
         ax = axes[0, 0]
         ns, mean, std = curve.ns, curve.mean, curve.std
         kind = "two-sample" if curve.two_sample else "one-sample"
-        ax.errorbar(ns, mean, yerr=std, fmt="o", ms=4, capsize=2, label=f"mean $W_{{{curve.p:g}}}$ ± std ({kind})")
-        ax.plot(ns, fit.predict(ns), "-", lw=1.2,
-                label=f"fit: slope {fit.slope:.3f} [{fit.ci_low:.3f}, {fit.ci_high:.3f}]")
+        ax.errorbar(
+            ns, mean, yerr=std, fmt="o", ms=4, capsize=2, label=f"mean $W_{{{curve.p:g}}}$ ± std ({kind})"
+        )
+        ax.plot(
+            ns,
+            fit.predict(ns),
+            "-",
+            lw=1.2,
+            label=f"fit: slope {fit.slope:.3f} [{fit.ci_low:.3f}, {fit.ci_high:.3f}]",
+        )
         anchor = mean[0] * (ns / ns[0]) ** predicted_slope
         ax.plot(ns, anchor, "--", lw=1.2, label=f"predicted slope {predicted_slope:.3f}")
         if bound is not None:

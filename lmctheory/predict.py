@@ -1,4 +1,4 @@
-r"""Theory to numbers for a given pair of networks (THEORY.md §4).
+r"""Theory to numbers for a given pair of networks (:ref:`theory-certified-bound`).
 
 :func:`certified_barrier_bound` computes, from the two endpoint networks only
 (never by running an interpolated network), a bound on the loss barrier
@@ -57,16 +57,26 @@ class BarrierBound:
     info: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"path": PATH_CONVENTION, "ts": self.ts.tolist(), "per_t": self.per_t.tolist(), "bound": self.bound,
-                "quantity": "loss barrier above chord: max_t [L(t) - ((1-t) L(0) + t L(1))]", "loss": self.loss,
-                "activation": self.activation, "lipschitz": self.lipschitz, "convexity_gap": self.convexity_gap,
-                "defect_per_t": None if self.defect_per_t is None else self.defect_per_t.tolist(),
-                "defect_quantity": "E_x ||f_t - ((1-t) f_A + t f_B)||_2", **self.info}
+        return {
+            "path": PATH_CONVENTION,
+            "ts": self.ts.tolist(),
+            "per_t": self.per_t.tolist(),
+            "bound": self.bound,
+            "quantity": "loss barrier above chord: max_t [L(t) - ((1-t) L(0) + t L(1))]",
+            "loss": self.loss,
+            "activation": self.activation,
+            "lipschitz": self.lipschitz,
+            "convexity_gap": self.convexity_gap,
+            "defect_per_t": None if self.defect_per_t is None else self.defect_per_t.tolist(),
+            "defect_quantity": "E_x ||f_t - ((1-t) f_A + t f_B)||_2",
+            **self.info,
+        }
 
 
-def certified_barrier_bound(model_a, model_b, data, ts=None, *, loss: str = "auto",
-                            batch_size: int = 4096) -> BarrierBound:
-    """The certified loss-barrier bound of THEORY §4 for the path from ``model_a`` to ``model_b``.
+def certified_barrier_bound(
+    model_a, model_b, data, ts=None, *, loss: str = "auto", batch_size: int = 4096
+) -> BarrierBound:
+    """The certified loss-barrier bound (:ref:`theory-certified-bound`) for the path from ``model_a`` to ``model_b``.
 
     ``model_b`` should already be aligned to ``model_a`` (the bound holds for
     any pair; alignment is what makes it small). ``data`` is an ``(x, y)``
@@ -91,15 +101,18 @@ def certified_barrier_bound(model_a, model_b, data, ts=None, *, loss: str = "aut
     diffs = [{k: op.params_a[k] - op.params_b[k] for k in op.params_a if k != "bias"} for op in ops]
     totals, defects = np.zeros(ts.size), np.zeros(ts.size)
     for start in range(0, len(x_all), batch_size):
-        x, y = x_all[start:start + batch_size], y_all[start:start + batch_size]
+        x, y = x_all[start : start + batch_size], y_all[start : start + batch_size]
         ha, za = forward_all(ops, act, x, "a")
         hb, zb = forward_all(ops, act, x, "b")
         for k, t in enumerate(ts):
             w = t * (1 - t)
             u = torch.zeros_like(x)
             for i, op in enumerate(ops):
-                abs_t = {n: ((1 - t) * op.params_a[n] + t * op.params_b[n]).abs() for n in op.params_a
-                         if n != "bias"}
+                abs_t = {
+                    n: ((1 - t) * op.params_a[n] + t * op.params_b[n]).abs()
+                    for n in op.params_a
+                    if n != "bias"
+                }
                 defect = op.linear(abs_t, u)
                 if diffs[i]:
                     defect = defect + w * op.linear(diffs[i], ha[i] - hb[i]).abs()
@@ -114,8 +127,17 @@ def certified_barrier_bound(model_a, model_b, data, ts=None, *, loss: str = "aut
                 per_example = 2 * resid * norm + norm**2
             totals[k] += float(per_example.sum())
     per_t = totals / len(x_all)
-    return BarrierBound(ts, per_t, float(per_t.max()), kind, act_name, lip_act, kappa, defects / len(x_all),
-                        {"n_examples": int(len(x_all))})
+    return BarrierBound(
+        ts,
+        per_t,
+        float(per_t.max()),
+        kind,
+        act_name,
+        lip_act,
+        kappa,
+        defects / len(x_all),
+        {"n_examples": int(len(x_all))},
+    )
 
 
 def layer_report(model_a, model_b, inputs) -> list[dict]:
@@ -133,8 +155,10 @@ def layer_report(model_a, model_b, inputs) -> list[dict]:
 
     ops, act_name, slope, reshape = network_ops(model_a, model_b)
     if any(op.linear is not dense for op in ops):
-        raise NotImplementedError("layer_report covers dense layers (MLP, mean-field); use align/dimension "
-                                  "tools per channel for convolutional models")
+        raise NotImplementedError(
+            "layer_report covers dense layers (MLP, mean-field); use align/dimension "
+            "tools per channel for convolutional models"
+        )
     act = make_activation(act_name, slope)
     x = reshape(inputs.detach().double())
     _, za = forward_all(ops, act, x, "a")
@@ -147,14 +171,18 @@ def layer_report(model_a, model_b, inputs) -> list[dict]:
         ca = torch.cat([Wa, ba[:, None]], 1) if ba is not None else Wa
         cb = torch.cat([Wb, bb[:, None]], 1) if bb is not None else Wb
         ca_np, cb_np = ca.cpu().numpy(), cb.cpu().numpy()
-        rows.append({
-            "layer": i + 1, "width": int(Wa.shape[0]), "fan_in": int(Wa.shape[1]),
-            "weight_sq_distance": float(((ca - cb) ** 2).sum(1).mean()),
-            "optimal_w2_sq": float(optimal_matching(ca_np, cb_np, 2)[1]),
-            "preactivation_gap": float(((za[i] - zb[i]) ** 2).mean()),
-            "approximate_dimension": participation_ratio_of_matrix((Wa.T @ Wa).cpu().numpy()),
-            "predicted_exponent": -1.0 / ca.shape[1],
-        })
+        rows.append(
+            {
+                "layer": i + 1,
+                "width": int(Wa.shape[0]),
+                "fan_in": int(Wa.shape[1]),
+                "weight_sq_distance": float(((ca - cb) ** 2).sum(1).mean()),
+                "optimal_w2_sq": float(optimal_matching(ca_np, cb_np, 2)[1]),
+                "preactivation_gap": float(((za[i] - zb[i]) ** 2).mean()),
+                "approximate_dimension": participation_ratio_of_matrix((Wa.T @ Wa).cpu().numpy()),
+                "predicted_exponent": -1.0 / ca.shape[1],
+            }
+        )
     return rows
 
 
@@ -168,5 +196,11 @@ def measured_and_certified(model_a, model_b, data, ts=None) -> dict:
     # the measured path runs in the models' dtype: allow its rounding (a few ulps of the loss)
     eps = torch.finfo(next(model_a.parameters()).dtype).eps
     slack = 16 * eps * max(1.0, float(np.abs(path.values["loss"]).max()))
-    return {"measured": measured, "bound": bound.bound, "ratio": bound.bound / measured if measured > 0 else None,
-            "holds": measured <= bound.bound + slack, "slack": slack, "defect_per_t": bound.defect_per_t.tolist()}
+    return {
+        "measured": measured,
+        "bound": bound.bound,
+        "ratio": bound.bound / measured if measured > 0 else None,
+        "holds": measured <= bound.bound + slack,
+        "slack": slack,
+        "defect_per_t": bound.defect_per_t.tolist(),
+    }

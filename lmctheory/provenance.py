@@ -41,12 +41,30 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["record", "write_json", "to_jsonable", "library_versions", "code_identity", "function_id",
-           "git_revision", "FIRST_PARTY"]
+__all__ = [
+    "record",
+    "write_json",
+    "to_jsonable",
+    "library_versions",
+    "code_identity",
+    "function_id",
+    "git_revision",
+    "FIRST_PARTY",
+]
 
 #: distributions whose versions shape numerical results (recorded in every document)
-_LIBRARIES = ("numpy", "scipy", "pot", "scikit-learn", "torch", "sympy", "mnist1d", "lapjv", "joblib",
-              "threadpoolctl")
+_LIBRARIES = (
+    "numpy",
+    "scipy",
+    "pot",
+    "scikit-learn",
+    "torch",
+    "sympy",
+    "mnist1d",
+    "lapjv",
+    "joblib",
+    "threadpoolctl",
+)
 
 #: top-level packages whose source counts as the project's own code
 FIRST_PARTY = ("lmctheory", "lmctheory_validation", "lmctheory_figures")
@@ -75,10 +93,20 @@ def git_revision() -> dict | None:
     if not (root / ".git").exists():
         return None
     try:
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
-                                timeout=10, check=True).stdout.strip()
-        status = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                                capture_output=True, text=True, timeout=30, check=True).stdout
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     return {"commit": commit, "dirty": bool(status.strip())}
@@ -89,8 +117,10 @@ def function_id(fn) -> str:
     whose names do not identify them."""
     module, qualname = getattr(fn, "__module__", None), getattr(fn, "__qualname__", None)
     if not callable(fn) or not module or not qualname or "<" in qualname:
-        raise TypeError(f"expected a module-level function (its module:qualname identifies it in every record), "
-                        f"got {fn!r}")
+        raise TypeError(
+            f"expected a module-level function (its module:qualname identifies it in every record), "
+            f"got {fn!r}"
+        )
     return f"{module}:{qualname}"
 
 
@@ -139,8 +169,12 @@ def _code_digest(tree: ast.Module) -> str:
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                    and isinstance(body[0].value.value, str):
+            if (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
                 node.body = body[1:] or [ast.Pass()]
     return hashlib.sha256(ast.unparse(tree).encode()).hexdigest()
 
@@ -148,8 +182,9 @@ def _code_digest(tree: ast.Module) -> str:
 def _reads_results_only(tree: ast.Module) -> bool:
     """Whether a module declares ``__shapes_results__ = False`` at top level."""
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__shapes_results__"
-                                                for t in node.targets):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__shapes_results__" for t in node.targets
+        ):
             return isinstance(node.value, ast.Constant) and node.value.value is False
     return False
 
@@ -200,7 +235,11 @@ def code_identity(fn) -> dict:
         digest.update(f"{name}\0{sha}\n".encode())
     if module not in dict(closure):  # no source file: the function's code object stands for it
         digest.update(marshal.dumps(fn.__code__) if hasattr(fn, "__code__") else repr(fn).encode())
-    return {"hash": digest.hexdigest()[:16], "modules": [name for name, _ in closure], "imports": list(external)}
+    return {
+        "hash": digest.hexdigest()[:16],
+        "modules": [name for name, _ in closure],
+        "imports": list(external),
+    }
 
 
 def to_jsonable(obj):
@@ -230,23 +269,32 @@ def to_jsonable(obj):
     return obj
 
 
-def record(command: str, config: dict, result, *, seed=None, definitions: dict | None = None,
-           seconds: float | None = None) -> dict:
+def record(
+    command: str,
+    config: dict,
+    result,
+    *,
+    seed=None,
+    definitions: dict | None = None,
+    seconds: float | None = None,
+) -> dict:
     """A self-describing result document (command, config, seed, definitions, result, timings,
     library versions, git revision, Python and platform)."""
-    return to_jsonable({
-        "command": command,
-        "config": config,
-        "seed": seed,
-        "definitions": definitions or {},
-        "result": result,
-        "seconds": seconds,
-        "versions": library_versions(),
-        "git": git_revision(),
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-    })
+    return to_jsonable(
+        {
+            "command": command,
+            "config": config,
+            "seed": seed,
+            "definitions": definitions or {},
+            "result": result,
+            "seconds": seconds,
+            "versions": library_versions(),
+            "git": git_revision(),
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        }
+    )
 
 
 def dumps(doc) -> str:

@@ -97,7 +97,7 @@ def fg_explicit_bound(n, d: int, p: float, *, two_sample: bool = False, radius: 
 
     For :math:`\mu` supported in a cube of side ``2 * radius`` (anywhere:
     :math:`W_p` is translation invariant), derived from the proof of
-    Fournier & Guillin (2015) with explicit constants (THEORY.md §1; our
+    Fournier & Guillin (2015) with explicit constants (:ref:`theory-fg-explicit`; our
     derivation, not a statement of the paper):
 
     .. math::
@@ -128,8 +128,12 @@ def fg_explicit_bound(n, d: int, p: float, *, two_sample: bool = False, radius: 
         Half-side of the cube.
     """
     arr = _as_sizes(n)
-    logs = np.array([log10_fg_explicit_bound(math.log10(v), d, p, two_sample=two_sample, radius=radius)
-                     for v in np.atleast_1d(arr).ravel()]).reshape(np.shape(arr))
+    logs = np.array(
+        [
+            log10_fg_explicit_bound(math.log10(v), d, p, two_sample=two_sample, radius=radius)
+            for v in np.atleast_1d(arr).ravel()
+        ]
+    ).reshape(np.shape(arr))
     with np.errstate(over="ignore", under="ignore"):  # inf (0) when the bound is beyond float range
         out = 10.0**logs
     return float(out) if out.ndim == 0 else out
@@ -139,8 +143,12 @@ def fg_explicit_bound_w(n, d: int, p: float, *, two_sample: bool = False, radius
     r"""Bound on :math:`\mathbb{E}\,W_p` by Jensen, :math:`(\text{fg\_explicit\_bound})^{1/p}`, formed in log
     space (finite for every p, where the bound on :math:`\mathbb{E}\,W_p^p` itself may exceed float range)."""
     arr = _as_sizes(n)
-    logs = np.array([log10_fg_explicit_bound(math.log10(v), d, p, two_sample=two_sample, radius=radius)
-                     for v in np.atleast_1d(arr).ravel()]).reshape(np.shape(arr))
+    logs = np.array(
+        [
+            log10_fg_explicit_bound(math.log10(v), d, p, two_sample=two_sample, radius=radius)
+            for v in np.atleast_1d(arr).ravel()
+        ]
+    ).reshape(np.shape(arr))
     out = 10.0 ** (logs / float(p))
     return float(out) if out.ndim == 0 else out
 
@@ -162,8 +170,9 @@ def _log10_geometric(log10_r: float, count: float) -> float:
     return log10_r + math.log10(-math.expm1(count * log10_r * ln10)) - math.log10(-math.expm1(log10_r * ln10))
 
 
-def log10_fg_explicit_bound(log10_n: float, d: int, p: float, *, two_sample: bool = False,
-                            radius: float = 1.0) -> float:
+def log10_fg_explicit_bound(
+    log10_n: float, d: int, p: float, *, two_sample: bool = False, radius: float = 1.0
+) -> float:
     r""":math:`\log_{10}` of :func:`fg_explicit_bound` at :math:`N = 10^{\text{log10_n}}`.
 
     Works for any finite ``log10_n >= 0`` (e.g. N = 10^784, the widths of LMC
@@ -187,7 +196,9 @@ def log10_fg_explicit_bound(log10_n: float, d: int, p: float, *, two_sample: boo
         log10_head = log10_s + _log10_geometric((d / 2 - p) * math.log10(2.0), l_star - 1)
         total = _log10_add(log10_head, log10_tail)
     # log10(2^p + 1) = p log10(2) + log10(1 + 2^-p): no overflow for any p
-    log10_k = (p - 1) * math.log10(2.0) + (p / 2) * math.log10(d) + p * math.log10(2.0) + math.log10(1 + 2.0**-p)
+    log10_k = (
+        (p - 1) * math.log10(2.0) + (p / 2) * math.log10(d) + p * math.log10(2.0) + math.log10(1 + 2.0**-p)
+    )
     return p * math.log10(radius) + log10_k + total
 
 
@@ -310,8 +321,9 @@ def fit_rate(ns, values, *, confidence: float = 0.95, n_boot: int = 2000, seed=0
         t = stats.t.ppf(1 - alpha / 2, df=k - 2)
         lo, hi = slope - t * se, slope + t * se
         method = "ols-t"
-    return RateFit(float(slope), float(intercept), float(lo), float(hi), float(confidence), method,
-                   int(ns_arr.shape[0]))
+    return RateFit(
+        float(slope), float(intercept), float(lo), float(hi), float(confidence), method, int(ns_arr.shape[0])
+    )
 
 
 # ------------------------------------------------------------------ rate curves
@@ -384,8 +396,10 @@ def _sample(sampler, n: int, rng) -> np.ndarray:
     x = np.asarray(sampler(n, rng), dtype=np.float64)
     rows = x.shape[0] if x.ndim in (1, 2) else -1
     if rows != n:
-        raise ValueError(f"sampler(n, rng) must return n points (an array of shape (n, d) or (n,)); for n={n} it "
-                         f"returned shape {x.shape}")
+        raise ValueError(
+            f"sampler(n, rng) must return n points (an array of shape (n, d) or (n,)); for n={n} it "
+            f"returned shape {x.shape}"
+        )
     return x
 
 
@@ -460,8 +474,11 @@ def rate_curve(
     if dim is not None:
         from .wasserstein import check_memory
 
-        check_memory(16.0 * int(ns_int.max()) * int(dim), f"two samples of {int(ns_int.max())} points in R^{dim}",
-                     "Use smaller sizes.")
+        check_memory(
+            16.0 * int(ns_int.max()) * int(dim),
+            f"two samples of {int(ns_int.max())} points in R^{dim}",
+            "Use smaller sizes.",
+        )
     children = np.random.SeedSequence(seed).spawn(len(ns_int) * reps)
     tasks = [(i, r) for i in np.argsort(-ns_int, kind="stable") for r in range(reps)]
     start = time.perf_counter()
@@ -471,9 +488,7 @@ def rate_curve(
     else:
         from joblib import Parallel, delayed
 
-        results = Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(_one_replicate)(*a) for a in args
-        )
+        results = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(_one_replicate)(*a) for a in args)
     if progress:
         from tqdm.auto import tqdm
 
@@ -482,5 +497,13 @@ def rate_curve(
     for (i, r), value in zip(tasks, results, strict=True):
         values[i, r] = value
     law = sampler.describe() if hasattr(sampler, "describe") else {"sampler": repr(sampler)}
-    return RateCurve(ns_int.astype(np.int64), values, p, two_sample, method,
-                     None if seed is None else int(seed), law, time.perf_counter() - start)
+    return RateCurve(
+        ns_int.astype(np.int64),
+        values,
+        p,
+        two_sample,
+        method,
+        None if seed is None else int(seed),
+        law,
+        time.perf_counter() - start,
+    )

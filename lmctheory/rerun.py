@@ -28,16 +28,28 @@ from pathlib import Path
 from .provenance import code_identity, dumps, function_id
 from .threads import limited_threads
 
-__all__ = ["rerun", "compare", "load_document", "code_changed", "register_experiment", "EXPERIMENTS", "IGNORED_KEYS"]
+__all__ = [
+    "rerun",
+    "compare",
+    "load_document",
+    "code_changed",
+    "register_experiment",
+    "EXPERIMENTS",
+    "IGNORED_KEYS",
+]
 
 IGNORED_KEYS = frozenset({"seconds", "seconds_total", "created", "timings", "out", "plot", "paths"})
 
 #: the functions ``lmctheory rerun`` may call (``module:qualname``): lmctheory's own experiments
-EXPERIMENTS = frozenset({
-    *(f"lmctheory_validation.{name}:run_config"
-      for name in ("rates", "two_layer", "low_dim", "depth", "mean_field", "fig2", "disentangle")),
-    "lmctheory_figures.fig2_dimension:run_config",
-})
+EXPERIMENTS = frozenset(
+    {
+        *(
+            f"lmctheory_validation.{name}:run_config"
+            for name in ("rates", "two_layer", "low_dim", "depth", "mean_field", "fig2", "disentangle")
+        ),
+        "lmctheory_figures.fig2_dimension:run_config",
+    }
+)
 
 _REGISTERED: dict[str, object] = {}
 
@@ -52,13 +64,16 @@ def register_experiment(fn):
 def _function(doc: dict, path):
     spec = doc.get("function")
     if not isinstance(spec, str):
-        raise ValueError(f"{path} names no function (no 'function' and no 'argv'): not a sweep record or a CLI "
-                         "document")
+        raise ValueError(
+            f"{path} names no function (no 'function' and no 'argv'): not a sweep record or a CLI document"
+        )
     if spec in _REGISTERED:
         return _REGISTERED[spec]
     if spec not in EXPERIMENTS:
-        raise ValueError(f"{path} names the function {spec!r}, which is not a registered experiment; lmctheory rerun "
-                         "calls only its own experiments (from Python, register_experiment(fn) allows yours)")
+        raise ValueError(
+            f"{path} names the function {spec!r}, which is not a registered experiment; lmctheory rerun "
+            "calls only its own experiments (from Python, register_experiment(fn) allows yours)"
+        )
     module, _, qualname = spec.partition(":")
     return getattr(importlib.import_module(module), qualname)
 
@@ -79,8 +94,10 @@ def _load(path) -> dict:
         raise ValueError(f"{path} holds no 'result' to compare with")
     if doc.get("status") == "failed":
         error = doc.get("error") if isinstance(doc.get("error"), dict) else {}
-        raise ValueError(f"{path} records a failed configuration ({error.get('type', 'unknown error')}): "
-                         "nothing to compare")
+        raise ValueError(
+            f"{path} records a failed configuration ({error.get('type', 'unknown error')}): "
+            "nothing to compare"
+        )
     return doc
 
 
@@ -98,7 +115,9 @@ def rerun(path) -> tuple[dict, object]:
     """
     doc = _load(path)
     if "argv" in doc:
-        raise ValueError(f"{path} is a CLI document (it records argv): re-run it with `lmctheory rerun {path}`")
+        raise ValueError(
+            f"{path} is a CLI document (it records argv): re-run it with `lmctheory rerun {path}`"
+        )
     fn = _function(doc, path)
     threads = doc.get("threads", 1)
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):

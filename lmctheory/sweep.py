@@ -46,12 +46,22 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ._optional import require
 from .exceptions import CacheMissError
 from .provenance import code_identity, function_id, record, to_jsonable, write_json
 from .threads import limited_threads
 
-__all__ = ["config_hash", "record_key", "Sweep", "SweepResult", "run_sweep", "run_sweeps", "load_results",
-           "canonical_config"]
+__all__ = [
+    "config_hash",
+    "record_key",
+    "Sweep",
+    "SweepResult",
+    "run_sweep",
+    "run_sweeps",
+    "prune_records",
+    "load_results",
+    "canonical_config",
+]
 
 
 def canonical_config(config, path: str = "config"):
@@ -67,8 +77,10 @@ def canonical_config(config, path: str = "config"):
         out = {}
         for key, value in config.items():
             if not isinstance(key, str):
-                raise TypeError(f"{path} has the key {key!r} of type {type(key).__name__}; config keys must be "
-                                "strings (JSON would turn it into a string and merge it with another key)")
+                raise TypeError(
+                    f"{path} has the key {key!r} of type {type(key).__name__}; config keys must be "
+                    "strings (JSON would turn it into a string and merge it with another key)"
+                )
             out[key] = canonical_config(value, f"{path}[{key!r}]")
         return out
     if isinstance(config, (list, tuple)):
@@ -79,10 +91,14 @@ def canonical_config(config, path: str = "config"):
         return config
     if isinstance(config, float):
         if not math.isfinite(config):
-            raise ValueError(f"{path} is {config!r}; config numbers must be finite (JSON cannot store NaN or inf)")
+            raise ValueError(
+                f"{path} is {config!r}; config numbers must be finite (JSON cannot store NaN or inf)"
+            )
         return config
-    raise TypeError(f"{path} is a {type(config).__name__}; configs hold JSON data (dicts with string keys, "
-                    "lists, strings, finite numbers, booleans, None)")
+    raise TypeError(
+        f"{path} is a {type(config).__name__}; configs hold JSON data (dicts with string keys, "
+        "lists, strings, finite numbers, booleans, None)"
+    )
 
 
 def _canonical_json(config) -> str:
@@ -181,10 +197,16 @@ def _run_one(fn, config: dict, path: str, name: str, identity: dict, threads) ->
         status, error = "done", None
     except Exception as exc:  # noqa: BLE001 - recorded, the sweep goes on
         result, status = None, "failed"
-        kind = "the result is not JSON data" if isinstance(exc, TypeError) and "JSON serializable" in str(exc) \
+        kind = (
+            "the result is not JSON data"
+            if isinstance(exc, TypeError) and "JSON serializable" in str(exc)
             else None
-        error = {"type": type(exc).__name__, "message": f"{kind}: {exc}" if kind else str(exc),
-                 "traceback": traceback.format_exc(limit=20)}
+        )
+        error = {
+            "type": type(exc).__name__,
+            "message": f"{kind}: {exc}" if kind else str(exc),
+            "traceback": traceback.format_exc(limit=20),
+        }
     doc = record(name, config, result, seed=config.get("seed"), seconds=time.perf_counter() - start)
     doc.update(status=status, error=error, threads=threads, **identity)
     write_json(path, doc)
@@ -199,7 +221,9 @@ def load_results(results_dir, *, status: str | None = "done", function: str | No
         doc = _read(file)
         if not isinstance(doc, dict) or "config" not in doc:
             continue
-        if (status is None or doc.get("status") == status) and (function is None or doc.get("function") == function):
+        if (status is None or doc.get("status") == status) and (
+            function is None or doc.get("function") == function
+        ):
             out.append(doc)
     return out
 
@@ -218,6 +242,24 @@ class Sweep:
     name: str | None = None
     fallback_dirs: tuple = ()
     cost: object = None
+
+
+def prune_records(sweep: Sweep) -> list[Path]:
+    """Delete the records of ``sweep``'s function in its results directory whose configuration is not
+    among ``sweep.configs`` (configurations dropped from a preset); returns the deleted paths.
+
+    Records of other functions, files that are not records, and the records of the sweep's own
+    configurations (current or stale: a stale one is recomputed) are left alone.
+    """
+    function = function_id(sweep.fn)
+    keep = {record_key(function, config) for config in sweep.configs}
+    deleted = []
+    for file in sorted(Path(sweep.results_dir).glob("*.json")):
+        doc = _read(file)
+        if isinstance(doc, dict) and doc.get("function") == function and file.stem not in keep:
+            file.unlink()
+            deleted.append(file)
+    return deleted
 
 
 def _plan(sweep: Sweep, retry_failed: bool):
@@ -241,7 +283,9 @@ def _plan(sweep: Sweep, retry_failed: bool):
                 doc, problem = candidate, None
                 write_json(out / f"{key}.json", doc)
                 break
-            if candidate is not None and problem == "missing or unreadable":  # say why the cache did not serve
+            if (
+                candidate is not None and problem == "missing or unreadable"
+            ):  # say why the cache did not serve
                 problem = f"{cached_problem or 'failed'} (in the read-only cache {directory})"
         if problem is None and (doc["status"] == "done" or not retry_failed):
             result.records.append(doc)
@@ -255,33 +299,57 @@ def _plan(sweep: Sweep, retry_failed: bool):
     return result, todo, missing, stale, len(unique), function, out
 
 
-def run_sweeps(sweeps, *, n_jobs: int = 1, scheduler: str | None = None, dask_local: int | None = None,
-               retry_failed: bool = True, progress: bool | None = None, retries: int = 2, cached_only: bool = False,
-               threads: int | None = 1, label: str = "sweep") -> list[SweepResult]:
+def run_sweeps(
+    sweeps,
+    *,
+    n_jobs: int = 1,
+    scheduler: str | None = None,
+    dask_local: int | None = None,
+    retry_failed: bool = True,
+    progress: bool | None = None,
+    retries: int = 2,
+    cached_only: bool = False,
+    threads: int | None = 1,
+    label: str = "sweep",
+    prune: bool = False,
+) -> list[SweepResult]:
     """Run several :class:`Sweep` s in one pool of workers; see the module docstring and :func:`run_sweep`.
 
     Every config without a current record, of every sweep, is started in one queue (most expensive first
     when the sweeps give a ``cost``), so that n workers stay busy across sweeps instead of waiting at
     the end of each. ``progress``: a bar with ETA on a terminal, else a line on stderr every 30 seconds
-    and at the end (default: when stderr is a terminal). Returns one :class:`SweepResult` per sweep.
+    and at the end (default: when stderr is a terminal). ``prune``: first delete, in each sweep's results
+    directory, the records of its function on configurations it no longer has (:func:`prune_records`).
+    Returns one :class:`SweepResult` per sweep.
     """
     if scheduler is not None and dask_local is not None:
-        raise ValueError("give either scheduler= (an existing Dask cluster) or dask_local= (start one), not both")
-    if dask_local is not None and (isinstance(dask_local, bool) or not isinstance(dask_local, int) or dask_local < 1):
+        raise ValueError(
+            "give either scheduler= (an existing Dask cluster) or dask_local= (start one), not both"
+        )
+    if dask_local is not None and (
+        isinstance(dask_local, bool) or not isinstance(dask_local, int) or dask_local < 1
+    ):
         raise ValueError(f"dask_local must be a number of workers >= 1, got {dask_local!r}")
     start = time.perf_counter()
     sweeps = list(sweeps)
+    if prune and not cached_only:
+        for sweep in sweeps:
+            prune_records(sweep)
     plans = [_plan(sweep, retry_failed) for sweep in sweeps]
     if cached_only and any(plan[1] for plan in plans):
         lines, missing, stale = [], [], []
-        for (result, todo, miss, old, total, function, out) in plans:
+        for result, todo, miss, old, total, function, out in plans:
             if todo:
                 reasons = ", ".join(f"{n} {r}" for r, n in sorted(result.recomputed.items()))
                 lines.append(f"{len(todo)} of {total} configurations of {function} in {out} ({reasons})")
                 missing += miss
                 stale += old
-        raise CacheMissError("no current record for " + "; ".join(lines) + "; run without the cached-only option "
-                             "to compute them", missing=missing, stale=stale)
+        raise CacheMissError(
+            "no current record for " + "; ".join(lines) + "; run without the cached-only option "
+            "to compute them",
+            missing=missing,
+            stale=stale,
+        )
     items = []
     for index, (sweep, plan) in enumerate(zip(sweeps, plans, strict=True)):
         name = sweep.name or sweep.fn.__qualname__
@@ -305,7 +373,9 @@ def run_sweeps(sweeps, *, n_jobs: int = 1, scheduler: str | None = None, dask_lo
     return results
 
 
-def run_sweep(fn, configs, results_dir, *, name: str | None = None, fallback_dirs=(), **options) -> SweepResult:
+def run_sweep(
+    fn, configs, results_dir, *, name: str | None = None, fallback_dirs=(), **options
+) -> SweepResult:
     """Run ``fn`` on every config without a current record in ``results_dir``; see the module docstring.
 
     Parameters
@@ -364,8 +434,12 @@ class _Progress:
             self.bar.update(1)
         elif self.lines and (time.perf_counter() - self.last >= 30 or self.done == self.n):
             self.last = time.perf_counter()
-            print(f"[{self.label}] {self.done}/{self.n} configurations, {_clock(self.last - self.start)} elapsed, "
-                  f"{self._eta() if self.done < self.n else 'done'}", file=self.stream, flush=True)
+            print(
+                f"[{self.label}] {self.done}/{self.n} configurations, {_clock(self.last - self.start)} elapsed, "
+                f"{self._eta() if self.done < self.n else 'done'}",
+                file=self.stream,
+                flush=True,
+            )
 
     def close(self) -> None:
         if self.bar is not None:
@@ -374,8 +448,11 @@ class _Progress:
 
 def _clock(seconds: float) -> str:
     seconds = int(round(seconds))
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else \
-        f"{seconds // 60}:{seconds % 60:02d}"
+    return (
+        f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+        if seconds >= 3600
+        else f"{seconds // 60}:{seconds % 60:02d}"
+    )
 
 
 def _run_indexed(cost, index, fn, config, path, name, identity, threads):
@@ -396,18 +473,22 @@ def _execute(items, n_jobs, scheduler, dask_local, retries, threads):
     from joblib import Parallel, delayed
 
     yield from Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        delayed(_run_indexed)(*item, threads) for item in items)
+        delayed(_run_indexed)(*item, threads) for item in items
+    )
 
 
 def _execute_dask(items, scheduler, dask_local, retries, threads):
-    try:
-        from dask.distributed import Client, LocalCluster, as_completed
-    except ImportError as exc:
-        raise ImportError("Dask sweeps need the cluster extra: pip install 'lmctheory[cluster]'") from exc
+    distributed = require("dask.distributed", "running sweeps on Dask")
+    Client, LocalCluster, as_completed = (
+        distributed.Client,
+        distributed.LocalCluster,
+        distributed.as_completed,
+    )
     cluster = None
     if dask_local is not None:
-        cluster = LocalCluster(n_workers=int(dask_local), threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=int(dask_local), threads_per_worker=1, processes=True, dashboard_address=None
+        )
         client = Client(cluster)
     else:
         client = Client(scheduler)

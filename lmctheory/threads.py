@@ -59,7 +59,9 @@ def limited_threads(n: int | None = 1, *, torch: bool | None = None):
         torch = "torch" in sys.modules
     # imported by name: an `import torch` statement here would make every sweep look like a torch user
     # to the import scan of lmctheory.provenance.code_identity
-    torch = importlib.import_module("torch") if torch and importlib.util.find_spec("torch") is not None else None
+    torch = (
+        importlib.import_module("torch") if torch and importlib.util.find_spec("torch") is not None else None
+    )
     previous_torch = torch.get_num_threads() if torch is not None else None
     previous_budget = getattr(_STATE, "budget", None)
     _STATE.budget = n

@@ -112,11 +112,14 @@ def power_of(base_log10: float, exponent: Tower) -> Tower:
         return Tower(0, 1.0)
     if base_log10 < 0:  # 10^(a E) <= 1: a float, 0.0 once it underflows
         product = base_log10 * e.value if e.level == 0 else -math.inf
-        return Tower(0, 10.0 ** product if product > -400 else 0.0)
+        return Tower(0, 10.0**product if product > -400 else 0.0)
     if e.level == 0:
         product = base_log10 * e.value
-        return Tower.from_log10(product) if math.isfinite(product) else \
-            Tower(2, math.log10(base_log10) + math.log10(e.value))
+        return (
+            Tower.from_log10(product)
+            if math.isfinite(product)
+            else Tower(2, math.log10(base_log10) + math.log10(e.value))
+        )
     # log10(a * E) = log10(a) + log10(E); beyond float range log10(a) is negligible
     inner = Tower(e.level - 1, e.value).normalised()
     if inner.level == 0:

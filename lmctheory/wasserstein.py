@@ -28,7 +28,7 @@ Exact methods
 ``"emd"``
     Any sizes and weights: POT's network simplex (:func:`ot.emd2`, Bonneel et
     al. 2011). POT stops at ``numItermax`` and then returns a too-large cost
-    with only a warning (THEORY.md §2); here the iteration cap is raised, the
+    with only a warning (:ref:`theory-pot-pitfalls`); here the iteration cap is raised, the
     solver status is checked, and the result is *certified* optimal to a relative
     1e-9 by LP duality (the tightest column potentials for POT's row potentials,
     every reduced cost checked against its rounding error, and the duality gap).
@@ -146,8 +146,10 @@ def memory_budget() -> int:
         except ValueError:
             value = math.nan
         if not (math.isfinite(value) and value >= 1):
-            raise ValueError(f"the environment variable LMCTHEORY_MAX_BYTES must be a positive number of bytes "
-                             f"(e.g. 8e9), got {env!r}")
+            raise ValueError(
+                f"the environment variable LMCTHEORY_MAX_BYTES must be a positive number of bytes "
+                f"(e.g. 8e9), got {env!r}"
+            )
         return int(value)
     try:
         return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")) // 2
@@ -166,15 +168,18 @@ def check_memory(need: float, what: str, advice: str) -> None:
     if need > budget:
         raise ProblemTooLargeError(
             f"{what} needs about {need / 2**30:.1f} GiB, more than the budget of {budget / 2**30:.1f} GiB (half of "
-            f"physical memory; override with the LMCTHEORY_MAX_BYTES environment variable). {advice}")
+            f"physical memory; override with the LMCTHEORY_MAX_BYTES environment variable). {advice}"
+        )
 
 
 def _check_fits(n: int, m: int, method: str) -> None:
-    check_memory(dense_problem_bytes(n, m, method),
-                 f"exact W_p with method={method!r} between {n} and {m} points (an {n} x {m} float64 cost "
-                 "matrix plus solver memory)",
-                 "Use sliced_wasserstein(x, y, p) (dimension-free sample complexity, O(n log n) per direction) or "
-                 "compare random subsamples of equal size.")
+    check_memory(
+        dense_problem_bytes(n, m, method),
+        f"exact W_p with method={method!r} between {n} and {m} points (an {n} x {m} float64 cost "
+        "matrix plus solver memory)",
+        "Use sliced_wasserstein(x, y, p) (dimension-free sample complexity, O(n log n) per direction) or "
+        "compare random subsamples of equal size.",
+    )
 
 
 def cost_matrix(x: np.ndarray, y: np.ndarray, p: float) -> np.ndarray:
@@ -317,7 +322,7 @@ def _smallest_positive(D: np.ndarray) -> float:
     step = max(1, (1 << 16) // D.shape[1])
     best = math.inf
     for s in range(0, D.shape[0], step):
-        block = D[s:s + step]
+        block = D[s : s + step]
         positive = block[block > 0]
         if positive.size:
             best = min(best, float(positive.min()))
@@ -334,6 +339,7 @@ def _powers_representable(E: np.ndarray, q: float, x: np.ndarray, y: np.ndarray,
     :math:`\max(\sum_i a_i \min_j E_{ij}^q, \sum_j b_j \min_i E_{ij}^q)` (each atom's mass travels at
     least to its nearest atom), and when that is at least 1e-250 an entry lost below 1e-300 changes it
     by less than 1e-50 relatively."""
+
     def log_power(value: float) -> float:
         return q * math.log(value) if value > 0 else -math.inf
 
@@ -416,7 +422,8 @@ def _emd(x: np.ndarray, y: np.ndarray, a, b, p: float) -> tuple[float, float, st
         raise ConvergenceError(
             f"exact W_p with p={p:g} and given weights: the costs |x - y|^p span more than float64 can hold "
             "(distances raised to p underflow where they matter); use uniform weights (exact for any p) "
-            "or a smaller p")
+            "or a smaller p"
+        )
     M = _costs_from_squares(E, p)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
@@ -438,7 +445,8 @@ def _emd(x: np.ndarray, y: np.ndarray, a, b, p: float) -> tuple[float, float, st
             return *_replicated_assignment(x, y, p), "assignment"
         raise ConvergenceError(
             "exact OT certificate failed: the network simplex's plan is not certified optimal to a relative "
-            f"{_EMD_RTOL:g} (costs spanning many decades defeat its float64 pivots); no value is returned")
+            f"{_EMD_RTOL:g} (costs spanning many decades defeat its float64 pivots); no value is returned"
+        )
     return cost, cost ** (1.0 / p), "emd"
 
 
@@ -457,7 +465,8 @@ def _replicated_assignment(x: np.ndarray, y: np.ndarray, p: float) -> tuple[floa
         raise ConvergenceError(
             f"the network simplex's answer for {n} vs {m} uniform points could not be certified, and the "
             f"exact fallback (repeating atoms to lcm(n, m) = {size} points per side) exceeds {_REPLICATE_MAX}; "
-            "no value is returned")
+            "no value is returned"
+        )
     _, cost, distance = _assignment(np.repeat(x, size // n, axis=0), np.repeat(y, size // m, axis=0), p)
     return cost, distance
 
@@ -477,11 +486,11 @@ def _transport_certified(M, a, b, u, cost: float) -> bool:
     step = max(1, (1 << 16) // max(cols.size, 1))
     vs = np.full(cols.size, np.inf)
     for s in range(0, rows.size, step):  # blockwise: no n x m temporaries
-        r = rows[s:s + step]
+        r = rows[s : s + step]
         np.minimum(vs, (M[np.ix_(r, cols)] - u[r, None]).min(axis=0), out=vs)
     absv = np.abs(vs)
     for s in range(0, rows.size, step):
-        r = rows[s:s + step]
+        r = rows[s : s + step]
         block = M[np.ix_(r, cols)]
         reduced = block - u[r, None] - vs[None, :]
         if (reduced < -8 * eps * (block + np.abs(u[r, None]) + absv[None, :])).any():
@@ -560,7 +569,9 @@ def transport(x, y, p: float = 2, *, a=None, b=None, method: str = "auto") -> Tr
     if used == "1d":
         top, share = _quantile_1d(x, y, a, b, p)
         distance = float(top[0]) * float(share[0]) ** (1.0 / p)
-        cost = float(top[0]) ** p * float(share[0]) if p * math.log(max(float(top[0]), 1e-320)) > -700 else 0.0
+        cost = (
+            float(top[0]) ** p * float(share[0]) if p * math.log(max(float(top[0]), 1e-320)) > -700 else 0.0
+        )
     elif used == "assignment":
         _, cost, distance = _assignment(x, y, p)
     else:
@@ -648,9 +659,7 @@ def random_directions(n_projections: int, d: int, seed=None) -> np.ndarray:
     return theta / norms
 
 
-def sliced_wasserstein(
-    x, y, p: float = 2, *, n_projections: int = 200, seed=None, a=None, b=None
-) -> float:
+def sliced_wasserstein(x, y, p: float = 2, *, n_projections: int = 200, seed=None, a=None, b=None) -> float:
     r"""Monte-Carlo sliced Wasserstein distance :math:`SW_p`.
 
     .. math:: SW_p^p(\mu, \nu) = \mathbb{E}_{\theta \sim U(S^{d-1})}
@@ -685,9 +694,11 @@ def sliced_wasserstein(
     check_same_dim(x, y)
     a = as_weights(a, x.shape[0], "a")
     b = as_weights(b, y.shape[0], "b")
-    check_memory(8.0 * n_projections * (2 * (x.shape[0] + y.shape[0]) + x.shape[1]),
-                 f"sliced W with {n_projections} directions between {x.shape[0]} and {y.shape[0]} points",
-                 "Use fewer directions (n_projections).")
+    check_memory(
+        8.0 * n_projections * (2 * (x.shape[0] + y.shape[0]) + x.shape[1]),
+        f"sliced W with {n_projections} directions between {x.shape[0]} and {y.shape[0]} points",
+        "Use fewer directions (n_projections).",
+    )
     theta = random_directions(n_projections, x.shape[1], seed)
     k = _scale_exponent(x, y)
     top, share = _quantile_1d(np.ldexp(x, -k) @ theta.T, np.ldexp(y, -k) @ theta.T, a, b, p)

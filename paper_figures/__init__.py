@@ -24,8 +24,21 @@ from . import (
     fig7_predicted_vs_measured,
 )
 
-FIGURES = {i: m for i, m in enumerate((fig1_rates, fig2_dimension, fig3_bounds, fig4_ferbach_fig2,
-                                        fig5_barrier_width, fig6_disentangle, fig7_predicted_vs_measured), start=1)}
+FIGURES = {
+    i: m
+    for i, m in enumerate(
+        (
+            fig1_rates,
+            fig2_dimension,
+            fig3_bounds,
+            fig4_ferbach_fig2,
+            fig5_barrier_width,
+            fig6_disentangle,
+            fig7_predicted_vs_measured,
+        ),
+        start=1,
+    )
+}
 CACHE = Path(__file__).resolve().parent / "cache"
 
 __all__ = ["FIGURES", "CACHE", "draw_all", "figure_numbers"]
@@ -49,8 +62,11 @@ def _compute(preset: str, results_dir, numbers, sweep_options) -> None:
     from lmctheory.sweep import run_sweeps
 
     fallback = sweep_options.get("fallback_dirs", ())
-    names = list(EXPERIMENTS) if set(numbers) == set(FIGURES) else \
-        list(dict.fromkeys(e for n in numbers for e in FIGURES[n].USES))
+    names = (
+        list(EXPERIMENTS)
+        if set(numbers) == set(FIGURES)
+        else list(dict.fromkeys(e for n in numbers for e in FIGURES[n].USES))
+    )
     sweeps = [experiment_sweep(EXPERIMENTS[e], preset, results_dir, fallback_dirs=fallback) for e in names]
     if 2 in numbers:
         sweeps.append(fig2_dimension.sweep(preset, results_dir, fallback))
@@ -61,8 +77,14 @@ def _compute(preset: str, results_dir, numbers, sweep_options) -> None:
         RUNS.append((Path(sweep.results_dir).name.rsplit("-", 1)[0], result.ran, result.skipped))
 
 
-def draw_all(preset: str = "quick", results_dir=None, out_dir="lmctheory-figures", only=None,
-             fallback_dirs=(CACHE,), **sweep_options) -> dict:
+def draw_all(
+    preset: str = "quick",
+    results_dir=None,
+    out_dir="lmctheory-figures",
+    only=None,
+    fallback_dirs=(CACHE,),
+    **sweep_options,
+) -> dict:
     """Draw the figures ``only`` (numbers; default all) and write ``out_dir/REPORT.md``.
 
     Records are read from (and missing or stale ones computed into) ``results_dir`` (default
@@ -81,12 +103,19 @@ def draw_all(preset: str = "quick", results_dir=None, out_dir="lmctheory-figures
     sweep_options["fallback_dirs"] = [Path(d) for d in fallback_dirs]
     out.mkdir(parents=True, exist_ok=True)
     _compute(preset, results_dir, numbers, sweep_options)
+    sweep_options.pop("prune", None)  # only the compute step, which sees every configuration, may prune
     drawn = {}
     for n in numbers:
         if sweep_options.get("progress"):
             print(f"[figure {n}/{len(FIGURES)}] {FIGURES[n].NAME}", file=sys.stderr, flush=True)
         with style_context(COLORS):
             drawn[n] = [str(p) for p in FIGURES[n].draw(preset, results_dir, out, **sweep_options)]
-    report = write(preset, results_dir, out, {n: FIGURES[n] for n in numbers},
-                   complete=set(numbers) == set(FIGURES), **sweep_options)
+    report = write(
+        preset,
+        results_dir,
+        out,
+        {n: FIGURES[n] for n in numbers},
+        complete=set(numbers) == set(FIGURES),
+        **sweep_options,
+    )
     return {"figures": drawn, "report": str(report)}

@@ -29,8 +29,17 @@ def band(ax, x, values, *, label=None, color=None, marker="o", linestyle="-"):
     return line
 
 
-def decorate(ax, *, xlabel: str, ylabel: str, title: str, xscale: str | None = None, yscale: str | None = None,
-             xbase: int = 10, **legend_kw):
+def decorate(
+    ax,
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    xscale: str | None = None,
+    yscale: str | None = None,
+    xbase: int = 10,
+    **legend_kw,
+):
     """Labels, title, scales and (when there are labelled artists) the legend of one panel."""
     if xscale:
         ax.set_xscale(xscale, **({"base": xbase} if xscale == "log" else {}))

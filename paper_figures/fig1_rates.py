@@ -32,13 +32,23 @@ def draw(preset: str, results_dir, out_dir, **sweep_options):
             means = [x["curve"]["mean"] for x in res]
             line = band(ax, ns, means, label=f"d = {d} (slope {np.mean([x['slope'] for x in res]):.2f})")
             anchor = np.mean(means, 0)[0]
-            ax.plot(ns, anchor * (ns / ns[0]) ** res[0]["predicted_slope"], "--", lw=0.9, color=line.get_color())
+            ax.plot(
+                ns, anchor * (ns / ns[0]) ** res[0]["predicted_slope"], "--", lw=0.9, color=line.get_color()
+            )
             d_bound, radius = make_law(law, d, k=k).bound_geometry
             bound = fg_explicit_bound_w(ns.astype(int), d_bound, p, two_sample=True, radius=radius)
             diameter = 2 * radius * np.sqrt(d_bound)  # every W_p is at most the support's diameter
             ax.plot(ns, np.minimum(bound, diameter), ":", lw=0.9, color=line.get_color())
-        decorate(ax, xlabel="N (points per cloud)", ylabel=f"E W_{p} (two-sample)", xscale="log", xbase=2,
-                 yscale="log", title=f"p = {p}: dashed FG slope, dotted min(explicit bound, diameter)", ncol=2)
+        decorate(
+            ax,
+            xlabel="N (points per cloud)",
+            ylabel=f"E W_{p} (two-sample)",
+            xscale="log",
+            xbase=2,
+            yscale="log",
+            title=f"p = {p}: dashed FG slope, dotted min(explicit bound, diameter)",
+            ncol=2,
+        )
     return save(fig, out_dir, NAME)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lmctheory.dimension import MLE, PCA, CorrelationDimension, TwoNN
+from lmctheory.dimension import MLE, CorrelationDimension, PCADimension, TwoNN
 from lmctheory.manifolds import BENCHMARK_SUITE, sample_manifold
 
 from ._common import decorate, figure_sweep, save, subplots
@@ -24,14 +24,15 @@ from ._common import decorate, figure_sweep, save, subplots
 NAME = "fig2_dimension"
 TITLE = "Intrinsic-dimension estimators: known manifolds, and neuron clouds of random and trained layers"
 USES = ()  # the validation experiments whose records it draws
-ESTIMATORS = {"MLE": MLE, "TwoNN": TwoNN, "CorrInt": CorrelationDimension, "lPCA": PCA}
+ESTIMATORS = {"MLE": MLE, "TwoNN": TwoNN, "CorrInt": CorrelationDimension, "lPCA": PCADimension}
 LAYER_METHODS = ("weights", "weighted", "activations")
 
 
 def _grid(suite, n, D, width, epochs):
     configs = [{"kind": "manifold", "name": name, "d": d, "n": n, "D": D, "seed": 0} for name, d in suite]
-    return configs + [{"kind": "layers", "trained": t, "width": width, "epochs": epochs, "seed": 0}
-                      for t in (False, True)]
+    return configs + [
+        {"kind": "layers", "trained": t, "width": width, "epochs": epochs, "seed": 0} for t in (False, True)
+    ]
 
 
 PRESETS = {
@@ -45,8 +46,13 @@ def run_config(config: dict) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # reliability warnings: the thresholds are drawn with the estimates
         if config["kind"] == "manifold":
-            x, truth = sample_manifold(config["name"], config["n"], config["D"], config["d"], seed=config["seed"])
-            return {"truth": truth, "estimates": {k: float(e().fit(x).dimension_) for k, e in ESTIMATORS.items()}}
+            x, truth = sample_manifold(
+                config["name"], config["n"], config["D"], config["d"], seed=config["seed"]
+            )
+            return {
+                "truth": truth,
+                "estimates": {k: float(e().fit(x).dimension_) for k, e in ESTIMATORS.items()},
+            }
         return _layers(config)
 
 
@@ -61,7 +67,9 @@ def _layers(config):
     data = load_dataset("digits")
     widths = [data.n_features, config["width"], config["width"], data.n_classes]
     if config["trained"]:
-        cfg = TrainConfig(lr=0.05, epochs=config["epochs"], batch_size=64, init_seed=config["seed"], device="cpu")
+        cfg = TrainConfig(
+            lr=0.05, epochs=config["epochs"], batch_size=64, init_seed=config["seed"], device="cpu"
+        )
         model = train(lambda: MLP(widths), data, cfg).model
     else:
         torch.manual_seed(config["seed"])
@@ -79,8 +87,14 @@ def sweep(preset: str, results_dir, fallback_dirs=()):
     from lmctheory.sweep import Sweep
 
     sub = f"figure-dimension-{preset}"
-    return Sweep(run_config, PRESETS[preset], Path(results_dir) / sub, "figures.dimension",
-                 tuple(Path(d) / sub for d in fallback_dirs), cost)
+    return Sweep(
+        run_config,
+        PRESETS[preset],
+        Path(results_dir) / sub,
+        "figures.dimension",
+        tuple(Path(d) / sub for d in fallback_dirs),
+        cost,
+    )
 
 
 def cost(config: dict) -> float:
@@ -115,18 +129,31 @@ def draw(preset: str, results_dir, out_dir, **sweep_options):
         for layer in range(n_layers):
             values = np.array([res_[m][layer] for m in labels])
             beyond = knn & (values > threshold)
-            bars = ax.bar(x + (k - (2 * n_layers - 1) / 2) * bar, values, bar,
-                          label=f"{'trained' if trained else 'random'} layer {layer + 1}")
+            bars = ax.bar(
+                x + (k - (2 * n_layers - 1) / 2) * bar,
+                values,
+                bar,
+                label=f"{'trained' if trained else 'random'} layer {layer + 1}",
+            )
             for patch, faint in zip(bars, beyond, strict=True):
                 if faint:
                     patch.set_alpha(0.35)
                     patch.set_hatch("//")
             k += 1
     if width:
-        ax.hlines(threshold, x[knn].min() - 0.45, x[knn].max() + 0.45, colors="k", linestyles="--", lw=0.9,
-                  label=f"kNN reliability threshold log2 n = {threshold:.0f} (hatched: beyond it)")
+        ax.hlines(
+            threshold,
+            x[knn].min() - 0.45,
+            x[knn].max() + 0.45,
+            colors="k",
+            linestyles="--",
+            lw=0.9,
+            label=f"kNN reliability threshold log2 n = {threshold:.0f} (hatched: beyond it)",
+        )
     ax.set_xticks(x, ["PR W^T W", "PR W Σ W^T", "PR H^T H", "MLE", "TwoNN"])
-    decorate(ax, xlabel="definition", ylabel="dimension", title="hidden layers of an MLP on digits", yscale="log")
+    decorate(
+        ax, xlabel="definition", ylabel="dimension", title="hidden layers of an MLP on digits", yscale="log"
+    )
     return save(fig, out_dir, NAME)
 
 

@@ -33,8 +33,11 @@ def _table(recs, lrs, get) -> np.ndarray:
 
 
 def draw(preset: str, results_dir, out_dir, **sweep_options):
-    recs = [r for r in records("fig2", preset, results_dir, **sweep_options)
-            if r["config"]["kind"] == "pair" and not any(r["result"]["diverged"])]
+    recs = [
+        r
+        for r in records("fig2", preset, results_dir, **sweep_options)
+        if r["config"]["kind"] == "pair" and not any(r["result"]["diverged"])
+    ]
     datas = sorted({r["config"]["data"] for r in recs})
     fig, axes = subplots(max(1, len(datas)), 2)
     for row, data in enumerate(datas):
@@ -49,10 +52,22 @@ def draw(preset: str, results_dir, out_dir, **sweep_options):
         for color, m in zip(COLORS, MATCHERS, strict=False):
             band(ax, lrs, table(lambda x, m=m: x["lmc_error"][m]), label=m, color=color)
         for i, lr in enumerate(untrained):
-            ax.axvspan(lr / 1.4, lr * 1.4, color="0.85", lw=0, zorder=0,
-                       label="endpoints not trained (< 2x chance accuracy)" if i == 0 else None)
-        decorate(ax, xlabel="learning rate", ylabel="test loss at t = 1/2", title=f"{data}: LMC error (test loss at "
-                 "t = 1/2)", xscale="log", fontsize=7)
+            ax.axvspan(
+                lr / 1.4,
+                lr * 1.4,
+                color="0.85",
+                lw=0,
+                zorder=0,
+                label="endpoints not trained (< 2x chance accuracy)" if i == 0 else None,
+            )
+        decorate(
+            ax,
+            xlabel="learning rate",
+            ylabel="test loss at t = 1/2",
+            title=f"{data}: LMC error (test loss at t = 1/2)",
+            xscale="log",
+            fontsize=7,
+        )
         ax = axes[row, 1]
         n_layers = len(mine[0]["result"]["dimension_layers"]["naive"])
         for color, m in zip(COLORS[1:], MATCHERS[1:], strict=False):
@@ -60,10 +75,24 @@ def draw(preset: str, results_dir, out_dir, **sweep_options):
                 continue
             for layer in range(n_layers):
                 vals = table(lambda x, m=m, layer=layer: x["dimension_layers"][m][layer])
-                ax.plot(lrs, vals.mean(0), LAYER_STYLES[layer % 4], marker="o", ms=3, color=color,
-                        label=f"{m}, layer {layer + 1}" if layer == 0 or m == "naive" else None)
-        decorate(ax, xlabel="learning rate", ylabel="participation ratio", xscale="log", yscale="log",
-                 title=f"{data}: approximate dimension per layer", fontsize=7)
+                ax.plot(
+                    lrs,
+                    vals.mean(0),
+                    LAYER_STYLES[layer % 4],
+                    marker="o",
+                    ms=3,
+                    color=color,
+                    label=f"{m}, layer {layer + 1}" if layer == 0 or m == "naive" else None,
+                )
+        decorate(
+            ax,
+            xlabel="learning rate",
+            ylabel="participation ratio",
+            xscale="log",
+            yscale="log",
+            title=f"{data}: approximate dimension per layer",
+            fontsize=7,
+        )
     return save(fig, out_dir, NAME)
 
 

@@ -3,7 +3,7 @@
 Data: the ``two_layer`` validation experiment (weights uniform in [-1, 1]^m0, output weights
 matched jointly, D = m0 + 1). Left: matching error W_2 vs width with the predicted slope -1/D
 (dashed). Middle: mean output gap at t = 1/2 with the mean-field averaging prediction -1/2 - 2/D
-(dashed). Right: measured loss barrier above the chord and the certified bound (THEORY s.4), same
+(dashed). Right: measured loss barrier above the chord and the certified bound (:ref:`theory-certified-bound`), same
 widths. Bands: ± std over seeds.
 """
 
@@ -14,28 +14,52 @@ import numpy as np
 from ._common import band, decorate, group, records, save, subplots
 
 NAME = "fig5_barrier_width"
-TITLE = "Two-layer nets at initialisation: matching error, output gap and barrier vs width, with predicted slopes"
+TITLE = (
+    "Two-layer nets at initialisation: matching error, output gap and barrier vs width, with predicted slopes"
+)
 USES = ("two_layer",)  # the validation experiments whose records it draws
 
 
 def draw(preset: str, results_dir, out_dir, **sweep_options):
-    uniform = [r for r in records("two_layer", preset, results_dir, **sweep_options) if r["config"]["law"] == "uniform"]
+    uniform = [
+        r
+        for r in records("two_layer", preset, results_dir, **sweep_options)
+        if r["config"]["law"] == "uniform"
+    ]
     joint = [r for r in uniform if r["config"]["joint"]]
     recs = joint or uniform  # presets without joint matching: incoming weights only (D = m0)
     fig, axes = subplots(1, 3, width=4.2)
     for (m0, joint), res in group(recs, "m0", "joint").items():
         widths = np.asarray(next(r for r in recs if r["config"]["m0"] == m0)["config"]["widths"], dtype=float)
         dim = m0 + int(joint)
-        for ax, key, slope in ((axes[0, 0], "w2", -1 / dim), (axes[0, 1], "gap", -0.5 - (2 if joint else 1) / dim)):
+        for ax, key, slope in (
+            (axes[0, 0], "w2", -1 / dim),
+            (axes[0, 1], "gap", -0.5 - (2 if joint else 1) / dim),
+        ):
             vals = [x[key] for x in res]
             line = band(ax, widths, vals, label=f"m0 = {m0} (D = {dim})")
-            ax.plot(widths, np.mean(vals, 0)[0] * (widths / widths[0]) ** slope, "--", lw=0.9,
-                    color=line.get_color())
+            ax.plot(
+                widths,
+                np.mean(vals, 0)[0] * (widths / widths[0]) ** slope,
+                "--",
+                lw=0.9,
+                color=line.get_color(),
+            )
         line = band(axes[0, 2], widths, [x["barrier"] for x in res], label=f"measured, m0 = {m0}")
-        band(axes[0, 2], widths, [x["certificate"] for x in res], label=f"certified bound, m0 = {m0}",
-             color=line.get_color(), linestyle=":", marker="s")
-    titles = ("matching error (dashed: -1/D)", "output gap at t = 1/2 (dashed: -1/2 - 2/D)",
-              "loss barrier above chord vs certified bound")
+        band(
+            axes[0, 2],
+            widths,
+            [x["certificate"] for x in res],
+            label=f"certified bound, m0 = {m0}",
+            color=line.get_color(),
+            linestyle=":",
+            marker="s",
+        )
+    titles = (
+        "matching error (dashed: -1/D)",
+        "output gap at t = 1/2 (dashed: -1/2 - 2/D)",
+        "loss barrier above chord vs certified bound",
+    )
     ylabels = ("W_2 between neuron clouds", "E|f_1/2 - (f_A + f_B)/2|", "loss barrier")
     for ax, title, ylabel in zip(axes[0], titles, ylabels, strict=True):
         decorate(ax, xlabel="width N", ylabel=ylabel, title=title, xscale="log", xbase=2, yscale="log")

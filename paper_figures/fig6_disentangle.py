@@ -35,8 +35,13 @@ def draw(preset: str, results_dir, out_dir, **sweep_options):
             ts = items[0][1]["path"]["ts"]
             ax.plot(ts, np.mean(curves, 0), marker="o", ms=2.5, label=label[:28])
             summary.append((f"{rung}: {label}"[:34], [res["error_barrier"] for _, res in items]))
-        decorate(ax, xlabel="t (path from A to B)", ylabel="test error - mean endpoint error", title=rung,
-                 fontsize=6.5)
+        decorate(
+            ax,
+            xlabel="t (path from A to B)",
+            ylabel="test error - mean endpoint error",
+            title=rung,
+            fontsize=6.5,
+        )
         if not rungs.get(rung):
             ax.text(0.5, 0.5, "not in this preset", ha="center", va="center", transform=ax.transAxes)
     for label, items in rungs.get("logistic", {}).items():
@@ -49,8 +54,13 @@ def draw(preset: str, results_dir, out_dir, **sweep_options):
     ax.axvline(LMC_THRESHOLD, color="#d1495b", ls="--", lw=0.9, label="LMC threshold 0.02")
     ax.set_yticks(y, [s for s, _ in summary], fontsize=6)
     ax.invert_yaxis()
-    decorate(ax, xlabel="error barrier (max_minus_mean)", ylabel="variant", title="error barriers, mean ± std over seeds",
-             fontsize=7)
+    decorate(
+        ax,
+        xlabel="error barrier (max_minus_mean)",
+        ylabel="variant",
+        title="error barriers, mean ± std over seeds",
+        fontsize=7,
+    )
     return save(fig, out_dir, NAME)
 
 

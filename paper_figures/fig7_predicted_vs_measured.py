@@ -52,8 +52,15 @@ def draw(preset: str, results_dir, out_dir, **sweep_options):
         if (~ok).any():
             ax.scatter(b[~ok], np.full((~ok).sum(), lo), s=14, marker="v", color=color)
     ax.plot([lo, hi], [lo, hi], "k--", lw=0.9, label="y = x")
-    decorate(ax, xlabel="certified bound (predicted)", ylabel="measured", xscale="log", yscale="log",
-             title="every point must lie below y = x (triangles: measured 0)", fontsize=7)
+    decorate(
+        ax,
+        xlabel="certified bound (predicted)",
+        ylabel="measured",
+        xscale="log",
+        yscale="log",
+        title="every point must lie below y = x (triangles: measured 0)",
+        fontsize=7,
+    )
     ax.set_xlim(lo, hi)
     ax.set_ylim(lo / 1.5, hi)
     return save(fig, out_dir, NAME)

@@ -44,42 +44,77 @@ def _rows(preset: str, results_dir, complete: bool, sweep_options) -> tuple[list
     return rows, skipped
 
 
-def write(preset: str, results_dir, out_dir, figures: dict, *, complete: bool = True, **sweep_options) -> Path:
+def write(
+    preset: str, results_dir, out_dir, figures: dict, *, complete: bool = True, **sweep_options
+) -> Path:
     """Write ``out_dir/REPORT.md`` (and validation.json/.md); rows come from the (cached) experiments."""
     from lmctheory_validation.report import counts_table, markdown_table, summary_line, write_report
 
     rows, skipped = _rows(preset, results_dir, complete, sweep_options)
     out = Path(out_dir)
-    write_report(rows, out, config={"preset": preset, "results_dir": str(results_dir), "source": "lmctheory figures",
-                                    "experiments_without_records": skipped})
+    write_report(
+        rows,
+        out,
+        config={
+            "preset": preset,
+            "results_dir": str(results_dir),
+            "source": "lmctheory figures",
+            "experiments_without_records": skipped,
+        },
+    )
     ran = sum(r for _, r, _ in RUNS)
     cached = sum(c for _, _, c in RUNS)
-    lines = ["# lmctheory: figures and predictions", "",
-             f"lmctheory {__version__}, preset `{preset}`, generated "
-             f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}. Results read from `{results_dir}` "
-             f"({ran} configurations computed, {cached} read from records).", ""]
+    lines = [
+        "# lmctheory: figures and predictions",
+        "",
+        f"lmctheory {__version__}, preset `{preset}`, generated "
+        f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}. Results read from `{results_dir}` "
+        f"({ran} configurations computed, {cached} read from records).",
+        "",
+    ]
     for number, module in figures.items():
-        lines += [f"## Figure {number}. {module.TITLE}", "", f"![{module.TITLE}]({module.NAME}.png)", "",
-                  _caption(module), "", f"PDF: [{module.NAME}.pdf]({module.NAME}.pdf)", ""]
-    lines += ["## Compute time per experiment", "",
-              "Sum of the per-configuration wall times recorded in the sweep records (the time to recompute "
-              "them with one thread per configuration; cached configurations cost nothing on a re-run).", "",
-              "| sweep | configurations | compute seconds |", "|---|---|---|"]
+        lines += [
+            f"## Figure {number}. {module.TITLE}",
+            "",
+            f"![{module.TITLE}]({module.NAME}.png)",
+            "",
+            _caption(module),
+            "",
+            f"PDF: [{module.NAME}.pdf]({module.NAME}.pdf)",
+            "",
+        ]
+    lines += [
+        "## Compute time per experiment",
+        "",
+        "Sum of the per-configuration wall times recorded in the sweep records (the time to recompute "
+        "them with one thread per configuration; cached configurations cost nothing on a re-run).",
+        "",
+        "| sweep | configurations | compute seconds |",
+        "|---|---|---|",
+    ]
     from lmctheory_validation import EXPERIMENTS
 
     for sweep, n, seconds in _timings(preset, results_dir, [*EXPERIMENTS, "figure-dimension"]):
         lines.append(f"| {sweep} | {n} | {seconds:.1f} |")
     lines += ["", f"## Rows: {summary_line(rows)}", ""]
     if skipped:
-        lines += [f"Not in this report (no current records, not computed because only some figures were drawn): "
-                  f"{', '.join(skipped)}. `lmctheory validate --{preset} --only {','.join(skipped)}` computes them.",
-                  ""]
-    lines += ["Kinds: *prediction* (the theory's claim on data it has not seen: could fail, the last column says "
-              "how), *check* (an identity, rigorous bound or consistency condition of the code), *measurement* "
-              "(reported without a claim). Verdicts come from statistical rules at level 5 % (one-sided t-test, "
-              "TOST equivalence test, permutation trend test; exact per-instance comparison for rigorous bounds): "
-              "see `lmctheory_validation.verdicts`. Per-experiment protocols: the docstrings of `validation/*.py`.",
-              "", *counts_table(rows), "", *markdown_table(rows), ""]
+        lines += [
+            f"Not in this report (no current records, not computed because only some figures were drawn): "
+            f"{', '.join(skipped)}. `lmctheory validate --{preset} --only {','.join(skipped)}` computes them.",
+            "",
+        ]
+    lines += [
+        "Kinds: *prediction* (the theory's claim on data it has not seen: could fail, the last column says "
+        "how), *check* (an identity, rigorous bound or consistency condition of the code), *measurement* "
+        "(reported without a claim). Verdicts come from statistical rules at level 5 % (one-sided t-test, "
+        "TOST equivalence test, permutation trend test; exact per-instance comparison for rigorous bounds): "
+        "see `lmctheory_validation.verdicts`. Per-experiment protocols: the docstrings of `validation/*.py`.",
+        "",
+        *counts_table(rows),
+        "",
+        *markdown_table(rows),
+        "",
+    ]
     path = out / "REPORT.md"
     tmp = out / ".REPORT.md.tmp"
     tmp.write_text("\n".join(lines))

@@ -36,4 +36,6 @@ def same_parameters(a, b) -> bool:
     """Exact equality of two models' state dicts."""
     import torch
 
-    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
+    return all(
+        torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True)
+    )

@@ -30,8 +30,10 @@ def planted_pair(model, seed=0, noise=0.0):
 
 
 def max_param_distance(a, b):
-    return max((x - y).abs().max().item() for x, y in zip(a.state_dict().values(), b.state_dict().values(),
-                                                          strict=True))
+    return max(
+        (x - y).abs().max().item()
+        for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +53,11 @@ def test_every_matcher_recovers_a_planted_permutation_exactly(big_mlp, method):
     assert path.barrier("above_chord") == 0.0 and path.barrier("max_minus_mean", "error") == 0.0
 
 
-@pytest.mark.parametrize("model", [MeanFieldTwoLayer(5, 64), MLP([6, 32, 16, 3], activation="tanh", bias=False)],
-                         ids=["mean-field", "mlp-tanh-nobias"])
+@pytest.mark.parametrize(
+    "model",
+    [MeanFieldTwoLayer(5, 64), MLP([6, 32, 16, 3], activation="tanh", bias=False)],
+    ids=["mean-field", "mlp-tanh-nobias"],
+)
 @pytest.mark.parametrize("method", METHODS)
 def test_planted_recovery_on_other_models(model, method):
     model = model.double()
@@ -130,8 +135,9 @@ def test_apply_permutation_returns_an_independent_copy_and_handles_tied_tensors(
     # the copy keeps the tie, and the permuted name is loaded last-wins as by load_state_dict
     tied = MLP([6, 10, 10, 3])
     tied.layers[1].weight = tied.layers[2].weight = torch.nn.Parameter(torch.randn(10, 10))
-    tied_spec = {"P_0": [("layers.0.weight", 0), ("layers.0.bias", 0), ("layers.1.weight", 1),
-                         ("layers.2.weight", 1)]}
+    tied_spec = {
+        "P_0": [("layers.0.weight", 0), ("layers.0.bias", 0), ("layers.1.weight", 1), ("layers.2.weight", 1)]
+    }
     p0 = torch.as_tensor(perm.perms["P_0"])
     tied_out = apply_permutation(tied, Permutation({"P_0": perm.perms["P_0"]}, spec=tied_spec))
     assert tied_out.layers[1].weight is tied_out.layers[2].weight

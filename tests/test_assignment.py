@@ -71,8 +71,9 @@ def test_fast_route_is_taken_and_exact_on_clouds(n, law):
     perm, route = A._solve(C)
     assert route == "lapjv"  # certified, no fallback
     assert abs(value(C, perm) - optimum(C)) <= tolerance(C)
-    assert np.array_equal(perm, solve_assignment(C, solver="scipy")) or \
-        abs(value(C, perm) - value(C, solve_assignment(C, solver="scipy"))) <= tolerance(C)
+    assert np.array_equal(perm, solve_assignment(C, solver="scipy")) or abs(
+        value(C, perm) - value(C, solve_assignment(C, solver="scipy"))
+    ) <= tolerance(C)
 
 
 def test_certificate_accepts_the_optimum_and_rejects_a_suboptimal_permutation():
@@ -109,13 +110,16 @@ def test_scipy_route_and_solver_names():
         solve_assignment(C, solver="hungarian")
 
 
-@pytest.mark.parametrize("bad, match", [
-    (np.zeros((0, 0)), "non-empty square"),
-    (np.zeros((2, 3)), "non-empty square"),
-    (np.zeros(4), "non-empty square"),
-    (np.array([[1.0, np.nan], [0.0, 1.0]]), "non-finite"),
-    (np.array([[1.0, np.inf], [0.0, 1.0]]), "non-finite"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.zeros((0, 0)), "non-empty square"),
+        (np.zeros((2, 3)), "non-empty square"),
+        (np.zeros(4), "non-empty square"),
+        (np.array([[1.0, np.nan], [0.0, 1.0]]), "non-finite"),
+        (np.array([[1.0, np.inf], [0.0, 1.0]]), "non-finite"),
+    ],
+)
 def test_bad_cost_matrices(bad, match):
     with pytest.raises(ValueError, match=match):
         solve_assignment(bad)

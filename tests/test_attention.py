@@ -25,8 +25,13 @@ def test_every_symmetry_in_the_spec_preserves_the_function(shape):
     assert check_functional_equivalence(model, random_permutation(model, 1), x, rtol=1e-10)
     for name in model.permutation_spec():  # each symmetry on its own
         rng = np.random.default_rng(2)
-        single = Permutation({k: (rng.permutation(len(v)) if k == name else np.arange(len(v)))
-                              for k, v in random_permutation(model, 0).perms.items()}, spec=model.permutation_spec())
+        single = Permutation(
+            {
+                k: (rng.permutation(len(v)) if k == name else np.arange(len(v)))
+                for k, v in random_permutation(model, 0).perms.items()
+            },
+            spec=model.permutation_spec(),
+        )
         assert check_functional_equivalence(model, single, x, rtol=1e-10), name
 
 
@@ -47,8 +52,11 @@ def test_path_and_training_and_bound():
     np.testing.assert_allclose(batched.values["loss"], looped.values["loss"], rtol=1e-10)
     with pytest.raises(NotImplementedError, match="attention"):
         certified_barrier_bound(a, b, (x, y), ts)
-    res = train(lambda: AttentionNet((1, 8, 8), 10, patch=2, d_model=32, hidden=64), digits,
-                TrainConfig(optimizer="adam", lr=1e-2, epochs=15, batch_size=64, device="cpu"))
+    res = train(
+        lambda: AttentionNet((1, 8, 8), 10, patch=2, d_model=32, hidden=64),
+        digits,
+        TrainConfig(optimizer="adam", lr=1e-2, epochs=15, batch_size=64, device="cpu"),
+    )
     err = (res.model(digits.x_test).argmax(1) != digits.y_test).float().mean()
     assert err < 0.45  # chance is 0.9; measured 0.22
 

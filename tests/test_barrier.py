@@ -29,10 +29,18 @@ def loop_path(model_a, model_b, x, y, ts):
     return np.array(losses), np.array(errors)
 
 
-@pytest.mark.parametrize("make", [lambda: MLP([12, 32, 32, 4]), lambda: MeanFieldTwoLayer(12, 40, out=4),
-                                  lambda: LogisticRegression(12, 4), lambda: MLP([12, 16, 4], activation="gelu"),
-                                  lambda: CNN((3, 2, 2), [6, 5], 4), lambda: LCN((3, 2, 2), [6, 5], 4)],
-                         ids=["mlp", "mean-field", "logistic", "mlp-gelu", "cnn", "lcn"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: MLP([12, 32, 32, 4]),
+        lambda: MeanFieldTwoLayer(12, 40, out=4),
+        lambda: LogisticRegression(12, 4),
+        lambda: MLP([12, 16, 4], activation="gelu"),
+        lambda: CNN((3, 2, 2), [6, 5], 4),
+        lambda: LCN((3, 2, 2), [6, 5], 4),
+    ],
+    ids=["mlp", "mean-field", "logistic", "mlp-gelu", "cnn", "lcn"],
+)
 def test_batched_path_equals_a_loop(make):
     torch.manual_seed(0)
     a, b = make(), make()
@@ -103,8 +111,10 @@ def train_logistic(x, y, seed, steps=60):
 
 def test_logistic_regression_is_linearly_connected():
     x, y = digits_tensors()
-    pairs = [(train_logistic(x, y, 0), train_logistic(x, y, 1)),
-             (LogisticRegression(64, 10).double(), LogisticRegression(64, 10).double())]  # random too
+    pairs = [
+        (train_logistic(x, y, 0), train_logistic(x, y, 1)),
+        (LogisticRegression(64, 10).double(), LogisticRegression(64, 10).double()),
+    ]  # random too
     for a, b in pairs:
         path = evaluate_path(a, b, (x, y), default_grid(21))
         assert path.barrier("above_chord") <= 1e-6  # the loss is convex in the parameters
@@ -181,9 +191,13 @@ def test_path_outputs_equal_each_interpolated_network(name):
         scale = reference.abs().max()
         assert (out - reference).abs().max() <= 1e-12 * scale
         with torch.no_grad():
-            assert (out[0] - a(x)).abs().max() <= 1e-13 * scale and (out[1] - b(x)).abs().max() <= 1e-13 * scale
+            assert (out[0] - a(x)).abs().max() <= 1e-13 * scale and (
+                out[1] - b(x)
+            ).abs().max() <= 1e-13 * scale
             kept = out.clone()
-            path_outputs(network, 2 * x, torch.as_tensor(ts[::-1].copy()), max_elements=budget)  # reuses scratch
+            path_outputs(
+                network, 2 * x, torch.as_tensor(ts[::-1].copy()), max_elements=budget
+            )  # reuses scratch
         assert torch.equal(out, kept)  # results never alias the buffers reused by later calls
 
 

@@ -49,15 +49,25 @@ def test_deep_recursion_expression_and_layer_towers():
     w = bound.layer_widths(0.1)
     assert [x.to_dict() for x in w] == [{"log10": 784.0}, {"log10log10": 784.0}, {"log10log10log10": 784.0}]
     small = deep_recursion(3, 2).layer_widths(0.5, T=1.0)  # 2^3 = 8, then 2^8 = 256
-    assert small[0].normalised().value == pytest.approx(8.0) and small[1].normalised().value == pytest.approx(256.0)
+    assert small[0].normalised().value == pytest.approx(8.0) and small[1].normalised().value == pytest.approx(
+        256.0
+    )
 
 
 # ------------------------------------------------------- round trips
 
 
-BOUNDS = [ferbach_two_layer(5), ferbach_two_layer(784), entezari_two_layer(10), low_dimensional(6, 1e-3),
-          matching_lower_bound(7), matching_lower_bound(784), deep_recursion(5, 1), deep_recursion(5, 2),
-          deep_recursion(20, 3)]
+BOUNDS = [
+    ferbach_two_layer(5),
+    ferbach_two_layer(784),
+    entezari_two_layer(10),
+    low_dimensional(6, 1e-3),
+    matching_lower_bound(7),
+    matching_lower_bound(784),
+    deep_recursion(5, 1),
+    deep_recursion(5, 2),
+    deep_recursion(20, 3),
+]
 
 
 @pytest.mark.parametrize("bound", BOUNDS, ids=lambda b: b.name)
@@ -136,7 +146,8 @@ def test_explicit_two_layer_bounds_hold_at_the_prescribed_width(seed):
     assert matching_error <= eps_match
     assert matching_error >= matching_error_lower_bound(m, m0, cube_radius=1.0)
     assert matching_error_lower_bound(m, m0, density_bound=2.0**-m0) == matching_error_lower_bound(
-        m, m0, cube_radius=1.0)
+        m, m0, cube_radius=1.0
+    )
     x = rng.normal(size=(256, m0))
     x /= np.linalg.norm(x, axis=1, keepdims=True)  # |x| = 1
     y = np.sign(x[:, 0] + 0.3 * x[:, 1])
@@ -154,10 +165,17 @@ def test_explicit_two_layer_bounds_hold_at_the_prescribed_width(seed):
 
 def test_certificate_formula_constants():
     # (kappa + 2L)/4 * Lip * R * A * M
-    assert barrier_bound_from_matching(0.2, input_radius=2.0, output_bound=3.0, activation_lipschitz=1.0,
-                                       convexity_gap=0.5, loss_lipschitz=2 ** 0.5) == pytest.approx(
-        2 ** 0.5 * 2.0 * 3.0 * 2.5 / 4 * 0.2)
-    assert barrier_bound_from_matching(0.2, input_radius=1, output_bound=1, convexity_gap=0) == pytest.approx(0.1)
+    assert barrier_bound_from_matching(
+        0.2,
+        input_radius=2.0,
+        output_bound=3.0,
+        activation_lipschitz=1.0,
+        convexity_gap=0.5,
+        loss_lipschitz=2**0.5,
+    ) == pytest.approx(2**0.5 * 2.0 * 3.0 * 2.5 / 4 * 0.2)
+    assert barrier_bound_from_matching(0.2, input_radius=1, output_bound=1, convexity_gap=0) == pytest.approx(
+        0.1
+    )
 
 
 # --------------------------------------------------------------- numerics
@@ -201,7 +219,11 @@ def test_towers():
 @pytest.mark.parametrize(
     "call,exc,match",
     [
-        (lambda: ferbach_two_layer(784).solve_width(0.0), ValueError, "epsilon must be a finite real number > 0"),
+        (
+            lambda: ferbach_two_layer(784).solve_width(0.0),
+            ValueError,
+            "epsilon must be a finite real number > 0",
+        ),
         (lambda: ferbach_two_layer(784).solve_width(-0.1), ValueError, "epsilon"),
         (lambda: ferbach_two_layer(784).solve_width(float("nan")), ValueError, "epsilon"),
         (lambda: ferbach_two_layer(784).solve_epsilon(0.5), ValueError, "width must be >= 1"),
@@ -212,7 +234,11 @@ def test_towers():
         (lambda: matching_lower_bound(5).solve_width(0.1, F=0.0), ValueError, "F must be"),
         (lambda: as_tower({"log2": 3}), ValueError, "keys"),
         (lambda: width_table(0.1, 5, 2, k=3), ValueError, "both k and eta"),
-        (lambda: barrier_bound_from_matching(0.1, input_radius=-1, output_bound=1), ValueError, "input_radius"),
+        (
+            lambda: barrier_bound_from_matching(0.1, input_radius=-1, output_bound=1),
+            ValueError,
+            "input_radius",
+        ),
         (lambda: explicit_width(0.0, lambda w: 1.0), ValueError, "epsilon"),
     ],
 )

@@ -47,8 +47,23 @@ def test_parse_sizes_rejects(text):
 
 def test_rates_json_is_one_document_with_provenance(capsys, tmp_path):
     out_file = tmp_path / "r.json"
-    code, out, _ = run(capsys, "rates", "--law", "uniform", "--d", "3", "--ns", "16,32,...,128", "--reps", "3",
-                       "--n-jobs", "1", "--json", "--out", str(out_file))
+    code, out, _ = run(
+        capsys,
+        "rates",
+        "--law",
+        "uniform",
+        "--d",
+        "3",
+        "--ns",
+        "16,32,...,128",
+        "--reps",
+        "3",
+        "--n-jobs",
+        "1",
+        "--json",
+        "--out",
+        str(out_file),
+    )
     assert code == 0
     doc = json.loads(out)
     assert doc == json.loads(out_file.read_text())
@@ -69,25 +84,44 @@ def test_rates_json_is_one_document_with_provenance(capsys, tmp_path):
 
 def test_rates_table_and_plot(capsys, tmp_path):
     png = tmp_path / "curve.png"
-    code, out, _ = run(capsys, "rates", "--d", "5", "--ns", "32,64,128", "--reps", "2", "--n-jobs", "1",
-                       "--plot", str(png))
+    code, out, _ = run(
+        capsys, "rates", "--d", "5", "--ns", "32,64,128", "--reps", "2", "--n-jobs", "1", "--plot", str(png)
+    )
     assert code == 0
     assert "fitted slope" in out and "predicted" in out and "d>2p" in out
     assert png.stat().st_size > 1000 and png.with_suffix(".pdf").stat().st_size > 1000
 
 
 def test_rates_one_sample_on_a_law_with_a_reference(capsys):
-    code, out, _ = run(capsys, "rates", "--law", "two-atom", "--d", "2", "--one-sample", "--ns", "32,64,128",
-                       "--reps", "6", "--n-jobs", "1", "--json")
+    code, out, _ = run(
+        capsys,
+        "rates",
+        "--law",
+        "two-atom",
+        "--d",
+        "2",
+        "--one-sample",
+        "--ns",
+        "32,64,128",
+        "--reps",
+        "6",
+        "--n-jobs",
+        "1",
+        "--json",
+    )
     assert code == 0
     assert json.loads(out)["config"]["two_sample"] is False
 
 
 def test_rate_bound_json(capsys):
-    code, out, _ = run(capsys, "rate-bound", "--d", "6", "--p", "1", "--ns", "10,100", "--two-sample", "--json")
+    code, out, _ = run(
+        capsys, "rate-bound", "--d", "6", "--p", "1", "--ns", "10,100", "--two-sample", "--json"
+    )
     assert code == 0
     rows = json.loads(out)["result"]["rows"]
-    assert rows[1]["bound_W_pow_p"] == pytest.approx(fg_explicit_bound(100, 6, 1, two_sample=True, radius=0.5))
+    assert rows[1]["bound_W_pow_p"] == pytest.approx(
+        fg_explicit_bound(100, 6, 1, two_sample=True, radius=0.5)
+    )
 
 
 @pytest.mark.parametrize("suffix", [".npy", ".csv", ".txt", ".npz"])
@@ -156,11 +190,17 @@ def test_dimension_of_a_file_reports_every_estimator_with_n_and_d(capsys, tmp_pa
     code, out, _ = run(capsys, "dimension", str(path), "--json")
     assert code == 0
     estimates = {e["estimator"]: e for e in json.loads(out)["result"]["estimates"]}
-    assert set(estimates) == {"ParticipationRatio", "PCA", "MLE", "TwoNN", "CorrelationDimension",
-                              "WassersteinDimension"}
+    assert set(estimates) == {
+        "ParticipationRatio",
+        "PCADimension",
+        "MLE",
+        "TwoNN",
+        "CorrelationDimension",
+        "WassersteinDimension",
+    }
     assert all(e["n_points"] == 600 and e["n_features"] == 8 for e in estimates.values())
     assert estimates["TwoNN"]["dimension"] == pytest.approx(TwoNN().fit(X).dimension_, rel=1e-12)
-    assert estimates["PCA"]["dimension"] == 3
+    assert estimates["PCADimension"]["dimension"] == 3
     code, out, _ = run(capsys, "dimension", str(path), "--estimator", "mle")
     assert code == 0 and "MLE" in out and "TwoNN" not in out
 
@@ -172,21 +212,35 @@ def test_dimension_reports_estimator_failures_per_row(capsys, tmp_path, rng):
     assert code == 0
     rows = {e["estimator"]: e for e in json.loads(out)["result"]["estimates"]}
     assert rows["MLE"]["dimension"] is None and "more than 20" in rows["MLE"]["error"]
-    assert rows["PCA"]["dimension"] is not None
+    assert rows["PCADimension"]["dimension"] is not None
 
 
 def test_dimension_benchmark_table(capsys):
-    code, out, _ = run(capsys, "dimension", "--benchmark", "--ns", "300", "--Ds", "6", "--estimator", "twonn",
-                       "--json")
+    code, out, _ = run(
+        capsys, "dimension", "--benchmark", "--ns", "300", "--Ds", "6", "--estimator", "twonn", "--json"
+    )
     assert code == 0
     rows = json.loads(out)["result"]["rows"]
-    assert {r["manifold"] for r in rows} >= {"sphere", "ball", "affine", "swiss-roll", "helix", "gaussian", "curve"}
+    assert {r["manifold"] for r in rows} >= {
+        "sphere",
+        "ball",
+        "affine",
+        "swiss-roll",
+        "helix",
+        "gaussian",
+        "curve",
+    }
     for r in rows:
         assert abs(r["estimates"]["twonn"] - r["d"]) < 0.35 * r["d"] + 0.3, r
 
 
-@pytest.mark.parametrize("argv,match", [(["dimension"], "give a point-cloud FILE"),
-                                        (["dimension", "x.npy", "--benchmark"], "either FILE or --benchmark")])
+@pytest.mark.parametrize(
+    "argv,match",
+    [
+        (["dimension"], "give a point-cloud FILE"),
+        (["dimension", "x.npy", "--benchmark"], "either FILE or --benchmark"),
+    ],
+)
 def test_dimension_usage_errors(capsys, argv, match):
     code, _, err = run(capsys, *argv)
     assert code == 2 and match in err
@@ -198,13 +252,31 @@ def test_dimension_usage_errors(capsys, argv, match):
 def test_bounds_table_json_and_inverse(capsys):
     from lmctheory.bounds import deep_recursion, ferbach_two_layer
 
-    code, out, err = run(capsys, "bounds", "--epsilon", "0.1", "--m0", "784", "--depth", "3", "--k", "10",
-                         "--eta", "1e-3", "--width", "512", "--json")
+    code, out, err = run(
+        capsys,
+        "bounds",
+        "--epsilon",
+        "0.1",
+        "--m0",
+        "784",
+        "--depth",
+        "3",
+        "--k",
+        "10",
+        "--eta",
+        "1e-3",
+        "--width",
+        "512",
+        "--json",
+    )
     assert code == 0
     doc = json.loads(out)  # exactly one JSON document, strict (no NaN/inf)
     layers = doc["result"]["layers"]
-    assert [row["upper"] for row in layers] == [{"log10": 784.0}, {"log10log10": 784.0},
-                                                {"log10log10log10": 784.0}]
+    assert [row["upper"] for row in layers] == [
+        {"log10": 784.0},
+        {"log10log10": 784.0},
+        {"log10log10log10": 784.0},
+    ]
     assert layers[0]["effective"] == {"log10": pytest.approx(10.0)}
     assert layers[0]["satisfies_upper"] is False
     eps = doc["result"]["epsilon_at_width"]
@@ -237,8 +309,19 @@ def test_bounds_errors(capsys, argv, match):
 
 def test_bounds_json_is_finite_for_extreme_parameters(capsys):
     for m0, depth, eps in ((10**4, 10, 1e-9), (5, 1, 0.999), (784, 5, 1e-300)):
-        code, out, _ = run(capsys, "bounds", "--m0", str(m0), "--depth", str(depth), "--epsilon", str(eps),
-                           "--width", "1e300", "--json")
+        code, out, _ = run(
+            capsys,
+            "bounds",
+            "--m0",
+            str(m0),
+            "--depth",
+            str(depth),
+            "--epsilon",
+            str(eps),
+            "--width",
+            "1e300",
+            "--json",
+        )
         assert code == 0
         json.loads(out)  # dumps(allow_nan=False) would have raised on inf/NaN
 
@@ -248,23 +331,51 @@ def test_bounds_json_is_finite_for_extreme_parameters(capsys):
 
 def test_train_pair_then_barrier(capsys, tmp_path):
     out = tmp_path / "ck"
-    code, text, _ = run(capsys, "train", "--model", "mlp", "--widths", "64,32,10", "--data", "digits", "--epochs",
-                        "2", "--out-dir", str(out), "--pair", "same-init", "--json")
+    code, text, _ = run(
+        capsys,
+        "train",
+        "--model",
+        "mlp",
+        "--widths",
+        "64,32,10",
+        "--data",
+        "digits",
+        "--epochs",
+        "2",
+        "--out-dir",
+        str(out),
+        "--pair",
+        "same-init",
+        "--json",
+    )
     assert code == 0
     doc = json.loads(text)
     assert len(doc["result"]["checkpoints"]) == 2 and doc["config"]["pair"] == "same-init"
     sidecar = json.loads((out / "model_a.json").read_text())
-    assert sidecar["train"]["data_seed"] == 0 and json.loads((out / "model_b.json").read_text())["train"][
-        "data_seed"] == 1
-    code, text, _ = run(capsys, "barrier", str(out / "model_a.pt"), str(out / "model_b.pt"), "--align", "weighted",
-                        "--points", "5", "--json")
+    assert (
+        sidecar["train"]["data_seed"] == 0
+        and json.loads((out / "model_b.json").read_text())["train"]["data_seed"] == 1
+    )
+    code, text, _ = run(
+        capsys,
+        "barrier",
+        str(out / "model_a.pt"),
+        str(out / "model_b.pt"),
+        "--align",
+        "weighted",
+        "--points",
+        "5",
+        "--json",
+    )
     assert code == 0
     res = json.loads(text)["result"]
     for split in ("train", "test"):
         s = res["splits"][split]
         assert s["path"]["split"] == split and len(s["path"]["values"]["loss"]) == 5
         assert s["path"]["barriers"]["loss"]["above_chord"] <= s["certified_bound"]["bound"] + 1e-6
-    code, text, _ = run(capsys, "barrier", str(out / "model_a.pt"), str(out / "model_b.pt"), "--align", "none")
+    code, text, _ = run(
+        capsys, "barrier", str(out / "model_a.pt"), str(out / "model_b.pt"), "--align", "none"
+    )
     assert code == 0 and "certified bound" in text and "[test] error barriers" in text
 
 
@@ -281,3 +392,30 @@ def test_train_pair_then_barrier(capsys, tmp_path):
 def test_train_and_barrier_errors(capsys, argv, match):
     code, _, err = run(capsys, *argv)
     assert code == 2 and match in err
+
+
+def test_cli_choices_equal_the_library_lists():
+    """The CLI writes its choices out (so that --help imports no numerical library): they must stay the
+    library's."""
+    from lmctheory.cli import names
+    from lmctheory.dimension import ESTIMATORS
+    from lmctheory.laws import LAW_NAMES
+    from lmctheory.nn.data import DATASETS
+    from lmctheory.wasserstein import METHODS
+
+    assert names.LAWS == tuple(LAW_NAMES) and names.METHODS == tuple(METHODS)
+    assert names.ESTIMATORS == tuple(ESTIMATORS) and names.DATASETS == tuple(DATASETS)
+
+
+def test_help_and_version_import_no_numerical_library():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, io, contextlib\nfrom lmctheory.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n    main(['--help'])\n"
+        "heavy = [m for m in ('torch', 'sklearn', 'scipy', 'sympy', 'numpy', 'matplotlib') if m in sys.modules]\n"
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
+    assert out.strip() == "[]", out

@@ -12,10 +12,43 @@ from hypothesis import strategies as st
 from lmctheory.cli import build_parser, main
 
 FUZZED = ("rates", "rate-bound", "wasserstein", "dimension", "bounds", "barrier", "rerun")
-EXCLUDED_OPTIONS = {"--benchmark", "--help", "-h", "--version", "--plot", "--out"}  # long jobs / exits / writes
-VALUES = ["0", "-1", "1", "2", "3", "0.5", "nan", "inf", "-inf", "1e309", "abc", "", "8,16", "8,16,...,64", "0,8",
-          "uniform", "gaussian", "subspace", "nosuch", "mle", "twonn", "all", "relu", "none", "full",
-          "/no/such/file.npy", "/no/such/dir"]
+EXCLUDED_OPTIONS = {
+    "--benchmark",
+    "--help",
+    "-h",
+    "--version",
+    "--plot",
+    "--out",
+}  # long jobs / exits / writes
+VALUES = [
+    "0",
+    "-1",
+    "1",
+    "2",
+    "3",
+    "0.5",
+    "nan",
+    "inf",
+    "-inf",
+    "1e309",
+    "abc",
+    "",
+    "8,16",
+    "8,16,...,64",
+    "0,8",
+    "uniform",
+    "gaussian",
+    "subspace",
+    "nosuch",
+    "mle",
+    "twonn",
+    "all",
+    "relu",
+    "none",
+    "full",
+    "/no/such/file.npy",
+    "/no/such/dir",
+]
 
 
 def _options():
@@ -85,6 +118,8 @@ def test_no_traceback_escapes_and_failures_are_one_line(capsys, argv):
 
 def test_fuzz_tried_both_outcomes():
     """The fuzz run above exercised failures and successes (it ran first in this module)."""
-    print(f"\nCLI fuzz: {len(CALLS)} command lines, {sum(c == 0 for c in CALLS)} succeeded, "
-          f"{sum(c != 0 for c in CALLS)} one-line errors")
+    print(
+        f"\nCLI fuzz: {len(CALLS)} command lines, {sum(c == 0 for c in CALLS)} succeeded, "
+        f"{sum(c != 0 for c in CALLS)} one-line errors"
+    )
     assert len(CALLS) >= 100 and any(c == 0 for c in CALLS) and any(c != 0 for c in CALLS)

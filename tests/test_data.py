@@ -36,7 +36,9 @@ def test_mnist1d_is_generated_locally():
 def test_synthetic_tasks():
     t = load_dataset("teacher", d=8, n_train=500, n_test=100, classes=3, seed=1)
     assert t.x_train.shape == (500, 8) and set(t.y_train.tolist()) <= {0, 1, 2}
-    assert torch.equal(t.y_train, load_dataset("teacher", d=8, n_train=500, n_test=100, classes=3, seed=1).y_train)
+    assert torch.equal(
+        t.y_train, load_dataset("teacher", d=8, n_train=500, n_test=100, classes=3, seed=1).y_train
+    )
     r = load_dataset("teacher", d=8, task="regression", n_train=50, n_test=10)
     assert r.y_train.dtype == torch.float32 and r.n_classes == 0
 
@@ -107,10 +109,12 @@ def test_dataset_specs(tmp_path):
     assert torch.equal(gm.x_train, load_dataset("gaussian_mixture", separation=1.5, d=20, classes=3).x_train)
     assert load_dataset_spec("digits").x_train.shape == (1347, 64)
     rng = np.random.default_rng(1)
-    for stem, arr in (("train-images-idx3-ubyte", rng.integers(0, 256, (12, 4, 4), dtype=np.uint8)),
-                      ("train-labels-idx1-ubyte", rng.integers(0, 2, 12).astype(np.uint8)),
-                      ("t10k-images-idx3-ubyte", rng.integers(0, 256, (6, 4, 4), dtype=np.uint8)),
-                      ("t10k-labels-idx1-ubyte", rng.integers(0, 2, 6).astype(np.uint8))):
+    for stem, arr in (
+        ("train-images-idx3-ubyte", rng.integers(0, 256, (12, 4, 4), dtype=np.uint8)),
+        ("train-labels-idx1-ubyte", rng.integers(0, 2, 12).astype(np.uint8)),
+        ("t10k-images-idx3-ubyte", rng.integers(0, 256, (6, 4, 4), dtype=np.uint8)),
+        ("t10k-labels-idx1-ubyte", rng.integers(0, 2, 6).astype(np.uint8)),
+    ):
         write_idx(tmp_path / (stem + (".gz" if "labels" in stem else "")), arr, compress="labels" in stem)
     assert find_idx_files(tmp_path)["train_labels"].name.endswith(".gz")
     d = load_dataset_spec(f"idx:{tmp_path}")
@@ -119,16 +123,19 @@ def test_dataset_specs(tmp_path):
     assert load_dataset_spec(f"npz:{tmp_path / 'd.npz'}").n_features == 3
 
 
-@pytest.mark.parametrize("spec,error,match", [
-    ("gaussian_mixture:sep=1", ValueError, "unknown keyword"),
-    ("gaussian_mixture:separation", ValueError, "key=value"),
-    ("nosuch", ValueError, "unknown dataset"),
-    ("idx:", ValueError, "needs the directory"),
-    ("idx:/no/such/dir", FileNotFoundError, "no such directory"),
-    ("npz:", ValueError, "needs the file"),
-    ("", ValueError, "non-empty"),
-    ("gaussian_mixture:separation=-1", ValueError, "separation"),
-])
+@pytest.mark.parametrize(
+    "spec,error,match",
+    [
+        ("gaussian_mixture:sep=1", ValueError, "unknown keyword"),
+        ("gaussian_mixture:separation", ValueError, "key=value"),
+        ("nosuch", ValueError, "unknown dataset"),
+        ("idx:", ValueError, "needs the directory"),
+        ("idx:/no/such/dir", FileNotFoundError, "no such directory"),
+        ("npz:", ValueError, "needs the file"),
+        ("", ValueError, "non-empty"),
+        ("gaussian_mixture:separation=-1", ValueError, "separation"),
+    ],
+)
 def test_bad_dataset_specs(spec, error, match):
     with pytest.raises(error, match=match):
         load_dataset_spec(spec)
@@ -148,7 +155,9 @@ def test_specs_are_checked_without_loading(monkeypatch):
 
     monkeypatch.setitem(data._LOADERS, "mnist1d", refuse)
     assert parse_dataset_spec("mnist1d") == ("mnist1d", {})
-    assert parse_dataset_spec("gaussian_mixture:separation=1.5,d=20") == ("gaussian_mixture",
-                                                                          {"separation": 1.5, "d": 20})
+    assert parse_dataset_spec("gaussian_mixture:separation=1.5,d=20") == (
+        "gaussian_mixture",
+        {"separation": 1.5, "d": 20},
+    )
     with pytest.raises(FileNotFoundError, match="no such file"):
         parse_dataset_spec("npz:/no/such/file.npz")

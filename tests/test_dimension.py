@@ -10,9 +10,9 @@ from sklearn.base import clone
 
 from lmctheory.dimension import (
     MLE,
-    PCA,
     CorrelationDimension,
     ParticipationRatio,
+    PCADimension,
     TwoNN,
     UnreliableEstimateWarning,
     WassersteinDimension,
@@ -35,8 +35,18 @@ KNN_ESTIMATORS = {
 
 # (manifold, d); the uniform cube of a 5-dim affine subspace is left out: its boundary biases
 # kNN estimators ~12% low at n = 2000 (measured), a property of the data, not of the estimators
-KNOWN = [("ball", 2), ("ball", 3), ("ball", 5), ("sphere", 2), ("sphere", 4), ("gaussian", 3),
-         ("gaussian", 5), ("affine", 3), ("swiss-roll", None), ("helix", None)]
+KNOWN = [
+    ("ball", 2),
+    ("ball", 3),
+    ("ball", 5),
+    ("sphere", 2),
+    ("sphere", 4),
+    ("gaussian", 3),
+    ("gaussian", 5),
+    ("affine", 3),
+    ("swiss-roll", None),
+    ("helix", None),
+]
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +68,7 @@ def test_knn_estimators_within_10_percent_on_known_manifolds(known_samples, est_
 @pytest.mark.parametrize("family", ["affine", "gaussian"])
 def test_pca_rules_are_exact_on_linear_subspaces(rule, d, family):
     X, truth = sample_manifold(family, 500, 12, d, seed=d)
-    assert PCA(rule=rule).fit(X).dimension_ == truth
+    assert PCADimension(rule=rule).fit(X).dimension_ == truth
 
 
 @pytest.mark.parametrize("d", [1, 3, 8])
@@ -127,8 +137,9 @@ def test_participation_ratio_of_isotropic_gaussian_rows():
     ratio = tr.mean() / tr2.mean()
     # delta-method standard error of a ratio of means
     cov = np.cov(tr, tr2) / reps
-    se = ratio * math.sqrt(cov[0, 0] / tr.mean() ** 2 + cov[1, 1] / tr2.mean() ** 2
-                           - 2 * cov[0, 1] / (tr.mean() * tr2.mean()))
+    se = ratio * math.sqrt(
+        cov[0, 0] / tr.mean() ** 2 + cov[1, 1] / tr2.mean() ** 2 - 2 * cov[0, 1] / (tr.mean() * tr2.mean())
+    )
     assert abs(ratio - (d * n + 2) / (d + n + 1)) < 4 * se
 
 
@@ -179,14 +190,20 @@ def test_correlation_dimension_agrees_with_skdim(fixed_data, k1, k2):
     assert CorrelationDimension(k1, k2).fit(fixed_data).dimension_ == pytest.approx(ref, rel=1e-10)
 
 
-@pytest.mark.parametrize("rule,ver,kwargs", [("FO", "FO", {"alphaFO": 0.05}), ("FO", "FO", {"alphaFO": 0.2}),
-                                              ("ratio", "ratio", {"alphaRatio": 0.95}),
-                                              ("ratio", "ratio", {"alphaRatio": 0.5}),
-                                              ("maxgap", "maxgap", {})])
+@pytest.mark.parametrize(
+    "rule,ver,kwargs",
+    [
+        ("FO", "FO", {"alphaFO": 0.05}),
+        ("FO", "FO", {"alphaFO": 0.2}),
+        ("ratio", "ratio", {"alphaRatio": 0.95}),
+        ("ratio", "ratio", {"alphaRatio": 0.5}),
+        ("maxgap", "maxgap", {}),
+    ],
+)
 def test_pca_agrees_with_skdim_lpca(fixed_data, rule, ver, kwargs):
     alpha = kwargs.get("alphaFO", kwargs.get("alphaRatio"))
     ref = skdim.id.lPCA(ver=ver, **kwargs).fit(fixed_data).dimension_
-    assert PCA(rule=rule, alpha=alpha).fit(fixed_data).dimension_ == ref
+    assert PCADimension(rule=rule, alpha=alpha).fit(fixed_data).dimension_ == ref
 
 
 # ---------------------------------------------------------------- behaviour
@@ -228,7 +245,7 @@ def test_reliability_warnings():
     with pytest.warns(DeprecationWarning, match="reliability_threshold_"):
         assert est.saturation_ == est.reliability_threshold_
     with pytest.warns(UnreliableEstimateWarning):
-        PCA().fit(np.random.default_rng(0).normal(size=(6, 20)))
+        PCADimension().fit(np.random.default_rng(0).normal(size=(6, 20)))
     with warnings.catch_warnings():
         warnings.simplefilter("error", UnreliableEstimateWarning)
         MLE().fit(sample_manifold("ball", 1000, 5, 2, seed=0)[0])  # far below the threshold: silent
@@ -262,23 +279,68 @@ def test_sklearn_api(fixed_data):
     "est,X,exc,match",
     [
         (MLE(), np.random.default_rng(0).normal(size=(15, 3)), ValueError, "more than 20 distinct points"),
-        (MLE(k1=1), np.random.default_rng(0).normal(size=(50, 3)), ValueError, "k1 must be an integer >= 2"),
-        (MLE(k1=2, unbiased=True), np.random.default_rng(0).normal(size=(50, 3)), ValueError, "k1 must be an integer >= 3"),
-        (MLE(k1=10, k2=5), np.random.default_rng(0).normal(size=(50, 3)), ValueError, "k2 must be an integer >= 10"),
+        (MLE(k1=1), np.random.default_rng(0).normal(size=(50, 3)), ValueError, "'k1' parameter of MLE"),
+        (
+            MLE(k1=2, unbiased=True),
+            np.random.default_rng(0).normal(size=(50, 3)),
+            ValueError,
+            "k1 must be an integer >= 3",
+        ),
+        (
+            MLE(k1=10, k2=5),
+            np.random.default_rng(0).normal(size=(50, 3)),
+            ValueError,
+            "k2 must be an integer >= 10",
+        ),
         (MLE(aggregate="median"), np.random.default_rng(0).normal(size=(50, 3)), ValueError, "aggregate"),
         (TwoNN(), np.array([[0.0, np.nan], [1.0, 2.0], [3.0, 1.0]]), ValueError, "X contains 1 non-finite"),
-        (TwoNN(method="mle"), np.random.default_rng(0).normal(size=(50, 3)), ValueError, "'linear' or 'ml'"),
-        (TwoNN(discard_fraction=1.0), np.random.default_rng(0).normal(size=(50, 3)), ValueError, "discard_fraction"),
+        (
+            TwoNN(method="mle"),
+            np.random.default_rng(0).normal(size=(50, 3)),
+            ValueError,
+            "'method' parameter",
+        ),
+        (
+            TwoNN(discard_fraction=1.0),
+            np.random.default_rng(0).normal(size=(50, 3)),
+            ValueError,
+            "discard_fraction",
+        ),
         (TwoNN(), np.ones((10, 3)), ValueError, "at least 2 distinct points"),
         (ParticipationRatio(), np.zeros((10, 3)), ValueError, "constant"),
-        (PCA(), np.ones((10, 3)), ValueError, "constant"),
-        (PCA(rule="kaiser"), np.random.default_rng(0).normal(size=(10, 3)), ValueError, "rule must be one of"),
-        (PCA(alpha=1.5), np.random.default_rng(0).normal(size=(10, 3)), ValueError, "alpha must be in"),
-        (CorrelationDimension(k1=10, k2=10), np.random.default_rng(0).normal(size=(50, 3)), ValueError, "k2 must be"),
-        (WassersteinDimension(), np.random.default_rng(0).normal(size=(100, 3)), ValueError, "at least 3 sizes"),
-        (WassersteinDimension(p=0), np.random.default_rng(0).normal(size=(300, 3)), ValueError, "p must be"),
-        (MLE(), np.zeros((1, 3)), ValueError, "at least 2 distinct points"),
-        (MLE(), np.zeros((0, 3)), ValueError, "X is empty"),
+        (PCADimension(), np.ones((10, 3)), ValueError, "constant"),
+        (
+            PCADimension(rule="kaiser"),
+            np.random.default_rng(0).normal(size=(10, 3)),
+            ValueError,
+            "'rule' parameter",
+        ),
+        (
+            PCADimension(alpha=1.5),
+            np.random.default_rng(0).normal(size=(10, 3)),
+            ValueError,
+            "'alpha' parameter",
+        ),
+        (
+            CorrelationDimension(k1=10, k2=10),
+            np.random.default_rng(0).normal(size=(50, 3)),
+            ValueError,
+            "k2 must be",
+        ),
+        (
+            WassersteinDimension(),
+            np.random.default_rng(0).normal(size=(100, 3)),
+            ValueError,
+            "at least 3 sizes",
+        ),
+        (
+            WassersteinDimension(p=0),
+            np.random.default_rng(0).normal(size=(300, 3)),
+            ValueError,
+            "'p' parameter",
+        ),
+        (MLE(), np.zeros((1, 3)), ValueError, "1 sample"),
+        (MLE(), np.zeros((0, 3)), ValueError, "0 sample"),
     ],
 )
 def test_bad_input(est, X, exc, match):

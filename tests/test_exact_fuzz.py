@@ -15,7 +15,11 @@ from lmctheory.assignment import solve_assignment
 from lmctheory.exceptions import ConvergenceError
 from lmctheory.wasserstein import transport
 
-FUZZ = settings(max_examples=int(__import__("os").environ.get("LMCTHEORY_FUZZ_EXAMPLES", 120)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=int(__import__("os").environ.get("LMCTHEORY_FUZZ_EXAMPLES", 120)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def brute_force_assignment(C: np.ndarray) -> float:
@@ -108,8 +112,11 @@ def adversarial_clouds(draw, max_points=6):
 
 
 @FUZZ
-@given(clouds=adversarial_clouds(), p=st.sampled_from([1.0, 2.0, 3.5, 10.0, 100.0, 540.0, 1000.0]),
-       method=st.sampled_from(["auto", "emd"]))
+@given(
+    clouds=adversarial_clouds(),
+    p=st.sampled_from([1.0, 2.0, 3.5, 10.0, 100.0, 540.0, 1000.0]),
+    method=st.sampled_from(["auto", "emd"]),
+)
 def test_wasserstein_is_exact_to_a_relative_1e9_or_raises(clouds, p, method):
     x, y = clouds
     if method == "emd" and x.shape[1] == 1:

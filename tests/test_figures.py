@@ -13,11 +13,16 @@ from lmctheory.cli import main
 EXPECTED_LABELS = {  # figure -> (x labels, y labels) that must appear on its axes
     1: ({"N (points per cloud)"}, {"E W_1 (two-sample)", "E W_2 (two-sample)"}),
     2: ({"true intrinsic dimension", "definition"}, {"estimated dimension", "dimension"}),
-    3: ({"epsilon (barrier / matching error)", "epsilon (barrier)"},
-        {"log10 required width", "log10 log10 required width (log scale)"}),
+    3: (
+        {"epsilon (barrier / matching error)", "epsilon (barrier)"},
+        {"log10 required width", "log10 log10 required width (log scale)"},
+    ),
     4: ({"learning rate"}, {"test loss at t = 1/2", "participation ratio"}),
     5: ({"width N"}, {"W_2 between neuron clouds", "E|f_1/2 - (f_A + f_B)/2|", "loss barrier"}),
-    6: ({"t (path from A to B)", "error barrier (max_minus_mean)"}, {"test error - mean endpoint error", "variant"}),
+    6: (
+        {"t (path from A to B)", "error barrier (max_minus_mean)"},
+        {"test error - mean endpoint error", "variant"},
+    ),
     7: ({"certified bound (predicted)"}, {"measured"}),
 }
 
@@ -115,14 +120,34 @@ def test_figures_only_some_do_not_compute_the_other_experiments(capsys, tmp_path
 
 
 def test_cli_and_script_entry_points(capsys, tmp_path):
-    code = main(["figures", "--smoke", "--only", "3", "--results", str(tmp_path / "r"), "--out", str(tmp_path / "o"),
-                 "--json"])
+    code = main(
+        [
+            "figures",
+            "--smoke",
+            "--only",
+            "3",
+            "--results",
+            str(tmp_path / "r"),
+            "--out",
+            str(tmp_path / "o"),
+            "--json",
+        ]
+    )
     assert code == 0
     assert (tmp_path / "o" / "fig3_bounds.png").is_file() and (tmp_path / "o" / "REPORT.md").is_file()
     capsys.readouterr()
-    proc = subprocess.run([sys.executable, "-m", "lmctheory_figures.fig3_bounds", "--smoke", "--out",
-                           str(tmp_path / "s")], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lmctheory_figures.fig3_bounds", "--smoke", "--out", str(tmp_path / "s")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "s" / "fig3_bounds.pdf").is_file()
     assert main(["figures", "--only", "9", "--out", str(tmp_path / "x")]) == 2
-    assert main(["figures", "--smoke", "--only", "1", "--cached-only", "--no-cache", "--out", str(tmp_path / "y")]) == 1
+    assert (
+        main(
+            ["figures", "--smoke", "--only", "1", "--cached-only", "--no-cache", "--out", str(tmp_path / "y")]
+        )
+        == 1
+    )

@@ -73,14 +73,18 @@ def row_01(tmp):  # rerun calls any function a JSON names
 
 def row_02(tmp):  # rerun evaluates arbitrary Python
     f = tmp / "evil.json"
-    f.write_text(json.dumps({"config": "__import__('os').getcwd()", "function": "builtins:eval", "result": "x"}))
+    f.write_text(
+        json.dumps({"config": "__import__('os').getcwd()", "function": "builtins:eval", "result": "x"})
+    )
     one_line_error(cli("rerun", f), 2, "not a registered experiment")
 
 
 def row_03(tmp):  # native heap corruption: in a subprocess, so that a crash cannot take the test runner down
-    code = ("import numpy as np; from lmctheory.assignment import solve_assignment\n"
-            "C = np.random.default_rng(0).random((8, 8)); C[0, :] = 1e308; C[:, 0] = -1e308\n"
-            "p = solve_assignment(C); assert sorted(p) == list(range(8)) and p[0] == 0; print('ok')")
+    code = (
+        "import numpy as np; from lmctheory.assignment import solve_assignment\n"
+        "C = np.random.default_rng(0).random((8, 8)); C[0, :] = 1e308; C[:, 0] = -1e308\n"
+        "p = solve_assignment(C); assert sorted(p) == list(range(8)) and p[0] == 0; print('ok')"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
 
@@ -154,11 +158,13 @@ def row_12(tmp):  # ParticipationRatio NaN at scale >= 1e77
     from lmctheory.dimension import ParticipationRatio
 
     X = np.random.default_rng(0).random((200, 5))
-    assert ParticipationRatio().fit(X * 1e77).dimension_ == pytest.approx(ParticipationRatio().fit(X).dimension_)
+    assert ParticipationRatio().fit(X * 1e77).dimension_ == pytest.approx(
+        ParticipationRatio().fit(X).dimension_
+    )
 
 
 def row_13(tmp):  # PCA 0 at scale >= 1e154
-    from lmctheory.dimension import PCA
+    from lmctheory.dimension import PCADimension as PCA
 
     X = np.random.default_rng(0).random((200, 5))
     assert PCA().fit(X * 1e154).dimension_ == 5.0
@@ -196,7 +202,9 @@ def _depth_smoke(tmp, *options):
 
 def row_16(tmp):  # results depend on --n-jobs
     one, two = _depth_smoke(tmp / "a"), _depth_smoke(tmp / "b", "--n-jobs", "2")
-    assert [(r["measured"], r["measured_std"]) for r in one] == [(r["measured"], r["measured_std"]) for r in two]
+    assert [(r["measured"], r["measured_std"]) for r in one] == [
+        (r["measured"], r["measured_std"]) for r in two
+    ]
 
 
 def row_17(tmp):  # rerun of records made with --n-jobs 2 differs
@@ -229,8 +237,15 @@ def row_20(tmp):  # distinct configs share a hash
 
 def row_21(tmp):  # rerun writes files through an abbreviated option
     f = tmp / "r.json"
-    f.write_text(json.dumps({"config": {}, "argv": ["rates", "--d", "2", "--ns", "8,16", "--reps", "2", "--plo",
-                                                    str(tmp / "PLOT.png")], "result": {}}))
+    f.write_text(
+        json.dumps(
+            {
+                "config": {},
+                "argv": ["rates", "--d", "2", "--ns", "8,16", "--reps", "2", "--plo", str(tmp / "PLOT.png")],
+                "result": {},
+            }
+        )
+    )
     one_line_error(cli("rerun", f), 2, "not a valid")
     assert not list(tmp.glob("PLOT*"))
 
@@ -287,18 +302,32 @@ def row_29(tmp):  # dimension benchmark with huge sizes
 
 def row_30(tmp):  # npz with a negative label
     rng = np.random.default_rng(0)
-    one_line_error(_npz_train(tmp, "n.npz", x=rng.random((50, 4)), y=np.r_[-1, np.zeros(49, int)]), 2, "labels")
+    one_line_error(
+        _npz_train(tmp, "n.npz", x=rng.random((50, 4)), y=np.r_[-1, np.zeros(49, int)]), 2, "labels"
+    )
 
 
 def row_31(tmp):  # npz with label 1e9
     rng = np.random.default_rng(0)
-    one_line_error(_npz_train(tmp, "h.npz", x=rng.random((50, 4)), y=np.r_[10**9, np.zeros(49, int)]), 2,
-                   "labels")
+    one_line_error(
+        _npz_train(tmp, "h.npz", x=rng.random((50, 4)), y=np.r_[10**9, np.zeros(49, int)]), 2, "labels"
+    )
 
 
 def _checkpoint_pair(tmp):
-    code, _, err = cli("train", "--data", "digits", "--widths", "64,16,10", "--epochs", "1", "--pair",
-                       "independent", "--out-dir", tmp / "ck")
+    code, _, err = cli(
+        "train",
+        "--data",
+        "digits",
+        "--widths",
+        "64,16,10",
+        "--epochs",
+        "1",
+        "--pair",
+        "independent",
+        "--out-dir",
+        tmp / "ck",
+    )
     assert code == 0, err
     return tmp / "ck" / "model_a.pt", tmp / "ck" / "model_b.pt"
 
@@ -349,8 +378,19 @@ def _idx_dir(tmp, labels_dtype=np.uint8):
 
 
 def _idx_train(root, tmp):
-    return cli("train", "--data", "idx", "--data-path", root, "--epochs", "1", "--widths", "16,8,3",
-               "--out-dir", tmp / "t")
+    return cli(
+        "train",
+        "--data",
+        "idx",
+        "--data-path",
+        root,
+        "--epochs",
+        "1",
+        "--widths",
+        "16,8,3",
+        "--out-dir",
+        tmp / "t",
+    )
 
 
 def row_35(tmp):  # IDX with a truncated header
@@ -375,8 +415,22 @@ def row_37(tmp):  # rerun naming a missing module / attribute
 
 
 def row_38(tmp):  # Ctrl-C during validate: one line, exit 130, records intact
-    proc = subprocess.Popen([sys.executable, "-m", "lmctheory.cli", "validate", "--quick", "--only", "rates",
-                             "--out", str(tmp / "sigint"), "--quiet"], stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lmctheory.cli",
+            "validate",
+            "--quick",
+            "--only",
+            "rates",
+            "--out",
+            str(tmp / "sigint"),
+            "--quiet",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 120
     while not list((tmp / "sigint").glob("rates-quick/*.json")) and time.time() < deadline:
         time.sleep(0.2)
@@ -388,28 +442,53 @@ def row_38(tmp):  # Ctrl-C during validate: one line, exit 130, records intact
 
 
 def row_39(tmp):  # --dask-local 0 hung
-    one_line_error(cli("validate", "--smoke", "--only", "depth", "--out", tmp / "o", "--dask-local", "0"), 2,
-                   "--dask-local")
+    one_line_error(
+        cli("validate", "--smoke", "--only", "depth", "--out", tmp / "o", "--dask-local", "0"),
+        2,
+        "--dask-local",
+    )
 
 
 def row_40(tmp):  # bad --data values passed the fail-fast check and exit 0
-    for spec in ("teacher:hidden=-1", "teacher:classes=0", "teacher:task=regression", "teacher:seed=-1",
-                 "teacher:n_train=1.5", "gaussian_mixture:d=1e400", "digits:seed=abc"):
+    for spec in (
+        "teacher:hidden=-1",
+        "teacher:classes=0",
+        "teacher:task=regression",
+        "teacher:seed=-1",
+        "teacher:n_train=1.5",
+        "gaussian_mixture:d=1e400",
+        "digits:seed=abc",
+    ):
         one_line_error(cli("validate", "--smoke", "--only", "fig2", "--out", tmp / "o", "--data", spec), 2)
     assert not (tmp / "o").exists()
 
 
 def row_41(tmp):  # --baseline read only after every experiment ran
-    one_line_error(cli("validate", "--smoke", "--only", "depth", "--out", tmp / "o", "--baseline",
-                       tmp / "nonexistent.json"), 2, "--baseline")
+    one_line_error(
+        cli(
+            "validate",
+            "--smoke",
+            "--only",
+            "depth",
+            "--out",
+            tmp / "o",
+            "--baseline",
+            tmp / "nonexistent.json",
+        ),
+        2,
+        "--baseline",
+    )
     assert not (tmp / "o").exists()
 
 
 def row_42(tmp):  # malformed --baseline
     for content in (b'{"rows":[{"experiment":"rates"}]}', b"[1,2]", b"\xff\xfe"):
         (tmp / "b.json").write_bytes(content)
-        one_line_error(cli("validate", "--smoke", "--only", "depth", "--out", tmp / "o", "--baseline",
-                           tmp / "b.json"), 2, "b.json")
+        one_line_error(
+            cli("validate", "--smoke", "--only", "depth", "--out", tmp / "o", "--baseline", tmp / "b.json"),
+            2,
+            "b.json",
+        )
 
 
 def row_43(tmp):  # a non-UTF-8 record blocked resuming
@@ -421,7 +500,8 @@ def row_43(tmp):  # a non-UTF-8 record blocked resuming
 def row_44(tmp):  # status done but result null
     _depth_smoke(tmp)
     next((tmp / "depth-smoke").glob("*.json")).write_text(
-        '{"status":"done","versions":{"lmctheory":"0.1.0"},"result":null,"config":{}}')
+        '{"status":"done","versions":{"lmctheory":"0.1.0"},"result":null,"config":{}}'
+    )
     assert _depth_smoke(tmp)
 
 
@@ -452,8 +532,13 @@ def row_48(tmp):  # IDX with int32 labels
 
 
 def row_49(tmp):  # a broken pipe was a usage error
-    proc = subprocess.run(f"{sys.executable} -m lmctheory.cli bounds --epsilon 0.1 --m0 784 --depth 3 --json | "
-                          "head -c 10", shell=True, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        f"{sys.executable} -m lmctheory.cli bounds --epsilon 0.1 --m0 784 --depth 3 --json | head -c 10",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.stderr == ""
 
 
@@ -490,9 +575,11 @@ def row_55(tmp):  # --out to an unwritable location
 
 
 def row_56(tmp):  # rerun of malformed documents
-    for doc, words in (({"config": {}, "argv": "rates --d 2", "result": {}}, "list of strings"),
-                       ({"config": {}, "function": "x:y"}, "no 'result'"),
-                       ({"config": {}, "status": "failed", "error": None}, "failed configuration")):
+    for doc, words in (
+        ({"config": {}, "argv": "rates --d 2", "result": {}}, "list of strings"),
+        ({"config": {}, "function": "x:y"}, "no 'result'"),
+        ({"config": {}, "status": "failed", "error": None}, "failed configuration"),
+    ):
         (tmp / "r.json").write_text(json.dumps(doc))
         one_line_error(cli("rerun", tmp / "r.json"), 2, words)
 
@@ -513,8 +600,18 @@ def row_57(tmp):  # malformed checkpoints: a sidecar that is a list, all-NaN wei
 
 def row_58(tmp):  # npz with different feature counts in train and test
     rng = np.random.default_rng(0)
-    one_line_error(_npz_train(tmp, "m.npz", x_train=rng.random((50, 4)), y_train=np.zeros(50, int),
-                              x_test=rng.random((50, 5)), y_test=np.zeros(50, int)), 2, "test inputs")
+    one_line_error(
+        _npz_train(
+            tmp,
+            "m.npz",
+            x_train=rng.random((50, 4)),
+            y_train=np.zeros(50, int),
+            x_test=rng.random((50, 5)),
+            y_test=np.zeros(50, int),
+        ),
+        2,
+        "test inputs",
+    )
 
 
 def row_59(tmp):  # evaluate_path bad inputs
@@ -525,8 +622,11 @@ def row_59(tmp):  # evaluate_path bad inputs
     x = np.random.default_rng(0).random((10, 4)).astype(np.float32)
     y = np.arange(10) % 3
     assert len(evaluate_path(a, b, (x, y), [0.0, 1.0]).values["loss"]) == 2  # numpy arrays are accepted
-    for data, match in (((x, y + 5), "labels"), ((x, y - 1), "labels"),
-                        ((np.ones((10, 5), np.float32), y), "inputs of shape")):
+    for data, match in (
+        ((x, y + 5), "labels"),
+        ((x, y - 1), "labels"),
+        ((np.ones((10, 5), np.float32), y), "inputs of shape"),
+    ):
         with pytest.raises(ValueError, match=match):
             evaluate_path(a, b, data, [0.0, 1.0])
 
@@ -549,8 +649,19 @@ def row_61(tmp):  # figures --only 1 ran every other experiment
 
 
 def row_R1(tmp):  # barrier ignored the dataset saved with the checkpoints
-    code, _, err = cli("train", "--data", "mnist1d", "--widths", "40,16,10", "--epochs", "1", "--pair", "independent",
-                       "--out-dir", tmp / "ck")
+    code, _, err = cli(
+        "train",
+        "--data",
+        "mnist1d",
+        "--widths",
+        "40,16,10",
+        "--epochs",
+        "1",
+        "--pair",
+        "independent",
+        "--out-dir",
+        tmp / "ck",
+    )
     assert code == 0, err
     code, out, err = cli("barrier", tmp / "ck" / "model_a.pt", tmp / "ck" / "model_b.pt", "--points", "3")
     assert code == 0 and "[test] loss" in out, err

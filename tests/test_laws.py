@@ -31,8 +31,13 @@ def test_gaussian_one_sample_w1_equals_the_cdf_integral(rng):
     knots = np.concatenate([[-np.inf], x, [np.inf]])
     total = 0.0
     for i in range(n + 1):
-        total += integrate.quad(lambda t, i=i: abs(i / n - stats.norm.cdf(t, scale=2.0)), knots[i], knots[i + 1],
-                                epsabs=1e-13, epsrel=1e-12)[0]
+        total += integrate.quad(
+            lambda t, i=i: abs(i / n - stats.norm.cdf(t, scale=2.0)),
+            knots[i],
+            knots[i + 1],
+            epsabs=1e-13,
+            epsrel=1e-12,
+        )[0]
     assert law.cost_to_law(x, 1) == pytest.approx(total, rel=1e-9)
 
 

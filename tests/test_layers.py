@@ -7,8 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from lmctheory.dimension import PCA
-from lmctheory.dimension import layer_dimensions as reexported
+from lmctheory.dimension import PCADimension
 from lmctheory.layers import layer_dimensions, linear_layers
 
 
@@ -50,8 +49,10 @@ def test_weights_method_matches_the_closed_form_for_random_layers():
     # concentrates on this value as the layer grows
     rng = np.random.default_rng(3)
     n, d = 400, 50
-    prs = [layer_dimensions([rng.normal(size=(n, d)), rng.normal(size=(2, n))])[0].participation_ratio
-           for _ in range(30)]
+    prs = [
+        layer_dimensions([rng.normal(size=(n, d)), rng.normal(size=(2, n))])[0].participation_ratio
+        for _ in range(30)
+    ]
     assert np.mean(prs) == pytest.approx((d * n + 2) / (d + n + 1), rel=0.01)
 
 
@@ -94,20 +95,21 @@ def test_estimator_runs_on_the_neuron_cloud(rng):
     # first-layer weight rows in a 3-dim subspace of R^7: PCA on the cloud says 3
     basis = np.linalg.qr(rng.normal(size=(7, 3)))[0]
     W1 = rng.normal(size=(40, 3)) @ basis.T
-    res = layer_dimensions([W1, rng.normal(size=(2, 40))], estimator=PCA())
-    assert res[0].estimate == 3 and res[0].estimator == "PCA"
+    res = layer_dimensions([W1, rng.normal(size=(2, 40))], estimator=PCADimension())
+    assert res[0].estimate == 3 and res[0].estimator == "PCADimension"
     assert res[0].participation_ratio <= 3 + 1e-9
     # weighted cloud: with Sigma = I the cloud is W itself
     x = math.sqrt(7) * np.vstack([np.eye(7), -np.eye(7)])  # uncentred second moment exactly I
     np.testing.assert_allclose(x.T @ x / x.shape[0], np.eye(7), atol=1e-12)
-    weighted = layer_dimensions([W1, rng.normal(size=(2, 40))], x, method="weighted", estimator=PCA())
+    weighted = layer_dimensions(
+        [W1, rng.normal(size=(2, 40))], x, method="weighted", estimator=PCADimension()
+    )
     assert weighted[0].estimate == 3
     assert weighted[0].participation_ratio == pytest.approx(res[0].participation_ratio, rel=1e-10)
 
 
-def test_reexport_and_to_dict(rng):
+def test_to_dict(rng):
     weights, _ = random_mlp(rng)
-    assert reexported is layer_dimensions
     d = layer_dimensions(weights)[0].to_dict()
     assert d["method"] == "weights" and d["estimate"] is None
 

@@ -152,8 +152,13 @@ def test_no_n_by_n_matrix():
 
 
 @settings(max_examples=60, deadline=None)
-@given(n=st.integers(2, 40), d=st.integers(1, 7), k_frac=st.floats(0, 1), seed=st.integers(0, 2**32 - 1),
-       exponent=st.integers(-60, 60))
+@given(
+    n=st.integers(2, 40),
+    d=st.integers(1, 7),
+    k_frac=st.floats(0, 1),
+    seed=st.integers(0, 2**32 - 1),
+    exponent=st.integers(-60, 60),
+)
 def test_property_equals_brute_force(n, d, k_frac, seed, exponent):
     """Small integer clouds (many ties, duplicates) at any power-of-two scale; tree and screen."""
     X = np.random.default_rng(seed).integers(-3, 4, size=(n, d)).astype(float) * 2.0**exponent
@@ -164,14 +169,19 @@ def test_property_equals_brute_force(n, d, k_frac, seed, exponent):
     np.testing.assert_array_equal(dist, ref_dist)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(X=np.ones((5, 2)), k=0), "k must be an integer >= 1"),
-    (dict(X=np.ones((5, 2)), k=5), "k=5 neighbours need at least k + 1 = 6 points"),
-    (dict(X=np.ones((5, 2)), k=1.5), "k must be an integer"),
-    (dict(X=np.array([[0.0, np.nan], [1, 1]]), k=1), "X contains 1 non-finite"),
-    (dict(X=np.ones((1, 2)), k=1), "X has 1 point(s); need at least 2"),
-    (dict(X=np.ones((4, 2)), k=1, n_jobs=0), "n_jobs must be an integer >= 1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(X=np.ones((5, 2)), k=0), "k must be an integer >= 1"),
+        (dict(X=np.ones((5, 2)), k=5), "k=5 neighbours need at least k + 1 = 6 points"),
+        (dict(X=np.ones((5, 2)), k=1.5), "k must be an integer"),
+        (dict(X=np.array([[0.0, np.nan], [1, 1]]), k=1), "X contains 1 non-finite"),
+        (dict(X=np.ones((1, 2)), k=1), "X has 1 point(s); need at least 2"),
+        (dict(X=np.ones((4, 2)), k=1, n_jobs=0), "n_jobs must be an integer >= 1"),
+    ],
+)
 def test_bad_input(kwargs, message):
-    with pytest.raises((ValueError, TypeError), match=message.replace("(", r"\(").replace(")", r"\)").replace("+", r"\+")):
+    with pytest.raises(
+        (ValueError, TypeError), match=message.replace("(", r"\(").replace(")", r"\)").replace("+", r"\+")
+    ):
         nearest_neighbors(**kwargs)

@@ -9,7 +9,7 @@ import torch
 
 from lmctheory.align import Permutation, apply_permutation, match
 from lmctheory.barrier import evaluate_path
-from lmctheory.dimension import MLE, PCA, TwoNN
+from lmctheory.dimension import MLE, PCADimension, TwoNN
 from lmctheory.nn.data import load_dataset
 from lmctheory.nn.models import MLP
 from lmctheory.wasserstein import sliced_wasserstein, transport, wasserstein
@@ -35,12 +35,16 @@ def test_wasserstein_of_rounded_clouds_moves_by_at_most_the_rounding(clouds32):
     changes it by at most the largest rounding error."""
     rng = np.random.default_rng(1)
     x, y = rng.random((300, 6)), rng.random((300, 6))
-    shift = max(np.linalg.norm(x - x.astype(np.float32), axis=1).max(),
-                np.linalg.norm(y - y.astype(np.float32), axis=1).max())
-    assert abs(wasserstein(x, y) - wasserstein(x.astype(np.float32), y.astype(np.float32))) <= 2 * shift + 1e-15
+    shift = max(
+        np.linalg.norm(x - x.astype(np.float32), axis=1).max(),
+        np.linalg.norm(y - y.astype(np.float32), axis=1).max(),
+    )
+    assert (
+        abs(wasserstein(x, y) - wasserstein(x.astype(np.float32), y.astype(np.float32))) <= 2 * shift + 1e-15
+    )
 
 
-@pytest.mark.parametrize("estimator", [MLE(), TwoNN(), PCA()])
+@pytest.mark.parametrize("estimator", [MLE(), TwoNN(), PCADimension()])
 def test_dimension_float32_equals_float64_of_the_same_values(estimator):
     rng = np.random.default_rng(2)
     X = (rng.normal(size=(800, 4)) @ rng.normal(size=(4, 12))).astype(np.float32)

@@ -18,15 +18,25 @@ def random_pairs():
     for seed in range(5):
         for act in ("relu", "leaky_relu", "tanh", "identity"):
             torch.manual_seed(seed)
-            a, b = MLP([12, 32, 32, 4], activation=act).double(), MLP([12, 32, 32, 4], activation=act).double()
+            a, b = (
+                MLP([12, 32, 32, 4], activation=act).double(),
+                MLP([12, 32, 32, 4], activation=act).double(),
+            )
             pairs.append((f"mlp-{act}-{seed}", a, b))
     for seed in range(5):
         torch.manual_seed(100 + seed)
-        pairs.append((f"mean-field-{seed}", MeanFieldTwoLayer(12, 64, out=4).double(),
-                      MeanFieldTwoLayer(12, 64, out=4).double()))
+        pairs.append(
+            (
+                f"mean-field-{seed}",
+                MeanFieldTwoLayer(12, 64, out=4).double(),
+                MeanFieldTwoLayer(12, 64, out=4).double(),
+            )
+        )
     for seed in range(3):
         torch.manual_seed(200 + seed)
-        pairs.append((f"logistic-{seed}", LogisticRegression(12, 4).double(), LogisticRegression(12, 4).double()))
+        pairs.append(
+            (f"logistic-{seed}", LogisticRegression(12, 4).double(), LogisticRegression(12, 4).double())
+        )
     return pairs
 
 
@@ -37,7 +47,9 @@ def trained_pairs():
     for seed in range(3):
         for same in (True, False):
             cfg = TrainConfig(lr=0.05, epochs=4, batch_size=64, init_seed=seed, device="cpu", dtype="float64")
-            a, b = train_pair(lambda: MLP([64, 64, 64, 10]), digits, cfg, same_init=same, seeds=(seed, seed + 10))
+            a, b = train_pair(
+                lambda: MLP([64, 64, 64, 10]), digits, cfg, same_init=same, seeds=(seed, seed + 10)
+            )
             out.append((f"trained-{'same' if same else 'indep'}-{seed}", a.model, b.model))
     return digits, out
 
@@ -45,7 +57,10 @@ def trained_pairs():
 def test_certified_bound_holds_on_at_least_50_pairs(trained_pairs, capsys):
     digits, trained = trained_pairs
     g = torch.Generator().manual_seed(0)
-    x_rand, y_rand = torch.randn(300, 12, generator=g, dtype=torch.float64), torch.randint(0, 4, (300,), generator=g)
+    x_rand, y_rand = (
+        torch.randn(300, 12, generator=g, dtype=torch.float64),
+        torch.randint(0, 4, (300,), generator=g),
+    )
     results = []
     for name, a, b in random_pairs():
         for aligned in (False, True):
@@ -54,21 +69,29 @@ def test_certified_bound_holds_on_at_least_50_pairs(trained_pairs, capsys):
     x_te, y_te = digits.x_test.double(), digits.y_test
     for name, a, b in trained:
         for aligned in (False, True):
-            bb = apply_permutation(b, match(a, b, "weighted", inputs=digits.x_train.double())) if aligned else b
+            bb = (
+                apply_permutation(b, match(a, b, "weighted", inputs=digits.x_train.double()))
+                if aligned
+                else b
+            )
             results.append((name, aligned, measured_and_certified(a, bb, (x_te, y_te), TS)))
     assert len(results) >= 50
     failures = [(n, al, r) for n, al, r in results if not r["holds"]]
     assert not failures, failures[:3]
     ratios = np.array([r["ratio"] for _, _, r in results if r["ratio"] is not None])
-    print(f"\ncertified bound / measured barrier over {len(results)} pairs: median {np.median(ratios):.3g}, "
-          f"min {ratios.min():.3g}, max {ratios.max():.3g}")
+    print(
+        f"\ncertified bound / measured barrier over {len(results)} pairs: median {np.median(ratios):.3g}, "
+        f"min {ratios.min():.3g}, max {ratios.max():.3g}"
+    )
     assert np.all(ratios >= 1.0)
 
 
 def test_logistic_and_identical_pairs_have_zero_bound():
     torch.manual_seed(0)
     x, y = torch.randn(50, 12, dtype=torch.float64), torch.randint(0, 4, (50,))
-    lo = certified_barrier_bound(LogisticRegression(12, 4).double(), LogisticRegression(12, 4).double(), (x, y), TS)
+    lo = certified_barrier_bound(
+        LogisticRegression(12, 4).double(), LogisticRegression(12, 4).double(), (x, y), TS
+    )
     assert lo.bound == 0.0  # outputs are linear in the parameters: no defect
     a = MLP([12, 16, 4]).double()
     assert certified_barrier_bound(a, a, (x, y), TS).bound == 0.0
@@ -86,9 +109,13 @@ def test_defect_bound_holds_at_every_t_and_vanishes_for_identical_models():
         with torch.no_grad():
             fa, fb = a(x), b(x)
             for t, limit in zip(TS, bound.defect_per_t, strict=True):
-                params = {k: (1 - t) * va + t * vb for (k, va), vb in zip(a.state_dict().items(),
-                                                                           b.state_dict().values(), strict=True)}
-                measured = (functional_call(a, params, (x,)) - ((1 - t) * fa + t * fb)).norm(dim=1).mean().item()
+                params = {
+                    k: (1 - t) * va + t * vb
+                    for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values(), strict=True)
+                }
+                measured = (
+                    (functional_call(a, params, (x,)) - ((1 - t) * fa + t * fb)).norm(dim=1).mean().item()
+                )
                 assert measured <= limit * (1 + 1e-12) + 1e-12
         assert bound.defect_per_t[0] == bound.defect_per_t[-1] == 0.0 and bound.defect_per_t[5] > 0
     same = certified_barrier_bound(a, a, (x, y), TS)
@@ -102,8 +129,10 @@ def test_alignment_shrinks_the_bound_on_average():
         torch.manual_seed(seed)
         a, b = MLP([8, 256, 3]).double(), MLP([8, 256, 3]).double()
         aligned = apply_permutation(b, match(a, b, "naive"))
-        gains.append(certified_barrier_bound(a, b, (x, y), TS).bound / certified_barrier_bound(a, aligned, (x, y),
-                                                                                                  TS).bound)
+        gains.append(
+            certified_barrier_bound(a, b, (x, y), TS).bound
+            / certified_barrier_bound(a, aligned, (x, y), TS).bound
+        )
     assert np.mean(gains) > 1.2
 
 
@@ -133,5 +162,6 @@ def test_layer_report_of_a_planted_pair_is_zero():
 
 def test_unsupported_models():
     with pytest.raises(NotImplementedError, match="attention"):
-        certified_barrier_bound(torch.nn.Linear(3, 3), torch.nn.Linear(3, 3), (torch.randn(4, 3),
-                                                                              torch.randint(0, 3, (4,))))
+        certified_barrier_bound(
+            torch.nn.Linear(3, 3), torch.nn.Linear(3, 3), (torch.randn(4, 3), torch.randint(0, 3, (4,)))
+        )

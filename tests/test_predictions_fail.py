@@ -32,8 +32,10 @@ def test_rates_rows_fail_for_a_law_whose_rate_is_set_by_another_dimension(monkey
 
     monkeypatch.setattr(rates, "make_law", lambda name, d, k=None, eta=0.0: Subspace(d, 2, 0.0, basis_seed=0))
     monkeypatch.setattr(rates, "_slope_dimension", lambda law: 5)
-    records = [{"config": c, "result": rates.run_config(c)} for c in rates._grid([("uniform", 5, None)], [1],
-                                                                                 [64, 128, 256, 512], 4, [0, 1])]
+    records = [
+        {"config": c, "result": rates.run_config(c)}
+        for c in rates._grid([("uniform", 5, None)], [1], [64, 128, 256, 512], 4, [0, 1])
+    ]
     rows = rates.rows_from(records)
     assert [r.kind for r in rows] == ["prediction", "check"]
     _fails(rows[:1])
@@ -42,9 +44,15 @@ def test_rates_rows_fail_for_a_law_whose_rate_is_set_by_another_dimension(monkey
 
 def test_rates_bound_check_fails_when_the_bound_is_exceeded():
     rates = EXPERIMENTS["rates"]
-    result = {"regime": "d>2p", "predicted_slope": -0.2, "slope_dimension": 5, "slope": -0.2,
-              "replicate_slopes": list(-0.2 + _noise(0, 4)), "curve": {"ns": [64, 128]},
-              "ratio_to_bound": [[1.5, 1.6, 1.55, 1.58], [1.2, 1.1, 1.3, 1.2]]}
+    result = {
+        "regime": "d>2p",
+        "predicted_slope": -0.2,
+        "slope_dimension": 5,
+        "slope": -0.2,
+        "replicate_slopes": list(-0.2 + _noise(0, 4)),
+        "curve": {"ns": [64, 128]},
+        "ratio_to_bound": [[1.5, 1.6, 1.55, 1.58], [1.2, 1.1, 1.3, 1.2]],
+    }
     rows = rates.rows_from([{"config": {"law": "uniform", "d": 5, "k": None, "p": 2}, "result": result}])
     _fails(rows, ("check",))
 
@@ -55,13 +63,25 @@ def test_two_layer_rows_fail_on_a_width_dependence_the_theory_rules_out():
     records = []
     for s in SEEDS:
         noise = 1 + _noise(s, len(w))
-        records.append({"config": {"law": "uniform", "m0": 5, "joint": False, "widths": widths, "seed": s},
-                        "result": {"w2": list(w ** -0.5 * noise), "gap": list(0.1 * noise), "m1": list(w ** -0.5 * noise),
-                                   "barrier": [2.0] * 6, "certificate": [1.0] * 6,
-                                   "explicit_upper": [1e-3] * 6, "explicit_lower": [10.0] * 6}})
+        records.append(
+            {
+                "config": {"law": "uniform", "m0": 5, "joint": False, "widths": widths, "seed": s},
+                "result": {
+                    "w2": list(w**-0.5 * noise),
+                    "gap": list(0.1 * noise),
+                    "m1": list(w**-0.5 * noise),
+                    "barrier": [2.0] * 6,
+                    "certificate": [1.0] * 6,
+                    "explicit_upper": [1e-3] * 6,
+                    "explicit_lower": [10.0] * 6,
+                },
+            }
+        )
     rows = EXPERIMENTS["two_layer"].rows_from(records)
-    assert {r.prediction.split(",")[0] for r in _fails(rows)} == \
-        {"matching error slope vs width", "output gap slope at t=1/2 (heuristic)"}
+    assert {r.prediction.split(",")[0] for r in _fails(rows)} == {
+        "matching error slope vs width",
+        "output gap slope at t=1/2 (heuristic)",
+    }
     _fails(rows, ("check",))
 
 
@@ -71,9 +91,19 @@ def test_low_dim_rows_fail_when_the_subspace_does_not_set_the_rate():
         for s in SEEDS:
             small = list(-0.1 + _noise(s, 4))  # not -1/3
             large = list(-0.5 + _noise(s + 10, 4))  # steeper than small-N: the opposite of flattening
-            records.append({"config": {"k": 3, "m0": 10, "eta": eta, "split": 256, "seed": s},
-                            "result": {"small_slopes": small, "large_slopes": large, "small_slope": -0.1,
-                                       "large_slope": -0.5, "floor_width": None, "valid_up_to": None}})
+            records.append(
+                {
+                    "config": {"k": 3, "m0": 10, "eta": eta, "split": 256, "seed": s},
+                    "result": {
+                        "small_slopes": small,
+                        "large_slopes": large,
+                        "small_slope": -0.1,
+                        "large_slope": -0.5,
+                        "floor_width": None,
+                        "valid_up_to": None,
+                    },
+                }
+            )
     rows = EXPERIMENTS["low_dim"].rows_from(records)
     assert len(_fails(rows)) == 4  # small-N slope (x2), flattening, eta = 0 control
 
@@ -83,10 +113,19 @@ def test_depth_rows_fail_when_matching_raises_the_defect_and_depth_lowers_it():
     records = []
     for s in SEEDS:
         matched = list(np.array([0.4, 0.3, 0.2, 0.1]) + _noise(s, 4))
-        records.append({"config": {"m0": 5, "width": 64, "depths": depths, "seed": s},
-                        "result": {"defect_matched": matched, "defect_unmatched": list(np.array(matched) - 0.05 + _noise(s + 5, 4)),
-                                   "defect_absolute": [2.0] * 4, "defect_bound": [1.0] * 4, "barrier": [0.0] * 4,
-                                   "bound": [4.0, 3.0, 2.0, 1.0]}})
+        records.append(
+            {
+                "config": {"m0": 5, "width": 64, "depths": depths, "seed": s},
+                "result": {
+                    "defect_matched": matched,
+                    "defect_unmatched": list(np.array(matched) - 0.05 + _noise(s + 5, 4)),
+                    "defect_absolute": [2.0] * 4,
+                    "defect_bound": [1.0] * 4,
+                    "barrier": [0.0] * 4,
+                    "bound": [4.0, 3.0, 2.0, 1.0],
+                },
+            }
+        )
     rows = EXPERIMENTS["depth"].rows_from(records)
     assert len(_fails(rows)) == 5  # matching lowers the defect (x4), defect grows with depth
     _fails(rows, ("check",))
@@ -97,11 +136,20 @@ def test_mean_field_rows_fail_when_the_gap_grows_with_width():
     w = np.asarray(widths, float)
     records = []
     for s in SEEDS:
-        gap = list(0.01 * w ** 0.3 * (1 + _noise(s, 5)))
-        records.append({"config": {"m0": 5, "widths": widths, "seed": s},
-                        "result": {"dimension": 6.0, "w2": list(w ** -0.6 * (1 + _noise(s, 5))), "gap": gap,
-                                   "gap_unmatched": list(np.array(gap) * 0.5), "barrier": [1.0] * 5,
-                                   "bound": [0.5] * 5}})
+        gap = list(0.01 * w**0.3 * (1 + _noise(s, 5)))
+        records.append(
+            {
+                "config": {"m0": 5, "widths": widths, "seed": s},
+                "result": {
+                    "dimension": 6.0,
+                    "w2": list(w**-0.6 * (1 + _noise(s, 5))),
+                    "gap": gap,
+                    "gap_unmatched": list(np.array(gap) * 0.5),
+                    "barrier": [1.0] * 5,
+                    "bound": [0.5] * 5,
+                },
+            }
+        )
     rows = EXPERIMENTS["mean_field"].rows_from(records)
     assert len(_fails(rows)) == 3
     _fails(rows, ("check",))
@@ -115,10 +163,18 @@ def test_fig2_rows_fail_when_lower_dimension_goes_with_higher_lmc_error():
         for pair in range(3):
             errors = {"none": 3.0, "naive": 1.0, "full": 1.0, "weighted": 2.0 + 0.1 * pair, "activation": 3.0}
             dims = {"naive": 200.0, "full": 200.0, "weighted": 20.0, "activation": 2.0}  # low dim, high error
-            records.append({"config": {"kind": "pair", "data": "digits", "hidden": 8, "lr": lr, "pair": pair},
-                            "result": {"diverged": [False, False], "lmc_error": errors, "dimension": dims}})
-    records.append({"config": {"kind": "planted", "data": "digits", "hidden": 8, "lr": 1e-2, "pair": 0},
-                    "result": {"barrier": {"naive": 0.5}, "unaligned": 1.0}})
+            records.append(
+                {
+                    "config": {"kind": "pair", "data": "digits", "hidden": 8, "lr": lr, "pair": pair},
+                    "result": {"diverged": [False, False], "lmc_error": errors, "dimension": dims},
+                }
+            )
+    records.append(
+        {
+            "config": {"kind": "planted", "data": "digits", "hidden": 8, "lr": 1e-2, "pair": 0},
+            "result": {"barrier": {"naive": 0.5}, "unaligned": 1.0},
+        }
+    )
     rows = EXPERIMENTS["fig2"].rows_from(records)
     failed = _fails(rows)
     assert len(failed) == 5 + 6 + 1  # weighted beats naive (5 rates), per-rate trend (6), pooled trend
@@ -141,12 +197,22 @@ def test_disentangle_rows_fail_on_a_planted_barrier_and_reversed_ingredients():
                 barrier = 0.05 if train["warmup_steps"] == 0 else 0.4  # below SGD's 0.3; warm-up raises it
         ladder = dis.DATA_LADDER
         endpoint = 0.1 * (ladder.index(data) + 1) if data in ladder else 0.1
-        normalized = 1.0 - endpoint if model["model"] == "mlp" and depth == 2 and train["optimizer"] == "sgd" \
+        normalized = (
+            1.0 - endpoint
+            if model["model"] == "mlp" and depth == 2 and train["optimizer"] == "sgd"
             else barrier
-        wiggle = 1e-3 * np.random.default_rng(zlib.crc32(json.dumps(config, sort_keys=True).encode())).random()
-        return {"error_barrier": barrier + wiggle, "normalized": normalized + wiggle, "endpoint_error": endpoint,
-                "loss_barrier": 0.1 if model["model"] == "logistic" else 0.0, "error_over_sum": 2.0,
-                "n_parameters": 10}
+        )
+        wiggle = (
+            1e-3 * np.random.default_rng(zlib.crc32(json.dumps(config, sort_keys=True).encode())).random()
+        )
+        return {
+            "error_barrier": barrier + wiggle,
+            "normalized": normalized + wiggle,
+            "endpoint_error": endpoint,
+            "loss_barrier": 0.1 if model["model"] == "logistic" else 0.0,
+            "error_over_sum": 2.0,
+            "n_parameters": 10,
+        }
 
     rows = dis.rows_from([{"config": c, "result": result(c)} for c in configs])
     failed = _fails(rows)

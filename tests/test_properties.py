@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.stats import special_ortho_group
 
-from lmctheory.dimension import MLE, PCA, CorrelationDimension, ParticipationRatio, TwoNN
+from lmctheory.dimension import MLE, CorrelationDimension, ParticipationRatio, TwoNN
+from lmctheory.dimension import PCADimension as PCA
 from lmctheory.rates import fg_explicit_bound
 from lmctheory.wasserstein import optimal_matching, transport, wasserstein
 

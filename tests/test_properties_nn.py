@@ -13,8 +13,11 @@ from lmctheory.barrier import DEFINITIONS, barrier
 from lmctheory.nn.models import MLP
 from lmctheory.provenance import dumps, record
 
-values = arrays(np.float64, st.integers(2, 15).map(lambda k: 2 * k + 1),
-                elements=st.floats(0, 10, allow_nan=False, allow_infinity=False))
+values = arrays(
+    np.float64,
+    st.integers(2, 15).map(lambda k: 2 * k + 1),
+    elements=st.floats(0, 10, allow_nan=False, allow_infinity=False),
+)
 
 
 @settings(max_examples=100, deadline=None)
@@ -32,7 +35,9 @@ def test_barrier_definitions_symmetric_under_path_reversal_and_zero_on_constant_
     accuracy = 1 - (errors[0] + errors[-1]) / 2
     expected = (errors.max() - (errors[0] + errors[-1]) / 2) / accuracy
     assert abs(barrier(ts, errors, "normalized") - expected) <= 1e-12 * max(1.0, abs(expected))
-    assert abs(barrier(ts, errors, "normalized") - barrier(ts, errors[::-1], "normalized")) <= 1e-12 * max(1, expected)
+    assert abs(barrier(ts, errors, "normalized") - barrier(ts, errors[::-1], "normalized")) <= 1e-12 * max(
+        1, expected
+    )
     assert set(DEFINITIONS) >= {"above_chord", "normalized"}
 
 
@@ -53,10 +58,19 @@ def test_permutation_apply_then_inverse_round_trips_and_preserves_the_function(h
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.dictionaries(st.text(min_size=1, max_size=8),
-                       st.one_of(st.integers(-10**9, 10**9), st.floats(allow_nan=False, allow_infinity=False),
-                                 st.lists(st.floats(-1e6, 1e6), max_size=5), st.text(max_size=10), st.booleans()),
-                       max_size=6))
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=8),
+        st.one_of(
+            st.integers(-(10**9), 10**9),
+            st.floats(allow_nan=False, allow_infinity=False),
+            st.lists(st.floats(-1e6, 1e6), max_size=5),
+            st.text(max_size=10),
+            st.booleans(),
+        ),
+        max_size=6,
+    )
+)
 def test_result_documents_round_trip_through_json(result):
     doc = record("test", {"x": 1}, result, seed=3)
     again = json.loads(dumps(doc))

@@ -50,8 +50,12 @@ def laws(draw):
     if kind == "ball":
         return UniformBall(d, draw(st.floats(0.01, 10)))
     if kind == "subspace":
-        return Subspace(d, draw(st.integers(1, d)), eta=draw(st.sampled_from([0.0, 0.01, 0.3])),
-                        basis_seed=draw(st.integers(0, 100)))
+        return Subspace(
+            d,
+            draw(st.integers(1, d)),
+            eta=draw(st.sampled_from([0.0, 0.01, 0.3])),
+            basis_seed=draw(st.integers(0, 100)),
+        )
     if kind == "two-atom":
         return TwoAtom(d, draw(st.floats(0.05, 0.95)), draw(st.floats(0.1, 5)))
     k = draw(st.integers(1, 5))
@@ -69,7 +73,9 @@ def _in_support(law, x) -> bool:
     if isinstance(law, Subspace):  # within eta of the span of the frame, coordinates of z in [0, 1]
         z = x @ law.basis
         off = np.linalg.norm(x - z @ law.basis.T, axis=1)
-        return bool((off <= law.eta + tol).all() and (z >= -law.eta - tol).all() and (z <= 1 + law.eta + tol).all())
+        return bool(
+            (off <= law.eta + tol).all() and (z >= -law.eta - tol).all() and (z <= 1 + law.eta + tol).all()
+        )
     if isinstance(law, Discrete):
         return bool((np.abs(x[:, None, :] - law.atoms[None]).max(2).min(1) == 0).all())
     return bool(np.isfinite(x).all())  # Gaussian: full support
@@ -88,7 +94,11 @@ def _moments(law):
     """Exact per-coordinate mean, variance and fourth central moment of the law."""
     if isinstance(law, UniformCube):
         h = law.high - law.low
-        return np.full(law.dim, (law.low + law.high) / 2), np.full(law.dim, h**2 / 12), np.full(law.dim, h**4 / 80)
+        return (
+            np.full(law.dim, (law.low + law.high) / 2),
+            np.full(law.dim, h**2 / 12),
+            np.full(law.dim, h**4 / 80),
+        )
     if isinstance(law, Gaussian):
         return np.zeros(law.dim), np.full(law.dim, law.scale**2), np.full(law.dim, 3 * law.scale**4)
     if isinstance(law, UniformBall):  # E X_1^2 = r^2 / (d + 2), E X_1^4 = 3 r^4 / ((d + 2)(d + 4))
@@ -108,8 +118,9 @@ def test_sample_moments_match_the_law(law, seed):
     mean, var, mu4 = _moments(law)
     scale = 1e-12 * (1 + np.abs(mean))
     assert np.all(np.abs(x.mean(0) - mean) <= 6 * np.sqrt(var / n) + scale)
-    assert np.all(np.abs(x.var(0) - var) <= 6 * np.sqrt(np.clip(mu4 - var**2, 0, None) / n) + 6 * var / n
-                  + scale**2)
+    assert np.all(
+        np.abs(x.var(0) - var) <= 6 * np.sqrt(np.clip(mu4 - var**2, 0, None) / n) + 6 * var / n + scale**2
+    )
 
 
 @settings(max_examples=40, deadline=None)
@@ -121,7 +132,9 @@ def test_one_sample_reference_scales_and_translates_with_the_law(n, seed, c, shi
     moved = UniformCube(1, shift, shift + c).cost_to_law(c * x + shift, p)
     assert base >= 0 and moved == pytest.approx(c**p * base, rel=1e-7, abs=1e-300)
     g = Gaussian(1)(n, np.random.default_rng(seed))
-    assert Gaussian(1, c).cost_to_law(c * g, p) == pytest.approx(c**p * Gaussian(1).cost_to_law(g, p), rel=1e-6)
+    assert Gaussian(1, c).cost_to_law(c * g, p) == pytest.approx(
+        c**p * Gaussian(1).cost_to_law(g, p), rel=1e-6
+    )
 
 
 @settings(max_examples=40, deadline=None)
@@ -170,8 +183,11 @@ def test_layer_dimensions_invariant_to_hidden_unit_permutations(net, method, see
 
 
 @settings(max_examples=60, deadline=None)
-@given(weight_lists(bias=False), st.sampled_from(["weights", "weighted", "activations"]),
-       st.lists(st.floats(1e-3, 1e3), min_size=4, max_size=4))
+@given(
+    weight_lists(bias=False),
+    st.sampled_from(["weights", "weighted", "activations"]),
+    st.lists(st.floats(1e-3, 1e3), min_size=4, max_size=4),
+)
 def test_layer_dimensions_invariant_to_positive_rescaling_of_layers(net, method, scales):
     """ReLU without biases is positively homogeneous: scaling W_l by c_l > 0 scales every later activation
     and leaves every participation ratio unchanged."""
@@ -198,7 +214,11 @@ def test_layer_participation_ratio_lies_between_one_and_the_rank(net, method):
     Ws, bs, x = net
     for W, pr in zip(Ws, _prs(Ws, bs, x, method), strict=False):
         width, fan_in, n = W.shape[0], W.shape[1], x.shape[0]
-        cap = {"weights": min(width, fan_in), "weighted": min(width, fan_in, n), "activations": min(width, n)}[method]
+        cap = {
+            "weights": min(width, fan_in),
+            "weighted": min(width, fan_in, n),
+            "activations": min(width, n),
+        }[method]
         assert 1 - 1e-9 <= pr <= cap + 1e-9
 
 
@@ -222,8 +242,11 @@ ACTS = ["relu", "leaky_relu", "tanh", "identity", "gelu"]
 
 @st.composite
 def model_pairs(draw):
-    widths = [draw(st.integers(1, 6))] + [draw(st.integers(1, 24)) for _ in range(draw(st.integers(1, 3)))] + \
-        [draw(st.integers(2, 5))]
+    widths = (
+        [draw(st.integers(1, 6))]
+        + [draw(st.integers(1, 24)) for _ in range(draw(st.integers(1, 3)))]
+        + [draw(st.integers(2, 5))]
+    )
     act = draw(st.sampled_from(ACTS))
     torch.manual_seed(draw(seeds))
     a = MLP(widths, activation=act).double()
@@ -243,8 +266,10 @@ def model_pairs(draw):
 def _path_outputs(a, b, x, t):
     from torch.func import functional_call
 
-    params = {k: (1 - t) * va + t * vb for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values(),
-                                                               strict=True)}
+    params = {
+        k: (1 - t) * va + t * vb
+        for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values(), strict=True)
+    }
     with torch.no_grad():
         return functional_call(a, params, (x,))
 
@@ -299,7 +324,9 @@ def test_activation_constants_bound_the_slope_and_the_convexity_gap(name, slope,
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.floats(-3, 0.5), st.floats(-5, 5), st.lists(st.integers(2, 10**6), min_size=3, max_size=8, unique=True))
+@given(
+    st.floats(-3, 0.5), st.floats(-5, 5), st.lists(st.integers(2, 10**6), min_size=3, max_size=8, unique=True)
+)
 def test_fit_rate_recovers_an_exact_power_law(slope, log10_c, ns):
     ns = np.sort(np.asarray(ns, dtype=float))
     fit = fit_rate(ns, 10**log10_c * ns**slope, n_boot=50)
@@ -308,16 +335,22 @@ def test_fit_rate_recovers_an_exact_power_law(slope, log10_c, ns):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(1, 10**9), st.integers(1, 12), st.sampled_from([1.0, 2.0, 3.0]), st.floats(0.01, 100),
-       st.booleans())
+@given(
+    st.integers(1, 10**9),
+    st.integers(1, 12),
+    st.sampled_from([1.0, 2.0, 3.0]),
+    st.floats(0.01, 100),
+    st.booleans(),
+)
 def test_rate_and_explicit_bound_are_decreasing_and_the_log10_form_agrees(n, d, p, radius, two_sample):
     if d != 2 * p or n >= 16:  # N^{-1/2} log(1 + N) rises until N ~ 4
         assert fg_rate(2 * n, d, p) < fg_rate(n, d, p)
     b1 = fg_explicit_bound(n, d, p, radius=radius, two_sample=two_sample)
     b2 = fg_explicit_bound(2 * n, d, p, radius=radius, two_sample=two_sample)
     assert 0 < b2 <= b1
-    assert log10_fg_explicit_bound(math.log10(n), d, p, radius=radius, two_sample=two_sample) == \
-        pytest.approx(math.log10(b1), abs=1e-9)
+    assert log10_fg_explicit_bound(
+        math.log10(n), d, p, radius=radius, two_sample=two_sample
+    ) == pytest.approx(math.log10(b1), abs=1e-9)
 
 
 @settings(max_examples=60, deadline=None)
@@ -328,8 +361,9 @@ def test_unit_ball_volume_satisfies_its_recursion(d):
     assert log10_unit_ball_volume(d) == pytest.approx(exact, rel=1e-12, abs=1e-12)
     previous = log10_unit_ball_volume(d - 2) if d > 2 else (0.0 if d == 2 else None)
     if previous is not None:
-        assert log10_unit_ball_volume(d) == pytest.approx(previous + math.log10(2 * math.pi / d),
-                                                          abs=1e-12 * max(1.0, abs(exact)))
+        assert log10_unit_ball_volume(d) == pytest.approx(
+            previous + math.log10(2 * math.pi / d), abs=1e-12 * max(1.0, abs(exact))
+        )
 
 
 @settings(max_examples=200, deadline=None)
@@ -393,14 +427,20 @@ def test_sliced_wasserstein_never_exceeds_wasserstein(d, n, seed, p):
     """Projections are 1-Lipschitz, so SW_p <= W_p for any directions drawn."""
     rng = np.random.default_rng(seed)
     x, y = rng.standard_normal((n, d)), rng.standard_normal((n, d)) + rng.standard_normal(d)
-    assert sliced_wasserstein(x, y, p, n_projections=32, seed=seed) <= wasserstein(x, y, p) * (1 + 1e-9) + 1e-12
+    assert (
+        sliced_wasserstein(x, y, p, n_projections=32, seed=seed) <= wasserstein(x, y, p) * (1 + 1e-9) + 1e-12
+    )
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=5),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
-    max_leaves=10)
+    max_leaves=10,
+)
 
 
 @settings(max_examples=100, deadline=None)
@@ -417,19 +457,36 @@ def test_config_hash_ignores_key_order_and_sees_every_value(config, rnd):
     assert config_hash(json.loads(json.dumps(config))) == config_hash(config)
 
 
-IDX_CODES = {np.uint8: 0x08, np.int8: 0x09, np.int16: 0x0B, np.int32: 0x0C, np.float32: 0x0D, np.float64: 0x0E}
+IDX_CODES = {
+    np.uint8: 0x08,
+    np.int8: 0x09,
+    np.int16: 0x0B,
+    np.int32: 0x0C,
+    np.float32: 0x0D,
+    np.float64: 0x0E,
+}
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.sampled_from(list(IDX_CODES)), st.lists(st.integers(1, 5), min_size=1, max_size=3), seeds,
-       st.booleans())
+@given(
+    st.sampled_from(list(IDX_CODES)),
+    st.lists(st.integers(1, 5), min_size=1, max_size=3),
+    seeds,
+    st.booleans(),
+)
 def test_idx_files_round_trip(tmp_path_factory, dtype, shape, seed, gz):
     """Any array written in the IDX format (magic, big-endian dims, big-endian data) reads back equal."""
     rng = np.random.default_rng(seed)
-    data = (rng.standard_normal(shape) * 100).astype(dtype) if np.dtype(dtype).kind == "f" else \
-        rng.integers(np.iinfo(dtype).min, np.iinfo(dtype).max, size=shape, endpoint=True).astype(dtype)
-    raw = bytes([0, 0, IDX_CODES[dtype], len(shape)]) + np.asarray(shape, ">u4").tobytes() + \
-        data.astype(np.dtype(dtype).newbyteorder(">")).tobytes()
+    data = (
+        (rng.standard_normal(shape) * 100).astype(dtype)
+        if np.dtype(dtype).kind == "f"
+        else rng.integers(np.iinfo(dtype).min, np.iinfo(dtype).max, size=shape, endpoint=True).astype(dtype)
+    )
+    raw = (
+        bytes([0, 0, IDX_CODES[dtype], len(shape)])
+        + np.asarray(shape, ">u4").tobytes()
+        + data.astype(np.dtype(dtype).newbyteorder(">")).tobytes()
+    )
     path = tmp_path_factory.mktemp("idx") / ("a.idx.gz" if gz else "a.idx")
     path.write_bytes(gzip.compress(raw) if gz else raw)
     back = read_idx(path)

@@ -11,8 +11,14 @@ from lmctheory.provenance import record, to_jsonable, write_json
 
 
 def test_record_carries_config_seed_versions_and_definitions():
-    doc = record("demo", {"p": 2, "ns": np.array([1, 2])}, {"value": np.float64(0.5)}, seed=3,
-                 definitions={"W_p": "distance"}, seconds=1.5)
+    doc = record(
+        "demo",
+        {"p": 2, "ns": np.array([1, 2])},
+        {"value": np.float64(0.5)},
+        seed=3,
+        definitions={"W_p": "distance"},
+        seconds=1.5,
+    )
     assert doc["config"] == {"p": 2, "ns": [1, 2]} and doc["result"] == {"value": 0.5}
     assert doc["seed"] == 3 and doc["definitions"] == {"W_p": "distance"}
     assert doc["versions"]["lmctheory"] == __version__ and doc["versions"]["numpy"] == np.__version__

@@ -36,7 +36,11 @@ def brute_force_bound(n, d, p, c=1.0, radius=1.0, terms=400):
     k = 2 ** (p - 1) * d ** (p / 2) * (2**p + 1)
     ls = np.arange(1, terms + 1, dtype=float)
     with np.errstate(over="ignore"):  # 2^(d l / 2) overflows to inf for huge l: min() keeps 2
-            return radius**p * k * float(np.sum(2.0 ** (-p * ls) * np.minimum(2.0, c * 2.0 ** (d * ls / 2) / math.sqrt(n))))
+        return (
+            radius**p
+            * k
+            * float(np.sum(2.0 ** (-p * ls) * np.minimum(2.0, c * 2.0 ** (d * ls / 2) / math.sqrt(n))))
+        )
 
 
 @pytest.mark.parametrize("d", [1, 2, 3, 5, 8, 20])
@@ -45,7 +49,8 @@ def brute_force_bound(n, d, p, c=1.0, radius=1.0, terms=400):
 def test_explicit_bound_sums_the_series_exactly(n, d, p):
     assert fg_explicit_bound(n, d, p) == pytest.approx(brute_force_bound(n, d, p), rel=1e-12)
     assert fg_explicit_bound(n, d, p, two_sample=True, radius=0.3) == pytest.approx(
-        brute_force_bound(n, d, p, c=math.sqrt(2), radius=0.3), rel=1e-12)
+        brute_force_bound(n, d, p, c=math.sqrt(2), radius=0.3), rel=1e-12
+    )
 
 
 def test_explicit_bound_shape_and_scaling():
@@ -95,8 +100,10 @@ def test_one_dimensional_uniform_w22_closed_forms():
 
 def test_one_dimensional_w1_asymptotic_constants():
     # sqrt(N) E W_1(mu_N, U) -> sqrt(pi/32); sqrt(N) E W_1(mu_N, N(0,1)) -> sqrt(2/pi) int sqrt(Phi(1-Phi))
-    gauss_const = math.sqrt(2 / math.pi) * integrate.quad(
-        lambda x: math.sqrt(stats.norm.cdf(x) * stats.norm.sf(x)), -np.inf, np.inf)[0]
+    gauss_const = (
+        math.sqrt(2 / math.pi)
+        * integrate.quad(lambda x: math.sqrt(stats.norm.cdf(x) * stats.norm.sf(x)), -np.inf, np.inf)[0]
+    )
     for law, n, limit in ((UniformCube(1), 2000, math.sqrt(math.pi / 32)), (Gaussian(1), 1000, gauss_const)):
         curve = rate_curve(law, [n], p=1, reps=400, two_sample=False, seed=1)
         scaled = curve.values[0] * math.sqrt(n)
@@ -110,11 +117,17 @@ def test_one_dimensional_w1_asymptotic_constants():
 
 @pytest.mark.parametrize("p", [1, 2])
 @pytest.mark.parametrize(
-    "law", [UniformCube(1), Gaussian(1), TwoAtom(d=3, w=0.4), Discrete(np.random.default_rng(0).normal(size=(5, 3)))],
+    "law",
+    [
+        UniformCube(1),
+        Gaussian(1),
+        TwoAtom(d=3, w=0.4),
+        Discrete(np.random.default_rng(0).normal(size=(5, 3))),
+    ],
     ids=["uniform1d", "gaussian1d", "two-atom3d", "discrete3d"],
 )
 def test_two_sample_ordering(law, p):
-    """E T_p(mu_N, mu) <= E T_p(mu_N, nu_N) <= 2^p E T_p(mu_N, mu) (THEORY §1)."""
+    """E T_p(mu_N, mu) <= E T_p(mu_N, nu_N) <= 2^p E T_p(mu_N, mu) (theory-two-sample)."""
     n, reps = 64, 300
     one = rate_curve(law, [n], p=p, reps=reps, two_sample=False, seed=11).values[0] ** p
     two = rate_curve(law, [n], p=p, reps=reps, two_sample=True, seed=12).values[0] ** p
@@ -141,8 +154,11 @@ def test_explicit_bound_never_exceeded_on_the_cube(d, p):
         assert np.all(one.mean_cost <= fg_explicit_bound(one.ns, 1, p, radius=1.0))
 
 
-@pytest.mark.parametrize("law", [UniformBall(4, 0.7), Subspace(8, 5), TwoAtom(3, separation=3.0)],
-                         ids=["ball", "subspace", "two-atom"])
+@pytest.mark.parametrize(
+    "law",
+    [UniformBall(4, 0.7), Subspace(8, 5), TwoAtom(3, separation=3.0)],
+    ids=["ball", "subspace", "two-atom"],
+)
 def test_explicit_bound_holds_for_other_bounded_laws(law):
     curve = rate_curve(law, [16, 64, 256], p=2, reps=6, seed=5)
     d, radius = law.bound_geometry
@@ -159,7 +175,7 @@ def _check_sharp_slope(law, ns, dim, reps):
     curve = rate_curve(law, ns, p=2, reps=reps, seed=dim, n_jobs=2)
     fit = curve.fit()
     assert abs(fit.slope - predicted_slope(dim, 2)) < 0.06, fit
-    # pre-asymptotic steepening: slightly below -1/d, never above (THEORY §1)
+    # pre-asymptotic steepening: slightly below -1/d, never above (theory-intrinsic-rates)
     assert fit.slope < predicted_slope(dim, 2) + 0.01, fit
     return fit
 

@@ -44,7 +44,11 @@ def _sample(seed, max_seconds=10.0):
     rng = random.Random(seed)
     out = []
     for sweep in sorted(p for p in lmctheory_figures.CACHE.iterdir() if p.is_dir()):
-        cheap = [p for p in sorted(sweep.glob("*.json")) if (json.loads(p.read_text()).get("seconds") or 0) < max_seconds]
+        cheap = [
+            p
+            for p in sorted(sweep.glob("*.json"))
+            if (json.loads(p.read_text()).get("seconds") or 0) < max_seconds
+        ]
         if cheap:
             out.append(rng.choice(cheap))
     return out
@@ -80,14 +84,22 @@ def test_every_committed_record_is_current():
     records = _committed_records()
     assert len(records) > 100
     stale = [p.name for p in records if code_changed(json.loads(p.read_text())) is not False]
-    assert not stale, f"{len(stale)} committed records are stale or unregistered (run `make cache`): {stale[:5]}"
+    assert not stale, (
+        f"{len(stale)} committed records are stale or unregistered (run `make cache`): {stale[:5]}"
+    )
 
 
-@pytest.mark.parametrize("function,config", [("os:system", "touch PWNED_by_rerun"),
-                                             ("builtins:eval", "__import__('os').getcwd()"),
-                                             ("subprocess:run", ["touch", "PWNED_by_rerun"]),
-                                             ("lmctheory.nosuch:f", {}), ("os:nosuch", {}),
-                                             ("lmctheory_validation.rates:run", "quick")])
+@pytest.mark.parametrize(
+    "function,config",
+    [
+        ("os:system", "touch PWNED_by_rerun"),
+        ("builtins:eval", "__import__('os').getcwd()"),
+        ("subprocess:run", ["touch", "PWNED_by_rerun"]),
+        ("lmctheory.nosuch:f", {}),
+        ("os:nosuch", {}),
+        ("lmctheory_validation.rates:run", "quick"),
+    ],
+)
 def test_rerun_calls_only_registered_experiments(capsys, tmp_path, monkeypatch, function, config):
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "evil.json"
@@ -111,11 +123,17 @@ def test_records_of_users_own_sweeps_rerun_only_when_registered(capsys, tmp_path
     assert rerun(path)[1] == {"y": 9}
 
 
-@pytest.mark.parametrize("argv,match", [(["rates", "--help"], "help or the version"),
-                                        (["--version"], "cannot be re-run"),
-                                        (["validate", "--quick"], "cannot be re-run"),
-                                        (["rate-bound", "--d", "5", "--plo", "PLOT.png"], "not a valid"),
-                                        ("rate-bound --d 5", "list of strings"), ([], "list of strings")])
+@pytest.mark.parametrize(
+    "argv,match",
+    [
+        (["rates", "--help"], "help or the version"),
+        (["--version"], "cannot be re-run"),
+        (["validate", "--quick"], "cannot be re-run"),
+        (["rate-bound", "--d", "5", "--plo", "PLOT.png"], "not a valid"),
+        ("rate-bound --d 5", "list of strings"),
+        ([], "list of strings"),
+    ],
+)
 def test_cli_documents_rerun_only_commands_that_write_nothing(capsys, tmp_path, monkeypatch, argv, match):
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "doc.json"
@@ -137,27 +155,44 @@ def test_writing_options_are_removed_from_rerun_documents(capsys, tmp_path, monk
 
 def test_cli_documents_rerun_from_their_argv(capsys, tmp_path):
     code, _, _ = run(capsys, "rate-bound", "--d", "5", "--ns", "64,128", "--out", str(tmp_path / "rb.json"))
-    assert code == 0 and json.loads((tmp_path / "rb.json").read_text())["argv"][:3] == ["rate-bound", "--d", "5"]
+    assert code == 0 and json.loads((tmp_path / "rb.json").read_text())["argv"][:3] == [
+        "rate-bound",
+        "--d",
+        "5",
+    ]
     code, out, _ = run(capsys, "rerun", str(tmp_path / "rb.json"))
     assert code == 0 and "identical" in out
     rng = np.random.default_rng(0)
     np.save(tmp_path / "x.npy", rng.normal(size=(30, 3)))
     np.save(tmp_path / "y.npy", rng.normal(size=(30, 3)))
-    run(capsys, "wasserstein", str(tmp_path / "x.npy"), str(tmp_path / "y.npy"), "--out", str(tmp_path / "w.json"))
+    run(
+        capsys,
+        "wasserstein",
+        str(tmp_path / "x.npy"),
+        str(tmp_path / "y.npy"),
+        "--out",
+        str(tmp_path / "w.json"),
+    )
     assert run(capsys, "rerun", str(tmp_path / "w.json"))[0] == 0
     (tmp_path / "x.npy").unlink()  # the input is gone: a clear error, not a silent success
     code, _, err = run(capsys, "rerun", str(tmp_path / "w.json"))
     assert code == 2 and "x.npy" in err
 
 
-@pytest.mark.parametrize("content,match", [(None, "no such file"), ("{not json", "not a JSON document"),
-                                           ('{"a": 1}', "no 'config'"),
-                                           ('{"config": {}, "command": "mystery", "result": 1}', "names no function"),
-                                           ('{"config": {}, "function": "x:y"}', "no 'result'"),
-                                           ('{"config": {}, "status": "failed", "error": null}', "failed configuration"),
-                                           ('[1, 2]', "no 'config'"), ('"x"', "no 'config'"),
-                                           ('{"config": {}, "status": "failed", "error": {"type": "ValueError"}}',
-                                            "failed configuration")])
+@pytest.mark.parametrize(
+    "content,match",
+    [
+        (None, "no such file"),
+        ("{not json", "not a JSON document"),
+        ('{"a": 1}', "no 'config'"),
+        ('{"config": {}, "command": "mystery", "result": 1}', "names no function"),
+        ('{"config": {}, "function": "x:y"}', "no 'result'"),
+        ('{"config": {}, "status": "failed", "error": null}', "failed configuration"),
+        ("[1, 2]", "no 'config'"),
+        ('"x"', "no 'config'"),
+        ('{"config": {}, "status": "failed", "error": {"type": "ValueError"}}', "failed configuration"),
+    ],
+)
 def test_bad_rerun_inputs(capsys, tmp_path, content, match):
     path = tmp_path / "r.json"
     if content is not None:
@@ -171,7 +206,10 @@ def test_compare_rules():
     assert compare({"a": float("nan")}, {"a": float("nan")}) == []
     assert compare({"a": 1.0}, {"a": 1.0 + 1e-9}, rtol=1e-6) == []
     assert compare({"a": [1, 2]}, {"a": [1]}) == ["result.a: length 2 != 1"]
-    assert compare({"a": 1}, {"b": 1}) == ["result.a: present in only one of them", "result.b: present in only one of them"]
+    assert compare({"a": 1}, {"b": 1}) == [
+        "result.a: present in only one of them",
+        "result.b: present in only one of them",
+    ]
     assert compare({"v": "relu"}, {"v": "tanh"}) == ["result.v: recorded 'relu', recomputed 'tanh'"]
 
 

@@ -69,14 +69,17 @@ def test_hash_is_canonical():
     assert config_hash({"a": 1}) != config_hash({"a": 1.0})  # JSON keeps 1 and 1.0 apart
 
 
-@pytest.mark.parametrize("config,error,words", [
-    ({1: "a"}, TypeError, ["key 1", "strings"]),  # would collide with {"1": "a"} once written as JSON
-    ({"x": float("nan")}, ValueError, ["config['x']", "finite"]),  # would collide with None
-    ({"x": float("inf")}, ValueError, ["finite"]),
-    ({"x": {"y": [1, float("-inf")]}}, ValueError, ["config['x']['y'][1]"]),
-    ({"x": {1, 2}}, TypeError, ["set"]),
-    ([1, 2], TypeError, ["must be a dict"]),
-])
+@pytest.mark.parametrize(
+    "config,error,words",
+    [
+        ({1: "a"}, TypeError, ["key 1", "strings"]),  # would collide with {"1": "a"} once written as JSON
+        ({"x": float("nan")}, ValueError, ["config['x']", "finite"]),  # would collide with None
+        ({"x": float("inf")}, ValueError, ["finite"]),
+        ({"x": {"y": [1, float("-inf")]}}, ValueError, ["config['x']['y'][1]"]),
+        ({"x": {1, 2}}, TypeError, ["set"]),
+        ([1, 2], TypeError, ["must be a dict"]),
+    ],
+)
 def test_configs_that_json_cannot_tell_apart_are_refused(config, error, words, tmp_path):
     with pytest.raises(error) as info:
         config_hash(config)
@@ -104,11 +107,22 @@ def test_a_record_copied_over_another_configs_file_is_recomputed(tmp_path):
     doc = json.loads(b.read_text())
     doc["config"]["x"] = 5  # hash field kept, config edited: the stored config must hash to the key
     b.write_text(json.dumps(doc))
-    assert run_sweep(square, configs(2), tmp_path, progress=False).recomputed == {"another config's record": 1}
+    assert run_sweep(square, configs(2), tmp_path, progress=False).recomputed == {
+        "another config's record": 1
+    }
 
 
-@pytest.mark.parametrize("content", ["[]", '"done"', '{"status": "done", "versions": "0.1.0"}',
-                                     '{"status": "done", "result": null, "config": {}}', "\x00\xff garbage", ""])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "[]",
+        '"done"',
+        '{"status": "done", "versions": "0.1.0"}',
+        '{"status": "done", "result": null, "config": {}}',
+        "\x00\xff garbage",
+        "",
+    ],
+)
 def test_records_of_the_wrong_shape_are_recomputed(tmp_path, content):
     run_sweep(square, configs(2), tmp_path, progress=False)
     path_of(square, configs(2)[1], tmp_path).write_bytes(content.encode("latin-1"))
@@ -124,8 +138,17 @@ def test_records_of_other_code_are_stale(tmp_path):
     assert doc["code"]["hash"] and "tests.test_sweep" in doc["code"]["modules"]
     assert doc["function"] == "tests.test_sweep:slow_square" and doc["hash"] == path.stem
     assert doc["git"] is None or len(doc["git"]["commit"]) == 40
-    assert {"torch", "numpy", "scipy", "pot", "mnist1d", "lapjv", "joblib", "threadpoolctl",
-            "scikit-learn"} <= set(doc["versions"])
+    assert {
+        "torch",
+        "numpy",
+        "scipy",
+        "pot",
+        "mnist1d",
+        "lapjv",
+        "joblib",
+        "threadpoolctl",
+        "scikit-learn",
+    } <= set(doc["versions"])
     doc["code"]["hash"] = "0" * 16  # as if written by an older version of the code
     path.write_text(json.dumps(doc))
     with pytest.raises(CacheMissError, match="1 stale: written by other code") as info:
@@ -149,7 +172,8 @@ def test_code_identity_changes_with_the_source_of_an_imported_module(tmp_path, m
     assert "lmctheory.towers" in before["modules"] and "probe_mod" in before["modules"]
     (tmp_path / "probe_mod.py").write_text(
         '"""A docstring."""\nfrom lmctheory import towers  # a comment\n\n\ndef f(c):\n    """Doc."""\n'
-        "    return {}\n")
+        "    return {}\n"
+    )
     _closure.cache_clear()
     assert code_identity(mod.f)["hash"] == before["hash"]  # docstrings, comments, blank lines: not code
     (tmp_path / "probe_mod.py").write_text("from lmctheory import towers\n\ndef f(c):\n    return {'a': 1}\n")
@@ -217,13 +241,17 @@ def test_joblib_and_serial_agree(tmp_path):
     a = run_sweep(square, configs(), tmp_path / "a", progress=False)
     b = run_sweep(square, configs(), tmp_path / "b", n_jobs=2, progress=False)
     key = lambda r: r["config"]["x"]  # noqa: E731
-    assert [r["result"] for r in sorted(a.records, key=key)] == [r["result"] for r in sorted(b.records, key=key)]
+    assert [r["result"] for r in sorted(a.records, key=key)] == [
+        r["result"] for r in sorted(b.records, key=key)
+    ]
 
 
 def test_killed_sweep_resumes_to_the_same_results(tmp_path):
-    script = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from tests.test_sweep import slow_square, configs; "
-              f"from lmctheory.sweep import run_sweep; run_sweep(slow_square, configs(30), {str(tmp_path / 'r')!r}, "
-              "progress=False)")
+    script = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r}); from tests.test_sweep import slow_square, configs; "
+        f"from lmctheory.sweep import run_sweep; run_sweep(slow_square, configs(30), {str(tmp_path / 'r')!r}, "
+        "progress=False)"
+    )
     cycles = 0
     for _ in range(3):  # kill it three times at different points
         proc = subprocess.Popen([sys.executable, "-c", script])
@@ -257,10 +285,12 @@ def test_sweep_killed_at_random_points_many_times(tmp_path):
     import random
 
     rng = random.Random(1234)
-    script = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from tests.test_sweep import quick_square, configs; "
-              f"from lmctheory.sweep import run_sweep; run_sweep(quick_square, configs({RANDOM_KILL_CONFIGS}), "
-              f"{str(tmp_path / 'r')!r}, "
-              "progress=False)")
+    script = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r}); from tests.test_sweep import quick_square, configs; "
+        f"from lmctheory.sweep import run_sweep; run_sweep(quick_square, configs({RANDOM_KILL_CONFIGS}), "
+        f"{str(tmp_path / 'r')!r}, "
+        "progress=False)"
+    )
     kills = 0
     for _ in range(12):
         proc = subprocess.Popen([sys.executable, "-c", script])
@@ -337,3 +367,15 @@ def test_bad_arguments(tmp_path):
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="dask_local"):
             run_sweep(square, configs(), tmp_path, dask_local=bad)
+
+
+def test_prune_deletes_only_this_functions_records_of_dropped_configs(tmp_path):
+    run_sweep(quick_square, configs(6), tmp_path)
+    run_sweep(cube, configs(2), tmp_path)
+    (tmp_path / "notes.json").write_text('{"not": "a record"}')
+    res = run_sweep(quick_square, configs(4), tmp_path, prune=True)
+    assert res.skipped == 4 and res.ran == 0
+    kept = {p.name for p in tmp_path.glob("*.json")}
+    assert {path_of(quick_square, c, tmp_path).name for c in configs(4)} <= kept
+    assert not any(path_of(quick_square, c, tmp_path).name in kept for c in configs(6)[4:])
+    assert {path_of(cube, c, tmp_path).name for c in configs(2)} <= kept and "notes.json" in kept

@@ -61,10 +61,22 @@ def test_pairs_share_or_not_their_initialisation(digits):
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_vectorised_ensemble_equals_sequential_training(digits, optimizer):
-    cfg = TrainConfig(optimizer=optimizer, lr=0.01, steps=25, epochs=None, batch_size=32, warmup_steps=5,
-                      schedule="cosine", weight_decay=1e-4, device="cpu", dtype="float64")
+    cfg = TrainConfig(
+        optimizer=optimizer,
+        lr=0.01,
+        steps=25,
+        epochs=None,
+        batch_size=32,
+        warmup_steps=5,
+        schedule="cosine",
+        weight_decay=1e-4,
+        device="cpu",
+        dtype="float64",
+    )
     seeds = [(0, 3), (1, 4), (2, 5)]
-    ens = train_ensemble(small_mlp, digits, cfg, init_seeds=[s[0] for s in seeds], data_seeds=[s[1] for s in seeds])
+    ens = train_ensemble(
+        small_mlp, digits, cfg, init_seeds=[s[0] for s in seeds], data_seeds=[s[1] for s in seeds]
+    )
     for (i, d), res in zip(seeds, ens, strict=True):
         seq = train(small_mlp, digits, replace(cfg, init_seed=i, data_seed=d))
         for x, y in zip(res.model.parameters(), seq.model.parameters(), strict=True):
@@ -83,6 +95,7 @@ def test_ensemble_member_that_diverges_leaves_the_others_exact(digits):
     """Member 1 starts with weights of 1e200 in two layers (its logits overflow: loss not finite at step 0);
     members 0 and 2
     must still equal their sequential runs, and member 1 keeps finite parameters."""
+
     def make():
         model = small_mlp().double()  # 1e200 is finite in float64 only
         if torch.initial_seed() == 1:
@@ -142,6 +155,10 @@ def test_bad_configs():
 def test_one_hidden_layer_relu_mlp_is_robustly_lmc_on_digits(digits, seed):
     """Altıntaş et al.: same init, different SGD noise, no alignment: error barrier < 0.02."""
     cfg = TrainConfig(lr=0.05, momentum=0.9, epochs=10, batch_size=64, init_seed=seed, device="cpu")
-    a, b = train_pair(lambda: MLP([64, 512, 10]), digits, cfg, same_init=True, seeds=(10 * seed, 10 * seed + 1))
-    path = evaluate_path(a.model, b.model, (digits.x_test, digits.y_test), ts=np.linspace(0, 1, 11), split="test")
+    a, b = train_pair(
+        lambda: MLP([64, 512, 10]), digits, cfg, same_init=True, seeds=(10 * seed, 10 * seed + 1)
+    )
+    path = evaluate_path(
+        a.model, b.model, (digits.x_test, digits.y_test), ts=np.linspace(0, 1, 11), split="test"
+    )
     assert path.barrier("max_minus_mean", "error") < 0.02

@@ -60,11 +60,15 @@ def test_vectorised_simulation_agrees_with_the_rules(rule):
     rng = np.random.default_rng(1)
     values = rng.normal(0.3, 1.0, size=(400, 3))
     values[:100] *= 0.1  # some with tight bands, so every verdict occurs
-    decide = {"direction": lambda v: verdicts.direction(v),
-              "equivalence": lambda v: verdicts.equivalence(v, predicted=0.0, tol=1.0),
-              "mean_at_most": lambda v: verdicts.mean_at_most(v, bound=0.0)}[rule]
+    decide = {
+        "direction": lambda v: verdicts.direction(v),
+        "equivalence": lambda v: verdicts.equivalence(v, predicted=0.0, tol=1.0),
+        "mean_at_most": lambda v: verdicts.mean_at_most(v, bound=0.0),
+    }[rule]
     scalar = np.array([decide(v).verdict == "holds" for v in values])
-    assert np.array_equal(scalar, calibration.t_rule_holds(rule, values, tol=1.0)) and 0 < scalar.sum() < len(scalar)
+    assert np.array_equal(scalar, calibration.t_rule_holds(rule, values, tol=1.0)) and 0 < scalar.sum() < len(
+        scalar
+    )
 
 
 def test_vectorised_trend_agrees_with_the_rule():
@@ -78,8 +82,11 @@ def test_vectorised_trend_agrees_with_the_rule():
 
 @pytest.mark.parametrize("values", [[1.0], [0.5, 0.5], [0.5, 0.5, 0.5], []])
 def test_one_value_or_no_spread_decides_nothing(values):
-    for decision in (verdicts.direction(values), verdicts.equivalence(values, predicted=0.5, tol=0.1),
-                     verdicts.mean_at_most(values, bound=1.0)):
+    for decision in (
+        verdicts.direction(values),
+        verdicts.equivalence(values, predicted=0.5, tol=0.1),
+        verdicts.mean_at_most(values, bound=1.0),
+    ):
         assert decision.verdict == "inconclusive", decision
 
 
@@ -104,9 +111,12 @@ def test_trend_p_value_is_the_exact_permutation_probability():
     x = [1.0, 2.0, 3.0, 4.0]
     blocks = [(x, [0.1, 0.3, 0.2, 0.9]), (x, [1.0, 2.0, 3.0, 4.0])]
     observed, p_greater, p_less = verdicts.trend_p_values(blocks)
-    sums = [stats.spearmanr(x, np.asarray(blocks[0][1])[list(p1)]).statistic
-            + stats.spearmanr(x, np.asarray(blocks[1][1])[list(p2)]).statistic
-            for p1 in itertools.permutations(range(4)) for p2 in itertools.permutations(range(4))]
+    sums = [
+        stats.spearmanr(x, np.asarray(blocks[0][1])[list(p1)]).statistic
+        + stats.spearmanr(x, np.asarray(blocks[1][1])[list(p2)]).statistic
+        for p1 in itertools.permutations(range(4))
+        for p2 in itertools.permutations(range(4))
+    ]
     sums = np.round(sums, 9)
     assert p_greater == pytest.approx(np.mean(sums >= round(observed, 9) - 1e-9))
     assert p_less == pytest.approx(np.mean(sums <= round(observed, 9) + 1e-9))

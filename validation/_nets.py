@@ -22,9 +22,11 @@ def aligned(model_a, model_b, method: str, inputs=None):
 
 def midpoint_defect(model_a, model_b, x, *, relative: bool = True) -> float:
     r"""Output defect at t = 1/2: E_x |f_{1/2}(x) - (f_A(x) + f_B(x))/2| (Euclidean norm over outputs),
-    divided by E_x |f_A(x)| when ``relative``: the quantity e_L of THEORY s.4 that the certificate bounds."""
-    params = {k: (a + b) / 2 for (k, a), b in zip(model_a.state_dict().items(), model_b.state_dict().values(),
-                                                   strict=True)}
+    divided by E_x |f_A(x)| when ``relative``: the quantity e_L of :ref:`theory-certified-bound` that the certificate bounds."""
+    params = {
+        k: (a + b) / 2
+        for (k, a), b in zip(model_a.state_dict().items(), model_b.state_dict().values(), strict=True)
+    }
     with torch.no_grad():
         fa, fb = model_a(x), model_b(x)
         mid = functional_call(model_a, params, (x,))

@@ -37,8 +37,9 @@ def _noise(kind: str, rng, shape):
     raise ValueError(f"unknown noise {kind!r}")
 
 
-def false_holds_rate(rule: str, n: int, *, sims: int = 20_000, noise: str = "gaussian", seed: int = 0,
-                     block_size: int = 4) -> float:
+def false_holds_rate(
+    rule: str, n: int, *, sims: int = 20_000, noise: str = "gaussian", seed: int = 0, block_size: int = 4
+) -> float:
     """Fraction of simulated data sets, drawn under the rule's null, on which ``rule`` says "holds".
 
     Nulls: ``direction`` -- values with mean exactly 0, claim "> 0"; ``equivalence`` -- values
@@ -51,15 +52,20 @@ def false_holds_rate(rule: str, n: int, *, sims: int = 20_000, noise: str = "gau
     """
     rng = np.random.default_rng(seed)
     if rule == "trend":
-        return float(np.mean(trend_holds(np.arange(block_size, dtype=float),
-                                         rng.standard_normal((sims, n, block_size)))))
+        return float(
+            np.mean(
+                trend_holds(np.arange(block_size, dtype=float), rng.standard_normal((sims, n, block_size)))
+            )
+        )
     if rule == "every_at_most":
         values = rng.uniform(0, 1, size=(sims, n))
         values[:, 0] = 1.0 + rng.uniform(1e-9, 1, size=sims)
         return float(np.mean([every_at_most(v, bound=1.0).verdict == "holds" for v in values]))
     values = _noise(noise, rng, (sims, n))
     if rule == "equivalence":  # the truth sits exactly tol = 1 above the prediction 0
-        return max(float(np.mean(t_rule_holds(rule, 1.0 + scale * values, tol=1.0))) for scale in (0.1, 1.0, 10.0))
+        return max(
+            float(np.mean(t_rule_holds(rule, 1.0 + scale * values, tol=1.0))) for scale in (0.1, 1.0, 10.0)
+        )
     if rule == "direction":  # claim "> 0": the hard skewed null has its long tail to the left
         return float(np.mean(t_rule_holds(rule, -values if noise == "skewed" else values)))
     if rule == "mean_at_most":  # claim "E X <= 0": the hard skewed null has its long tail to the right
@@ -103,12 +109,19 @@ def trend_holds(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def calibration_table(ns=(2, 3, 4, 5, 8), *, sims: int = 20_000) -> list[str]:
     """Markdown table of the measured false-"holds" rates (README / docs), one row per rule."""
-    lines = ["| rule | null (where the rule must not say holds) | " + " | ".join(f"n = {n}" for n in ns)
-             + " | heavy tails (t3), n = 3 | skewed, n = 3 |",
-             "|---|---|" + "---|" * (len(ns) + 2)]
-    nulls = {"direction": "true mean = threshold", "equivalence": "true value exactly tol from the prediction",
-             "mean_at_most": "true mean = bound", "trend": "y independent of x (blocks of 4 points)",
-             "every_at_most": "one instance above the bound"}
+    lines = [
+        "| rule | null (where the rule must not say holds) | "
+        + " | ".join(f"n = {n}" for n in ns)
+        + " | heavy tails (t3), n = 3 | skewed, n = 3 |",
+        "|---|---|" + "---|" * (len(ns) + 2),
+    ]
+    nulls = {
+        "direction": "true mean = threshold",
+        "equivalence": "true value exactly tol from the prediction",
+        "mean_at_most": "true mean = bound",
+        "trend": "y independent of x (blocks of 4 points)",
+        "every_at_most": "one instance above the bound",
+    }
     for rule in RULES:
         cells = [f"{false_holds_rate(rule, n, sims=sims):.3f}" for n in ns]
         if rule in ("trend", "every_at_most"):

@@ -5,7 +5,7 @@ biases: the neurons of each layer are iid, the setting of Lemma 4.1 / Thm 5.2) a
 layer by optimal matching of incoming weights (``naive`` weight matching: exactly Ferbach's
 construction). Inputs are Gaussian in R^m0 with a teacher's labels (test split of
 ``teacher:d=m0``). Measured per depth L: the relative output defect at t = 1/2
-E|f_1/2 - (f_A + f_B)/2| / E|f_A| (e_L of THEORY s.4), with and without alignment, the loss
+E|f_1/2 - (f_A + f_B)/2| / E|f_A| (e_L of :ref:`theory-certified-bound`), with and without alignment, the loss
 barrier above chord on an 11-point grid, and the certified bounds on the same grid: on the loss
 barrier and on the mean output defect E|f_t - chord| (``BarrierBound.defect_per_t``). At
 initialisation the cross-entropy along the path mostly stays below the chord (averaged logits are
@@ -38,7 +38,9 @@ NAME = "depth"
 
 
 def _grid(m0s, width, depths, seeds):
-    return [{"m0": m0, "width": width, "depths": depths, "classes": 10, "seed": s} for m0 in m0s for s in seeds]
+    return [
+        {"m0": m0, "width": width, "depths": depths, "classes": 10, "seed": s} for m0 in m0s for s in seeds
+    ]
 
 
 PRESETS = {
@@ -104,24 +106,49 @@ def rows_from(records: list[dict]) -> list[Row]:
     for (m0, width, depths), res in sorted(groups.items()):
         label = f"m0={m0}, width {width}"
         for i, depth in enumerate(depths):
-            rows.append(every_at_most(NAME, f"midpoint output defect / certified defect bound, depth {depth}, {label}",
-                                      "THEORY s.4 recursion u_L at t = 1/2", 1.0,
-                                      [x["defect_absolute"][i] / x["defect_bound"][i] for x in res],
-                                      details={"loss_barrier": [x["barrier"][i] for x in res],
-                                               "loss_bound": [x["bound"][i] for x in res]}))
-            rows.append(direction(NAME, f"matching lowers the midpoint defect, depth {depth}, {label}",
-                                  "unmatched - matched relative defect > 0",
-                                  [x["defect_unmatched"][i] - x["defect_matched"][i] for x in res],
-                                  details={"matched": [x["defect_matched"][i] for x in res]},
-                                  fails_if="the matched defect is significantly larger than the unmatched one"))
-        rows.append(trend(NAME, f"matched midpoint defect grows with depth, {label}",
-                          "Spearman(depth, defect) > 0 within seeds (Lemma 4.1 compounding)",
-                          [(depths, x["defect_matched"]) for x in res],
-                          details={"defect_by_depth": np.mean([x["defect_matched"] for x in res], 0).tolist()},
-                          fails_if="the matched defect significantly decreases with depth"))
-        rows.append(trend(NAME, f"certified bound grows with depth, {label}", "Spearman(depth, bound) > 0",
-                          [(depths, x["bound"]) for x in res], kind="check",
-                          details={"bound_by_depth": np.mean([x["bound"] for x in res], 0).tolist()}))
+            rows.append(
+                every_at_most(
+                    NAME,
+                    f"midpoint output defect / certified defect bound, depth {depth}, {label}",
+                    "theory-certified-bound: recursion u_L at t = 1/2",
+                    1.0,
+                    [x["defect_absolute"][i] / x["defect_bound"][i] for x in res],
+                    details={
+                        "loss_barrier": [x["barrier"][i] for x in res],
+                        "loss_bound": [x["bound"][i] for x in res],
+                    },
+                )
+            )
+            rows.append(
+                direction(
+                    NAME,
+                    f"matching lowers the midpoint defect, depth {depth}, {label}",
+                    "unmatched - matched relative defect > 0",
+                    [x["defect_unmatched"][i] - x["defect_matched"][i] for x in res],
+                    details={"matched": [x["defect_matched"][i] for x in res]},
+                    fails_if="the matched defect is significantly larger than the unmatched one",
+                )
+            )
+        rows.append(
+            trend(
+                NAME,
+                f"matched midpoint defect grows with depth, {label}",
+                "Spearman(depth, defect) > 0 within seeds (Lemma 4.1 compounding)",
+                [(depths, x["defect_matched"]) for x in res],
+                details={"defect_by_depth": np.mean([x["defect_matched"] for x in res], 0).tolist()},
+                fails_if="the matched defect significantly decreases with depth",
+            )
+        )
+        rows.append(
+            trend(
+                NAME,
+                f"certified bound grows with depth, {label}",
+                "Spearman(depth, bound) > 0",
+                [(depths, x["bound"]) for x in res],
+                kind="check",
+                details={"bound_by_depth": np.mean([x["bound"] for x in res], 0).tolist()},
+            )
+        )
     return rows
 
 

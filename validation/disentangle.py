@@ -8,13 +8,14 @@ performance-aware barrier; their exact formula is not public). Base: digits, 1-h
 MLP, SGD with momentum. Rungs (each changes one ingredient):
 
 * ``logistic``: softmax regression — convex: loss barrier above chord exactly 0 and the error along
-  the path <= Err_A + Err_B (exact invariants, THEORY s.5);
+  the path <= Err_A + Err_B (exact invariants, :ref:`theory-invariants`);
 * ``mlp1``: 1-hidden-layer ReLU MLP with SGD — robustly LMC (error barrier < 0.02);
 * ``depth``: 1..4 hidden layers — barriers grow with depth;
 * ``leaky``: leaky-ReLU slope 0..1 (1 = linear) on 2 hidden layers — a weaker non-linearity
   lowers the barrier;
 * ``architecture``: CNN vs LCN (same receptive fields, no weight sharing) vs attention on the 8x8
-  digit images — weight sharing raises the barrier over locality alone; attention reported;
+  digit images, all three with SGD at 0.1 and cosine decay — weight sharing raises the barrier over
+  locality alone; attention reported;
 * ``optimizer``: SGD vs Adam vs Adam with warm-up (2 hidden layers) — Adam raises the barrier,
   warm-up lowers Adam's;
 * ``dataset``: digits, mnist1d, Gaussian mixtures and a noisy teacher (and user files given with
@@ -45,13 +46,19 @@ TRAINED_FACTOR = 2.0
 #: the architecture rung compares CNN and LCN only when both reach this test accuracy on digits
 ARCHITECTURE_ACCURACY = 0.9
 BASE_DATA = "mnist1d"  # digits is so easy that every barrier is ~1 test example (measured); images: digits
-DATA_LADDER = ["digits", "mnist1d", "gaussian_mixture:separation=2.5,d=20,classes=8", "teacher:d=20,noise=1.0"]
+DATA_LADDER = [
+    "digits",
+    "mnist1d",
+    "gaussian_mixture:separation=2.5,d=20,classes=8",
+    "teacher:d=20,noise=1.0",
+]
 
 
 def _rungs(width: int, epochs: int) -> dict[str, list[tuple[str, dict]]]:
     """rung -> [(label, {"model", "train", "data"})]; rungs share configurations (run once)."""
     sgd = {"optimizer": "sgd", "lr": 0.1, "warmup_steps": 0, "epochs": epochs}
     adam = dict(sgd, optimizer="adam", lr=1e-3)
+    arch = dict(sgd, schedule="cosine")
     mlp = {"model": "mlp", "hidden": [width], "activation": "relu", "slope": 0.0}
 
     def deep(d, **kw):
@@ -63,13 +70,21 @@ def _rungs(width: int, epochs: int) -> dict[str, list[tuple[str, dict]]]:
     return {
         "logistic": [("logistic", cfg({"model": "logistic"}))],
         "depth": [(f"{d} hidden", cfg(deep(d))) for d in (1, 2, 3, 4)],
-        "leaky": [(f"slope {s:g}", cfg(deep(2) if s == 0 else deep(2, activation="leaky_relu", slope=s)))
-                  for s in (0.0, 0.25, 0.5, 0.75, 1.0)],
-        # one optimizer and budget for every architecture (Adam for attention alone would confound the two)
-        "architecture": [(k, cfg({"model": k, "channels": [8, 8]}, data="digits")) for k in ("cnn", "lcn")]
-        + [("attention", cfg({"model": "attention"}, data="digits"))],
-        "optimizer": [("sgd", cfg(deep(2))), ("adam", cfg(deep(2), adam)),
-                      ("adam+warmup", cfg(deep(2), dict(adam, warmup_steps=100)))],
+        "leaky": [
+            (f"slope {s:g}", cfg(deep(2) if s == 0 else deep(2, activation="leaky_relu", slope=s)))
+            for s in (0.0, 0.25, 0.5, 0.75, 1.0)
+        ],
+        # one optimizer, schedule and budget for every architecture (Adam for attention alone would confound the
+        # two); cosine decay, because attention diverged at a constant 0.1 (5 of 8 full-preset seeds, measured)
+        "architecture": [
+            (k, cfg({"model": k, "channels": [8, 8]}, arch, data="digits")) for k in ("cnn", "lcn")
+        ]
+        + [("attention", cfg({"model": "attention"}, arch, data="digits"))],
+        "optimizer": [
+            ("sgd", cfg(deep(2))),
+            ("adam", cfg(deep(2), adam)),
+            ("adam+warmup", cfg(deep(2), dict(adam, warmup_steps=100))),
+        ],
         "dataset": [(d, cfg(deep(2), data=d)) for d in DATA_LADDER],
     }
 
@@ -97,7 +112,9 @@ def _make(spec: dict, data):
         widths = [data.n_features, *spec["hidden"], data.n_classes]
         return lambda: MLP(widths, spec["activation"], slope=spec["slope"])
     if len(data.input_shape) != 3:
-        raise ValueError(f"model {kind!r} needs image data (C, H, W); {data.name} has shape {data.input_shape}")
+        raise ValueError(
+            f"model {kind!r} needs image data (C, H, W); {data.name} has shape {data.input_shape}"
+        )
     if kind in ("cnn", "lcn"):
         cls = CNN if kind == "cnn" else LCN
         return lambda: cls(data.input_shape, spec["channels"], data.n_classes)
@@ -116,22 +133,39 @@ def run_config(config: dict) -> dict:
     data = dataset(config["data"])
     make = _make(config["model"], data)
     t = config["train"]
-    cfg = TrainConfig(optimizer=t["optimizer"], lr=t["lr"], momentum=0.9, batch_size=64, epochs=t["epochs"],
-                      warmup_steps=t["warmup_steps"], init_seed=config["seed"], device=config.get("device", "cpu"))
-    run_a, run_b = train_pair(make, data, cfg, same_init=True, seeds=(100 + config["seed"], 200 + config["seed"]))
+    cfg = TrainConfig(
+        optimizer=t["optimizer"],
+        lr=t["lr"],
+        momentum=0.9,
+        batch_size=64,
+        epochs=t["epochs"],
+        warmup_steps=t["warmup_steps"],
+        schedule=t.get("schedule", "constant"),
+        init_seed=config["seed"],
+        device=config.get("device", "cpu"),
+    )
+    run_a, run_b = train_pair(
+        make, data, cfg, same_init=True, seeds=(100 + config["seed"], 200 + config["seed"])
+    )
     run_a.model, run_b.model = run_a.model.cpu(), run_b.model.cpu()  # paths evaluated on CPU
     if run_a.diverged or run_b.diverged:
         raise FloatingPointError(f"training diverged (A at {run_a.diverged_at}, B at {run_b.diverged_at})")
     path = path_summary(run_a.model, run_b.model, data.split("test"))
     train_path = path_summary(run_a.model, run_b.model, data.split("train"), split="train")
     err = np.asarray(path["values"]["error"])
-    return {"error_barrier": path["barriers"]["error"]["max_minus_mean"], "normalized": path["barriers"]["normalized"],
-            "loss_barrier": path["barriers"]["loss"]["above_chord"], "endpoint_error": float((err[0] + err[-1]) / 2),
-            "endpoint_errors": [float(err[0]), float(err[-1])], "n_test": int(len(data.y_test)),
-            "n_classes": int(data.n_classes),
-            "error_barrier_train": train_path["barriers"]["error"]["max_minus_mean"],
-            "error_over_sum": float(err.max() / max(err[0] + err[-1], 1e-12)),
-            "n_parameters": sum(p.numel() for p in run_a.model.parameters()), "path": path}
+    return {
+        "error_barrier": path["barriers"]["error"]["max_minus_mean"],
+        "normalized": path["barriers"]["normalized"],
+        "loss_barrier": path["barriers"]["loss"]["above_chord"],
+        "endpoint_error": float((err[0] + err[-1]) / 2),
+        "endpoint_errors": [float(err[0]), float(err[-1])],
+        "n_test": int(len(data.y_test)),
+        "n_classes": int(data.n_classes),
+        "error_barrier_train": train_path["barriers"]["error"]["max_minus_mean"],
+        "error_over_sum": float(err.max() / max(err[0] + err[-1], 1e-12)),
+        "n_parameters": sum(p.numel() for p in run_a.model.parameters()),
+        "path": path,
+    }
 
 
 def _key(config: dict) -> str:
@@ -209,81 +243,170 @@ def rows_from(records: list[dict]) -> list[Row]:
     rows = []
     untrained = _untrained(rungs)
     if untrained:
-        rows.append(measurement(NAME, f"variants not trained (endpoint accuracy below {TRAINED_FACTOR:g}x chance), "
-                                "left out of the predictions", "count", [len(untrained)], why="a count",
-                                details={"accuracy": untrained}))
-        rungs = {rung: {label: pairs for label, pairs in groups.items() if label not in untrained}
-                 for rung, groups in rungs.items()}
+        rows.append(
+            measurement(
+                NAME,
+                f"variants not trained (endpoint accuracy below {TRAINED_FACTOR:g}x chance), "
+                "left out of the predictions",
+                "count",
+                [len(untrained)],
+                why="a count",
+                details={"accuracy": untrained},
+            )
+        )
+        rungs = {
+            rung: {label: pairs for label, pairs in groups.items() if label not in untrained}
+            for rung, groups in rungs.items()
+        }
     if "logistic" in _by_rung(records):  # identities of a convex model: checked whether or not it learned
         res = [r for _, r in _by_rung(records)["logistic"]["logistic"]]
-        rows.append(every_at_most(NAME, "logistic regression: loss barrier above chord (convex)",
-                                  "exactly 0 (float32: <= 1e-6)", 1e-6, [x["loss_barrier"] for x in res]))
-        rows.append(every_at_most(NAME, "logistic regression: max error on the path / (Err_A + Err_B)",
-                                  "<= 1 (convexity)", 1.0, [x["error_over_sum"] for x in res]))
+        rows.append(
+            every_at_most(
+                NAME,
+                "logistic regression: loss barrier above chord (convex)",
+                "exactly 0 (float32: <= 1e-6)",
+                1e-6,
+                [x["loss_barrier"] for x in res],
+            )
+        )
+        rows.append(
+            every_at_most(
+                NAME,
+                "logistic regression: max error on the path / (Err_A + Err_B)",
+                "<= 1 (convexity)",
+                1.0,
+                [x["error_over_sum"] for x in res],
+            )
+        )
     if "1 hidden" in rungs.get("depth", {}):
         res = [r for _, r in rungs["depth"]["1 hidden"]]
-        rows.append(direction(NAME, f"1-hidden-layer ReLU MLP, SGD, same init: error barrier < 0.02 ({BASE_DATA})",
-                              "error barrier < LMC threshold 0.02", [x["error_barrier"] for x in res], sense="<",
-                              threshold=LMC_THRESHOLD, details={"normalized": [x["normalized"] for x in res]},
-                              fails_if="the error barrier is significantly above 0.02"))
+        rows.append(
+            direction(
+                NAME,
+                f"1-hidden-layer ReLU MLP, SGD, same init: error barrier < 0.02 ({BASE_DATA})",
+                "error barrier < LMC threshold 0.02",
+                [x["error_barrier"] for x in res],
+                sense="<",
+                threshold=LMC_THRESHOLD,
+                details={"normalized": [x["normalized"] for x in res]},
+                fails_if="the error barrier is significantly above 0.02",
+            )
+        )
     if "depth" in rungs:
         g = rungs["depth"]
         variants = sorted(g, key=lambda v: int(v.split()[0]))
         depths = [int(v.split()[0]) for v in variants]
         vals = _paired(g, variants, "error_barrier")
-        rows.append(trend(NAME, f"error barrier grows with depth ({', '.join(map(str, depths))} hidden layers)",
-                          "Spearman(depth, barrier) > 0 within seeds", [(depths, v) for v in vals],
-                          details={"barrier_by_depth": np.mean(vals, 0).tolist(),
-                                   "normalized_by_depth": np.mean(_paired(g, variants, "normalized"), 0).tolist()},
-                          fails_if="the error barrier significantly decreases with depth"))
+        rows.append(
+            trend(
+                NAME,
+                f"error barrier grows with depth ({', '.join(map(str, depths))} hidden layers)",
+                "Spearman(depth, barrier) > 0 within seeds",
+                [(depths, v) for v in vals],
+                details={
+                    "barrier_by_depth": np.mean(vals, 0).tolist(),
+                    "normalized_by_depth": np.mean(_paired(g, variants, "normalized"), 0).tolist(),
+                },
+                fails_if="the error barrier significantly decreases with depth",
+            )
+        )
     if "leaky" in rungs:
         g = rungs["leaky"]
         variants = sorted(g, key=lambda v: float(v.split()[1]))
         slopes = [float(v.split()[1]) for v in variants]
         vals = _paired(g, variants, "error_barrier")
-        rows.append(trend(NAME, "error barrier falls as the leaky-ReLU slope goes to 1 (linear)",
-                          "Spearman(slope, barrier) < 0 within seeds", [(slopes, v) for v in vals], sense="<",
-                          details={"slopes": slopes, "barrier_by_slope": np.mean(vals, 0).tolist()},
-                          fails_if="the error barrier significantly rises with the slope"))
+        rows.append(
+            trend(
+                NAME,
+                "error barrier falls as the leaky-ReLU slope goes to 1 (linear)",
+                "Spearman(slope, barrier) < 0 within seeds",
+                [(slopes, v) for v in vals],
+                sense="<",
+                details={"slopes": slopes, "barrier_by_slope": np.mean(vals, 0).tolist()},
+                fails_if="the error barrier significantly rises with the slope",
+            )
+        )
     if "architecture" in rungs:
         g = rungs["architecture"]
         accuracy = {v: _accuracy([r for _, r in g[v]]) for v in g}
         if "cnn" in g and "lcn" in g and min(accuracy["cnn"], accuracy["lcn"]) >= ARCHITECTURE_ACCURACY:
             vals = _paired(g, ["cnn", "lcn"], "error_barrier")
             n_test = g["cnn"][0][1].get("n_test")
-            rows.append(direction(NAME, "weight sharing breaks LMC more than locality: CNN - LCN error barrier",
-                                  "> 0", [a - b for a, b in vals],
-                                  details={"n_parameters": {v: g[v][0][1]["n_parameters"] for v in g},
-                                           "test_accuracy": accuracy, "n_test_images": n_test,
-                                           "train_split_difference": [a - b for a, b in _paired(
-                                               g, ["cnn", "lcn"], "error_barrier_train")] if all(
-                                               "error_barrier_train" in r for _, r in g["cnn"]) else None},
-                                  fails_if="the CNN's barrier is significantly below the LCN's"))
+            rows.append(
+                direction(
+                    NAME,
+                    "weight sharing breaks LMC more than locality: CNN - LCN error barrier",
+                    "> 0",
+                    [a - b for a, b in vals],
+                    details={
+                        "n_parameters": {v: g[v][0][1]["n_parameters"] for v in g},
+                        "test_accuracy": accuracy,
+                        "n_test_images": n_test,
+                        "train_split_difference": [
+                            a - b for a, b in _paired(g, ["cnn", "lcn"], "error_barrier_train")
+                        ]
+                        if all("error_barrier_train" in r for _, r in g["cnn"])
+                        else None,
+                    },
+                    fails_if="the CNN's barrier is significantly below the LCN's",
+                )
+            )
         for v in sorted(g):
-            rows.append(measurement(NAME, f"error barrier, {v} (digits images, test accuracy {accuracy[v]:.2f})",
-                                    "max_minus_mean of the test error", [r["error_barrier"] for _, r in g[v]],
-                                    why="reported per architecture" + ("" if accuracy[v] >= ARCHITECTURE_ACCURACY else
-                                                                       f" (below the rung's {ARCHITECTURE_ACCURACY:g} "
-                                                                       "test accuracy: not compared)"),
-                                    details={"normalized": [r["normalized"] for _, r in g[v]]}))
+            rows.append(
+                measurement(
+                    NAME,
+                    f"error barrier, {v} (digits images, test accuracy {accuracy[v]:.2f})",
+                    "max_minus_mean of the test error",
+                    [r["error_barrier"] for _, r in g[v]],
+                    why="reported per architecture"
+                    + (
+                        ""
+                        if accuracy[v] >= ARCHITECTURE_ACCURACY
+                        else f" (below the rung's {ARCHITECTURE_ACCURACY:g} test accuracy: not compared)"
+                    ),
+                    details={"normalized": [r["normalized"] for _, r in g[v]]},
+                )
+            )
     if len(rungs.get("optimizer", {})) == 3:
         vals = _paired(rungs["optimizer"], ["sgd", "adam", "adam+warmup"], "error_barrier")
-        rows.append(direction(NAME, "Adam raises the error barrier over SGD", "Adam - SGD > 0",
-                              [b - a for a, b, _ in vals],
-                              fails_if="Adam's barrier is significantly below SGD's"))
-        rows.append(direction(NAME, "warm-up lowers Adam's error barrier", "Adam+warm-up - Adam < 0",
-                              [c - b for _, b, c in vals], sense="<", details={"barriers": np.mean(vals, 0).tolist()},
-                              fails_if="warm-up significantly raises Adam's barrier"))
+        rows.append(
+            direction(
+                NAME,
+                "Adam raises the error barrier over SGD",
+                "Adam - SGD > 0",
+                [b - a for a, b, _ in vals],
+                fails_if="Adam's barrier is significantly below SGD's",
+            )
+        )
+        rows.append(
+            direction(
+                NAME,
+                "warm-up lowers Adam's error barrier",
+                "Adam+warm-up - Adam < 0",
+                [c - b for _, b, c in vals],
+                sense="<",
+                details={"barriers": np.mean(vals, 0).tolist()},
+                fails_if="warm-up significantly raises Adam's barrier",
+            )
+        )
     if len(rungs.get("dataset", {})) >= 3:
         g = rungs["dataset"]
         variants = sorted(g)
         errs, norm = _paired(g, variants, "endpoint_error"), _paired(g, variants, "normalized")
-        rows.append(trend(NAME, f"normalized barrier grows with dataset difficulty ({len(variants)} datasets)",
-                          "Spearman(mean endpoint error, normalized barrier) > 0 within seeds",
-                          list(zip(errs, norm, strict=True)),
-                          details={"datasets": variants, "endpoint_error": np.mean(errs, 0).tolist(),
-                                   "normalized": np.mean(norm, 0).tolist()},
-                          fails_if="the normalized barrier significantly decreases with the endpoint error"))
+        rows.append(
+            trend(
+                NAME,
+                f"normalized barrier grows with dataset difficulty ({len(variants)} datasets)",
+                "Spearman(mean endpoint error, normalized barrier) > 0 within seeds",
+                list(zip(errs, norm, strict=True)),
+                details={
+                    "datasets": variants,
+                    "endpoint_error": np.mean(errs, 0).tolist(),
+                    "normalized": np.mean(norm, 0).tolist(),
+                },
+                fails_if="the normalized barrier significantly decreases with the endpoint error",
+            )
+        )
     return rows
 
 
@@ -295,8 +418,11 @@ def configs_for(preset: str, data: list[str] | None) -> list[dict]:
         base = _rungs(c0["width"], c0["epochs"])["dataset"][0][1]
         seeds = sorted({c["seed"] for c in configs})
         extra = {"device": c0["device"]} if "device" in c0 else {}
-        configs += [dict(base, data=d, width=c0["width"], epochs=c0["epochs"], seed=s, **extra)
-                    for d in data for s in seeds]
+        configs += [
+            dict(base, data=d, width=c0["width"], epochs=c0["epochs"], seed=s, **extra)
+            for d in data
+            for s in seeds
+        ]
     return configs
 
 

@@ -1,6 +1,6 @@
 """Experiment 6 — Ferbach et al. Fig. 2 on offline data: matchers, LMC error and approximate dimension.
 
-Protocol of their notebook (THEORY s.4) scaled to the data we have: an MLP with 3 hidden layers,
+Protocol of their notebook (:ref:`theory-fig2-protocol`) scaled to the data we have: an MLP with 3 hidden layers,
 SGD with momentum 0.9, 10 warm-up steps then cosine decay, no weight decay, 6 learning rates
 log-spaced in 1e-4..1e-1, independent pairs (different initialisation and data order). Each pair
 is aligned by naive weight matching (incoming weights), Git Re-Basin's full weight matching,
@@ -41,7 +41,12 @@ NAME = "fig2"
 DATA_AWARE = True
 MATCHERS = ("naive", "full", "weighted", "activation")
 PAPER_MATCHERS = ("naive", "weighted", "activation")  # the three of Ferbach's figure
-DIMENSION_METHOD = {"naive": "weights", "full": "weights", "weighted": "weighted", "activation": "activations"}
+DIMENSION_METHOD = {
+    "naive": "weights",
+    "full": "weights",
+    "weighted": "weighted",
+    "activation": "activations",
+}
 # log-spaced 1e-4..1e-1 (6 rates), written out to 4 digits so that config hashes do not depend on
 # the last bit of np.logspace on a given platform
 LRS = [1e-4, 3.981e-4, 1.585e-3, 6.310e-3, 2.512e-2, 1e-1]
@@ -52,10 +57,32 @@ TRAINED_FACTOR = 2.0
 
 
 def _grid(datas, hidden, epochs, batch_size, pairs, lrs=LRS):
-    configs = [{"kind": "pair", "data": d, "hidden": hidden, "epochs": epochs, "batch_size": batch_size, "lr": lr,
-                "pair": k} for d in datas for lr in lrs for k in pairs]
-    configs += [{"kind": "planted", "data": d, "hidden": hidden, "epochs": epochs, "batch_size": batch_size,
-                 "lr": 1e-2, "pair": 0} for d in datas]
+    configs = [
+        {
+            "kind": "pair",
+            "data": d,
+            "hidden": hidden,
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "lr": lr,
+            "pair": k,
+        }
+        for d in datas
+        for lr in lrs
+        for k in pairs
+    ]
+    configs += [
+        {
+            "kind": "planted",
+            "data": d,
+            "hidden": hidden,
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "lr": 1e-2,
+            "pair": 0,
+        }
+        for d in datas
+    ]
     return configs
 
 
@@ -68,9 +95,18 @@ PRESETS = {
 
 def _train(config, data, seed):
     widths = [data.n_features, *[config["hidden"]] * 3, data.n_classes]  # MLP.forward flattens the inputs
-    cfg = TrainConfig(optimizer="sgd", lr=config["lr"], momentum=0.9, batch_size=config["batch_size"],
-                      epochs=config["epochs"], warmup_steps=10, schedule="cosine", init_seed=seed, data_seed=seed,
-                      device=config.get("device", "cpu"))
+    cfg = TrainConfig(
+        optimizer="sgd",
+        lr=config["lr"],
+        momentum=0.9,
+        batch_size=config["batch_size"],
+        epochs=config["epochs"],
+        warmup_steps=10,
+        schedule="cosine",
+        init_seed=seed,
+        data_seed=seed,
+        device=config.get("device", "cpu"),
+    )
     result = train(lambda: MLP(widths), data, cfg)
     result.model = result.model.cpu()  # trained where asked (full preset: GPU when present), analysed on CPU
     return result
@@ -96,22 +132,38 @@ def run_config(config: dict) -> dict:
     if config["kind"] == "planted":
         perm = torch.randperm(config["hidden"], generator=torch.Generator().manual_seed(7))
         model_b = _permuted_copy(model_a, perm)
-        return {"barrier": {m: path_summary(model_a, aligned(model_a, model_b, m, x_train), test)["barriers"]["loss"]
-                            ["above_chord"] for m in MATCHERS},
-                "unaligned": path_summary(model_a, model_b, test)["barriers"]["loss"]["above_chord"]}
+        return {
+            "barrier": {
+                m: path_summary(model_a, aligned(model_a, model_b, m, x_train), test)["barriers"]["loss"][
+                    "above_chord"
+                ]
+                for m in MATCHERS
+            },
+            "unaligned": path_summary(model_a, model_b, test)["barriers"]["loss"]["above_chord"],
+        }
     run_b = _train(config, data, 2 * config["pair"] + 1)
     model_b = run_b.model
-    out = {"diverged": [run_a.diverged, run_b.diverged], "lmc_error": {}, "midpoint_barrier": {}, "dimension": {},
-           "dimension_layers": {}}
+    out = {
+        "diverged": [run_a.diverged, run_b.diverged],
+        "lmc_error": {},
+        "midpoint_barrier": {},
+        "dimension": {},
+        "dimension_layers": {},
+    }
     for matcher in ("none", *MATCHERS):
         path = path_summary(model_a, aligned(model_a, model_b, matcher, x_train), test, points=3)
         out["lmc_error"][matcher] = path["barriers"]["loss"]["midpoint_value"]
         out["midpoint_barrier"][matcher] = path["barriers"]["loss"]["midpoint_barrier"]
-    out["endpoint_losses"] = [path["values"]["loss"][0], path["values"]["loss"][-1]]  # the same for every matcher
+    out["endpoint_losses"] = [
+        path["values"]["loss"][0],
+        path["values"]["loss"][-1],
+    ]  # the same for every matcher
     out["endpoint_accuracy"] = [1 - path["values"]["error"][0], 1 - path["values"]["error"][-1]]
     out["n_classes"] = int(data.n_classes)
-    by_method = {method: (_dimensions(model_a, x_train, method) + _dimensions(model_b, x_train, method)) / 2
-                 for method in set(DIMENSION_METHOD.values())}  # naive and full share W^T W: computed once
+    by_method = {
+        method: (_dimensions(model_a, x_train, method) + _dimensions(model_b, x_train, method)) / 2
+        for method in set(DIMENSION_METHOD.values())
+    }  # naive and full share W^T W: computed once
     for matcher in MATCHERS:
         layers = by_method[DIMENSION_METHOD[matcher]]
         out["dimension_layers"][matcher] = layers.tolist()
@@ -150,7 +202,12 @@ def rows_from(records: list[dict]) -> list[Row]:
     * check: a planted permutation of a trained model is undone by every matcher (loss barrier
       <= 1e-6, float32 path).
     """
-    pairs, planted, diverged, untrained = defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list)
+    pairs, planted, diverged, untrained = (
+        defaultdict(list),
+        defaultdict(list),
+        defaultdict(list),
+        defaultdict(list),
+    )
     for r in records:
         c = r["config"]
         if c["kind"] == "planted":
@@ -163,13 +220,31 @@ def rows_from(records: list[dict]) -> list[Row]:
             pairs[(c["data"], c["hidden"])].append(r)
     rows = []
     for (data, hidden), lrs in sorted(diverged.items()):
-        rows.append(measurement(NAME, f"pairs with a diverged run, excluded from the statistics, {data}, MLP 3x{hidden}",
-                                "count", [len(lrs)], why="a count", details={"learning_rates": lrs}))
+        rows.append(
+            measurement(
+                NAME,
+                f"pairs with a diverged run, excluded from the statistics, {data}, MLP 3x{hidden}",
+                "count",
+                [len(lrs)],
+                why="a count",
+                details={"learning_rates": lrs},
+            )
+        )
     for (data, hidden), items in sorted(untrained.items()):
-        rows.append(measurement(NAME, f"pairs not trained (an endpoint below {TRAINED_FACTOR:g}x chance accuracy), "
-                                f"excluded from the statistics, {data}, MLP 3x{hidden}", "count", [len(items)],
-                                why="a count", details={"learning_rates": sorted({lr for lr, _ in items}),
-                                                         "endpoint_accuracy": [a for _, a in items]}))
+        rows.append(
+            measurement(
+                NAME,
+                f"pairs not trained (an endpoint below {TRAINED_FACTOR:g}x chance accuracy), "
+                f"excluded from the statistics, {data}, MLP 3x{hidden}",
+                "count",
+                [len(items)],
+                why="a count",
+                details={
+                    "learning_rates": sorted({lr for lr, _ in items}),
+                    "endpoint_accuracy": [a for _, a in items],
+                },
+            )
+        )
     for (data, hidden), recs in sorted(pairs.items()):
         label = f"{data}, MLP 3x{hidden}"
         by_lr = defaultdict(list)
@@ -179,39 +254,85 @@ def rows_from(records: list[dict]) -> list[Row]:
             ratios = [np.log(x["lmc_error"]["naive"] / x["lmc_error"]["weighted"]) for x in res]
             details = {"lmc_error": {m: [x["lmc_error"][m] for x in res] for m in ("none", *MATCHERS)}}
             if lr <= SMALL_LR * 1.01:  # the log-spaced grid's 2.512e-2 is the paper's 2.5e-2
-                rows.append(direction(NAME, f"weighted WM beats naive WM at lr={lr:.3g}, {label}",
-                                      "log(LMC error naive / weighted) > 0", ratios, details=details,
-                                      fails_if="weighted WM's LMC error is significantly larger than naive WM's"))
+                rows.append(
+                    direction(
+                        NAME,
+                        f"weighted WM beats naive WM at lr={lr:.3g}, {label}",
+                        "log(LMC error naive / weighted) > 0",
+                        ratios,
+                        details=details,
+                        fails_if="weighted WM's LMC error is significantly larger than naive WM's",
+                    )
+                )
             else:
-                rows.append(measurement(NAME, f"log(LMC error naive / weighted) at lr={lr:.3g} (paper: no advantage "
-                                        f"at 0.1), {label}", "log ratio", ratios,
-                                        why="the paper makes no directional claim at this rate", details=details))
-            rows.append(trend(NAME, f"lower approximate dimension, lower LMC error across matchers at lr={lr:.3g}, "
-                              f"{label}", "Spearman(dimension, LMC error) > 0 over naive/weighted/activation",
-                              [([x["dimension"][m] for m in PAPER_MATCHERS], [x["lmc_error"][m] for m in PAPER_MATCHERS])
-                               for x in res],
-                              fails_if="LMC error significantly decreases with the approximate dimension"))
+                rows.append(
+                    measurement(
+                        NAME,
+                        f"log(LMC error naive / weighted) at lr={lr:.3g} (paper: no advantage "
+                        f"at 0.1), {label}",
+                        "log ratio",
+                        ratios,
+                        why="the paper makes no directional claim at this rate",
+                        details=details,
+                    )
+                )
+            rows.append(
+                trend(
+                    NAME,
+                    f"lower approximate dimension, lower LMC error across matchers at lr={lr:.3g}, {label}",
+                    "Spearman(dimension, LMC error) > 0 over naive/weighted/activation",
+                    [
+                        (
+                            [x["dimension"][m] for m in PAPER_MATCHERS],
+                            [x["lmc_error"][m] for m in PAPER_MATCHERS],
+                        )
+                        for x in res
+                    ],
+                    fails_if="LMC error significantly decreases with the approximate dimension",
+                )
+            )
         per_pair = defaultdict(lambda: ([], []))
         for r in recs:
             dims, errs = per_pair[r["config"]["pair"]]
             dims += [r["result"]["dimension"][m] for m in PAPER_MATCHERS]
             errs += [r["result"]["lmc_error"][m] for m in PAPER_MATCHERS]
-        rows.append(trend(NAME, f"lower approximate dimension, lower LMC error, pooled over rates, {label}",
-                          "Spearman(dimension, LMC error) > 0 over (rate, matcher), within pairs",
-                          list(per_pair.values()),
-                          fails_if="LMC error significantly decreases with the approximate dimension"))
+        rows.append(
+            trend(
+                NAME,
+                f"lower approximate dimension, lower LMC error, pooled over rates, {label}",
+                "Spearman(dimension, LMC error) > 0 over (rate, matcher), within pairs",
+                list(per_pair.values()),
+                fails_if="LMC error significantly decreases with the approximate dimension",
+            )
+        )
         for m in MATCHERS:
-            rows.append(measurement(NAME, f"approximate dimension, {m} matcher, {label}",
-                                    "mean PR over hidden layers (paper, MNIST width 512: naive 190-300, weighted/"
-                                    "activation 2-9)", [r["result"]["dimension"][m] for r in recs],
-                                    why="the paper's numbers are for other data and widths",
-                                    details={"by_lr": {lr: float(np.mean([x["dimension"][m] for x in res]))
-                                                       for lr, res in sorted(by_lr.items())}}))
+            rows.append(
+                measurement(
+                    NAME,
+                    f"approximate dimension, {m} matcher, {label}",
+                    "mean PR over hidden layers (paper, MNIST width 512: naive 190-300, weighted/"
+                    "activation 2-9)",
+                    [r["result"]["dimension"][m] for r in recs],
+                    why="the paper's numbers are for other data and widths",
+                    details={
+                        "by_lr": {
+                            lr: float(np.mean([x["dimension"][m] for x in res]))
+                            for lr, res in sorted(by_lr.items())
+                        }
+                    },
+                )
+            )
     for data, res in sorted(planted.items()):
-        rows.append(every_at_most(NAME, f"planted permutation undone by every matcher (loss barrier), {data}",
-                                  "exact recovery: barrier 0 (float32 path: <= 1e-6)", 1e-6,
-                                  [max(x["barrier"].values()) for x in res],
-                                  details={"unaligned_barrier": [x["unaligned"] for x in res]}))
+        rows.append(
+            every_at_most(
+                NAME,
+                f"planted permutation undone by every matcher (loss barrier), {data}",
+                "exact recovery: barrier 0 (float32 path: <= 1e-6)",
+                1e-6,
+                [max(x["barrier"].values()) for x in res],
+                details={"unaligned_barrier": [x["unaligned"] for x in res]},
+            )
+        )
     return rows
 
 

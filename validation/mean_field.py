@@ -42,8 +42,11 @@ TEACHER_WIDTH = 4
 
 
 def _grid(m0s, widths, steps, seeds):
-    return [{"m0": m0, "widths": widths, "steps": steps, "lr": 0.05, "batch_size": 16, "n_eval": 2048, "seed": s}
-            for m0 in m0s for s in seeds]
+    return [
+        {"m0": m0, "widths": widths, "steps": steps, "lr": 0.05, "batch_size": 16, "n_eval": 2048, "seed": s}
+        for m0 in m0s
+        for s in seeds
+    ]
 
 
 PRESETS = {
@@ -66,7 +69,9 @@ def run_config(config: dict) -> dict:
     m0, seed = config["m0"], config["seed"]
     torch.manual_seed(10_000 + seed)
     teacher = MeanFieldTwoLayer(m0, TEACHER_WIDTH).double()
-    x = torch.randn(config["n_eval"], m0, generator=torch.Generator().manual_seed(20_000 + seed), dtype=torch.float64)
+    x = torch.randn(
+        config["n_eval"], m0, generator=torch.Generator().manual_seed(20_000 + seed), dtype=torch.float64
+    )
     with torch.no_grad():
         y = teacher(x).squeeze(-1)
     out = defaultdict(list)
@@ -75,16 +80,24 @@ def run_config(config: dict) -> dict:
         for k in (0, 1):
             torch.manual_seed(2 * seed + k)
             student = MeanFieldTwoLayer(m0, n).double()
-            res = train_online(student, teacher, steps=config["steps"], lr=config["lr"],
-                               batch_size=config["batch_size"], seed=1000 * (2 * seed + k) + n, device="cpu")
+            res = train_online(
+                student,
+                teacher,
+                steps=config["steps"],
+                lr=config["lr"],
+                batch_size=config["batch_size"],
+                seed=1000 * (2 * seed + k) + n,
+                device="cpu",
+            )
             out["final_loss"].append(res.losses[-1] if res.losses else float("nan"))
             out["diverged"].append(res.diverged)
             runs.append(student)
         model_a, model_b = runs
         cloud_a, cloud_b = _cloud(model_a), _cloud(model_b)
         perm, w2_sq = optimal_matching(cloud_a, cloud_b, 2)  # joint (w_i, a_i): D = m0 + 1
-        matched = apply_permutation(model_b, Permutation({"P_0": perm}, "optimal W_2 on (w, a)",
-                                                         model_b.permutation_spec(), {}))
+        matched = apply_permutation(
+            model_b, Permutation({"P_0": perm}, "optimal W_2 on (w, a)", model_b.permutation_spec(), {})
+        )
         check = measured_and_certified(model_a, matched, (x, y), np.linspace(0, 1, 11))
         out["w2"].append(float(np.sqrt(w2_sq)))
         out["gap"].append(midpoint_defect(model_a, matched, x, relative=False))
@@ -117,24 +130,61 @@ def rows_from(records: list[dict]) -> list[Row]:
         dims = [x["dimension"] for x in res]
         d_hat = float(np.mean(dims))
         slopes = [fit_rate(widths, x["w2"]).slope for x in res]
-        rows.append(rate_row(NAME, f"matching error slope of trained nets vs -1/D_hat, {label}",
-                             "-1/D_hat, D_hat = TwoNN of the trained cloud", -1 / d_hat, slopes, SLOPE_TOL,
-                             sharp=d_hat > 4, not_sharp="the W_2 rate is not sharp for D_hat <= 4",
-                             details={"D_hat": dims, "init_prediction": -1 / (m0 + 1)}))
-        rows.append(measurement(NAME, f"dimension of the trained neuron cloud (init: {m0 + 1}), {label}",
-                                "TwoNN on (w_i, a_i) of both runs at the largest width", dims,
-                                why="an estimate, compared with nothing"))
-        rows.append(trend(NAME, f"matched output gap at t=1/2 decreases with width, {label}",
-                          "Spearman(N, gap) < 0 within seeds", [(widths, x["gap"]) for x in res], sense="<",
-                          details={"gap_by_width": np.mean([x["gap"] for x in res], 0).tolist(),
-                                   "gap_slope": [fit_rate(widths, x["gap"]).slope for x in res]},
-                          fails_if="the matched gap significantly increases with the width"))
-        rows.append(direction(NAME, f"matching lowers the output gap at N={widths[-1]}, {label}",
-                              "unmatched - matched gap > 0", [x["gap_unmatched"][-1] - x["gap"][-1] for x in res],
-                              fails_if="the matched gap is significantly larger than the unmatched one"))
-        rows.append(every_at_most(NAME, f"loss barrier / certified bound (MSE), {label}", "THEORY s.4 certificate",
-                                  1.0, [b / c for x in res for b, c in zip(x["barrier"], x["bound"], strict=True)],
-                                  details={"unit": "one (seed, width)"}))
+        rows.append(
+            rate_row(
+                NAME,
+                f"matching error slope of trained nets vs -1/D_hat, {label}",
+                "-1/D_hat, D_hat = TwoNN of the trained cloud",
+                -1 / d_hat,
+                slopes,
+                SLOPE_TOL,
+                sharp=d_hat > 4,
+                not_sharp="the W_2 rate is not sharp for D_hat <= 4",
+                details={"D_hat": dims, "init_prediction": -1 / (m0 + 1)},
+            )
+        )
+        rows.append(
+            measurement(
+                NAME,
+                f"dimension of the trained neuron cloud (init: {m0 + 1}), {label}",
+                "TwoNN on (w_i, a_i) of both runs at the largest width",
+                dims,
+                why="an estimate, compared with nothing",
+            )
+        )
+        rows.append(
+            trend(
+                NAME,
+                f"matched output gap at t=1/2 decreases with width, {label}",
+                "Spearman(N, gap) < 0 within seeds",
+                [(widths, x["gap"]) for x in res],
+                sense="<",
+                details={
+                    "gap_by_width": np.mean([x["gap"] for x in res], 0).tolist(),
+                    "gap_slope": [fit_rate(widths, x["gap"]).slope for x in res],
+                },
+                fails_if="the matched gap significantly increases with the width",
+            )
+        )
+        rows.append(
+            direction(
+                NAME,
+                f"matching lowers the output gap at N={widths[-1]}, {label}",
+                "unmatched - matched gap > 0",
+                [x["gap_unmatched"][-1] - x["gap"][-1] for x in res],
+                fails_if="the matched gap is significantly larger than the unmatched one",
+            )
+        )
+        rows.append(
+            every_at_most(
+                NAME,
+                f"loss barrier / certified bound (MSE), {label}",
+                "theory-certified-bound certificate",
+                1.0,
+                [b / c for x in res for b, c in zip(x["barrier"], x["bound"], strict=True)],
+                details={"unit": "one (seed, width)"},
+            )
+        )
     return rows
 
 

@@ -27,18 +27,42 @@ SUBSPACE_SEED_OFFSET = 1000  # subspace rows draw their own points, not the unif
 
 
 def _grid(laws, ps, ns, reps, seeds):
-    return [{"law": law, "d": d, "k": k, "eta": SUBSPACE_ETA if law == "subspace" else 0.0, "p": p, "ns": ns,
-             "reps": reps, "seed": s + (SUBSPACE_SEED_OFFSET if law == "subspace" else 0)}
-            for law, d, k in laws for p in ps for s in seeds if not (law == "subspace" and k is None)]
+    return [
+        {
+            "law": law,
+            "d": d,
+            "k": k,
+            "eta": SUBSPACE_ETA if law == "subspace" else 0.0,
+            "p": p,
+            "ns": ns,
+            "reps": reps,
+            "seed": s + (SUBSPACE_SEED_OFFSET if law == "subspace" else 0),
+        }
+        for law, d, k in laws
+        for p in ps
+        for s in seeds
+        if not (law == "subspace" and k is None)
+    ]
 
 
 PRESETS = {
     "smoke": _grid([("uniform", 1, None), ("uniform", 5, None)], [2], [64, 128, 256, 512], 3, [0]),
-    "quick": _grid([("uniform", d, None) for d in (1, 2, 3, 5, 6, 8)] + [("gaussian", 5, None),
-                   ("subspace", 10, 5)], [1, 2], [64, 128, 256, 512, 1024], 4, [0, 1]),
-    "full": _grid([("uniform", d, None) for d in range(1, 11)] + [("gaussian", d, None) for d in (1, 5, 8)]
-                  + [("subspace", 10, 5), ("subspace", 10, 7)], [1, 2],
-                  [64, 128, 256, 512, 1024, 2048, 4096], 8, [0, 1, 2]),
+    "quick": _grid(
+        [("uniform", d, None) for d in (1, 2, 3, 5, 6, 8)] + [("gaussian", 5, None), ("subspace", 10, 5)],
+        [1, 2],
+        [64, 128, 256, 512, 1024],
+        4,
+        [0, 1],
+    ),
+    "full": _grid(
+        [("uniform", d, None) for d in range(1, 11)]
+        + [("gaussian", d, None) for d in (1, 5, 8)]
+        + [("subspace", 10, 5), ("subspace", 10, 7)],
+        [1, 2],
+        [64, 128, 256, 512, 1024, 2048, 4096],
+        8,
+        [0, 1, 2],
+    ),
 }
 
 
@@ -60,12 +84,22 @@ def run_config(config: dict) -> dict:
     fit = curve.fit(seed=config["seed"])
     d_eff = _slope_dimension(law)
     d_bound, radius = law.bound_geometry
-    out = {"slope": fit.slope, "ci": [fit.ci_low, fit.ci_high], "predicted_slope": predicted_slope(d_eff, config["p"]),
-           "regime": fg_regime(d_eff, config["p"]), "slope_dimension": d_eff, "curve": curve.to_dict(),
-           "replicate_slopes": [fit_rate(curve.ns, curve.values[:, r]).slope for r in range(curve.values.shape[1])]}
+    out = {
+        "slope": fit.slope,
+        "ci": [fit.ci_low, fit.ci_high],
+        "predicted_slope": predicted_slope(d_eff, config["p"]),
+        "regime": fg_regime(d_eff, config["p"]),
+        "slope_dimension": d_eff,
+        "curve": curve.to_dict(),
+        "replicate_slopes": [
+            fit_rate(curve.ns, curve.values[:, r]).slope for r in range(curve.values.shape[1])
+        ],
+    }
     if np.isfinite(radius):
         bound = fg_explicit_bound(curve.ns, d_bound, config["p"], two_sample=True, radius=radius)
-        out["ratio_to_bound"] = ((curve.values ** config["p"]) / np.asarray(bound)[:, None]).tolist()  # (N, rep)
+        out["ratio_to_bound"] = (
+            (curve.values ** config["p"]) / np.asarray(bound)[:, None]
+        ).tolist()  # (N, rep)
     return out
 
 
@@ -87,21 +121,45 @@ def rows_from(records: list[dict]) -> list[Row]:
     for (law, d, k, p), res in sorted(groups.items(), key=lambda kv: str(kv[0])):
         label = f"{law} d={d}" + (f" k={k}, eta={SUBSPACE_ETA:g}" if k else "")
         slopes = [s for x in res for s in x["replicate_slopes"]]
-        details = {"regime": res[0]["regime"], "dimension": res[0]["slope_dimension"],
-                   "fit_of_mean_curve": [x["slope"] for x in res], "unit": "one replicate curve (seeds x reps)"}
+        details = {
+            "regime": res[0]["regime"],
+            "dimension": res[0]["slope_dimension"],
+            "fit_of_mean_curve": [x["slope"] for x in res],
+            "unit": "one replicate curve (seeds x reps)",
+        }
         sharp = res[0]["regime"] == "d>2p"
         claim = f"slope of E W_{p} vs N, {label}" + (
-            "" if sharp else f" (FG -1/(2p) = {res[0]['predicted_slope']:.3g} is not sharp here)")
-        rows.append(rate_row(NAME, claim, "FG: -1/d (sharp regime d > 2p)" if sharp else "FG rate, d <= 2p",
-                             res[0]["predicted_slope"], slopes, SLOPE_TOL, sharp=sharp,
-                             not_sharp="the FG rate is not sharp for d <= 2p", details=details))
+            "" if sharp else f" (FG -1/(2p) = {res[0]['predicted_slope']:.3g} is not sharp here)"
+        )
+        rows.append(
+            rate_row(
+                NAME,
+                claim,
+                "FG: -1/d (sharp regime d > 2p)" if sharp else "FG rate, d <= 2p",
+                res[0]["predicted_slope"],
+                slopes,
+                SLOPE_TOL,
+                sharp=sharp,
+                not_sharp="the FG rate is not sharp for d <= 2p",
+                details=details,
+            )
+        )
         if "ratio_to_bound" in res[0]:
-            ratios = np.concatenate([np.asarray(x["ratio_to_bound"]) for x in res], axis=1)  # (N, all replicates)
+            ratios = np.concatenate(
+                [np.asarray(x["ratio_to_bound"]) for x in res], axis=1
+            )  # (N, all replicates)
             worst = int(np.argmax(ratios.mean(1)))
             ns = res[0]["curve"]["ns"]
-            rows.append(mean_at_most(NAME, f"E W_{p}^{p} / explicit bound <= 1 at the worst N = {ns[worst]}, {label}",
-                                     "fg_explicit_bound (derived)", 1.0, ratios[worst],
-                                     details={"mean_ratio_by_n": ratios.mean(1).tolist(), "ns": ns}))
+            rows.append(
+                mean_at_most(
+                    NAME,
+                    f"E W_{p}^{p} / explicit bound <= 1 at the worst N = {ns[worst]}, {label}",
+                    "fg_explicit_bound (derived)",
+                    1.0,
+                    ratios[worst],
+                    details={"mean_ratio_by_n": ratios.mean(1).tolist(), "ns": ns},
+                )
+            )
     return rows
 
 

@@ -29,10 +29,28 @@ from lmctheory.provenance import record, write_json
 
 from . import verdicts
 
-__all__ = ["Row", "VERDICTS", "KINDS", "equivalent", "rate_row", "direction", "trend", "mean_at_most", "every_at_most",
-           "measurement", "failed_rows", "run_experiment", "run_experiments", "experiment_sweep", "experiment_records",
-           "write_report",
-           "compare_to_baseline", "spearman", "markdown_table", "counts"]
+__all__ = [
+    "Row",
+    "VERDICTS",
+    "KINDS",
+    "equivalent",
+    "rate_row",
+    "direction",
+    "trend",
+    "mean_at_most",
+    "every_at_most",
+    "measurement",
+    "failed_rows",
+    "run_experiment",
+    "run_experiments",
+    "experiment_sweep",
+    "experiment_records",
+    "write_report",
+    "compare_to_baseline",
+    "spearman",
+    "markdown_table",
+    "counts",
+]
 
 VERDICTS = ("holds", "fails", "inconclusive", "reported")
 KINDS = ("prediction", "check", "measurement")
@@ -80,61 +98,146 @@ def _stats(values) -> tuple[float, float, int]:
 
 def _row(experiment, claim, kind, formula, predicted, values, decision, fails_if, details) -> Row:
     mean, std, n = _stats(values)
-    return Row(experiment, claim, kind, formula, None if predicted is None else float(predicted), mean, std, n,
-               decision.verdict, decision.rule, fails_if, decision.statistic, details or {})
+    return Row(
+        experiment,
+        claim,
+        kind,
+        formula,
+        None if predicted is None else float(predicted),
+        mean,
+        std,
+        n,
+        decision.verdict,
+        decision.rule,
+        fails_if,
+        decision.statistic,
+        details or {},
+    )
 
 
-def equivalent(experiment, claim, formula, predicted, values, tol, *, fails_if="", kind="prediction",
-               details=None) -> Row:
+def equivalent(
+    experiment, claim, formula, predicted, values, tol, *, fails_if="", kind="prediction", details=None
+) -> Row:
     """``value = predicted within tol`` (TOST, :func:`lmctheory_validation.verdicts.equivalence`)."""
-    return _row(experiment, claim, kind, formula, predicted, values,
-                verdicts.equivalence(values, predicted=predicted, tol=tol), fails_if, details)
+    return _row(
+        experiment,
+        claim,
+        kind,
+        formula,
+        predicted,
+        values,
+        verdicts.equivalence(values, predicted=predicted, tol=tol),
+        fails_if,
+        details,
+    )
 
 
-def rate_row(experiment, claim, formula, predicted, values, tol, *, sharp: bool, not_sharp: str,
-             details=None) -> Row:
+def rate_row(
+    experiment, claim, formula, predicted, values, tol, *, sharp: bool, not_sharp: str, details=None
+) -> Row:
     """A fitted slope (or exponent) against the theory's: an :func:`equivalent` prediction where the rate
     is sharp, failing when the band lies wholly outside predicted ± tol; else a measurement saying why
     there is no claim (``not_sharp``)."""
     if sharp:
-        return equivalent(experiment, claim, formula, predicted, values, tol, details=details,
-                          fails_if=f"the band lies wholly outside {predicted:.3g} ± {tol:.3g}")
+        return equivalent(
+            experiment,
+            claim,
+            formula,
+            predicted,
+            values,
+            tol,
+            details=details,
+            fails_if=f"the band lies wholly outside {predicted:.3g} ± {tol:.3g}",
+        )
     return measurement(experiment, claim, formula, values, why=not_sharp, details=details)
 
 
-def direction(experiment, claim, formula, values, *, sense=">", threshold=0.0, fails_if="", kind="prediction",
-              details=None) -> Row:
+def direction(
+    experiment,
+    claim,
+    formula,
+    values,
+    *,
+    sense=">",
+    threshold=0.0,
+    fails_if="",
+    kind="prediction",
+    details=None,
+) -> Row:
     """A sign, ``mean > threshold`` (or <): one-sided t-test (:func:`lmctheory_validation.verdicts.direction`)."""
-    return _row(experiment, claim, kind, formula, threshold, values,
-                verdicts.direction(values, sense=sense, threshold=threshold), fails_if, details)
+    return _row(
+        experiment,
+        claim,
+        kind,
+        formula,
+        threshold,
+        values,
+        verdicts.direction(values, sense=sense, threshold=threshold),
+        fails_if,
+        details,
+    )
 
 
-def trend(experiment, claim, formula, blocks, *, sense=">", fails_if="", kind="prediction", details=None) -> Row:
+def trend(
+    experiment, claim, formula, blocks, *, sense=">", fails_if="", kind="prediction", details=None
+) -> Row:
     """A monotone relation within blocks (permutation test, :func:`lmctheory_validation.verdicts.trend`).
     ``measured`` is the mean per-block Spearman correlation."""
     blocks = [(list(x), list(y)) for x, y in blocks]
     per_block = [spearman(x, y) for x, y in blocks]
-    return _row(experiment, claim, kind, formula, None, per_block, verdicts.trend(blocks, sense=sense), fails_if,
-                details)
+    return _row(
+        experiment,
+        claim,
+        kind,
+        formula,
+        None,
+        per_block,
+        verdicts.trend(blocks, sense=sense),
+        fails_if,
+        details,
+    )
 
 
-def mean_at_most(experiment, claim, formula, bound, values, *, fails_if="", kind="check", details=None) -> Row:
+def mean_at_most(
+    experiment, claim, formula, bound, values, *, fails_if="", kind="check", details=None
+) -> Row:
     """A bound on an expectation checked with Monte-Carlo means (one-sided t-test)."""
-    return _row(experiment, claim, kind, formula, bound, values, verdicts.mean_at_most(values, bound=bound),
-                fails_if, details)
+    return _row(
+        experiment,
+        claim,
+        kind,
+        formula,
+        bound,
+        values,
+        verdicts.mean_at_most(values, bound=bound),
+        fails_if,
+        details,
+    )
 
 
-def every_at_most(experiment, claim, formula, bound, values, *, fails_if="", kind="check", details=None) -> Row:
+def every_at_most(
+    experiment, claim, formula, bound, values, *, fails_if="", kind="check", details=None
+) -> Row:
     """A rigorous per-instance bound: every value <= bound (exact)."""
-    return _row(experiment, claim, kind, formula, bound, values, verdicts.every_at_most(values, bound=bound),
-                fails_if, details)
+    return _row(
+        experiment,
+        claim,
+        kind,
+        formula,
+        bound,
+        values,
+        verdicts.every_at_most(values, bound=bound),
+        fails_if,
+        details,
+    )
 
 
 def measurement(experiment, claim, formula, values, *, why: str = "measurement only", details=None) -> Row:
     """A reported quantity, no claim (``why`` says why it is not a prediction)."""
     mean, std, n = _stats(values)
-    return Row(experiment, claim, "measurement", formula, None, mean, std, n, "reported", why, "", {},
-               details or {})
+    return Row(
+        experiment, claim, "measurement", formula, None, mean, std, n, "reported", why, "", {}, details or {}
+    )
 
 
 def spearman(x, y) -> float:
@@ -154,8 +257,20 @@ def failed_rows(experiment: str, records: list[dict]) -> list[Row]:
         if r.get("status") != "failed":
             continue
         error = r.get("error") if isinstance(r.get("error"), dict) else {}
-        rows.append(Row(experiment, f"config {r['config']} ran", "check", "-", None, math.nan, math.nan, 0, "fails",
-                        f"the configuration raised: {error.get('type', '?')}: {error.get('message', '')}"))
+        rows.append(
+            Row(
+                experiment,
+                f"config {r['config']} ran",
+                "check",
+                "-",
+                None,
+                math.nan,
+                math.nan,
+                0,
+                "fails",
+                f"the configuration raised: {error.get('type', '?')}: {error.get('message', '')}",
+            )
+        )
     return rows
 
 
@@ -174,8 +289,14 @@ def experiment_sweep(module, preset: str, results_dir, *, data=None, fallback_di
     else:
         configs = module.PRESETS[preset]
     sub = f"{module.NAME}-{preset}"
-    return Sweep(module.run_config, configs, Path(results_dir) / sub, f"validation.{module.NAME}",
-                 tuple(Path(d) / sub for d in fallback_dirs), getattr(module, "cost", None))
+    return Sweep(
+        module.run_config,
+        configs,
+        Path(results_dir) / sub,
+        f"validation.{module.NAME}",
+        tuple(Path(d) / sub for d in fallback_dirs),
+        getattr(module, "cost", None),
+    )
 
 
 def experiment_records(module, preset: str, results_dir, *, data=None, fallback_dirs=(), **sweep_options):
@@ -188,20 +309,31 @@ def experiment_records(module, preset: str, results_dir, *, data=None, fallback_
 
 
 def _rows(module, result) -> list[Row]:
-    return module.rows_from([r for r in result.records if r.get("status") == "done"]) + \
-        failed_rows(module.NAME, result.records)
+    return module.rows_from([r for r in result.records if r.get("status") == "done"]) + failed_rows(
+        module.NAME, result.records
+    )
 
 
-def run_experiments(modules, preset: str, results_dir, *, data: dict | None = None, fallback_dirs=(),
-                    label: str = "validate", **sweep_options) -> dict:
+def run_experiments(
+    modules,
+    preset: str,
+    results_dir,
+    *,
+    data: dict | None = None,
+    fallback_dirs=(),
+    label: str = "validate",
+    **sweep_options,
+) -> dict:
     """``{name: rows}`` of several experiment modules, their missing configurations run in one pool of
     workers (:func:`lmctheory.sweep.run_sweeps`: workers stay busy across experiments); ``data`` maps an
     experiment name to its data specs."""
     from lmctheory.sweep import run_sweeps
 
     modules = list(modules)
-    sweeps = [experiment_sweep(m, preset, results_dir, data=(data or {}).get(m.NAME), fallback_dirs=fallback_dirs)
-              for m in modules]
+    sweeps = [
+        experiment_sweep(m, preset, results_dir, data=(data or {}).get(m.NAME), fallback_dirs=fallback_dirs)
+        for m in modules
+    ]
     results = run_sweeps(sweeps, label=label, **sweep_options)
     return {m.NAME: _rows(m, r) for m, r in zip(modules, results, strict=True)}
 
@@ -225,10 +357,13 @@ def summary_line(rows) -> str:
     """One line: rows per kind and their verdicts."""
     c = counts(rows)
     pred, check = c["prediction"], c["check"]
-    return (f"{sum(pred.values())} predictions ({pred['holds']} hold, {pred['fails']} fail, "
-            f"{pred['inconclusive']} inconclusive), {sum(check.values())} checks ({check['holds']} hold, "
-            f"{check['fails']} fail" + (f", {check['inconclusive']} inconclusive" if check["inconclusive"] else "")
-            + f"), {c['measurement']['reported']} measurements")
+    return (
+        f"{sum(pred.values())} predictions ({pred['holds']} hold, {pred['fails']} fail, "
+        f"{pred['inconclusive']} inconclusive), {sum(check.values())} checks ({check['holds']} hold, "
+        f"{check['fails']} fail"
+        + (f", {check['inconclusive']} inconclusive" if check["inconclusive"] else "")
+        + f"), {c['measurement']['reported']} measurements"
+    )
 
 
 def _fmt(value, spec=".4g") -> str:
@@ -237,47 +372,72 @@ def _fmt(value, spec=".4g") -> str:
 
 def markdown_table(rows: list[Row]) -> list[str]:
     """The rows as Markdown lines (one per row, with its kind, rule and what would make it fail)."""
-    lines = ["| experiment | kind | claim | predicted | measured (mean ± std, n) | verdict | rule | fails if |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| experiment | kind | claim | predicted | measured (mean ± std, n) | verdict | rule | fails if |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         pred = "-" if r.predicted is None else f"{r.predicted:.4g} ({r.formula})"
         stat = r.statistic or {}
         extra = f"; p = {stat['p_value']:.3g}" if stat.get("p_value") is not None else ""
         if r.verdict == "inconclusive" and stat.get("values_to_decide") is not None:
             need = stat["values_to_decide"]
-            extra += ("; no difference to resolve" if need == math.inf else
-                      f"; about {int(need)} independent values (now {r.n_seeds}) would decide it at this effect and spread")
-        lines.append(f"| {r.experiment} | {r.kind} | {r.prediction} | {pred} | {_fmt(r.measured)} ± "
-                     f"{_fmt(r.measured_std, '.2g')} (n={r.n_seeds}) | {r.verdict} | {r.rule}{extra} | "
-                     f"{r.fails_if or '-'} |")
+            extra += (
+                "; no difference to resolve"
+                if need == math.inf
+                else f"; about {int(need)} independent values (now {r.n_seeds}) would decide it at this effect and spread"
+            )
+        lines.append(
+            f"| {r.experiment} | {r.kind} | {r.prediction} | {pred} | {_fmt(r.measured)} ± "
+            f"{_fmt(r.measured_std, '.2g')} (n={r.n_seeds}) | {r.verdict} | {r.rule}{extra} | "
+            f"{r.fails_if or '-'} |"
+        )
     return lines
 
 
 def counts_table(rows: list[Row]) -> list[str]:
     """Per experiment: predictions (holds / fails / inconclusive), checks, measurements."""
-    lines = ["| experiment | predictions | hold | fail | inconclusive | checks (hold / fail) | measurements |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| experiment | predictions | hold | fail | inconclusive | checks (hold / fail) | measurements |",
+        "|---|---|---|---|---|---|---|",
+    ]
     experiments = list(dict.fromkeys(r.experiment for r in rows))
     for name in [*experiments, "all"]:
         sub = rows if name == "all" else [r for r in rows if r.experiment == name]
         c = counts(sub)
         p, ch = c["prediction"], c["check"]
-        lines.append(f"| {name} | {sum(p.values())} | {p['holds']} | {p['fails']} | {p['inconclusive']} | "
-                     f"{sum(ch.values())} ({ch['holds']} / {ch['fails']}) | {c['measurement']['reported']} |")
+        lines.append(
+            f"| {name} | {sum(p.values())} | {p['holds']} | {p['fails']} | {p['inconclusive']} | "
+            f"{sum(ch.values())} ({ch['holds']} / {ch['fails']}) | {c['measurement']['reported']} |"
+        )
     return lines
 
 
 def write_report(rows: list[Row], out_dir, *, config: dict) -> dict:
     """``validation.json`` (rows + provenance) and ``validation.md`` in ``out_dir``; returns the JSON doc."""
     out = Path(out_dir)
-    doc = record("validate", config, {"rows": [r.to_dict() for r in rows], "counts": counts(rows)},
-                 definitions={"kinds": "prediction (could fail on some data) | check (identity, rigorous bound or "
-                              "consistency condition of the code) | measurement (reported, no claim)",
-                              "verdicts": "holds | fails | inconclusive (reported for measurements), each from a "
-                              "rule of lmctheory_validation.verdicts at level 5 %"})
+    doc = record(
+        "validate",
+        config,
+        {"rows": [r.to_dict() for r in rows], "counts": counts(rows)},
+        definitions={
+            "kinds": "prediction (could fail on some data) | check (identity, rigorous bound or "
+            "consistency condition of the code) | measurement (reported, no claim)",
+            "verdicts": "holds | fails | inconclusive (reported for measurements), each from a "
+            "rule of lmctheory_validation.verdicts at level 5 %",
+        },
+    )
     doc["rows"] = doc["result"]["rows"]
     write_json(out / "validation.json", doc)
-    text = ["# lmctheory validation", "", summary_line(rows), "", *counts_table(rows), "", *markdown_table(rows)]
+    text = [
+        "# lmctheory validation",
+        "",
+        summary_line(rows),
+        "",
+        *counts_table(rows),
+        "",
+        *markdown_table(rows),
+    ]
     tmp = out / ".validation.md.tmp"
     tmp.write_text("\n".join(text) + "\n")
     tmp.replace(out / "validation.md")
@@ -301,8 +461,12 @@ def compare_to_baseline(rows: list[dict], baseline: list[dict], *, sigmas: float
         if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (measured, reference)):
             continue
         std = b.get("measured_std") if isinstance(b.get("measured_std"), (int, float)) else 0.0
-        half = max(sigmas * (std if math.isfinite(std) else 0.0) / math.sqrt(max(b.get("n_seeds") or 1, 1)), 1e-12)
+        half = max(
+            sigmas * (std if math.isfinite(std) else 0.0) / math.sqrt(max(b.get("n_seeds") or 1, 1)), 1e-12
+        )
         if abs(measured - reference) > half:
-            problems.append(f"{r['experiment']}: {r['prediction']}: measured {measured:.4g} outside the "
-                            f"baseline band {reference:.4g} ± {half:.2g}")
+            problems.append(
+                f"{r['experiment']}: {r['prediction']}: measured {measured:.4g} outside the "
+                f"baseline band {reference:.4g} ± {half:.2g}"
+            )
     return problems

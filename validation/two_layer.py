@@ -35,15 +35,27 @@ SLOPE_TOL, GAP_TOL = 0.06, 0.12
 
 
 def _grid(laws, m0s, joints, widths, seeds):
-    return [{"law": law, "m0": m0, "joint": joint, "widths": widths, "n_inputs": 512, "seed": s}
-            for law in laws for m0 in m0s for joint in joints for s in seeds]
+    return [
+        {"law": law, "m0": m0, "joint": joint, "widths": widths, "n_inputs": 512, "seed": s}
+        for law in laws
+        for m0 in m0s
+        for joint in joints
+        for s in seeds
+    ]
 
 
 PRESETS = {
     "smoke": _grid(["uniform"], [5], [False], [32, 64, 128, 256], [0]),
-    "quick": _grid(["uniform", "gaussian"], [3, 5, 8], [False, True], [32, 64, 128, 256, 512, 1024], [0, 1, 2]),
-    "full": _grid(["uniform", "gaussian"], list(range(3, 11)), [False, True],
-                  [32, 64, 128, 256, 512, 1024, 2048, 4096], [0, 1, 2, 3, 4]),
+    "quick": _grid(
+        ["uniform", "gaussian"], [3, 5, 8], [False, True], [32, 64, 128, 256, 512, 1024], [0, 1, 2]
+    ),
+    "full": _grid(
+        ["uniform", "gaussian"],
+        list(range(3, 11)),
+        [False, True],
+        [32, 64, 128, 256, 512, 1024, 2048, 4096],
+        [0, 1, 2, 3, 4],
+    ),
 }
 
 
@@ -78,8 +90,10 @@ def run_config(config: dict) -> dict:
         m1 = float(np.mean(np.linalg.norm(wa - wb, axis=1)))  # incoming-weight matching error (W_1 units)
         fa, fb = _outputs(x, wa, aa), _outputs(x, wb, ab)
         mid = _outputs(x, (wa + wb) / 2, (aa + ab) / 2)
-        losses = [np.mean(np.logaddexp(0, -y * _outputs(x, (1 - t) * wa + t * wb, (1 - t) * aa + t * ab)))
-                  for t in ts]
+        losses = [
+            np.mean(np.logaddexp(0, -y * _outputs(x, (1 - t) * wa + t * wb, (1 - t) * aa + t * ab)))
+            for t in ts
+        ]
         chord = (1 - ts) * losses[0] + ts * losses[-1]
         out["w2"].append(float(np.sqrt(w2_sq)))
         out["m1"].append(m1)
@@ -125,22 +139,54 @@ def rows_from(records: list[dict]) -> list[Row]:
         sharp = dim > 4
         label = f"{law} m0={m0} {'joint (w, a)' if joint else 'incoming w'} D={dim}"
         slopes = [_slope(widths, x["w2"]) for x in res]
-        details = {"width_exponent -1/slope": [-1 / s for s in slopes], "ferbach_exponent": dim,
-                   "entezari_exponent (2 m0 + 4, a sufficient width, not a rate)": 2 * m0 + 4}
-        rows.append(rate_row(NAME, f"matching error slope vs width, {label}",
-                             "-1/D (Ferbach et al.)" if sharp else "-1/D (not sharp for D <= 4)", -1 / dim, slopes,
-                             SLOPE_TOL, sharp=sharp, not_sharp="the W_2 rate is not sharp for D <= 2p = 4",
-                             details=details))
+        details = {
+            "width_exponent -1/slope": [-1 / s for s in slopes],
+            "ferbach_exponent": dim,
+            "entezari_exponent (2 m0 + 4, a sufficient width, not a rate)": 2 * m0 + 4,
+        }
+        rows.append(
+            rate_row(
+                NAME,
+                f"matching error slope vs width, {label}",
+                "-1/D (Ferbach et al.)" if sharp else "-1/D (not sharp for D <= 4)",
+                -1 / dim,
+                slopes,
+                SLOPE_TOL,
+                sharp=sharp,
+                not_sharp="the W_2 rate is not sharp for D <= 2p = 4",
+                details=details,
+            )
+        )
         term = (2 if joint else 1) / dim
         gap_formula = f"heuristic: -1/2 - {'2' if joint else '1'}/D (mean-field averaging, not a theorem)"
-        rows.append(rate_row(NAME, f"output gap slope at t=1/2 (heuristic), {label}", gap_formula, -0.5 - term,
-                             [_slope(widths, x["gap"]) for x in res], term / 2, sharp=sharp,
-                             not_sharp="the W_2 rate behind it is not sharp for D <= 4",
-                             details={"theory_second_order": -2 / dim, "theory_worst_case": -1 / dim,
-                                      "tolerance": "half the D term"}))
+        rows.append(
+            rate_row(
+                NAME,
+                f"output gap slope at t=1/2 (heuristic), {label}",
+                gap_formula,
+                -0.5 - term,
+                [_slope(widths, x["gap"]) for x in res],
+                term / 2,
+                sharp=sharp,
+                not_sharp="the W_2 rate behind it is not sharp for D <= 4",
+                details={
+                    "theory_second_order": -2 / dim,
+                    "theory_worst_case": -1 / dim,
+                    "tolerance": "half the D term",
+                },
+            )
+        )
         ratios = [b / c for x in res for b, c in zip(x["barrier"], x["certificate"], strict=True)]
-        rows.append(every_at_most(NAME, f"loss barrier / certified bound, {label}", "THEORY s.4 certificate", 1.0,
-                                  ratios, details={"unit": "one (seed, width)"}))
+        rows.append(
+            every_at_most(
+                NAME,
+                f"loss barrier / certified bound, {label}",
+                "theory-certified-bound certificate",
+                1.0,
+                ratios,
+                details={"unit": "one (seed, width)"},
+            )
+        )
         if law == "uniform":
             rows += _explicit_rows(label, m0, widths, res)
     return rows
@@ -155,18 +201,38 @@ def _explicit_rows(label, m0, widths, res) -> list[Row]:
     claim = f"matching error / explicit upper bound, {label}"
     if informative:
         i = max(informative, key=lambda j: np.mean([x["m1"][j] / x["explicit_upper"][j] for x in res]))
-        rows.append(mean_at_most(NAME, f"{claim}, worst informative width N={widths[i]}",
-                                 "matching_error_upper_bound (E W_1 bound, derived)", 1.0,
-                                 [x["m1"][i] / x["explicit_upper"][i] for x in res],
-                                 details={"widths_where_bound_below_diameter": [widths[j] for j in informative]}))
+        rows.append(
+            mean_at_most(
+                NAME,
+                f"{claim}, worst informative width N={widths[i]}",
+                "matching_error_upper_bound (E W_1 bound, derived)",
+                1.0,
+                [x["m1"][i] / x["explicit_upper"][i] for x in res],
+                details={"widths_where_bound_below_diameter": [widths[j] for j in informative]},
+            )
+        )
     else:
-        rows.append(measurement(NAME, f"{claim} (bound >= the cube's diameter {diameter:.3g} at every width)",
-                                "matching_error_upper_bound", [x["m1"][-1] / x["explicit_upper"][-1] for x in res],
-                                why="vacuous: the bound exceeds the largest possible matching error at these widths",
-                                details={"bound": upper.tolist(), "diameter": diameter}))
+        rows.append(
+            measurement(
+                NAME,
+                f"{claim} (bound >= the cube's diameter {diameter:.3g} at every width)",
+                "matching_error_upper_bound",
+                [x["m1"][-1] / x["explicit_upper"][-1] for x in res],
+                why="vacuous: the bound exceeds the largest possible matching error at these widths",
+                details={"bound": upper.tolist(), "diameter": diameter},
+            )
+        )
     ratios = [lo / m for x in res for m, lo in zip(x["m1"], x["explicit_lower"], strict=True)]
-    rows.append(mean_at_most(NAME, f"explicit lower bound / matching error, {label}", "matching_error_lower_bound",
-                             1.0, ratios, details={"unit": "one (seed, width)"}))
+    rows.append(
+        mean_at_most(
+            NAME,
+            f"explicit lower bound / matching error, {label}",
+            "matching_error_lower_bound",
+            1.0,
+            ratios,
+            details={"unit": "one (seed, width)"},
+        )
+    )
     return rows
 
 

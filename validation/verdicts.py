@@ -52,8 +52,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-__all__ = ["LEVEL", "Decision", "direction", "equivalence", "mean_at_most", "every_at_most", "trend",
-           "trend_p_values", "RULES"]
+__all__ = [
+    "LEVEL",
+    "Decision",
+    "direction",
+    "equivalence",
+    "mean_at_most",
+    "every_at_most",
+    "trend",
+    "trend_p_values",
+    "RULES",
+]
 
 RULES = ("direction", "equivalence", "mean_at_most", "trend", "every_at_most")
 
@@ -158,7 +167,10 @@ def equivalence(values, *, predicted: float, tol: float) -> Decision:
         inside = predicted - tol <= band.lo and band.hi <= predicted + tol
         outside = band.lo > predicted + tol or band.hi < predicted - tol
         p_value = max(band.p_above(predicted - tol), band.p_below(predicted + tol))
-        return _verdict(inside, outside), {"p_value": p_value, "distance": abs(tol - abs(band.mean - predicted))}
+        return _verdict(inside, outside), {
+            "p_value": p_value,
+            "distance": abs(tol - abs(band.mean - predicted)),
+        }
 
     return _t_rule(values, f"TOST at 5 %: mean ± t* SE inside predicted ± {tol:g}", decide)
 
@@ -167,8 +179,10 @@ def mean_at_most(values, *, bound: float) -> Decision:
     """One-sided t-test of ``E X <= bound`` from Monte-Carlo values of X."""
 
     def decide(band):
-        return _verdict(band.hi <= bound, band.lo > bound), {"p_value": band.p_below(bound),
-                                                             "distance": abs(band.mean - bound)}
+        return _verdict(band.hi <= bound, band.lo > bound), {
+            "p_value": band.p_below(bound),
+            "distance": abs(band.mean - bound),
+        }
 
     return _t_rule(values, f"one-sided t-test at 5 %: mean + t* SE <= {bound:g}", decide)
 
@@ -180,8 +194,11 @@ def every_at_most(values, *, bound: float) -> Decision:
         return Decision("inconclusive", "every value <= bound; inconclusive: no values", {"n": 0})
     worst = float(arr.max())
     verdict = "holds" if worst <= bound else "fails"
-    return Decision(verdict, f"every value <= {bound:g} (per instance, exact)",
-                    {"n": n, "max": worst, "exceeding": int(np.sum(arr > bound))})
+    return Decision(
+        verdict,
+        f"every value <= {bound:g} (per instance, exact)",
+        {"n": n, "max": worst, "exceeding": int(np.sum(arr > bound))},
+    )
 
 
 def _ranks(a: np.ndarray) -> np.ndarray:
@@ -234,7 +251,11 @@ def trend_p_values(blocks) -> tuple[float, float, float]:
     if all(x.size <= _EXACT_MAX_POINTS for x, _ in blocks):
         keys = tuple(sorted((tuple(_ranks(x)), tuple(np.sort(_ranks(y)))) for x, y in blocks))
         values, probs = _sum_distribution(keys)
-        return observed, float(probs[values >= observed - eps].sum()), float(probs[values <= observed + eps].sum())
+        return (
+            observed,
+            float(probs[values >= observed - eps].sum()),
+            float(probs[values <= observed + eps].sum()),
+        )
     rng = np.random.default_rng(0)
     total = np.zeros(_MC_PERMUTATIONS)
     for x, y in blocks:
@@ -254,8 +275,7 @@ def trend(blocks, *, sense: str = ">") -> Decision:
     if sense not in (">", "<"):
         raise ValueError(f"sense must be '>' or '<', got {sense!r}")
     word = "increases" if sense == ">" else "decreases"
-    rule = (f"permutation test at 5 % of sum of per-block Spearman (y {word} with x), "
-            f"{len(blocks)} block(s)")
+    rule = f"permutation test at 5 % of sum of per-block Spearman (y {word} with x), {len(blocks)} block(s)"
     if not blocks:
         return Decision("inconclusive", f"{rule}; inconclusive: no blocks", {"n": 0})
     observed, p_greater, p_less = trend_p_values(blocks)
@@ -268,6 +288,7 @@ def trend(blocks, *, sense: str = ">") -> Decision:
         k = float(np.mean([len(x) for x, _ in blocks]))
         mean_r = abs(observed) / len(blocks)
         z = float(stats.norm.ppf(1 - LEVEL))
-        statistic["values_to_decide"] = math.inf if mean_r == 0 or k < 2 else \
-            float(math.ceil((z / mean_r) ** 2 / (k - 1)))
+        statistic["values_to_decide"] = (
+            math.inf if mean_r == 0 or k < 2 else float(math.ceil((z / mean_r) ** 2 / (k - 1)))
+        )
     return Decision(verdict, rule, statistic)

@@ -29,7 +29,6 @@ import warnings
 
 from .. import __version__
 from ..exceptions import CacheMissError, ConvergenceError, ProblemTooLargeError
-from ..provenance import dumps, write_json
 from . import figures, networks, rerun, theory, validate
 from .common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, load_points, parse_int_list, parse_sizes
 
@@ -37,8 +36,17 @@ __all__ = ["build_parser", "main", "parse_sizes", "parse_int_list", "load_points
 
 #: exceptions that mean the request was invalid (exit 2); every other failure exits 1
 _USAGE_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError, IsADirectoryError, NotADirectoryError)
-_RUNTIME_ERRORS = (ConvergenceError, ProblemTooLargeError, CacheMissError, OSError, MemoryError, RuntimeError,
-                   NotImplementedError, ArithmeticError, RecursionError)
+_RUNTIME_ERRORS = (
+    ConvergenceError,
+    ProblemTooLargeError,
+    CacheMissError,
+    OSError,
+    MemoryError,
+    RuntimeError,
+    NotImplementedError,
+    ArithmeticError,
+    RecursionError,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -115,6 +123,8 @@ def main(argv=None) -> int:
     except SystemExit as exc:  # --help, --version (0) or a usage error (2, already printed in one line)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
+        from ..provenance import dumps, write_json
+
         with warnings.catch_warnings():
             warnings.simplefilter("default")
             doc, text = args.func(args)
@@ -127,16 +137,22 @@ def main(argv=None) -> int:
         _quiet_broken_pipe()
         return 0
     except KeyboardInterrupt:
-        print(f"lmctheory {args.command}: interrupted; finished configurations are kept (re-run to resume)",
-              file=sys.stderr)
+        print(
+            f"lmctheory {args.command}: interrupted; finished configurations are kept (re-run to resume)",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     except _USAGE_ERRORS as exc:
         return _fail(args, EXIT_USAGE, str(exc))
     except _RUNTIME_ERRORS as exc:
         return _fail(args, EXIT_FAILURE, str(exc) or type(exc).__name__)
     except Exception as exc:  # noqa: BLE001 - a bug: still one line, with the way to see more
-        return _fail(args, EXIT_FAILURE, f"internal error ({type(exc).__name__}: {exc}); "
-                     "re-run with `lmctheory --debug ...` for the traceback")
+        return _fail(
+            args,
+            EXIT_FAILURE,
+            f"internal error ({type(exc).__name__}: {exc}); "
+            "re-run with `lmctheory --debug ...` for the traceback",
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

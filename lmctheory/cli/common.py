@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-
 EXIT_USAGE = 2  # invalid options or input files
 EXIT_FAILURE = 1  # a runtime failure
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
@@ -17,7 +15,6 @@ DEFINITIONS_W = {
     "W_p": "(min over couplings of sum gamma_ij |x_i - y_j|_2^p)^(1/p): a distance, not its p-th power",
     "T_p": "W_p^p, the optimal transport cost",
 }
-
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -40,9 +37,13 @@ def parse_sizes(text: str) -> list[int]:
         sizes = _geometric(a, b, c)
         if sizes is None:
             if (c - a) % (b - a):
-                raise ValueError(f"--ns: {c} lies on neither the geometric nor the arithmetic progression from {a},{b}")
+                raise ValueError(
+                    f"--ns: {c} lies on neither the geometric nor the arithmetic progression from {a},{b}"
+                )
             if (c - a) // (b - a) + 1 > MAX_SIZES:
-                raise ValueError(f"--ns {a},{b},...,{c} lists {(c - a) // (b - a) + 1} sizes; at most {MAX_SIZES}")
+                raise ValueError(
+                    f"--ns {a},{b},...,{c} lists {(c - a) // (b - a) + 1} sizes; at most {MAX_SIZES}"
+                )
             sizes = list(range(a, c + 1, b - a))
     else:
         if len(parts) > MAX_SIZES:
@@ -99,20 +100,38 @@ def check_seed(seed, option: str = "--seed") -> int:
 def add_preset_options(parser: argparse.ArgumentParser) -> None:
     """--smoke | --quick (default) | --full, stored as ``preset``."""
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--quick", dest="preset", action="store_const", const="quick", help="quick presets (default)")
-    group.add_argument("--full", dest="preset", action="store_const", const="full", help="paper-scale presets")
-    group.add_argument("--smoke", dest="preset", action="store_const", const="smoke", help="seconds-long presets")
+    group.add_argument(
+        "--quick", dest="preset", action="store_const", const="quick", help="quick presets (default)"
+    )
+    group.add_argument(
+        "--full", dest="preset", action="store_const", const="full", help="paper-scale presets"
+    )
+    group.add_argument(
+        "--smoke", dest="preset", action="store_const", const="smoke", help="seconds-long presets"
+    )
     parser.set_defaults(preset="quick")
 
 
 def add_parallel_options(parser: argparse.ArgumentParser) -> None:
     """--n-jobs (local processes), --scheduler (a Dask cluster), --dask-local N (start one), --threads."""
-    parser.add_argument("--n-jobs", type=int, default=1, help="local worker processes (joblib; -1 = all cores)")
+    parser.add_argument(
+        "--n-jobs", type=int, default=1, help="local worker processes (joblib; -1 = all cores)"
+    )
     parser.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
     parser.add_argument("--dask-local", type=int, help="start a local Dask cluster with N workers")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="intra-op threads per configuration (default 1: small networks run single-threaded, "
-                        "parallelism goes across configurations; results do not depend on the number of workers)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="intra-op threads per configuration (default 1: small networks run single-threaded, "
+        "parallelism goes across configurations; results do not depend on the number of workers)",
+    )
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="first delete the records in the results directories of configurations this run no longer has "
+        "(e.g. dropped from a preset); the records of its own configurations stay",
+    )
 
 
 def sweep_options(args) -> dict:
@@ -126,10 +145,18 @@ def sweep_options(args) -> dict:
     if args.threads < 1:
         raise ValueError(f"--threads must be >= 1, got {args.threads}")
     if args.scheduler is not None and args.dask_local is not None:
-        raise ValueError("give either --scheduler (an existing Dask cluster) or --dask-local N (start one), not both")
-    return {"n_jobs": args.n_jobs, "scheduler": args.scheduler, "dask_local": args.dask_local,
-            "progress": not args.quiet, "cached_only": getattr(args, "cached_only", False),
-            "threads": getattr(args, "threads", 1)}
+        raise ValueError(
+            "give either --scheduler (an existing Dask cluster) or --dask-local N (start one), not both"
+        )
+    return {
+        "n_jobs": args.n_jobs,
+        "scheduler": args.scheduler,
+        "dask_local": args.dask_local,
+        "progress": not args.quiet,
+        "cached_only": getattr(args, "cached_only", False),
+        "threads": getattr(args, "threads", 1),
+        "prune": getattr(args, "prune", False),
+    }
 
 
 def add_output_options(parser: argparse.ArgumentParser, *, out_file: bool = True) -> None:
@@ -137,9 +164,11 @@ def add_output_options(parser: argparse.ArgumentParser, *, out_file: bool = True
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     if out_file:
         parser.add_argument("--out", metavar="FILE", help="also write the JSON document to FILE (atomically)")
-    parser.add_argument("--quiet", action="store_true",
-                        help="no progress (otherwise a bar with ETA on a terminal, a line every 30 s in a log)")
-
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress (otherwise a bar with ETA on a terminal, a line every 30 s in a log)",
+    )
 
 
 def table(headers: list[str], rows: list[list]) -> str:
@@ -158,11 +187,12 @@ def table(headers: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-
-def load_points(path: str) -> np.ndarray:
+def load_points(path: str):
     """Read a point cloud, one point per row: .npy, .npz (array 'x' or the only array), .csv or
     whitespace text (a file of one line is one point; a file of one column is points on the line)."""
     import warnings
+
+    import numpy as np
 
     file = Path(path)
     if not file.is_file():

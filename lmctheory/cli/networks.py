@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..provenance import record
 from .common import add_output_options, parse_int_list
+from .names import DATASETS
+
+
+def record(*args, **kwargs):
+    from ..provenance import record as make
+
+    return make(*args, **kwargs)
 
 
 def register(sub) -> None:
@@ -39,7 +45,7 @@ def register(sub) -> None:
         "barrier",
         help="loss/error along the path between two checkpoints, every named barrier and the certified bound",
         description="Evaluate theta(t) = (1-t) theta_A + t theta_B on train and test splits, after aligning B to "
-        "A (--align), and print the path, the named barriers and the certified bound of THEORY s.4.",
+        "A (--align), and print the path, the named barriers and the certified bound (docs: theory-certified-bound).",
     )
     p.add_argument("ckpt_a")
     p.add_argument("ckpt_b")
@@ -51,8 +57,6 @@ def register(sub) -> None:
 
 
 def _data_args(p, default="digits", help_default="digits"):
-    from ..nn.data import DATASETS
-
     p.add_argument("--data", choices=DATASETS, default=default, help=f"dataset (default: {help_default})")
     p.add_argument("--data-path", help="file (npz) or directory of MNIST IDX files (idx)")
 
@@ -62,8 +66,10 @@ def _load_data(args):
 
     if args.data in ("npz", "idx"):
         if not args.data_path:
-            raise ValueError(f"--data {args.data} needs --data-path "
-                             f"({'a .npz file' if args.data == 'npz' else 'DIR holding the four MNIST IDX files'})")
+            raise ValueError(
+                f"--data {args.data} needs --data-path "
+                f"({'a .npz file' if args.data == 'npz' else 'DIR holding the four MNIST IDX files'})"
+            )
         return load_dataset_spec(f"{args.data}:{args.data_path}")
     return load_dataset_spec(args.data)
 
@@ -76,8 +82,9 @@ def _recorded_data(args, side_a: dict, side_b: dict):
     if specs[0] is None:
         raise ValueError(f"{args.ckpt_a} records no reloadable dataset: give --data (and --data-path)")
     if specs[0] != specs[1]:
-        raise ValueError(f"the checkpoints were trained on different datasets ({specs[0]} and {specs[1]}): "
-                         "give --data")
+        raise ValueError(
+            f"the checkpoints were trained on different datasets ({specs[0]} and {specs[1]}): give --data"
+        )
     return load_dataset_spec(specs[0])
 
 
@@ -97,22 +104,39 @@ def cmd_train(args):
 
     data = _load_data(args)
     if args.model == "mlp":
-        widths = parse_int_list(args.widths, "--widths", 1) if args.widths else [data.n_features, 512,
-                                                                                 data.n_classes]
+        widths = (
+            parse_int_list(args.widths, "--widths", 1)
+            if args.widths
+            else [data.n_features, 512, data.n_classes]
+        )
         if widths[0] != data.n_features or widths[-1] != data.n_classes:
-            raise ValueError(f"--widths must start with the input size {data.n_features} and end with the "
-                             f"{data.n_classes} classes of {data.name}, got {widths}")
+            raise ValueError(
+                f"--widths must start with the input size {data.n_features} and end with the "
+                f"{data.n_classes} classes of {data.name}, got {widths}"
+            )
 
         def make():
             return MLP(widths, activation=args.activation)
     else:
+
         def make():
             return LogisticRegression(data.n_features, data.n_classes)
+
     seeds = parse_int_list(args.seeds, "--seeds")
     seeds = seeds if args.pair else seeds[:1]
-    cfg = TrainConfig(optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
-                      batch_size=args.batch_size, epochs=args.epochs, warmup_steps=args.warmup,
-                      schedule=args.schedule, init_seed=args.init_seed, data_seed=seeds[0], device=args.device)
+    cfg = TrainConfig(
+        optimizer=args.optimizer,
+        lr=args.lr,
+        momentum=args.momentum,
+        weight_decay=args.weight_decay,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        warmup_steps=args.warmup,
+        schedule=args.schedule,
+        init_seed=args.init_seed,
+        data_seed=seeds[0],
+        device=args.device,
+    )
     out = Path(args.out_dir)
     if args.pair:
         if len(seeds) != 2:
@@ -121,14 +145,28 @@ def cmd_train(args):
         names = ["model_a.pt", "model_b.pt"]
     else:
         runs, names = [train(make, data, cfg)], ["model.pt"]
-    paths = [str(save_checkpoint(r, out / n, dataset=data, extra={"pair": args.pair})) for r, n in
-             zip(runs, names, strict=True)]
+    paths = [
+        str(save_checkpoint(r, out / n, dataset=data, extra={"pair": args.pair}))
+        for r, n in zip(runs, names, strict=True)
+    ]
     result = {"checkpoints": paths, "runs": [r.summary() for r in runs]}
-    doc = record("train", {"model": runs[0].model.config(), "train": cfg.to_dict(), "pair": args.pair,
-                           "seeds": seeds, "data": data.describe()}, result, seed=seeds)
-    lines = [f"{p}: {r.steps} steps, final loss {r.summary()['final_loss']}, "
-             f"{'DIVERGED at step ' + str(r.diverged_at) if r.diverged else 'ok'}" for p, r in
-             zip(paths, runs, strict=True)]
+    doc = record(
+        "train",
+        {
+            "model": runs[0].model.config(),
+            "train": cfg.to_dict(),
+            "pair": args.pair,
+            "seeds": seeds,
+            "data": data.describe(),
+        },
+        result,
+        seed=seeds,
+    )
+    lines = [
+        f"{p}: {r.steps} steps, final loss {r.summary()['final_loss']}, "
+        f"{'DIVERGED at step ' + str(r.diverged_at) if r.diverged else 'ok'}"
+        for p, r in zip(paths, runs, strict=True)
+    ]
     return doc, "\n".join(lines)
 
 
@@ -142,12 +180,15 @@ def cmd_barrier(args):
     model_b, side_b = load_checkpoint(args.ckpt_b)
     data = _load_data(args) if args.data is not None else _recorded_data(args, side_a, side_b)
     if data.n_features != _input_size(model_a):
-        raise ValueError(f"--data {data.name} has {data.n_features} input features but the checkpoints expect "
-                         f"{_input_size(model_a)}")
+        raise ValueError(
+            f"--data {data.name} has {data.n_features} input features but the checkpoints expect "
+            f"{_input_size(model_a)}"
+        )
     dtype = next(model_a.parameters()).dtype
     if args.align != "none":
-        model_b = apply_permutation(model_b, match(model_a, model_b, args.align,
-                                                   inputs=data.x_train.to(dtype)))
+        model_b = apply_permutation(
+            model_b, match(model_a, model_b, args.align, inputs=data.x_train.to(dtype))
+        )
     ts = default_grid(args.points)
     result = {"align": args.align, "splits": {}}
     lines = [f"path {args.ckpt_a} -> {args.ckpt_b} (aligned: {args.align}), {args.points} points"]
@@ -157,14 +198,29 @@ def cmd_barrier(args):
         cert = certified_barrier_bound(model_a, model_b, (x, y), ts)
         result["splits"][split] = {"path": path.to_dict(), "certified_bound": cert.to_dict()}
         b = path.to_dict()["barriers"]
-        lines += ["", f"[{split}] t: " + " ".join(f"{t:.2f}" for t in ts),
-                  f"[{split}] loss: " + " ".join(f"{v:.3f}" for v in path.values["loss"]),
-                  f"[{split}] error: " + " ".join(f"{v:.3f}" for v in path.values["error"]),
-                  f"[{split}] loss barriers: " + ", ".join(f"{k} {v:.4g}" for k, v in b["loss"].items() if v is not None),
-                  f"[{split}] error barriers: " + ", ".join(f"{k} {v:.4g}" for k, v in b["error"].items()
-                                                             if v is not None) + f", normalized {b['normalized']:.4g}",
-                  f"[{split}] certified bound on the loss barrier above chord: {cert.bound:.4g}"]
-    doc = record("barrier", {"ckpt_a": args.ckpt_a, "ckpt_b": args.ckpt_b, "align": args.align,
-                             "points": args.points, "data": data.describe(), "model_a": side_a, "model_b": side_b},
-                 result)
+        lines += [
+            "",
+            f"[{split}] t: " + " ".join(f"{t:.2f}" for t in ts),
+            f"[{split}] loss: " + " ".join(f"{v:.3f}" for v in path.values["loss"]),
+            f"[{split}] error: " + " ".join(f"{v:.3f}" for v in path.values["error"]),
+            f"[{split}] loss barriers: "
+            + ", ".join(f"{k} {v:.4g}" for k, v in b["loss"].items() if v is not None),
+            f"[{split}] error barriers: "
+            + ", ".join(f"{k} {v:.4g}" for k, v in b["error"].items() if v is not None)
+            + f", normalized {b['normalized']:.4g}",
+            f"[{split}] certified bound on the loss barrier above chord: {cert.bound:.4g}",
+        ]
+    doc = record(
+        "barrier",
+        {
+            "ckpt_a": args.ckpt_a,
+            "ckpt_b": args.ckpt_b,
+            "align": args.align,
+            "points": args.points,
+            "data": data.describe(),
+            "model_a": side_a,
+            "model_b": side_b,
+        },
+        result,
+    )
     return doc, "\n".join(lines)

@@ -20,11 +20,15 @@ def register(sub) -> None:
         "rerun",
         help="re-run one result from its JSON file alone (a sweep record or a --json/--out document) and compare",
         description="Recomputes the result recorded in FILE (sweep records of lmctheory's experiments name their "
-        "function and config; CLI documents of " + ", ".join(RERUNNABLE_COMMANDS) + " their command line) and "
+        "function and config; CLI documents of "
+        + ", ".join(RERUNNABLE_COMMANDS)
+        + " their command line) and "
         "lists every difference; exit 1 when they differ. Only --out writes a file (this comparison).",
     )
     p.add_argument("file", help="a result JSON file")
-    p.add_argument("--rtol", type=float, default=0.0, help="relative tolerance for numbers (default 0: identical)")
+    p.add_argument(
+        "--rtol", type=float, default=0.0, help="relative tolerance for numbers (default 0: identical)"
+    )
     add_output_options(p)
     p.set_defaults(func=cmd_rerun)
 
@@ -50,8 +54,10 @@ def rerun_document(doc: dict, path) -> object:
     if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
         raise ValueError(f"{path}: 'argv' must be a non-empty list of strings, got {argv!r}")
     if argv[0] not in RERUNNABLE_COMMANDS:
-        raise ValueError(f"{path}: `lmctheory {argv[0]}` cannot be re-run from a document; re-runnable: "
-                         f"{', '.join(RERUNNABLE_COMMANDS)} (validate and figures: re-run their sweep records)")
+        raise ValueError(
+            f"{path}: `lmctheory {argv[0]}` cannot be re-run from a document; re-runnable: "
+            f"{', '.join(RERUNNABLE_COMMANDS)} (validate and figures: re-run their sweep records)"
+        )
     if any(a in ("-h", "--help", "--version") for a in argv):
         raise ValueError(f"{path}: 'argv' asks for help or the version: nothing to recompute")
     import contextlib
@@ -63,7 +69,9 @@ def rerun_document(doc: dict, path) -> object:
             args = build_parser().parse_args(_without_outputs(argv))
     except SystemExit:
         reason = captured.getvalue().strip().split(": error: ")[-1].split(" (see ")[0]
-        raise ValueError(f"{path}: 'argv' is not a valid lmctheory command line ({reason}): {argv!r}") from None
+        raise ValueError(
+            f"{path}: 'argv' is not a valid lmctheory command line ({reason}): {argv!r}"
+        ) from None
     new_doc, _ = args.func(args)
     return new_doc["result"]
 
@@ -80,15 +88,26 @@ def cmd_rerun(args):
         recorded, recomputed = rerun(args.file)
     diffs = compare(recorded["result"], recomputed, rtol=args.rtol)
     changed = code_changed(recorded)
-    doc = {"command": "rerun", "config": {"file": args.file, "rtol": args.rtol},
-           "result": {"identical": not diffs, "differences": diffs[:50], "n_differences": len(diffs),
-                      "recomputed": recomputed, "recorded_versions": recorded.get("versions"),
-                      "code_changed_since_recorded": changed}}
+    doc = {
+        "command": "rerun",
+        "config": {"file": args.file, "rtol": args.rtol},
+        "result": {
+            "identical": not diffs,
+            "differences": diffs[:50],
+            "n_differences": len(diffs),
+            "recomputed": recomputed,
+            "recorded_versions": recorded.get("versions"),
+            "code_changed_since_recorded": changed,
+        },
+    }
     note = " (the code has changed since the record was written)" if changed else ""
     if diffs:
         doc["exit_code"] = 1
         text = f"{args.file}: {len(diffs)} difference(s){note}:\n" + "\n".join(diffs[:20])
     else:
-        text = f"{args.file}: recomputed result identical to the recorded one" + (
-            f" (rtol {args.rtol:g})" if args.rtol else "") + note
+        text = (
+            f"{args.file}: recomputed result identical to the recorded one"
+            + (f" (rtol {args.rtol:g})" if args.rtol else "")
+            + note
+        )
     return doc, text

@@ -7,17 +7,18 @@ import sys
 import time
 import warnings
 
-import numpy as np
-
-from ..provenance import record
 from .common import DEFINITIONS_W, add_output_options, check_seed, load_points, parse_sizes, table
+from .names import ESTIMATORS, LAWS, METHODS
+
+
+def record(*args, **kwargs):
+    from ..provenance import record as make
+
+    return make(*args, **kwargs)
 
 
 def register(sub) -> None:
     """Add the theory subcommands to the ``sub`` parsers."""
-    from ..dimension import ESTIMATORS
-    from ..laws import LAW_NAMES
-    from ..wasserstein import METHODS
 
     p = sub.add_parser(
         "rates",
@@ -26,14 +27,20 @@ def register(sub) -> None:
         "against N, the fitted log-log slope with a bootstrap CI next to the Fournier-Guillin "
         "prediction, and the explicit bound (Jensen: E W_p <= (bound on E W_p^p)^(1/p)).",
     )
-    p.add_argument("--law", choices=LAW_NAMES, default="uniform", help="sampling law (default uniform on [0,1]^d)")
+    p.add_argument("--law", choices=LAWS, default="uniform", help="sampling law (default uniform on [0,1]^d)")
     p.add_argument("--d", type=int, default=5, help="ambient dimension (default 5)")
     p.add_argument("--k", type=int, help="subspace dimension (law=subspace)")
     p.add_argument("--eta", type=float, default=0.0, help="off-subspace noise radius (law=subspace)")
     p.add_argument("--p", type=float, default=2.0, help="Wasserstein order p >= 1 (default 2)")
-    p.add_argument("--ns", default="64,128,...,1024", help="sizes, e.g. 64,128,...,4096 (default 64,128,...,1024)")
+    p.add_argument(
+        "--ns", default="64,128,...,1024", help="sizes, e.g. 64,128,...,4096 (default 64,128,...,1024)"
+    )
     p.add_argument("--reps", type=int, default=8, help="replicates per size (default 8)")
-    p.add_argument("--one-sample", action="store_true", help="W_p(mu_N, mu) instead of two samples (1-D or discrete laws)")
+    p.add_argument(
+        "--one-sample",
+        action="store_true",
+        help="W_p(mu_N, mu) instead of two samples (1-D or discrete laws)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--n-jobs", type=int, default=-1, help="worker processes (default -1: all cores)")
     p.add_argument("--method", choices=METHODS, default="auto", help="exact OT method (default auto)")
@@ -50,8 +57,12 @@ def register(sub) -> None:
     p.add_argument("--d", type=int, required=True)
     p.add_argument("--p", type=float, default=2.0)
     p.add_argument("--ns", default="64,128,...,4096")
-    p.add_argument("--radius", type=float, default=0.5, help="half-side of the support cube (default 0.5: [0,1]^d)")
-    p.add_argument("--two-sample", action="store_true", help="bound E W_p^p(mu_N, nu_N) instead of E W_p^p(mu_N, mu)")
+    p.add_argument(
+        "--radius", type=float, default=0.5, help="half-side of the support cube (default 0.5: [0,1]^d)"
+    )
+    p.add_argument(
+        "--two-sample", action="store_true", help="bound E W_p^p(mu_N, nu_N) instead of E W_p^p(mu_N, mu)"
+    )
     add_output_options(p)
     p.set_defaults(func=cmd_rate_bound)
 
@@ -65,7 +76,9 @@ def register(sub) -> None:
     p.add_argument("y", help="second point file")
     p.add_argument("--p", type=float, default=2.0)
     p.add_argument("--method", choices=METHODS, default="auto")
-    p.add_argument("--sliced", type=int, metavar="L", help="sliced W_p with L random directions instead of exact W_p")
+    p.add_argument(
+        "--sliced", type=int, metavar="L", help="sliced W_p with L random directions instead of exact W_p"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the sliced directions")
     p.add_argument("--match", action="store_true", help="also output the optimal matching (equal sizes)")
     add_output_options(p)
@@ -83,7 +96,9 @@ def register(sub) -> None:
     p.add_argument("--benchmark", action="store_true", help="truth-vs-estimate table on built-in manifolds")
     p.add_argument("--ns", default="500,2000", help="benchmark sample sizes (default 500,2000)")
     p.add_argument("--Ds", default="10,50", help="benchmark ambient dimensions (default 10,50)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the benchmark data and of WassersteinDimension")
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the benchmark data and of WassersteinDimension"
+    )
     add_output_options(p)
     p.set_defaults(func=cmd_dimension)
 
@@ -110,6 +125,8 @@ def register(sub) -> None:
 
 
 def cmd_rates(args):
+    import numpy as np
+
     from ..laws import make_law
     from ..rates import fg_explicit_bound, fg_explicit_bound_w, fg_regime, predicted_slope, rate_curve
 
@@ -117,26 +134,44 @@ def cmd_rates(args):
     ns = parse_sizes(args.ns)
     law = make_law(args.law, args.d, k=args.k, eta=args.eta)
     progress = not args.quiet and sys.stderr.isatty()
-    curve = rate_curve(law, ns, p=args.p, reps=args.reps, two_sample=not args.one_sample, seed=args.seed,
-                       n_jobs=args.n_jobs, method=args.method, progress=progress)
+    curve = rate_curve(
+        law,
+        ns,
+        p=args.p,
+        reps=args.reps,
+        two_sample=not args.one_sample,
+        seed=args.seed,
+        n_jobs=args.n_jobs,
+        method=args.method,
+        progress=progress,
+    )
     fit = curve.fit(seed=args.seed)
     d_bound, radius = law.bound_geometry
     bound_cost = None
     if math.isfinite(radius):
-        bound_cost = fg_explicit_bound(curve.ns, d_bound, args.p, two_sample=not args.one_sample, radius=radius)
-    bound_w = None if bound_cost is None else fg_explicit_bound_w(curve.ns, d_bound, args.p,
-                                                                  two_sample=not args.one_sample, radius=radius)
+        bound_cost = fg_explicit_bound(
+            curve.ns, d_bound, args.p, two_sample=not args.one_sample, radius=radius
+        )
+    bound_w = (
+        None
+        if bound_cost is None
+        else fg_explicit_bound_w(curve.ns, d_bound, args.p, two_sample=not args.one_sample, radius=radius)
+    )
     d_eff = law.intrinsic_dim if law.intrinsic_dim > 0 else law.dim
     regime = fg_regime(d_eff, args.p)
     slope_pred = predicted_slope(d_eff, args.p)
     rows = []
     for i, n in enumerate(curve.ns):
-        rows.append({
-            "n": int(n), "mean_W": float(curve.mean[i]), "std_W": float(curve.std[i]),
-            "mean_W_pow_p": float(curve.mean_cost[i]),
-            "bound_W": None if bound_w is None else float(bound_w[i]),
-            "bound_W_pow_p": None if bound_cost is None else float(bound_cost[i]),
-        })
+        rows.append(
+            {
+                "n": int(n),
+                "mean_W": float(curve.mean[i]),
+                "std_W": float(curve.std[i]),
+                "mean_W_pow_p": float(curve.mean_cost[i]),
+                "bound_W": None if bound_w is None else float(bound_w[i]),
+                "bound_W_pow_p": None if bound_cost is None else float(bound_cost[i]),
+            }
+        )
     result = {
         "rows": rows,
         "fit": fit.to_dict(),
@@ -148,45 +183,74 @@ def cmd_rates(args):
         "bound_respected": None if bound_cost is None else bool(np.all(curve.mean_cost <= bound_cost)),
         "curve": curve.to_dict(),
     }
-    config = {"law": law.describe(), "p": args.p, "ns": ns, "reps": args.reps, "two_sample": not args.one_sample,
-              "method": args.method, "n_jobs": args.n_jobs}
+    config = {
+        "law": law.describe(),
+        "p": args.p,
+        "ns": ns,
+        "reps": args.reps,
+        "two_sample": not args.one_sample,
+        "method": args.method,
+        "n_jobs": args.n_jobs,
+    }
     definitions = {
         **DEFINITIONS_W,
-        "mean_W": "mean over replicates of W_p" + (" (mu_N, nu_N), two independent N-samples" if not args.one_sample
-                                                   else " (mu_N, mu), one N-sample against the law"),
+        "mean_W": "mean over replicates of W_p"
+        + (
+            " (mu_N, nu_N), two independent N-samples"
+            if not args.one_sample
+            else " (mu_N, mu), one N-sample against the law"
+        ),
         "slope": "OLS slope of log(mean_W) on log(N); CI: percentile bootstrap over replicates",
         "predicted_slope": "Fournier-Guillin exponent of E W_p^p divided by p (-1/d if d > 2p)",
-        "bound_W_pow_p": "explicit FG bound on E W_p^p (THEORY.md s.1, derived constants)",
+        "bound_W_pow_p": "explicit FG bound on E W_p^p (docs: theory-fg-explicit, derived constants)",
         "bound_W": "(bound_W_pow_p)^(1/p), a bound on E W_p by Jensen",
     }
     doc = record("rates", config, result, seed=args.seed, definitions=definitions, seconds=curve.seconds)
     if args.plot:
         from ..plotting import plot_rate_curve, save_figure
 
-        fig = plot_rate_curve(curve, fit, predicted_slope=slope_pred, bound=bound_w,
-                              title=f"{args.law}, d={args.d}, p={args.p:g}")
+        fig = plot_rate_curve(
+            curve,
+            fit,
+            predicted_slope=slope_pred,
+            bound=bound_w,
+            title=f"{args.law}, d={args.d}, p={args.p:g}",
+        )
         doc["plots"] = [str(p) for p in save_figure(fig, args.plot)]
     kind = "two-sample W_p(mu_N, nu_N)" if not args.one_sample else "one-sample W_p(mu_N, mu)"
     text = [f"{kind}, law {law!r}, p={args.p:g}, {args.reps} replicates, {curve.seconds:.1f} s", ""]
-    text.append(table(["N", "mean W_p", "std", "mean W_p^p", "bound E W_p"],
-                       [[r["n"], r["mean_W"], r["std_W"], r["mean_W_pow_p"], r["bound_W"]] for r in rows]))
+    text.append(
+        table(
+            ["N", "mean W_p", "std", "mean W_p^p", "bound E W_p"],
+            [[r["n"], r["mean_W"], r["std_W"], r["mean_W_pow_p"], r["bound_W"]] for r in rows],
+        )
+    )
     verdict = ""
     if regime == "d>2p":
         inside = fit.ci_low <= slope_pred <= fit.ci_high
-        verdict = f"  (prediction {'inside' if inside else 'outside'} the CI; expect slightly steeper at N <= 2^11)"
+        verdict = (
+            f"  (prediction {'inside' if inside else 'outside'} the CI; expect slightly steeper at N <= 2^11)"
+        )
     else:
         verdict = f"  (regime {regime}: rate not sharp, reported as a measurement only)"
-    text += ["", f"fitted slope {fit.slope:.4f}  {fit.confidence:.0%} CI [{fit.ci_low:.4f}, {fit.ci_high:.4f}]",
-             f"predicted    {slope_pred:.4f}  (FG regime {regime}, dimension {d_eff})" + verdict]
+    text += [
+        "",
+        f"fitted slope {fit.slope:.4f}  {fit.confidence:.0%} CI [{fit.ci_low:.4f}, {fit.ci_high:.4f}]",
+        f"predicted    {slope_pred:.4f}  (FG regime {regime}, dimension {d_eff})" + verdict,
+    ]
     if bound_cost is not None:
-        text.append(f"explicit bound respected at every N: {result['bound_respected']} "
-                    f"(tightest ratio bound/measured {float(np.min(bound_cost / curve.mean_cost)):.1f})")
+        text.append(
+            f"explicit bound respected at every N: {result['bound_respected']} "
+            f"(tightest ratio bound/measured {float(np.min(bound_cost / curve.mean_cost)):.1f})"
+        )
     if args.plot:
         text.append(f"plot: {', '.join(doc['plots'])}")
     return doc, "\n".join(text)
 
 
 def cmd_rate_bound(args):
+    import numpy as np
+
     from ..rates import fg_explicit_bound, fg_explicit_bound_w, fg_rate, fg_regime
 
     ns = parse_sizes(args.ns)
@@ -196,22 +260,26 @@ def cmd_rate_bound(args):
     kw = {"two_sample": args.two_sample, "radius": args.radius}
     bound = np.atleast_1d(fg_explicit_bound(ns, args.d, args.p, **kw))
     bound_w = np.atleast_1d(fg_explicit_bound_w(ns, args.d, args.p, **kw))
-    rows = [{"n": n, "fg_rate": float(r), "bound_W_pow_p": float(b), "bound_W": float(w)}
-            for n, r, b, w in zip(ns, rate, bound, bound_w, strict=True)]
+    rows = [
+        {"n": n, "fg_rate": float(r), "bound_W_pow_p": float(b), "bound_W": float(w)}
+        for n, r, b, w in zip(ns, rate, bound, bound_w, strict=True)
+    ]
     config = {"d": args.d, "p": args.p, "ns": ns, "radius": args.radius, "two_sample": args.two_sample}
     definitions = {
         **DEFINITIONS_W,
         "fg_rate": "Fournier-Guillin rate of E W_p^p without constant: N^-1/2, N^-1/2 log(1+N) or N^-p/d",
-        "bound_W_pow_p": "explicit bound on E W_p^p for a law in a cube of side 2*radius (THEORY.md s.1)",
+        "bound_W_pow_p": "explicit bound on E W_p^p for a law in a cube of side 2*radius (docs: theory-fg-explicit)",
         "bound_W": "(bound_W_pow_p)^(1/p), a bound on E W_p by Jensen",
     }
     doc = record("rate-bound", config, {"regime": regime, "rows": rows}, definitions=definitions)
     head = f"FG regime {regime} (d={args.d}, p={args.p:g}), cube of side {2 * args.radius:g}, " + (
-        "two samples" if args.two_sample else "one sample")
-    text = table(["N", "FG rate", "bound E W_p^p", "bound E W_p"],
-                 [[r["n"], r["fg_rate"], r["bound_W_pow_p"], r["bound_W"]] for r in rows])
+        "two samples" if args.two_sample else "one sample"
+    )
+    text = table(
+        ["N", "FG rate", "bound E W_p^p", "bound E W_p"],
+        [[r["n"], r["fg_rate"], r["bound_W_pow_p"], r["bound_W"]] for r in rows],
+    )
     return doc, head + "\n\n" + text
-
 
 
 def cmd_wasserstein(args):
@@ -230,15 +298,26 @@ def cmd_wasserstein(args):
         res = transport(x, y, args.p, method=args.method)
         result = res.to_dict()
         config["method"] = args.method
-        text = (f"W_{args.p:g} = {res.distance:.10g}   W_{args.p:g}^{args.p:g} = {res.cost:.10g}   "
-                f"(method {res.method}, n={res.n}, m={res.m}, d={res.d})")
+        text = (
+            f"W_{args.p:g} = {res.distance:.10g}   W_{args.p:g}^{args.p:g} = {res.cost:.10g}   "
+            f"(method {res.method}, n={res.n}, m={res.m}, d={res.d})"
+        )
         if args.match:
             perm, _ = optimal_matching(x, y, args.p)
             result["perm"] = perm.tolist()
             text += "\nperm: " + " ".join(map(str, perm.tolist()))
-    definitions = {**DEFINITIONS_W, "SW_p": "(mean over random unit directions of W_p^p of the projections)^(1/p)"}
-    doc = record("wasserstein", config, result, seed=args.seed if args.sliced else None,
-                 definitions=definitions, seconds=time.perf_counter() - start)
+    definitions = {
+        **DEFINITIONS_W,
+        "SW_p": "(mean over random unit directions of W_p^p of the projections)^(1/p)",
+    }
+    doc = record(
+        "wasserstein",
+        config,
+        result,
+        seed=args.seed if args.sliced else None,
+        definitions=definitions,
+        seconds=time.perf_counter() - start,
+    )
     return doc, text
 
 
@@ -256,8 +335,12 @@ def _estimate(est, X) -> dict:
         try:
             out = est.fit(X).summary()
         except ValueError as exc:
-            return {"estimator": type(est).__name__, "params": est.get_params(), "dimension": None,
-                    "error": str(exc)}
+            return {
+                "estimator": type(est).__name__,
+                "params": est.get_params(),
+                "dimension": None,
+                "error": str(exc),
+            }
     out["warnings"] = [str(w.message) for w in caught]
     return out
 
@@ -270,8 +353,8 @@ def cmd_dimension(args):
     definitions = {
         "dimension": "intrinsic-dimension estimate of the cloud of rows (see lmctheory.dimension)",
         "reliability_threshold": "dimension above which an estimate from n points is biased low, not a ceiling "
-                                 "(log2 n for kNN, 2 log10 n for correlation; for spectral estimators the rank "
-                                 "cap n or n-1 when below D)",
+        "(log2 n for kNN, 2 log10 n for correlation; for spectral estimators the rank "
+        "cap n or n-1 when below D)",
     }
     if args.benchmark:
         if args.file:
@@ -281,11 +364,24 @@ def cmd_dimension(args):
         for name, truth, n, D, X in benchmark_suite(ns, Ds, seed=args.seed):
             est = {k: _estimate(e, X)["dimension"] for k, e in estimators.items()}
             rows.append({"manifold": name, "d": truth, "n": n, "D": D, "estimates": est})
-        config = {"benchmark": True, "ns": ns, "Ds": Ds, "estimators": {k: e.get_params() for k, e in estimators.items()}}
-        doc = record("dimension", config, {"rows": rows}, seed=args.seed, definitions=definitions,
-                     seconds=time.perf_counter() - start)
-        text = table(["manifold", "d", "n", "D", *estimators],
-                     [[r["manifold"], r["d"], r["n"], r["D"], *r["estimates"].values()] for r in rows])
+        config = {
+            "benchmark": True,
+            "ns": ns,
+            "Ds": Ds,
+            "estimators": {k: e.get_params() for k, e in estimators.items()},
+        }
+        doc = record(
+            "dimension",
+            config,
+            {"rows": rows},
+            seed=args.seed,
+            definitions=definitions,
+            seconds=time.perf_counter() - start,
+        )
+        text = table(
+            ["manifold", "d", "n", "D", *estimators],
+            [[r["manifold"], r["d"], r["n"], r["D"], *r["estimates"].values()] for r in rows],
+        )
         return doc, text
     if not args.file:
         raise ValueError("give a point-cloud FILE, or --benchmark")
@@ -293,10 +389,25 @@ def cmd_dimension(args):
     start = time.perf_counter()
     results = [_estimate(e, X) for e in estimators.values()]
     config = {"file": args.file, "estimators": {k: e.get_params() for k, e in estimators.items()}}
-    doc = record("dimension", config, {"estimates": results}, seed=args.seed, definitions=definitions,
-                 seconds=time.perf_counter() - start)
-    rows = [[r["estimator"], r["dimension"], r.get("n_points"), r.get("n_features"), r.get("reliability_threshold"),
-             r.get("error") or "; ".join(r.get("warnings", [])) or ""] for r in results]
+    doc = record(
+        "dimension",
+        config,
+        {"estimates": results},
+        seed=args.seed,
+        definitions=definitions,
+        seconds=time.perf_counter() - start,
+    )
+    rows = [
+        [
+            r["estimator"],
+            r["dimension"],
+            r.get("n_points"),
+            r.get("n_features"),
+            r.get("reliability_threshold"),
+            r.get("error") or "; ".join(r.get("warnings", [])) or "",
+        ]
+        for r in results
+    ]
     return doc, table(["estimator", "dimension", "n", "D", "reliable up to", "note"], rows)
 
 
@@ -312,58 +423,110 @@ def cmd_bounds(args):
         width_table,
     )
 
-    bounds = {"ferbach": ferbach_two_layer(args.m0, args.p), "entezari": entezari_two_layer(args.m0),
-              "deep": deep_recursion(args.m0, args.depth), "lower": matching_lower_bound(args.m0)}
+    bounds = {
+        "ferbach": ferbach_two_layer(args.m0, args.p),
+        "entezari": entezari_two_layer(args.m0),
+        "deep": deep_recursion(args.m0, args.depth),
+        "lower": matching_lower_bound(args.m0),
+    }
     if args.k is not None or args.eta is not None:
         if args.k is None or args.eta is None:
             raise ValueError("--k and --eta go together")
         bounds["low-dimensional"] = low_dimensional(args.k, args.eta, args.m0, args.p)
-    consts = {"ferbach": {"C": args.C}, "entezari": {"C": args.C}, "deep": {"T": args.T},
-              "low-dimensional": {"C": args.C},
-              "lower": {"F": args.F} if args.F is not None else {}}
-    rows = width_table(args.epsilon, args.m0, args.depth, k=args.k, eta=args.eta, width=args.width, p=args.p,
-                       C=args.C, T=args.T, radius=args.radius, F=args.F)
-    two_layer = {name: bounds[name].solve_width(args.epsilon, **consts[name])
-                 for name in ("ferbach", "entezari") + (("low-dimensional",) if "low-dimensional" in bounds else ())}
+    consts = {
+        "ferbach": {"C": args.C},
+        "entezari": {"C": args.C},
+        "deep": {"T": args.T},
+        "low-dimensional": {"C": args.C},
+        "lower": {"F": args.F} if args.F is not None else {},
+    }
+    rows = width_table(
+        args.epsilon,
+        args.m0,
+        args.depth,
+        k=args.k,
+        eta=args.eta,
+        width=args.width,
+        p=args.p,
+        C=args.C,
+        T=args.T,
+        radius=args.radius,
+        F=args.F,
+    )
+    two_layer = {
+        name: bounds[name].solve_width(args.epsilon, **consts[name])
+        for name in ("ferbach", "entezari") + (("low-dimensional",) if "low-dimensional" in bounds else ())
+    }
     result = {"layers": rows, "two_layer": two_layer}
     if args.width is not None:
-        guaranteed = {name: b.solve_epsilon(args.width, **consts[name]) for name, b in bounds.items()
-                      if name != "lower"}
-        guaranteed["explicit_matching_error_upper"] = matching_error_upper_bound(args.width, args.m0,
-                                                                                 radius=args.radius)
+        guaranteed = {
+            name: b.solve_epsilon(args.width, **consts[name]) for name, b in bounds.items() if name != "lower"
+        }
+        guaranteed["explicit_matching_error_upper"] = matching_error_upper_bound(
+            args.width, args.m0, radius=args.radius
+        )
         guaranteed["explicit_matching_error_lower"] = matching_error_lower_bound(
-            args.width, args.m0, density_bound=args.F, cube_radius=None if args.F is not None else args.radius)
+            args.width, args.m0, density_bound=args.F, cube_radius=None if args.F is not None else args.radius
+        )
         result["epsilon_at_width"] = guaranteed
-    config = {k: getattr(args, k) for k in ("epsilon", "m0", "depth", "k", "eta", "width", "p", "C", "T",
-                                              "radius", "F")}
+    config = {
+        k: getattr(args, k)
+        for k in ("epsilon", "m0", "depth", "k", "eta", "width", "p", "C", "T", "radius", "F")
+    }
     definitions = {name: b.describe(**consts[name]) for name, b in bounds.items()}
     # the lower bound's density bound is the one the table used: (2 radius)^-m0 unless --F (log10: it
     # underflows floats for large m0)
     log10_F = math.log10(args.F) if args.F is not None else -args.m0 * math.log10(2 * args.radius)
-    definitions["lower"]["constants"]["F"].update(value=10.0**log10_F if log10_F > -300 else None,
-                                                  log10_value=log10_F)
-    definitions["widths"] = ("Tower numbers: {'log10': x} means 10^x, {'log10log10': y} means 10^10^y, ...; "
-                             "explicit_upper/lower are rigorous (derived constants), the others shape only "
-                             "unless C, T are calibrated")
+    definitions["lower"]["constants"]["F"].update(
+        value=10.0**log10_F if log10_F > -300 else None, log10_value=log10_F
+    )
+    definitions["widths"] = (
+        "Tower numbers: {'log10': x} means 10^x, {'log10log10': y} means 10^10^y, ...; "
+        "explicit_upper/lower are rigorous (derived constants), the others shape only "
+        "unless C, T are calibrated"
+    )
     doc = record("bounds", config, result, definitions=definitions)
     if args.latex:
         return doc, "\n".join(f"{name}: {b.latex()}" for name, b in bounds.items())
-    head = f"epsilon = {args.epsilon:g}, m0 = {args.m0}, depth = {args.depth} (C = {args.C:g}, T = {args.T:g}: " \
-           "shape-only constants unless calibrated)"
+    head = (
+        f"epsilon = {args.epsilon:g}, m0 = {args.m0}, depth = {args.depth} (C = {args.C:g}, T = {args.T:g}: "
+        "shape-only constants unless calibrated)"
+    )
     cols = ["layer", "upper (recursion)", "explicit upper", "lower (needed)", "effective"]
-    table_rows = [[r["layer"], str(r["upper"]), str(r["explicit_upper"] or "-"), str(r["lower"] or "-"),
-                   str(r["effective"])] for r in rows]
+    table_rows = [
+        [
+            r["layer"],
+            str(r["upper"]),
+            str(r["explicit_upper"] or "-"),
+            str(r["lower"] or "-"),
+            str(r["effective"]),
+        ]
+        for r in rows
+    ]
     if args.width is not None:
         cols.append(f"width {args.width:g} ok?")
         for tr, r in zip(table_rows, rows, strict=True):
-            tr.append(" ".join(f"{k[10:]}:{'yes' if v else 'no'}" for k, v in r.items()
-                               if k.startswith("satisfies_") and v is not None))
-    lines = [head, "", table(cols, table_rows), "",
-             "two-layer widths: " + ", ".join(f"{k} {v}" for k, v in two_layer.items())]
+            tr.append(
+                " ".join(
+                    f"{k[10:]}:{'yes' if v else 'no'}"
+                    for k, v in r.items()
+                    if k.startswith("satisfies_") and v is not None
+                )
+            )
+    lines = [
+        head,
+        "",
+        table(cols, table_rows),
+        "",
+        "two-layer widths: " + ", ".join(f"{k} {v}" for k, v in two_layer.items()),
+    ]
     if args.epsilon >= min(args.C, args.T):
-        lines.append(f"(epsilon {args.epsilon:g} >= C or T: the shape bounds are met by every width, reported as 1)")
+        lines.append(
+            f"(epsilon {args.epsilon:g} >= C or T: the shape bounds are met by every width, reported as 1)"
+        )
     if args.width is not None:
-        lines.append(f"epsilon at width {args.width:g} (upper bounds: guaranteed; lower: cannot be beaten): " +
-                     ", ".join(f"{k} {v:.4g}" for k, v in result["epsilon_at_width"].items()))
+        lines.append(
+            f"epsilon at width {args.width:g} (upper bounds: guaranteed; lower: cannot be beaten): "
+            + ", ".join(f"{k} {v:.4g}" for k, v in result["epsilon_at_width"].items())
+        )
     return doc, "\n".join(lines)
-

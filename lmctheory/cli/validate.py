@@ -20,18 +20,34 @@ def register(sub) -> None:
     )
     add_preset_options(p)
     p.add_argument("--only", help="comma-separated experiment names")
-    p.add_argument("--out", "--out-dir", dest="out_dir", metavar="DIR", default="results",
-                   help="directory for validation.json, validation.md and the cached configs (default ./results)")
-    p.add_argument("--data", action="append", metavar="SPEC",
-                   help="dataset for the data-driven experiments (fig2: replaces its datasets; disentangle: joins "
-                   "the dataset ladder): digits, mnist1d, idx:DIR (MNIST IDX files), npz:FILE, or "
-                   "NAME:key=value,...; repeat for several")
+    p.add_argument(
+        "--out",
+        "--out-dir",
+        dest="out_dir",
+        metavar="DIR",
+        default="results",
+        help="directory for validation.json, validation.md and the cached configs (default ./results)",
+    )
+    p.add_argument(
+        "--data",
+        action="append",
+        metavar="SPEC",
+        help="dataset for the data-driven experiments (fig2: replaces its datasets; disentangle: joins "
+        "the dataset ladder): digits, mnist1d, idx:DIR (MNIST IDX files), npz:FILE, or "
+        "NAME:key=value,...; repeat for several",
+    )
     p.add_argument("--baseline", help="earlier validation.json: exit 1 on regressions (read before any work)")
-    p.add_argument("--resume", action="store_true",
-                   help="continue an interrupted run in OUT (resuming is what every run does: finished configurations "
-                   "are read, not recomputed; this flag checks that OUT holds an earlier run of the preset)")
-    p.add_argument("--cached-only", action="store_true",
-                   help="compute nothing: rows from current records only; exit 1 listing what is missing or stale")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run in OUT (resuming is what every run does: finished configurations "
+        "are read, not recomputed; this flag checks that OUT holds an earlier run of the preset)",
+    )
+    p.add_argument(
+        "--cached-only",
+        action="store_true",
+        help="compute nothing: rows from current records only; exit 1 listing what is missing or stale",
+    )
     add_parallel_options(p)
     add_output_options(p, out_file=False)
     p.set_defaults(func=cmd_validate)
@@ -43,7 +59,9 @@ def _experiment_names(only, experiments) -> list[str]:
     names = list(dict.fromkeys(n.strip() for n in only.split(",") if n.strip()))  # repeats run once
     unknown = [n for n in names if n not in experiments]
     if unknown or not names:
-        raise ValueError(f"unknown experiment(s) {unknown or only!r} in --only; choose from {', '.join(experiments)}")
+        raise ValueError(
+            f"unknown experiment(s) {unknown or only!r} in --only; choose from {', '.join(experiments)}"
+        )
     return names
 
 
@@ -57,9 +75,12 @@ def read_baseline(path) -> list[dict]:
         raise ValueError(f"--baseline {path} is not a JSON document ({exc})") from None
     rows = doc.get("rows") if isinstance(doc, dict) else None
     needed = ("experiment", "prediction", "verdict", "measured")
-    if not isinstance(rows, list) or not all(isinstance(r, dict) and all(k in r for k in needed) for r in rows):
-        raise ValueError(f"--baseline {path} is not a validation.json (a 'rows' list whose rows have "
-                         f"{', '.join(needed)})")
+    if not isinstance(rows, list) or not all(
+        isinstance(r, dict) and all(k in r for k in needed) for r in rows
+    ):
+        raise ValueError(
+            f"--baseline {path} is not a validation.json (a 'rows' list whose rows have {', '.join(needed)})"
+        )
     return rows
 
 
@@ -85,7 +106,9 @@ def cmd_validate(args):
             write_report,
         )
     except ImportError as exc:  # pragma: no cover - broken install
-        raise ImportError("the validation experiments are not installed; reinstall with pip install -e .") from exc
+        raise ImportError(
+            "the validation experiments are not installed; reinstall with pip install -e ."
+        ) from exc
     names = _experiment_names(args.only, EXPERIMENTS)
     options = sweep_options(args)
     baseline = read_baseline(args.baseline) if args.baseline else None
@@ -93,32 +116,53 @@ def cmd_validate(args):
     data_aware = [n for n in names if n in takes_data]
     if args.data:
         if not data_aware:
-            raise ValueError(f"--data is used by {', '.join(takes_data)}; none of them is selected ({', '.join(names)})")
+            raise ValueError(
+                f"--data is used by {', '.join(takes_data)}; none of them is selected ({', '.join(names)})"
+            )
         from lmctheory.nn.data import load_dataset_spec
 
         for spec in args.data:  # fail fast, before any experiment runs: the dataset is built and checked
             if load_dataset_spec(spec).n_classes < 2:
-                raise ValueError(f"--data {spec}: a regression data set; {', '.join(data_aware)} train classifiers")
+                raise ValueError(
+                    f"--data {spec}: a regression data set; {', '.join(data_aware)} train classifiers"
+                )
     out_dir = Path(args.out_dir)
     if args.resume and not any(out_dir.glob(f"*-{args.preset}/*.json")):
         raise ValueError(f"--resume: {out_dir} holds no records of the {args.preset} preset to resume from")
     kept = _kept_rows(out_dir, args.preset, names) if args.only else []
     if not args.quiet:
-        print(f"validate: {len(names)} experiment(s), {args.preset} preset, into {out_dir}/: {', '.join(names)}",
-              file=sys.stderr, flush=True)
-    by_name = run_experiments([EXPERIMENTS[n] for n in names], args.preset, args.out_dir,
-                              data={n: args.data for n in data_aware} if args.data else None, **options)
+        print(
+            f"validate: {len(names)} experiment(s), {args.preset} preset, into {out_dir}/: {', '.join(names)}",
+            file=sys.stderr,
+            flush=True,
+        )
+    by_name = run_experiments(
+        [EXPERIMENTS[n] for n in names],
+        args.preset,
+        args.out_dir,
+        data={n: args.data for n in data_aware} if args.data else None,
+        **options,
+    )
     rows = [row for n in names for row in by_name[n]]
     all_rows = [Row(**r) for r in kept] + rows
-    config = {"preset": args.preset, "experiments": names, "out_dir": args.out_dir, "data": args.data,
-              "kept_from_earlier_report": sorted({r["experiment"] for r in kept})}
+    config = {
+        "preset": args.preset,
+        "experiments": names,
+        "out_dir": args.out_dir,
+        "data": args.data,
+        "kept_from_earlier_report": sorted({r["experiment"] for r in kept}),
+    }
     doc = write_report(all_rows, out_dir, config=config)
-    lines = [f"{r.experiment:11s} {r.kind:11s} {r.verdict:12s} {r.prediction}: predicted "
-             f"{'-' if r.predicted is None else f'{r.predicted:.4g}'}, measured {r.measured:.4g} ± {r.measured_std:.2g}"
-             for r in rows]
+    lines = [
+        f"{r.experiment:11s} {r.kind:11s} {r.verdict:12s} {r.prediction}: predicted "
+        f"{'-' if r.predicted is None else f'{r.predicted:.4g}'}, measured {r.measured:.4g} ± {r.measured_std:.2g}"
+        for r in rows
+    ]
     lines.append(f"\n{summary_line(rows)}; report: {out_dir / 'validation.md'}")
     if kept:
-        lines.append(f"(the report also keeps the earlier rows of {', '.join(config['kept_from_earlier_report'])})")
+        lines.append(
+            f"(the report also keeps the earlier rows of {', '.join(config['kept_from_earlier_report'])})"
+        )
     if baseline is not None:
         problems = compare_to_baseline([r.to_dict() for r in rows], baseline)
         doc["regressions"] = problems

@@ -29,9 +29,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .._optional import require
 from .._validation import check_positive_int, check_positive_real
 
-__all__ = ["Dataset", "DATASETS", "load_dataset", "load_dataset_spec", "parse_dataset_spec", "find_idx_files", "read_idx"]
+__all__ = [
+    "Dataset",
+    "DATASETS",
+    "load_dataset",
+    "load_dataset_spec",
+    "parse_dataset_spec",
+    "find_idx_files",
+    "read_idx",
+]
 
 DATASETS = ("digits", "mnist1d", "teacher", "gaussian_mixture", "idx", "npz")
 
@@ -62,16 +71,29 @@ class Dataset:
 
     def describe(self) -> dict:
         """Plain-data summary; ``spec`` reloads it with :func:`load_dataset_spec` (recorded in checkpoints)."""
-        return {"name": self.name, "spec": self.spec, "n_train": len(self.y_train), "n_test": len(self.y_test),
-                "n_classes": self.n_classes, "input_shape": list(self.input_shape), **self.config}
+        return {
+            "name": self.name,
+            "spec": self.spec,
+            "n_train": len(self.y_train),
+            "n_test": len(self.y_test),
+            "n_classes": self.n_classes,
+            "input_shape": list(self.input_shape),
+            **self.config,
+        }
 
 
 def _tensors(x_train, y_train, x_test, y_test, n_classes, shape, name, config, regression=False) -> Dataset:
     ydtype = torch.float32 if regression else torch.int64
-    out = Dataset(torch.tensor(np.asarray(x_train), dtype=torch.float32),
-                  torch.tensor(np.asarray(y_train), dtype=ydtype),
-                  torch.tensor(np.asarray(x_test), dtype=torch.float32),
-                  torch.tensor(np.asarray(y_test), dtype=ydtype), n_classes, tuple(shape), name, config)
+    out = Dataset(
+        torch.tensor(np.asarray(x_train), dtype=torch.float32),
+        torch.tensor(np.asarray(y_train), dtype=ydtype),
+        torch.tensor(np.asarray(x_test), dtype=torch.float32),
+        torch.tensor(np.asarray(y_test), dtype=ydtype),
+        n_classes,
+        tuple(shape),
+        name,
+        config,
+    )
     for split in ("train", "test"):
         x, y = out.split(split)
         if len(x) != len(y) or len(x) == 0:
@@ -105,9 +127,11 @@ def _seed(seed) -> int:
 def _check_size(name: str, n: int, *widths: int) -> None:
     values = n * sum(widths)
     if values > _MAX_SYNTHETIC_VALUES:
-        raise ValueError(f"{name}: {n} examples x {sum(widths)} values each = {values:.3g} floats, above the limit "
-                         f"{_MAX_SYNTHETIC_VALUES:.0e} (about {_MAX_SYNTHETIC_VALUES * 8 / 2**30:.0f} GiB); use fewer "
-                         "examples or dimensions")
+        raise ValueError(
+            f"{name}: {n} examples x {sum(widths)} values each = {values:.3g} floats, above the limit "
+            f"{_MAX_SYNTHETIC_VALUES:.0e} (about {_MAX_SYNTHETIC_VALUES * 8 / 2**30:.0f} GiB); use fewer "
+            "examples or dimensions"
+        )
 
 
 def _digits(seed=0):
@@ -117,23 +141,32 @@ def _digits(seed=0):
     data = load_digits()
     x_tr, x_te, y_tr, y_te = _split(data.data.astype(np.float64), data.target, seed)
     x_tr, x_te = _standardise(x_tr, x_te)
-    return _tensors(x_tr, y_tr, x_te, y_te, 10, (1, 8, 8), "digits", {"split_seed": seed, "standardised": True})
+    return _tensors(
+        x_tr, y_tr, x_te, y_te, 10, (1, 8, 8), "digits", {"split_seed": seed, "standardised": True}
+    )
 
 
 def _mnist1d(seed=42):
-    from mnist1d.data import get_dataset_args, make_dataset
+    mnist1d = require("mnist1d.data", "the mnist1d dataset")
 
     seed = _seed(seed)
-    args = get_dataset_args()
+    args = mnist1d.get_dataset_args()
     args.seed = seed
-    data = make_dataset(args)  # local generation; never mnist1d.get_dataset (it downloads)
-    return _tensors(data["x"], data["y"], data["x_test"], data["y_test"], 10, (1, 40), "mnist1d", {"seed": seed})
+    data = mnist1d.make_dataset(args)  # local generation; never mnist1d.get_dataset (it downloads)
+    return _tensors(
+        data["x"], data["y"], data["x_test"], data["y_test"], 10, (1, 40), "mnist1d", {"seed": seed}
+    )
 
 
-def _teacher(seed=0, d=10, n_train=2000, n_test=1000, classes=10, hidden=64, noise=0.0, task="classification"):
+def _teacher(
+    seed=0, d=10, n_train=2000, n_test=1000, classes=10, hidden=64, noise=0.0, task="classification"
+):
     seed = _seed(seed)
-    d, n_train, n_test = check_positive_int(d, "d"), check_positive_int(n_train, "n_train"), \
-        check_positive_int(n_test, "n_test")
+    d, n_train, n_test = (
+        check_positive_int(d, "d"),
+        check_positive_int(n_train, "n_train"),
+        check_positive_int(n_test, "n_test"),
+    )
     hidden, classes = check_positive_int(hidden, "hidden"), check_positive_int(classes, "classes", minimum=2)
     noise = check_positive_real(noise, "noise", allow_zero=True)
     if task not in ("classification", "regression"):
@@ -147,8 +180,9 @@ def _teacher(seed=0, d=10, n_train=2000, n_test=1000, classes=10, hidden=64, noi
     config = {"seed": seed, "d": d, "hidden": hidden, "noise": noise, "task": task}
     if task == "regression":
         y = out[:, 0]
-        return _tensors(x[:n_train], y[:n_train], x[n_train:], y[n_train:], 0, (d,), "teacher", config,
-                        regression=True)
+        return _tensors(
+            x[:n_train], y[:n_train], x[n_train:], y[n_train:], 0, (d,), "teacher", config, regression=True
+        )
     y = out.argmax(1)
     return _tensors(x[:n_train], y[:n_train], x[n_train:], y[n_train:], classes, (d,), "teacher", config)
 
@@ -165,8 +199,16 @@ def _gaussian_mixture(seed=0, d=10, classes=4, separation=3.0, n_train=2000, n_t
     n = n_train + n_test
     y = rng.integers(0, classes, size=n)
     x = means[y] + rng.normal(size=(n, d))
-    return _tensors(x[:n_train], y[:n_train], x[n_train:], y[n_train:], classes, (d,), "gaussian_mixture",
-                    {"seed": seed, "d": d, "separation": separation})
+    return _tensors(
+        x[:n_train],
+        y[:n_train],
+        x[n_train:],
+        y[n_train:],
+        classes,
+        (d,),
+        "gaussian_mixture",
+        {"seed": seed, "d": d, "separation": separation},
+    )
 
 
 #: largest IDX payload read (bytes): a file declaring more is refused before it is decompressed
@@ -195,19 +237,25 @@ def read_idx(path) -> np.ndarray:
             ndim = magic[3]
             header = fh.read(4 * ndim)
             if len(header) < 4 * ndim:
-                raise ValueError(f"{path}: truncated IDX header ({len(header)} of {4 * ndim} dimension bytes)")
+                raise ValueError(
+                    f"{path}: truncated IDX header ({len(header)} of {4 * ndim} dimension bytes)"
+                )
             shape = struct.unpack(f">{ndim}I", header)
             dtype = np.dtype(dtypes[magic[2]])
             size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
             if size > _MAX_IDX_BYTES:
-                raise ValueError(f"{path}: the header declares shape {shape} ({size / 2**30:.1f} GiB), above the "
-                                 f"{_MAX_IDX_BYTES / 2**30:.0f} GiB limit")
+                raise ValueError(
+                    f"{path}: the header declares shape {shape} ({size / 2**30:.1f} GiB), above the "
+                    f"{_MAX_IDX_BYTES / 2**30:.0f} GiB limit"
+                )
             raw = fh.read(size + 1)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise ValueError(f"{path}: cannot read the IDX file ({exc})") from None
     if len(raw) != size:
-        raise ValueError(f"{path}: header says shape {shape} ({size} bytes) but the file holds "
-                         f"{'more' if len(raw) > size else len(raw)} bytes (truncated or corrupt)")
+        raise ValueError(
+            f"{path}: header says shape {shape} ({size} bytes) but the file holds "
+            f"{'more' if len(raw) > size else len(raw)} bytes (truncated or corrupt)"
+        )
     data = np.frombuffer(raw, dtype=dtype)
     return data.astype(dtype.newbyteorder("="), copy=False).reshape(shape)
 
@@ -226,18 +274,23 @@ def _labels(y, where: str) -> np.ndarray:
     if np.issubdtype(y.dtype, np.floating):
         if not np.isfinite(y).all() or (y != np.round(y)).any():
             bad = y[~np.isfinite(y) | (y != np.round(y))][0]
-            raise ValueError(f"{where}: labels must be integer class indices, got {bad!r} (a regression target? "
-                             "only classification data sets are supported)")
+            raise ValueError(
+                f"{where}: labels must be integer class indices, got {bad!r} (a regression target? "
+                "only classification data sets are supported)"
+            )
     if y.size and (y.min() < 0 or y.max() >= _MAX_CLASSES):
-        raise ValueError(f"{where}: labels must be class indices 0..K-1 with K <= {_MAX_CLASSES}, got values in "
-                         f"[{y.min()}, {y.max()}]")
+        raise ValueError(
+            f"{where}: labels must be class indices 0..K-1 with K <= {_MAX_CLASSES}, got values in "
+            f"[{y.min()}, {y.max()}]"
+        )
     return y.astype(np.int64)
 
 
 def _check_features(name: str, x_tr: np.ndarray, x_te: np.ndarray) -> None:
     if x_tr.shape[1:] != x_te.shape[1:]:
-        raise ValueError(f"{name}: train inputs have shape {x_tr.shape[1:]} per example but test inputs "
-                         f"{x_te.shape[1:]}")
+        raise ValueError(
+            f"{name}: train inputs have shape {x_tr.shape[1:]} per example but test inputs {x_te.shape[1:]}"
+        )
 
 
 def _image_shape(x: np.ndarray) -> tuple:
@@ -255,8 +308,12 @@ def _scaled(x: np.ndarray) -> np.ndarray:
 
 
 def _idx(train_images=None, train_labels=None, test_images=None, test_labels=None):
-    paths = {"train_images": train_images, "train_labels": train_labels, "test_images": test_images,
-             "test_labels": test_labels}
+    paths = {
+        "train_images": train_images,
+        "train_labels": train_labels,
+        "test_images": test_images,
+        "test_labels": test_labels,
+    }
     missing = [k for k, v in paths.items() if v is None]
     if missing:
         raise ValueError(f"the idx dataset needs the paths {missing}")
@@ -264,8 +321,16 @@ def _idx(train_images=None, train_labels=None, test_images=None, test_labels=Non
     x_te, y_te = _scaled(read_idx(test_images)), _labels(read_idx(test_labels), str(test_labels))
     _check_features("idx", x_tr, x_te)
     n_classes = int(max(y_tr.max(), y_te.max())) + 1
-    return _tensors(x_tr.reshape(len(x_tr), *_image_shape(x_tr)), y_tr, x_te.reshape(len(x_te), *_image_shape(x_te)),
-                    y_te, n_classes, _image_shape(x_tr), "idx", {k: str(v) for k, v in paths.items()})
+    return _tensors(
+        x_tr.reshape(len(x_tr), *_image_shape(x_tr)),
+        y_tr,
+        x_te.reshape(len(x_te), *_image_shape(x_te)),
+        y_te,
+        n_classes,
+        _image_shape(x_tr),
+        "idx",
+        {k: str(v) for k, v in paths.items()},
+    )
 
 
 def _npz(path=None, seed=0):
@@ -286,8 +351,9 @@ def _npz(path=None, seed=0):
                     raise ValueError(f"{path}: x has {len(x)} examples but y has {len(y)} labels")
                 x_tr, x_te, y_tr, y_te = _split(x, _labels(y, f"{path} (labels y)"), seed)
             else:
-                raise ValueError(f"{path}: needs arrays x_train, y_train, x_test, y_test (or x, y); has "
-                                 f"{sorted(keys)}")
+                raise ValueError(
+                    f"{path}: needs arrays x_train, y_train, x_test, y_test (or x, y); has {sorted(keys)}"
+                )
     except ValueError:
         raise
     except Exception as exc:  # noqa: BLE001 - corrupt or non-npz files raise many types
@@ -302,12 +368,26 @@ def _npz(path=None, seed=0):
     y_tr, y_te = _labels(y_tr, f"{path} (training labels)"), _labels(y_te, f"{path} (test labels)")
     n_classes = int(max(y_tr.max(), y_te.max())) + 1
     shape = _image_shape(x_tr)
-    return _tensors(x_tr.reshape(len(x_tr), *shape), y_tr, x_te.reshape(len(x_te), *shape), y_te, n_classes, shape,
-                    "npz", {"path": str(path), "split_seed": seed})
+    return _tensors(
+        x_tr.reshape(len(x_tr), *shape),
+        y_tr,
+        x_te.reshape(len(x_te), *shape),
+        y_te,
+        n_classes,
+        shape,
+        "npz",
+        {"path": str(path), "split_seed": seed},
+    )
 
 
-_LOADERS = {"digits": _digits, "mnist1d": _mnist1d, "teacher": _teacher, "gaussian_mixture": _gaussian_mixture,
-            "idx": _idx, "npz": _npz}
+_LOADERS = {
+    "digits": _digits,
+    "mnist1d": _mnist1d,
+    "teacher": _teacher,
+    "gaussian_mixture": _gaussian_mixture,
+    "idx": _idx,
+    "npz": _npz,
+}
 
 
 def _keywords(name: str) -> list[str]:
@@ -342,8 +422,12 @@ def _spec_of(name: str, kwargs: dict) -> str | None:
     return name + (":" + ",".join(f"{k}={v}" for k, v in sorted(kwargs.items())) if kwargs else "")
 
 
-_IDX_STEMS = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
-              "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
+_IDX_STEMS = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
 
 
 def find_idx_files(directory) -> dict[str, Path]:
@@ -403,7 +487,9 @@ def parse_dataset_spec(spec: str) -> tuple[str, dict]:
         kwargs[key.strip()] = _parse_value(value.strip())
     unknown = sorted(set(kwargs) - set(_keywords(name)))
     if unknown:
-        raise ValueError(f"data spec {spec!r}: unknown keyword(s) {unknown} for {name}; known: {_keywords(name)}")
+        raise ValueError(
+            f"data spec {spec!r}: unknown keyword(s) {unknown} for {name}; known: {_keywords(name)}"
+        )
     return name, kwargs
 
 

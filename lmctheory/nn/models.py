@@ -17,8 +17,19 @@ from torch import nn
 
 from .._validation import check_positive_int
 
-__all__ = ["ACTIVATIONS", "make_activation", "activation_constants", "MLP", "MeanFieldTwoLayer", "LogisticRegression",
-           "LocallyConnected2d", "ChannelLinear", "CNN", "LCN", "AttentionNet"]
+__all__ = [
+    "ACTIVATIONS",
+    "make_activation",
+    "activation_constants",
+    "MLP",
+    "MeanFieldTwoLayer",
+    "LogisticRegression",
+    "LocallyConnected2d",
+    "ChannelLinear",
+    "CNN",
+    "LCN",
+    "AttentionNet",
+]
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "gelu", "identity")
 
@@ -39,13 +50,18 @@ def make_activation(name: str, slope: float = 0.01) -> nn.Module:
 
 
 def activation_constants(name: str, slope: float = 0.01) -> tuple[float, float]:
-    """(Lipschitz constant L, convexity gap kappa) of an activation (THEORY §4).
+    """(Lipschitz constant L, convexity gap kappa) of an activation (:ref:`theory-certified-bound`).
 
     kappa bounds |s(ta + (1-t)b) - t s(a) - (1-t) s(b)| <= kappa t(1-t)|a - b|:
     1 for ReLU, 1 - slope for leaky ReLU, 0 for identity, 2L for any L-Lipschitz s.
     """
-    table = {"relu": (1.0, 1.0), "leaky_relu": (max(1.0, abs(slope)), abs(1.0 - slope)),
-             "identity": (1.0, 0.0), "tanh": (1.0, 2.0), "gelu": (1.13, 2.26)}
+    table = {
+        "relu": (1.0, 1.0),
+        "leaky_relu": (max(1.0, abs(slope)), abs(1.0 - slope)),
+        "identity": (1.0, 0.0),
+        "tanh": (1.0, 2.0),
+        "gelu": (1.13, 2.26),
+    }
     if name not in table:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {name!r}")
     return table[name]
@@ -66,8 +82,9 @@ class MLP(nn.Module):
         if len(widths) < 2:
             raise ValueError(f"widths needs at least an input and an output size, got {widths}")
         self.widths, self.activation_name, self.bias, self.slope = list(widths), activation, bias, slope
-        self.layers = nn.ModuleList(nn.Linear(a, b, bias=bias) for a, b in zip(widths[:-1], widths[1:],
-                                                                               strict=True))
+        self.layers = nn.ModuleList(
+            nn.Linear(a, b, bias=bias) for a, b in zip(widths[:-1], widths[1:], strict=True)
+        )
         self.act = make_activation(activation, slope)
 
     def forward(self, x):
@@ -97,8 +114,13 @@ class MLP(nn.Module):
         return spec
 
     def config(self) -> dict:
-        return {"model": "mlp", "widths": self.widths, "activation": self.activation_name, "bias": self.bias,
-                "slope": self.slope}
+        return {
+            "model": "mlp",
+            "widths": self.widths,
+            "activation": self.activation_name,
+            "bias": self.bias,
+            "slope": self.slope,
+        }
 
 
 class MeanFieldTwoLayer(nn.Module):
@@ -128,8 +150,13 @@ class MeanFieldTwoLayer(nn.Module):
         return {"P_0": [("hidden_layer.weight", 0), ("out.weight", 1)]}
 
     def config(self) -> dict:
-        return {"model": "mean_field", "m0": self.m0, "width": self.width_, "out": self.out.out_features,
-                "activation": self.activation_name}
+        return {
+            "model": "mean_field",
+            "m0": self.m0,
+            "width": self.width_,
+            "out": self.out.out_features,
+            "activation": self.activation_name,
+        }
 
 
 class LogisticRegression(nn.Module):
@@ -137,7 +164,9 @@ class LogisticRegression(nn.Module):
 
     def __init__(self, in_features: int, classes: int):
         super().__init__()
-        self.linear = nn.Linear(check_positive_int(in_features, "in_features"), check_positive_int(classes, "classes"))
+        self.linear = nn.Linear(
+            check_positive_int(in_features, "in_features"), check_positive_int(classes, "classes")
+        )
 
     def forward(self, x):
         return self.linear(x.flatten(1))
@@ -146,7 +175,11 @@ class LogisticRegression(nn.Module):
         return {}
 
     def config(self) -> dict:
-        return {"model": "logistic", "in_features": self.linear.in_features, "classes": self.linear.out_features}
+        return {
+            "model": "logistic",
+            "in_features": self.linear.in_features,
+            "classes": self.linear.out_features,
+        }
 
 
 class LocallyConnected2d(nn.Module):
@@ -162,7 +195,9 @@ class LocallyConnected2d(nn.Module):
         self.k, self.pad, self.in_hw = kernel_size, kernel_size // 2, tuple(in_hw)
         self.out_hw = tuple(h + 2 * self.pad - kernel_size + 1 for h in in_hw)
         positions = self.out_hw[0] * self.out_hw[1]
-        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, kernel_size * kernel_size, positions))
+        self.weight = nn.Parameter(
+            torch.empty(out_channels, in_channels, kernel_size * kernel_size, positions)
+        )
         self.bias = nn.Parameter(torch.empty(out_channels, positions))
         bound = 1.0 / math.sqrt(in_channels * kernel_size * kernel_size)  # nn.Conv2d's default init bound
         nn.init.uniform_(self.weight, -bound, bound)
@@ -208,19 +243,34 @@ class _ConvFamily(nn.Module):
 
     kind = "conv"
 
-    def __init__(self, input_shape, channels, classes: int, kernel_size: int = 3, activation: str = "relu",
-                 slope: float = 0.01):
+    def __init__(
+        self,
+        input_shape,
+        channels,
+        classes: int,
+        kernel_size: int = 3,
+        activation: str = "relu",
+        slope: float = 0.01,
+    ):
         super().__init__()
         if len(input_shape) != 3:
             raise ValueError(f"input_shape must be (C, H, W), got {input_shape}")
         self.input_shape, self.channels = tuple(int(s) for s in input_shape), [int(c) for c in channels]
-        self.kernel_size, self.classes, self.activation_name, self.slope = kernel_size, classes, activation, slope
+        self.kernel_size, self.classes, self.activation_name, self.slope = (
+            kernel_size,
+            classes,
+            activation,
+            slope,
+        )
         if kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd (same padding), got {kernel_size}")
         sizes = [self.input_shape[0], *self.channels]
         self.convs = nn.ModuleList(self._layer(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
-        self.head = ChannelLinear(self.channels[-1], self.input_shape[1] * self.input_shape[2],
-                                  check_positive_int(classes, "classes"))
+        self.head = ChannelLinear(
+            self.channels[-1],
+            self.input_shape[1] * self.input_shape[2],
+            check_positive_int(classes, "classes"),
+        )
         self.act = make_activation(activation, slope)
 
     def forward(self, x):
@@ -237,9 +287,15 @@ class _ConvFamily(nn.Module):
         return spec
 
     def config(self) -> dict:
-        return {"model": self.kind, "input_shape": list(self.input_shape), "channels": self.channels,
-                "classes": self.classes, "kernel_size": self.kernel_size, "activation": self.activation_name,
-                "slope": self.slope}
+        return {
+            "model": self.kind,
+            "input_shape": list(self.input_shape),
+            "channels": self.channels,
+            "classes": self.classes,
+            "kernel_size": self.kernel_size,
+            "activation": self.activation_name,
+            "slope": self.slope,
+        }
 
 
 class CNN(_ConvFamily):
@@ -290,8 +346,15 @@ class AttentionNet(nn.Module):
     projection's columns (``P_v``), and the head's hidden units (``P_hidden``).
     """
 
-    def __init__(self, input_shape, classes: int, patch: int = 2, d_model: int = 32, hidden: int = 64,
-                 activation: str = "relu"):
+    def __init__(
+        self,
+        input_shape,
+        classes: int,
+        patch: int = 2,
+        d_model: int = 32,
+        hidden: int = 64,
+        activation: str = "relu",
+    ):
         super().__init__()
         self.input_shape = tuple(int(s) for s in input_shape)
         self.patch, self.d_model, self.hidden, self.classes = patch, d_model, hidden, classes
@@ -331,14 +394,29 @@ class AttentionNet(nn.Module):
 
     def permutation_spec(self) -> dict:
         return {
-            "P_res": [("embed.weight", 0), ("embed.bias", 0), ("pos", 1), ("q.weight", 1), ("k.weight", 1),
-                      ("v.weight", 1), ("o.weight", 0), ("o.bias", 0), ("head_hidden.weight", 1)],
+            "P_res": [
+                ("embed.weight", 0),
+                ("embed.bias", 0),
+                ("pos", 1),
+                ("q.weight", 1),
+                ("k.weight", 1),
+                ("v.weight", 1),
+                ("o.weight", 0),
+                ("o.bias", 0),
+                ("head_hidden.weight", 1),
+            ],
             "P_qk": [("q.weight", 0), ("q.bias", 0), ("k.weight", 0), ("k.bias", 0)],
             "P_v": [("v.weight", 0), ("v.bias", 0), ("o.weight", 1)],
             "P_hidden": [("head_hidden.weight", 0), ("head_hidden.bias", 0), ("head_out.weight", 1)],
         }
 
     def config(self) -> dict:
-        return {"model": "attention", "input_shape": list(self.input_shape), "classes": self.classes,
-                "patch": self.patch, "d_model": self.d_model, "hidden": self.hidden,
-                "activation": self.activation_name}
+        return {
+            "model": "attention",
+            "input_shape": list(self.input_shape),
+            "classes": self.classes,
+            "patch": self.patch,
+            "d_model": self.d_model,
+            "hidden": self.hidden,
+            "activation": self.activation_name,
+        }

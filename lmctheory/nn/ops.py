@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -17,12 +18,67 @@ import torch.nn.functional as F
 
 from .models import CNN, LCN, MLP, ChannelLinear, LogisticRegression, MeanFieldTwoLayer
 
-__all__ = ["Op", "dense", "network_ops", "forward_all", "supports", "path_outputs"]
+__all__ = ["Op", "dense", "register_ops", "network_ops", "forward_all", "supports", "path_outputs"]
+
+#: model class -> builder ``(model_a, model_b, dtype) -> (ops, activation name, slope, input reshape)``
+_BUILDERS: dict[type, Callable] = {}
+
+
+def register_ops(*classes: type):
+    """Register the operator sequence of a model kind: a decorator for a builder
+    ``(model_a, model_b, dtype) -> (ops, activation name, leaky slope, input reshape)``.
+
+    ``ops`` is a list of :class:`Op` whose matrices have single weights as entries (so that
+    ``linear(|W|, .)`` is the entrywise absolute value); then the certified bound and the batched path
+    evaluation cover the model kind. Subclasses of a registered class use its builder unless they
+    register their own.
+
+    Parameters
+    ----------
+    *classes : type
+        The ``torch.nn.Module`` classes the builder handles.
+
+    Returns
+    -------
+    callable
+        The decorator (it returns the builder unchanged).
+
+    Raises
+    ------
+    TypeError
+        When a class is not a class.
+
+    Examples
+    --------
+    >>> from lmctheory.nn.models import MLP
+    >>> from lmctheory.nn.ops import network_ops, supports
+    >>> class ScaledMLP(MLP):
+    ...     pass
+    >>> supports(ScaledMLP([2, 3, 1]))  # inherits MLP's builder
+    True
+    """
+    for cls in classes:
+        if not isinstance(cls, type):
+            raise TypeError(f"register_ops takes classes, got {cls!r}")
+
+    def decorate(builder):
+        for cls in classes:
+            _BUILDERS[cls] = builder
+        return builder
+
+    return decorate
+
+
+def _builder(model):
+    for cls in type(model).__mro__:
+        if cls in _BUILDERS:
+            return _BUILDERS[cls]
+    return None
 
 
 def supports(model) -> bool:
-    """Whether ``model`` is a sequence of linear operators and activations known here."""
-    return isinstance(model, (MLP, MeanFieldTwoLayer, LogisticRegression, CNN, LCN))
+    """Whether ``model``'s kind has a registered operator sequence (:func:`register_ops`)."""
+    return _builder(model) is not None
 
 
 @dataclass
@@ -51,8 +107,10 @@ class Op:
 
 def _params(module, scale: float = 1.0, dtype=torch.float64):
     """Detached parameters in ``dtype`` (no copy when already in it), weights times ``scale``."""
-    return {n: p.detach().to(dtype) * scale if n == "weight" and scale != 1.0 else p.detach().to(dtype)
-            for n, p in module.named_parameters()}
+    return {
+        n: p.detach().to(dtype) * scale if n == "weight" and scale != 1.0 else p.detach().to(dtype)
+        for n, p in module.named_parameters()
+    }
 
 
 def dense(p, x):
@@ -60,37 +118,95 @@ def dense(p, x):
 
 
 def network_ops(model_a, model_b, dtype=torch.float64):
-    """The operator sequence of a supported model pair, the activation name, slope and input reshape."""
-    pairs = []
-    if isinstance(model_a, MLP):
-        n = len(model_a.layers)
-        for i, (la, lb) in enumerate(zip(model_a.layers, model_b.layers, strict=True)):
-            pairs.append(Op(dense, _params(la, dtype=dtype), _params(lb, dtype=dtype), i < n - 1))
-        return pairs, model_a.activation_name, model_a.slope, lambda x: x.flatten(1)
-    if isinstance(model_a, MeanFieldTwoLayer):
-        w = 1.0 / model_a.width_
-        pairs = [Op(dense, _params(model_a.hidden_layer, dtype=dtype), _params(model_b.hidden_layer, dtype=dtype), True),
-                 Op(dense, _params(model_a.out, w, dtype), _params(model_b.out, w, dtype), False)]
-        return pairs, model_a.activation_name, 0.01, lambda x: x.flatten(1)
-    if isinstance(model_a, LogisticRegression):
-        return [Op(dense, _params(model_a.linear, dtype=dtype), _params(model_b.linear, dtype=dtype), False)], "identity", 0.01, \
-            lambda x: x.flatten(1)
-    if isinstance(model_a, (CNN, LCN)):
-        for ca, cb in zip(model_a.convs, model_b.convs, strict=True):
-            if isinstance(model_a, CNN):
-                def conv(p, x, pad=ca.padding):
-                    return torch.nn.functional.conv2d(x, p["weight"], padding=pad)
-            else:
-                def conv(p, x, mod=ca):
-                    return mod.apply_weights(x, p["weight"])
-            pairs.append(Op(conv, _params(ca, dtype=dtype), _params(cb, dtype=dtype), True))
-        pairs.append(Op(lambda p, x: ChannelLinear.apply_weights(x, p["weight"]), _params(model_a.head, dtype=dtype),
-                         _params(model_b.head, dtype=dtype), False))
-        shape = model_a.input_shape
-        return pairs, model_a.activation_name, model_a.slope, lambda x: x.reshape(x.shape[0], *shape)
-    raise NotImplementedError(
-        f"certified bounds are implemented for MLP, MeanFieldTwoLayer, LogisticRegression, CNN and LCN, not "
-        f"{type(model_a).__name__} (attention layers are not covered by the linear-layer recursion)")
+    """The operator sequence of a supported model pair, the activation name, slope and input reshape
+    (from the builder registered for the model's class, :func:`register_ops`)."""
+    build = _builder(model_a)
+    if build is None:
+        kinds = ", ".join(sorted(c.__name__ for c in _BUILDERS))
+        raise NotImplementedError(
+            f"certified bounds and batched paths are implemented for {kinds}, not {type(model_a).__name__} "
+            "(attention layers are not covered by the linear-layer recursion); lmctheory.nn.ops.register_ops "
+            "adds a model kind"
+        )
+    if type(model_b) is not type(model_a):
+        raise TypeError(
+            f"model_a and model_b must be of the same kind, got {type(model_a).__name__} and "
+            f"{type(model_b).__name__}"
+        )
+    return build(model_a, model_b, dtype)
+
+
+def _flatten(x):
+    return x.flatten(1)
+
+
+@register_ops(MLP)
+def _mlp_ops(model_a, model_b, dtype):
+    n = len(model_a.layers)
+    ops = [
+        Op(dense, _params(la, dtype=dtype), _params(lb, dtype=dtype), i < n - 1)
+        for i, (la, lb) in enumerate(zip(model_a.layers, model_b.layers, strict=True))
+    ]
+    return ops, model_a.activation_name, model_a.slope, _flatten
+
+
+@register_ops(MeanFieldTwoLayer)
+def _mean_field_ops(model_a, model_b, dtype):
+    w = 1.0 / model_a.width_
+    ops = [
+        Op(
+            dense,
+            _params(model_a.hidden_layer, dtype=dtype),
+            _params(model_b.hidden_layer, dtype=dtype),
+            True,
+        ),
+        Op(dense, _params(model_a.out, w, dtype), _params(model_b.out, w, dtype), False),
+    ]
+    return ops, model_a.activation_name, 0.01, _flatten
+
+
+@register_ops(LogisticRegression)
+def _logistic_ops(model_a, model_b, dtype):
+    return (
+        [Op(dense, _params(model_a.linear, dtype=dtype), _params(model_b.linear, dtype=dtype), False)],
+        "identity",
+        0.01,
+        _flatten,
+    )
+
+
+def _local_ops(model_a, model_b, dtype, conv_of):
+    """Convolution-like layers (``conv_of(layer)`` -> linear map), then the channel-linear head."""
+    ops = [
+        Op(conv_of(ca), _params(ca, dtype=dtype), _params(cb, dtype=dtype), True)
+        for ca, cb in zip(model_a.convs, model_b.convs, strict=True)
+    ]
+    ops.append(
+        Op(
+            lambda p, x: ChannelLinear.apply_weights(x, p["weight"]),
+            _params(model_a.head, dtype=dtype),
+            _params(model_b.head, dtype=dtype),
+            False,
+        )
+    )
+    shape = model_a.input_shape
+    return ops, model_a.activation_name, model_a.slope, lambda x: x.reshape(x.shape[0], *shape)
+
+
+@register_ops(CNN)
+def _cnn_ops(model_a, model_b, dtype):
+    def conv_of(layer):
+        return lambda p, x, pad=layer.padding: F.conv2d(x, p["weight"], padding=pad)
+
+    return _local_ops(model_a, model_b, dtype, conv_of)
+
+
+@register_ops(LCN)
+def _lcn_ops(model_a, model_b, dtype):
+    def conv_of(layer):
+        return lambda p, x, mod=layer: mod.apply_weights(x, p["weight"])
+
+    return _local_ops(model_a, model_b, dtype, conv_of)
 
 
 def forward_all(ops, act, x, which: str):
@@ -154,8 +270,10 @@ def path_outputs(network, x: torch.Tensor, t: torch.Tensor, max_elements: int = 
     first, n = ops[0], xin.shape[0]
     feature_major = all(op.linear is dense for op in ops)
     if feature_major:  # z^T = W x^T + b, (features, n)
-        z_a, z_b = (torch.addmm(p["bias"].unsqueeze(1), p["weight"], xin.T) if "bias" in p else p["weight"] @ xin.T
-                    for p in (first.params_a, first.params_b))
+        z_a, z_b = (
+            torch.addmm(p["bias"].unsqueeze(1), p["weight"], xin.T) if "bias" in p else p["weight"] @ xin.T
+            for p in (first.params_a, first.params_b)
+        )
         per_t = max(op.params_a["weight"].shape[0] for op in ops) * n  # activations of the widest layer
     else:
         z_a, z_b = first.forward(first.params_a, xin), first.forward(first.params_b, xin)
@@ -163,16 +281,23 @@ def path_outputs(network, x: torch.Tensor, t: torch.Tensor, max_elements: int = 
     cap = max(1, min(_PATH_GROUP, min(max_elements, _PATH_GROUP_ELEMENTS) // max(1, per_t)))
     outs, start, scratch = [], 0, _Scratch.for_thread(z_a)
     for size in _group_sizes(t.numel(), cap):
-        w = t[start:start + size]
+        w = t[start : start + size]
         start += size
-        h = torch.lerp(z_a, z_b, w.view(-1, *([1] * z_a.ndim)),
-                       out=scratch.get(0, (size, *z_a.shape)) if len(ops) > 1 else None)
+        h = torch.lerp(
+            z_a,
+            z_b,
+            w.view(-1, *([1] * z_a.ndim)),
+            out=scratch.get(0, (size, *z_a.shape)) if len(ops) > 1 else None,
+        )
         if first.activation_after:
             h = _activate_(h, act_name, slope)
         for index, op in enumerate(ops[1:], start=1):
             last = index == len(ops) - 1  # the last outputs are returned: their own memory, not scratch
-            h = _dense_feature_major(op, h, w, None if last else scratch, index) if feature_major else \
-                _one_t_at_a_time(op, h, w)
+            h = (
+                _dense_feature_major(op, h, w, None if last else scratch, index)
+                if feature_major
+                else _one_t_at_a_time(op, h, w)
+            )
             if op.activation_after:
                 h = _activate_(h, act_name, slope)
         outs.append(h.transpose(1, 2) if feature_major else h)
@@ -210,12 +335,17 @@ class _Scratch:
         return buffer[:numel].view(shape)
 
 
-def _dense_feature_major(op: Op, h: torch.Tensor, w: torch.Tensor, scratch: _Scratch | None,
-                         index: int) -> torch.Tensor:
+def _dense_feature_major(
+    op: Op, h: torch.Tensor, w: torch.Tensor, scratch: _Scratch | None, index: int
+) -> torch.Tensor:
     """W(t) h(t) + b(t) for each t of ``w``; h: (len(w), in, n) -> (len(w), out, n)."""
     wa, m = op.params_a["weight"], len(w)
-    weights = torch.lerp(wa, op.params_b["weight"], w.view(-1, 1, 1),
-                         out=None if scratch is None else scratch.get(("w", index), (m, *wa.shape)))
+    weights = torch.lerp(
+        wa,
+        op.params_b["weight"],
+        w.view(-1, 1, 1),
+        out=None if scratch is None else scratch.get(("w", index), (m, *wa.shape)),
+    )
     out = None if scratch is None else scratch.get(index, (m, wa.shape[0], h.shape[2]))
     if "bias" not in op.params_a:
         return torch.bmm(weights, h, out=out)
@@ -225,5 +355,9 @@ def _dense_feature_major(op: Op, h: torch.Tensor, w: torch.Tensor, scratch: _Scr
 
 def _one_t_at_a_time(op: Op, h: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """``op`` with parameters interpolated at each t of ``w`` applied to ``h[i]`` (convolutions, heads)."""
-    return torch.stack([op.forward({k: torch.lerp(op.params_a[k], op.params_b[k], float(wi)) for k in op.params_a},
-                                   h[i]) for i, wi in enumerate(w.tolist())])
+    return torch.stack(
+        [
+            op.forward({k: torch.lerp(op.params_a[k], op.params_b[k], float(wi)) for k in op.params_a}, h[i])
+            for i, wi in enumerate(w.tolist())
+        ]
+    )

@@ -28,8 +28,18 @@ from .. import __version__
 from ..provenance import write_json
 from .models import CNN, LCN, MLP, AttentionNet, LogisticRegression, MeanFieldTwoLayer
 
-__all__ = ["TrainConfig", "TrainResult", "resolve_device", "train", "train_pair", "train_ensemble",
-           "train_online", "build_model", "save_checkpoint", "load_checkpoint"]
+__all__ = [
+    "TrainConfig",
+    "TrainResult",
+    "resolve_device",
+    "train",
+    "train_pair",
+    "train_ensemble",
+    "train_online",
+    "build_model",
+    "save_checkpoint",
+    "load_checkpoint",
+]
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -101,8 +111,13 @@ class TrainResult:
     seconds: float = 0.0
 
     def summary(self) -> dict:
-        return {"diverged": self.diverged, "diverged_at": self.diverged_at, "steps": self.steps,
-                "final_loss": self.losses[-1] if self.losses else None, "seconds": self.seconds}
+        return {
+            "diverged": self.diverged,
+            "diverged_at": self.diverged_at,
+            "steps": self.steps,
+            "final_loss": self.losses[-1] if self.losses else None,
+            "seconds": self.seconds,
+        }
 
 
 def _loss_fn(y):
@@ -118,7 +133,7 @@ def _batch_order(n: int, batch_size: int, total: int, data_seed: int):
     for _ in range(total):
         if pos + batch_size > n and pos > 0:
             perm, pos = torch.randperm(n, generator=g), 0
-        yield perm[pos:pos + batch_size]
+        yield perm[pos : pos + batch_size]
         pos += batch_size
 
 
@@ -138,11 +153,17 @@ def train(make_model, dataset, config: TrainConfig) -> TrainResult:
     y = y.to(dtype) if y.is_floating_point() else y
     loss_fn = _loss_fn(y)
     if config.optimizer == "sgd":
-        opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
-                              weight_decay=config.weight_decay)
+        opt = torch.optim.SGD(
+            model.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+        )
     else:
-        opt = torch.optim.Adam(model.parameters(), lr=config.lr, betas=config.betas, eps=config.adam_eps,
-                               weight_decay=config.weight_decay)
+        opt = torch.optim.Adam(
+            model.parameters(),
+            lr=config.lr,
+            betas=config.betas,
+            eps=config.adam_eps,
+            weight_decay=config.weight_decay,
+        )
     total = config.total_steps(len(x))
     result = TrainResult(model, config)
     start = time.perf_counter()
@@ -166,8 +187,9 @@ def train(make_model, dataset, config: TrainConfig) -> TrainResult:
     return result
 
 
-def train_pair(make_model, dataset, config: TrainConfig, *, same_init: bool = True,
-               seeds: tuple[int, int] = (0, 1)) -> tuple[TrainResult, TrainResult]:
+def train_pair(
+    make_model, dataset, config: TrainConfig, *, same_init: bool = True, seeds: tuple[int, int] = (0, 1)
+) -> tuple[TrainResult, TrainResult]:
     """Two runs: same init and data orders ``seeds`` (Altıntaş et al.), or independent init and data
     (``same_init=False``: init seeds and data seeds both ``seeds``; Ferbach et al.)."""
     runs = []
@@ -214,8 +236,10 @@ def train_ensemble(make_model, dataset, config: TrainConfig, *, init_seeds, data
     state2 = {k: torch.zeros_like(v) for k, v in params.items()}
     k_models = len(models)
     alive = torch.ones(k_models, dtype=torch.bool, device=device)
-    results = [TrainResult(m, replace(config, init_seed=i, data_seed=d)) for m, i, d in
-               zip(models, init_seeds, data_seeds, strict=True)]
+    results = [
+        TrainResult(m, replace(config, init_seed=i, data_seed=d))
+        for m, i, d in zip(models, init_seeds, data_seeds, strict=True)
+    ]
     loss_log = []  # per step, the K losses before the update (read back once, at the end)
     start = time.perf_counter()
     for step in range(total):
@@ -245,14 +269,16 @@ def train_ensemble(make_model, dataset, config: TrainConfig, *, init_seeds, data
                     state[name].mul_(b1).add_(d, alpha=1 - b1)
                     state2[name].mul_(b2).addcmul_(d, d, value=1 - b2)
                     bc1, bc2 = 1 - b1 ** (step + 1), 1 - b2 ** (step + 1)
-                    update = (lr / bc1) * state[name] / (state2[name].sqrt() / math.sqrt(bc2) + config.adam_eps)
+                    update = (
+                        (lr / bc1) * state[name] / (state2[name].sqrt() / math.sqrt(bc2) + config.adam_eps)
+                    )
                 # frozen members keep their last finite parameters (where, not a 0/1 mask: 0 * nan is nan)
                 p.sub_(torch.where(alive.view(-1, *([1] * (p.ndim - 1))), update, 0))
     log = torch.stack(loss_log).cpu() if loss_log else torch.empty(0, k_models)
     seconds = time.perf_counter() - start
     for k, res in enumerate(results):
         res.steps = res.diverged_at if res.diverged else len(log)
-        res.losses = log[:res.steps, k].tolist()
+        res.losses = log[: res.steps, k].tolist()
         res.model.load_state_dict({name: p[k].detach().clone() for name, p in params.items()})
         res.model.eval()
         res.seconds = seconds / k_models
@@ -262,8 +288,17 @@ def train_ensemble(make_model, dataset, config: TrainConfig, *, init_seeds, data
 # ------------------------------------------------------------------ online SGD
 
 
-def train_online(model: MeanFieldTwoLayer, teacher, *, steps: int, lr: float, batch_size: int = 1, seed: int = 0,
-                 input_dim: int | None = None, device: str = "auto") -> TrainResult:
+def train_online(
+    model: MeanFieldTwoLayer,
+    teacher,
+    *,
+    steps: int,
+    lr: float,
+    batch_size: int = 1,
+    seed: int = 0,
+    input_dim: int | None = None,
+    device: str = "auto",
+) -> TrainResult:
     r"""Online SGD for a mean-field two-layer net: fresh samples :math:`x \sim N(0, I)` every step.
 
     ``teacher(x) -> y`` gives the regression targets. The step is scaled by the
@@ -277,7 +312,9 @@ def train_online(model: MeanFieldTwoLayer, teacher, *, steps: int, lr: float, ba
     g = torch.Generator(device="cpu").manual_seed(int(seed))
     dtype = next(model.parameters()).dtype
     opt = torch.optim.SGD(model.parameters(), lr=lr * model.width_)
-    result = TrainResult(model, TrainConfig(lr=lr, steps=steps, epochs=None, batch_size=batch_size, data_seed=seed))
+    result = TrainResult(
+        model, TrainConfig(lr=lr, steps=steps, epochs=None, batch_size=batch_size, data_seed=seed)
+    )
     start = time.perf_counter()
     for step in range(int(steps)):
         x = torch.randn(batch_size, d, generator=g, dtype=dtype).to(dev)
@@ -298,15 +335,22 @@ def train_online(model: MeanFieldTwoLayer, teacher, *, steps: int, lr: float, ba
 
 # ------------------------------------------------------------------ checkpoints
 
-_MODELS = {"mlp": lambda c: MLP(c["widths"], c.get("activation", "relu"), c.get("bias", True), c.get("slope", 0.01)),
-           "mean_field": lambda c: MeanFieldTwoLayer(c["m0"], c["width"], c.get("out", 1), c.get("activation", "relu")),
-           "logistic": lambda c: LogisticRegression(c["in_features"], c["classes"]),
-           "cnn": lambda c: CNN(c["input_shape"], c["channels"], c["classes"], c["kernel_size"], c["activation"],
-                                c["slope"]),
-           "lcn": lambda c: LCN(c["input_shape"], c["channels"], c["classes"], c["kernel_size"], c["activation"],
-                                c["slope"]),
-           "attention": lambda c: AttentionNet(c["input_shape"], c["classes"], c["patch"], c["d_model"], c["hidden"],
-                                               c["activation"])}
+_MODELS = {
+    "mlp": lambda c: MLP(c["widths"], c.get("activation", "relu"), c.get("bias", True), c.get("slope", 0.01)),
+    "mean_field": lambda c: MeanFieldTwoLayer(
+        c["m0"], c["width"], c.get("out", 1), c.get("activation", "relu")
+    ),
+    "logistic": lambda c: LogisticRegression(c["in_features"], c["classes"]),
+    "cnn": lambda c: CNN(
+        c["input_shape"], c["channels"], c["classes"], c["kernel_size"], c["activation"], c["slope"]
+    ),
+    "lcn": lambda c: LCN(
+        c["input_shape"], c["channels"], c["classes"], c["kernel_size"], c["activation"], c["slope"]
+    ),
+    "attention": lambda c: AttentionNet(
+        c["input_shape"], c["classes"], c["patch"], c["d_model"], c["hidden"], c["activation"]
+    ),
+}
 
 
 def build_model(config: dict) -> torch.nn.Module:
@@ -339,9 +383,15 @@ def save_checkpoint(result: TrainResult, path, *, dataset=None, extra: dict | No
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     weights = _state_bytes(result.model)
-    sidecar = {"model": result.model.config(), "train": result.config.to_dict(), "result": result.summary(),
-               "dataset": None if dataset is None else dataset.describe(), "lmctheory": __version__,
-               "weights_sha256": hashlib.sha256(weights).hexdigest(), **(extra or {})}
+    sidecar = {
+        "model": result.model.config(),
+        "train": result.config.to_dict(),
+        "result": result.summary(),
+        "dataset": None if dataset is None else dataset.describe(),
+        "lmctheory": __version__,
+        "weights_sha256": hashlib.sha256(weights).hexdigest(),
+        **(extra or {}),
+    }
     write_json(path.with_suffix(".json"), sidecar)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(weights)
@@ -372,30 +422,38 @@ def load_checkpoint(path, device: str = "cpu") -> tuple[torch.nn.Module, dict]:
     raw = path.read_bytes()
     expected = sidecar.get("weights_sha256")
     if expected is not None and hashlib.sha256(raw).hexdigest() != expected:
-        raise ValueError(f"{path} does not match its sidecar {sidecar_path.name} (weights hash differs: an interrupted "
-                         "or mixed-up write)")
+        raise ValueError(
+            f"{path} does not match its sidecar {sidecar_path.name} (weights hash differs: an interrupted "
+            "or mixed-up write)"
+        )
     try:
         import io
 
         state = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - corrupt files and refused pickles raise many types
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ValueError(f"{path} is not a weights-only state_dict (torch.load(weights_only=True) refused it: "
-                         f"{reason})") from None
-    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
-                                              for k, v in state.items()):
+        raise ValueError(
+            f"{path} is not a weights-only state_dict (torch.load(weights_only=True) refused it: {reason})"
+        ) from None
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
         raise ValueError(f"{path} is not a state_dict (a mapping of parameter names to tensors)")
     with torch.device("meta"):
         skeleton = build_model(sidecar["model"])
     expected_shapes = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
     if set(expected_shapes) != set(state):
-        raise ValueError(f"checkpoint {path} does not match its config: keys "
-                         f"{sorted(set(expected_shapes) ^ set(state))[:5]}")
+        raise ValueError(
+            f"checkpoint {path} does not match its config: keys "
+            f"{sorted(set(expected_shapes) ^ set(state))[:5]}"
+        )
     wrong = [k for k, v in state.items() if tuple(v.shape) != expected_shapes[k]]
     if wrong:
         k = wrong[0]
-        raise ValueError(f"checkpoint {path} does not match its config: {k} has shape {tuple(state[k].shape)}, "
-                         f"the config gives {expected_shapes[k]}")
+        raise ValueError(
+            f"checkpoint {path} does not match its config: {k} has shape {tuple(state[k].shape)}, "
+            f"the config gives {expected_shapes[k]}"
+        )
     bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
     if bad:
         raise ValueError(f"checkpoint {path} holds non-finite values (NaN or inf) in {bad[:3]}")

@@ -20,16 +20,20 @@ data_seconds = time.perf_counter() - start
 if library == "skdim":
     import skdim
 
-    fit = {"mle": lambda: skdim.id.MLE().fit(X, n_neighbors=20, comb="mle"),
-           "twonn": lambda: skdim.id.TwoNN().fit(X),
-           "corr": lambda: skdim.id.CorrInt().fit(X),
-           "pca": lambda: skdim.id.lPCA().fit(X)}[estimator]
+    fit = {
+        "mle": lambda: skdim.id.MLE().fit(X, n_neighbors=20, comb="mle"),
+        "twonn": lambda: skdim.id.TwoNN().fit(X),
+        "corr": lambda: skdim.id.CorrInt().fit(X),
+        "pca": lambda: skdim.id.lPCA().fit(X),
+    }[estimator]
 else:
     from lmctheory.dimension import MLE, PCA, CorrelationDimension, TwoNN
 
-    fit = {"mle": lambda: MLE(k1=20, k2=20).fit(X),
-           "twonn": lambda: TwoNN().fit(X),
-           "corr": lambda: CorrelationDimension().fit(X),
-           "pca": lambda: PCA().fit(X)}[estimator]
+    fit = {
+        "mle": lambda: MLE(k1=20, k2=20).fit(X),
+        "twonn": lambda: TwoNN().fit(X),
+        "corr": lambda: CorrelationDimension().fit(X),
+        "pca": lambda: PCA().fit(X),
+    }[estimator]
 dimension = fit().dimension_
 print(time.perf_counter() - start - data_seconds, float(dimension))

@@ -31,5 +31,8 @@ else:
 
     aligned = apply_permutation(model_b, match(model_a, model_b, "full"))
 seconds = time.perf_counter() - start
-recovered = all(torch.equal(p, q) for p, q in zip(model_a.state_dict().values(), aligned.state_dict().values(), strict=True))
+recovered = all(
+    torch.equal(p, q)
+    for p, q in zip(model_a.state_dict().values(), aligned.state_dict().values(), strict=True)
+)
 print(seconds, int(recovered))

@@ -11,10 +11,12 @@ import time
 
 def timed(fn):
     """A contender for :func:`paired_rounds` that times ``fn()`` with a wall clock."""
+
     def run():
         start = time.perf_counter()
         fn()
         return time.perf_counter() - start
+
     return run
 
 

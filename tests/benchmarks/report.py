@@ -1,13 +1,14 @@
-"""Turn pytest-benchmark JSON files into the README's ratio tables.
+"""Turn pytest-benchmark JSON files into the benchmark tables (docs page and README block).
 
-Usage: python tests/benchmarks/report.py results/benchmarks/*.json
+Usage: python tests/benchmarks/report.py [--page FILE] [--readme README.md] results/benchmarks/*.json
 Ratios are peer time / lmctheory time on the same inputs in the same run
 (> 1 means lmctheory is faster).
 """
 
+import argparse
 import json
-import sys
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 
@@ -23,8 +24,12 @@ def paired_cells(ours, theirs, *, digits: int, spread: tuple[float, float], bold
     ours, theirs = np.asarray(ours), np.asarray(theirs)
     low, high = np.percentile(theirs / ours, spread)
     ratio = f"{np.median(theirs) / np.median(ours):.2f}"
-    return [f"{np.median(ours):.{digits}f}", f"{np.median(theirs):.{digits}f}", f"**{ratio}**" if bold else ratio,
-            f"{low:.2f}-{high:.2f}"]
+    return [
+        f"{np.median(ours):.{digits}f}",
+        f"{np.median(theirs):.{digits}f}",
+        f"**{ratio}**" if bold else ratio,
+        f"{low:.2f}-{high:.2f}",
+    ]
 
 
 def wasserstein_table(benchmarks):
@@ -35,36 +40,48 @@ def wasserstein_table(benchmarks):
             sliced = (bench["stats"]["median"], info)
         else:
             by_n[info["n"]][info["solver"]] = (bench["stats"]["median"], info.get("relative_error"))
-    lines = ["| n (d=10) | lmctheory (s) | SciPy LAP / ours | POT exact / ours | fastest exact peer / ours | "
-             "POT default / ours | POT default rel. error |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| n (d=10) | lmctheory (s) | SciPy LAP / ours | POT exact / ours | fastest exact peer / ours | "
+        "POT default / ours | POT default rel. error |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for n in sorted(by_n):
         row = by_n[n]
         t = row["lmctheory"][0]
         fastest = min(row["scipy_lsa"][0], row["pot_emd2_exact"][0])
-        lines.append(f"| {n} | {t:.3f} | {row['scipy_lsa'][0] / t:.2f} | {row['pot_emd2_exact'][0] / t:.2f} | "
-                     f"**{fastest / t:.2f}** | {row['pot_emd2_default'][0] / t:.2f} | "
-                     f"{row['pot_emd2_default'][1]:.1e} |")
+        lines.append(
+            f"| {n} | {t:.3f} | {row['scipy_lsa'][0] / t:.2f} | {row['pot_emd2_exact'][0] / t:.2f} | "
+            f"**{fastest / t:.2f}** | {row['pot_emd2_default'][0] / t:.2f} | "
+            f"{row['pot_emd2_default'][1]:.1e} |"
+        )
     ns = sorted(by_n)
     if len(ns) >= 2:
         lines.append("")
         lines.append("| solver | fitted exponent of time vs n | algorithm |")
         lines.append("|---|---|---|")
-        for solver, algorithm in (("lmctheory", "O(n^3) worst case (Jonker-Volgenant) + O(n^2) certificate"),
-                                  ("scipy_lsa", "O(n^3) worst case (shortest augmenting path)"),
-                                  ("pot_emd2_exact", "network simplex, O(n^3 log n) typical")):
+        for solver, algorithm in (
+            ("lmctheory", "O(n^3) worst case (Jonker-Volgenant) + O(n^2) certificate"),
+            ("scipy_lsa", "O(n^3) worst case (shortest augmenting path)"),
+            ("pot_emd2_exact", "network simplex, O(n^3 log n) typical"),
+        ):
             times = [by_n[n][solver][0] for n in ns]
             lines.append(f"| {solver} | {fitted_exponent(ns, times):.2f} | {algorithm} |")
     if sliced:
         t, info = sliced
         exact_t = by_n.get(info["n"], {}).get("lmctheory", (float("nan"),))[0]
-        lines.append(f"\nsliced W_2 (200 directions) at n={info['n']}: {t:.3f} s ({exact_t / t:.0f}x less than "
-                     f"exact); SW_2 = {info['sliced']:.4f}, W_2 = {info['exact']:.4f}")
+        lines.append(
+            f"\nsliced W_2 (200 directions) at n={info['n']}: {t:.3f} s ({exact_t / t:.0f}x less than "
+            f"exact); SW_2 = {info['sliced']:.4f}, W_2 = {info['exact']:.4f}"
+        )
     return lines
 
 
 def dimension_table(benchmarks):
-    lines = ["| estimator | n (D=50) | lmctheory (s) | scikit-dimension (s) | ratio of medians | "
-             "paired ratios (min-max) | estimate (both) |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| estimator | n (D=50) | lmctheory (s) | scikit-dimension (s) | ratio of medians | "
+        "paired ratios (min-max) | estimate (both) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for bench in sorted(benchmarks, key=lambda b: (b["extra_info"]["estimator"], b["extra_info"]["n"])):
         info = bench["extra_info"]
         cells = paired_cells(info["lmctheory_seconds"], info["skdim_seconds"], digits=2, spread=(0, 100))
@@ -77,11 +94,15 @@ def knn_table(benchmarks):
     for bench in benchmarks:
         info = bench["extra_info"]
         cells[info["knn"]][info["solver"]] = (bench["stats"]["median"], bench["stats"]["min"])
-    lines = ["| k-NN search, k = 20 | lmctheory (s) | scikit-learn (s) | ratio of medians | ratio of minima |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "| k-NN search, k = 20 | lmctheory (s) | scikit-learn (s) | ratio of medians | ratio of minima |",
+        "|---|---|---|---|---|",
+    ]
     for case, row in cells.items():
         (ours, ours_min), (theirs, theirs_min) = row["lmctheory"], row["sklearn"]
-        lines.append(f"| {case} | {ours:.3f} | {theirs:.3f} | {theirs / ours:.2f} | {theirs_min / ours_min:.2f} |")
+        lines.append(
+            f"| {case} | {ours:.3f} | {theirs:.3f} | {theirs / ours:.2f} | {theirs_min / ours_min:.2f} |"
+        )
     return lines
 
 
@@ -91,16 +112,34 @@ def nn_table(benchmarks):
         info = bench["extra_info"]
         cells[(info["kind"], info["solver"])] = info.get("inner_median_seconds", bench["stats"]["median"])
         cells[(info["kind"], info["solver"], "min")] = info.get("inner_min_seconds", bench["stats"]["min"])
-    lines = ["| comparison | lmctheory (s) | baseline (s) | ratio of medians | ratio of minima |",
-             "|---|---|---|---|---|"]
-    comparisons = [("matching", "lmctheory", "rebasin", "weight matching 784-512-512-512-10 vs rebasin (planted, "
-                    "fresh process)"),
-                   ("wide", "lmctheory", "scipy_lap", "weight matching 784-4096-10 (independent nets): ours vs "
-                    "the same with SciPy's LAP")]
+    lines = [
+        "| comparison | lmctheory (s) | baseline (s) | ratio of medians | ratio of minima |",
+        "|---|---|---|---|---|",
+    ]
+    comparisons = [
+        (
+            "matching",
+            "lmctheory",
+            "rebasin",
+            "weight matching 784-512-512-512-10 vs rebasin (planted, fresh process)",
+        ),
+        (
+            "wide",
+            "lmctheory",
+            "scipy_lap",
+            "weight matching 784-4096-10 (independent nets): ours vs the same with SciPy's LAP",
+        ),
+    ]
     comparisons.append(("ensemble", "vectorised", "sequential", "16 MLPs: vectorised vs sequential"))
     for backend in ("dask", "joblib"):
-        comparisons.append((f"sweep {backend}", "2 workers", "1 workers",
-                            f"sweep of 24 configs, {backend}: 2 workers vs 1 (throughput ratio)"))
+        comparisons.append(
+            (
+                f"sweep {backend}",
+                "2 workers",
+                "1 workers",
+                f"sweep of 24 configs, {backend}: 2 workers vs 1 (throughput ratio)",
+            )
+        )
     for kind, ours, base, label in comparisons:
         if (kind, ours) in cells and (kind, base) in cells:
             a, b = cells[(kind, ours)], cells[(kind, base)]
@@ -109,22 +148,31 @@ def nn_table(benchmarks):
     return lines
 
 
-PATH_MODES = {"auto": "auto", "first_layer": "first_layer", "vmap": "vmap", "loop": "loop",
-              "gemm_floor": "floor: the GEMMs of layers 2..L alone"}
+PATH_MODES = {
+    "auto": "auto",
+    "first_layer": "first_layer",
+    "vmap": "vmap",
+    "loop": "loop",
+    "gemm_floor": "floor: the GEMMs of layers 2..L alone",
+}
 
 
 def path_table(benchmarks):
     """Paired rounds of one mode and the state_dict loop (tests/benchmarks/test_bench_nn.py)."""
     cells = {(b["extra_info"]["path"], b["extra_info"]["solver"]): b["extra_info"] for b in benchmarks}
-    lines = ["| MLP, test examples (25 points) | mode | ours (s) | state_dict loop (s) | loop / ours, ratio of "
-             "medians | per-round ratios (10th-90th pct) |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| MLP, test examples (25 points) | mode | ours (s) | state_dict loop (s) | loop / ours, ratio of "
+        "medians | per-round ratios (10th-90th pct) |",
+        "|---|---|---|---|---|---|",
+    ]
     for regime in sorted({key[0] for key in cells}):
         for mode, label in PATH_MODES.items():
             if (regime, mode) not in cells:
                 continue
             info = cells[(regime, mode)]
-            row = paired_cells(info["ours_seconds"], info["baseline_seconds"], digits=4, spread=(10, 90),
-                               bold=mode == "auto")
+            row = paired_cells(
+                info["ours_seconds"], info["baseline_seconds"], digits=4, spread=(10, 90), bold=mode == "auto"
+            )
             lines.append(f"| {regime} | {label} | {' | '.join(row)} |")
     return lines
 
@@ -138,29 +186,143 @@ def scaling_table(benchmarks):
     for kind, rows in sorted(by_kind.items()):
         rows.sort()
         sizes, times = [r[0] for r in rows], [r[1] for r in rows]
-        lines.append(f"| {kind.removeprefix('scaling ')} | {', '.join(map(str, sizes))} | "
-                     f"{', '.join(f'{t:.3g}' for t in times)} | {fitted_exponent(sizes, times):.2f} | {rows[0][2]} |")
+        lines.append(
+            f"| {kind.removeprefix('scaling ')} | {', '.join(map(str, sizes))} | "
+            f"{', '.join(f'{t:.3g}' for t in times)} | {fitted_exponent(sizes, times):.2f} | {rows[0][2]} |"
+        )
     return lines
 
 
-TABLES = {"size": scaling_table, "kind": nn_table, "path": path_table, "estimator": dimension_table,
-          "knn": knn_table}
+def threads_table(benchmarks):
+    """The main job's wall time by workers and competing load; threads per configuration."""
+    cells = {
+        (
+            b["extra_info"]["job"],
+            b["extra_info"]["workers"],
+            b["extra_info"]["load"],
+            b["extra_info"]["threads"],
+        ): b["stats"]["median"]
+        for b in benchmarks
+    }
+    lines = [
+        "| job | workers | threads per configuration | competing CPU-bound processes | wall time (s) | "
+        "ratio |",
+        "|---|---|---|---|---|---|",
+    ]
+    main = "validate --quick"
+    quiet1, quiet2 = cells.get((main, 1, 0, 1)), cells.get((main, 2, 0, 1))
+    for (job, workers, load, threads), seconds in sorted(cells.items()):
+        if job == main and (workers, load) == (2, 0) and quiet1:
+            ratio = f"{quiet1 / seconds:.2f}x faster than 1 worker"
+        elif job == main and load and quiet2:
+            ratio = f"{seconds / quiet2:.2f}x the quiet time"
+        elif job != main and (job, workers, 0, threads) in cells and load:
+            ratio = f"{seconds / cells[(job, workers, 0, threads)]:.2f}x the quiet time"
+        else:
+            ratio = "-"
+        lines.append(f"| {job} | {workers} | {threads} | {load} | {seconds:.1f} | {ratio} |")
+    return lines
 
 
-def main(paths):
-    for path in paths:
-        data = json.load(open(path))
-        benchmarks = data["benchmarks"]
-        if not benchmarks:
+def cli_table(benchmarks):
+    lines = ["| command (fresh process) | median (s) | min (s) |", "|---|---|---|"]
+    for bench in benchmarks:
+        lines.append(
+            f"| lmctheory {bench['extra_info']['argv']} | {bench['stats']['median']:.3f} | "
+            f"{bench['stats']['min']:.3f} |"
+        )
+    return lines
+
+
+TABLES = {
+    "argv": cli_table,
+    "job": threads_table,
+    "size": scaling_table,
+    "kind": nn_table,
+    "path": path_table,
+    "estimator": dimension_table,
+    "knn": knn_table,
+}
+
+
+SECTIONS = {
+    "wasserstein": "Exact W_2 between uniform clouds in d = 10 (`test_bench_wasserstein.py`): lmctheory's certified "
+    "assignment vs SciPy's LAP and POT's network simplex on the same inputs, values checked against each other.",
+    "dimension": "Intrinsic dimension (`test_bench_dimension.py`): each call in a fresh Python process (imports "
+    "included), lmctheory vs scikit-dimension on the same 8-dim subspace of R^50, paired rounds in alternating "
+    "order; and the exact k-NN search vs scikit-learn's NearestNeighbors in one process.",
+    "nn": "Networks (`test_bench_nn.py`): weight matching vs rebasin (fresh process), path evaluation modes vs "
+    "the state_dict loop (paired rounds), vectorised vs sequential training.",
+    "sweep": "Sweeps (`test_bench_sweep.py`): 24 single-threaded configurations, 2 workers vs 1.",
+    "scaling": "Scaling (`test_bench_scaling.py`): fitted exponents of time against size.",
+    "threads": "Thread policy (`test_bench_threads.py`): the quick main job with 1 and 2 workers, quiet and "
+    "with two competing CPU-bound processes; and the fig2 smoke run with 1 or 2 intra-op threads per "
+    "configuration.",
+    "cli": "CLI start-up (`test_bench_cli.py`): fresh processes.",
+}
+
+
+def _tables(data) -> list[str]:
+    groups = defaultdict(list)  # each benchmark file may hold several kinds of table
+    for bench in data["benchmarks"]:
+        groups[next((key for key in TABLES if key in bench["extra_info"]), None)].append(bench)
+    lines = []
+    for key, mine in groups.items():
+        lines += [*TABLES.get(key, wasserstein_table)(mine), ""]
+    return lines
+
+
+def _machine(data) -> str:
+    cpu = data["machine_info"].get("cpu", {})
+    return f"{cpu.get('brand_raw', '?')}, {cpu.get('count', '?')} cores, {data.get('datetime', '?')[:10]}"
+
+
+def page(files: dict) -> str:
+    """The benchmarks page: one section per benchmark file, with its machine and date."""
+    out = [
+        "# Benchmarks",
+        "",
+        "Generated by `make bench` (`tests/benchmarks/report.py`); do not edit by hand. Ratios are baseline "
+        "time / lmctheory time on the same inputs in the same run (> 1: lmctheory is faster). Timings on a "
+        "shared machine vary from run to run; the ratios, measured in one process, vary less.",
+        "",
+    ]
+    for name, data in files.items():
+        if not data["benchmarks"]:
             continue
-        cpu = data["machine_info"].get("cpu", {})
-        print(f"## {path} ({cpu.get('brand_raw', '?')}, {cpu.get('count', '?')} cores)\n")
-        groups = defaultdict(list)  # each benchmark file may hold several kinds of table
-        for bench in benchmarks:
-            groups[next((key for key in TABLES if key in bench["extra_info"]), None)].append(bench)
-        for key, mine in groups.items():
-            print("\n".join(TABLES.get(key, wasserstein_table)(mine)) + "\n")
+        out += [
+            f"## {name}",
+            "",
+            SECTIONS.get(name, ""),
+            "",
+            f"Machine: {_machine(data)}.",
+            "",
+            *_tables(data),
+        ]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("files", nargs="+", help="pytest-benchmark JSON files")
+    parser.add_argument("--page", help="write the benchmarks page (Markdown) here")
+    parser.add_argument("--readme", help="replace the README's bench-threads block with the thread table")
+    args = parser.parse_args(argv)
+    files = {Path(f).stem: json.load(open(f)) for f in args.files if Path(f).exists()}
+    text = page(files)
+    if args.page:
+        Path(args.page).write_text(text)
+    if args.readme and files.get("threads", {}).get("benchmarks"):
+        from lmctheory_validation.summary import write_between_markers
+
+        data = files["threads"]
+        write_between_markers(
+            args.readme, "bench-threads", "\n".join([*_tables(data), f"Machine: {_machine(data)}.", ""])
+        )
+    if not (args.page or args.readme):
+        print(text, end="")
+    return 0
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    raise SystemExit(main())

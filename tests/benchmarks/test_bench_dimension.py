@@ -27,8 +27,9 @@ _VALUES = {}
 
 
 def run_worker(library, estimator, n):
-    out = subprocess.run([sys.executable, str(WORKER), library, estimator, str(n)], check=True,
-                         capture_output=True, text=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, str(WORKER), library, estimator, str(n)], check=True, capture_output=True, text=True
+    ).stdout.split()
     _VALUES[(library, estimator, n)] = float(out[1])
     return float(out[0])
 
@@ -40,10 +41,16 @@ def test_dimension_fresh_process(benchmark, estimator, n):
     report their own time."""
     benchmark.group = f"ID {estimator} n={n} D=50"
     benchmark.extra_info.update(estimator=estimator, n=n, d=50)
-    seconds = paired_rounds(benchmark, {library: functools.partial(run_worker, library, estimator, n)
-                                        for library in ("lmctheory", "skdim")}, ROUNDS)
-    benchmark.extra_info.update(lmctheory_seconds=seconds["lmctheory"], skdim_seconds=seconds["skdim"],
-                                dimension=_VALUES[("lmctheory", estimator, n)])
+    seconds = paired_rounds(
+        benchmark,
+        {library: functools.partial(run_worker, library, estimator, n) for library in ("lmctheory", "skdim")},
+        ROUNDS,
+    )
+    benchmark.extra_info.update(
+        lmctheory_seconds=seconds["lmctheory"],
+        skdim_seconds=seconds["skdim"],
+        dimension=_VALUES[("lmctheory", estimator, n)],
+    )
     assert _VALUES[("lmctheory", estimator, n)] == pytest.approx(_VALUES[("skdim", estimator, n)], rel=1e-10)
 
 
@@ -52,8 +59,12 @@ def _cloud(n, rank, D):
     return rng.normal(size=(n, rank)) @ rng.normal(size=(rank, D)) if rank < D else rng.normal(size=(n, D))
 
 
-KNN_CASES = {"rank 8 in D=50, n=16000": (16000, 8, 50), "Gaussian D=50, n=16000": (16000, 50, 50),
-             "Gaussian D=10, n=16000": (16000, 10, 10), "Gaussian D=3, n=64000 (k-d tree)": (64000, 3, 3)}
+KNN_CASES = {
+    "rank 8 in D=50, n=16000": (16000, 8, 50),
+    "Gaussian D=50, n=16000": (16000, 50, 50),
+    "Gaussian D=10, n=16000": (16000, 10, 10),
+    "Gaussian D=3, n=64000 (k-d tree)": (64000, 3, 3),
+}
 _KNN = {}
 
 

@@ -26,11 +26,14 @@ WORKER = Path(__file__).with_name("_matching_worker.py")
 
 @pytest.mark.parametrize("library", ["lmctheory", "rebasin"])
 def test_weight_matching_planted_mlp(benchmark, library):
+    if library == "rebasin":
+        pytest.importorskip("rebasin", reason="the peer library of this comparison: pip install 'lmctheory[bench]'")
     recovered = []
 
     def run():
-        out = subprocess.run([sys.executable, str(WORKER), library], check=True, capture_output=True,
-                             text=True).stdout.split()
+        out = subprocess.run(
+            [sys.executable, str(WORKER), library], check=True, capture_output=True, text=True
+        ).stdout.split()
         recovered.append(int(out[1]))
         return float(out[0])
 
@@ -52,8 +55,11 @@ def test_wide_layer_matching(benchmark, monkeypatch, solver):
     from lmctheory.assignment import solve_assignment
 
     if solver == "scipy_lap":
-        monkeypatch.setattr(align, "solve_assignment",
-                            lambda cost, maximize=False: solve_assignment(cost, maximize=maximize, solver="scipy"))
+        monkeypatch.setattr(
+            align,
+            "solve_assignment",
+            lambda cost, maximize=False: solve_assignment(cost, maximize=maximize, solver="scipy"),
+        )
     torch.manual_seed(0)
     a, b = MLP([784, 4096, 10]), MLP([784, 4096, 10])
     benchmark.group = "weight matching 784-4096-10, independent nets"
@@ -83,7 +89,9 @@ def looped_path(a, b, x, y, ts):
         net.load_state_dict({k: (1 - t) * sa[k] + t * sb[k] for k in sa})
         with torch.no_grad():
             out = net(x)
-        losses.append((torch.nn.functional.cross_entropy(out, y).item(), (out.argmax(1) != y).float().mean().item()))
+        losses.append(
+            (torch.nn.functional.cross_entropy(out, y).item(), (out.argmax(1) != y).float().mean().item())
+        )
     return np.array(losses)
 
 
@@ -99,7 +107,12 @@ def gemm_floor(a, b, x, ts):
 
     def run():  # the layout of nn.Linear (x @ W.T with W row-major): the faster one for skinny outputs
         with torch.no_grad():
-            return [torch.nn.functional.linear(h, w) for per_t in weights for h, w in zip(inputs, per_t, strict=True)]
+            return [
+                torch.nn.functional.linear(h, w)
+                for per_t in weights
+                for h, w in zip(inputs, per_t, strict=True)
+            ]
+
     return run
 
 
@@ -115,11 +128,19 @@ def test_path_evaluation(benchmark, digits_test, regime, mode):
     a, b = MLP(arch), MLP(arch)
     x, y = digits_test[0][:n], digits_test[1][:n]
     ts = np.linspace(0, 1, 25)
-    ours = gemm_floor(a, b, x, ts) if mode == "gemm_floor" else lambda: evaluate_path(a, b, (x, y), ts, strategy=mode)
+    ours = (
+        gemm_floor(a, b, x, ts)
+        if mode == "gemm_floor"
+        else lambda: evaluate_path(a, b, (x, y), ts, strategy=mode)
+    )
     benchmark.group = f"path evaluation, 25 points, MLP {regime}"
     benchmark.extra_info.update(path=regime, solver=mode)
-    seconds = paired_rounds(benchmark, {"ours": timed(ours), "baseline": timed(lambda: looped_path(a, b, x, y, ts))},
-                            PATH_ROUNDS, warmup_rounds=4)
+    seconds = paired_rounds(
+        benchmark,
+        {"ours": timed(ours), "baseline": timed(lambda: looped_path(a, b, x, y, ts))},
+        PATH_ROUNDS,
+        warmup_rounds=4,
+    )
     benchmark.extra_info.update(ours_seconds=seconds["ours"], baseline_seconds=seconds["baseline"])
     if mode != "gemm_floor":
         out = ours()
@@ -140,8 +161,16 @@ def test_ensemble_training(benchmark, mode):
     benchmark.group = "training 16 MLPs 64-32-10, 2 epochs on digits"
     benchmark.extra_info.update(kind="ensemble", solver=mode)
     if mode == "vectorised":
-        benchmark.pedantic(lambda: train_ensemble(make, digits, cfg, init_seeds=seeds, data_seeds=seeds), rounds=5,
-                           iterations=1, warmup_rounds=1)
+        benchmark.pedantic(
+            lambda: train_ensemble(make, digits, cfg, init_seeds=seeds, data_seeds=seeds),
+            rounds=5,
+            iterations=1,
+            warmup_rounds=1,
+        )
     else:
-        benchmark.pedantic(lambda: [train(make, digits, replace(cfg, init_seed=s, data_seed=s)) for s in seeds], rounds=5,
-                           iterations=1, warmup_rounds=1)
+        benchmark.pedantic(
+            lambda: [train(make, digits, replace(cfg, init_seed=s, data_seed=s)) for s in seeds],
+            rounds=5,
+            iterations=1,
+            warmup_rounds=1,
+        )

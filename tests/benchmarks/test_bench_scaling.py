@@ -22,8 +22,11 @@ def test_matching_vs_width(benchmark, width):
     torch.manual_seed(0)
     a, b = MLP([784, width, 10]), MLP([784, width, 10])
     benchmark.group = "scaling: weight matching 784-w-10 vs w"
-    benchmark.extra_info.update(kind="scaling matching", size=width,
-                                algorithm="similarity GEMM O(w^2 D) + assignment O(w^3) worst case")
+    benchmark.extra_info.update(
+        kind="scaling matching",
+        size=width,
+        algorithm="similarity GEMM O(w^2 D) + assignment O(w^3) worst case",
+    )
     perm = benchmark.pedantic(lambda: match(a, b, "full"), rounds=3, iterations=1)
     assert sorted(perm.perms["P_0"]) == list(range(width))
 
@@ -35,6 +38,13 @@ def test_ensemble_vs_models(benchmark, models):
     seeds = list(range(models))
     benchmark.group = "scaling: vectorised training of k MLPs 64-32-10 vs k"
     benchmark.extra_info.update(kind="scaling ensemble", size=models, algorithm="O(k) work, batched")
-    out = benchmark.pedantic(lambda: train_ensemble(lambda: MLP([64, 32, 10]), digits, cfg, init_seeds=seeds,
-                                                    data_seeds=seeds), rounds=3, iterations=1)
-    assert len(out) == models and not any(r.diverged for r in out) and np.isfinite([r.losses[-1] for r in out]).all()
+    out = benchmark.pedantic(
+        lambda: train_ensemble(lambda: MLP([64, 32, 10]), digits, cfg, init_seeds=seeds, data_seeds=seeds),
+        rounds=3,
+        iterations=1,
+    )
+    assert (
+        len(out) == models
+        and not any(r.diverged for r in out)
+        and np.isfinite([r.losses[-1] for r in out]).all()
+    )

@@ -64,8 +64,12 @@ def pot_exact(x, y):
     return float(ot.emd2(a, a, ot.dist(x, y), numItermax=10**8))
 
 
-SOLVERS = {"lmctheory": ours, "scipy_lsa": scipy_lsa, "pot_emd2_default": pot_default,
-           "pot_emd2_exact": pot_exact}
+SOLVERS = {
+    "lmctheory": ours,
+    "scipy_lsa": scipy_lsa,
+    "pot_emd2_default": pot_default,
+    "pot_emd2_exact": pot_exact,
+}
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -85,9 +89,16 @@ def test_sliced_vs_exact(benchmark):
     n = 4000
     x, y = clouds(n)
     benchmark.group = f"sliced vs exact n={n} d={D}"
-    value = benchmark.pedantic(sliced_wasserstein, args=(x, y, 2), kwargs={"n_projections": 200, "seed": 0},
-                               rounds=5, iterations=1)
+    value = benchmark.pedantic(
+        sliced_wasserstein, args=(x, y, 2), kwargs={"n_projections": 200, "seed": 0}, rounds=5, iterations=1
+    )
     exact = exact_cost(n) ** 0.5
-    benchmark.extra_info.update(solver="sliced_200", n=n, d=D, sliced=value, exact=exact,
-                                relative_difference=abs(value - exact) / exact)
+    benchmark.extra_info.update(
+        solver="sliced_200",
+        n=n,
+        d=D,
+        sliced=value,
+        exact=exact,
+        relative_difference=abs(value - exact) / exact,
+    )
     assert value < exact  # SW_p <= W_p

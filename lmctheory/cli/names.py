@@ -1,0 +1,8 @@
+"""The CLI's choices, written out so that ``lmctheory --help`` imports no numerical library (a test checks
+that they equal the library's own lists: lmctheory.laws.LAW_NAMES, lmctheory.wasserstein.METHODS,
+lmctheory.dimension.ESTIMATORS, lmctheory.nn.data.DATASETS)."""
+
+LAWS = ("uniform", "gaussian", "ball", "subspace", "two-atom")
+METHODS = ("auto", "assignment", "emd", "1d")
+ESTIMATORS = ("pr", "pca", "mle", "twonn", "corr", "wasserstein")
+DATASETS = ("digits", "mnist1d", "teacher", "gaussian_mixture", "idx", "npz")

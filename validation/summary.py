@@ -1,0 +1,144 @@
+"""Quick and full validation side by side, generated from two ``validation.json`` reports.
+
+``python -m lmctheory_validation.summary QUICK.json FULL.json`` prints, in Markdown:
+
+* per experiment and preset, the prediction rows (hold / fail / inconclusive), the checks and the
+  measurements, and the fraction of prediction rows that are decided (holds or fails);
+* every row whose verdict differs between the two presets (rows match on experiment and claim);
+  rows present in only one preset are counted, not listed.
+
+``--write FILE`` replaces the block between ``<!-- begin:validation-summary -->`` and
+``<!-- end:validation-summary -->`` in FILE instead of printing (``make validation-table`` writes the
+README's table this way, so the table is never edited by hand).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+from .report import counts
+
+__shapes_results__ = False
+
+
+def _rows(path) -> list[dict]:
+    doc = json.loads(Path(path).read_text())
+    rows = doc.get("rows", doc.get("result", {}).get("rows"))
+    if not isinstance(rows, list):
+        raise ValueError(f"{path}: not a validation report (no 'rows')")
+    return rows
+
+
+def decided_fraction(rows) -> tuple[int, int]:
+    """``(decided, total)`` prediction rows: decided = holds or fails."""
+    preds = [r for r in rows if r["kind"] == "prediction"]
+    return sum(r["verdict"] in ("holds", "fails") for r in preds), len(preds)
+
+
+def side_by_side(quick: list[dict], full: list[dict]) -> list[str]:
+    """Markdown lines: one row per experiment with the quick and the full counts."""
+    lines = [
+        "| experiment | preset | predictions | hold | fail | inconclusive | decided | checks (hold / fail) "
+        "| measurements |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    names = list(dict.fromkeys([r["experiment"] for r in quick] + [r["experiment"] for r in full]))
+    for name in [*names, "all"]:
+        for preset, rows in (("quick", quick), ("full", full)):
+            sub = rows if name == "all" else [r for r in rows if r["experiment"] == name]
+            c = counts(sub)
+            p, ch = c["prediction"], c["check"]
+            decided, total = decided_fraction(sub)
+            share = f"{100 * decided / total:.0f} %" if total else "-"
+            label = f"**{name}**" if name == "all" else f"`{name}`"
+            lines.append(
+                f"| {label} | {preset} | {total} | {p['holds']} | {p['fails']} | {p['inconclusive']} | "
+                f"{share} | {sum(ch.values())} ({ch['holds']} / {ch['fails']}) | "
+                f"{c['measurement']['reported']} |"
+            )
+    return lines
+
+
+def differences(quick: list[dict], full: list[dict]) -> tuple[list[tuple[dict, dict]], int, int]:
+    """``(pairs whose verdict differs, rows only in quick, rows only in full)``."""
+    q = {(r["experiment"], r["prediction"]): r for r in quick}
+    f = {(r["experiment"], r["prediction"]): r for r in full}
+    pairs = [(q[k], f[k]) for k in q if k in f and q[k]["verdict"] != f[k]["verdict"]]
+    return pairs, len(q.keys() - f.keys()), len(f.keys() - q.keys())
+
+
+def _value(r) -> str:
+    m = r.get("measured")
+    if m is None:
+        return "-"
+    std = r.get("measured_std")
+    return f"{m:.3g}" + (f" ± {std:.2g}" if std is not None else "") + f" (n={r.get('n_seeds')})"
+
+
+def summary_markdown(quick: list[dict], full: list[dict]) -> str:
+    """The side-by-side table, the decided fractions and the rows whose verdict differs."""
+    dq, tq = decided_fraction(quick)
+    df, tf = decided_fraction(full)
+    pairs, only_q, only_f = differences(quick, full)
+    out = [
+        *side_by_side(quick, full),
+        "",
+        f"Decided prediction rows (holds or fails): quick {dq}/{tq}"
+        + (f" ({100 * dq / tq:.0f} %)" if tq else "")
+        + f", full {df}/{tf}"
+        + (f" ({100 * df / tf:.0f} %)" if tf else "")
+        + ".",
+        "",
+    ]
+    if pairs:
+        out += [
+            f"Rows whose verdict differs between the presets ({len(pairs)}; {only_q} rows only in quick, "
+            f"{only_f} only in full):",
+            "",
+            "| experiment | claim | quick | full |",
+            "|---|---|---|---|",
+        ]
+        out += [
+            f"| {q['experiment']} | {q['prediction']} | {q['verdict']}: {_value(q)} | "
+            f"{f['verdict']}: {_value(f)} |"
+            for q, f in pairs
+        ]
+    else:
+        out.append(
+            f"No row has a different verdict in the two presets ({only_q} rows only in quick, "
+            f"{only_f} only in full)."
+        )
+    return "\n".join(out) + "\n"
+
+
+def write_between_markers(path, name: str, text: str) -> None:
+    """Replace the text between ``<!-- begin:NAME -->`` and ``<!-- end:NAME -->`` in ``path``."""
+    path = Path(path)
+    source = path.read_text()
+    pattern = re.compile(rf"(<!-- begin:{re.escape(name)} -->\n).*?(<!-- end:{re.escape(name)} -->)", re.S)
+    if not pattern.search(source):
+        raise ValueError(f"{path}: no '<!-- begin:{name} -->' ... '<!-- end:{name} -->' block")
+    path.write_text(pattern.sub(lambda m: m.group(1) + text + m.group(2), source, count=1))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m lmctheory_validation.summary", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("quick", help="validation.json of the quick preset")
+    parser.add_argument("full", help="validation.json of the full preset")
+    parser.add_argument("--write", metavar="FILE", help="replace the validation-summary block of FILE")
+    args = parser.parse_args(argv)
+    text = summary_markdown(_rows(args.quick), _rows(args.full))
+    if args.write:
+        write_between_markers(args.write, "validation-summary", text)
+    else:
+        print(text, end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
