@@ -1,0 +1,40 @@
+"""
+How to: align two networks and measure the barrier
+==================================================
+
+Train two small MLPs from different initialisations, align the second to the first with
+covariance-weighted weight matching, evaluate the loss along the linear path before and after, and
+compare the measured barrier with the certified bound computed from the endpoints alone.
+"""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from lmctheory.align import apply_permutation, match
+from lmctheory.barrier import evaluate_path
+from lmctheory.nn.data import load_dataset
+from lmctheory.nn.models import MLP
+from lmctheory.nn.train import TrainConfig, train_pair
+from lmctheory.predict import certified_barrier_bound
+
+digits = load_dataset("digits")
+config = TrainConfig(optimizer="sgd", lr=0.05, momentum=0.9, epochs=3, batch_size=64, device="cpu")
+a, b = train_pair(lambda: MLP([64, 64, 10]), digits, config, same_init=False, seeds=(0, 1))
+aligned = apply_permutation(b.model, match(a.model, b.model, "weighted", inputs=digits.x_train))
+test = (digits.x_test, digits.y_test)
+ts = np.linspace(0, 1, 11)
+before = evaluate_path(a.model, b.model, test, ts)
+after = evaluate_path(a.model, aligned, test, ts)
+bound = certified_barrier_bound(a.model, aligned, test, ts)
+print(
+    f"loss barrier above chord: {before.barrier('above_chord'):.3f} unaligned, "
+    f"{after.barrier('above_chord'):.3f} aligned; certified bound {bound.bound:.3g}"
+)
+
+plt.figure(figsize=(5, 3.6))
+plt.plot(ts, before.values["loss"], "o-", label="unaligned")
+plt.plot(ts, after.values["loss"], "s-", label="aligned (weighted matching)")
+plt.xlabel("t (path from A to B)")
+plt.ylabel("test loss")
+plt.legend()
+plt.tight_layout()
