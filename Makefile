@@ -75,9 +75,10 @@ cache-full: install
 
 validation-table: install
 	$(BIN)/python -m lmctheory_validation.summary build/cache-figures/validation.json \
-		build/full-figures/validation.json --write README.md
+		build/full-figures/validation.json --calibration --write README.md
 
 docs: $(DOCS_STAMP)
+	rm -rf docs/api/generated  # autosummary rewrites it: stubs of removed objects must not linger
 	$(BIN)/sphinx-build -b html -W --keep-going -q docs docs/_build/html
 	@echo "documentation: docs/_build/html/index.html"
 

@@ -9,7 +9,8 @@
 
 ``--write FILE`` replaces the block between ``<!-- begin:validation-summary -->`` and
 ``<!-- end:validation-summary -->`` in FILE instead of printing (``make validation-table`` writes the
-README's table this way, so the table is never edited by hand).
+README's table this way, so the table is never edited by hand); with ``--calibration`` the measured
+false-"holds" rate of every verdict rule (:mod:`.calibration`) goes into the ``calibration`` block.
 """
 
 from __future__ import annotations
@@ -131,12 +132,25 @@ def main(argv=None) -> int:
     parser.add_argument("quick", help="validation.json of the quick preset")
     parser.add_argument("full", help="validation.json of the full preset")
     parser.add_argument("--write", metavar="FILE", help="replace the validation-summary block of FILE")
+    parser.add_argument(
+        "--calibration",
+        action="store_true",
+        help="also measure each verdict rule's false-'holds' rate (20,000 simulations per cell) and write it "
+        "into the calibration block of FILE (or print it)",
+    )
     args = parser.parse_args(argv)
     text = summary_markdown(_rows(args.quick), _rows(args.full))
+    rates = None
+    if args.calibration:
+        from .calibration import calibration_table
+
+        rates = "\n".join(calibration_table()) + "\n"
     if args.write:
         write_between_markers(args.write, "validation-summary", text)
+        if rates:
+            write_between_markers(args.write, "calibration", rates)
     else:
-        print(text, end="")
+        print(text + ("\n" + rates if rates else ""), end="")
     return 0
 
 
