@@ -67,7 +67,29 @@ TIE_BREAK = 1e-9
 
 @dataclass
 class Permutation:
-    """Unit i of A is matched to unit ``perms[name][i]`` of B, for each permutation name."""
+    """Unit i of A is matched to unit ``perms[name][i]`` of B, for each permutation name.
+
+    Returned by :func:`match`; ``inverse()`` undoes it and ``to_dict()`` gives JSON data.
+
+    Parameters
+    ----------
+    perms : dict of str to ndarray
+        One permutation of range(size) per name of the model's permutation spec.
+    method : str, default "given"
+        How it was found.
+    spec : dict
+        The permutation spec it applies to (empty: the model's own).
+    info : dict
+        Details of the matching (iterations, objective).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.align import Permutation
+    >>> perm = Permutation({"P_0": np.array([2, 0, 1])})
+    >>> perm.inverse().perms["P_0"].tolist()
+    [1, 2, 0]
+    """
 
     perms: dict[str, np.ndarray]
     method: str = "given"
@@ -97,7 +119,37 @@ def _spec_of(model) -> dict:
 
 
 def validate_spec(spec: dict, state: dict) -> dict[str, int]:
-    """Check a permutation spec against a state dict; return each permutation's size."""
+    """Check a permutation spec against a state dict; return each permutation's size.
+
+    A spec maps each permutation name to the ``(parameter name, axis)`` pairs it permutes
+    (``model.permutation_spec()`` for the built-in models).
+
+    Parameters
+    ----------
+    spec : dict
+        ``{name: [(parameter, axis), ...]}``.
+    state : dict
+        ``{parameter name: tensor}`` (a state dict).
+
+    Returns
+    -------
+    dict of str to int
+        The length of every permuted axis, by permutation name.
+
+    Raises
+    ------
+    ValueError
+        A permutation acting on nothing, an absent parameter or axis, an axis permuted twice, or
+        axes of different lengths under one permutation.
+
+    Examples
+    --------
+    >>> from lmctheory.align import validate_spec
+    >>> from lmctheory.nn.models import MLP
+    >>> model = MLP([4, 8, 3])
+    >>> validate_spec(model.permutation_spec(), model.state_dict())
+    {'P_0': 8}
+    """
     sizes, seen = {}, set()
     for name, axes in spec.items():
         if not axes:
@@ -156,7 +208,40 @@ def _check_perms(perms: dict, sizes: dict) -> None:
 
 
 def apply_permutation(model, perm: Permutation, spec: dict | None = None):
-    """A new module: ``model`` with its hidden units re-indexed by ``perm`` (same function)."""
+    """A new module: ``model`` with its hidden units re-indexed by ``perm`` (same function).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model to permute (left unchanged).
+    perm : Permutation
+        From :func:`match` (or built by hand).
+    spec : dict, optional
+        Permutation spec (default: the model's).
+
+    Returns
+    -------
+    torch.nn.Module
+        A deep copy with permuted parameters.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Permutation names that do not match the spec, arrays that are not permutations of the
+        right size, or a model without a spec.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.nn.models import MLP
+    >>> _ = torch.manual_seed(0)
+    >>> model_a, model_b = MLP([4, 8, 3]), MLP([4, 8, 3])
+    >>> x, y = torch.randn(64, 4), torch.randint(0, 3, (64,))
+    >>> from lmctheory.align import apply_permutation, match
+    >>> permuted = apply_permutation(model_b, match(model_a, model_b))
+    >>> torch.allclose(permuted(x), model_b(x), atol=1e-6)
+    True
+    """
     spec = spec if spec is not None else (perm.spec or _spec_of(model))
     live = model.state_dict(keep_vars=True)  # the module's own tensors (Parameters kept as such)
     state = {k: v.detach() for k, v in live.items()}
@@ -181,7 +266,41 @@ def apply_permutation(model, perm: Permutation, spec: dict | None = None):
 
 
 def functional_difference(model, perm: Permutation, inputs, spec: dict | None = None) -> float:
-    """Max |model(x) - apply_permutation(model, perm)(x)| over ``inputs``, relative to max |model(x)|."""
+    r""":math:`\max_x \lVert f(x) - f_\pi(x) \rVert_\infty / \max_x \lVert f(x) \rVert_\infty` over
+    ``inputs``, with :math:`f_\pi` = ``apply_permutation(model, perm)``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model.
+    perm : Permutation
+        A permutation of its units.
+    inputs : torch.Tensor
+        Inputs to compare on.
+    spec : dict, optional
+        Permutation spec.
+
+    Returns
+    -------
+    float
+        Relative difference (0 up to rounding for any valid permutation).
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`apply_permutation`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.nn.models import MLP
+    >>> _ = torch.manual_seed(0)
+    >>> model_a, model_b = MLP([4, 8, 3]), MLP([4, 8, 3])
+    >>> x, y = torch.randn(64, 4), torch.randint(0, 3, (64,))
+    >>> from lmctheory.align import functional_difference, match
+    >>> functional_difference(model_b, match(model_a, model_b), x) < 1e-6
+    True
+    """
     permuted = apply_permutation(model, perm, spec)
     with torch.no_grad():
         y, z = model(inputs), permuted(inputs)
@@ -191,7 +310,42 @@ def functional_difference(model, perm: Permutation, inputs, spec: dict | None = 
 def check_functional_equivalence(
     model, perm: Permutation, inputs, spec: dict | None = None, rtol: float = 1e-5
 ) -> bool:
-    """Whether the permuted model computes the same function on ``inputs`` (relative tolerance)."""
+    """Whether the permuted model computes the same function on ``inputs`` (relative tolerance).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model.
+    perm : Permutation
+        A permutation of its units.
+    inputs : torch.Tensor
+        Inputs to compare on.
+    spec : dict, optional
+        Permutation spec.
+    rtol : float, default 1e-5
+        Tolerance on :func:`functional_difference`.
+
+    Returns
+    -------
+    bool
+        ``functional_difference(...) <= rtol``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`apply_permutation`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.nn.models import MLP
+    >>> _ = torch.manual_seed(0)
+    >>> model_a, model_b = MLP([4, 8, 3]), MLP([4, 8, 3])
+    >>> x, y = torch.randn(64, 4), torch.randint(0, 3, (64,))
+    >>> from lmctheory.align import check_functional_equivalence, match
+    >>> check_functional_equivalence(model_b, match(model_a, model_b), x)
+    True
+    """
     return functional_difference(model, perm, inputs, spec) <= rtol
 
 
@@ -369,11 +523,51 @@ def match(
     max_iter: int = 100,
     seed: int = 0,
 ) -> Permutation:
-    """Align ``model_b`` to ``model_a``; returns the :class:`Permutation` to apply to B.
+    """Align ``model_b`` to ``model_a``: the :class:`Permutation` to apply to B.
 
-    ``inputs`` (a tensor of model inputs) is required by ``"weighted"`` and
-    ``"activation"`` and ignored by ``"naive"`` and ``"full"``. ``max_iter`` and
-    ``seed`` (order of the coordinate descent) concern ``"full"``.
+    Methods: ``"naive"`` (each layer's incoming weights matched alone, in forward order),
+    ``"full"`` (weight matching by coordinate descent over all permutations, Git Re-Basin),
+    ``"weighted"`` (incoming weights weighted by the input covariance) and ``"activation"``
+    (activation matching on ``inputs``). Every assignment is solved exactly
+    (:func:`lmctheory.assignment.solve_assignment`).
+
+    Parameters
+    ----------
+    model_a, model_b : torch.nn.Module
+        Same architecture, with a permutation spec (``permutation_spec()``) or ``spec``.
+    method : {"naive", "full", "weighted", "activation"}, default "full"
+        The matching.
+    inputs : torch.Tensor, optional
+        Model inputs; required by ``"weighted"`` and ``"activation"``, ignored otherwise.
+    spec : dict, optional
+        A permutation spec (default: the model's).
+    max_iter : int, default 100
+        Coordinate-descent sweeps of ``"full"``.
+    seed : int, default 0
+        Order of the coordinate descent of ``"full"``.
+
+    Returns
+    -------
+    Permutation
+        Apply it to B with :func:`apply_permutation`.
+
+    Raises
+    ------
+    ValueError, TypeError
+        An unknown method, different architectures or devices, missing or non-finite inputs, a
+        model without a permutation spec, or an invalid spec.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.nn.models import MLP
+    >>> _ = torch.manual_seed(0)
+    >>> model_a, model_b = MLP([4, 8, 3]), MLP([4, 8, 3])
+    >>> x, y = torch.randn(64, 4), torch.randint(0, 3, (64,))
+    >>> from lmctheory.align import apply_permutation, match
+    >>> perm = match(model_a, model_b)
+    >>> sorted(perm.perms["P_0"].tolist()) == list(range(8))
+    True
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")

@@ -88,7 +88,19 @@ except ImportError:  # pragma: no cover - exercised on platforms without the whe
 
 
 def available_solvers() -> tuple[str, ...]:
-    """Solvers usable on this machine (``"lapjv"`` needs the ``lapjv`` package)."""
+    """Solvers usable on this machine (``"lapjv"`` needs the ``lapjv`` package, extra ``[fast]``).
+
+    Returns
+    -------
+    tuple of str
+        A subset of ``("lapjv", "scipy")``; ``"scipy"`` is always there.
+
+    Examples
+    --------
+    >>> from lmctheory.assignment import available_solvers
+    >>> "scipy" in available_solvers()
+    True
+    """
     return SOLVERS if _lapjv is not None else ("auto", "scipy")
 
 
@@ -204,11 +216,43 @@ def certify(
     max_passes: float = _MAX_PASSES,
     rtol: float = RTOL,
 ) -> bool:
-    r"""True iff ``perm`` is certified optimal for ``C`` to relative accuracy ``rtol`` (module docstring).
+    """True iff ``perm`` is certified optimal for ``C`` to relative accuracy ``rtol``.
 
-    ``v`` are starting column potentials (zeros if None); the closer to optimal duals, the less
-    work. Returns False when the work budget (``max_passes`` full scans of C) runs out, which is
-    what a suboptimal ``perm`` leads to, or when the certified gap exceeds ``rtol`` of the reference.
+    Dual potentials are improved until every reduced cost is non-negative within its rounding
+    error; the gap between the permutation's cost and the dual bound is then compared with
+    ``rtol`` of the reference (:ref:`theory-assignment-certificate`).
+
+    Parameters
+    ----------
+    C : ndarray, shape (n, n)
+        Finite costs (minimisation).
+    perm : ndarray of int, shape (n,)
+        The candidate permutation.
+    v : ndarray, shape (n,), optional
+        Starting column potentials (zeros if None); the closer to optimal duals, the less work.
+    max_passes : float, default 16
+        Work budget, in full scans of C.
+    rtol : float, default 1e-12
+        Relative accuracy to certify.
+
+    Returns
+    -------
+    bool or NumPy bool
+        False when the budget runs out (which a suboptimal ``perm`` leads to), when ``perm`` is not
+        a permutation, or when the certified gap exceeds ``rtol`` of the reference.
+
+    Raises
+    ------
+    ValueError
+        From NumPy when shapes do not agree.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.assignment import certify
+    >>> C = np.array([[4.0, 1.0], [2.0, 0.0]])
+    >>> bool(certify(C, np.array([1, 0]))), bool(certify(C, np.array([0, 1])))
+    (True, False)
     """
     n = C.shape[0]
     eps = np.finfo(np.float64).eps
@@ -246,18 +290,41 @@ def solve_assignment(cost, *, maximize: bool = False, solver: str = "auto") -> n
     """Exact linear assignment on a square matrix: ``perm`` with row i assigned to column perm[i].
 
     Minimises (``maximize=False``) or maximises ``sum_i cost[i, perm[i]]``.
-    ``solver``: ``"auto"`` (certified float32 Jonker–Volgenant candidate with SciPy
-    fallback, SciPy alone where ``lapjv`` is unavailable), ``"lapjv"`` (same, but
-    an error if ``lapjv`` is missing) or ``"scipy"``. Every returned permutation is
-    certified optimal to a relative ``RTOL`` (1e-12) of the optimum by LP duality with
-    the rounding error of every reduced cost accounted for (module docstring).
+    Every returned permutation is certified optimal to a relative ``RTOL`` (1e-12) of the optimum by
+    LP duality with the rounding error of every reduced cost accounted for
+    (:ref:`theory-assignment-certificate`).
+
+    Parameters
+    ----------
+    cost : array_like, shape (n, n)
+        Finite real costs.
+    maximize : bool, default False
+        Maximise instead of minimise.
+    solver : {"auto", "lapjv", "scipy"}
+        ``"auto"``: certified float32 Jonker–Volgenant candidate with SciPy fallback, SciPy alone
+        where ``lapjv`` is unavailable; ``"lapjv"``: the same, but an error if ``lapjv`` is missing;
+        ``"scipy"``: :func:`scipy.optimize.linear_sum_assignment`, certified.
+
+    Returns
+    -------
+    ndarray of int, shape (n,)
+        The permutation.
 
     Raises
     ------
     ValueError, TypeError
-        Not a non-empty square real matrix, or non-finite entries.
+        Not a non-empty square real matrix, non-finite entries, or an unknown solver.
+    ImportError
+        ``solver="lapjv"`` without the ``lapjv`` package.
     ConvergenceError
         No route produced a permutation that could be certified (never returned silently).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.assignment import solve_assignment
+    >>> solve_assignment(np.array([[4.0, 1.0, 3.0], [2.0, 0.0, 5.0], [3.0, 2.0, 2.0]])).tolist()
+    [1, 0, 2]
     """
     return _solve(cost, maximize=maximize, solver=solver)[0]
 

@@ -60,7 +60,29 @@ DEFINITIONS = {
 
 
 def default_grid(points: int = 25) -> np.ndarray:
-    """``points`` equally spaced t in [0, 1] (Git Re-Basin uses 25); odd counts include 1/2."""
+    """``points`` equally spaced t in [0, 1] (Git Re-Basin uses 25); odd counts include 1/2.
+
+    Parameters
+    ----------
+    points : int, default 25
+        At least 2.
+
+    Returns
+    -------
+    ndarray
+        The grid.
+
+    Raises
+    ------
+    ValueError
+        Fewer than 2 points.
+
+    Examples
+    --------
+    >>> from lmctheory.barrier import default_grid
+    >>> default_grid(5).tolist()
+    [0.0, 0.25, 0.5, 0.75, 1.0]
+    """
     if points < 2:
         raise ValueError(f"a path grid needs at least 2 points, got {points}")
     return np.linspace(0.0, 1.0, points)
@@ -68,7 +90,32 @@ def default_grid(points: int = 25) -> np.ndarray:
 
 @dataclass
 class PathResult:
-    """Metrics along a path. ``values[metric]`` has one entry per t in ``ts``."""
+    """Metrics along a path (returned by :func:`evaluate_path`): ``values[metric]`` has one entry per
+    t in ``ts``; ``barrier(definition, metric="loss")`` applies :func:`barrier`.
+
+    Parameters
+    ----------
+    ts : ndarray
+        The grid of t.
+    values : dict of str to ndarray
+        ``"loss"`` and/or ``"error"`` per t.
+    split : str
+        Name of the data split.
+    n_examples : int
+        Examples evaluated.
+    loss : str
+        ``"cross_entropy"`` or ``"mse"``.
+    info : dict
+        Strategy and timings.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.barrier import PathResult
+    >>> res = PathResult(np.array([0.0, 0.5, 1.0]), {"loss": np.array([0.2, 0.9, 0.4])})
+    >>> round(res.barrier("above_chord"), 12)
+    0.6
+    """
 
     ts: np.ndarray
     values: dict[str, np.ndarray]
@@ -116,9 +163,41 @@ def _midpoint(ts, values) -> float:
 
 
 def barrier(ts, values, definition: str = "above_chord") -> float:
-    """One named barrier (see the module table) of ``values`` along the grid ``ts``.
+    r"""One named barrier of ``values`` along the grid ``ts`` (:ref:`theory-barrier-definitions`).
 
-    For ``"normalized"``, ``values`` is the *error* along the path.
+    Definitions (``DEFINITIONS``): ``above_chord`` :math:`\max_t [v(t) - ((1-t)v(0) + t v(1))]`,
+    ``max_minus_mean`` :math:`\max_t v(t) - (v(0)+v(1))/2`, ``midpoint_value`` :math:`v(1/2)`,
+    ``midpoint_barrier`` :math:`v(1/2) - (v(0)+v(1))/2`, and ``normalized``: max_minus_mean of the
+    error divided by the mean endpoint accuracy. Each is a maximum over the grid, not a supremum
+    over [0, 1].
+
+    Parameters
+    ----------
+    ts : array_like
+        Grid of t, containing 0 and 1 (and 1/2 for the midpoint definitions).
+    values : array_like
+        The metric at each t (for ``"normalized"``: the *error*).
+    definition : str, default "above_chord"
+        One of ``DEFINITIONS``.
+
+    Returns
+    -------
+    float
+        The barrier.
+
+    Raises
+    ------
+    ValueError
+        Shapes that differ, non-finite values, a grid without its endpoints (or 1/2 when needed),
+        an unknown definition, or zero endpoint accuracy for ``"normalized"``.
+
+    Examples
+    --------
+    >>> from lmctheory.barrier import barrier
+    >>> barrier([0.0, 0.5, 1.0], [0.2, 0.9, 0.4])                    # 0.9 - 0.3
+    0.6
+    >>> round(barrier([0.0, 0.5, 1.0], [0.2, 0.9, 0.4], "max_minus_mean"), 12)
+    0.6
     """
     ts = np.asarray(ts, dtype=np.float64)
     values = np.asarray(values, dtype=np.float64)
@@ -144,7 +223,31 @@ def barrier(ts, values, definition: str = "above_chord") -> float:
 
 
 def barriers(ts, values, *, with_normalized: bool = False) -> dict[str, float | None]:
-    """Every named barrier (midpoint ones None when 1/2 is not on the grid)."""
+    """Every named barrier of :data:`DEFINITIONS` (midpoint ones None when 1/2 is not on the grid).
+
+    Parameters
+    ----------
+    ts, values : array_like
+        As :func:`barrier`.
+    with_normalized : bool, default False
+        Include ``"normalized"`` (``values`` is then the error).
+
+    Returns
+    -------
+    dict of str to float or None
+        One entry per definition.
+
+    Raises
+    ------
+    ValueError
+        As :func:`barrier`.
+
+    Examples
+    --------
+    >>> from lmctheory.barrier import barriers
+    >>> barriers([0.0, 1.0], [0.0, 0.0])
+    {'above_chord': 0.0, 'max_minus_mean': 0.0, 'midpoint_value': None, 'midpoint_barrier': None}
+    """
     out = {}
     for name in DEFINITIONS:
         if name == "normalized" and not with_normalized:
@@ -247,7 +350,8 @@ def evaluate_path(
     max_elements: int = 2**26,
     strategy: str = "auto",
 ) -> PathResult:
-    """Loss and error of every network on the path between ``model_a`` and ``model_b``.
+    r"""Loss and error of every network on the path between ``model_a`` and ``model_b``
+    (:ref:`theory-barrier-path`: :math:`\theta(t) = (1 - t)\theta_A + t\theta_B`).
 
     Parameters
     ----------
@@ -257,21 +361,48 @@ def evaluate_path(
         Labels: integer classes (cross-entropy loss, error = 1 - accuracy) or
         float targets (mean squared error; no error metric).
     ts : array of t in [0, 1], default 25 points
+        The grid (must contain 0 and 1 for barriers).
     metrics : subset of ("loss", "error")
+        What to evaluate.
     loss : "auto", "cross_entropy" or "mse"
-    split : name recorded in the result ("train", "test", ...)
-    max_elements : bound on the stacked output size per chunk of t (memory)
-    strategy : "vmap" (one vectorised call per chunk of t), "loop" (one ``functional_call`` per t on
+        The loss.
+    split : str
+        Name recorded in the result ("train", "test", ...).
+    max_elements : int
+        Bound on the stacked output size per chunk of t (memory).
+    strategy : {"auto", "vmap", "loop", "first_layer"}
+        "vmap" (one vectorised call per chunk of t), "loop" (one ``functional_call`` per t on
         the stacked parameters, no state_dict copies), "first_layer" (exploits that the first
         operator is affine in its parameters: computed for A and B once, interpolated exactly; the
-        other layers batched over groups of t, see :func:`lmctheory.nn.ops.path_outputs`; MLP,
-        mean-field, logistic, CNN, LCN) or "auto": vmap on CUDA; on CPU first_layer when
-        supported, else vmap when a network's work on the first batch (parameters x examples) is
-        at most 2**22 multiply-adds (overheads dominate), else loop (measured; README)
+        other layers batched over groups of t, see :func:`lmctheory.nn.ops.path_outputs`; models
+        registered with :func:`lmctheory.nn.ops.register_ops`) or "auto": vmap on CUDA; on CPU
+        first_layer when supported, else vmap when a network's work on the first batch
+        (parameters x examples) is at most 2**22 multiply-adds, else loop.
 
     Returns
     -------
-    PathResult with mean loss / error per t (averaged over all examples).
+    PathResult
+        Mean loss / error per t (averaged over all examples).
+
+    Raises
+    ------
+    ValueError, TypeError
+        Models of different architectures, devices or dtypes; data of the wrong shape or type;
+        ts outside [0, 1]; unknown metrics, loss or strategy; an error metric with float targets.
+    NotImplementedError
+        ``strategy="first_layer"`` for a model kind without registered operators.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.nn.models import MLP
+    >>> _ = torch.manual_seed(0)
+    >>> model_a, model_b = MLP([4, 8, 3]), MLP([4, 8, 3])
+    >>> x, y = torch.randn(64, 4), torch.randint(0, 3, (64,))
+    >>> from lmctheory.barrier import evaluate_path
+    >>> res = evaluate_path(model_a, model_b, (x, y), ts=[0.0, 0.5, 1.0])
+    >>> sorted(res.values), res.values["loss"].shape
+    (['error', 'loss'], (3,))
     """
     ts = default_grid() if ts is None else np.asarray(ts, dtype=np.float64)
     if ts.ndim != 1 or ts.size == 0 or not np.isfinite(ts).all():

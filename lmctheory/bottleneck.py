@@ -50,9 +50,32 @@ def _greedy_upper_bound(D: np.ndarray) -> float:
 
 
 def bottleneck_assignment(D) -> tuple[np.ndarray, float]:
-    """``(perm, value)``: a permutation minimising ``max_i D[i, perm[i]]`` and that minimum.
+    """A permutation minimising the largest matched entry, ``max_i D[i, perm[i]]``, and that minimum.
 
-    ``D`` must be a non-empty square matrix of finite, non-negative numbers.
+    Parameters
+    ----------
+    D : array_like, shape (n, n)
+        Finite, non-negative numbers (e.g. distances between two clouds).
+
+    Returns
+    -------
+    perm : ndarray of int, shape (n,)
+        Row i is matched to column ``perm[i]``.
+    value : float
+        The bottleneck value, an entry of D.
+
+    Raises
+    ------
+    ValueError
+        D is not a non-empty square matrix of finite, non-negative numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.bottleneck import bottleneck_assignment
+    >>> perm, value = bottleneck_assignment(np.array([[1.0, 5.0], [2.0, 9.0]]))
+    >>> perm.tolist(), value
+    ([1, 0], 5.0)
     """
     D = np.asarray(D, dtype=np.float64)
     if D.ndim != 2 or D.shape[0] != D.shape[1] or D.shape[0] == 0:

@@ -71,7 +71,26 @@ WIDTH = sp.Symbol("m", positive=True)
 
 @dataclass(frozen=True)
 class Constant:
-    """A named constant of a bound: its default and whether a paper publishes it."""
+    """A named constant of a bound: its default and whether a paper publishes it.
+
+    Parameters
+    ----------
+    name : str
+        Symbol, e.g. ``"C"``.
+    default : float or None
+        Default value (None: the caller must give it).
+    description : str
+        What it stands for.
+    published : bool, default False
+        Whether a paper gives its value (otherwise only the shape of the bound is meaningful).
+
+    Examples
+    --------
+    >>> from lmctheory.bounds import ferbach_two_layer
+    >>> (c,) = ferbach_two_layer(5).constants
+    >>> c.name, c.default, c.published
+    ('C', 1.0, False)
+    """
 
     name: str
     default: float | None
@@ -81,8 +100,42 @@ class Constant:
 
 @dataclass(frozen=True)
 class WidthBound:
-    """A width bound: ``width >= expr(epsilon)`` (``kind="upper"``: sufficient width)
-    or a necessary width (``kind="lower"``)."""
+    r"""A width bound: ``width >= expr(epsilon)`` (``kind="upper"``: sufficient width) or a necessary
+    width (``kind="lower"``) (:ref:`theory-width-bounds`).
+
+    Built by the functions of this module, not by hand. ``solve_width(epsilon, **constants)`` is the
+    width (a :class:`~lmctheory.towers.Tower`, never an overflow), ``solve_epsilon(width, **constants)``
+    the epsilon guaranteed (upper) or unreachable (lower) at a width, ``latex()`` the formula and
+    ``describe()`` everything as JSON data.
+
+    Parameters
+    ----------
+    name, kind : str
+        Name and ``"upper"`` or ``"lower"``.
+    expr : sympy.Expr
+        The width as a function of epsilon and the constants.
+    constants : tuple of Constant
+        Its constants.
+    assumptions : tuple of str
+        Conditions under which it holds.
+    provenance, source : str
+        Whether it is published or derived here, and where.
+
+    Raises
+    ------
+    ValueError, TypeError
+        From ``solve_width``/``solve_epsilon``: an invalid epsilon or width, an unknown constant or a
+        missing value.
+
+    Examples
+    --------
+    >>> from lmctheory.bounds import ferbach_two_layer
+    >>> bound = ferbach_two_layer(5)
+    >>> bound.latex()
+    'm \\geq \\left(\\frac{C}{\\epsilon}\\right)^{m_{0}}'
+    >>> str(bound.solve_width(0.1)), round(bound.solve_epsilon(1e5), 12)
+    ('1e+05', 0.1)
+    """
 
     name: str
     kind: str
@@ -150,7 +203,29 @@ def _check_epsilon(epsilon) -> float:
 
 
 def as_tower(width) -> Tower:
-    """A width given as a number >= 1, a Tower or a dict such as ``{"log10": 784}``."""
+    """A width given as a number >= 1, a Tower or a dict such as ``{"log10": 784}``.
+
+    Parameters
+    ----------
+    width : number, Tower or dict
+        The width.
+
+    Returns
+    -------
+    Tower
+        The same number.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Below 1, non-finite, or a dict with other than one ``log10``-style key.
+
+    Examples
+    --------
+    >>> from lmctheory.bounds import as_tower
+    >>> str(as_tower({"log10": 784})), str(as_tower(5))
+    ('10^784', '5')
+    """
     if isinstance(width, Tower):
         t = width
     elif isinstance(width, dict):
@@ -228,7 +303,31 @@ _C_TWO_LAYER = Constant(
 
 
 def ferbach_two_layer(m0: int, p: float = 2.0) -> WidthBound:
-    r"""Two-layer upper bound of Ferbach et al. (2024): width :math:`\ge (C/\varepsilon)^{m_0}`."""
+    r"""Two-layer upper bound of Ferbach et al. (2024): width :math:`\ge (C/\varepsilon)^{m_0}`.
+
+    Parameters
+    ----------
+    m0 : int
+        Input dimension (fan-in of the hidden layer), ``m0 > 2p``.
+    p : float, default 2
+        Order of the Wasserstein rate.
+
+    Returns
+    -------
+    WidthBound
+        ``kind="upper"``; its constant C is unpublished (default 1: the shape).
+
+    Raises
+    ------
+    ValueError, TypeError
+        Invalid arguments (non-positive integers, p outside the sharp regime where the rate needs it).
+
+    Examples
+    --------
+    >>> from lmctheory.bounds import ferbach_two_layer
+    >>> str(ferbach_two_layer(784).solve_width(0.1))
+    '10^784'
+    """
     m0 = check_positive_int(m0, "m0")
     _rate_exponent_check(m0, p)
     sym = sp.Symbol("m_0", positive=True, integer=True)
@@ -250,7 +349,29 @@ def ferbach_two_layer(m0: int, p: float = 2.0) -> WidthBound:
 
 
 def entezari_two_layer(m0: int) -> WidthBound:
-    r"""Two-layer bound of Entezari et al. (2022): width :math:`\ge (C/\varepsilon)^{2 m_0 + 4}`."""
+    r"""Two-layer bound of Entezari et al. (2022): width :math:`\ge (C/\varepsilon)^{2 m_0 + 4}`.
+
+    Parameters
+    ----------
+    m0 : int
+        Input dimension.
+
+    Returns
+    -------
+    WidthBound
+        ``kind="upper"`` (C unpublished, default 1).
+
+    Raises
+    ------
+    ValueError, TypeError
+        Invalid arguments (non-positive integers, p outside the sharp regime where the rate needs it).
+
+    Examples
+    --------
+    >>> from lmctheory.bounds import entezari_two_layer
+    >>> str(entezari_two_layer(3).solve_width(0.1))
+    '1e+10'
+    """
     m0 = check_positive_int(m0, "m0")
     sym = sp.Symbol("m_0", positive=True, integer=True)
     b = _power_bound(
@@ -268,7 +389,35 @@ def entezari_two_layer(m0: int) -> WidthBound:
 def low_dimensional(k: int, eta: float, m0: int | None = None, p: float = 2.0) -> WidthBound:
     r"""Low-dimensional support (Ferbach et al., Thm 5.4): width :math:`\ge (C/\varepsilon)^k`,
     valid while the width stays below about :math:`\eta^{-k}` (weights within
-    :math:`\eta` of a k-dim subspace; beyond, the full dimension returns)."""
+    :math:`\eta` of a k-dim subspace; beyond, the full dimension returns).
+
+    Parameters
+    ----------
+    k : int
+        Dimension of the subspace, ``k > 2p``.
+    eta : float
+        Distance of the weights from it, > 0.
+    m0 : int, optional
+        Ambient dimension (checked: ``k <= m0``).
+    p : float, default 2
+        Order.
+
+    Returns
+    -------
+    WidthBound
+        ``kind="upper"`` with ``valid_up_to(epsilon)`` the largest width it covers.
+
+    Raises
+    ------
+    ValueError, TypeError
+        ``k > m0``, k outside the sharp regime, or a non-positive eta.
+
+    Examples
+    --------
+    >>> from lmctheory.bounds import low_dimensional
+    >>> str(low_dimensional(5, 0.01, m0=784).solve_width(0.1))     # instead of 10^784
+    '1e+05'
+    """
     k = check_positive_int(k, "k")
     eta = check_positive_real(eta, "eta")
     if m0 is not None and k > m0:
@@ -292,11 +441,35 @@ def low_dimensional(k: int, eta: float, m0: int | None = None, p: float = 2.0) -
 
 
 def deep_recursion(m0: int, depth: int) -> WidthBound:
-    r"""Deep recursion (Ferbach et al., Lemma 4.1 / Thm 5.2, log factors omitted):
-    :math:`\tilde m_0 = m_0`, :math:`\tilde m_l = (T/\varepsilon)^{\tilde m_{l-1}}`,
-    l = 1..depth (hidden layers). ``solve_width`` gives the last layer's width,
-    :meth:`layer_widths` every layer's; widths come out as Towers
-    (:math:`\log_{10}` of layer 2 is itself :math:`\sim 10^{m_0}`)."""
+    r"""Deep recursion (Ferbach et al., Lemma 4.1 / Thm 5.2, log factors omitted; :ref:`theory-width-bounds`):
+    :math:`\tilde m_0 = m_0`, :math:`\tilde m_l = (T/\varepsilon)^{\tilde m_{l-1}}`, l = 1..depth.
+
+    ``solve_width`` gives the last hidden layer's width, :meth:`DeepRecursionBound.layer_widths`
+    every layer's; widths come out as Towers (:math:`\log_{10}` of layer 2 is itself :math:`\sim 10^{m_0}`).
+
+    Parameters
+    ----------
+    m0 : int
+        Input dimension.
+    depth : int
+        Hidden layers, at most ``MAX_DEPTH``.
+
+    Returns
+    -------
+    DeepRecursionBound
+        ``kind="upper"`` (T unpublished, default 1).
+
+    Raises
+    ------
+    ValueError, TypeError
+        Invalid arguments (non-positive integers, p outside the sharp regime where the rate needs it).
+
+    Examples
+    --------
+    >>> from lmctheory.bounds import deep_recursion
+    >>> [str(w) for w in deep_recursion(3, 2).layer_widths(0.5)]      # 2^3, then 2^8
+    ['8', '256']
+    """
     m0 = check_positive_int(m0, "m0")
     depth = check_positive_int(depth, "depth")
     if depth > MAX_DEPTH:
@@ -352,7 +525,27 @@ def deep_recursion(m0: int, depth: int) -> WidthBound:
 
 @dataclass(frozen=True)
 class DeepRecursionBound(WidthBound):
-    """The deep recursion: ``solve_width`` is the last layer's width, ``layer_widths`` every layer's."""
+    """The deep recursion: ``solve_width`` is the last layer's width, ``layer_widths(epsilon)`` every layer's.
+
+    Built by :func:`deep_recursion`; the parameters are those of :class:`WidthBound`.
+
+    Parameters
+    ----------
+    name, kind, expr, constants, assumptions, provenance, source
+        As for :class:`WidthBound`.
+
+    Raises
+    ------
+    ValueError, TypeError
+        From ``solve_width``/``layer_widths``: an invalid epsilon or constant.
+
+    Examples
+    --------
+    >>> from lmctheory.bounds import deep_recursion
+    >>> bound = deep_recursion(784, 2)
+    >>> bound.layer_widths(0.1)[1].to_dict()          # layer 2: 10^(10^784)
+    {'log10log10': 784.0}
+    """
 
     _widths: Callable | None = field(default=None, repr=False, compare=False)
 
@@ -384,13 +577,37 @@ def _deep_widths(a: float, m0: int, depth: int) -> list[Tower]:
 
 
 def log10_unit_ball_volume(d: int) -> float:
-    r""":math:`\log_{10} V_d`, :math:`V_d = \pi^{d/2} / \Gamma(d/2 + 1)` (no overflow for any d)."""
+    r""":math:`\log_{10} V_d`, :math:`V_d = \pi^{d/2} / \Gamma(d/2 + 1)` (no overflow for any d).
+
+    Parameters
+    ----------
+    d : int
+        Dimension, >= 1.
+
+    Returns
+    -------
+    float
+        :math:`\log_{10}` of the volume of the unit ball of R^d.
+
+    Raises
+    ------
+    ValueError
+        A non-positive d.
+
+    Examples
+    --------
+    >>> import math
+    >>> from lmctheory.bounds import log10_unit_ball_volume
+    >>> math.isclose(10 ** log10_unit_ball_volume(2), math.pi)
+    True
+    """
     d = check_positive_int(d, "d")
     return float((d / 2 * math.log(math.pi) - gammaln(d / 2 + 1)) / math.log(10))
 
 
 def matching_lower_bound(d: int) -> WidthBound:
-    r"""Width necessary for a small matching error, from its lower bound (derived; cf. Ferbach et al., Thm 5.3).
+    r"""Width necessary for a small matching error, from its lower bound (derived; cf. Ferbach et al., Thm 5.3;
+    :ref:`theory-lower-bound`).
 
     For weights with density bounded by F, the expected matching error satisfies
     :math:`\mathbb{E}\,\min_\pi \frac1m\sum_i|w_i - w'_{\pi(i)}| \ge \frac{d}{d+1}(m F V_d)^{-1/d}`
@@ -400,6 +617,27 @@ def matching_lower_bound(d: int) -> WidthBound:
 
     Necessary for the *matching error* (so for the barrier bounds built on it), not for
     epsilon-LMC: the barrier of two networks can be small for reasons the matching error does not see.
+
+    Parameters
+    ----------
+    d : int
+        Dimension of the weight law (with a density).
+
+    Returns
+    -------
+    WidthBound
+        ``kind="lower"``; constant F (density bound, default 1).
+
+    Raises
+    ------
+    ValueError, TypeError
+        Invalid arguments (non-positive integers, p outside the sharp regime where the rate needs it).
+
+    Examples
+    --------
+    >>> from lmctheory.bounds import matching_lower_bound
+    >>> round(matching_lower_bound(3).solve_width(0.1).value, 1)
+    100.7
     """
     d = check_positive_int(d, "d")
     F = sp.Symbol("F", positive=True)
@@ -471,12 +709,40 @@ def matching_error_upper_bound(width, m0: int, *, radius: float = 1.0, capped: b
     for two independent layers of m incoming-weight vectors iid from a law on a
     cube of side ``2 * radius`` in :math:`R^{m_0}`: the two-sample explicit
     Fournier–Guillin bound with p = 1 (:func:`lmctheory.rates.fg_explicit_bound`).
-    ``width`` may be a number or a Tower (huge widths).
 
     The bound is rigorous but loose: it exceeds the cube's diameter :math:`2 r \sqrt{m_0}`, which
     bounds every matching error, for widths below about 449 (m0 = 3), 8,400 (m0 = 5), 370,000
     (m0 = 8) and 5.3 million (m0 = 10); there it says nothing. ``capped=True`` returns
     :math:`\min(\text{bound}, 2 r \sqrt{m_0})`, the rigorous number to use.
+
+    Parameters
+    ----------
+    width : number >= 1, Tower or ``{"log10": x}``
+        The width m (huge widths as Towers).
+    m0 : int
+        Fan-in (dimension of the weight vectors).
+    radius : float, default 1
+        Half-side of the cube holding the weights.
+    capped : bool, default False
+        Cap at the diameter.
+
+    Returns
+    -------
+    float
+        The bound.
+
+    Raises
+    ------
+    ValueError, TypeError
+        An invalid width, m0 or radius.
+
+    Examples
+    --------
+    >>> from lmctheory.bounds import matching_error_upper_bound
+    >>> round(matching_error_upper_bound(100, 3, capped=True), 6)     # the diameter 2 sqrt(3)
+    3.464102
+    >>> round(matching_error_upper_bound(10**6, 3), 6)
+    0.338004
     """
     m0 = check_positive_int(m0, "m0")
     radius = check_positive_real(radius, "radius")
@@ -490,12 +756,41 @@ def matching_error_upper_bound(width, m0: int, *, radius: float = 1.0, capped: b
 def matching_error_lower_bound(
     width, d: int, *, density_bound: float | None = None, cube_radius: float | None = None
 ) -> float:
-    r"""Explicit lower bound :math:`\frac{d}{d+1}(m F V_d)^{-1/d}` on the expected matching error.
+    r"""Explicit lower bound :math:`\frac{d}{d+1}(m F V_d)^{-1/d}` on the expected matching error
+    (:ref:`theory-lower-bound`).
 
     The same quantity as :func:`matching_error_upper_bound`. Give ``density_bound``
     (F, a bound on the density of the weight law) or ``cube_radius`` r for the
     uniform law on :math:`[-r, r]^d` (:math:`F = (2r)^{-d}`, handled in log space:
     it underflows floats for large d).
+
+    Parameters
+    ----------
+    width : number >= 1, Tower or ``{"log10": x}``
+        The width m.
+    d : int
+        Dimension.
+    density_bound : float, optional
+        F.
+    cube_radius : float, optional
+        r (instead of F).
+
+    Returns
+    -------
+    float
+        The lower bound.
+
+    Raises
+    ------
+    ValueError
+        Both or neither of ``density_bound`` and ``cube_radius``, or invalid values.
+
+    Examples
+    --------
+    >>> from lmctheory.bounds import matching_error_lower_bound, matching_error_upper_bound
+    >>> lo = matching_error_lower_bound(10**6, 3, cube_radius=1.0)
+    >>> round(lo, 6), lo <= matching_error_upper_bound(10**6, 3)
+    (0.009305, True)
     """
     d = check_positive_int(d, "d")
     return _lower_bound_error(d, as_tower(width), _log10_density(d, density_bound, cube_radius))
@@ -525,6 +820,31 @@ def barrier_bound_from_matching(
     maximal at t = 1/2 (factor 1/4). The matching uses incoming weights only,
     so output weights differ by at most 2A. Deterministic: it holds for every
     realisation, with the realised matching error.
+
+    Parameters
+    ----------
+    matching_error : float
+        :math:`\frac1m \sum_i |w^A_i - w^B_{\pi(i)}|`, >= 0.
+    input_radius, output_bound : float
+        R and A.
+    activation_lipschitz, convexity_gap, loss_lipschitz : float, default 1
+        L, :math:`\kappa` and Lip.
+
+    Returns
+    -------
+    float
+        The bound on the loss barrier above the chord.
+
+    Raises
+    ------
+    ValueError
+        Negative or non-finite arguments.
+
+    Examples
+    --------
+    >>> from lmctheory.bounds import barrier_bound_from_matching
+    >>> round(barrier_bound_from_matching(0.1, input_radius=1.0, output_bound=1.0), 12)   # 1/4 * 3 * 0.1
+    0.075
     """
     for name, value in (
         ("input_radius", input_radius),
@@ -558,7 +878,35 @@ def barrier_upper_bound(
 ) -> float:
     """Explicit bound on the expected loss barrier of two random two-layer nets after optimal
     matching: :func:`barrier_bound_from_matching` applied to :func:`matching_error_upper_bound`
-    (capped at the cube's diameter, which bounds every matching error)."""
+    (capped at the cube's diameter, which bounds every matching error).
+
+    Parameters
+    ----------
+    width : number >= 1, Tower or ``{"log10": x}``
+        The width m.
+    m0 : int
+        Fan-in.
+    radius : float, default 1
+        Half-side of the cube holding the weights.
+    input_radius, output_bound, activation_lipschitz, convexity_gap, loss_lipschitz : float
+        As :func:`barrier_bound_from_matching`.
+
+    Returns
+    -------
+    float
+        The bound.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Invalid arguments.
+
+    Examples
+    --------
+    >>> from lmctheory.bounds import barrier_upper_bound
+    >>> round(barrier_upper_bound(10**6, 3, input_radius=1.0, output_bound=1.0), 6)
+    0.253503
+    """
     return barrier_bound_from_matching(
         matching_error_upper_bound(width, m0, radius=radius, capped=True),
         input_radius=input_radius,
@@ -573,8 +921,33 @@ def explicit_width(epsilon: float, bound: Callable[[Tower], float], *, max_log10
     r"""Smallest width m (a Tower) with ``bound(m) <= epsilon``, for a bound decreasing in m.
 
     Brackets :math:`\log_{10} m` by doubling, then bisects to relative precision
-    1e-15, finishing on integers when m < 10^15. Raises if even
-    :math:`10^{max\_log10}` is not enough.
+    1e-15, finishing on integers when m < 10^15.
+
+    Parameters
+    ----------
+    epsilon : float
+        Target, > 0.
+    bound : callable ``Tower -> float``
+        Decreasing in the width.
+    max_log10 : float, default 1e300
+        Largest :math:`\log_{10} m` tried.
+
+    Returns
+    -------
+    Tower
+        The width.
+
+    Raises
+    ------
+    ValueError
+        An invalid epsilon, or even :math:`10^{max\_log10}` is not enough.
+
+    Examples
+    --------
+    >>> from lmctheory.bounds import explicit_width, matching_error_upper_bound
+    >>> m = explicit_width(0.5, lambda w: matching_error_upper_bound(w, 3))
+    >>> str(m), matching_error_upper_bound(m, 3) <= 0.5
+    ('2.706e+05', True)
     """
     epsilon = _check_epsilon(epsilon)
 
@@ -625,12 +998,50 @@ def width_table(
     * ``explicit_upper`` (layer 1): the smallest width whose *explicit* expected matching error
       (:func:`matching_error_upper_bound`, weights uniform in [-radius, radius]^m0) is <= epsilon;
     * ``lower``: the width needed for an expected matching error <= epsilon (necessary for the
-      matching error, not for epsilon-LMC; :func:`matching_lower_bound`) with density bound F (default (2 radius)^-d, the uniform
-      law of the explicit bound, so ``lower <= explicit_upper``); the fan-in is m0 for layer 1
-      and the given ``width`` for deeper layers (none without a width);
+      matching error, not for epsilon-LMC; :func:`matching_lower_bound`) with density bound F
+      (default (2 radius)^-d, the uniform law of the explicit bound, so ``lower <= explicit_upper``);
+      the fan-in is m0 for layer 1 and the given ``width`` for deeper layers (none without a width);
     * ``effective``: the low-dimensional bound (C/epsilon)^k for layer 1 when k and eta are
       given (``effective_valid``: below eta^-k), else the upper bound;
     * with ``width``: whether it satisfies each.
+
+    Parameters
+    ----------
+    epsilon : float
+        Target matching error / barrier, > 0.
+    m0 : int
+        Input dimension.
+    depth : int
+        Hidden layers.
+    k, eta : int and float, optional
+        Low-dimensional support (both or neither).
+    width : number, Tower or dict, optional
+        A network's width to check.
+    p : float, default 2
+        Order.
+    C, T : float, default 1
+        Constants of the two-layer and deep bounds.
+    radius : float, default 1
+        Half-side of the weights' cube.
+    F : float, optional
+        Density bound of the lower bound.
+
+    Returns
+    -------
+    list of dict
+        One row per hidden layer.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Only one of k and eta, or invalid arguments.
+
+    Examples
+    --------
+    >>> from lmctheory.bounds import width_table
+    >>> row = width_table(0.1, 3, 2)[0]
+    >>> sorted(row), str(row["upper"]), row["lower"] <= row["explicit_upper"]
+    (['effective', 'explicit_upper', 'layer', 'lower', 'upper'], '1000', True)
     """
     epsilon = _check_epsilon(epsilon)
     m0 = check_positive_int(m0, "m0")

@@ -83,10 +83,32 @@ def participation_ratio_of_matrix(S) -> float:
 
     Equals :math:`(\sum_i \lambda_i)^2 / \sum_i \lambda_i^2` over the eigenvalues;
     between 1 (rank one) and the rank (all non-zero eigenvalues equal).
-    Invariant to the scale of S. Ferbach et al.'s "approximate dimension".
+    Invariant to the scale of S. Ferbach et al.'s "approximate dimension"
+    (:ref:`theory-participation-ratio`).
 
-    Raises ``ValueError`` for non-square, non-symmetric, non-PSD, non-finite or
-    zero matrices.
+    Parameters
+    ----------
+    S : array_like, shape (D, D)
+        Symmetric positive semi-definite, not zero.
+
+    Returns
+    -------
+    float
+        The participation ratio, in [1, rank(S)].
+
+    Raises
+    ------
+    ValueError
+        Non-square, non-symmetric, non-PSD, non-finite or zero matrices.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.dimension import participation_ratio_of_matrix
+    >>> participation_ratio_of_matrix(np.diag([1.0, 1.0, 1.0, 0.0]))
+    3.0
+    >>> round(participation_ratio_of_matrix(np.diag([4.0, 1.0, 0.0]) * 1e-30), 6)   # 25/17, any scale
+    1.470588
     """
     S = to_numpy(S, "S").astype(np.float64)
     if S.ndim != 2 or S.shape[0] != S.shape[1] or S.shape[0] == 0:
@@ -115,6 +137,30 @@ def knn_distances(X: np.ndarray, k: int) -> np.ndarray:
     Exact (:func:`lmctheory.neighbors.nearest_neighbors`: every pair screened in
     float32 with a rounding certificate, distances in float64); a point is never
     its own neighbour.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, D)
+        Finite points.
+    k : int
+        Neighbours per point, 1 <= k <= n - 1.
+
+    Returns
+    -------
+    ndarray, shape (n, k)
+        Column j - 1 holds the distance to the j-th neighbour.
+
+    Raises
+    ------
+    ValueError
+        Non-finite X or k outside 1..n-1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.dimension import knn_distances
+    >>> knn_distances(np.array([[0.0], [1.0], [3.0]]), 2).tolist()
+    [[1.0, 3.0], [1.0, 2.0], [2.0, 3.0]]
     """
     return nearest_neighbors(X, k)[0]
 
@@ -124,7 +170,7 @@ def _check_k(k, name: str, minimum: int) -> int:
 
 
 def levina_bickel(distances, k1: int, k2: int, *, unbiased: bool = False) -> np.ndarray:
-    r"""Levina–Bickel pointwise estimates :math:`m_k(x)` for k = k1..k2.
+    r"""Levina–Bickel pointwise estimates :math:`m_k(x)` for k = k1..k2 (:ref:`theory-mle`).
 
     With :math:`T_j(x)` the distance to the j-th neighbour,
 
@@ -141,12 +187,26 @@ def levina_bickel(distances, k1: int, k2: int, *, unbiased: bool = False) -> np.
         Sorted neighbour distances of n query points (column j-1 = T_j).
     k1, k2 : int
         Range of k (inclusive), ``2 <= k1 <= k2`` (``3 <=`` when unbiased).
+    unbiased : bool, default False
+        Use the k - 2 normalisation.
 
     Returns
     -------
     ndarray (n, k2 - k1 + 1)
-        Column i holds :math:`m_{k1+i}(x)`; ``inf`` where all k neighbours are
-        equidistant.
+        Column i holds :math:`m_{k1+i}(x)`; ``inf`` where all k neighbours are equidistant.
+
+    Raises
+    ------
+    ValueError
+        An invalid k range, too few columns, or distances that are not sorted, finite and positive.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.dimension import levina_bickel
+    >>> T = np.array([[1.0, 2.0]])          # T_2 / T_1 = 2: m_2 = 1 / log 2
+    >>> round(float(levina_bickel(T, 2, 2)[0, 0] * np.log(2)), 12)
+    1.0
     """
     T = to_numpy(distances, "distances").astype(np.float64)
     k1 = _check_k(k1, "k1", 3 if unbiased else 2)
@@ -167,7 +227,7 @@ def levina_bickel(distances, k1: int, k2: int, *, unbiased: bool = False) -> np.
 
 
 def twonn_from_ratios(mu, discard_fraction: float = 0.1, method: str = "linear") -> float:
-    r"""TwoNN estimate from the ratios :math:`\mu_i = r_2(x_i)/r_1(x_i)` (Facco et al. 2017).
+    r"""TwoNN estimate from the ratios :math:`\mu_i = r_2(x_i)/r_1(x_i)` (Facco et al. 2017; :ref:`theory-twonn`).
 
     Under local uniformity :math:`\mu` is Pareto(1, d), i.e. :math:`\log\mu \sim
     \mathrm{Exp}(d)`. Sort the N ratios and keep the
@@ -181,6 +241,34 @@ def twonn_from_ratios(mu, discard_fraction: float = 0.1, method: str = "linear")
     * ``"ml"``: :math:`\hat d = (k-1) / (\sum_{i\le k}\log\mu_{(i)} + (N-k)\log\mu_{(k)})`,
       the unbiased estimator of the rate of a Type-II censored exponential sample
       (f = 0: :math:`(N-1)/\sum_i \log\mu_i`).
+
+    Parameters
+    ----------
+    mu : array_like, shape (N,)
+        Ratios, all >= 1 and finite.
+    discard_fraction : float in [0, 1), default 0.1
+        Fraction f of the largest ratios left out.
+    method : {"linear", "ml"}
+        The fit.
+
+    Returns
+    -------
+    float
+        The dimension estimate.
+
+    Raises
+    ------
+    ValueError
+        Ratios below 1 or non-finite, too few ratios kept, an invalid fraction or method, or
+        ratios all equal to 1 (no information on d).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.dimension import twonn_from_ratios
+    >>> mu = np.random.default_rng(0).pareto(3.0, 20_000) + 1.0    # Pareto(1, d = 3)
+    >>> round(twonn_from_ratios(mu, method="ml", discard_fraction=0.0), 1)
+    3.0
     """
     mu = np.sort(to_numpy(mu, "mu").astype(np.float64).ravel())
     if mu.size == 0 or not np.isfinite(mu).all() or (mu < 1).any():
@@ -376,12 +464,39 @@ class ParticipationRatio(_DimensionEstimator):
     eigenvalues of :math:`S = X^\top X / n` (``center=False``, Ferbach et al.'s
     uncentred convention) or of the covariance (``center=True``). For n iid
     isotropic Gaussian rows in R^d the ratio of expectations is
-    :math:`(dn + 2)/(d + n + 1)`. Reliability threshold: the rank cap n (n - 1 centred) when smaller than D.
+    :math:`(dn + 2)/(d + n + 1)`. Reliability threshold: the rank cap n (n - 1 centred) when
+    smaller than D (:ref:`theory-participation-ratio`).
+
+    Parameters
+    ----------
+    center : bool, default False
+        Use the covariance instead of the second moment.
 
     Attributes
     ----------
+    dimension_ : float
+        The estimate.
     eigenvalues_ : ndarray
         Eigenvalues of S (descending).
+    n_features_in_ : int
+        D, the number of columns seen by ``fit``.
+
+    Raises
+    ------
+    sklearn.utils._param_validation.InvalidParameterError
+        At ``fit``: a hyper-parameter of the wrong type or range (a ``ValueError``).
+    ValueError, TypeError
+        At ``fit``: non-finite values, too few points for the estimator, a sparse matrix.
+    sklearn.exceptions.NotFittedError
+        ``summary()`` before ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.dimension import ParticipationRatio
+    >>> X = np.kron(np.eye(3), np.ones((10, 1)))     # 30 points on 3 orthogonal axes
+    >>> round(ParticipationRatio().fit(X).dimension_, 12)
+    3.0
     """
 
     _min_points = 1
@@ -422,11 +537,40 @@ class PCADimension(_DimensionEstimator):
 
     Eigenvalues below :math:`10^{-12}\lambda_1` are treated as exact zeros, so
     the rules are exact on linear subspaces. Reliability threshold: the rank cap n - 1 (centred) or n,
-    when smaller than D.
+    when smaller than D. Formerly named ``PCA`` (deprecated alias: it shadowed scikit-learn's).
+
+    Parameters
+    ----------
+    rule : {"FO", "ratio", "maxgap"}
+        The rule.
+    alpha : float, optional
+        Its threshold (defaults above).
+    center : bool, default True
+        Centre the points first.
 
     Attributes
     ----------
+    dimension_ : int-valued float
+        The estimate.
     eigenvalues_ : ndarray
+        Eigenvalues (descending).
+
+    Raises
+    ------
+    sklearn.utils._param_validation.InvalidParameterError
+        At ``fit``: a hyper-parameter of the wrong type or range (a ``ValueError``).
+    ValueError, TypeError
+        At ``fit``: non-finite values, too few points for the estimator, a sparse matrix.
+    sklearn.exceptions.NotFittedError
+        ``summary()`` before ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.dimension import PCADimension
+    >>> X = np.random.default_rng(0).normal(size=(200, 4)) @ np.random.default_rng(1).normal(size=(4, 20))
+    >>> PCADimension().fit(X).dimension_      # a 4-dim linear subspace of R^20
+    4.0
     """
 
     RULES = ("FO", "ratio", "maxgap")
@@ -474,7 +618,7 @@ class PCADimension(_DimensionEstimator):
 
 
 class MLE(_KNNEstimator):
-    r"""Levina–Bickel maximum-likelihood estimator, averaged over k = k1..k2.
+    r"""Levina–Bickel maximum-likelihood estimator, averaged over k = k1..k2 (:ref:`theory-mle`).
 
     Pointwise :math:`m_k(x)` as in :func:`levina_bickel`; for each k the
     pointwise values are aggregated over points, then averaged over k:
@@ -488,12 +632,41 @@ class MLE(_KNNEstimator):
     ``k1 == k2`` gives a single k (scikit-dimension's ``MLE`` with
     ``n_neighbors=k``, ``comb="mle"`` or ``"mean"``).
 
+    Parameters
+    ----------
+    k1, k2 : int, default 10 and 20
+        Range of neighbours, ``2 <= k1 <= k2`` (3 when unbiased).
+    unbiased : bool, default False
+        The k - 2 normalisation.
+    aggregate : {"harmonic", "mean"}
+        How pointwise values are combined.
+
     Attributes
     ----------
+    dimension_ : float
+        The estimate.
     dimension_pw_ : ndarray (n,)
         Pointwise estimates, mean over k of :math:`m_k(x)`.
     dimension_k_ : ndarray (k2 - k1 + 1,)
         The aggregated estimate for each k.
+
+    Raises
+    ------
+    sklearn.utils._param_validation.InvalidParameterError
+        At ``fit``: a hyper-parameter of the wrong type or range (a ``ValueError``).
+    ValueError, TypeError
+        At ``fit``: non-finite values, too few points for the estimator, a sparse matrix.
+    sklearn.exceptions.NotFittedError
+        ``summary()`` before ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.dimension import MLE
+    >>> from lmctheory.manifolds import sample_manifold
+    >>> X, d = sample_manifold("ball", 2000, D=10, d=3, seed=0)
+    >>> round(MLE().fit(X).dimension_)
+    3
     """
 
     _parameter_constraints = {
@@ -554,16 +727,43 @@ class MLE(_KNNEstimator):
 
 
 class TwoNN(_KNNEstimator):
-    r"""TwoNN estimator (Facco, d'Errico, Rodriguez & Laio 2017).
+    r"""TwoNN estimator (Facco, d'Errico, Rodriguez & Laio 2017; :ref:`theory-twonn`).
 
     Ratios :math:`\mu_i = r_2/r_1` of second to first neighbour distances;
     see :func:`twonn_from_ratios` for ``method`` ("linear": Facco's fit with
     the empirical CDF i/N; "ml": unbiased censored maximum likelihood) and
     ``discard_fraction``. Duplicate points are removed with a warning.
 
+    Parameters
+    ----------
+    discard_fraction : float in [0, 1), default 0.1
+        Fraction of the largest ratios left out.
+    method : {"linear", "ml"}
+        The fit.
+
     Attributes
     ----------
+    dimension_ : float
+        The estimate.
     ratios_ : ndarray (n,)
+        The ratios of the (deduplicated) points.
+
+    Raises
+    ------
+    sklearn.utils._param_validation.InvalidParameterError
+        At ``fit``: a hyper-parameter of the wrong type or range (a ``ValueError``).
+    ValueError, TypeError
+        At ``fit``: non-finite values, too few points for the estimator, a sparse matrix.
+    sklearn.exceptions.NotFittedError
+        ``summary()`` before ``fit``.
+
+    Examples
+    --------
+    >>> from lmctheory.dimension import TwoNN
+    >>> from lmctheory.manifolds import sample_manifold
+    >>> X, d = sample_manifold("sphere", 2000, D=10, d=2, seed=0)
+    >>> round(TwoNN().fit(X).dimension_)
+    2
     """
 
     _parameter_constraints = {
@@ -588,7 +788,7 @@ class TwoNN(_KNNEstimator):
 
 
 class CorrelationDimension(_KNNEstimator):
-    r"""Correlation dimension (Grassberger & Procaccia 1983) between two radii.
+    r"""Correlation dimension (Grassberger & Procaccia 1983) between two radii (:ref:`theory-correlation-dimension`).
 
     :math:`r_1, r_2` are the medians over points of the k1-th and k2-th
     neighbour distances; :math:`C(r) = \#\{(i, j): i \ne j, |x_i - x_j| < r\} / n^2`
@@ -599,6 +799,33 @@ class CorrelationDimension(_KNNEstimator):
     relative ``TIE_RTOL`` = 1e-9 of r counts as at distance r (not below): the
     median radius is often a realised pair distance, and this keeps the count
     independent of floating-point rounding (rotation invariance).
+
+    Parameters
+    ----------
+    k1, k2 : int, default 10 and 20
+        Neighbour ranks defining the two radii, ``1 <= k1 < k2``.
+
+    Attributes
+    ----------
+    dimension_ : float
+        The estimate.
+
+    Raises
+    ------
+    sklearn.utils._param_validation.InvalidParameterError
+        At ``fit``: a hyper-parameter of the wrong type or range (a ``ValueError``).
+    ValueError, TypeError
+        At ``fit``: non-finite values, too few points for the estimator, a sparse matrix.
+    sklearn.exceptions.NotFittedError
+        ``summary()`` before ``fit``.
+
+    Examples
+    --------
+    >>> from lmctheory.dimension import CorrelationDimension
+    >>> from lmctheory.manifolds import sample_manifold
+    >>> X, d = sample_manifold("helix", 2000, D=5, seed=0)
+    >>> round(CorrelationDimension().fit(X).dimension_)
+    1
     """
 
     TIE_RTOL = 1e-9
@@ -672,15 +899,49 @@ class WassersteinDimension(_DimensionEstimator):
     ground cost to the power p (p < 1 allowed: :math:`|x-y|^p` is then a metric
     and the assignment is still exact).
 
+    Parameters
+    ----------
+    sizes : sequence of int, optional
+        The sizes m (at least 2 distinct); ``fit`` needs ``2 * max(sizes)`` points.
+    reps : int, default 5
+        Random splits per size.
+    p : float in (0, inf), default 0.25
+        Exponent of the ground cost.
+    confidence : float in (0, 1), default 0.95
+        Level of the bootstrap interval.
+    seed : int, Generator or None, default 0
+        Seed of the subsets and of the bootstrap.
+
     Attributes
     ----------
+    dimension_ : float
+        :math:`-p/s`.
     rate_ : float
         Fitted slope of :math:`\log \mathbb{E}\,T_p` against :math:`\log m`.
     rate_ci_ : (float, float)
         Bootstrap confidence interval of the slope.
     dimension_ci_ : (float, float)
         The interval mapped through :math:`-p/s` (inf when the slope CI reaches 0).
-    sizes_, costs_ : the sizes m and the (len(sizes), reps) costs.
+    sizes_, costs_ : ndarray
+        The sizes m and the (len(sizes), reps) costs.
+
+    Raises
+    ------
+    sklearn.utils._param_validation.InvalidParameterError
+        At ``fit``: a hyper-parameter of the wrong type or range (a ``ValueError``).
+    ValueError, TypeError
+        At ``fit``: non-finite values, too few points for the estimator, a sparse matrix.
+    sklearn.exceptions.NotFittedError
+        ``summary()`` before ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.dimension import WassersteinDimension
+    >>> X = np.random.default_rng(0).random((512, 2))
+    >>> est = WassersteinDimension(sizes=(32, 64, 128, 256), reps=3).fit(X)
+    >>> 1.0 < est.dimension_ < 3.0
+    True
     """
 
     _min_points = 64
@@ -759,7 +1020,33 @@ ESTIMATORS = {
 
 
 def make_estimator(name: str, **params) -> _DimensionEstimator:
-    """An estimator by its CLI name (one of :data:`ESTIMATORS`)."""
+    """An estimator by its CLI name (one of :data:`ESTIMATORS`).
+
+    Parameters
+    ----------
+    name : {"pr", "pca", "mle", "twonn", "corr", "wasserstein"}
+        The estimator.
+    **params
+        Its hyper-parameters.
+
+    Returns
+    -------
+    estimator
+        An unfitted estimator (a scikit-learn ``BaseEstimator``).
+
+    Raises
+    ------
+    ValueError
+        An unknown name.
+    TypeError
+        A hyper-parameter the estimator does not have.
+
+    Examples
+    --------
+    >>> from lmctheory.dimension import make_estimator
+    >>> make_estimator("mle", k1=5, k2=8)
+    MLE(k1=5, k2=8)
+    """
     if name not in ESTIMATORS:
         raise ValueError(f"unknown estimator {name!r}; choose one of {', '.join(ESTIMATORS)}")
     return ESTIMATORS[name](**params)

@@ -42,7 +42,25 @@ __all__ = [
 
 
 class Law:
-    """Base class: a sampler with metadata. Subclasses implement ``sample``."""
+    r"""Base class of the built-in laws: a sampler with metadata.
+
+    Subclasses implement ``sample(n, rng)`` (an (n, d) array), and may provide ``cost_to_law(x, p)``
+    (the exact :math:`W_p^p(\mu_N, \mu)`, when ``has_exact_reference``), ``support_radius`` and
+    ``bound_geometry`` (the dimension and half-side of a cube holding the support, used by the
+    explicit bound). Calling a law samples it, so a law is a sampler for :func:`~lmctheory.rates.rate_curve`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.laws import Law
+    >>> class Corner(Law):
+    ...     name = "corner"
+    ...     dim = intrinsic_dim = 2
+    ...     def sample(self, n, rng):
+    ...         return np.ones((n, 2))
+    >>> Corner()(3, np.random.default_rng(0)).shape
+    (3, 2)
+    """
 
     #: short name used by the CLI and recorded in results
     name = "law"
@@ -143,7 +161,30 @@ class _QuantileLaw1D(Law):
 
 
 class UniformCube(_QuantileLaw1D):
-    """Uniform law on the cube ``[low, high]^d`` (the sharp case of Fournier–Guillin)."""
+    """Uniform law on the cube ``[low, high]^d`` (the sharp case of Fournier–Guillin).
+
+    The one-sample cost against the law is exact in d = 1 (quantile coupling).
+
+    Parameters
+    ----------
+    d : int
+        Dimension.
+    low, high : float, default 0 and 1
+        Bounds of every coordinate.
+
+    Raises
+    ------
+    ValueError
+        A non-positive d or not ``low < high`` (finite).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.laws import UniformCube
+    >>> x = UniformCube(3, -1.0, 1.0).sample(1000, np.random.default_rng(0))
+    >>> x.shape, bool(np.abs(x).max() <= 1.0)
+    ((1000, 3), True)
+    """
 
     name = "uniform"
 
@@ -168,7 +209,28 @@ class UniformCube(_QuantileLaw1D):
 
 
 class Gaussian(_QuantileLaw1D):
-    """Isotropic Gaussian ``N(0, scale^2 I_d)`` (unbounded support)."""
+    """Isotropic Gaussian ``N(0, scale^2 I_d)`` (unbounded support).
+
+    Parameters
+    ----------
+    d : int
+        Dimension.
+    scale : float, default 1
+        Standard deviation of every coordinate.
+
+    Raises
+    ------
+    ValueError
+        A non-positive d or scale.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.laws import Gaussian
+    >>> law = Gaussian(2, scale=3.0)
+    >>> round(float(law.sample(100_000, np.random.default_rng(0)).std()), 1)
+    3.0
+    """
 
     name = "gaussian"
 
@@ -193,7 +255,28 @@ def _uniform_in_ball(n: int, d: int, radius: float, rng: np.random.Generator) ->
 
 
 class UniformBall(Law):
-    """Uniform law on the Euclidean ball of radius ``radius`` centred at 0."""
+    """Uniform law on the Euclidean ball of radius ``radius`` centred at 0.
+
+    Parameters
+    ----------
+    d : int
+        Dimension.
+    radius : float, default 1
+        Radius of the ball.
+
+    Raises
+    ------
+    ValueError
+        A non-positive d or radius.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.laws import UniformBall
+    >>> x = UniformBall(4, radius=2.0).sample(500, np.random.default_rng(0))
+    >>> bool(np.linalg.norm(x, axis=1).max() <= 2.0)
+    True
+    """
 
     name = "ball"
 
@@ -220,7 +303,32 @@ class Subspace(Law):
     ball of R^d: every point lies within ``eta`` of the subspace (the setting of
     Ferbach et al., Thm 5.4). With ``eta = 0`` the rate is :math:`N^{-1/k}`
     (intrinsic, not ambient, dimension; Weed & Bach 2019); with ``eta > 0`` it
-    returns towards :math:`N^{-1/d}` once the matching error reaches the eta floor.
+    returns towards :math:`N^{-1/d}` once the matching error reaches the eta floor
+    (:ref:`theory-intrinsic-rates`).
+
+    Parameters
+    ----------
+    d : int
+        Ambient dimension.
+    k : int
+        Dimension of the subspace, ``k <= d``.
+    eta : float, default 0
+        Distance from the subspace, >= 0.
+    basis_seed : int, default 0
+        Seed of the frame B.
+
+    Raises
+    ------
+    ValueError
+        ``k > d``, non-positive d or k, or a negative eta.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.laws import Subspace
+    >>> x = Subspace(10, 2).sample(50, np.random.default_rng(0))
+    >>> int(np.linalg.matrix_rank(x))
+    2
     """
 
     name = "subspace"
@@ -260,7 +368,28 @@ class Subspace(Law):
 
 
 class Discrete(Law):
-    """A discrete law on given atoms with given weights; exact one-sample reference."""
+    """A discrete law on given atoms with given weights; exact one-sample reference.
+
+    Parameters
+    ----------
+    atoms : array_like, shape (k, d) or (k,)
+        The atoms.
+    weights : array_like, shape (k,), optional
+        Probabilities (non-negative, summing to one); uniform by default.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Non-finite or empty atoms, or invalid weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.laws import Discrete
+    >>> law = Discrete([[0.0], [1.0]], weights=[0.25, 0.75])
+    >>> law.cost_to_law(np.array([[0.0], [1.0]]), p=1)      # 1/4 of the mass moves by 1
+    0.25
+    """
 
     name = "discrete"
 
@@ -306,6 +435,28 @@ class TwoAtom(Discrete):
     Exact one-sample cost: if the sample puts a fraction f on the first atom,
     :math:`W_p^p(\mu_N, \mu) = |f - w|\,\text{separation}^p` (the excess mass
     moves across), so :math:`\mathbb{E}\,W_p^p \sim N^{-1/2}` in every d.
+
+    Parameters
+    ----------
+    d : int, default 1
+        Dimension.
+    w : float in (0, 1), default 0.5
+        Weight of the atom at 0.
+    separation : float, default 1
+        Distance between the atoms.
+
+    Raises
+    ------
+    ValueError
+        w outside (0, 1), or a non-positive d or separation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.laws import TwoAtom
+    >>> law = TwoAtom(d=2, w=0.5, separation=2.0)
+    >>> law.cost_to_law(np.array([[0.0, 0.0]] * 3 + [[2.0, 0.0]]), p=1)   # f = 3/4: |3/4 - 1/2| * 2
+    0.5
     """
 
     name = "two-atom"
@@ -338,7 +489,33 @@ LAW_NAMES = ("uniform", "gaussian", "ball", "subspace", "two-atom")
 
 
 def make_law(name: str, d: int, *, k: int | None = None, eta: float = 0.0, basis_seed: int = 0) -> Law:
-    """Build a built-in law by name (used by the CLI): one of :data:`LAW_NAMES`."""
+    """Build a built-in law by name (used by the CLI): one of :data:`LAW_NAMES`.
+
+    Parameters
+    ----------
+    name : str
+        ``"uniform"``, ``"gaussian"``, ``"ball"``, ``"subspace"`` or ``"two-atom"``.
+    d : int
+        Dimension.
+    k, eta, basis_seed
+        For ``"subspace"`` (k required there).
+
+    Returns
+    -------
+    Law
+        The law.
+
+    Raises
+    ------
+    ValueError
+        An unknown name, or invalid parameters for the law.
+
+    Examples
+    --------
+    >>> from lmctheory.laws import make_law
+    >>> make_law("subspace", 10, k=3).describe()["k"]
+    3
+    """
     if name == "uniform":
         return UniformCube(d)
     if name == "gaussian":

@@ -55,7 +55,33 @@ ACTIVATIONS = {
 
 @dataclass(frozen=True)
 class LayerDimension:
-    """Dimension of one hidden layer's neuron cloud."""
+    """Dimension of one hidden layer's neuron cloud (returned by :func:`layer_dimensions`).
+
+    Parameters
+    ----------
+    layer : int
+        1 for the first hidden layer.
+    width : int
+        Neurons in the layer.
+    fan_in : int
+        Incoming weights per neuron.
+    method : str
+        ``"weights"``, ``"weighted"`` or ``"activations"``.
+    participation_ratio : float
+        Participation ratio of Ferbach et al.'s matrix for this layer.
+    n_inputs : int or None
+        Inputs used (the input-dependent methods).
+    estimator, estimate : str or None, float or None
+        The optional estimator's repr and its estimate on the neuron cloud.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.layers import layer_dimensions
+    >>> (info,) = layer_dimensions([np.eye(3), np.ones((1, 3))])
+    >>> info.layer, info.width, info.fan_in, info.participation_ratio
+    (1, 3, 3, 3.0)
+    """
 
     layer: int
     width: int
@@ -76,6 +102,31 @@ def linear_layers(model, biases=None):
     A torch module contributes its ``nn.Linear`` submodules in registration
     order (forward order for ``nn.Sequential``). A list holds weight matrices
     ``(out, in)``; ``biases`` optionally a list of vectors (None entries allowed).
+
+    Parameters
+    ----------
+    model : torch.nn.Module or list of array_like
+        The network.
+    biases : list, optional
+        Biases for a list of weights.
+
+    Returns
+    -------
+    list of (ndarray, ndarray or None)
+        Weight and bias of every linear layer.
+
+    Raises
+    ------
+    ValueError, TypeError
+        No linear layer, a model of another type, non-2-D or non-finite weights, or biases of the
+        wrong number or shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.layers import linear_layers
+    >>> [(W.shape, b) for W, b in linear_layers([np.ones((4, 3)), np.ones((1, 4))])]
+    [((4, 3), None), ((1, 4), None)]
     """
     try:
         import torch.nn as tnn
@@ -153,23 +204,45 @@ def _layer_inputs_numpy(layers, inputs, activation):
 def layer_dimensions(
     model, inputs=None, method: str = "weights", *, estimator=None, biases=None, activation="relu"
 ) -> list[LayerDimension]:
-    """Per hidden layer, the participation ratio of Ferbach et al.'s matrix (see module doc).
+    """Per hidden layer, the participation ratio of Ferbach et al.'s matrix (see the module docstring;
+    :ref:`theory-participation-ratio`).
 
     Parameters
     ----------
-    model : torch.nn.Module (e.g. ``nn.Sequential`` of Linear and activations) or list of
-        weight matrices ``(out, in)``; the last linear layer is the output layer.
-    inputs : array (n, m0), required for ``"weighted"`` and ``"activations"``.
+    model : torch.nn.Module or list of ndarray
+        An MLP (e.g. ``nn.Sequential`` of Linear and activations) or its weight matrices
+        ``(out, in)``; the last linear layer is the output layer.
+    inputs : array (n, m0), optional
+        Required for ``"weighted"`` and ``"activations"``.
     method : {"weights", "weighted", "activations"}
+        Which matrix (see the module docstring).
     estimator : a :mod:`lmctheory.dimension` estimator, optional
         A copy of it (``sklearn.base.clone``) is fitted on each layer's neuron cloud (rows: neurons);
         the object passed in is left unfitted.
-    biases, activation : for a list of weights, the biases and the activation
-        ("relu", "identity", "tanh", "leaky_relu" or a callable on arrays).
+    biases : list of arrays, optional
+        For a list of weights.
+    activation : str or callable, default "relu"
+        For a list of weights: "relu", "identity", "tanh", "leaky_relu" or a callable on arrays.
 
     Returns
     -------
-    list of LayerDimension, one per hidden layer (layer 1 = first hidden layer).
+    list of LayerDimension
+        One per hidden layer (layer 1 = first hidden layer).
+
+    Raises
+    ------
+    ValueError, TypeError
+        An unknown method or activation, fewer than 2 linear layers, missing inputs, non-finite
+        weights or shapes that do not chain.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.layers import layer_dimensions
+    >>> from lmctheory.nn.models import MLP
+    >>> _ = torch.manual_seed(0)
+    >>> [r.layer for r in layer_dimensions(MLP([5, 16, 16, 2]))]
+    [1, 2]
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")

@@ -17,7 +17,39 @@ __all__ = ["MANIFOLDS", "BENCHMARK_SUITE", "sample_manifold", "benchmark_suite",
 
 
 def embed(Z: np.ndarray, D: int, rng: np.random.Generator) -> np.ndarray:
-    """Place the rows of Z (n, k) in R^D (D >= k) by a random orthonormal frame."""
+    """Place the rows of Z (n, k) in R^D (D >= k) by a random orthonormal frame.
+
+    Distances are preserved exactly up to rounding, so intrinsic dimension and neighbour
+    structure are those of Z.
+
+    Parameters
+    ----------
+    Z : ndarray, shape (n, k)
+        The points.
+    D : int
+        Ambient dimension, >= k.
+    rng : numpy.random.Generator
+        Randomness of the frame.
+
+    Returns
+    -------
+    ndarray, shape (n, D)
+        The embedded points.
+
+    Raises
+    ------
+    ValueError
+        D < k.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.manifolds import embed
+    >>> Z = np.array([[0.0, 0.0], [3.0, 4.0]])
+    >>> X = embed(Z, 5, np.random.default_rng(0))
+    >>> X.shape, round(float(np.linalg.norm(X[1] - X[0])), 12)
+    ((2, 5), 5.0)
+    """
     k = Z.shape[1]
     if D < k:
         raise ValueError(f"ambient dimension D={D} is smaller than the embedding dimension {k}")
@@ -73,9 +105,39 @@ MANIFOLDS = {
 def sample_manifold(name: str, n: int, D: int, d: int | None = None, seed=None) -> tuple[np.ndarray, int]:
     """Sample n points of a named manifold of dimension d, randomly rotated into R^D.
 
-    Returns ``(X, d)`` with the true intrinsic dimension. ``d`` is required for
-    the families of free dimension (sphere, ball, affine, gaussian) and must be
-    omitted (or equal the fixed value) for swiss-roll (2), helix and curve (1).
+    Parameters
+    ----------
+    name : str
+        One of ``MANIFOLDS``: sphere, ball, affine, gaussian (free dimension), swiss-roll (2),
+        helix and curve (1).
+    n : int
+        Number of points.
+    D : int
+        Ambient dimension.
+    d : int, optional
+        Required for the families of free dimension; must be omitted (or equal the fixed value)
+        for the others.
+    seed : int, SeedSequence, Generator or None
+        Randomness.
+
+    Returns
+    -------
+    X : ndarray, shape (n, D)
+        The points.
+    d : int
+        The true intrinsic dimension.
+
+    Raises
+    ------
+    ValueError
+        An unknown name, a missing or wrong d, or D too small for the manifold.
+
+    Examples
+    --------
+    >>> from lmctheory.manifolds import sample_manifold
+    >>> X, d = sample_manifold("swiss-roll", 100, D=8, seed=0)
+    >>> X.shape, d
+    ((100, 8), 2)
     """
     if name not in MANIFOLDS:
         raise ValueError(f"unknown manifold {name!r}; choose one of {', '.join(MANIFOLDS)}")
@@ -118,7 +180,37 @@ BENCHMARK_SUITE = (
 
 
 def benchmark_suite(ns=(500, 2000), Ds=(10, 50), seed=0):
-    """Yield ``(name, d, n, D, X)`` for every suite manifold, size and ambient dimension."""
+    """Yield ``(name, d, n, D, X)`` for every suite manifold, size and ambient dimension.
+
+    The suite (``BENCHMARK_SUITE``) is the set of manifolds the estimator benchmarks and the
+    accuracy tests use; seeds derive from ``seed`` and the manifold, size and ambient dimension.
+
+    Parameters
+    ----------
+    ns : sequence of int
+        Sizes.
+    Ds : sequence of int
+        Ambient dimensions.
+    seed : int
+        Root seed.
+
+    Returns
+    -------
+    generator of (str, int, int, int, ndarray)
+        Name, true dimension, n, D and the points.
+
+    Raises
+    ------
+    ValueError
+        An ambient dimension too small for a suite manifold.
+
+    Examples
+    --------
+    >>> from lmctheory.manifolds import benchmark_suite
+    >>> name, d, n, D, X = next(benchmark_suite(ns=(100,), Ds=(10,)))
+    >>> name, d, X.shape
+    ('sphere', 2, (100, 10))
+    """
     for i, (name, d) in enumerate(BENCHMARK_SUITE):
         for n in ns:
             for D in Ds:

@@ -66,7 +66,10 @@ _SEARCH_LOCK = threading.Lock()
 
 
 def nearest_neighbors(X, k: int, *, n_jobs: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    r"""Distances and indices of the k nearest other points of every point, exactly.
+    """Distances and indices of the k nearest other points of every point, exactly.
+
+    Every pair is screened in float32 with a rounding certificate, then the candidates' distances
+    are computed in float64 by direct differences.
 
     Parameters
     ----------
@@ -84,6 +87,19 @@ def nearest_neighbors(X, k: int, *, n_jobs: int | None = None) -> tuple[np.ndarr
         Sorted; :math:`d_{ij}` computed in float64 by direct differences.
     indices : int64 array (n, k)
         The neighbours; equal distances are ordered by the smaller index.
+
+    Raises
+    ------
+    ValueError
+        Non-finite or non-2-D X, or k outside 1..n-1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.neighbors import nearest_neighbors
+    >>> dist, idx = nearest_neighbors(np.array([[0.0], [1.0], [3.0]]), k=1)
+    >>> dist[:, 0].tolist(), idx[:, 0].tolist()
+    ([1.0, 1.0, 2.0], [1, 0, 1])
     """
     X = as_points(X, "X", min_points=2)
     k = check_positive_int(k, "k")

@@ -29,7 +29,31 @@ STYLE = {
 
 @contextlib.contextmanager
 def style_context(colors=None):
-    """The shared style (``STYLE``, and a colour cycle when ``colors`` is given) for the block only."""
+    """The shared style (``STYLE``, and a colour cycle when ``colors`` is given) for the block only.
+
+    Parameters
+    ----------
+    colors : sequence of colours, optional
+        The colour cycle.
+
+    Returns
+    -------
+    context manager
+        Use it in a ``with`` statement.
+
+    Raises
+    ------
+    ImportError
+        matplotlib is missing (install ``lmctheory[figures]``).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> from lmctheory.plotting import STYLE, style_context
+    >>> with style_context(["black"]):
+    ...     matplotlib.rcParams["legend.fontsize"] == STYLE["legend.fontsize"]
+    True
+    """
     matplotlib = require("matplotlib", "drawing figures")
     from cycler import cycler  # installed with matplotlib
 
@@ -42,7 +66,34 @@ def style_context(colors=None):
 
 def new_figure(nrows: int = 1, ncols: int = 1, *, figsize=None, **subplot_kw):
     """``(figure, axes)`` without pyplot: a :class:`~matplotlib.figure.Figure` and its axes grid
-    (always 2-D). Draw inside :func:`style_context` for the shared style."""
+    (always 2-D). Draw inside :func:`style_context` for the shared style.
+
+    Parameters
+    ----------
+    nrows, ncols : int, default 1
+        Grid of axes.
+    figsize : tuple, optional
+        Size in inches.
+    **subplot_kw
+        Passed to ``Figure.subplots``.
+
+    Returns
+    -------
+    tuple
+        The figure and a 2-D array of axes.
+
+    Raises
+    ------
+    ImportError
+        matplotlib is missing (install ``lmctheory[figures]``).
+
+    Examples
+    --------
+    >>> from lmctheory.plotting import new_figure
+    >>> fig, axes = new_figure(1, 2)
+    >>> axes.shape
+    (1, 2)
+    """
     Figure = require("matplotlib.figure", "drawing figures").Figure
 
     fig = Figure(figsize=figsize)
@@ -50,7 +101,33 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, figsize=None, **subplot_kw):
 
 
 def save_figure(fig, path) -> list[Path]:
-    """Save ``fig`` to ``path`` (PNG at 200 dpi) and a PDF beside it; return both paths."""
+    """Save ``fig`` to ``path`` (PNG at 200 dpi) and a PDF beside it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    path : str or Path
+        Destination (parent directories are created); a ``.pdf`` path writes the PDF only.
+
+    Returns
+    -------
+    list of Path
+        Both paths.
+
+    Raises
+    ------
+    OSError
+        The directory is not writable.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from lmctheory.plotting import new_figure, save_figure
+    >>> fig, axes = new_figure()
+    >>> [p.suffix for p in save_figure(fig, pathlib.Path(tempfile.mkdtemp()) / "f.png")]
+    ['.png', '.pdf']
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     out = [path]
@@ -63,8 +140,42 @@ def save_figure(fig, path) -> list[Path]:
 
 
 def plot_rate_curve(curve, fit, *, predicted_slope: float, bound=None, title: str | None = None):
-    """Log-log plot of mean W_p +- std against N, the fitted line, the predicted
-    slope (anchored at the first point) and, when given, the explicit bound on E W_p."""
+    r"""Log-log plot of mean :math:`W_p` ± std against N, the fitted line, the predicted slope (anchored
+    at the first point) and, when given, the explicit bound on :math:`\mathbb{E}\,W_p`.
+
+    Parameters
+    ----------
+    curve : RateCurve
+        From :func:`lmctheory.rates.rate_curve`.
+    fit : RateFit
+        Its fit.
+    predicted_slope : float
+        The theory's slope (:func:`lmctheory.rates.predicted_slope`).
+    bound : array_like, optional
+        The explicit bound at ``curve.ns``.
+    title : str, optional
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+
+    Raises
+    ------
+    ImportError
+        matplotlib is missing (install ``lmctheory[figures]``).
+
+    Examples
+    --------
+    >>> from lmctheory.laws import UniformCube
+    >>> from lmctheory.plotting import plot_rate_curve
+    >>> from lmctheory.rates import rate_curve
+    >>> curve = rate_curve(UniformCube(3), [16, 32, 64], reps=2)
+    >>> fig = plot_rate_curve(curve, curve.fit(), predicted_slope=-1 / 3)
+    >>> len(fig.axes)
+    1
+    """
     with style_context():
         fig, axes = new_figure()
         ax = axes[0, 0]

@@ -41,10 +41,41 @@ __all__ = ["BarrierBound", "certified_barrier_bound", "layer_report", "measured_
 
 @dataclass
 class BarrierBound:
-    """Certified bound on the loss barrier above the chord, per t and overall (max over ts).
+    r"""Certified bound on the loss barrier above the chord, per t and overall (max over ``ts``;
+    returned by :func:`certified_barrier_bound`).
 
-    ``defect_per_t`` is the certified bound on the mean output defect E_x ||f_t(x) - ((1-t) f_A(x) +
-    t f_B(x))||_2 = E_x ||u_L||_2 at each t (the quantity Lemma 4.1 propagates)."""
+    ``bound`` is a maximum over the grid ``ts``: it bounds the barrier at those t, not the supremum
+    over [0, 1]. ``defect_per_t`` is the certified bound on the mean output defect
+    :math:`E_x \lVert f_t(x) - ((1-t) f_A(x) + t f_B(x)) \rVert_2 = E_x \lVert u_L \rVert_2` at each t
+    (the quantity Lemma 4.1 propagates).
+
+    Parameters
+    ----------
+    ts, per_t : ndarray
+        The grid and the bound at each t.
+    bound : float
+        ``max(per_t)``.
+    loss, activation : str
+        The loss and activation the bound assumed.
+    lipschitz, convexity_gap : float
+        The activation's constants.
+    defect_per_t : ndarray, optional
+        Bound on the output defect per t.
+    info : dict
+        Details.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.nn.models import MLP
+    >>> _ = torch.manual_seed(0)
+    >>> model_a, model_b = MLP([4, 8, 3]), MLP([4, 8, 3])
+    >>> x, y = torch.randn(64, 4), torch.randint(0, 3, (64,))
+    >>> from lmctheory.predict import certified_barrier_bound
+    >>> cert = certified_barrier_bound(model_a, model_b, (x, y), ts=[0.0, 0.5, 1.0])
+    >>> cert.per_t.shape, bool(cert.bound == cert.per_t.max()), float(cert.per_t[0])
+    ((3,), True, 0.0)
+    """
 
     ts: np.ndarray
     per_t: np.ndarray
@@ -79,8 +110,46 @@ def certified_barrier_bound(
     """The certified loss-barrier bound (:ref:`theory-certified-bound`) for the path from ``model_a`` to ``model_b``.
 
     ``model_b`` should already be aligned to ``model_a`` (the bound holds for
-    any pair; alignment is what makes it small). ``data`` is an ``(x, y)``
-    pair of tensors; the bound is on the mean loss over these examples.
+    any pair; alignment is what makes it small). The bound is on the mean loss over the given
+    examples, at each t of the grid.
+
+    Parameters
+    ----------
+    model_a, model_b : torch.nn.Module
+        Same architecture, of a kind registered with :func:`lmctheory.nn.ops.register_ops`.
+    data : (x, y) tensors
+        The examples.
+    ts : array_like, optional
+        Grid of t (default 25 points).
+    loss : {"auto", "cross_entropy", "mse"}
+        The loss.
+    batch_size : int, default 4096
+        Examples per batch (memory).
+
+    Returns
+    -------
+    BarrierBound
+        Per-t and overall bound.
+
+    Raises
+    ------
+    ValueError
+        Different architectures or an unknown loss.
+    NotImplementedError
+        A model kind without registered operators.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.nn.models import MLP
+    >>> _ = torch.manual_seed(0)
+    >>> model_a, model_b = MLP([4, 8, 3]), MLP([4, 8, 3])
+    >>> x, y = torch.randn(64, 4), torch.randint(0, 3, (64,))
+    >>> from lmctheory.barrier import evaluate_path
+    >>> from lmctheory.predict import certified_barrier_bound
+    >>> measured = evaluate_path(model_a, model_b, (x, y)).barrier("above_chord")
+    >>> bool(certified_barrier_bound(model_a, model_b, (x, y)).bound >= measured)
+    True
     """
     ts = default_grid() if ts is None else np.asarray(ts, dtype=np.float64)
     if type(model_a) is not type(model_b):
@@ -141,14 +210,44 @@ def certified_barrier_bound(
 
 
 def layer_report(model_a, model_b, inputs) -> list[dict]:
-    """Per hidden layer of an aligned pair: matching costs, dimension and predicted exponent.
+    r"""Per hidden layer of an aligned pair: matching costs, dimension and predicted exponent.
 
-    * ``weight_sq_distance``: mean_i |w~^A_i - w~^B_i|^2 over incoming parameters (weights and
-      bias) as aligned; ``optimal_w2_sq``: the exact W_2^2 between the two neuron clouds
-      (optimal matching; equal to the former when the alignment is optimal for it);
-    * ``preactivation_gap``: mean_i E_x (z^A_i - z^B_i)^2, the covariance-weighted matching cost;
-    * ``approximate_dimension``: participation ratio of A's W^T W (Ferbach's naive definition);
+    * ``weight_sq_distance``: :math:`\mathrm{mean}_i |\tilde w^A_i - \tilde w^B_i|^2` over incoming
+      parameters (weights and bias) as aligned; ``optimal_w2_sq``: the exact :math:`W_2^2` between the
+      two neuron clouds (optimal matching; equal to the former when the alignment is optimal for it);
+    * ``preactivation_gap``: :math:`\mathrm{mean}_i E_x (z^A_i - z^B_i)^2`, the covariance-weighted
+      matching cost;
+    * ``approximate_dimension``: participation ratio of A's :math:`W^\top W` (Ferbach's naive definition);
     * ``predicted_exponent``: -1/D for the matching error vs width, D = fan-in (+1 with bias).
+
+    Parameters
+    ----------
+    model_a, model_b : torch.nn.Module
+        An MLP pair (B aligned to A).
+    inputs : torch.Tensor
+        Inputs for the pre-activation gap.
+
+    Returns
+    -------
+    list of dict
+        One row per hidden layer.
+
+    Raises
+    ------
+    NotImplementedError
+        A model that is not a chain of linear layers.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.nn.models import MLP
+    >>> _ = torch.manual_seed(0)
+    >>> model_a, model_b = MLP([4, 8, 3]), MLP([4, 8, 3])
+    >>> x, y = torch.randn(64, 4), torch.randint(0, 3, (64,))
+    >>> from lmctheory.predict import layer_report
+    >>> row = layer_report(model_a, model_b, x)[0]
+    >>> row["layer"], row["width"], row["predicted_exponent"]
+    (1, 8, -0.2)
     """
     from .dimension import participation_ratio_of_matrix
     from .wasserstein import optimal_matching
@@ -188,7 +287,39 @@ def layer_report(model_a, model_b, inputs) -> list[dict]:
 
 def measured_and_certified(model_a, model_b, data, ts=None) -> dict:
     """Measured loss barrier above chord next to the certified bound, on the same grid (and the certified
-    bound on the mean output defect per t, ``BarrierBound.defect_per_t``)."""
+    bound on the mean output defect per t, ``BarrierBound.defect_per_t``).
+
+    Parameters
+    ----------
+    model_a, model_b : torch.nn.Module
+        B aligned to A.
+    data : (x, y) tensors
+        The examples.
+    ts : array_like, optional
+        Grid of t.
+
+    Returns
+    -------
+    dict
+        ``measured``, ``bound``, ``ratio`` (bound / measured), ``holds`` (bound >= measured, a
+        check of the implementation), ``slack`` and ``defect_per_t``.
+
+    Raises
+    ------
+    ValueError, NotImplementedError
+        As :func:`certified_barrier_bound`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.nn.models import MLP
+    >>> _ = torch.manual_seed(0)
+    >>> model_a, model_b = MLP([4, 8, 3]), MLP([4, 8, 3])
+    >>> x, y = torch.randn(64, 4), torch.randint(0, 3, (64,))
+    >>> from lmctheory.predict import measured_and_certified
+    >>> measured_and_certified(model_a, model_b, (x, y))["holds"]
+    True
+    """
     ts = default_grid() if ts is None else np.asarray(ts, dtype=np.float64)
     path = evaluate_path(model_a, model_b, data, ts, metrics=("loss",))
     bound = certified_barrier_bound(model_a, model_b, data, ts)

@@ -71,7 +71,21 @@ FIRST_PARTY = ("lmctheory", "lmctheory_validation", "lmctheory_figures")
 
 
 def library_versions() -> dict:
-    """Versions of lmctheory and of every library that shapes results (None where not installed)."""
+    """Versions of lmctheory and of every library that shapes results (None where not installed).
+
+    Returns
+    -------
+    dict of str to str or None
+        lmctheory, numpy, scipy, POT, scikit-learn, torch, sympy, mnist1d, lapjv, joblib,
+        threadpoolctl.
+
+    Examples
+    --------
+    >>> from lmctheory.provenance import library_versions
+    >>> versions = library_versions()
+    >>> versions["numpy"] is not None and "pot" in versions
+    True
+    """
     from . import __version__
 
     out = {"lmctheory": __version__}
@@ -113,8 +127,30 @@ def git_revision() -> dict | None:
 
 
 def function_id(fn) -> str:
-    """``module:qualname`` of a module-level function; TypeError for lambdas and local functions,
-    whose names do not identify them."""
+    """``module:qualname`` of a module-level function.
+
+    Parameters
+    ----------
+    fn : callable
+        A module-level function.
+
+    Returns
+    -------
+    str
+        Its identity, as records store it.
+
+    Raises
+    ------
+    TypeError
+        Lambdas and local functions, whose names do not identify them.
+
+    Examples
+    --------
+    >>> from lmctheory.provenance import function_id
+    >>> from lmctheory.rates import fit_rate
+    >>> function_id(fit_rate)
+    'lmctheory.rates:fit_rate'
+    """
     module, qualname = getattr(fn, "__module__", None), getattr(fn, "__qualname__", None)
     if not callable(fn) or not module or not qualname or "<" in qualname:
         raise TypeError(
@@ -223,10 +259,33 @@ def _closure(name: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
 def code_identity(fn) -> dict:
     """The code a function runs: ``{"hash", "modules", "imports"}`` (see the module docstring).
 
-    ``hash`` is the SHA-256 over the code (docstrings, comments and formatting aside) of ``fn``'s module
-    and of every first-party module it imports transitively (16 hex digits); ``modules`` lists them; ``imports`` the other packages
-    they import (top-level names). Where the module's source is not available (a function typed
-    into an interpreter), the hash covers the function's own bytecode.
+    ``hash`` is the SHA-256 over the code (docstrings, comments and formatting aside) of ``fn``'s
+    module and of every first-party module it imports transitively (16 hex digits); ``modules`` lists
+    them; ``imports`` the other packages they import (top-level names). Where the module's source is
+    not available (a function typed into an interpreter), the hash covers the function's own bytecode.
+
+    Parameters
+    ----------
+    fn : callable
+        A function.
+
+    Returns
+    -------
+    dict
+        ``hash``, ``modules`` and ``imports``.
+
+    Raises
+    ------
+    OSError
+        A module file that cannot be read.
+
+    Examples
+    --------
+    >>> from lmctheory.provenance import code_identity
+    >>> from lmctheory.rates import fit_rate
+    >>> identity = code_identity(fit_rate)
+    >>> len(identity["hash"]), "lmctheory.rates" in identity["modules"], "numpy" in identity["imports"]
+    (16, True, True)
     """
     module = getattr(fn, "__module__", None)
     closure, external = _closure(module) if module else ((), ())
@@ -245,7 +304,30 @@ def code_identity(fn) -> dict:
 def to_jsonable(obj):
     """Convert NumPy scalars/arrays and dataclass-like objects to plain JSON data.
 
-    Non-finite floats become ``None`` (JSON has no NaN/inf; strict parsers reject them).
+    Non-finite floats become ``None`` (JSON has no NaN/inf; strict parsers reject them); objects
+    with ``to_dict()`` are converted through it, paths become strings.
+
+    Parameters
+    ----------
+    obj : object
+        Anything built from dicts, lists, tuples, NumPy values and objects with ``to_dict``.
+
+    Returns
+    -------
+    object
+        Plain Python data.
+
+    Raises
+    ------
+    RecursionError
+        A self-referencing structure.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.provenance import to_jsonable
+    >>> to_jsonable({"x": np.float32(1.5), "y": float("nan"), "z": np.arange(2)})
+    {'x': 1.5, 'y': None, 'z': [0, 1]}
     """
     if hasattr(obj, "to_dict"):
         return to_jsonable(obj.to_dict())
@@ -278,8 +360,42 @@ def record(
     definitions: dict | None = None,
     seconds: float | None = None,
 ) -> dict:
-    """A self-describing result document (command, config, seed, definitions, result, timings,
-    library versions, git revision, Python and platform)."""
+    """A self-describing result document: command, config, seed, definitions, result, timings,
+    library versions, git revision, Python and platform.
+
+    Parameters
+    ----------
+    command : str
+        What produced it (a CLI command or ``module:qualname``).
+    config : dict
+        The configuration.
+    result : object
+        The result (converted with :func:`to_jsonable`).
+    seed : int, optional
+        The seed.
+    definitions : dict, optional
+        The conventions the numbers follow (e.g. barrier definitions).
+    seconds : float, optional
+        Wall time.
+
+    Returns
+    -------
+    dict
+        JSON data.
+
+    Raises
+    ------
+    RecursionError
+        A self-referencing result (from :func:`to_jsonable`); objects JSON cannot hold pass through
+        and fail at :func:`write_json`.
+
+    Examples
+    --------
+    >>> from lmctheory.provenance import record
+    >>> doc = record("demo", {"n": 10}, {"w2": 0.5}, seed=0)
+    >>> sorted(doc)[:5], doc["versions"]["lmctheory"] is not None
+    (['command', 'config', 'created', 'definitions', 'git'], True)
+    """
     return to_jsonable(
         {
             "command": command,
@@ -305,6 +421,33 @@ def write_json(path, doc) -> Path:
     """Write ``doc`` as JSON atomically: temp file in the same directory, fsync, rename.
 
     A reader never sees a half-written file; on failure the temp file is removed.
+
+    Parameters
+    ----------
+    path : str or Path
+        Destination (parent directories are created).
+    doc : object
+        JSON data (NaN and inf are written as null).
+
+    Returns
+    -------
+    Path
+        The path written.
+
+    Raises
+    ------
+    OSError
+        The directory is not writable (the message names the path).
+    TypeError
+        Objects JSON cannot encode.
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> from lmctheory.provenance import write_json
+    >>> path = write_json(pathlib.Path(tempfile.mkdtemp()) / "out.json", {"x": float("nan")})
+    >>> json.loads(path.read_text())
+    {'x': None}
     """
     path = Path(path)
     text = dumps(doc)

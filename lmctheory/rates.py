@@ -60,9 +60,32 @@ def _as_sizes(n, name: str = "n") -> np.ndarray:
 
 
 def fg_regime(d: int, p: float) -> str:
-    """Name of the Fournier–Guillin regime: ``"d<2p"``, ``"d=2p"`` or ``"d>2p"``.
+    """Name of the Fournier–Guillin regime: ``"d<2p"``, ``"d=2p"`` or ``"d>2p"`` (:ref:`theory-fg-rates`).
 
     Only ``"d>2p"`` gives a sharp rate (the one slopes can be tested against).
+
+    Parameters
+    ----------
+    d : int
+        Dimension, >= 1.
+    p : float
+        Order, >= 1.
+
+    Returns
+    -------
+    str
+        The regime.
+
+    Raises
+    ------
+    ValueError
+        d is not a positive integer or p is invalid.
+
+    Examples
+    --------
+    >>> from lmctheory.rates import fg_regime
+    >>> fg_regime(1, 2), fg_regime(4, 2), fg_regime(10, 2)
+    ('d<2p', 'd=2p', 'd>2p')
     """
     d = _check_dim(d)
     p = check_p(p)
@@ -74,11 +97,34 @@ def fg_regime(d: int, p: float) -> str:
 
 
 def fg_rate(n, d: int, p: float):
-    r"""The Fournier–Guillin rate of :math:`\mathbb{E}\,T_p(\mu_N,\mu)`, without constant.
+    r"""The Fournier–Guillin rate of :math:`\mathbb{E}\,T_p(\mu_N,\mu)`, without constant (:ref:`theory-fg-rates`).
 
-    :math:`N^{-1/2}` (d < 2p), :math:`N^{-1/2}\log(1+N)` (d = 2p) or
-    :math:`N^{-p/d}` (d > 2p). Vectorised over ``n``; returns a float for a
-    scalar ``n``.
+    :math:`N^{-1/2}` (d < 2p), :math:`N^{-1/2}\log(1+N)` (d = 2p) or :math:`N^{-p/d}` (d > 2p).
+
+    Parameters
+    ----------
+    n : int or array_like
+        Sample size(s) N >= 1.
+    d : int
+        Dimension.
+    p : float
+        Order.
+
+    Returns
+    -------
+    float or ndarray
+        A float for a scalar ``n``, else an array of the shape of ``n``.
+
+    Raises
+    ------
+    ValueError
+        Empty or non-finite sizes, sizes below 1, or invalid d or p.
+
+    Examples
+    --------
+    >>> from lmctheory.rates import fg_rate
+    >>> fg_rate(10_000, d=4, p=1)     # N^(-p/d) = 10^(-1)
+    0.1
     """
     regime = fg_regime(d, p)
     p = float(p)
@@ -107,14 +153,9 @@ def fg_explicit_bound(n, d: int, p: float, *, two_sample: bool = False, radius: 
 
     with c = 1 for one sample and :math:`c = \sqrt2` for two independent
     samples (:math:`\mathbb{E}\,T_p(\mu_N, \nu_N)`). The series is summed
-    in closed form: with :math:`l^*` the first l where the minimum is 2, the
-    head is geometric with ratio :math:`2^{d/2 - p}` and the tail geometric with
-    ratio :math:`2^{-p}` (see :func:`log10_fg_explicit_bound`). Loose (10–50x in
-    practice) but a measured mean above it indicates a bug.
-
-    Bounds :math:`\mathbb{E}\,W_p` too, through Jensen:
-    :math:`\mathbb{E}\,W_p \le (\mathbb{E}\,W_p^p)^{1/p}`. Returns inf where the bound exceeds
-    float range (large p); :func:`log10_fg_explicit_bound` gives it for any p.
+    in closed form (see :func:`log10_fg_explicit_bound`). Loose (10–50x in
+    practice) but a measured mean above it indicates a bug. It bounds
+    :math:`\mathbb{E}\,W_p` too, through Jensen: :math:`\mathbb{E}\,W_p \le (\mathbb{E}\,W_p^p)^{1/p}`.
 
     Parameters
     ----------
@@ -123,9 +164,29 @@ def fg_explicit_bound(n, d: int, p: float, *, two_sample: bool = False, radius: 
     d : int
         Dimension of the cube containing the support.
     p : float
-    two_sample : bool
-    radius : float
+        Order, >= 1.
+    two_sample : bool, default False
+        Bound :math:`\mathbb{E}\,T_p(\mu_N, \nu_N)` between two independent samples.
+    radius : float, default 1
         Half-side of the cube.
+
+    Returns
+    -------
+    float or ndarray
+        The bound on :math:`\mathbb{E}\,W_p^p`; inf where it exceeds float range (large p:
+        :func:`log10_fg_explicit_bound` gives it for any p).
+
+    Raises
+    ------
+    ValueError
+        Invalid sizes, d, p or radius.
+
+    Examples
+    --------
+    >>> from lmctheory.rates import fg_explicit_bound
+    >>> b1, b2 = fg_explicit_bound([100, 10_000], d=3, p=1)
+    >>> bool(b2 < b1)
+    True
     """
     arr = _as_sizes(n)
     logs = np.array(
@@ -173,7 +234,7 @@ def _log10_geometric(log10_r: float, count: float) -> float:
 def log10_fg_explicit_bound(
     log10_n: float, d: int, p: float, *, two_sample: bool = False, radius: float = 1.0
 ) -> float:
-    r""":math:`\log_{10}` of :func:`fg_explicit_bound` at :math:`N = 10^{\text{log10_n}}`.
+    r""":math:`\log_{10}` of :func:`fg_explicit_bound` at :math:`N = 10^{\text{log10\_n}}`.
 
     Works for any finite ``log10_n >= 0`` (e.g. N = 10^784, the widths of LMC
     bounds). With :math:`s = c N^{-1/2}`, :math:`l^* = \max(1, \lceil \frac2d
@@ -181,6 +242,38 @@ def log10_fg_explicit_bound(
 
     .. math:: \sum_l 2^{-pl}\min\{2, s 2^{dl/2}\} = s \sum_{l=1}^{l^*-1} (2^{d/2-p})^l
               + \frac{2 \cdot 2^{-p l^*}}{1 - 2^{-p}}.
+
+    Parameters
+    ----------
+    log10_n : float
+        :math:`\log_{10} N`, finite and >= 0.
+    d : int
+        Dimension of the cube.
+    p : float
+        Order, >= 1.
+    two_sample : bool, default False
+        Two independent samples (c = :math:`\sqrt 2`).
+    radius : float, default 1
+        Half-side of the cube.
+
+    Returns
+    -------
+    float
+        :math:`\log_{10}` of the bound on :math:`\mathbb{E}\,W_p^p`.
+
+    Raises
+    ------
+    ValueError
+        A non-finite or negative ``log10_n``, or invalid d, p or radius.
+
+    Examples
+    --------
+    >>> import math
+    >>> from lmctheory.rates import fg_explicit_bound, log10_fg_explicit_bound
+    >>> math.isclose(log10_fg_explicit_bound(3.0, d=3, p=1), math.log10(fg_explicit_bound(1000, d=3, p=1)))
+    True
+    >>> round(log10_fg_explicit_bound(784.0, d=3, p=1))    # N = 10^784: about N^(-1/3)
+    -260
     """
     d = _check_dim(d)
     p = check_p(p)
@@ -203,7 +296,7 @@ def log10_fg_explicit_bound(
 
 
 def predicted_slope(d: int, p: float) -> float:
-    r"""Predicted log-log slope of :math:`\mathbb{E}\,W_p` against N.
+    r"""Predicted log-log slope of :math:`\mathbb{E}\,W_p` against N (:ref:`theory-fg-rates`).
 
     The FG exponent of :math:`\mathbb{E}\,T_p` divided by p: ``-1/d`` when
     d > 2p (sharp: the uniform law on a cube decays exactly at this rate),
@@ -212,6 +305,29 @@ def predicted_slope(d: int, p: float) -> float:
     speed of decay), not a prediction of the slope: smooth 1-D laws decay at
     ``-1/2`` for every p; at d = 2p a log factor is ignored. Pass the
     *intrinsic* dimension for laws on a subspace.
+
+    Parameters
+    ----------
+    d : int
+        (Intrinsic) dimension.
+    p : float
+        Order.
+
+    Returns
+    -------
+    float
+        The slope.
+
+    Raises
+    ------
+    ValueError
+        Invalid d or p.
+
+    Examples
+    --------
+    >>> from lmctheory.rates import predicted_slope
+    >>> predicted_slope(5, 2), predicted_slope(1, 2)
+    (-0.2, -0.25)
     """
     regime = fg_regime(d, p)
     return -1.0 / d if regime == "d>2p" else -1.0 / (2 * float(p))
@@ -222,11 +338,31 @@ def predicted_slope(d: int, p: float) -> float:
 
 @dataclass(frozen=True)
 class RateFit:
-    """Least-squares fit of ``log(value) = intercept + slope * log(n)``.
+    """Least-squares fit of ``log(value) = intercept + slope * log(n)`` (returned by :func:`fit_rate`).
 
     ``ci_low``/``ci_high`` bound the slope at level ``confidence``: a
     percentile bootstrap over replicates when replicates were given, else the
-    Student-t interval of ordinary least squares.
+    Student-t interval of ordinary least squares. ``predict(n)`` evaluates the fitted power law.
+
+    Parameters
+    ----------
+    slope, intercept : float
+        The fitted line on log-log axes.
+    ci_low, ci_high : float
+        Confidence interval of the slope.
+    confidence : float
+        Its level.
+    method : str
+        ``"bootstrap"`` or ``"ols-t"``.
+    n_sizes : int
+        Number of distinct sizes fitted.
+
+    Examples
+    --------
+    >>> from lmctheory.rates import fit_rate
+    >>> fit = fit_rate([10, 100, 1000], [1.0, 0.1, 0.01])
+    >>> round(fit.slope, 12), round(float(fit.predict(10_000)), 12)
+    (-1.0, 0.001)
     """
 
     slope: float
@@ -266,10 +402,32 @@ def fit_rate(ns, values, *, confidence: float = 0.95, n_boot: int = 2000, seed=0
         (the rate of the expectation), and the interval is a percentile
         bootstrap resampling replicates independently at each size.
     confidence : float in (0, 1)
+        Level of the interval.
     n_boot : int
         Bootstrap resamples.
     seed : int or Generator
         Seed of the bootstrap.
+
+    Returns
+    -------
+    RateFit
+        Slope, intercept and interval.
+
+    Raises
+    ------
+    ValueError
+        Shapes that disagree, fewer than 2 distinct sizes, non-finite or negative values, a zero
+        mean at some size, or a confidence outside (0, 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.rates import fit_rate
+    >>> ns = np.array([100, 200, 400, 800])
+    >>> reps = ns[:, None] ** -0.5 * np.array([0.9, 1.0, 1.1])   # three replicates per size
+    >>> fit = fit_rate(ns, reps)
+    >>> round(fit.slope, 6), fit.method, bool(fit.ci_low <= -0.5 <= fit.ci_high)
+    (-0.5, 'bootstrap', True)
     """
     ns_arr = _as_sizes(ns, "ns").ravel()
     vals = to_numpy(values, "values").astype(np.float64)
@@ -331,19 +489,32 @@ def fit_rate(ns, values, *, confidence: float = 0.95, n_boot: int = 2000, seed=0
 
 @dataclass
 class RateCurve:
-    """Monte-Carlo curve of :math:`W_p` (distances, not p-th powers) against N.
+    r"""Monte-Carlo curve of :math:`W_p` (distances, not p-th powers) against N (returned by :func:`rate_curve`).
 
-    Attributes
+    ``mean``, ``std`` and ``mean_cost`` (the mean of :math:`W_p^p`) summarise the replicates per
+    size; ``fit(**kwargs)`` is :func:`fit_rate` on the replicates.
+
+    Parameters
     ----------
     ns : ndarray (k,)
+        The sizes.
     values : ndarray (k, reps)
-        Every replicate of :math:`W_p(\\mu_N, \\nu_N)` (two-sample) or
-        :math:`W_p(\\mu_N, \\mu)` (one-sample).
-    p, two_sample, method, seed : as passed to :func:`rate_curve`
+        Every replicate of :math:`W_p(\mu_N, \nu_N)` (two-sample) or
+        :math:`W_p(\mu_N, \mu)` (one-sample).
+    p, two_sample, method, seed
+        As passed to :func:`rate_curve`.
     law : dict
         Description of the sampler (``Law.describe()`` or its repr).
     seconds : float
         Wall time.
+
+    Examples
+    --------
+    >>> from lmctheory.laws import UniformCube
+    >>> from lmctheory.rates import rate_curve
+    >>> curve = rate_curve(UniformCube(2), [16, 64], reps=3, p=1)
+    >>> curve.values.shape, bool(curve.mean[1] < curve.mean[0])
+    ((2, 3), True)
     """
 
     ns: np.ndarray
@@ -441,11 +612,17 @@ def rate_curve(
     Parameters
     ----------
     sampler : callable ``(n, rng) -> (n, d) array`` or :class:`~lmctheory.laws.Law`
+        The law to sample.
     ns : sequence of int
+        Sample sizes.
     p : float, default 2
+        Order.
     reps : int, default 8
+        Replicates per size.
     two_sample : bool, default True
+        Two independent samples, or one sample against the law.
     seed : int or None
+        Root seed.
     n_jobs : int or None
         Worker processes (joblib); -1 uses all cores. Largest sizes are
         scheduled first.
@@ -453,6 +630,25 @@ def rate_curve(
         Exact method passed to :func:`~lmctheory.wasserstein.transport`.
     progress : bool
         Show a progress bar (tqdm) on stderr.
+
+    Returns
+    -------
+    RateCurve
+        Every replicate, with the settings.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Non-integer sizes, a sampler that is not callable or returns the wrong shape, a negative
+        seed, invalid p or reps, or a one-sample request for a law without exact reference.
+
+    Examples
+    --------
+    >>> from lmctheory.laws import TwoAtom
+    >>> from lmctheory.rates import rate_curve
+    >>> curve = rate_curve(TwoAtom(), [10, 1000], reps=4, p=1, two_sample=False, seed=1)
+    >>> curve.values.shape
+    (2, 4)
     """
     p = check_p(p)
     reps = check_positive_int(reps, "reps")

@@ -55,8 +55,32 @@ _REGISTERED: dict[str, object] = {}
 
 
 def register_experiment(fn):
-    """Allow :func:`rerun` to call ``fn`` (a module-level function) in this process; returns ``fn``,
-    so it also works as a decorator. The CLI's ``lmctheory rerun`` only knows :data:`EXPERIMENTS`."""
+    """Allow :func:`rerun` to call ``fn`` (a module-level function) in this process.
+
+    The CLI's ``lmctheory rerun`` only knows :data:`EXPERIMENTS`.
+
+    Parameters
+    ----------
+    fn : callable
+        A module-level function ``config -> result``.
+
+    Returns
+    -------
+    callable
+        ``fn`` itself, so it also works as a decorator.
+
+    Raises
+    ------
+    TypeError
+        Lambdas and local functions (:func:`lmctheory.provenance.function_id`).
+
+    Examples
+    --------
+    >>> from lmctheory.rerun import register_experiment
+    >>> from lmctheory.sweep import canonical_config
+    >>> register_experiment(canonical_config) is canonical_config
+    True
+    """
     _REGISTERED[function_id(fn)] = fn
     return fn
 
@@ -103,15 +127,71 @@ def _load(path) -> dict:
 
 def load_document(path) -> dict:
     """The result document in ``path`` (a sweep record or a CLI document), checked to hold a config
-    and a result; ValueError naming the file otherwise."""
+    and a result.
+
+    Parameters
+    ----------
+    path : str or Path
+        A JSON file.
+
+    Returns
+    -------
+    dict
+        The document.
+
+    Raises
+    ------
+    ValueError
+        Not JSON, too large, or without config and result (the message names the file).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from lmctheory.sweep import canonical_config, run_sweep
+    >>> results = tempfile.mkdtemp()
+    >>> _ = run_sweep(canonical_config, [{"a": 1}, {"a": 2}], results, progress=False)
+    >>> import pathlib
+    >>> from lmctheory.rerun import load_document
+    >>> load_document(sorted(pathlib.Path(results).glob("*.json"))[0])["status"]
+    'done'
+    """
     return _load(path)
 
 
 def rerun(path) -> tuple[dict, object]:
     """``(recorded record, recomputed result)`` for a sweep record (see the module docstring).
 
-    Raises ValueError for a file that is not a sweep record or names an unregistered function. CLI
-    documents (with ``argv``) are re-run by ``lmctheory rerun``, which owns the command line.
+    Only functions in :data:`EXPERIMENTS` or registered in this process with
+    :func:`register_experiment` are called; CLI documents (with ``argv``) are re-run by
+    ``lmctheory rerun``, which owns the command line.
+
+    Parameters
+    ----------
+    path : str or Path
+        A sweep record.
+
+    Returns
+    -------
+    tuple of (dict, object)
+        The record and what its function returns on its config now.
+
+    Raises
+    ------
+    ValueError
+        A file that is not a sweep record, or a record naming an unregistered function.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from lmctheory.sweep import canonical_config, run_sweep
+    >>> results = tempfile.mkdtemp()
+    >>> _ = run_sweep(canonical_config, [{"a": 1}, {"a": 2}], results, progress=False)
+    >>> import pathlib
+    >>> from lmctheory.rerun import compare, register_experiment, rerun
+    >>> _ = register_experiment(canonical_config)
+    >>> recorded, recomputed = rerun(sorted(pathlib.Path(results).glob("*.json"))[0])
+    >>> compare(recorded["result"], recomputed)
+    []
     """
     doc = _load(path)
     if "argv" in doc:
@@ -129,8 +209,35 @@ def rerun(path) -> tuple[dict, object]:
 
 
 def code_changed(doc: dict) -> bool | None:
-    """Whether the code of a sweep record's function differs from the code that wrote it (None: the
-    record names no code hash or no registered function)."""
+    """Whether the code of a sweep record's function differs from the code that wrote it.
+
+    Parameters
+    ----------
+    doc : dict
+        A sweep record.
+
+    Returns
+    -------
+    bool or None
+        None when the record names no code hash or no registered function.
+
+    Raises
+    ------
+    AttributeError
+        ``doc`` is not a dict.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from lmctheory.sweep import canonical_config, run_sweep
+    >>> results = tempfile.mkdtemp()
+    >>> _ = run_sweep(canonical_config, [{"a": 1}, {"a": 2}], results, progress=False)
+    >>> from lmctheory.rerun import code_changed, register_experiment
+    >>> from lmctheory.sweep import load_results
+    >>> _ = register_experiment(canonical_config)
+    >>> [code_changed(doc) for doc in load_results(results)]
+    [False, False]
+    """
     code = doc.get("code")
     recorded = code.get("hash") if isinstance(code, dict) else None
     spec = doc.get("function")
@@ -143,6 +250,33 @@ def compare(recorded, recomputed, *, rtol: float = 0.0, path: str = "result") ->
     """Differences between two JSON-like values (numbers within ``rtol``; ``IGNORED_KEYS`` skipped).
 
     Both are first converted as a record stores them (NumPy to Python, NaN and inf to null).
+
+    Parameters
+    ----------
+    recorded, recomputed : object
+        JSON-like values.
+    rtol : float, default 0
+        Relative tolerance on numbers.
+    path : str
+        Prefix of the reported locations.
+
+    Returns
+    -------
+    list of str
+        One line per difference (empty: identical).
+
+    Raises
+    ------
+    TypeError
+        Values that cannot be converted to JSON data.
+
+    Examples
+    --------
+    >>> from lmctheory.rerun import compare
+    >>> compare({"x": 1.0, "seconds": 3}, {"x": 2.0, "seconds": 4})
+    ['result.x: recorded 1.0, recomputed 2.0']
+    >>> compare({"x": 1.0}, {"x": 1.0 + 1e-9}, rtol=1e-6)
+    []
     """
     return _differences(json.loads(dumps(recorded)), json.loads(dumps(recomputed)), rtol, path)
 

@@ -65,11 +65,36 @@ __all__ = [
 
 
 def canonical_config(config, path: str = "config"):
-    """``config`` as plain JSON data, or TypeError/ValueError naming the offending entry.
+    """``config`` as plain JSON data, or an error naming the offending entry.
 
     Keys must be strings and numbers finite: JSON turns ``{1: 'a'}`` into ``{"1": 'a'}`` and has no
     NaN or inf, so such configs could not be told apart (nor stored) once written. Tuples become
     lists and NumPy scalars Python numbers (both round-trip through JSON unchanged).
+
+    Parameters
+    ----------
+    config : object
+        JSON-like data.
+    path : str
+        Name used in error messages.
+
+    Returns
+    -------
+    object
+        The canonical data.
+
+    Raises
+    ------
+    TypeError
+        Non-string keys or values JSON cannot hold.
+    ValueError
+        Non-finite numbers.
+
+    Examples
+    --------
+    >>> from lmctheory.sweep import canonical_config
+    >>> canonical_config({"sizes": (1, 2)})
+    {'sizes': [1, 2]}
     """
     import numpy as np
 
@@ -110,6 +135,31 @@ def config_hash(config: dict, length: int = 16) -> str:
 
     Distinct configs get distinct hashes: non-string keys and non-finite numbers are refused
     (:func:`canonical_config`), ``1`` and ``1.0`` differ, key order does not matter.
+
+    Parameters
+    ----------
+    config : dict
+        JSON data.
+    length : int, default 16
+        Hex digits kept.
+
+    Returns
+    -------
+    str
+        The hash prefix.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`canonical_config`.
+
+    Examples
+    --------
+    >>> from lmctheory.sweep import config_hash
+    >>> config_hash({"a": 1, "b": 2}) == config_hash({"b": 2, "a": 1})
+    True
+    >>> config_hash({"a": 1}) == config_hash({"a": 1.0})
+    False
     """
     if not isinstance(config, dict):
         raise TypeError(f"a config must be a dict, got {type(config).__name__}: {config!r}")
@@ -117,7 +167,33 @@ def config_hash(config: dict, length: int = 16) -> str:
 
 
 def record_key(function: str, config: dict, length: int = 16) -> str:
-    """File name (without ``.json``) of the record of ``function`` (``module:qualname``) on ``config``."""
+    """File name (without ``.json``) of the record of ``function`` (``module:qualname``) on ``config``.
+
+    Parameters
+    ----------
+    function : str
+        ``module:qualname``.
+    config : dict
+        JSON data.
+    length : int, default 16
+        Hex digits.
+
+    Returns
+    -------
+    str
+        The key: one function's records never collide with another's.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`canonical_config`.
+
+    Examples
+    --------
+    >>> from lmctheory.sweep import record_key
+    >>> record_key("m:square", {"x": 3}) != record_key("m:cube", {"x": 3})
+    True
+    """
     if not isinstance(config, dict):
         raise TypeError(f"a config must be a dict, got {type(config).__name__}: {config!r}")
     payload = f"{function}\n{_canonical_json(config)}"
@@ -127,7 +203,29 @@ def record_key(function: str, config: dict, length: int = 16) -> str:
 @dataclass
 class SweepResult:
     """What a sweep did: every record (in config order for skipped ones, completion order for run
-    ones), the counts, and why records on disk were not reused (``recomputed``: reason -> count)."""
+    ones), the counts, and why records on disk were not reused (``recomputed``: reason -> count).
+
+    Parameters
+    ----------
+    records : list of dict
+        The records.
+    ran, skipped, failed : int
+        Counts.
+    seconds : float
+        Wall time.
+    recomputed : dict of str to int
+        Why existing records were not reused.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from lmctheory.sweep import canonical_config, run_sweep
+    >>> results = tempfile.mkdtemp()
+    >>> _ = run_sweep(canonical_config, [{"a": 1}, {"a": 2}], results, progress=False)
+    >>> again = run_sweep(canonical_config, [{"a": 1}, {"a": 2}], results, progress=False)
+    >>> again.ran, again.skipped, [r["result"] for r in again.records]
+    (0, 2, [{'a': 1}, {'a': 2}])
+    """
 
     records: list[dict] = field(default_factory=list)
     ran: int = 0
@@ -214,8 +312,39 @@ def _run_one(fn, config: dict, path: str, name: str, identity: dict, threads) ->
 
 
 def load_results(results_dir, *, status: str | None = "done", function: str | None = None) -> list[dict]:
-    """Every record of a results directory (only those with ``status`` unless None, and only those of
-    ``function`` (``module:qualname``) when given). Files that are not records are skipped."""
+    """Every record of a results directory.
+
+    Files that are not records are skipped.
+
+    Parameters
+    ----------
+    results_dir : str or Path
+        The directory.
+    status : str or None, default "done"
+        Keep only records with this status (None: all).
+    function : str, optional
+        Keep only records of this ``module:qualname``.
+
+    Returns
+    -------
+    list of dict
+        The records.
+
+    Raises
+    ------
+    OSError
+        The directory cannot be listed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from lmctheory.sweep import canonical_config, run_sweep
+    >>> results = tempfile.mkdtemp()
+    >>> _ = run_sweep(canonical_config, [{"a": 1}, {"a": 2}], results, progress=False)
+    >>> from lmctheory.sweep import load_results
+    >>> len(load_results(results, function="lmctheory.sweep:canonical_config"))
+    2
+    """
     out = []
     for file in sorted(Path(results_dir).glob("*.json")):
         doc = _read(file)
@@ -232,8 +361,29 @@ def load_results(results_dir, *, status: str | None = "done", function: str | No
 class Sweep:
     """One function over its configs into one results directory: a job of :func:`run_sweeps`.
 
-    ``cost(config)`` (optional) estimates a config's relative compute time; configs are started most
-    expensive first, so that workers finish together (longest-processing-time order).
+    Parameters
+    ----------
+    fn : callable
+        A module-level function ``config -> dict``.
+    configs : list of dict
+        Its configurations.
+    results_dir : str or Path
+        Where records go.
+    name : str, optional
+        Recorded command (default ``fn.__qualname__``).
+    fallback_dirs : tuple of paths
+        Read-only directories of records to reuse.
+    cost : callable, optional
+        ``cost(config)`` estimates a config's relative compute time; configs are started most
+        expensive first, so that workers finish together (longest-processing-time order).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from lmctheory.sweep import Sweep, canonical_config, run_sweeps
+    >>> job = Sweep(canonical_config, [{"a": 1}], tempfile.mkdtemp(), cost=lambda c: 1.0)
+    >>> run_sweeps([job], progress=False)[0].ran
+    1
     """
 
     fn: object
@@ -246,10 +396,35 @@ class Sweep:
 
 def prune_records(sweep: Sweep) -> list[Path]:
     """Delete the records of ``sweep``'s function in its results directory whose configuration is not
-    among ``sweep.configs`` (configurations dropped from a preset); returns the deleted paths.
+    among ``sweep.configs`` (configurations dropped from a preset).
 
     Records of other functions, files that are not records, and the records of the sweep's own
     configurations (current or stale: a stale one is recomputed) are left alone.
+
+    Parameters
+    ----------
+    sweep : Sweep
+        The sweep whose directory is pruned.
+
+    Returns
+    -------
+    list of Path
+        The deleted files.
+
+    Raises
+    ------
+    OSError
+        A record that cannot be deleted.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from lmctheory.sweep import canonical_config, run_sweep
+    >>> results = tempfile.mkdtemp()
+    >>> _ = run_sweep(canonical_config, [{"a": 1}, {"a": 2}], results, progress=False)
+    >>> from lmctheory.sweep import Sweep, prune_records
+    >>> len(prune_records(Sweep(canonical_config, [{"a": 1}], results)))     # {"a": 2} left the preset
+    1
     """
     function = function_id(sweep.fn)
     keep = {record_key(function, config) for config in sweep.configs}
@@ -315,12 +490,54 @@ def run_sweeps(
 ) -> list[SweepResult]:
     """Run several :class:`Sweep` s in one pool of workers; see the module docstring and :func:`run_sweep`.
 
-    Every config without a current record, of every sweep, is started in one queue (most expensive first
-    when the sweeps give a ``cost``), so that n workers stay busy across sweeps instead of waiting at
-    the end of each. ``progress``: a bar with ETA on a terminal, else a line on stderr every 30 seconds
-    and at the end (default: when stderr is a terminal). ``prune``: first delete, in each sweep's results
-    directory, the records of its function on configurations it no longer has (:func:`prune_records`).
-    Returns one :class:`SweepResult` per sweep.
+    Every config without a current record, of every sweep, is started in one queue (most expensive
+    first when the sweeps give a ``cost``), so that n workers stay busy across sweeps instead of
+    waiting at the end of each.
+
+    Parameters
+    ----------
+    sweeps : list of Sweep
+        The jobs.
+    n_jobs : int, default 1
+        Local worker processes (joblib; -1 = all cores).
+    scheduler : str, optional
+        A Dask scheduler address.
+    dask_local : int, optional
+        Workers of a local Dask cluster.
+    retry_failed : bool, default True
+        Re-run configs recorded as failed.
+    progress : bool, optional
+        A bar with ETA on a terminal, else a line on stderr every 30 seconds and at the end
+        (default: when stderr is a terminal).
+    retries : int, default 2
+        Dask retries of a task whose worker died.
+    cached_only : bool, default False
+        Compute nothing; raise if a record is missing or stale.
+    threads : int or None, default 1
+        Intra-op threads per config.
+    label : str
+        Name on the progress line.
+    prune : bool, default False
+        First delete, in each sweep's results directory, the records of its function on
+        configurations it no longer has (:func:`prune_records`).
+
+    Returns
+    -------
+    list of SweepResult
+        One per sweep.
+
+    Raises
+    ------
+    TypeError, ValueError, OSError, CacheMissError
+        As :func:`run_sweep`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from lmctheory.sweep import Sweep, canonical_config, run_sweeps
+    >>> jobs = [Sweep(canonical_config, [{"a": i}], tempfile.mkdtemp()) for i in range(3)]
+    >>> [r.ran for r in run_sweeps(jobs, progress=False)]
+    [1, 1, 1]
     """
     if scheduler is not None and dask_local is not None:
         raise ValueError(
@@ -378,25 +595,52 @@ def run_sweep(
 ) -> SweepResult:
     """Run ``fn`` on every config without a current record in ``results_dir``; see the module docstring.
 
+    A record is reused only when its config, function (``module:qualname``) and code hash
+    (:func:`lmctheory.provenance.code_identity`) all match; a stale one is recomputed.
+
     Parameters
     ----------
-    fn : module-level callable ``config -> dict`` (importable by worker processes)
-    configs : iterable of JSON dicts (duplicates are run once)
-    results_dir : directory of the per-config JSON files
-    name : recorded as the command of each record (default ``fn.__qualname__``)
-    fallback_dirs : read-only directories of records to reuse (copied into ``results_dir``)
-    **options : of :func:`run_sweeps`: ``n_jobs`` (local worker processes, joblib; -1 = all cores;
+    fn : callable
+        Module-level ``config -> dict`` (importable by worker processes).
+    configs : iterable of dict
+        JSON configurations (duplicates are run once).
+    results_dir : str or Path
+        Directory of the per-config JSON files.
+    name : str, optional
+        Recorded as the command of each record (default ``fn.__qualname__``).
+    fallback_dirs : sequence of paths
+        Read-only directories of records to reuse (copied into ``results_dir``).
+    **options
+        Of :func:`run_sweeps`: ``n_jobs`` (local worker processes, joblib; -1 = all cores;
         ignored with Dask), ``scheduler`` / ``dask_local`` (a Dask scheduler address, or the number of
         LocalCluster workers), ``retry_failed`` (re-run configs recorded as failed), ``progress``,
         ``retries`` (Dask retries of a task whose worker died), ``cached_only`` (compute nothing; raise
         :class:`CacheMissError` if any record is missing or stale), ``threads`` (intra-op threads per
-        config; None leaves the libraries' own settings)
+        config; None leaves the libraries' own settings), ``prune``.
+
+    Returns
+    -------
+    SweepResult
+        Records and counts.
 
     Raises
     ------
-    TypeError, ValueError : a config that is not JSON data, a lambda or local ``fn``
-    OSError : ``results_dir`` not writable (checked before anything runs)
-    CacheMissError : with ``cached_only``, what is missing or stale
+    TypeError, ValueError
+        A config that is not JSON data, a lambda or local ``fn``.
+    OSError
+        ``results_dir`` not writable (checked before anything runs).
+    CacheMissError
+        With ``cached_only``, what is missing or stale.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from lmctheory.sweep import canonical_config, run_sweep
+    >>> results = tempfile.mkdtemp()
+    >>> _ = run_sweep(canonical_config, [{"a": 1}, {"a": 2}], results, progress=False)
+    >>> from lmctheory.sweep import load_results
+    >>> sorted(r["result"]["a"] for r in load_results(results))
+    [1, 2]
     """
     return run_sweeps([Sweep(fn, list(configs), results_dir, name, tuple(fallback_dirs))], **options)[0]
 

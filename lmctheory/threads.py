@@ -28,14 +28,42 @@ _STATE = threading.local()
 
 
 def available_cores() -> int:
-    """Cores this process may run on (its CPU affinity where the OS reports it)."""
+    """Cores this process may run on (its CPU affinity where the OS reports it).
+
+    Returns
+    -------
+    int
+        At least 1.
+
+    Examples
+    --------
+    >>> import os
+    >>> from lmctheory.threads import available_cores
+    >>> 1 <= available_cores() <= (os.cpu_count() or 1)
+    True
+    """
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
 
 
 def thread_budget() -> int:
-    """Threads available to the current block: the innermost :func:`limited_threads` count, else every core."""
+    """Threads available to the current block: the innermost :func:`limited_threads` count, else every core.
+
+    Returns
+    -------
+    int
+        At least 1.
+
+    Examples
+    --------
+    >>> from lmctheory.threads import available_cores, limited_threads, thread_budget
+    >>> thread_budget() == available_cores()
+    True
+    >>> with limited_threads(2):
+    ...     thread_budget()
+    2
+    """
     return getattr(_STATE, "budget", None) or available_cores()
 
 
@@ -47,6 +75,31 @@ def limited_threads(n: int | None = 1, *, torch: bool | None = None):
     or when ``torch=True`` (the block will use it: torch is imported first, so that its count is
     fixed even if the block imports it); its inter-op pool is left alone (it can be set only once
     per process).
+
+    Parameters
+    ----------
+    n : int or None, default 1
+        Threads for the block.
+    torch : bool or None
+        Import torch first and limit it (True), never touch it (False), or limit it when already
+        imported (None).
+
+    Returns
+    -------
+    context manager
+        Use it in a ``with`` statement.
+
+    Raises
+    ------
+    ValueError
+        ``n`` is not an integer >= 1 or None.
+
+    Examples
+    --------
+    >>> from lmctheory.threads import limited_threads, thread_budget
+    >>> with limited_threads(1):
+    ...     thread_budget()
+    1
     """
     if n is None:
         yield

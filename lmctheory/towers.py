@@ -24,6 +24,35 @@ _MAX_LOG = 300.0  # above this a level-1 value no longer exponentiates into a fl
 
 @dataclass(frozen=True)
 class Tower:
+    r"""The number :math:`\exp_{10}^{\,level}(value)`: a tower of base-10 exponentials.
+
+    Level 0 is the number itself, level 1 means :math:`10^{value}`, level 2 :math:`10^{10^{value}}`.
+    Towers compare with ``<`` and ``<=``, print in scientific notation, and ``to_dict()`` gives
+    ``{"log10": x}`` (numbers up to level 1), ``{"log10log10": x}`` (level 2), ... as recorded in
+    results.
+
+    Parameters
+    ----------
+    level : int
+        Number of exponentiations, >= 0.
+    value : float
+        The finite float at the top of the tower.
+
+    Raises
+    ------
+    ValueError
+        A negative level or a non-finite value.
+
+    Examples
+    --------
+    >>> from lmctheory.towers import Tower
+    >>> big = Tower.from_log10(784.0)      # 10^784, beyond float range
+    >>> big.level, big.to_dict()
+    (1, {'log10': 784.0})
+    >>> Tower(0, 5.0) < big
+    True
+    """
+
     level: int
     value: float
 
@@ -96,10 +125,34 @@ def power_of(base_log10: float, exponent: Tower) -> Tower:
 
     This is :math:`B^E` for :math:`B = 10^a`, the step of the deep recursion
     :math:`\tilde m_l = (T/\varepsilon)^{\tilde m_{l-1}}` with
-    :math:`a = \log_{10}(T/\varepsilon)`. The exponent E must be >= 0. For
-    :math:`a \le 0` the result is at most 1 and is returned at level 0: exactly 1
-    for a = 0, and 0.0 when :math:`10^{a E}` is below the smallest float (towers
-    hold large numbers, not tiny ones).
+    :math:`a = \log_{10}(T/\varepsilon)`. For :math:`a \le 0` the result is at most 1 and is
+    returned at level 0: exactly 1 for a = 0, and 0.0 when :math:`10^{a E}` is below the smallest
+    float (towers hold large numbers, not tiny ones).
+
+    Parameters
+    ----------
+    base_log10 : float
+        :math:`a = \log_{10} B`.
+    exponent : Tower
+        E, which must be >= 0.
+
+    Returns
+    -------
+    Tower
+        :math:`10^{a E}`.
+
+    Raises
+    ------
+    ValueError
+        A negative exponent or a non-finite ``base_log10``.
+
+    Examples
+    --------
+    >>> from lmctheory.towers import Tower, power_of
+    >>> str(power_of(2.0, Tower(0, 3.0)))            # 100 ** 3
+    '1e+06'
+    >>> power_of(2.0, Tower(0, 784.0)).to_dict()     # 100 ** 784
+    {'log10': 1568.0}
     """
     if not isinstance(exponent, Tower):
         raise TypeError(f"exponent must be a Tower, got {exponent!r}")

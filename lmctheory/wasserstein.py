@@ -108,21 +108,31 @@ _BYTES_PER_ENTRY = {"assignment": 20, "emd": 40}
 
 @dataclass(frozen=True)
 class TransportResult:
-    """Outcome of an exact optimal transport computation.
+    """Outcome of an exact optimal transport computation (returned by :func:`transport`).
 
-    Attributes
+    Parameters
     ----------
     distance : float
         :math:`W_p`, the Wasserstein distance.
     cost : float
-        :math:`T_p = W_p^p`, the optimal transport cost with ground cost
-        :math:`|x - y|^p`.
+        :math:`T_p = W_p^p`, the optimal transport cost with ground cost :math:`|x - y|^p`.
     p : float
         The order.
     method : str
         The exact method actually used ("assignment", "emd" or "1d").
     n, m, d : int
         Sizes of the two clouds and their dimension.
+
+    See Also
+    --------
+    transport : computes it.
+
+    Examples
+    --------
+    >>> from lmctheory.wasserstein import transport
+    >>> res = transport([[0.0, 0.0], [1.0, 0.0]], [[0.0, 1.0], [1.0, 1.0]], p=2)
+    >>> res.distance, res.cost, res.method, (res.n, res.m, res.d)
+    (1.0, 1.0, 'assignment', (2, 2, 2))
     """
 
     distance: float
@@ -138,7 +148,27 @@ class TransportResult:
 
 
 def memory_budget() -> int:
-    """Bytes a dense problem may use: ``LMCTHEORY_MAX_BYTES`` or half of physical RAM."""
+    """Bytes a dense problem may use: ``LMCTHEORY_MAX_BYTES`` or half of physical RAM.
+
+    Returns
+    -------
+    int
+        The budget in bytes.
+
+    Raises
+    ------
+    ValueError
+        ``LMCTHEORY_MAX_BYTES`` is set but is not a positive number.
+
+    Examples
+    --------
+    >>> import os
+    >>> from lmctheory.wasserstein import memory_budget
+    >>> os.environ["LMCTHEORY_MAX_BYTES"] = "8e9"
+    >>> memory_budget()
+    8000000000
+    >>> del os.environ["LMCTHEORY_MAX_BYTES"]
+    """
     env = os.environ.get("LMCTHEORY_MAX_BYTES")
     if env:
         try:
@@ -158,12 +188,60 @@ def memory_budget() -> int:
 
 
 def dense_problem_bytes(n: int, m: int, method: str) -> int:
-    """Estimated peak memory (bytes) of a dense exact solve between n and m points."""
+    """Estimated peak memory (bytes) of a dense exact solve between n and m points.
+
+    Parameters
+    ----------
+    n, m : int
+        Sizes of the two clouds.
+    method : {"assignment", "emd", "1d"}
+        The exact method (each has its bytes per cost-matrix entry).
+
+    Returns
+    -------
+    int
+        ``n * m`` times the method's bytes per entry.
+
+    Raises
+    ------
+    KeyError
+        An unknown method.
+
+    Examples
+    --------
+    >>> from lmctheory.wasserstein import dense_problem_bytes
+    >>> dense_problem_bytes(2000, 2000, "emd") > dense_problem_bytes(1000, 1000, "emd")
+    True
+    """
     return int(n) * int(m) * _BYTES_PER_ENTRY[method]
 
 
 def check_memory(need: float, what: str, advice: str) -> None:
-    """ProblemTooLargeError when ``need`` bytes exceed :func:`memory_budget`, saying what and what to do."""
+    """Refuse a computation that would exceed :func:`memory_budget`.
+
+    Parameters
+    ----------
+    need : float
+        Bytes the computation needs.
+    what : str
+        What it is (the start of the error message).
+    advice : str
+        What to do instead (the end of the error message).
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    ProblemTooLargeError
+        When ``need`` exceeds the budget.
+
+    Examples
+    --------
+    >>> from lmctheory.wasserstein import check_memory
+    >>> check_memory(1024, "a tiny problem", "nothing to do")  # within budget: returns None
+    """
     budget = memory_budget()
     if need > budget:
         raise ProblemTooLargeError(
@@ -188,6 +266,32 @@ def cost_matrix(x: np.ndarray, y: np.ndarray, p: float) -> np.ndarray:
     Computed with :func:`scipy.spatial.distance.cdist`, i.e. from coordinate
     differences rather than the ``|x|^2 + |y|^2 - 2 x.y`` expansion, which loses
     precision for nearby points.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, d)
+        First cloud (already validated: finite float64).
+    y : ndarray, shape (m, d)
+        Second cloud.
+    p : float
+        Exponent of the Euclidean distance.
+
+    Returns
+    -------
+    ndarray, shape (n, m)
+        The costs.
+
+    Raises
+    ------
+    ValueError
+        From SciPy when x and y have different numbers of columns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.wasserstein import cost_matrix
+    >>> cost_matrix(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0], [0.0, 1.0]]), p=1).tolist()
+    [[5.0, 1.0]]
     """
     if p == 2.0:
         return cdist(x, y, "sqeuclidean")
@@ -523,19 +627,22 @@ def _resolve_method(method: str, n: int, m: int, d: int, uniform: bool) -> str:
 
 
 def transport(x, y, p: float = 2, *, a=None, b=None, method: str = "auto") -> TransportResult:
-    """Exact optimal transport between two empirical measures, with all the details.
+    r"""Exact optimal transport between two empirical measures, with all the details.
+
+    :math:`T_p(\mu, \nu) = \min_\gamma \sum_{ij} \gamma_{ij} |x_i - y_j|_2^p` over couplings
+    :math:`\gamma` of the weights ``a`` and ``b``, and :math:`W_p = T_p^{1/p}`
+    (:ref:`theory-wasserstein`).
 
     Parameters
     ----------
     x : array_like or torch.Tensor, shape (n, d) or (n,)
-        Atoms of the first measure (rows are points).
+        Atoms of the first measure (rows are points; a 1-D array is n points on the line).
     y : array_like or torch.Tensor, shape (m, d) or (m,)
         Atoms of the second measure.
     p : float, default 2
         Order, ``p >= 1``; the ground cost is ``|x - y|_2 ** p``.
     a, b : array_like, optional
-        Probability weights of the atoms (non-negative, summing to one).
-        Default: uniform.
+        Probability weights of the atoms (non-negative, summing to one). Default: uniform.
     method : {"auto", "assignment", "emd", "1d"}
         Exact solver; see the module docstring.
 
@@ -553,6 +660,13 @@ def transport(x, y, p: float = 2, *, a=None, b=None, method: str = "auto") -> Tr
         The network simplex could not certify an optimal solution.
     ProblemTooLargeError
         The dense cost matrix would not fit in the memory budget.
+
+    Examples
+    --------
+    >>> from lmctheory.wasserstein import transport
+    >>> res = transport([0.0, 1.0], [0.0, 3.0], p=2)   # half the mass moves by 2
+    >>> round(res.cost, 12), round(res.distance, 12)
+    (2.0, 1.414213562373)
     """
     p = check_p(p)
     x = as_points(x, "x")
@@ -593,7 +707,26 @@ def wasserstein(x, y, p: float = 2, *, a=None, b=None, method: str = "auto") -> 
     over couplings :math:`\gamma` of the weights ``a`` and ``b``. Returns the
     distance, not its p-th power (use :func:`transport` for both).
 
-    Parameters are those of :func:`transport`.
+    Parameters
+    ----------
+    x, y : array_like or torch.Tensor, shape (n, d) and (m, d), or 1-D
+        Atoms of the two measures.
+    p : float, default 2
+        Order, ``p >= 1``.
+    a, b : array_like, optional
+        Probability weights (uniform by default).
+    method : {"auto", "assignment", "emd", "1d"}
+        Exact solver (:func:`transport`).
+
+    Returns
+    -------
+    float
+        :math:`W_p`.
+
+    Raises
+    ------
+    ValueError, TypeError, ConvergenceError, ProblemTooLargeError
+        As :func:`transport`.
 
     Examples
     --------
@@ -606,24 +739,43 @@ def wasserstein(x, y, p: float = 2, *, a=None, b=None, method: str = "auto") -> 
 
 
 def optimal_matching(x, y, p: float = 2):
-    r"""Optimal one-to-one matching of two equal-size clouds (Birkhoff).
+    """Optimal one-to-one matching of two equal-size clouds (Birkhoff).
 
     Returns ``(perm, cost)`` with ``x[i]`` matched to ``y[perm[i]]`` and
     ``cost = mean_i |x_i - y_perm[i]|^p``, which equals :math:`W_p^p` between
     the two uniform empirical measures (Birkhoff–von Neumann: an optimal
-    coupling of two uniform measures on m atoms can be taken a permutation).
+    coupling of two uniform measures on m atoms can be taken a permutation;
+    :ref:`theory-birkhoff`).
 
     Parameters
     ----------
     x, y : array_like, shape (m, d) or (m,)
         The two clouds (e.g. incoming weight rows of two layers' neurons).
     p : float, default 2
+        Order, ``p >= 1``.
 
     Returns
     -------
     perm : ndarray of int, shape (m,)
+        ``x[i]`` is matched to ``y[perm[i]]``.
     cost : float
         :math:`W_p^p`, the mean matched cost (a p-th power, not a distance).
+
+    Raises
+    ------
+    ValueError
+        Clouds of different sizes or dimensions, non-finite values, invalid p.
+    ProblemTooLargeError
+        The m x m cost matrix would not fit in the memory budget.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.wasserstein import optimal_matching
+    >>> x = np.array([[0.0, 0.0], [10.0, 0.0]])
+    >>> perm, cost = optimal_matching(x, x[::-1] + 1.0)
+    >>> perm.tolist(), cost
+    ([1, 0], 2.0)
     """
     p = check_p(p)
     x = as_points(x, "x")
@@ -660,7 +812,7 @@ def random_directions(n_projections: int, d: int, seed=None) -> np.ndarray:
 
 
 def sliced_wasserstein(x, y, p: float = 2, *, n_projections: int = 200, seed=None, a=None, b=None) -> float:
-    r"""Monte-Carlo sliced Wasserstein distance :math:`SW_p`.
+    r"""Monte-Carlo sliced Wasserstein distance :math:`SW_p` (:ref:`theory-sliced`).
 
     .. math:: SW_p^p(\mu, \nu) = \mathbb{E}_{\theta \sim U(S^{d-1})}
               W_p^p(\theta_\# \mu, \theta_\# \nu),
@@ -669,12 +821,13 @@ def sliced_wasserstein(x, y, p: float = 2, *, n_projections: int = 200, seed=Non
     1-D problem is solved exactly by the quantile coupling, so the only error
     is the Monte-Carlo error over directions. Memory is O((n + m) L), so it
     scales far beyond the exact dense solvers. :math:`SW_p \le W_p`.
-    Returns :math:`SW_p` (the distance, not its p-th power).
 
     Parameters
     ----------
     x, y : array_like, shape (n, d) and (m, d)
+        Atoms of the two measures.
     p : float, default 2
+        Order, ``p >= 1``.
     n_projections : int, default 200
         Number of directions L.
     seed : int, numpy Generator or None
@@ -682,10 +835,31 @@ def sliced_wasserstein(x, y, p: float = 2, *, n_projections: int = 200, seed=Non
     a, b : array_like, optional
         Weights (uniform by default).
 
+    Returns
+    -------
+    float
+        :math:`SW_p` (the distance, not its p-th power).
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad points, weights, p or ``n_projections``.
+    ProblemTooLargeError
+        The projections would not fit in the memory budget.
+
     References
     ----------
     Rabin, Peyré, Delon, Bernot (2011); Bonneel et al. (2015); Nadjahi et
     al. (2020) for the dimension-free sample complexity.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.wasserstein import sliced_wasserstein, wasserstein
+    >>> rng = np.random.default_rng(0)
+    >>> x, y = rng.normal(size=(100, 3)), rng.normal(size=(100, 3)) + 1.0
+    >>> bool(sliced_wasserstein(x, y, seed=0) <= wasserstein(x, y))
+    True
     """
     p = check_p(p)
     n_projections = check_positive_int(n_projections, "n_projections")

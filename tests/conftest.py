@@ -1,6 +1,10 @@
 import numpy as np
 import pytest
 
+# scripts the benchmarks run in fresh processes: they read sys.argv at import, so the doctest
+# collector (--doctest-modules, for the library's docstring examples) must not import them
+collect_ignore_glob = ["benchmarks/_*_worker.py"]
+
 
 def pytest_collection_modifyitems(config, items):
     try:

@@ -80,6 +80,22 @@ class _VersionAction(argparse.Action):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``lmctheory`` argument parser with every subcommand registered.
+
+    Abbreviated options are refused (``allow_abbrev=False``); usage errors are one line.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser.
+
+    Examples
+    --------
+    >>> from lmctheory.cli import build_parser
+    >>> args = build_parser().parse_args(["bounds", "--m0", "5", "--epsilon", "0.1"])
+    >>> args.command, args.m0
+    ('bounds', 5)
+    """
     parser = _Parser(
         prog="lmctheory",
         description="Linear mode connectivity theory, computable: Wasserstein rates, intrinsic dimension, "
@@ -116,6 +132,35 @@ def _quiet_broken_pipe() -> None:
 
 
 def main(argv=None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``) and return its exit code.
+
+    Exit codes: 0 success, 1 runtime failure, 2 usage error, 130 interrupted (see the module
+    docstring). Errors are one line on stderr, never a traceback (``--debug`` shows it).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments.
+
+    Returns
+    -------
+    int
+        The exit code.
+
+    Raises
+    ------
+    SystemExit
+        Never: every error becomes an exit code.
+
+    Examples
+    --------
+    >>> from lmctheory.cli import main
+    >>> main(["bounds", "--m0", "5", "--epsilon", "0.1", "--json"])  # doctest: +ELLIPSIS
+    {...}
+    0
+    >>> main(["bounds", "--no-such-option"])
+    2
+    """
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:

@@ -47,6 +47,34 @@ DATASETS = ("digits", "mnist1d", "teacher", "gaussian_mixture", "idx", "npz")
 
 @dataclass
 class Dataset:
+    """A classification (or regression) data set as tensors, with what reloads it.
+
+    ``n_features`` is the flattened input size, ``split("train" | "test")`` the pair of tensors and
+    ``describe()`` a plain-data summary; ``spec`` reloads it with :func:`load_dataset_spec`.
+
+    Parameters
+    ----------
+    x_train, y_train, x_test, y_test : torch.Tensor
+        Inputs (n, ...) and labels (int64 classes, or float targets for regression).
+    n_classes : int
+        Classes (0 for regression).
+    input_shape : tuple
+        Shape of one input, e.g. (1, 8, 8) or (10,).
+    name : str
+        Loader name.
+    config : dict
+        The loader's keywords.
+    spec : str, optional
+        One-string spec.
+
+    Examples
+    --------
+    >>> from lmctheory.nn.data import load_dataset
+    >>> data = load_dataset("digits")
+    >>> data.input_shape, data.n_features, data.n_classes, tuple(data.x_train.shape)
+    ((1, 8, 8), 64, 10, (1347, 64))
+    """
+
     x_train: torch.Tensor
     y_train: torch.Tensor
     x_test: torch.Tensor
@@ -221,6 +249,34 @@ def read_idx(path) -> np.ndarray:
     The header is checked before the payload is read, and a gzip stream is decompressed only up to
     the size the header declares (a gzip bomb cannot exhaust memory); the array is returned in the
     machine's byte order.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+
+    Returns
+    -------
+    ndarray
+        The array, of the dtype and shape the header declares.
+
+    Raises
+    ------
+    ValueError
+        A bad magic number or type code, a payload shorter or longer than declared, or more than
+        the size limit (the message names the file).
+    FileNotFoundError
+        No such file.
+
+    Examples
+    --------
+    >>> import pathlib, struct, tempfile
+    >>> import numpy as np
+    >>> from lmctheory.nn.data import read_idx
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "labels-idx1-ubyte"
+    >>> _ = path.write_bytes(bytes([0, 0, 0x08, 1]) + struct.pack(">I", 3) + bytes([7, 1, 4]))
+    >>> read_idx(path).tolist()
+    [7, 1, 4]
     """
     path = Path(path)
     if not path.is_file():
@@ -399,8 +455,31 @@ def _keywords(name: str) -> list[str]:
 def load_dataset(name: str, **kwargs) -> Dataset:
     """Load a dataset by name (see the module docstring for each one's keywords).
 
-    Raises ValueError for an unknown name or keyword (a misspelt ``seed`` must not silently give
-    another data set) and for invalid keyword values, naming them.
+    Parameters
+    ----------
+    name : {"digits", "mnist1d", "teacher", "gaussian_mixture", "idx", "npz"}
+        The loader.
+    **kwargs
+        Its keywords (e.g. ``seed``, ``n_train``).
+
+    Returns
+    -------
+    Dataset
+        The data.
+
+    Raises
+    ------
+    ValueError
+        An unknown name or keyword (a misspelt ``seed`` must not silently give another data set),
+        or invalid keyword values, naming them.
+    ImportError
+        ``mnist1d`` without the ``lmctheory[data]`` extra.
+
+    Examples
+    --------
+    >>> from lmctheory.nn.data import load_dataset
+    >>> load_dataset("gaussian_mixture", d=20, classes=3).input_shape
+    (20,)
     """
     if name not in _LOADERS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
@@ -431,7 +510,35 @@ _IDX_STEMS = {
 
 
 def find_idx_files(directory) -> dict[str, Path]:
-    """The four MNIST-format files in ``directory`` (standard names, gzipped or not)."""
+    """The four MNIST-format files in ``directory`` (standard names, gzipped or not).
+
+    Parameters
+    ----------
+    directory : str or Path
+        Holds ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte`` and
+        ``t10k-labels-idx1-ubyte`` (each optionally ``.gz``).
+
+    Returns
+    -------
+    dict of str to Path
+        Keys ``train_images``, ``train_labels``, ``test_images``, ``test_labels``.
+
+    Raises
+    ------
+    FileNotFoundError
+        The directory or one of the files is missing.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from lmctheory.nn.data import find_idx_files
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> for stem in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+    ...              "t10k-labels-idx1-ubyte.gz"):
+    ...     _ = (root / stem).write_bytes(b"")
+    >>> sorted(find_idx_files(root))
+    ['test_images', 'test_labels', 'train_images', 'train_labels']
+    """
     root = Path(directory)
     if not root.is_dir():
         raise FileNotFoundError(f"no such directory: {directory}")
@@ -456,13 +563,36 @@ def _parse_value(text: str):
 
 
 def parse_dataset_spec(spec: str) -> tuple[str, dict]:
-    """``(loader name, keywords)`` of a one-string dataset spec, checked without loading anything:
+    """``(loader name, keywords)`` of a one-string dataset spec, checked without loading anything.
 
     * ``"digits"``, ``"mnist1d"``, ``"teacher"``, ``"gaussian_mixture"``: the built-in loaders;
     * ``"NAME:key=value,key=value"``: the same with keywords, e.g.
       ``"gaussian_mixture:separation=1.5,d=20"`` or ``"teacher:noise=0.5"`` (unknown keywords rejected);
     * ``"idx:DIR"``: the four MNIST IDX files in ``DIR`` (:func:`find_idx_files`);
     * ``"npz:FILE"``: a .npz file (see the module docstring).
+
+    Parameters
+    ----------
+    spec : str
+        The spec.
+
+    Returns
+    -------
+    tuple of (str, dict)
+        Loader name and keywords.
+
+    Raises
+    ------
+    ValueError
+        An unknown loader or keyword, or a malformed ``key=value``.
+    FileNotFoundError
+        ``idx:`` or ``npz:`` naming a path that does not exist.
+
+    Examples
+    --------
+    >>> from lmctheory.nn.data import parse_dataset_spec
+    >>> parse_dataset_spec("gaussian_mixture:separation=1.5,d=20")
+    ('gaussian_mixture', {'separation': 1.5, 'd': 20})
     """
     if not isinstance(spec, str) or not spec.strip():
         raise ValueError(f"data spec must be a non-empty string, got {spec!r}")
@@ -494,7 +624,29 @@ def parse_dataset_spec(spec: str) -> tuple[str, dict]:
 
 
 def load_dataset_spec(spec: str) -> Dataset:
-    """Load a dataset from a one-string spec (what configs and the CLI store; see
-    :func:`parse_dataset_spec`)."""
+    """Load a dataset from a one-string spec (what configs and the CLI store; see :func:`parse_dataset_spec`).
+
+    Parameters
+    ----------
+    spec : str
+        E.g. ``"digits"`` or ``"teacher:noise=0.5"``.
+
+    Returns
+    -------
+    Dataset
+        The data; its ``spec`` reloads it.
+
+    Raises
+    ------
+    ValueError, FileNotFoundError
+        As :func:`parse_dataset_spec` and :func:`load_dataset`.
+
+    Examples
+    --------
+    >>> from lmctheory.nn.data import load_dataset_spec
+    >>> data = load_dataset_spec("gaussian_mixture:n_train=200,n_test=100")
+    >>> len(data.y_train), load_dataset_spec(data.spec).spec == data.spec
+    (200, True)
+    """
     name, kwargs = parse_dataset_spec(spec)
     return load_dataset(name, **kwargs)

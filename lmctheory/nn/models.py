@@ -35,7 +35,31 @@ ACTIVATIONS = ("relu", "leaky_relu", "tanh", "gelu", "identity")
 
 
 def make_activation(name: str, slope: float = 0.01) -> nn.Module:
-    """The activation module by name (``leaky_relu`` uses ``slope``)."""
+    """The activation module by name.
+
+    Parameters
+    ----------
+    name : {"relu", "leaky_relu", "tanh", "identity", "gelu"}
+        The activation (``ACTIVATIONS``).
+    slope : float, default 0.01
+        Negative slope of ``leaky_relu``.
+
+    Returns
+    -------
+    torch.nn.Module
+        The activation.
+
+    Raises
+    ------
+    ValueError
+        An unknown name.
+
+    Examples
+    --------
+    >>> from lmctheory.nn.models import make_activation
+    >>> make_activation("leaky_relu", 0.1)
+    LeakyReLU(negative_slope=0.1)
+    """
     if name == "relu":
         return nn.ReLU()
     if name == "leaky_relu":
@@ -50,10 +74,33 @@ def make_activation(name: str, slope: float = 0.01) -> nn.Module:
 
 
 def activation_constants(name: str, slope: float = 0.01) -> tuple[float, float]:
-    """(Lipschitz constant L, convexity gap kappa) of an activation (:ref:`theory-certified-bound`).
+    r"""Lipschitz constant L and convexity gap :math:`\kappa` of an activation (:ref:`theory-certified-bound`).
 
-    kappa bounds |s(ta + (1-t)b) - t s(a) - (1-t) s(b)| <= kappa t(1-t)|a - b|:
-    1 for ReLU, 1 - slope for leaky ReLU, 0 for identity, 2L for any L-Lipschitz s.
+    :math:`\kappa` bounds :math:`|\sigma(ta + (1-t)b) - t\sigma(a) - (1-t)\sigma(b)| \le \kappa\, t(1-t)|a - b|`:
+    1 for ReLU, 1 - slope for leaky ReLU, 0 for identity, 2L for any L-Lipschitz :math:`\sigma`.
+
+    Parameters
+    ----------
+    name : str
+        The activation.
+    slope : float, default 0.01
+        Negative slope of ``leaky_relu``.
+
+    Returns
+    -------
+    tuple of (float, float)
+        ``(L, kappa)``.
+
+    Raises
+    ------
+    ValueError
+        An activation without known constants.
+
+    Examples
+    --------
+    >>> from lmctheory.nn.models import activation_constants
+    >>> activation_constants("relu"), activation_constants("leaky_relu", 0.25), activation_constants("tanh")
+    ((1.0, 1.0), (1.0, 0.75), (1.0, 2.0))
     """
     table = {
         "relu": (1.0, 1.0),
@@ -68,12 +115,36 @@ def activation_constants(name: str, slope: float = 0.01) -> tuple[float, float]:
 
 
 class MLP(nn.Module):
-    """Multi-layer perceptron ``widths[0] -> ... -> widths[-1]``.
+    """Multi-layer perceptron with layer widths ``widths`` (input first, output last).
 
-    ``MLP(widths=[784, 512, 512, 512, 10], activation="relu", bias=True)``:
-    layers ``layers.0 .. layers.{L-1}`` are ``nn.Linear`` (in forward order in
-    ``.modules()``), the activation follows every layer but the last. Inputs
-    are flattened. Default torch initialisation (Kaiming uniform).
+    Layers ``layers.0 .. layers.{L-1}`` are ``nn.Linear`` (in forward order in ``.modules()``); the
+    activation follows every layer but the last. Inputs are flattened. Default torch
+    initialisation (Kaiming uniform). ``permutation_spec()`` names the hidden-unit permutations
+    ``P_0, P_1, ...``; ``config()`` rebuilds it (:func:`lmctheory.nn.train.build_model`).
+
+    Parameters
+    ----------
+    widths : sequence of int
+        Input, hidden and output widths (at least two).
+    activation : str, default "relu"
+        Hidden activation.
+    bias : bool, default True
+        Biases in every layer.
+    slope : float, default 0.01
+        Negative slope of ``leaky_relu``.
+
+    Raises
+    ------
+    ValueError
+        Invalid sizes (fewer than two widths, non-positive widths or channels) or an unknown activation.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.nn.models import MLP
+    >>> model = MLP([784, 512, 512, 10])
+    >>> model(torch.zeros(2, 28, 28)).shape, sorted(model.permutation_spec())
+    (torch.Size([2, 10]), ['P_0', 'P_1'])
     """
 
     def __init__(self, widths, activation: str = "relu", bias: bool = True, slope: float = 0.01):
@@ -124,12 +195,36 @@ class MLP(nn.Module):
 
 
 class MeanFieldTwoLayer(nn.Module):
-    r"""Mean-field two-layer net :math:`f(x) = \frac1N \sum_i a_i\,\sigma(w_i \cdot x)`.
+    r"""Mean-field two-layer net :math:`f(x) = \frac1N \sum_i a_i\,\sigma(w_i \cdot x)` (:ref:`theory-mean-field`).
 
-    ``hidden`` is ``nn.Linear(m0, N, bias=False)`` (rows w_i), ``out`` is
-    ``nn.Linear(N, k, bias=False)`` (columns a_i); the 1/N scaling makes the
+    ``hidden`` is ``nn.Linear(m0, N, bias=False)`` (rows :math:`w_i`), ``out`` is
+    ``nn.Linear(N, k, bias=False)`` (columns :math:`a_i`); the 1/N scaling makes the
     neurons interchangeable samples of a law (propagation of chaos).
-    Initialisation: w_i ~ N(0, I/m0), a_i ~ N(0, 1) (an O(1) output).
+    Initialisation: :math:`w_i \sim N(0, I/m_0)`, :math:`a_i \sim N(0, 1)` (an O(1) output).
+
+    Parameters
+    ----------
+    m0 : int
+        Input dimension.
+    width : int
+        N, the number of neurons.
+    out : int, default 1
+        Output dimension.
+    activation : str, default "relu"
+        :math:`\sigma`.
+
+    Raises
+    ------
+    ValueError
+        Invalid sizes (fewer than two widths, non-positive widths or channels) or an unknown activation.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.nn.models import MeanFieldTwoLayer
+    >>> net = MeanFieldTwoLayer(3, width=1000)
+    >>> net(torch.randn(5, 3)).shape
+    torch.Size([5, 1])
     """
 
     def __init__(self, m0: int, width: int, out: int = 1, activation: str = "relu"):
@@ -160,7 +255,31 @@ class MeanFieldTwoLayer(nn.Module):
 
 
 class LogisticRegression(nn.Module):
-    """Softmax (multinomial logistic) regression: one ``nn.Linear`` layer; loss convex in the parameters."""
+    """Softmax (multinomial logistic) regression: one ``nn.Linear`` layer; loss convex in the parameters.
+
+    It has no hidden units, so its permutation spec is empty and every path between two solutions
+    has a loss barrier of zero above the chord (convexity): a control for the barrier code.
+
+    Parameters
+    ----------
+    in_features : int
+        Input dimension (inputs are flattened).
+    classes : int
+        Number of classes.
+
+    Raises
+    ------
+    ValueError
+        Invalid sizes (fewer than two widths, non-positive widths or channels) or an unknown activation.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.nn.models import LogisticRegression
+    >>> model = LogisticRegression(4, 3)
+    >>> model(torch.zeros(2, 4)).shape, model.permutation_spec()
+    (torch.Size([2, 3]), {})
+    """
 
     def __init__(self, in_features: int, classes: int):
         super().__init__()
@@ -188,6 +307,28 @@ class LocallyConnected2d(nn.Module):
     ``weight`` has shape (out_channels, in_channels, k*k, H_out*W_out) (in-channels on axis 1,
     as for ``nn.Conv2d``), ``bias`` (out_channels, H_out*W_out). Stride 1, zero padding k//2.
     Each position's kernel is initialised like an ``nn.Conv2d`` kernel with the same fan-in.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Channels.
+    kernel_size : int
+        Odd kernel side k.
+    in_hw : tuple of (int, int)
+        Input height and width.
+
+    Raises
+    ------
+    ValueError
+        Invalid sizes (fewer than two widths, non-positive widths or channels) or an unknown activation.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.nn.models import LocallyConnected2d
+    >>> layer = LocallyConnected2d(1, 2, 3, (4, 4))
+    >>> layer(torch.zeros(5, 1, 4, 4)).shape, tuple(layer.weight.shape)
+    (torch.Size([5, 2, 4, 4]), (2, 1, 9, 16))
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, in_hw: tuple[int, int]):
@@ -218,7 +359,29 @@ class LocallyConnected2d(nn.Module):
 
 class ChannelLinear(nn.Module):
     """Linear head on flattened feature maps, with weight (out, channels, positions): a permutation
-    of the channels acts on axis 1 alone."""
+    of the channels acts on axis 1 alone.
+
+    Parameters
+    ----------
+    channels : int
+        Feature-map channels.
+    positions : int
+        Positions per channel (H * W).
+    out_features : int
+        Outputs.
+
+    Raises
+    ------
+    ValueError
+        Invalid sizes (fewer than two widths, non-positive widths or channels) or an unknown activation.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.nn.models import ChannelLinear
+    >>> ChannelLinear(2, 16, 3)(torch.zeros(5, 2, 4, 4)).shape
+    torch.Size([5, 3])
+    """
 
     def __init__(self, channels: int, positions: int, out_features: int):
         super().__init__()
@@ -300,7 +463,36 @@ class _ConvFamily(nn.Module):
 
 class CNN(_ConvFamily):
     """Convolutional net: ``nn.Conv2d`` layers (stride 1, same padding), activation, linear head on
-    the flattened maps. Matched per channel."""
+    the flattened maps. Matched per channel (one permutation per hidden conv layer).
+
+    Parameters
+    ----------
+    input_shape : tuple of (int, int, int)
+        (C, H, W).
+    channels : sequence of int
+        Channels of each conv layer.
+    classes : int
+        Outputs.
+    kernel_size : int, default 3
+        Odd kernel side.
+    activation : str, default "relu"
+        Activation.
+    slope : float, default 0.01
+        Negative slope of ``leaky_relu``.
+
+    Raises
+    ------
+    ValueError
+        Invalid sizes (fewer than two widths, non-positive widths or channels) or an unknown activation.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.nn.models import CNN
+    >>> model = CNN((1, 8, 8), [4, 4], 10)
+    >>> model(torch.zeros(2, 1, 8, 8)).shape, sorted(model.permutation_spec())
+    (torch.Size([2, 10]), ['P_0', 'P_1'])
+    """
 
     kind = "cnn"
 
@@ -313,6 +505,25 @@ class LCN(_ConvFamily):
 
     :meth:`from_cnn` copies a CNN's kernels to every position: the LCN then computes exactly the
     CNN's function (weight sharing is the only difference).
+
+    Parameters
+    ----------
+    input_shape, channels, classes, kernel_size, activation, slope
+        As :class:`CNN`.
+
+    Raises
+    ------
+    ValueError
+        Invalid sizes (fewer than two widths, non-positive widths or channels) or an unknown activation.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.nn.models import CNN, LCN
+    >>> cnn = CNN((1, 8, 8), [4], 10)
+    >>> x = torch.randn(3, 1, 8, 8)
+    >>> torch.allclose(LCN.from_cnn(cnn)(x), cnn(x), atol=1e-5)
+    True
     """
 
     kind = "lcn"
@@ -344,6 +555,34 @@ class AttentionNet(nn.Module):
     Permutation symmetries (the spec): the residual stream (``P_res``), the query/key dimensions
     jointly (``P_qk``: scores are sums over them), the value dimensions with the output
     projection's columns (``P_v``), and the head's hidden units (``P_hidden``).
+
+    Parameters
+    ----------
+    input_shape : tuple
+        (C, H, W) with H and W divisible by ``patch``, or (D,).
+    classes : int
+        Outputs.
+    patch : int, default 2
+        Patch side (or chunk length).
+    d_model : int, default 32
+        Embedding width.
+    hidden : int, default 64
+        Hidden units of the head.
+    activation : str, default "relu"
+        Head activation.
+
+    Raises
+    ------
+    ValueError
+        Invalid sizes (fewer than two widths, non-positive widths or channels) or an unknown activation.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.nn.models import AttentionNet
+    >>> model = AttentionNet((1, 8, 8), 10)
+    >>> model(torch.zeros(2, 1, 8, 8)).shape, sorted(model.permutation_spec())
+    (torch.Size([2, 10]), ['P_hidden', 'P_qk', 'P_res', 'P_v'])
     """
 
     def __init__(

@@ -77,16 +77,63 @@ def _builder(model):
 
 
 def supports(model) -> bool:
-    """Whether ``model``'s kind has a registered operator sequence (:func:`register_ops`)."""
+    """Whether ``model``'s kind has a registered operator sequence (:func:`register_ops`).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Any module.
+
+    Returns
+    -------
+    bool
+        True when the certified bound and the batched path evaluation cover it.
+
+    Raises
+    ------
+    None
+        Any object is looked up by its class: unknown kinds give False.
+
+    Examples
+    --------
+    >>> from lmctheory.nn.models import MLP, AttentionNet
+    >>> from lmctheory.nn.ops import supports
+    >>> supports(MLP([2, 3, 1])), supports(AttentionNet((1, 4, 4), 2))
+    (True, False)
+    """
     return _builder(model) is not None
 
 
 @dataclass
 class Op:
-    """One linear operator of a network: ``linear(weights, x)`` (no bias), parameters of A and B,
-    whether the activation follows. The entrywise absolute value of the operator's matrix is
-    ``linear(|weights|, .)`` for dense, convolutional, locally connected and pooling layers (each
-    matrix entry is a single weight)."""
+    """One linear operator of a network: ``linear(weights, x)`` (bias added separately), the
+    parameters of A and B, and whether the activation follows.
+
+    The entrywise absolute value of the operator's matrix is ``linear(|weights|, .)`` for dense,
+    convolutional, locally connected and pooling layers (each matrix entry is a single weight); the
+    certified bound relies on it.
+
+    Parameters
+    ----------
+    linear : callable
+        ``(params, x) -> output``.
+    params_a, params_b : dict of str to Tensor
+        The operator's parameters in A and in B.
+    activation_after : bool
+        Whether the activation follows.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.nn.models import MLP
+    >>> from lmctheory.nn.ops import network_ops
+    >>> _ = torch.manual_seed(0)
+    >>> model_a, model_b = MLP([4, 8, 3]), MLP([4, 8, 3])
+    >>> network = network_ops(model_a, model_b, dtype=torch.float32)
+    >>> ops = network[0]
+    >>> len(ops), [op.activation_after for op in ops], sorted(ops[0].params_a)
+    (2, [True, False], ['bias', 'weight'])
+    """
 
     linear: object
     params_a: dict
@@ -114,12 +161,72 @@ def _params(module, scale: float = 1.0, dtype=torch.float64):
 
 
 def dense(p, x):
+    """The dense operator ``x @ W.T`` of a parameter dict (the bias is added by :meth:`Op.forward`).
+
+    Parameters
+    ----------
+    p : dict
+        Holds ``"weight"`` of shape (out, in).
+    x : Tensor, shape (n, in)
+        Inputs.
+
+    Returns
+    -------
+    Tensor, shape (n, out)
+        The products.
+
+    Raises
+    ------
+    KeyError
+        No ``"weight"`` in ``p``.
+    RuntimeError
+        Shapes that do not multiply.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.nn.ops import dense
+    >>> dense({"weight": torch.ones(3, 4)}, torch.ones(2, 4)).tolist()
+    [[4.0, 4.0, 4.0], [4.0, 4.0, 4.0]]
+    """
     return x @ p["weight"].T
 
 
 def network_ops(model_a, model_b, dtype=torch.float64):
     """The operator sequence of a supported model pair, the activation name, slope and input reshape
-    (from the builder registered for the model's class, :func:`register_ops`)."""
+    (from the builder registered for the model's class, :func:`register_ops`).
+
+    Parameters
+    ----------
+    model_a, model_b : torch.nn.Module
+        Two models of one registered kind and architecture.
+    dtype : torch.dtype, default torch.float64
+        Dtype of the copied parameters.
+
+    Returns
+    -------
+    tuple
+        ``(ops, activation name, leaky slope, input reshape)``.
+
+    Raises
+    ------
+    NotImplementedError
+        A model kind without a registered builder (the message says how to add one).
+    TypeError
+        Models of different kinds.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.nn.models import MLP
+    >>> from lmctheory.nn.ops import network_ops
+    >>> _ = torch.manual_seed(0)
+    >>> model_a, model_b = MLP([4, 8, 3]), MLP([4, 8, 3])
+    >>> network = network_ops(model_a, model_b, dtype=torch.float32)
+    >>> ops, activation, slope, reshape = network
+    >>> len(ops), activation
+    (2, 'relu')
+    """
     build = _builder(model_a)
     if build is None:
         kinds = ", ".join(sorted(c.__name__ for c in _BUILDERS))
@@ -210,7 +317,46 @@ def _lcn_ops(model_a, model_b, dtype):
 
 
 def forward_all(ops, act, x, which: str):
-    """Pre-activations z and outputs h of every operator (h_0 = x)."""
+    """Outputs :math:`h_l` (with :math:`h_0 = x`) and pre-activations :math:`z_l` of every operator
+    of A or B.
+
+    Parameters
+    ----------
+    ops : list of Op
+        From :func:`network_ops`.
+    act : callable
+        The activation function on tensors.
+    x : Tensor
+        Inputs, already reshaped.
+    which : {"a", "b"}
+        Which network's parameters.
+
+    Returns
+    -------
+    hs : list of Tensor
+        ``len(ops) + 1`` outputs, ``hs[0] = x``.
+    zs : list of Tensor
+        ``len(ops)`` pre-activations.
+
+    Raises
+    ------
+    RuntimeError
+        Inputs of the wrong shape.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.nn.models import MLP
+    >>> from lmctheory.nn.ops import network_ops
+    >>> _ = torch.manual_seed(0)
+    >>> model_a, model_b = MLP([4, 8, 3]), MLP([4, 8, 3])
+    >>> network = network_ops(model_a, model_b, dtype=torch.float32)
+    >>> from lmctheory.nn.ops import forward_all
+    >>> x = torch.randn(5, 4)
+    >>> hs, zs = forward_all(network[0], torch.relu, x, "a")
+    >>> len(hs), len(zs), torch.allclose(hs[-1], model_a(x), atol=1e-6)
+    (3, 2, True)
+    """
     hs, zs = [x], []
     for op in ops:
         z = op.forward(op.params_a if which == "a" else op.params_b, hs[-1])
@@ -257,13 +403,45 @@ def path_outputs(network, x: torch.Tensor, t: torch.Tensor, max_elements: int = 
     :math:`z_1(t) = (1 - t) z_1^A + t z_1^B` exactly (up to rounding): it is computed twice instead of
     T times. The other operators run on groups of up to 16 values of t at once. In a chain of dense
     layers (MLP, mean-field, logistic) activations are kept feature-major, (features, examples), and
-    each layer is one batched GEMM :math:`W(t)\,h(t)` with the group's interpolated weights: for
-    layers with few outputs this layout is 2-2.7x faster than the row-major one (measured).
+    each layer is one batched GEMM :math:`W(t)\,h(t)` with the group's interpolated weights.
     Convolutional networks run their later operators one t at a time. A group holds at most
     ``min(max_elements, 2**20)`` activations of the widest dense layer (of the first operator in a
     convolutional network), and at least one t.
 
-    ``network`` is :func:`network_ops`' result (in the dtype of ``x``); ``t`` a 1-D tensor.
+    Parameters
+    ----------
+    network : tuple
+        :func:`network_ops`' result (in the dtype of ``x``).
+    x : Tensor
+        Inputs.
+    t : Tensor
+        1-D tensor of t.
+    max_elements : int, default 2**26
+        Memory bound per group.
+
+    Returns
+    -------
+    Tensor, shape (T, n, outputs)
+        The outputs.
+
+    Raises
+    ------
+    RuntimeError
+        Inputs of the wrong shape or dtype.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.nn.models import MLP
+    >>> from lmctheory.nn.ops import network_ops
+    >>> _ = torch.manual_seed(0)
+    >>> model_a, model_b = MLP([4, 8, 3]), MLP([4, 8, 3])
+    >>> network = network_ops(model_a, model_b, dtype=torch.float32)
+    >>> from lmctheory.nn.ops import path_outputs
+    >>> x = torch.randn(5, 4)
+    >>> out = path_outputs(network, x, torch.tensor([0.0, 0.5, 1.0]))
+    >>> out.shape, torch.allclose(out[0], model_a(x), atol=1e-6), torch.allclose(out[2], model_b(x), atol=1e-6)
+    (torch.Size([3, 5, 3]), True, True)
     """
     ops, act_name, slope, reshape = network
     xin = reshape(x)

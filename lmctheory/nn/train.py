@@ -43,7 +43,32 @@ __all__ = [
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"``: CUDA when available, else CPU."""
+    """The torch device for a name; ``"auto"``: CUDA when available, else CPU.
+
+    Parameters
+    ----------
+    device : str or torch.device, default "auto"
+        ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...
+
+    Returns
+    -------
+    torch.device
+        The device.
+
+    Raises
+    ------
+    ValueError
+        CUDA requested but not available.
+    RuntimeError
+        A name torch does not know.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.nn.train import resolve_device
+    >>> resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    True
+    """
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     dev = torch.device(device)
@@ -54,6 +79,50 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 
 @dataclass
 class TrainConfig:
+    """Hyper-parameters of a training run (what :func:`train` and the experiments record).
+
+    The learning rate follows ``schedule`` after ``warmup_steps`` of linear warm-up
+    (``lr_at(step, total)``); ``total_steps(n_train)`` is the run's length.
+
+    Parameters
+    ----------
+    optimizer : {"sgd", "adam"}, default "sgd"
+        The optimizer (SGD with ``momentum``, or Adam with ``betas`` and ``adam_eps``).
+    lr : float, default 0.05
+        Peak learning rate.
+    momentum, weight_decay : float
+        SGD momentum and weight decay (both optimizers).
+    batch_size : int, default 128
+        Mini-batch size.
+    epochs, steps : int or None
+        Exactly one of them: the length of the run.
+    warmup_steps : int, default 0
+        Linear warm-up.
+    schedule : {"constant", "cosine"}
+        Schedule after warm-up.
+    betas, adam_eps
+        Adam's parameters.
+    init_seed, data_seed : int
+        Seeds of the initialisation and of the mini-batch order.
+    device : str, default "auto"
+        Where to train.
+    dtype : {"float32", "float64"}
+        Parameter dtype.
+
+    Raises
+    ------
+    ValueError
+        An unknown optimizer, schedule or dtype, a non-positive lr or batch size, negative
+        warm-up or weight decay, or not exactly one of epochs and steps.
+
+    Examples
+    --------
+    >>> from lmctheory.nn.train import TrainConfig
+    >>> config = TrainConfig(lr=0.1, steps=100, warmup_steps=10, epochs=None)
+    >>> config.lr_at(4, 100), config.lr_at(50, 100)      # step 4 of 10 warm-up steps: 5/10 of lr
+    (0.05, 0.1)
+    """
+
     optimizer: str = "sgd"
     lr: float = 0.05
     momentum: float = 0.9
@@ -102,6 +171,39 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
+    """Outcome of a training run: the model, its config, per-step losses and whether it diverged.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The trained model (frozen at its last finite parameters if it diverged).
+    config : TrainConfig
+        The run's hyper-parameters.
+    losses : list of float
+        Mini-batch loss per step.
+    diverged : bool
+        Whether the loss became non-finite.
+    diverged_at : int or None
+        The step where it did.
+    steps : int
+        Steps taken.
+    seconds : float
+        Wall time.
+
+    Examples
+    --------
+    >>> from lmctheory.nn.data import load_dataset
+    >>> from lmctheory.nn.models import MLP
+    >>> from lmctheory.nn.train import TrainConfig
+    >>> data = load_dataset("gaussian_mixture", n_train=200, n_test=100)
+    >>> make = lambda: MLP([10, 16, 4])
+    >>> config = TrainConfig(epochs=2, lr=0.05)
+    >>> from lmctheory.nn.train import train
+    >>> result = train(make, data, config)
+    >>> result.steps, result.diverged, len(result.losses)
+    (4, False, 4)
+    """
+
     model: torch.nn.Module
     config: TrainConfig
     losses: list[float] = field(default_factory=list)
@@ -144,7 +246,43 @@ def _init(make_model, config: TrainConfig, device) -> torch.nn.Module:
 
 
 def train(make_model, dataset, config: TrainConfig) -> TrainResult:
-    """Train ``make_model()`` (built under ``torch.manual_seed(config.init_seed)``) on ``dataset``."""
+    """Train ``make_model()`` (built under ``torch.manual_seed(config.init_seed)``) on ``dataset``.
+
+    Mini-batches follow ``config.data_seed``; the loss is cross-entropy for class labels and squared
+    error for float targets. A run whose loss becomes non-finite stops and is reported as diverged.
+
+    Parameters
+    ----------
+    make_model : callable
+        Returns a fresh ``torch.nn.Module``.
+    dataset : Dataset
+        Training data (``x_train``, ``y_train``).
+    config : TrainConfig
+        Hyper-parameters.
+
+    Returns
+    -------
+    TrainResult
+        The model and the run's record.
+
+    Raises
+    ------
+    ValueError
+        CUDA requested but unavailable, or data the model cannot take.
+
+    Examples
+    --------
+    >>> from lmctheory.nn.data import load_dataset
+    >>> from lmctheory.nn.models import MLP
+    >>> from lmctheory.nn.train import TrainConfig
+    >>> data = load_dataset("gaussian_mixture", n_train=200, n_test=100)
+    >>> make = lambda: MLP([10, 16, 4])
+    >>> config = TrainConfig(epochs=2, lr=0.05)
+    >>> from lmctheory.nn.train import train
+    >>> result = train(make, data, config)
+    >>> result.losses[-1] < result.losses[0]
+    True
+    """
     device = resolve_device(config.device)
     model = _init(make_model, config, device)
     dtype = getattr(torch, config.dtype)
@@ -191,7 +329,44 @@ def train_pair(
     make_model, dataset, config: TrainConfig, *, same_init: bool = True, seeds: tuple[int, int] = (0, 1)
 ) -> tuple[TrainResult, TrainResult]:
     """Two runs: same init and data orders ``seeds`` (Altıntaş et al.), or independent init and data
-    (``same_init=False``: init seeds and data seeds both ``seeds``; Ferbach et al.)."""
+    (``same_init=False``: init seeds and data seeds both ``seeds``; Ferbach et al.).
+
+    Parameters
+    ----------
+    make_model : callable
+        Returns a fresh model.
+    dataset : Dataset
+        Training data.
+    config : TrainConfig
+        Hyper-parameters (its seeds are replaced).
+    same_init : bool, default True
+        Share the initialisation (``config.init_seed``).
+    seeds : tuple of (int, int), default (0, 1)
+        Data seeds (and init seeds when not shared).
+
+    Returns
+    -------
+    tuple of (TrainResult, TrainResult)
+        The two runs.
+
+    Raises
+    ------
+    ValueError
+        As :func:`train`.
+
+    Examples
+    --------
+    >>> from lmctheory.nn.data import load_dataset
+    >>> from lmctheory.nn.models import MLP
+    >>> from lmctheory.nn.train import TrainConfig
+    >>> data = load_dataset("gaussian_mixture", n_train=200, n_test=100)
+    >>> make = lambda: MLP([10, 16, 4])
+    >>> config = TrainConfig(epochs=2, lr=0.05)
+    >>> from lmctheory.nn.train import train_pair
+    >>> a, b = train_pair(make, data, config)
+    >>> (a.config.init_seed, a.config.data_seed), (b.config.init_seed, b.config.data_seed)
+    ((0, 0), (0, 1))
+    """
     runs = []
     for s in seeds:
         cfg = replace(config, data_seed=s) if same_init else replace(config, data_seed=s, init_seed=s)
@@ -210,6 +385,42 @@ def train_ensemble(make_model, dataset, config: TrainConfig, *, init_seeds, data
     those seeds within floating-point tolerance (same update rules as
     ``torch.optim.SGD``/``Adam``). A model that diverges is frozen at its last
     finite parameters and reported as diverged.
+
+    Parameters
+    ----------
+    make_model : callable
+        Returns a fresh model.
+    dataset : Dataset
+        Training data.
+    config : TrainConfig
+        Hyper-parameters.
+    init_seeds, data_seeds : sequence of int
+        One per model, of equal length.
+
+    Returns
+    -------
+    list of TrainResult
+        One per model.
+
+    Raises
+    ------
+    ValueError
+        Seed lists of different lengths or empty, or as :func:`train`.
+
+    Examples
+    --------
+    >>> from lmctheory.nn.data import load_dataset
+    >>> from lmctheory.nn.models import MLP
+    >>> from lmctheory.nn.train import TrainConfig
+    >>> data = load_dataset("gaussian_mixture", n_train=200, n_test=100)
+    >>> make = lambda: MLP([10, 16, 4])
+    >>> config = TrainConfig(epochs=2, lr=0.05)
+    >>> import torch
+    >>> from lmctheory.nn.train import train, train_ensemble
+    >>> first, second = train_ensemble(make, data, config, init_seeds=[0, 1], data_seeds=[0, 1])
+    >>> alone = train(make, data, config)     # init seed 0, data seed 0
+    >>> all(torch.allclose(p, q, atol=1e-5) for p, q in zip(first.model.parameters(), alone.model.parameters()))
+    True
     """
     init_seeds, data_seeds = list(init_seeds), list(data_seeds)
     if len(init_seeds) != len(data_seeds) or not init_seeds:
@@ -305,6 +516,43 @@ def train_online(
     width N (mean-field parameterisation: each neuron's gradient is O(1/N), so
     ``lr * N`` keeps neurons moving at O(lr) per step, as in Mei, Montanari &
     Nguyen 2018); the loss is squared error.
+
+    Parameters
+    ----------
+    model : MeanFieldTwoLayer
+        The network (trained in place and returned).
+    teacher : callable
+        Targets of a batch of inputs.
+    steps : int
+        SGD steps.
+    lr : float
+        Learning rate before the width scaling.
+    batch_size : int, default 1
+        Fresh samples per step.
+    seed : int, default 0
+        Seed of the samples.
+    input_dim : int, optional
+        Input dimension (default: the model's m0).
+    device : str, default "auto"
+        Where to train.
+
+    Returns
+    -------
+    TrainResult
+        The model and its losses.
+
+    Raises
+    ------
+    ValueError
+        Non-positive steps, lr or batch size, or a teacher whose output has the wrong shape.
+
+    Examples
+    --------
+    >>> from lmctheory.nn.models import MeanFieldTwoLayer
+    >>> from lmctheory.nn.train import train_online
+    >>> result = train_online(MeanFieldTwoLayer(3, 50), lambda x: x[:, :1], steps=20, lr=0.1)
+    >>> result.steps, result.diverged
+    (20, False)
     """
     dev = resolve_device(device)
     model = model.to(dev)
@@ -354,7 +602,30 @@ _MODELS = {
 
 
 def build_model(config: dict) -> torch.nn.Module:
-    """Rebuild a model from its ``config()`` dict (ValueError naming what is wrong with it)."""
+    """Rebuild a model from its ``config()`` dict.
+
+    Parameters
+    ----------
+    config : dict
+        What a built-in model's ``config()`` returns (``{"model": "mlp", "widths": [...], ...}``).
+
+    Returns
+    -------
+    torch.nn.Module
+        A freshly initialised model of that architecture.
+
+    Raises
+    ------
+    ValueError
+        An unknown model kind or invalid keys (the message names what is wrong).
+
+    Examples
+    --------
+    >>> from lmctheory.nn.models import MLP
+    >>> from lmctheory.nn.train import build_model
+    >>> build_model(MLP([4, 8, 3]).config()).config() == MLP([4, 8, 3]).config()
+    True
+    """
     if not isinstance(config, dict):
         raise ValueError(f"a model config must be a JSON object, got {type(config).__name__}")
     kind = config.get("model")
@@ -375,9 +646,47 @@ def _state_bytes(model: torch.nn.Module) -> bytes:
 
 
 def save_checkpoint(result: TrainResult, path, *, dataset=None, extra: dict | None = None) -> Path:
-    """``path`` (.pt, a plain state_dict) and ``path.with_suffix('.json')`` (full config), each written
-    atomically. The sidecar records the SHA-256 of the weights file, so a pair left inconsistent by a
-    kill between the two writes is detected by :func:`load_checkpoint`."""
+    """Write ``path`` (.pt, a plain state_dict) and ``path.with_suffix('.json')`` (full config), each
+    written atomically.
+
+    The sidecar records the SHA-256 of the weights file, so a pair left inconsistent by a
+    kill between the two writes is detected by :func:`load_checkpoint`.
+
+    Parameters
+    ----------
+    result : TrainResult
+        The run to save.
+    path : str or Path
+        Weights file.
+    dataset : Dataset, optional
+        Recorded (its spec) in the sidecar.
+    extra : dict, optional
+        More data for the sidecar.
+
+    Returns
+    -------
+    Path
+        The weights path.
+
+    Raises
+    ------
+    OSError
+        The directory is not writable.
+
+    Examples
+    --------
+    >>> from lmctheory.nn.data import load_dataset
+    >>> from lmctheory.nn.models import MLP
+    >>> from lmctheory.nn.train import TrainConfig
+    >>> data = load_dataset("gaussian_mixture", n_train=200, n_test=100)
+    >>> make = lambda: MLP([10, 16, 4])
+    >>> config = TrainConfig(epochs=2, lr=0.05)
+    >>> import pathlib, tempfile
+    >>> from lmctheory.nn.train import load_checkpoint, save_checkpoint, train
+    >>> path = save_checkpoint(train(make, data, config), pathlib.Path(tempfile.mkdtemp()) / "a.pt", dataset=data)
+    >>> path.with_suffix(".json").is_file()
+    True
+    """
     import hashlib
 
     path = Path(path)
@@ -405,7 +714,42 @@ def load_checkpoint(path, device: str = "cpu") -> tuple[torch.nn.Module, dict]:
     Nothing untrusted is executed or allocated before it is checked: the weights are read with
     ``torch.load(weights_only=True)`` (a pickle that would run code is refused), the model is first
     built on the ``meta`` device (no memory) and its parameter names and shapes compared with the
-    file's, and every parameter must be finite. Errors are ValueErrors naming the file.
+    file's, and every parameter must be finite.
+
+    Parameters
+    ----------
+    path : str or Path
+        The weights file written by :func:`save_checkpoint`.
+    device : str, default "cpu"
+        Where to load.
+
+    Returns
+    -------
+    model : torch.nn.Module
+        The model.
+    sidecar : dict
+        Config, training record, dataset spec and weights hash.
+
+    Raises
+    ------
+    ValueError
+        A missing sidecar, a hash mismatch, parameters that do not fit the config, non-finite
+        weights or a file torch refuses (every message names the file).
+
+    Examples
+    --------
+    >>> from lmctheory.nn.data import load_dataset
+    >>> from lmctheory.nn.models import MLP
+    >>> from lmctheory.nn.train import TrainConfig
+    >>> data = load_dataset("gaussian_mixture", n_train=200, n_test=100)
+    >>> make = lambda: MLP([10, 16, 4])
+    >>> config = TrainConfig(epochs=2, lr=0.05)
+    >>> import pathlib, tempfile, torch
+    >>> from lmctheory.nn.train import load_checkpoint, save_checkpoint, train
+    >>> result = train(make, data, config)
+    >>> model, sidecar = load_checkpoint(save_checkpoint(result, pathlib.Path(tempfile.mkdtemp()) / "a.pt"))
+    >>> torch.equal(model(data.x_test), result.model(data.x_test))
+    True
     """
     import hashlib
 

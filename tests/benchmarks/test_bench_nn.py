@@ -27,7 +27,9 @@ WORKER = Path(__file__).with_name("_matching_worker.py")
 @pytest.mark.parametrize("library", ["lmctheory", "rebasin"])
 def test_weight_matching_planted_mlp(benchmark, library):
     if library == "rebasin":
-        pytest.importorskip("rebasin", reason="the peer library of this comparison: pip install 'lmctheory[bench]'")
+        pytest.importorskip(
+            "rebasin", reason="the peer library of this comparison: pip install 'lmctheory[bench]'"
+        )
     recovered = []
 
     def run():
