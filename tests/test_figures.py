@@ -82,7 +82,9 @@ def test_report_lists_every_prediction_row(smoke):
     assert "## Compute time per experiment" in report and "| depth | 2 |" in report
 
 
-def test_redraw_from_the_committed_cache_computes_nothing(monkeypatch, tmp_path):
+@pytest.mark.parametrize("preset", ["quick", "full"])
+def test_redraw_from_the_committed_cache_computes_nothing(monkeypatch, tmp_path, preset):
+    """Both presets' committed records are complete and current: every figure redraws from them."""
     import lmctheory.sweep as sweep
 
     def refuse(items, *args, **kwargs):
@@ -93,12 +95,13 @@ def test_redraw_from_the_committed_cache_computes_nothing(monkeypatch, tmp_path)
     monkeypatch.setattr(sweep, "_execute", refuse)
     before = {p: p.stat().st_mtime_ns for p in figures.CACHE.rglob("*")}
     RUNS.clear()
-    out = figures.draw_all("quick", tmp_path / "results", tmp_path, cached_only=True)
+    out = figures.draw_all(preset, tmp_path / "results", tmp_path, cached_only=True)
     assert sorted(out["figures"]) == sorted(figures.FIGURES)
     assert RUNS and all(ran == 0 for _, ran, _ in RUNS) and sum(c for _, _, c in RUNS) > 100
     assert (tmp_path / "REPORT.md").is_file()
     assert {p: p.stat().st_mtime_ns for p in figures.CACHE.rglob("*")} == before  # the cache is read-only
-    assert len(list((tmp_path / "results").rglob("*.json"))) == len(list(figures.CACHE.rglob("*.json")))
+    committed = list(figures.CACHE.glob(f"*-{preset}/*.json"))
+    assert len(list((tmp_path / "results").rglob("*.json"))) == len(committed)
 
 
 def test_figures_default_output_is_a_named_directory_in_the_working_directory(capsys, tmp_path, monkeypatch):
