@@ -1,0 +1,117 @@
+"""The certified supremum over t in [0, 1]: it contains the barrier of a 10,001-point grid, on the
+counterexample where a 25-point grid misses the peak and on random networks of every covered kind."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lmctheory.barrier import evaluate_path
+from lmctheory.nn.models import CNN, LCN, MLP
+from lmctheory.path_sup import certified_path_sup
+from lmctheory.predict import certified_barrier_bound
+
+FINE = np.linspace(0.0, 1.0, 10_001)
+
+
+def _chain(weights_a, weights_b):
+    a = MLP([1, 1, 1, 1], activation="identity", bias=False)
+    b = MLP([1, 1, 1, 1], activation="identity", bias=False)
+    with torch.no_grad():
+        for model, weights in ((a, weights_a), (b, weights_b)):
+            for layer, w in zip(model.layers, weights, strict=True):
+                layer.weight.fill_(w)
+    return a, b
+
+
+def test_the_counterexample_a_grid_misses_and_the_certified_sup_does_not():
+    # f(x) = w1 w2 w3 x on x = 1, target 0, squared error: the barrier peaks at t = 4/9, between grid points
+    a, b = _chain((2.0, 1.0, 1.0), (1.0, 4.0, 0.5))
+    data = (torch.ones(1, 1), torch.zeros(1, 1))
+    fine = evaluate_path(a, b, data, ts=FINE, metrics=("loss",)).barrier("above_chord")
+    grid_bound = certified_barrier_bound(a, b, data).bound  # exact per t, on 25 points
+    assert grid_bound < fine - 1e-3  # the grid maximum misses the peak
+    sup = certified_path_sup(a, b, data, metrics=("loss",), loss="mse", rtol=1e-4)["loss"]
+    assert sup.lower <= fine + 1e-9 <= sup.upper + 1e-9
+    assert sup.converged and sup.gap <= 1e-4 * fine + 1e-12
+    assert abs(sup.t_lower - 4 / 9) < 1e-3
+
+
+def _random_pair(kind, activation, bias, scale, seed):
+    torch.manual_seed(seed)
+    if kind == "mlp":
+        make = lambda: MLP([3, 6, 5, 3], activation=activation, bias=bias)  # noqa: E731
+        x = torch.randn(12, 3)
+    else:
+        cls = CNN if kind == "cnn" else LCN
+        make = lambda: cls((1, 4, 4), [3, 2], 3, activation=activation)  # noqa: E731
+        x = torch.randn(12, 1, 4, 4)
+    a, b = make(), make()
+    with torch.no_grad():
+        for model, s in ((a, scale), (b, scale * 1.7)):
+            for name, p in model.named_parameters():
+                if name.endswith("weight"):
+                    p.mul_(s)
+                elif not bias and kind == "mlp":
+                    p.zero_()
+    y = torch.randint(0, 3, (12,))
+    return a, b, (x, y)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kind=st.sampled_from(["mlp", "cnn", "lcn"]),
+    activation=st.sampled_from(["relu", "leaky_relu", "tanh", "identity"]),
+    bias=st.booleans(),
+    scale=st.floats(0.3, 30.0),
+    seed=st.integers(0, 10_000),
+)
+def test_the_certified_sup_contains_the_fine_grid_barrier(kind, activation, bias, scale, seed):
+    a, b, data = _random_pair(kind, activation, bias, scale, seed)
+    fine = evaluate_path(a, b, data, ts=FINE)
+    sups = certified_path_sup(a, b, data, max_intervals=64)
+    for metric in ("loss", "error"):
+        sup, measured = sups[metric], fine.barrier("above_chord", metric)
+        assert np.isfinite([sup.lower, sup.upper]).all()
+        scale = max(1.0, *np.abs(fine.values[metric]))  # fine runs in float32: its rounding is allowed for
+        assert sup.upper >= measured - 1e-5 * scale, (metric, sup, measured)
+        assert sup.lower >= 0.0  # g(0) = g(1) = 0
+        # the lower bound is attained: g(t_lower) recomputed by evaluate_path (it may exceed the fine grid's
+        # maximum: a piecewise-constant error can peak between grid points)
+        at = evaluate_path(a, b, data, ts=[0.0, sup.t_lower, 1.0]).values[metric]
+        g = at[1] - ((1 - sup.t_lower) * at[0] + sup.t_lower * at[2])
+        # (evaluate_path runs in the models' float32, the enclosure in float64)
+        assert abs(g - sup.lower) <= 1e-5 * max(1.0, float(np.abs(at).max())) or sup.lower == 0.0
+
+
+def test_a_budget_that_runs_out_is_reported_not_hidden():
+    a, b, data = _random_pair("mlp", "relu", True, 10.0, 3)
+    sup = certified_path_sup(a, b, data, atol=1e-12, rtol=1e-12, initial=2, max_intervals=4)["loss"]
+    assert not sup.converged and sup.intervals <= 4 and sup.upper >= sup.lower
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"metrics": ("accuracy",)}, "metrics"),
+        ({"loss": "hinge"}, "loss"),
+        ({"atol": -1.0}, "atol"),
+        ({"rtol": float("nan")}, "rtol"),
+        ({"initial": 0}, "initial"),
+        ({"max_intervals": 0}, "max_intervals"),
+    ],
+)
+def test_bad_arguments_are_named(kwargs, message):
+    a, b, data = _random_pair("mlp", "relu", True, 1.0, 0)
+    with pytest.raises(ValueError, match=message):
+        certified_path_sup(a, b, data, **kwargs)
+
+
+def test_uncovered_activations_and_models_are_refused():
+    a, b, data = _random_pair("mlp", "relu", True, 1.0, 0)
+    gelu_a, gelu_b = MLP([3, 6, 3], activation="gelu"), MLP([3, 6, 3], activation="gelu")
+    with pytest.raises(NotImplementedError, match="gelu"):
+        certified_path_sup(gelu_a, gelu_b, data)
+    with pytest.raises(ValueError, match="class labels"):
+        certified_path_sup(a, b, (data[0], torch.randn(12, 3)), metrics=("error",))
