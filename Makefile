@@ -5,7 +5,7 @@
 #   make test-slow / make bench   the long experiments / the benchmarks (not in the default run)
 #   make docs   the documentation (Sphinx, warnings are errors): docs/_build/html/index.html
 #   make cache / make cache-full   regenerate the committed quick / full records (paper_figures/cache)
-#   make validation-table   the README's quick-vs-full table, from the committed records
+#   make validation-table   the README's and docs' quick-vs-full tables, from the committed records
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -74,8 +74,11 @@ cache-full: install
 	$(BIN)/lmctheory figures --full --no-cache --prune --n-jobs 2 --results paper_figures/cache --out build/full-figures
 
 validation-table: install
+	$(BIN)/lmctheory figures --quick --cached-only --quiet --results build/cache-results --out build/cache-figures
+	$(BIN)/lmctheory figures --full --cached-only --quiet --results build/full-results --out build/full-figures
 	$(BIN)/python -m lmctheory_validation.summary build/cache-figures/validation.json \
-		build/full-figures/validation.json --calibration --write README.md
+		build/full-figures/validation.json --calibration --write README.md \
+		--write docs/user_guide/validation.md
 
 docs: $(DOCS_STAMP)
 	rm -rf docs/api/generated  # autosummary rewrites it: stubs of removed objects must not linger

@@ -82,9 +82,9 @@ def test_report_lists_every_prediction_row(smoke):
     assert "## Compute time per experiment" in report and "| depth | 2 |" in report
 
 
-@pytest.mark.parametrize("preset", ["quick", "full"])
-def test_redraw_from_the_committed_cache_computes_nothing(monkeypatch, tmp_path, preset):
-    """Both presets' committed records are complete and current: every figure redraws from them."""
+@pytest.fixture(scope="module")
+def redrawn(tmp_path_factory):
+    """Every figure of both presets redrawn from the committed records, with computing refused."""
     import lmctheory.sweep as sweep
 
     def refuse(items, *args, **kwargs):
@@ -92,16 +92,47 @@ def test_redraw_from_the_committed_cache_computes_nothing(monkeypatch, tmp_path,
             raise AssertionError(f"{len(items)} configurations would be computed, e.g. {items[0][3]}")
         return iter(())
 
-    monkeypatch.setattr(sweep, "_execute", refuse)
     before = {p: p.stat().st_mtime_ns for p in figures.CACHE.rglob("*")}
-    RUNS.clear()
-    out = figures.draw_all(preset, tmp_path / "results", tmp_path, cached_only=True)
+    out = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sweep, "_execute", refuse)
+        for preset in ("quick", "full"):
+            root = tmp_path_factory.mktemp(preset)
+            RUNS.clear()
+            drawn = figures.draw_all(preset, root / "results", root, cached_only=True)
+            out[preset] = (root, drawn, list(RUNS))
+    after = {p: p.stat().st_mtime_ns for p in figures.CACHE.rglob("*")}
+    return out, before == after
+
+
+@pytest.mark.parametrize("preset", ["quick", "full"])
+def test_redraw_from_the_committed_cache_computes_nothing(redrawn, preset):
+    """Both presets' committed records are complete and current: every figure redraws from them."""
+    results, untouched = redrawn
+    root, out, runs = results[preset]
     assert sorted(out["figures"]) == sorted(figures.FIGURES)
-    assert RUNS and all(ran == 0 for _, ran, _ in RUNS) and sum(c for _, _, c in RUNS) > 100
-    assert (tmp_path / "REPORT.md").is_file()
-    assert {p: p.stat().st_mtime_ns for p in figures.CACHE.rglob("*")} == before  # the cache is read-only
+    assert runs and all(ran == 0 for _, ran, _ in runs) and sum(c for _, _, c in runs) > 100
+    assert (root / "REPORT.md").is_file()
+    assert untouched  # the committed cache is read-only
     committed = list(figures.CACHE.glob(f"*-{preset}/*.json"))
-    assert len(list((tmp_path / "results").rglob("*.json"))) == len(committed)
+    assert len(list((root / "results").rglob("*.json"))) == len(committed)
+
+
+def test_the_generated_validation_tables_match_the_committed_records(redrawn):
+    """The README's and the docs' quick-vs-full tables are what `make validation-table` makes of the
+    committed records now (regenerate them with it after `make cache` / `make cache-full`)."""
+    import re
+    from pathlib import Path
+
+    from lmctheory_validation.summary import _rows, summary_markdown
+
+    results, _ = redrawn
+    expected = summary_markdown(*(_rows(results[p][0] / "validation.json") for p in ("quick", "full")))
+    root = Path(__file__).resolve().parents[1]
+    block = re.compile(r"<!-- begin:validation-summary -->\n(.*?)<!-- end:validation-summary -->", re.S)
+    for page in (root / "README.md", root / "docs" / "user_guide" / "validation.md"):
+        (found,) = block.findall(page.read_text())
+        assert found == expected, f"{page.name}: stale validation table (run `make validation-table`)"
 
 
 def test_figures_default_output_is_a_named_directory_in_the_working_directory(capsys, tmp_path, monkeypatch):

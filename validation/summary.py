@@ -131,7 +131,13 @@ def main(argv=None) -> int:
     )
     parser.add_argument("quick", help="validation.json of the quick preset")
     parser.add_argument("full", help="validation.json of the full preset")
-    parser.add_argument("--write", metavar="FILE", help="replace the validation-summary block of FILE")
+    parser.add_argument(
+        "--write",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="replace the validation-summary block of FILE (repeat for several files)",
+    )
     parser.add_argument(
         "--calibration",
         action="store_true",
@@ -145,11 +151,11 @@ def main(argv=None) -> int:
         from .calibration import calibration_table
 
         rates = "\n".join(calibration_table()) + "\n"
-    if args.write:
-        write_between_markers(args.write, "validation-summary", text)
+    for path in args.write:
+        write_between_markers(path, "validation-summary", text)
         if rates:
-            write_between_markers(args.write, "calibration", rates)
-    else:
+            write_between_markers(path, "calibration", rates)
+    if not args.write:
         print(text + ("\n" + rates if rates else ""), end="")
     return 0
 
