@@ -5,7 +5,7 @@ Figure 3: width bounds
 Required width against epsilon: the papers' shapes (C = 1), rigorous explicit widths, and the deep
 recursion as a tower of exponentials (:mod:`lmctheory_figures.fig3_bounds`; closed forms, no data).
 
-Drawn from the quick-preset records committed with lmctheory: nothing is trained (``cached_only``
+Drawn from the full-preset (paper-scale) records committed with lmctheory: nothing is trained (``cached_only``
 refuses to compute, so a stale cache fails the documentation build instead of silently recomputing).
 """
 
@@ -16,7 +16,7 @@ import matplotlib.image as mpimg
 import matplotlib.pyplot as plt
 
 out = tempfile.mkdtemp()
-png, pdf = lmctheory_figures.draw_all("quick", out_dir=out, only=[3], cached_only=True)["figures"][3]
+png, pdf = lmctheory_figures.draw_all("full", out_dir=out, only=[3], cached_only=True)["figures"][3]
 image = mpimg.imread(png)
 plt.figure(figsize=(image.shape[1] / 150, image.shape[0] / 150))
 plt.imshow(image)

@@ -5,7 +5,7 @@ Figure 6: disentangling LMC
 Excess test error along the path per ingredient, and error barriers with the 0.02 threshold
 (:mod:`lmctheory_figures.fig6_disentangle`, data: the ``disentangle`` experiment).
 
-Drawn from the quick-preset records committed with lmctheory: nothing is trained (``cached_only``
+Drawn from the full-preset (paper-scale) records committed with lmctheory: nothing is trained (``cached_only``
 refuses to compute, so a stale cache fails the documentation build instead of silently recomputing).
 """
 
@@ -16,7 +16,7 @@ import matplotlib.image as mpimg
 import matplotlib.pyplot as plt
 
 out = tempfile.mkdtemp()
-png, pdf = lmctheory_figures.draw_all("quick", out_dir=out, only=[6], cached_only=True)["figures"][6]
+png, pdf = lmctheory_figures.draw_all("full", out_dir=out, only=[6], cached_only=True)["figures"][6]
 image = mpimg.imread(png)
 plt.figure(figsize=(image.shape[1] / 150, image.shape[0] / 150))
 plt.imshow(image)

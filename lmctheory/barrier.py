@@ -487,7 +487,7 @@ def evaluate_path(
 
 #: On CPU, for models that first_layer does not cover, below this many multiply-adds per network
 #: (parameters x batch size) the per-call overheads dominate and one vmapped call beats a loop of
-#: functional calls (measured; README "Performance").
+#: functional calls (measured: docs, Benchmarks).
 _VMAP_CPU_WORK = 2**22
 
 

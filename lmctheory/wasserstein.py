@@ -43,7 +43,7 @@ Exact methods
     computed exactly by sorting, weighted or not, in :math:`O((n+m)\log(n+m))`.
 
 ``"auto"`` picks ``"1d"`` when d = 1, otherwise ``"assignment"`` for equal
-sizes with uniform weights (measured fastest, see README "Performance"),
+sizes with uniform weights (measured fastest, see the Benchmarks page of the docs),
 otherwise ``"emd"``.
 
 Any scale and any p. Coordinates are first multiplied by a power of two (exact)

@@ -368,7 +368,7 @@ def forward_all(ops, act, x, which: str):
 # ------------------------------------------------------------ all networks of a path at once
 
 #: Most values of t evaluated together, and most hidden activations held by one group (4 MB in
-#: float32): larger groups gained nothing on CPU, smaller ones pay per-call overheads (measured; README).
+#: float32): larger groups gained nothing on CPU, smaller ones pay per-call overheads (measured: docs, Benchmarks).
 _PATH_GROUP = 16
 _PATH_GROUP_ELEMENTS = 2**20
 
