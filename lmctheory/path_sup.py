@@ -156,15 +156,32 @@ def _affine(op, weight, bias, x):
     return op.forward({"weight": weight} if bias is None else {"weight": weight, "bias": bias}, x)
 
 
-def _enclose(network, x, tc: float, r: float):
-    """Per example: the exact outputs at ``tc``, and enclosures of the outputs and of their
-    derivatives in t over [tc - r, tc + r]: ``(z_point, z_lo, z_hi, dz_lo, dz_hi)``."""
+def _after(op, name, slope, point, zc, zr, dzc, dzr):
+    """``(point, h_c, h_r, d_c, d_r)`` after the operator's activation (if any): the exact value at
+    t_c, the enclosure of the output and of its derivative (activation range times derivative)."""
+    if not op.activation_after:
+        return point, zc, zr, dzc, dzr
+    act_lo, act_hi, slope_lo, slope_hi = _activation_range(name, slope, zc - zr, zc + zr)
+    point = _activation_range(name, slope, point, point)[0]
+    dlo, dhi = _mul(slope_lo, slope_hi, dzc - dzr, dzc + dzr)
+    return point, (act_lo + act_hi) / 2, (act_hi - act_lo) / 2, (dlo + dhi) / 2, (dhi - dlo) / 2
+
+
+def _enclose(network, x, tc: float, r: float, first_outputs):
+    r"""Per example: the exact outputs at ``tc``, and enclosures of the outputs and of their
+    derivatives in t over [tc - r, tc + r]: ``(z_point, z_lo, z_hi, dz_lo, dz_hi)``.
+
+    ``first_outputs`` are the first operator's outputs for A and B: for a fixed input the first
+    operator is affine in its parameters, so :math:`z_1(t) = z_1^A + t (z_1^B - z_1^A)` exactly, its
+    range over the sub-interval is :math:`z_1(t_c) \pm r |z_1^B - z_1^A|` and its derivative the
+    constant :math:`z_1^B - z_1^A`: the first layer costs nothing per sub-interval."""
     ops, name, slope, _ = network
-    point = x
-    hc, hr = x, torch.zeros_like(x)
-    dc, dr = torch.zeros_like(x), torch.zeros_like(x)
-    first = True
-    for op in ops:
+    z_a, z_b = first_outputs
+    dz1 = z_b - z_a
+    zc = z_a + tc * dz1
+    state = _after(ops[0], name, slope, zc, zc, r * dz1.abs(), dz1, torch.zeros_like(dz1))
+    for op in ops[1:]:
+        point, hc, hr, dc, dr = state
         wa, wb = op.params_a["weight"], op.params_b["weight"]
         dw = wb - wa
         wc = wa + tc * dw
@@ -173,30 +190,26 @@ def _enclose(network, x, tc: float, r: float):
         bc = None if ba is None else ba + tc * db
         abs_wc, abs_dw = wc.abs(), dw.abs()
         point = _affine(op, wc, bc, point)
+        # (interval-value): W(t) h(t) + b(t) in W_c h_c + b_c +- (|W_c| h_r + r |dW| (|h_c| + h_r) + r |db|)
         zc = _affine(op, wc, bc, hc)
-        rad_bias = None if db is None else r * db.abs()
-        zr = _affine(op, r * abs_dw, rad_bias, hc.abs() + hr)
-        dzc = _affine(op, dw, db, hc)
-        if first:  # the input does not depend on t: hr = dc = dr = 0
-            dzr = torch.zeros_like(zc)
-        else:
-            zr = zr + op.linear({"weight": abs_wc}, hr)
-            dzc = dzc + op.linear({"weight": wc}, dc)
-            dzr = (
-                op.linear({"weight": abs_dw}, hr)
-                + op.linear({"weight": abs_wc}, dr)
-                + op.linear({"weight": r * abs_dw}, dc.abs() + dr)
-            )
-        first = False
-        if not op.activation_after:
-            hc, hr, dc, dr = zc, zr, dzc, dzr
-            continue
-        act_lo, act_hi, slope_lo, slope_hi = _activation_range(name, slope, zc - zr, zc + zr)
-        point = _activation_range(name, slope, point, point)[0]
-        hc, hr = (act_lo + act_hi) / 2, (act_hi - act_lo) / 2
-        dlo, dhi = _mul(slope_lo, slope_hi, dzc - dzr, dzc + dzr)
-        dc, dr = (dlo + dhi) / 2, (dhi - dlo) / 2
+        zr = _affine(op, r * abs_dw, None if db is None else r * db.abs(), hc.abs() + hr)
+        zr = zr + op.linear({"weight": abs_wc}, hr)
+        # (interval-derivative): dW h + W(t) h' + db
+        dzc = _affine(op, dw, db, hc) + op.linear({"weight": wc}, dc)
+        dzr = (
+            op.linear({"weight": abs_dw}, hr)
+            + op.linear({"weight": abs_wc}, dr)
+            + op.linear({"weight": r * abs_dw}, dc.abs() + dr)
+        )
+        state = _after(op, name, slope, point, zc, zr, dzc, dzr)
+    point, hc, hr, dc, dr = state
     return point, hc - hr, hc + hr, dc - dr, dc + dr
+
+
+def _first_outputs(network, x, which: str):
+    """The first operator's outputs on ``x`` with A's (``"a"``) or B's (``"b"``) parameters."""
+    op = network[0][0]
+    return op.forward(op.params_a if which == "a" else op.params_b, x)
 
 
 def _per_example(kind, z, y):
@@ -348,6 +361,9 @@ def certified_path_sup(
         ]
     endpoints = {"loss": end_loss, "error": end_error}
 
+    with torch.no_grad():
+        first_outputs = tuple(_first_outputs(network, x, which) for which in ("a", "b"))
+
     def chord(metric, t):
         a, b = endpoints[metric]
         return (1 - t) * a + t * b
@@ -357,7 +373,7 @@ def certified_path_sup(
     def enclose(t0, t1):
         tc, r = (t0 + t1) / 2, (t1 - t0) / 2
         with torch.no_grad():
-            point, z_lo, z_hi, dz_lo, dz_hi = _enclose(network, x, tc, r)
+            point, z_lo, z_hi, dz_lo, dz_hi = _enclose(network, x, tc, r, first_outputs)
         out = {}
         if "loss" in metrics:
             value = float(_per_example(kind, point, y).mean()) - chord("loss", tc)
