@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ._validation import check_positive_int, check_positive_real
+from .barrier import PATH_CONVENTION, _loss_kind
 from .nn.ops import network_ops, path_outputs
 
 __all__ = ["PathSup", "certified_path_sup"]
@@ -123,19 +124,17 @@ def _activation_range(name: str, slope: float, zl: torch.Tensor, zu: torch.Tenso
         return zl, zu, one, one
     if name in ("relu", "leaky_relu"):
         s = 0.0 if name == "relu" else float(slope)
-        low_slope, high_slope = min(s, 1.0), max(s, 1.0)
-        act = (
-            (lambda z: torch.relu(z)) if name == "relu" else (lambda z: torch.nn.functional.leaky_relu(z, s))
-        )
-        # slope 1 where z > 0, s where z < 0, both at a kink: the range over [zl, zu]
-        pos_lo, pos_hi = zl > 0, zu >= 0
-        slope_at = torch.where(pos_lo, 1.0, s), torch.where(pos_hi, 1.0, s)
-        dlo = torch.minimum(torch.minimum(slope_at[0], slope_at[1]), torch.full_like(zl, high_slope))
-        dhi = torch.maximum(slope_at[0], slope_at[1])
-        straddles = (zl <= 0) & (zu >= 0)
-        dlo = torch.where(straddles, torch.full_like(zl, low_slope), dlo)
-        dhi = torch.where(straddles, torch.full_like(zl, high_slope), dhi)
-        return act(zl), act(zu), dlo, dhi
+
+        # slope 1 on [zl, zu] when zl > 0, s when zu < 0; an interval touching the kink at 0 has both
+        def const(value):  # in the dtype of z (a Python scalar in torch.where would give float32)
+            return torch.full_like(zl, value)
+
+        one_sided = torch.where(zl > 0, const(1.0), torch.where(zu < 0, const(s), const(math.nan)))
+        kink = one_sided.isnan()
+        dlo = torch.where(kink, const(min(s, 1.0)), one_sided)
+        dhi = torch.where(kink, const(max(s, 1.0)), one_sided)
+        act = torch.nn.functional.leaky_relu
+        return act(zl, s), act(zu, s), dlo, dhi
     if name == "tanh":
         # tanh' = 1 - tanh^2 decreases in |z|: largest at the point of [zl, zu] nearest 0
         nearest = torch.where((zl <= 0) & (zu >= 0), torch.zeros_like(zl), torch.minimum(zl.abs(), zu.abs()))
@@ -206,12 +205,6 @@ def _enclose(network, x, tc: float, r: float, first_outputs):
     return point, hc - hr, hc + hr, dc - dr, dc + dr
 
 
-def _first_outputs(network, x, which: str):
-    """The first operator's outputs on ``x`` with A's (``"a"``) or B's (``"b"``) parameters."""
-    op = network[0][0]
-    return op.forward(op.params_a if which == "a" else op.params_b, x)
-
-
 def _per_example(kind, z, y):
     if kind == "cross_entropy":
         return torch.nn.functional.cross_entropy(z, y, reduction="none")
@@ -231,7 +224,6 @@ def _loss_bounds(kind, z_lo, z_hi, dz_lo, dz_hi, y):
 
         # softmax probabilities over the box: p_j is largest with z_j high and the others low
         def prob(top, others):
-            others = others.clone()
             return torch.exp(top - torch.logsumexp(torch.cat([top[:, :, None], others], 2), dim=2))
 
         k = z_lo.shape[1]
@@ -337,12 +329,7 @@ def certified_path_sup(
     x, y = data
     x = torch.as_tensor(x)
     y = torch.as_tensor(y)
-    if loss == "auto":
-        kind = "mse" if y.is_floating_point() else "cross_entropy"
-    elif loss in ("cross_entropy", "mse"):
-        kind = loss
-    else:
-        raise ValueError(f"loss must be 'auto', 'cross_entropy' or 'mse', got {loss!r}")
+    kind = _loss_kind(y, loss)
     if "error" in metrics and kind == "mse":
         raise ValueError("the error metric needs class labels (cross-entropy), not float targets")
     if not torch.isfinite(x).all():
@@ -361,8 +348,9 @@ def certified_path_sup(
         ]
     endpoints = {"loss": end_loss, "error": end_error}
 
+    first_op = network[0][0]
     with torch.no_grad():
-        first_outputs = tuple(_first_outputs(network, x, which) for which in ("a", "b"))
+        first_outputs = first_op.forward(first_op.params_a, x), first_op.forward(first_op.params_b, x)
 
     def chord(metric, t):
         a, b = endpoints[metric]
@@ -383,9 +371,9 @@ def certified_path_sup(
                 float(d_lo.mean()) - (end_loss[1] - end_loss[0]),
             )
             mean_value = value + r * max(slope[0], -slope[1], 0.0)
-            box_bound = float(box.mean()) - min(chord("loss", t0), chord("loss", t1))
-            scale = max(abs(float(box.mean())), 1.0)
-            out["loss"] = (value, min(mean_value, box_bound) + _ROUNDING * scale)
+            box_mean = float(box.mean())
+            box_bound = box_mean - min(chord("loss", t0), chord("loss", t1))
+            out["loss"] = (value, min(mean_value, box_bound) + _ROUNDING * max(abs(box_mean), 1.0))
         if "error" in metrics:
             value = float((point.argmax(-1) != y).double().mean()) - chord("error", tc)
             wrong = _possibly_wrong(point, z_lo, z_hi, dz_lo, dz_hi, y, r)
@@ -422,7 +410,7 @@ def certified_path_sup(
     for m in metrics:
         upper = max([0.0] + [it[2][m][1] for it in items])
         value, t_at = lower[m]
-        worst = max(items, key=lambda it: it[2][m][1]) if items else (0.0, 1.0, None)
+        worst = max(items, key=lambda it: it[2][m][1])
         result[m] = PathSup(
             metric=m,
             lower=value,
@@ -438,7 +426,7 @@ def certified_path_sup(
                 "n_examples": n,
                 "largest_upper_on": [worst[0], worst[1]],
                 "seconds": time.perf_counter() - started,
-                "path": "theta(t) = (1 - t) * theta_A + t * theta_B",
+                "path": PATH_CONVENTION,
                 "definition": "sup over t in [0, 1] of metric(t) - ((1 - t) metric(0) + t metric(1))",
             },
         )
