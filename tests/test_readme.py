@@ -14,20 +14,15 @@ def python_blocks(path=README):
     return re.findall(r"```python\n(.*?)```", path.read_text(), flags=re.S)
 
 
-@pytest.mark.parametrize("index", range(len(python_blocks())))
-def test_readme_python_example_runs(index, tmp_path, monkeypatch):
+BLOCKS = [(path, i) for path in (README, *GUIDE) for i in range(len(python_blocks(path)))]
+GUIDE_BLOCKS = [(path, i) for path, i in BLOCKS if path != README]
+
+
+@pytest.mark.parametrize("path,index", BLOCKS, ids=[f"{p.stem}-{i}" for p, i in BLOCKS])
+def test_python_example_runs(path, index, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # examples that write files write them here
-    exec(compile(python_blocks()[index], f"README.md[python block {index}]", "exec"), {"__name__": "readme"})
-
-
-GUIDE_BLOCKS = [(path, i) for path in GUIDE for i in range(len(python_blocks(path)))]
-
-
-@pytest.mark.parametrize("path,index", GUIDE_BLOCKS, ids=[f"{p.stem}-{i}" for p, i in GUIDE_BLOCKS])
-def test_user_guide_python_example_runs(path, index, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
     code = python_blocks(path)[index]
-    exec(compile(code, f"{path.name}[python block {index}]", "exec"), {"__name__": "guide"})
+    exec(compile(code, f"{path.name}[python block {index}]", "exec"), {"__name__": path.stem.lower()})
 
 
 def test_the_user_guide_has_examples():
