@@ -46,12 +46,26 @@ from ._validation import check_positive_int, check_positive_real
 from .barrier import PATH_CONVENTION, _loss_kind
 from .nn.ops import network_ops, path_outputs
 
-__all__ = ["PathSup", "certified_path_sup"]
+__all__ = [
+    "DEFINITIONS",
+    "REFERENCES",
+    "PathSup",
+    "box_loss_max",
+    "certified_path_sup",
+    "per_example_loss",
+    "softmax_range",
+]
 
 #: activations whose derivative range over an interval is enclosed here
 _ACTIVATIONS = ("relu", "leaky_relu", "tanh", "identity")
 #: relative allowance for float64 rounding in the enclosures
 _ROUNDING = 1e-9
+#: what the barrier is measured above, and the quantity each reference defines
+REFERENCES = ("chord", "mean")
+DEFINITIONS = {
+    "chord": "sup over t in [0, 1] of metric(t) - ((1 - t) metric(0) + t metric(1))",
+    "mean": "sup over t in [0, 1] of metric(t) - (metric(0) + metric(1)) / 2",
+}
 #: sub-intervals bisected per round
 _BATCH = 8
 
@@ -116,6 +130,28 @@ class PathSup:
         }
 
 
+def per_example_loss(kind: str, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The loss of each example at each t: outputs of shape (T, n, ...) give losses of shape (T, n).
+
+    ``"cross_entropy"`` takes class labels y of shape (n,) and outputs (T, n, classes); ``"mse"`` is the
+    squared error summed over the outputs, with targets of shape (n, ...) (the conventions of
+    :func:`lmctheory.barrier.evaluate_path`).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.path_sup import per_example_loss
+    >>> per_example_loss("mse", torch.ones(2, 3, 1), torch.zeros(3, 1)).tolist()
+    [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    """
+    steps, n = outputs.shape[:2]
+    if kind == "cross_entropy":
+        return torch.nn.functional.cross_entropy(
+            outputs.flatten(0, 1), y.repeat(steps), reduction="none"
+        ).view(steps, n)
+    return ((outputs - y.reshape(1, n, *outputs.shape[2:])) ** 2).flatten(2).sum(-1)
+
+
 def _activation_range(name: str, slope: float, zl: torch.Tensor, zu: torch.Tensor):
     """``(sigma(zl), sigma(zu), lower and upper bound of sigma' on [zl, zu])`` for a monotone sigma;
     at a kink the generalised derivative (the interval between the one-sided slopes) is included."""
@@ -155,20 +191,19 @@ def _affine(op, weight, bias, x):
     return op.forward({"weight": weight} if bias is None else {"weight": weight, "bias": bias}, x)
 
 
-def _after(op, name, slope, point, zc, zr, dzc, dzr):
-    """``(point, h_c, h_r, d_c, d_r)`` after the operator's activation (if any): the exact value at
-    t_c, the enclosure of the output and of its derivative (activation range times derivative)."""
+def _after(op, name, slope, zc, zr, dzc, dzr):
+    """``(h_c, h_r, d_c, d_r)`` after the operator's activation (if any): the enclosure of the output
+    and of its derivative (activation range times derivative)."""
     if not op.activation_after:
-        return point, zc, zr, dzc, dzr
+        return zc, zr, dzc, dzr
     act_lo, act_hi, slope_lo, slope_hi = _activation_range(name, slope, zc - zr, zc + zr)
-    point = _activation_range(name, slope, point, point)[0]
     dlo, dhi = _mul(slope_lo, slope_hi, dzc - dzr, dzc + dzr)
-    return point, (act_lo + act_hi) / 2, (act_hi - act_lo) / 2, (dlo + dhi) / 2, (dhi - dlo) / 2
+    return (act_lo + act_hi) / 2, (act_hi - act_lo) / 2, (dlo + dhi) / 2, (dhi - dlo) / 2
 
 
-def _enclose(network, x, tc: float, r: float, first_outputs):
-    r"""Per example: the exact outputs at ``tc``, and enclosures of the outputs and of their
-    derivatives in t over [tc - r, tc + r]: ``(z_point, z_lo, z_hi, dz_lo, dz_hi)``.
+def _enclose(network, tc: float, r: float, first_outputs):
+    r"""Per example, enclosures of the outputs and of their derivatives in t over [tc - r, tc + r]:
+    ``(z_lo, z_hi, dz_lo, dz_hi)``.
 
     ``first_outputs`` are the first operator's outputs for A and B: for a fixed input the first
     operator is affine in its parameters, so :math:`z_1(t) = z_1^A + t (z_1^B - z_1^A)` exactly, its
@@ -178,9 +213,9 @@ def _enclose(network, x, tc: float, r: float, first_outputs):
     z_a, z_b = first_outputs
     dz1 = z_b - z_a
     zc = z_a + tc * dz1
-    state = _after(ops[0], name, slope, zc, zc, r * dz1.abs(), dz1, torch.zeros_like(dz1))
+    state = _after(ops[0], name, slope, zc, r * dz1.abs(), dz1, torch.zeros_like(dz1))
     for op in ops[1:]:
-        point, hc, hr, dc, dr = state
+        hc, hr, dc, dr = state
         wa, wb = op.params_a["weight"], op.params_b["weight"]
         dw = wb - wa
         wc = wa + tc * dw
@@ -188,72 +223,111 @@ def _enclose(network, x, tc: float, r: float, first_outputs):
         db = None if ba is None else bb - ba
         bc = None if ba is None else ba + tc * db
         abs_wc, abs_dw = wc.abs(), dw.abs()
-        point = _affine(op, wc, bc, point)
         # (interval-value): W(t) h(t) + b(t) in W_c h_c + b_c +- (|W_c| h_r + r |dW| (|h_c| + h_r) + r |db|)
         zc = _affine(op, wc, bc, hc)
-        zr = _affine(op, r * abs_dw, None if db is None else r * db.abs(), hc.abs() + hr)
-        zr = zr + op.linear({"weight": abs_wc}, hr)
+        zr = _affine(op, abs_dw, None if db is None else r * db.abs(), r * (hc.abs() + hr))
         # (interval-derivative): dW h + W(t) h' + db
         dzc = _affine(op, dw, db, hc) + op.linear({"weight": wc}, dc)
-        dzr = (
-            op.linear({"weight": abs_dw}, hr)
-            + op.linear({"weight": abs_wc}, dr)
-            + op.linear({"weight": r * abs_dw}, dc.abs() + dr)
-        )
-        state = _after(op, name, slope, point, zc, zr, dzc, dzr)
-    point, hc, hr, dc, dr = state
-    return point, hc - hr, hc + hr, dc - dr, dc + dr
+        dzr = op.linear({"weight": abs_dw}, hr + r * (dc.abs() + dr)) + op.linear({"weight": abs_wc}, dr)
+        zr = zr + op.linear({"weight": abs_wc}, hr)
+        state = _after(op, name, slope, zc, zr, dzc, dzr)
+    hc, hr, dc, dr = state
+    return hc - hr, hc + hr, dc - dr, dc + dr
 
 
-def _per_example(kind, z, y):
+def box_loss_max(kind: str, z_lo: torch.Tensor, z_hi: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    r"""Per example, the largest loss over the box of outputs ``[z_lo, z_hi]`` (shape (n, k); exact).
+
+    Cross-entropy :math:`\log(1 + \sum_{j \ne y} e^{z_j - z_y})` is largest with :math:`z_j` at its
+    top and :math:`z_y` at its bottom; squared error with each output at the end farthest from its target.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.path_sup import box_loss_max
+    >>> box_loss_max("mse", torch.tensor([[-1.0]]), torch.tensor([[0.5]]), torch.zeros(1, 1)).item()
+    1.0
+    """
     if kind == "cross_entropy":
-        return torch.nn.functional.cross_entropy(z, y, reduction="none")
-    return ((z - y.view(z.shape[0], -1)) ** 2).sum(-1)
+        rows = torch.arange(z_lo.shape[0])
+        diff = z_hi - z_lo[rows, y][:, None]
+        diff[rows, y] = 0.0
+        return torch.logsumexp(diff, dim=1)
+    target = y.view(z_lo.shape[0], -1).to(z_lo.dtype)
+    return torch.maximum((z_lo - target) ** 2, (z_hi - target) ** 2).sum(-1)
+
+
+def softmax_range(z_lo: torch.Tensor, z_hi: torch.Tensor, *, log: bool = False):
+    """Per example and class, the smallest and largest softmax probability over the box of logits
+    ``[z_lo, z_hi]`` (shape (n, k)): :math:`p_j` is largest with :math:`z_j` at its top and the other
+    logits at their bottoms, smallest the other way round (exact for a box). ``log=True`` gives the
+    logarithms (no underflow).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.path_sup import softmax_range
+    >>> lo, hi = softmax_range(torch.zeros(1, 2), torch.zeros(1, 2))
+    >>> lo.tolist(), hi.tolist()
+    ([[0.5, 0.5]], [[0.5, 0.5]])
+    """
+    n, k = z_lo.shape
+    eye = torch.eye(k, dtype=torch.bool)
+
+    def log_prob(own, others):
+        rest = others[:, None, :].expand(n, k, k)[:, ~eye].view(n, k, k - 1)
+        return own - torch.logsumexp(torch.cat([own[:, :, None], rest], 2), dim=2)
+
+    lo, hi = log_prob(z_lo, z_hi), log_prob(z_hi, z_lo)
+    return (lo, hi) if log else (lo.exp(), hi.exp())
 
 
 def _loss_bounds(kind, z_lo, z_hi, dz_lo, dz_hi, y):
     """Per example: the loss maximised over the output box, and the enclosure of its derivative."""
+    box = box_loss_max(kind, z_lo, z_hi, y)
     if kind == "cross_entropy":
-        n = z_lo.shape[0]
-        rows = torch.arange(n)
-        zy_lo = z_lo[rows, y]
-        # sup over the box of log(1 + sum_{j != y} exp(z_j - z_y)): z_j at its top, z_y at its bottom
-        diff = z_hi - zy_lo[:, None]
-        diff[rows, y] = 0.0
-        box = torch.logsumexp(diff, dim=1)
-
-        # softmax probabilities over the box: p_j is largest with z_j high and the others low
-        def prob(top, others):
-            return torch.exp(top - torch.logsumexp(torch.cat([top[:, :, None], others], 2), dim=2))
-
-        k = z_lo.shape[1]
-        eye = torch.eye(k, dtype=torch.bool)
-        rest_lo = z_lo[:, None, :].expand(n, k, k)[:, ~eye].view(n, k, k - 1)
-        rest_hi = z_hi[:, None, :].expand(n, k, k)[:, ~eye].view(n, k, k - 1)
-        p_hi, p_lo = prob(z_hi, rest_lo), prob(z_lo, rest_hi)
-        onehot = torch.nn.functional.one_hot(y, k).to(z_lo.dtype)
+        p_lo, p_hi = softmax_range(z_lo, z_hi)
+        onehot = torch.nn.functional.one_hot(y, z_lo.shape[1]).to(z_lo.dtype)
         c_lo, c_hi = p_lo - onehot, p_hi - onehot
     else:
         target = y.view(z_lo.shape[0], -1).to(z_lo.dtype)
-        e_lo, e_hi = z_lo - target, z_hi - target
-        box = torch.maximum(e_lo**2, e_hi**2).sum(-1)
-        c_lo, c_hi = 2 * e_lo, 2 * e_hi
+        c_lo, c_hi = 2 * (z_lo - target), 2 * (z_hi - target)
     d_lo, d_hi = _mul(c_lo, c_hi, dz_lo, dz_hi)
     return box, d_lo.sum(-1), d_hi.sum(-1)
 
 
-def _possibly_wrong(point, z_lo, z_hi, dz_lo, dz_hi, y, r):
+def _line_sup(g0, g1, d_lo, d_hi, h):
+    r"""Largest value on [0, h] of a function with values g0, g1 at the ends and derivative in
+    [d_lo, d_hi]: :math:`\max_s \min(g_0 + s\,\bar d, g_1 - (h - s)\,\underline d)` (the two bounds
+    cross at one point; the maximum of their minimum is there, or at an end)."""
+    width = d_hi - d_lo
+    cross = torch.where(width > 0, (g1 - g0 - h * d_lo) / torch.where(width > 0, width, 1.0), 0.0)
+    best = None
+    for s in (torch.zeros_like(g0), torch.full_like(g0, h), cross.clamp(0.0, h)):
+        value = torch.minimum(g0 + s * d_hi, g1 - (h - s) * d_lo)
+        best = value if best is None else torch.maximum(best, value)
+    return best
+
+
+def _margins(z, y):
+    """``z_y - z_j`` per example and class (``+inf`` at j = y)."""
+    rows = torch.arange(z.shape[0])
+    margin = z[rows, y][:, None] - z
+    margin[rows, y] = math.inf
+    return margin
+
+
+def _possibly_wrong(m0, m1, z_lo, z_hi, dz_lo, dz_hi, y, h):
     """Per example: whether some t of the sub-interval could misclassify it (a margin z_y - z_j that
-    is not certified positive by the box or by the mean-value form)."""
-    n, k = z_lo.shape
-    rows = torch.arange(n)
-    m_point = point[rows, y][:, None] - point
+    is not certified positive by the box, nor by its end values and derivative enclosure)."""
+    rows = torch.arange(z_lo.shape[0])
     box_lo = z_lo[rows, y][:, None] - z_hi
     dm_lo = dz_lo[rows, y][:, None] - dz_hi
     dm_hi = dz_hi[rows, y][:, None] - dz_lo
-    mv_lo = m_point - r * torch.clamp(torch.maximum(-dm_lo, dm_hi), min=0.0)
-    margin = torch.maximum(box_lo, mv_lo)
-    margin[rows, y] = math.inf
+    # the smallest margin: minus the largest of -margin, whose derivative lies in [-dm_hi, -dm_lo]
+    finite = m0.isfinite()
+    line = -_line_sup(-m0.where(finite, 0.0), -m1.where(finite, 0.0), -dm_hi, -dm_lo, h)
+    margin = torch.maximum(box_lo, line).where(finite, math.inf)
     return (margin <= 0).any(1)
 
 
@@ -263,6 +337,7 @@ def certified_path_sup(
     data,
     *,
     metrics=("loss", "error"),
+    reference="chord",
     loss: str = "auto",
     atol: float = 1e-4,
     rtol: float = 0.01,
@@ -280,6 +355,10 @@ def certified_path_sup(
         The examples; the metrics are means over them.
     metrics : subset of ("loss", "error")
         What to enclose (the error needs class labels).
+    reference : {"chord", "mean"} or dict of metric to either, default "chord"
+        What the barrier is measured above: the chord :math:`(1 - t) m(0) + t m(1)` (``"chord"``,
+        the ``above_chord`` barrier of :mod:`lmctheory.barrier`) or the endpoints' mean
+        :math:`(m(0) + m(1)) / 2` (``"mean"``, the ``max_minus_mean`` barrier).
     loss : {"auto", "cross_entropy", "mse"}
         The loss (``"auto"``: cross-entropy for integer labels).
     atol, rtol : float
@@ -322,6 +401,11 @@ def certified_path_sup(
     metrics = tuple(metrics)
     if not metrics or any(m not in ("loss", "error") for m in metrics):
         raise ValueError(f"metrics must be a non-empty subset of ('loss', 'error'), got {metrics!r}")
+    references = dict.fromkeys(metrics, reference) if isinstance(reference, str) else dict(reference)
+    if set(references) != set(metrics) or any(v not in REFERENCES for v in references.values()):
+        raise ValueError(
+            f"reference must be one of {REFERENCES} or a dict metric -> reference for {metrics}, got {reference!r}"
+        )
     atol = check_positive_real(atol, "atol")
     rtol = check_positive_real(rtol, "rtol")
     initial = check_positive_int(initial, "initial")
@@ -338,60 +422,82 @@ def certified_path_sup(
     x = network[3](x.to(torch.float64))
     y = y.to(torch.float64) if kind == "mse" else y.long()
     n = x.shape[0]
-
-    with torch.no_grad():
-        ends = path_outputs(network, x, torch.tensor([0.0, 1.0], dtype=torch.float64))
-        end_loss = [float(_per_example(kind, ends[i], y).mean()) for i in (0, 1)]
-        end_error = [
-            float((ends[i].argmax(-1) != y).double().mean()) if kind == "cross_entropy" else 0.0
-            for i in (0, 1)
-        ]
-    endpoints = {"loss": end_loss, "error": end_error}
-
     first_op = network[0][0]
     with torch.no_grad():
         first_outputs = first_op.forward(first_op.params_a, x), first_op.forward(first_op.params_b, x)
 
-    def chord(metric, t):
-        a, b = endpoints[metric]
-        return (1 - t) * a + t * b
-
-    lower = {m: (0.0, 0.0) for m in metrics}  # (value, t): g(0) = g(1) = 0
-
-    def enclose(t0, t1):
-        tc, r = (t0 + t1) / 2, (t1 - t0) / 2
+    def point(t):
+        """Per metric, the per-example values at t (exact), and the margins for the error."""
         with torch.no_grad():
-            point, z_lo, z_hi, dz_lo, dz_hi = _enclose(network, x, tc, r, first_outputs)
+            z = path_outputs(network, x, torch.tensor([t], dtype=torch.float64))
+        out = {"loss": per_example_loss(kind, z, y)[0]}
+        if "error" in metrics:
+            z = z[0]
+            out["error"] = (z.argmax(-1) != y).double()
+            out["margins"] = _margins(z, y)
+        return out
+
+    start_point, end_point = point(0.0), point(1.0)
+    # per example, the reference line's values at t = 0 and t = 1 (the chord, or the endpoints' mean)
+    ref_ends = {}
+    for m in metrics:
+        v0, v1 = start_point[m], end_point[m]
+        ref_ends[m] = (v0, v1) if references[m] == "chord" else ((v0 + v1) / 2, (v0 + v1) / 2)
+    endpoints = {m: (float(start_point[m].mean()), float(end_point[m].mean())) for m in metrics}
+
+    def g(m, values, t):
+        """Per example: the metric minus its reference line at t."""
+        r0, r1 = ref_ends[m]
+        return values[m] - ((1 - t) * r0 + t * r1)
+
+    lower = {m: (float(g(m, start_point, 0.0).mean()), 0.0) for m in metrics}
+    for m in metrics:
+        at_end = float(g(m, end_point, 1.0).mean())
+        if at_end > lower[m][0]:
+            lower[m] = (at_end, 1.0)
+
+    def enclose(t0, t1, p0, p1):
+        """Upper bound of each metric's g on [t0, t1] from the enclosure and the end values."""
+        tc, r, h = (t0 + t1) / 2, (t1 - t0) / 2, t1 - t0
+        with torch.no_grad():
+            z_lo, z_hi, dz_lo, dz_hi = _enclose(network, tc, r, first_outputs)
         out = {}
         if "loss" in metrics:
-            value = float(_per_example(kind, point, y).mean()) - chord("loss", tc)
+            r0, r1 = ref_ends["loss"]
             box, d_lo, d_hi = _loss_bounds(kind, z_lo, z_hi, dz_lo, dz_hi, y)
-            slope = (
-                float(d_hi.mean()) - (end_loss[1] - end_loss[0]),
-                float(d_lo.mean()) - (end_loss[1] - end_loss[0]),
-            )
-            mean_value = value + r * max(slope[0], -slope[1], 0.0)
-            box_mean = float(box.mean())
-            box_bound = box_mean - min(chord("loss", t0), chord("loss", t1))
-            out["loss"] = (value, min(mean_value, box_bound) + _ROUNDING * max(abs(box_mean), 1.0))
+            g0, g1 = g("loss", p0, t0), g("loss", p1, t1)
+            d_lo, d_hi = d_lo - (r1 - r0), d_hi - (r1 - r0)
+            box = box - torch.minimum((1 - t0) * r0 + t0 * r1, (1 - t1) * r0 + t1 * r1)
+            per_example = torch.minimum(box, _line_sup(g0, g1, d_lo, d_hi, h)).mean()
+            mean = _line_sup(*(v.mean().view(1) for v in (g0, g1, d_lo, d_hi)), h)
+            bound = min(float(per_example), float(mean), float(box.mean()))
+            out["loss"] = bound + _ROUNDING * max(float(box.abs().mean()), 1.0)
         if "error" in metrics:
-            value = float((point.argmax(-1) != y).double().mean()) - chord("error", tc)
-            wrong = _possibly_wrong(point, z_lo, z_hi, dz_lo, dz_hi, y, r)
-            out["error"] = (value, float(wrong.double().mean()) - min(chord("error", t0), chord("error", t1)))
-        for m, (value, _) in out.items():
-            if value > lower[m][0]:
-                lower[m] = (value, tc)
+            r0, r1 = ref_ends["error"]
+            wrong = _possibly_wrong(p0["margins"], p1["margins"], z_lo, z_hi, dz_lo, dz_hi, y, h)
+            ref_min = torch.minimum((1 - t0) * r0 + t0 * r1, (1 - t1) * r0 + t1 * r1)
+            out["error"] = float(wrong.double().mean()) - float(ref_min.mean())
         return out
+
+    def add_point(t):
+        p = point(t)
+        for m in metrics:
+            value = float(g(m, p, t).mean())
+            if value > lower[m][0]:
+                lower[m] = (value, t)
+        return p
 
     def threshold(m):
         return max(atol, rtol * abs(lower[m][0]))
 
-    items = [(k / initial, (k + 1) / initial) for k in range(initial)]
-    items = [(t0, t1, enclose(t0, t1)) for t0, t1 in items]
+    ts = [k / initial for k in range(initial + 1)]
+    points = [start_point, *(add_point(t) for t in ts[1:-1]), end_point]
+    items = [(ts[k], ts[k + 1], points[k], points[k + 1]) for k in range(initial)]
+    items = [(*it, enclose(*it)) for it in items]
     count = len(items)
 
     def excess(item):
-        return max(item[2][m][1] - lower[m][0] - threshold(m) for m in metrics)
+        return max(item[4][m] - lower[m][0] - threshold(m) for m in metrics)
 
     # bisect the sub-intervals whose upper bound is too far above the best lower bound, the worst
     # first, a batch at a time (lower bounds only grow, so excesses are recomputed every round)
@@ -402,32 +508,37 @@ def certified_path_sup(
             break
         keep = {id(it) for it in split}
         items = [it for it in items if id(it) not in keep]
-        for t0, t1, _ in split:
+        for t0, t1, p0, p1, _ in split:
             mid = (t0 + t1) / 2
-            items += [(t0, mid, enclose(t0, mid)), (mid, t1, enclose(mid, t1))]
+            pm = add_point(mid)
+            items += [
+                (t0, mid, p0, pm, enclose(t0, mid, p0, pm)),
+                (mid, t1, pm, p1, enclose(mid, t1, pm, p1)),
+            ]
             count += 2
     result = {}
     for m in metrics:
-        upper = max([0.0] + [it[2][m][1] for it in items])
         value, t_at = lower[m]
-        worst = max(items, key=lambda it: it[2][m][1])
+        worst = max(items, key=lambda it: it[4][m])
+        upper = max(value, worst[4][m])
         result[m] = PathSup(
             metric=m,
             lower=value,
-            upper=max(upper, value),
+            upper=upper,
             t_lower=t_at,
-            endpoints=tuple(endpoints[m]),
-            converged=max(upper, value) - value <= threshold(m),
+            endpoints=endpoints[m],
+            converged=upper - value <= threshold(m),
             intervals=count,
             info={
                 "atol": atol,
                 "rtol": rtol,
+                "reference": references[m],
                 "loss": kind if m == "loss" else None,
                 "n_examples": n,
                 "largest_upper_on": [worst[0], worst[1]],
                 "seconds": time.perf_counter() - started,
                 "path": PATH_CONVENTION,
-                "definition": "sup over t in [0, 1] of metric(t) - ((1 - t) metric(0) + t metric(1))",
+                "definition": DEFINITIONS[references[m]],
             },
         )
     return result
