@@ -149,12 +149,15 @@ class _Recursion:
             ((za >= 0) == (zb >= 0)) if piecewise else None for za, zb in zip(self.za, self.zb, strict=True)
         ]
         self.convex = name in ("relu", "identity") or (name == "leaky_relu" and slope <= 1)
+        self.act_a = [self.act(z) for z in self.za]
+        self.act_b = [self.act(z) for z in self.zb]
+        self.gap = [self.kappa * (za - zb).abs() for za, zb in zip(self.za, self.zb, strict=True)]
 
     def _gamma(self, i, t0, t1, c_lo, c_hi, w_hi):
         """Range of gamma_l(t) = sigma(c_l(t)) - ((1-t) sigma(z^A) + t sigma(z^B)) over [t0, t1]."""
-        act, za, zb = self.act, self.za[i], self.zb[i]
-        lin_lo, lin_hi = _ends((1 - t0) * act(za) + t0 * act(zb), (1 - t1) * act(za) + t1 * act(zb))
-        cap = self.kappa * w_hi * (za - zb).abs()  # |gamma| <= kappa t(1-t) |z^A - z^B|
+        act, sa, sb = self.act, self.act_a[i], self.act_b[i]
+        lin_lo, lin_hi = _ends(torch.lerp(sa, sb, t0), torch.lerp(sa, sb, t1))
+        cap = w_hi * self.gap[i]  # |gamma| <= kappa t(1-t) |z^A - z^B|
         lo = torch.maximum(act(c_lo) - lin_hi, -cap)
         hi = torch.minimum(act(c_hi) - lin_lo, cap)
         if self.convex:  # sigma convex: sigma(chord) <= chord of sigma
@@ -172,12 +175,12 @@ class _Recursion:
         u = torch.zeros_like(self.ha[0])
         nu = torch.zeros(u.shape[0], dtype=u.dtype)
         for i, op in enumerate(self.ops):
-            wc = {n: (1 - tc) * op.params_a[n] + tc * op.params_b[n] for n in self.dw[i]}
-            w_abs = {n: wc[n].abs() + r * self.dw[i][n].abs() for n in wc}  # >= |W^t| on the interval
             if i == 0:  # e_0 = 0: the first layer's pre-activations are exactly on the chord
                 q_lo = q_hi = torch.zeros_like(self.za[0])
                 cross_norm = torch.zeros_like(nu)
             else:
+                wc = {n: (1 - tc) * op.params_a[n] + tc * op.params_b[n] for n in self.dw[i]}
+                w_abs = {n: wc[n].abs() + r * self.dw[i][n].abs() for n in wc}  # >= |W^t| on the interval
                 radius = op.linear(w_abs, u)
                 if self.norms[i] is not None:  # |(W e)_j| <= ||W_{j,:}||_2 ||e||_2
                     rows = wc["weight"].norm(dim=1) + r * self.dw[i]["weight"].norm(dim=1)
@@ -192,13 +195,16 @@ class _Recursion:
             )
             if op.activation_after:
                 za, zb = self.za[i], self.zb[i]
-                ch_lo, ch_hi = _ends((1 - t0) * za + t0 * zb, (1 - t1) * za + t1 * zb)
-                # sigma(c + q) - sigma(c) for c in [ch_lo, ch_hi], q in [q_lo, q_hi] (sigma nondecreasing,
-                # lip-Lipschitz)
-                d_hi = torch.minimum(lip * q_hi.clamp(min=0), act(ch_hi + q_hi) - act(ch_lo))
-                d_lo = torch.maximum(lip * q_lo.clamp(max=0), act(ch_lo + q_lo) - act(ch_hi))
+                ch_lo, ch_hi = _ends(torch.lerp(za, zb, t0), torch.lerp(za, zb, t1))
                 g_lo, g_hi = self._gamma(i, t0, t1, ch_lo, ch_hi, w_hi)
-                e_lo, e_hi = d_lo + g_lo, d_hi + g_hi
+                if i == 0:  # q = 0: nothing propagated
+                    e_lo, e_hi = g_lo, g_hi
+                else:
+                    # sigma(c + q) - sigma(c) for c in [ch_lo, ch_hi], q in [q_lo, q_hi] (sigma
+                    # nondecreasing, lip-Lipschitz)
+                    d_hi = torch.minimum(lip * q_hi.clamp(min=0), act(ch_hi + q_hi) - act(ch_lo))
+                    d_lo = torch.maximum(lip * q_lo.clamp(max=0), act(ch_lo + q_lo) - act(ch_hi))
+                    e_lo, e_hi = d_lo + g_lo, d_hi + g_hi
                 u = torch.maximum(e_lo.abs(), e_hi.abs())
                 gamma_norm = torch.maximum(g_lo.abs(), g_hi.abs()).flatten(1).norm(dim=1)
                 by_norm = lip * (op_norm * nu + cross_norm) + gamma_norm

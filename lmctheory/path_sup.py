@@ -162,13 +162,11 @@ def _activation_range(name: str, slope: float, zl: torch.Tensor, zu: torch.Tenso
         s = 0.0 if name == "relu" else float(slope)
 
         # slope 1 on [zl, zu] when zl > 0, s when zu < 0; an interval touching the kink at 0 has both
-        def const(value):  # in the dtype of z (a Python scalar in torch.where would give float32)
-            return torch.full_like(zl, value)
-
-        one_sided = torch.where(zl > 0, const(1.0), torch.where(zu < 0, const(s), const(math.nan)))
-        kink = one_sided.isnan()
-        dlo = torch.where(kink, const(min(s, 1.0)), one_sided)
-        dhi = torch.where(kink, const(max(s, 1.0)), one_sided)
+        pos, neg = (zl > 0).to(zl.dtype), (zu < 0).to(zl.dtype)
+        if s <= 1:
+            dlo, dhi = s + (1 - s) * pos, 1 - (1 - s) * neg
+        else:
+            dlo, dhi = 1 + (s - 1) * neg, s - (s - 1) * pos
         act = torch.nn.functional.leaky_relu
         return act(zl, s), act(zu, s), dlo, dhi
     if name == "tanh":
@@ -181,8 +179,10 @@ def _activation_range(name: str, slope: float, zl: torch.Tensor, zu: torch.Tenso
     )
 
 
-def _mul(al, ah, bl, bh):
-    """Interval product [al, ah] * [bl, bh], elementwise."""
+def _mul(al, ah, bl, bh, *, nonnegative: bool = False):
+    """Interval product [al, ah] * [bl, bh], elementwise (``nonnegative``: al >= 0 is known)."""
+    if nonnegative:
+        return torch.minimum(al * bl, ah * bl), torch.maximum(ah * bh, al * bh)
     corners = torch.stack([al * bl, al * bh, ah * bl, ah * bh])
     return corners.amin(0), corners.amax(0)
 
@@ -197,7 +197,8 @@ def _after(op, name, slope, zc, zr, dzc, dzr):
     if not op.activation_after:
         return zc, zr, dzc, dzr
     act_lo, act_hi, slope_lo, slope_hi = _activation_range(name, slope, zc - zr, zc + zr)
-    dlo, dhi = _mul(slope_lo, slope_hi, dzc - dzr, dzc + dzr)
+    monotone = name != "leaky_relu" or slope >= 0  # the slope range is then nonnegative
+    dlo, dhi = _mul(slope_lo, slope_hi, dzc - dzr, dzc + dzr, nonnegative=monotone)
     return (act_lo + act_hi) / 2, (act_hi - act_lo) / 2, (dlo + dhi) / 2, (dhi - dlo) / 2
 
 

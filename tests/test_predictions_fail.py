@@ -71,6 +71,9 @@ def test_two_layer_rows_fail_on_a_width_dependence_the_theory_rules_out():
                     "gap": list(0.1 * noise),
                     "m1": list(w**-0.5 * noise),
                     "barrier": [2.0] * 6,
+                    "barrier_attained": [2.0] * 6,  # above the certificate and the endpoint bound
+                    "barrier_converged": [True] * 6,
+                    "endpoint_bound": [1.0] * 6,
                     "certificate": [1.0] * 6,
                     "explicit_upper": [1e-3] * 6,
                     "explicit_lower": [10.0] * 6,
@@ -145,7 +148,11 @@ def test_mean_field_rows_fail_when_the_gap_grows_with_width():
                     "w2": list(w**-0.6 * (1 + _noise(s, 5))),
                     "gap": gap,
                     "gap_unmatched": list(np.array(gap) * 0.5),
+                    "barrier_grid": [1.0] * 5,
                     "barrier": [1.0] * 5,
+                    "barrier_attained": [1.0] * 5,  # above the grid bound and the endpoint bound
+                    "barrier_converged": [True] * 5,
+                    "endpoint_bound": [0.5] * 5,
                     "bound": [0.5] * 5,
                 },
             }

@@ -111,8 +111,10 @@ def test_validate_errors(capsys, argv, match):
 
 def test_two_layer_smoke_exact_verdicts(tmp_path):
     rows = EXPERIMENTS["two_layer"].run("smoke", str(tmp_path), progress=False)
-    checks = [r for r in rows if r.kind == "check"]  # certificate and explicit lower bound: rigorous
-    assert len(checks) == 2 and all(r.verdict == "holds" for r in checks)
+    checks = [r for r in rows if r.kind == "check"]  # certificate, endpoint bound, explicit lower bound
+    assert len(checks) == 3 and all(r.verdict == "holds" for r in checks)
+    endpoint = next(r for r in rows if "endpoint bound," in r.prediction and r.kind == "check")
+    assert endpoint.n_seeds == 4  # one value per (seed, width): 4 widths
     vacuous = next(r for r in rows if "explicit upper bound" in r.prediction)  # bound above the diameter
     assert vacuous.kind == "measurement" and "diameter" in vacuous.prediction
     slope = next(r for r in rows if r.prediction.startswith("matching error slope"))
