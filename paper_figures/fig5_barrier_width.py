@@ -3,8 +3,10 @@
 Data: the ``two_layer`` validation experiment (weights uniform in [-1, 1]^m0, output weights
 matched jointly, D = m0 + 1). Left: matching error W_2 vs width with the predicted slope -1/D
 (dashed). Middle: mean output gap at t = 1/2 with the mean-field averaging prediction -1/2 - 2/D
-(dashed). Right: measured loss barrier above the chord and the certified bound (:ref:`theory-certified-bound`), same
-widths. Bands: ± std over seeds.
+(dashed). Right: the loss barrier above the chord over every t in [0, 1] (certified upper end of its
+enclosure, :ref:`theory-certified-sup`), the endpoint bound (:ref:`theory-endpoint-bound`) and the
+baseline certificate from the matching error (:ref:`theory-certified-bound`), same widths. Bands: ±
+std over seeds.
 """
 
 from __future__ import annotations
@@ -45,20 +47,20 @@ def draw(preset: str, results_dir, out_dir, **sweep_options):
                 lw=0.9,
                 color=line.get_color(),
             )
-        line = band(axes[0, 2], widths, [x["barrier"] for x in res], label=f"measured, m0 = {m0}")
-        band(
-            axes[0, 2],
-            widths,
-            [x["certificate"] for x in res],
-            label=f"certified bound, m0 = {m0}",
-            color=line.get_color(),
-            linestyle=":",
-            marker="s",
-        )
+        line = band(axes[0, 2], widths, [x["barrier"] for x in res], label=f"m0 = {m0}")
+        for key, style, marker in (("endpoint_bound", "--", "D"), ("certificate", ":", "s")):
+            band(
+                axes[0, 2],
+                widths,
+                [x[key] for x in res],
+                color=line.get_color(),
+                linestyle=style,
+                marker=marker,
+            )
     titles = (
         "matching error (dashed: -1/D)",
         "output gap at t = 1/2 (dashed: -1/2 - 2/D)",
-        "loss barrier above chord vs certified bound",
+        "barrier over [0, 1] (solid), endpoint bound (dashed),\nbaseline certificate (dotted)",
     )
     ylabels = ("W_2 between neuron clouds", "E|f_1/2 - (f_A + f_B)/2|", "loss barrier")
     for ax, title, ylabel in zip(axes[0], titles, ylabels, strict=True):

@@ -1,0 +1,159 @@
+"""Barrier bounds: how tight, and at what cost relative to evaluating the path.
+
+For each pair of networks: the barrier above the chord over every t in [0, 1] (certified enclosure,
+:func:`lmctheory.path_sup.certified_path_sup`), the 25-point grid maximum, the endpoint bound
+(:func:`lmctheory.endpoint_bound.endpoint_barrier_bound`) and the baseline certified bound on the
+25-point grid (:func:`lmctheory.predict.certified_barrier_bound`), each timed once in the same process
+as a 25-point :func:`lmctheory.barrier.evaluate_path` (costs are reported as ratios to it). The ratio
+of the endpoint recursion's bound on the output defect to the true output defect at t = 1/2 says how
+much of the slack the propagation through the layers makes.
+
+Pairs: Ferbach Fig. 2's protocol at the quick preset's scale (MLP 3 x 128, SGD lr 1e-2, 20 epochs,
+independent initialisations) on digits and mnist1d, aligned by each of the four matchers; the
+disentangling MLP rungs (1 and 2 hidden layers of 256, same initialisation, SGD lr 0.1, 10 epochs,
+mnist1d); two-layer mean-field nets at initialisation matched by exact W_2 on (w, a), m0 = 5.
+
+Run with ``make bench``; tables by tests/benchmarks/report.py.
+"""
+
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from lmctheory.barrier import evaluate_path
+from lmctheory.endpoint_bound import _Recursion, endpoint_barrier_bound
+from lmctheory.nn.models import MLP
+from lmctheory.nn.ops import network_ops, path_outputs
+from lmctheory.nn.train import TrainConfig, train, train_pair
+from lmctheory.path_sup import certified_path_sup
+from lmctheory.predict import certified_barrier_bound
+
+pytestmark = pytest.mark.benchmark
+GRID = np.linspace(0.0, 1.0, 25)
+
+
+def _seconds(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def _output_defect_ratio(model_a, model_b, data) -> float:
+    """Mean bound on ||e_L|| at t = 1/2 from the endpoint recursion / the true mean ||e_L||."""
+    network = network_ops(model_a, model_b, torch.float64)
+    x = network[3](data[0].to(torch.float64))
+    y = data[1]
+    kind = "mse" if y.is_floating_point() else "cross_entropy"
+    with torch.no_grad():
+        rec = _Recursion(network, x, y.to(torch.float64) if kind == "mse" else y.long(), kind)
+        _, nu = rec.bound(0.5, 0.5)
+        mid = path_outputs(network, x, torch.tensor([0.5], dtype=torch.float64))[0]
+        true = (mid - (rec.ha[-1] + rec.hb[-1]) / 2).flatten(1).norm(dim=1)
+    return float(nu.mean() / true.mean())
+
+
+def _measure(benchmark, group, label, model_a, model_b, data):
+    benchmark.group = group
+    path, path_s = _seconds(lambda: evaluate_path(model_a, model_b, data, GRID, metrics=("loss",)))
+    sup, sup_s = _seconds(lambda: certified_path_sup(model_a, model_b, data, metrics=("loss",))["loss"])
+    endpoint, endpoint_s = _seconds(lambda: endpoint_barrier_bound(model_a, model_b, data))
+    baseline, baseline_s = _seconds(lambda: certified_barrier_bound(model_a, model_b, data, GRID))
+    benchmark.extra_info.update(
+        bounds=group,
+        label=label,
+        grid_max=path.barrier("above_chord"),
+        sup_lower=sup.lower,
+        sup_upper=sup.upper,
+        sup_converged=sup.converged,
+        sup_intervals=sup.intervals,
+        endpoint=endpoint.bound,
+        baseline=baseline.bound,
+        path_seconds=path_s,
+        sup_cost=sup_s / path_s,
+        endpoint_cost=endpoint_s / path_s,
+        baseline_cost=baseline_s / path_s,
+        defect_ratio=_output_defect_ratio(model_a, model_b, data),
+    )
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+    # rigorous: the endpoint bound and the certified supremum are above every attained value
+    assert endpoint.bound >= sup.lower - 1e-9 and sup.upper >= path.barrier("above_chord") - 1e-5
+
+
+_TRAINED = {}
+
+
+def _fig2_pair(name):
+    from lmctheory_validation._nets import dataset, flat_split
+
+    if name not in _TRAINED:
+        data = dataset(name)
+        widths = [data.n_features, 128, 128, 128, data.n_classes]
+
+        def run(seed):
+            cfg = TrainConfig(
+                optimizer="sgd",
+                lr=1e-2,
+                momentum=0.9,
+                batch_size=64,
+                epochs=20,
+                warmup_steps=10,
+                schedule="cosine",
+                init_seed=seed,
+                data_seed=seed,
+            )
+            return train(lambda: MLP(widths), data, cfg).model
+
+        _TRAINED[name] = (run(0), run(1), flat_split(data, "test"), flat_split(data, "train")[0])
+    return _TRAINED[name]
+
+
+@pytest.mark.parametrize("matcher", ["naive", "full", "weighted", "activation"])
+@pytest.mark.parametrize("name", ["digits", "mnist1d"])
+def test_fig2_pairs(benchmark, name, matcher):
+    from lmctheory_validation._nets import aligned
+
+    model_a, model_b, test, x_train = _fig2_pair(name)
+    matched = aligned(model_a, model_b, matcher, x_train)
+    _measure(benchmark, f"fig2 MLP 3x128, {name}", matcher, model_a, matched, test)
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_disentangle_rungs(benchmark, depth):
+    from lmctheory_validation._nets import dataset
+
+    data = dataset("mnist1d")
+    widths = [data.n_features, *[256] * depth, data.n_classes]
+    cfg = TrainConfig(optimizer="sgd", lr=0.1, momentum=0.9, batch_size=64, epochs=10, init_seed=0)
+    run_a, run_b = train_pair(lambda: MLP(widths), data, cfg, same_init=True, seeds=(100, 200))
+    _measure(
+        benchmark,
+        "disentangle MLP, same init, mnist1d",
+        f"{depth} hidden",
+        run_a.model,
+        run_b.model,
+        data.split("test"),
+    )
+
+
+@pytest.mark.parametrize("width", [256, 1024])
+def test_two_layer_at_init(benchmark, width):
+    from lmctheory_validation.two_layer import _as_torch, _net
+
+    from lmctheory.wasserstein import optimal_matching
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((512, 5))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    (wa, aa), (wb, ab) = _net(rng, "uniform", width, 5), _net(rng, "uniform", width, 5)
+    perm, _ = optimal_matching(np.c_[wa, aa], np.c_[wb, ab], 2)
+    data = (torch.from_numpy(x), torch.from_numpy((x[:, 0] > 0).astype(np.int64)))
+    _measure(
+        benchmark,
+        "two-layer at init, m0 = 5, matched",
+        f"N = {width}",
+        _as_torch(wa, aa),
+        _as_torch(wb[perm], ab[perm]),
+        data,
+    )
