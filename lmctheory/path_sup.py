@@ -133,9 +133,27 @@ class PathSup:
 def per_example_loss(kind: str, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """The loss of each example at each t: outputs of shape (T, n, ...) give losses of shape (T, n).
 
-    ``"cross_entropy"`` takes class labels y of shape (n,) and outputs (T, n, classes); ``"mse"`` is the
-    squared error summed over the outputs, with targets of shape (n, ...) (the conventions of
-    :func:`lmctheory.barrier.evaluate_path`).
+    The conventions of :func:`lmctheory.barrier.evaluate_path`: cross-entropy for class labels, squared
+    error summed over the outputs for float targets.
+
+    Parameters
+    ----------
+    kind : {"cross_entropy", "mse"}
+        The loss.
+    outputs : torch.Tensor, shape (T, n, ...)
+        Network outputs at T values of t (classes last for cross-entropy).
+    y : torch.Tensor
+        Class labels of shape (n,) (cross-entropy) or targets of shape (n, ...) (squared error).
+
+    Returns
+    -------
+    torch.Tensor, shape (T, n)
+        The losses.
+
+    Raises
+    ------
+    RuntimeError
+        Targets whose shape does not match the outputs (torch's error); labels outside the classes.
 
     Examples
     --------
@@ -237,10 +255,29 @@ def _enclose(network, tc: float, r: float, first_outputs):
 
 
 def box_loss_max(kind: str, z_lo: torch.Tensor, z_hi: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    r"""Per example, the largest loss over the box of outputs ``[z_lo, z_hi]`` (shape (n, k); exact).
+    r"""Per example, the largest loss over the box of outputs ``[z_lo, z_hi]`` (exact).
 
     Cross-entropy :math:`\log(1 + \sum_{j \ne y} e^{z_j - z_y})` is largest with :math:`z_j` at its
     top and :math:`z_y` at its bottom; squared error with each output at the end farthest from its target.
+
+    Parameters
+    ----------
+    kind : {"cross_entropy", "mse"}
+        The loss.
+    z_lo, z_hi : torch.Tensor, shape (n, k)
+        The box of outputs (``z_lo <= z_hi``).
+    y : torch.Tensor
+        Class labels (n,) or targets (n, k).
+
+    Returns
+    -------
+    torch.Tensor, shape (n,)
+        The largest loss of each example over its box.
+
+    Raises
+    ------
+    RuntimeError
+        Shapes that do not match (torch's error); labels outside the classes.
 
     Examples
     --------
@@ -260,9 +297,25 @@ def box_loss_max(kind: str, z_lo: torch.Tensor, z_hi: torch.Tensor, y: torch.Ten
 
 def softmax_range(z_lo: torch.Tensor, z_hi: torch.Tensor, *, log: bool = False):
     """Per example and class, the smallest and largest softmax probability over the box of logits
-    ``[z_lo, z_hi]`` (shape (n, k)): :math:`p_j` is largest with :math:`z_j` at its top and the other
-    logits at their bottoms, smallest the other way round (exact for a box). ``log=True`` gives the
-    logarithms (no underflow).
+    ``[z_lo, z_hi]``: :math:`p_j` is largest with :math:`z_j` at its top and the other logits at their
+    bottoms, smallest the other way round (exact for a box).
+
+    Parameters
+    ----------
+    z_lo, z_hi : torch.Tensor, shape (n, k)
+        The box of logits (``z_lo <= z_hi``).
+    log : bool, default False
+        Return the logarithms of the probabilities (no underflow).
+
+    Returns
+    -------
+    tuple of torch.Tensor, each of shape (n, k)
+        The smallest and the largest probability (or their logarithms).
+
+    Raises
+    ------
+    RuntimeError
+        Boxes of different shapes (torch's error).
 
     Examples
     --------
