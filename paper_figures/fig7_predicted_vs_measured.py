@@ -24,47 +24,31 @@ USES = ("two_layer", "depth", "mean_field")  # the validation experiments whose 
 
 def pairs(preset: str, results_dir, **sweep_options) -> dict[str, tuple[list[float], list[float]]]:
     """label -> (bounds, measured)."""
-    out = {}
-
-    def add(label, bounds, measured):
-        b, m = out.setdefault(label, ([], []))
-        b += list(bounds)
-        m += list(measured)
-
-    two_layer = records("two_layer", preset, results_dir, **sweep_options)
-    mean_field = records("mean_field", preset, results_dir, **sweep_options)
-    for r in two_layer:
-        add(
+    # (label, experiment, key of the bound, key of the measured value), one point per stored pair of values
+    sources = (
+        (
             "baseline: two-layer at init, certificate from the matching error",
-            r["result"]["certificate"],
-            r["result"]["barrier_attained"],
+            "two_layer",
+            "certificate",
+            "barrier_attained",
+        ),
+        ("baseline: depth, loss barrier (11-point grid)", "depth", "bound", "barrier"),
+        ("baseline: depth, output defect at t = 1/2", "depth", "defect_bound", "defect_absolute"),
+        ("baseline: trained mean-field, MSE (11-point grid)", "mean_field", "bound", "barrier_grid"),
+        ("endpoint bound: two-layer at init", "two_layer", "endpoint_bound", "barrier_attained"),
+        ("endpoint bound: trained mean-field, MSE", "mean_field", "endpoint_bound", "barrier_attained"),
+    )
+    results = {
+        name: records(name, preset, results_dir, **sweep_options)
+        for name in ("two_layer", "depth", "mean_field")
+    }
+    return {
+        label: (
+            [v for r in results[name] for v in r["result"][bound]],
+            [v for r in results[name] for v in r["result"][measured]],
         )
-    for r in records("depth", preset, results_dir, **sweep_options):
-        add("baseline: depth, loss barrier (11-point grid)", r["result"]["bound"], r["result"]["barrier"])
-        add(
-            "baseline: depth, output defect at t = 1/2",
-            r["result"]["defect_bound"],
-            r["result"]["defect_absolute"],
-        )
-    for r in mean_field:
-        add(
-            "baseline: trained mean-field, MSE (11-point grid)",
-            r["result"]["bound"],
-            r["result"]["barrier_grid"],
-        )
-    for r in two_layer:
-        add(
-            "endpoint bound: two-layer at init",
-            r["result"]["endpoint_bound"],
-            r["result"]["barrier_attained"],
-        )
-    for r in mean_field:
-        add(
-            "endpoint bound: trained mean-field, MSE",
-            r["result"]["endpoint_bound"],
-            r["result"]["barrier_attained"],
-        )
-    return out
+        for label, name, bound, measured in sources
+    }
 
 
 def draw(preset: str, results_dir, out_dir, **sweep_options):

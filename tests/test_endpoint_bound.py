@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from lmctheory.barrier import evaluate_path
 from lmctheory.endpoint_bound import endpoint_barrier_bound
@@ -13,7 +12,7 @@ from lmctheory.nn.models import MLP
 from lmctheory.path_sup import certified_path_sup
 from lmctheory.predict import certified_barrier_bound
 
-from .test_path_sup import FINE, _chain, _random_pair
+from .test_path_sup import FINE, RANDOM_PAIRS, _chain, _random_pair
 
 
 def test_the_counterexample_is_bounded_over_the_whole_segment():
@@ -29,13 +28,7 @@ def test_the_counterexample_is_bounded_over_the_whole_segment():
 
 
 @settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    kind=st.sampled_from(["mlp", "cnn", "lcn"]),
-    activation=st.sampled_from(["relu", "leaky_relu", "tanh", "identity"]),
-    bias=st.booleans(),
-    scale=st.floats(0.3, 30.0),
-    seed=st.integers(0, 10_000),
-)
+@given(**RANDOM_PAIRS)
 def test_the_endpoint_bound_is_above_every_attained_barrier(kind, activation, bias, scale, seed):
     a, b, data = _random_pair(kind, activation, bias, scale, seed)
     bound = endpoint_barrier_bound(a, b, data, intervals=8, refine=8)
