@@ -377,6 +377,22 @@ def test_train_pair_then_barrier(capsys, tmp_path):
         capsys, "barrier", str(out / "model_a.pt"), str(out / "model_b.pt"), "--align", "none"
     )
     assert code == 0 and "certified bound" in text and "[test] error barriers" in text
+    code, text, _ = run(
+        capsys, "barrier", str(out / "model_a.pt"), str(out / "model_b.pt"), "--over-segment", "--json"
+    )
+    assert code == 0
+    for split in ("train", "test"):
+        s = json.loads(text)["result"]["splits"][split]
+        grid = s["path"]["barriers"]["loss"]["above_chord"]
+        sup, endpoint = (
+            s["over_segment"]["certified_sup"]["loss"],
+            s["over_segment"]["endpoint_bound"]["bound"],
+        )
+        assert grid - 1e-5 <= sup["lower"] <= sup["upper"] and sup["lower"] <= endpoint + 1e-9
+        assert (
+            s["over_segment"]["certified_sup"]["error"]["upper"]
+            >= s["path"]["barriers"]["error"]["above_chord"] - 1e-9
+        )
 
 
 @pytest.mark.parametrize(

@@ -52,8 +52,34 @@ def register(sub) -> None:
     _data_args(p, default=None, help_default="the dataset recorded with the checkpoints")
     p.add_argument("--align", choices=["none", "naive", "full", "weighted", "activation"], default="full")
     p.add_argument("--points", type=int, default=25, help="points on the path (default 25)")
+    p.add_argument(
+        "--over-segment",
+        action="store_true",
+        help="also the barrier over every t in [0, 1] (certified enclosure of loss and error, "
+        "docs: theory-certified-sup) and the endpoint bound on it (theory-endpoint-bound)",
+    )
     add_output_options(p)
     p.set_defaults(func=cmd_barrier)
+
+
+def _over_segment(model_a, model_b, data, split: str) -> tuple[dict, list[str]]:
+    """The barrier over every t in [0, 1] (certified enclosure, loss and error above the chord) and the
+    endpoint bound on the loss barrier: the JSON part and the lines to print."""
+    from ..endpoint_bound import endpoint_barrier_bound
+    from ..path_sup import certified_path_sup
+
+    sups = certified_path_sup(model_a, model_b, data)
+    endpoint = endpoint_barrier_bound(model_a, model_b, data)
+    lines = [
+        f"[{split}] {m} barrier above chord over [0, 1]: [{s.lower:.4g}, {s.upper:.4g}] (certified; "
+        f"{s.intervals} sub-intervals, {'converged' if s.converged else 'NOT converged: budget spent'})"
+        for m, s in sups.items()
+    ]
+    lines.append(f"[{split}] endpoint bound on the loss barrier over [0, 1]: {endpoint.bound:.4g}")
+    return {
+        "certified_sup": {m: s.to_dict() for m, s in sups.items()},
+        "endpoint_bound": endpoint.to_dict(),
+    }, lines
 
 
 def _data_args(p, default="digits", help_default="digits"):
@@ -208,8 +234,12 @@ def cmd_barrier(args):
             f"[{split}] error barriers: "
             + ", ".join(f"{k} {v:.4g}" for k, v in b["error"].items() if v is not None)
             + f", normalized {b['normalized']:.4g}",
-            f"[{split}] certified bound on the loss barrier above chord: {cert.bound:.4g}",
+            f"[{split}] certified bound on the loss barrier above chord (baseline, at the {args.points} points): "
+            f"{cert.bound:.4g}",
         ]
+        if args.over_segment:
+            result["splits"][split]["over_segment"], more = _over_segment(model_a, model_b, (x, y), split)
+            lines += more
     doc = record(
         "barrier",
         {
