@@ -53,7 +53,7 @@ def _random_pair(kind, activation, bias, scale, seed):
             for name, p in model.named_parameters():
                 if name.endswith("weight"):
                     p.mul_(s)
-                elif not bias and kind == "mlp":
+                elif not bias:  # convolutional models always have biases: zero them (an MLP has none)
                     p.zero_()
     y = torch.randint(0, 3, (12,))
     return a, b, (x, y)
