@@ -1,0 +1,165 @@
+"""Permutation specs by tracing: equal to the built-in models' hand-written specs, function-preserving on
+residual and normalised networks, and one clear error for what cannot be permuted."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from lmctheory.align import Permutation, apply_permutation
+from lmctheory.nn.models import CNN, LCN, MLP, AttentionNet, LogisticRegression, MeanFieldTwoLayer
+from lmctheory.tracing import trace_permutation_spec
+
+
+def _as_sets(spec):
+    return {frozenset(axes) for axes in spec.values()}
+
+
+@pytest.mark.parametrize(
+    "model, x",
+    [
+        (MLP([4, 8, 6, 3]), torch.randn(2, 4)),
+        (MLP([4, 8, 3], bias=False), torch.randn(2, 4)),
+        (MLP([4, 5, 5, 5, 2], activation="tanh"), torch.randn(2, 4)),
+        (CNN((1, 8, 8), [3, 4], 5), torch.randn(2, 1, 8, 8)),
+        (LCN((1, 8, 8), [3, 4], 5), torch.randn(2, 1, 8, 8)),
+        (MeanFieldTwoLayer(3, 7), torch.randn(2, 3)),
+        (LogisticRegression(4, 3), torch.randn(2, 4)),
+    ],
+    ids=["mlp", "mlp-nobias", "mlp-tanh", "cnn", "lcn", "mean-field", "logistic"],
+)
+def test_the_traced_spec_of_every_built_in_model_is_its_hand_written_one(model, x):
+    spec = trace_permutation_spec(model, x)
+    assert _as_sets(spec) == _as_sets(model.permutation_spec())
+    assert all(
+        spec.sizes[name] == dict(model.named_parameters())[axes[0][0]].shape[0] for name, axes in spec.items()
+    )
+
+
+class _ResidualMLP(nn.Module):
+    """Pre-norm residual blocks: every block adds to one stream, which is one permutation."""
+
+    def __init__(self, d_in=6, width=8, hidden=12, blocks=2, classes=3):
+        super().__init__()
+        self.embed = nn.Linear(d_in, width)
+        self.blocks = nn.ModuleList(
+            nn.Sequential(nn.LayerNorm(width), nn.Linear(width, hidden), nn.GELU(), nn.Linear(hidden, width))
+            for _ in range(blocks)
+        )
+        self.norm = nn.LayerNorm(width)
+        self.out = nn.Linear(width, classes)
+
+    def forward(self, x):
+        h = self.embed(x)
+        for block in self.blocks:
+            h = h + block(h)
+        return self.out(self.norm(h))
+
+
+class _SmallResNet(nn.Module):
+    """Conv-BN-ReLU stem, one residual block with batch norm, global pooling, linear head."""
+
+    def __init__(self, channels=6, classes=4):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, channels, 3, padding=1), nn.BatchNorm2d(channels), nn.ReLU())
+        self.block = nn.Sequential(
+            nn.Conv2d(channels, channels, 3, padding=1),
+            nn.BatchNorm2d(channels),
+            nn.ReLU(),
+            nn.Conv2d(channels, channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(channels),
+        )
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.head = nn.Linear(channels, classes)
+
+    def forward(self, x):
+        h = self.stem(x)
+        h = torch.relu(h + self.block(h))
+        return self.head(torch.flatten(self.pool(h), 1))
+
+
+def _randomise_statistics(model):
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d | nn.LayerNorm):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.5, 0.5)
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+    return model.eval()
+
+
+@pytest.mark.parametrize(
+    "model, x, groups",
+    [(_ResidualMLP(), torch.randn(16, 6), 3), (_SmallResNet(), torch.randn(4, 1, 6, 6), 2)],
+    ids=["residual-mlp-layernorm", "resnet-batchnorm"],
+)
+def test_a_planted_permutation_of_a_traced_spec_keeps_the_function(model, x, groups):
+    torch.manual_seed(0)
+    model = _randomise_statistics(model)
+    spec = trace_permutation_spec(model, x)
+    # residual models: the stream is one permutation shared by everything added to it
+    assert len(spec) == groups
+    rng = np.random.default_rng(1)
+    perms = {name: rng.permutation(spec.sizes[name]) for name in spec}
+    permuted = apply_permutation(model, Permutation(perms, "planted", dict(spec), {}), dict(spec))
+    with torch.no_grad():
+        assert torch.allclose(model(x), permuted(x), atol=1e-5)
+        moved = [
+            name for name, p in permuted.state_dict().items() if not torch.equal(p, model.state_dict()[name])
+        ]
+    touched = {p for axes in spec.values() for p, _ in axes}
+    assert set(moved) <= touched and {n for n in touched if "running_mean" in n} <= set(moved)
+
+
+def test_the_residual_stream_is_one_permutation_touching_every_block():
+    spec = trace_permutation_spec(_ResidualMLP(), torch.randn(2, 6))
+    stream = max(spec.values(), key=len)
+    names = {p for p, _ in stream}
+    assert {"embed.weight", "blocks.0.3.weight", "blocks.1.3.weight", "norm.weight", "out.weight"} <= names
+    assert ("blocks.0.1.weight", 1) in stream and ("blocks.1.0.bias", 0) in stream
+    assert "P_0" in spec.describe() and "blocks.0.0.weight[axis 0]" in spec.describe()
+
+
+class _MixChannels(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.flip(-1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.flip(-1)
+
+
+class _Mixer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc, self.out = nn.Linear(4, 6), nn.Linear(6, 2)
+
+    def forward(self, x):
+        return self.out(_MixChannels.apply(self.fc(x)))
+
+
+class _FlattenMaps(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv, self.head = nn.Conv2d(1, 3, 3, padding=1), nn.Linear(3 * 16, 2)
+
+    def forward(self, x):
+        return self.head(torch.flatten(self.conv(x), 1))
+
+
+@pytest.mark.parametrize(
+    "model, x, message",
+    [
+        (_Mixer(), torch.randn(2, 4), "through call_method 'flip' in the model's own forward"),
+        (_FlattenMaps(), torch.randn(2, 1, 4, 4), "reshaping .* mixes channels and positions"),
+        (AttentionNet((1, 8, 8), 3), torch.randn(2, 1, 8, 8), "cannot derive a permutation spec"),
+    ],
+    ids=["custom-autograd-function", "flatten-maps", "attention"],
+)
+def test_what_cannot_be_permuted_is_named_in_one_error(model, x, message):
+    with pytest.raises(NotImplementedError, match=message) as err:
+        trace_permutation_spec(model, x)
+    assert "\n" not in str(err.value)
