@@ -1,11 +1,14 @@
-"""Normalisation statistics of interpolated networks: interpolation of any model, and batch-norm
-statistics recomputed on data ("reset BN").
+"""Normalisation statistics of interpolated networks: interpolation of any model, batch-norm
+statistics recomputed on data ("reset BN"), and REPAIR.
 
 Interpolating two networks with batch norm also interpolates their running statistics, which are
 not the statistics of the interpolated network: its activations have a smaller variance (averaging
 imperfectly matched units shrinks them), so its barrier is overstated. Recomputing the statistics of
 each interpolated network on training data before evaluating it is the standard correction (Jordan
-et al. 2022, "REPAIR", Section 3; Ainsworth et al. 2023, Git Re-Basin, Appendix).
+et al. 2022, "REPAIR", Section 3; Ainsworth et al. 2023, Git Re-Basin, Appendix). REPAIR (Jordan et
+al. 2022, Section 4) goes further: it rescales each channel of the interpolated network so that its
+mean and standard deviation on data are the interpolation of the endpoints' (the variance collapse
+of averaged units undone), for networks with or without batch norm.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from torch import nn
 
 from ._validation import check_positive_int
 
-__all__ = ["interpolate", "reset_batchnorm"]
+__all__ = ["interpolate", "repair", "reset_batchnorm"]
 
 _NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 
@@ -151,3 +154,119 @@ def reset_batchnorm(model: nn.Module, inputs: torch.Tensor, *, batch_size: int =
         for h in handles:
             h.remove()
     return model
+
+
+def _channel_stats(model, modules, inputs, batch_size):
+    """Per module: (mean, std) per channel (axis 1) of its output over all ``inputs`` (eval mode)."""
+    sums = {}
+
+    def hook(module, args, out):
+        dims = [0, *range(2, out.ndim)]
+        x = out.detach().double()
+        count, total, squares = sums.get(module, (0, 0.0, 0.0))
+        sums[module] = (count + x.numel() // x.shape[1], total + x.sum(dims), squares + (x * x).sum(dims))
+
+    handles = [m.register_forward_hook(hook) for m in modules]
+    try:
+        with torch.no_grad():
+            model.eval()
+            for start in range(0, inputs.shape[0], batch_size):
+                model(inputs[start : start + batch_size])
+    finally:
+        for h in handles:
+            h.remove()
+    out = []
+    for m in modules:
+        count, total, squares = sums[m]
+        mean = total / count
+        out.append((mean, (squares / count - mean * mean).clamp(min=0.0).sqrt()))
+    return out
+
+
+def _default_sites(model) -> list[nn.Module]:
+    """Where REPAIR corrects: every batch-norm layer if there are any, else every linear or convolutional
+    layer but the last (the output)."""
+    norms = [m for m in model.modules() if isinstance(m, _NORMS)]
+    if norms:
+        return norms
+    layers = [m for m in model.modules() if isinstance(m, nn.Linear | nn.Conv1d | nn.Conv2d)]
+    return layers[:-1]
+
+
+def repair(
+    model_a: nn.Module, model_b: nn.Module, t: float, inputs: torch.Tensor, *, batch_size: int = 512
+) -> nn.Module:
+    r"""The interpolated network :math:`\theta(t)` with REPAIR's per-channel correction (Jordan et al. 2022).
+
+    At each correction site (every batch-norm layer, or without batch norm every linear and
+    convolutional layer but the output layer; in forward order), the output's per-channel mean
+    :math:`\mu` and standard deviation :math:`\sigma` on ``inputs`` are measured in the interpolated
+    network (earlier sites already corrected) and in the two endpoints, and a forward hook maps each
+    channel to :math:`(y - \mu)\,\sigma_t / \sigma + \mu_t` with
+    :math:`\mu_t = (1-t)\mu_A + t\mu_B`, :math:`\sigma_t = (1-t)\sigma_A + t\sigma_B`. Batch-norm
+    statistics are reset on ``inputs`` first (:func:`reset_batchnorm`). Channels with zero spread
+    (dead units) are shifted, not scaled.
+
+    Parameters
+    ----------
+    model_a, model_b : torch.nn.Module
+        The endpoints (B aligned to A), same architecture.
+    t : float
+        Position on the path, in [0, 1].
+    inputs : torch.Tensor
+        Data for the statistics (training inputs).
+    batch_size : int, default 512
+        Inputs per forward pass.
+
+    Returns
+    -------
+    torch.nn.Module
+        A new module (eval mode) with the corrections installed as forward hooks.
+
+    Raises
+    ------
+    ValueError
+        As :func:`interpolate` and :func:`reset_batchnorm`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from lmctheory.renormalize import repair
+    >>> _ = torch.manual_seed(0)
+    >>> a = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 2))
+    >>> b = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 2))
+    >>> x = torch.randn(256, 3)
+    >>> mid = repair(a, b, 0.5, x)
+    >>> with torch.no_grad():
+    ...     h, ha, hb = mid[0](x), a[0](x), b[0](x)
+    >>> bool(torch.allclose(h.std(0, unbiased=False), (ha.std(0, unbiased=False) + hb.std(0, unbiased=False)) / 2, atol=1e-4))
+    True
+    """
+    batch_size = check_positive_int(batch_size, "batch_size")
+    model = interpolate(model_a, model_b, t)
+    t = float(t)
+    inputs = torch.as_tensor(inputs)
+    for m in (model_a, model_b):
+        m.eval()
+    reset_batchnorm(model, inputs, batch_size=batch_size)
+    sites = _default_sites(model)
+    names = {m: n for n, m in model.named_modules()}
+    ends = [dict(m.named_modules()) for m in (model_a, model_b)]
+    for site in sites:  # in forward order: each site measured with the earlier ones corrected
+        name = names[site]
+        (mu_a, sd_a), (mu_b, sd_b) = (
+            _channel_stats(end, [modules[name]], inputs, batch_size)[0]
+            for end, modules in zip((model_a, model_b), ends, strict=True)
+        )
+        ((mu, sd),) = _channel_stats(model, [site], inputs, batch_size)
+        target_mu, target_sd = (1 - t) * mu_a + t * mu_b, (1 - t) * sd_a + t * sd_b
+        scale = torch.where(sd > 0, target_sd / torch.where(sd > 0, sd, 1.0), torch.ones_like(sd))
+        shift = target_mu - mu * scale
+
+        def correct(module, args, out, scale=scale, shift=shift):
+            shape = [1, -1, *([1] * (out.ndim - 2))]
+            return out * scale.to(out.dtype).view(shape) + shift.to(out.dtype).view(shape)
+
+        site.register_forward_hook(correct)
+    return model.eval()

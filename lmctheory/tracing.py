@@ -215,6 +215,15 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
             return space
         raise _unsupported(where, f"channels on axis {own_axis}, used on axis {axis}")
 
+    def reshaped(node, source):
+        """A flatten or reshape keeps the channel space only when it leaves (N, C) with C the channels."""
+        before, after = shape(source), shape(node)
+        if len(after) == 2 and (len(before) == 2 or all(d == 1 for d in before[2:])):
+            return (space_of[source][0], -1)  # (N, C, 1, 1) -> (N, C): channels kept
+        if space_of[source][0] == 0:
+            return (0, 1)  # reshaping the (fixed) input
+        raise _unsupported(node, f"reshaping {before} to {after} mixes channels and positions")
+
     for node in graph.nodes:
         where = node
         if node.op == "placeholder":
@@ -277,6 +286,8 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
                 space_of[node] = space_of[arg]
             elif isinstance(m, _ELEMENTWISE_MODULES):
                 space_of[node] = space_of[arg]
+            elif isinstance(m, nn.Flatten):
+                space_of[node] = reshaped(node, arg)
             else:
                 raise _unsupported(node, f"module of type {type(m).__name__}")
         else:  # call_function, call_method
@@ -296,13 +307,7 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
             elif target in _SCALING and len(tensors) == 1:
                 space_of[node] = space_of[tensors[0]]
             elif target in (torch.flatten, "flatten", "view", "reshape"):
-                before = shape(tensors[0])
-                if len(out) == 2 and (len(before) == 2 or all(d == 1 for d in before[2:])):
-                    space_of[node] = (space_of[tensors[0]][0], -1)  # (N, C, 1, 1) -> (N, C): channels kept
-                elif space_of[tensors[0]][0] == 0:
-                    space_of[node] = (0, 1)  # reshaping the (fixed) input
-                else:
-                    raise _unsupported(node, f"reshaping {before} to {out} mixes channels and positions")
+                space_of[node] = reshaped(node, tensors[0])
             else:
                 raise _unsupported(node)
     groups, sizes = {}, {}

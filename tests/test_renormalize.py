@@ -5,20 +5,20 @@ import torch
 from torch import nn
 
 from lmctheory.nn.models import MLP
-from lmctheory.renormalize import interpolate, reset_batchnorm
+from lmctheory.renormalize import interpolate, repair, reset_batchnorm
 
 
-def _net(seed):
+def _bn_mlp(widths, *, norm=True, flatten=False):
+    """Linear (+ BatchNorm1d) + ReLU per hidden layer, then a linear output layer."""
+    layers = [nn.Flatten()] if flatten else []
+    for a, b in zip(widths[:-2], widths[1:-1], strict=True):
+        layers += [nn.Linear(a, b), *([nn.BatchNorm1d(b)] if norm else []), nn.ReLU()]
+    return nn.Sequential(*layers, nn.Linear(widths[-2], widths[-1]))
+
+
+def _net(seed, norm=True):
     torch.manual_seed(seed)
-    return nn.Sequential(
-        nn.Linear(5, 8),
-        nn.BatchNorm1d(8),
-        nn.ReLU(),
-        nn.Linear(8, 6),
-        nn.BatchNorm1d(6),
-        nn.ReLU(),
-        nn.Linear(6, 2),
-    )
+    return _bn_mlp([5, 8, 6, 2], norm=norm)
 
 
 def _inputs_of(model, norms, x):
@@ -90,3 +90,59 @@ def test_models_without_batch_norm_are_returned_unchanged():
 def test_bad_input_is_named(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def _channel_moments(model, module, x):
+    out = {}
+    handle = module.register_forward_hook(lambda m, args, y: out.setdefault("y", y))
+    with torch.no_grad():
+        model(x)
+    handle.remove()
+    y = out["y"]
+    return y.mean(0), y.std(0, unbiased=False)
+
+
+@pytest.mark.parametrize("with_norm", [True, False], ids=["batch-norm", "no-norm"])
+def test_repair_gives_each_site_the_interpolated_endpoint_statistics(with_norm):
+    def make(seed):
+        return _net(seed, norm=with_norm).eval()
+
+    a, b, x, t = make(5), make(6), torch.randn(400, 5), 0.3
+    if with_norm:
+        for m in (a, b):
+            reset_batchnorm(m, x)
+    fixed = repair(a, b, t, x, batch_size=128)
+    sites = [i for i, m in enumerate(fixed) if isinstance(m, nn.BatchNorm1d)] if with_norm else [0, 2]
+    for i in sites:
+        (mu, sd), (mu_a, sd_a), (mu_b, sd_b) = (_channel_moments(m, m[i], x) for m in (fixed, a, b))
+        assert torch.allclose(mu, (1 - t) * mu_a + t * mu_b, atol=1e-4)
+        assert torch.allclose(sd, (1 - t) * sd_a + t * sd_b, atol=1e-4)
+
+
+def test_reset_and_repair_lower_the_midpoint_loss_of_trained_aligned_batch_norm_nets():
+    # the published direction (Jordan et al. 2022): two independently trained BN MLPs on digits, aligned by
+    # weight matching with the traced spec; the plain midpoint (interpolated running statistics) is worse
+    from lmctheory.align import apply_permutation, match
+    from lmctheory.nn.data import load_dataset
+    from lmctheory.nn.train import TrainConfig, train
+    from lmctheory.tracing import trace_permutation_spec
+
+    digits = load_dataset("digits")
+
+    def make():
+        return _bn_mlp([64, 128, 128, 10], flatten=True)
+
+    cfg = dict(optimizer="sgd", lr=0.05, momentum=0.9, epochs=5, batch_size=64, device="cpu")
+    a, b = (train(make, digits, TrainConfig(**cfg, init_seed=s, data_seed=s)).model.eval() for s in (0, 1))
+    x = digits.x_train.flatten(1)
+    spec = dict(trace_permutation_spec(a, x[:4]))
+    b = apply_permutation(b, match(a, b, "full", spec=spec), spec)
+
+    def midpoint_loss(model):
+        with torch.no_grad():
+            return float(nn.functional.cross_entropy(model.eval()(digits.x_test.flatten(1)), digits.y_test))
+
+    plain = midpoint_loss(interpolate(a, b, 0.5))
+    reset = midpoint_loss(reset_batchnorm(interpolate(a, b, 0.5), x))
+    repaired = midpoint_loss(repair(a, b, 0.5, x))
+    assert reset < plain and repaired < plain, (plain, reset, repaired)
