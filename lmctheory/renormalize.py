@@ -120,56 +120,33 @@ def reset_batchnorm(model: nn.Module, inputs: torch.Tensor, *, batch_size: int =
     if inputs.is_floating_point() and not torch.isfinite(inputs).all():
         raise ValueError("inputs contains non-finite values")
     norms = [m for m in model.modules() if isinstance(m, _NORMS) and m.track_running_stats]
-    if not norms:
-        return model.eval()
+    # layer by layer: each layer's statistics are measured with the earlier ones reset
+    for m in norms:
+        ((mean, var, count),) = _channel_moments(model, [m], inputs, batch_size, of="input")
+        m.running_mean.copy_(mean.to(m.running_mean.dtype))
+        m.running_var.copy_((var * count / max(count - 1, 1)).to(m.running_var.dtype))
+    return model.eval()
+
+
+def _channel_moments(model, modules, inputs, batch_size, *, of: str = "output"):
+    """Per module: ``(mean, variance, count)`` per channel (axis 1) of its input or output (``of``) over
+    all ``inputs``, accumulated exactly across batches in float64, with ``model`` in eval mode (every
+    layer normalises with its current statistics). The variance is the biased one."""
     sums = {}
 
-    def hook(module, args):
-        (x,) = args
+    def accumulate(module, x):
         dims = [0, *range(2, x.ndim)]
         x = x.detach().double()
         count, total, squares = sums.get(module, (0, 0.0, 0.0))
-        sums[module] = (
-            count + x.numel() // x.shape[1],
-            total + x.sum(dims),
-            squares + (x * x).sum(dims),
-        )
-
-    handles = [m.register_forward_pre_hook(hook) for m in norms]
-    model.eval()  # every layer normalises with its current statistics while the next ones are measured
-    try:
-        with torch.no_grad():
-            for (
-                m
-            ) in norms:  # layer by layer: each layer's statistics are measured with the earlier ones reset
-                sums.clear()
-                for start in range(0, inputs.shape[0], batch_size):
-                    model(inputs[start : start + batch_size])
-                count, total, squares = sums[m]
-                mean = total / count
-                var = (squares / count - mean * mean).clamp(min=0.0) * count / max(count - 1, 1)
-                m.running_mean.copy_(mean.to(m.running_mean.dtype))
-                m.running_var.copy_(var.to(m.running_var.dtype))
-    finally:
-        for h in handles:
-            h.remove()
-    return model
-
-
-def _channel_stats(model, modules, inputs, batch_size):
-    """Per module: (mean, std) per channel (axis 1) of its output over all ``inputs`` (eval mode)."""
-    sums = {}
-
-    def hook(module, args, out):
-        dims = [0, *range(2, out.ndim)]
-        x = out.detach().double()
-        count, total, squares = sums.get(module, (0, 0.0, 0.0))
         sums[module] = (count + x.numel() // x.shape[1], total + x.sum(dims), squares + (x * x).sum(dims))
 
-    handles = [m.register_forward_hook(hook) for m in modules]
+    if of == "input":
+        handles = [m.register_forward_pre_hook(lambda m, args: accumulate(m, args[0])) for m in modules]
+    else:
+        handles = [m.register_forward_hook(lambda m, args, out: accumulate(m, out)) for m in modules]
+    model.eval()
     try:
         with torch.no_grad():
-            model.eval()
             for start in range(0, inputs.shape[0], batch_size):
                 model(inputs[start : start + batch_size])
     finally:
@@ -179,7 +156,7 @@ def _channel_stats(model, modules, inputs, batch_size):
     for m in modules:
         count, total, squares = sums[m]
         mean = total / count
-        out.append((mean, (squares / count - mean * mean).clamp(min=0.0).sqrt()))
+        out.append((mean, (squares / count - mean * mean).clamp(min=0.0), count))
     return out
 
 
@@ -247,19 +224,20 @@ def repair(
     model = interpolate(model_a, model_b, t)
     t = float(t)
     inputs = torch.as_tensor(inputs)
-    for m in (model_a, model_b):
-        m.eval()
     reset_batchnorm(model, inputs, batch_size=batch_size)
     sites = _default_sites(model)
     names = {m: n for n, m in model.named_modules()}
-    ends = [dict(m.named_modules()) for m in (model_a, model_b)]
-    for site in sites:  # in forward order: each site measured with the earlier ones corrected
-        name = names[site]
-        (mu_a, sd_a), (mu_b, sd_b) = (
-            _channel_stats(end, [modules[name]], inputs, batch_size)[0]
-            for end, modules in zip((model_a, model_b), ends, strict=True)
-        )
-        ((mu, sd),) = _channel_stats(model, [site], inputs, batch_size)
+
+    def at_sites(end):
+        """(mean, std) per channel at every site of an endpoint (it does not change: one pass)."""
+        modules = dict(end.named_modules())
+        found = _channel_moments(end, [modules[names[m]] for m in sites], inputs, batch_size)
+        return [(mean, var.sqrt()) for mean, var, _ in found]
+
+    for site, (mu_a, sd_a), (mu_b, sd_b) in zip(sites, at_sites(model_a), at_sites(model_b), strict=True):
+        # in forward order: each site measured with the earlier ones corrected
+        ((mu, var, _),) = _channel_moments(model, [site], inputs, batch_size)
+        sd = var.sqrt()
         target_mu, target_sd = (1 - t) * mu_a + t * mu_b, (1 - t) * sd_a + t * sd_b
         scale = torch.where(sd > 0, target_sd / torch.where(sd > 0, sd, 1.0), torch.ones_like(sd))
         shift = target_mu - mu * scale

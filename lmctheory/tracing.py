@@ -102,7 +102,6 @@ class PermutationSpec(dict):
 class _Space:
     size: int
     members: list
-    order: int
 
 
 class _Spaces:
@@ -110,11 +109,11 @@ class _Spaces:
 
     def __init__(self):
         self.parent = [0]
-        self.spaces = [_Space(-1, [], 0)]
+        self.spaces = [_Space(-1, [])]
 
     def new(self, size: int) -> int:
         self.parent.append(len(self.parent))
-        self.spaces.append(_Space(size, [], len(self.spaces)))
+        self.spaces.append(_Space(size, []))
         return len(self.parent) - 1
 
     def find(self, i: int) -> int:
@@ -134,7 +133,7 @@ class _Spaces:
                 raise ValueError(
                     f"{where}: adds tensors of {self.spaces[i].size} and {self.spaces[j].size} channels"
                 )
-            keep, drop = (i, j) if self.spaces[i].order <= self.spaces[j].order else (j, i)
+            keep, drop = min(i, j), max(i, j)  # the earlier space (forward order) names the union
         self.parent[drop] = keep
         self.spaces[keep].members += self.spaces[drop].members
         return keep
@@ -207,13 +206,13 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
         meta = node.meta.get("tensor_meta")
         return tuple(meta.shape) if meta is not None and hasattr(meta, "shape") else None
 
-    def channel_space(node, axis: int, where: str) -> int:
+    def channel_space(node, axis: int, user) -> int:
         """The space of ``node`` along ``axis`` (1: channels of a map, -1: features)."""
         space, own_axis = space_of[node]
         ndim = len(shape(node))
         if space == 0 or ndim == 2 or own_axis % ndim == axis % ndim:
             return space
-        raise _unsupported(where, f"channels on axis {own_axis}, used on axis {axis}")
+        raise _unsupported(user, f"channels on axis {own_axis}, used on axis {axis}")
 
     def reshaped(node, source):
         """A flatten or reshape keeps the channel space only when it leaves (N, C) with C the channels."""
@@ -225,7 +224,6 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
         raise _unsupported(node, f"reshaping {before} to {after} mixes channels and positions")
 
     for node in graph.nodes:
-        where = node
         if node.op == "placeholder":
             space_of[node] = (0, 1)
         elif node.op == "output":
@@ -238,7 +236,7 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
             m, name = modules[node.target], node.target
             (arg,) = node.all_input_nodes
             if isinstance(m, nn.Linear):
-                s_in = channel_space(arg, -1, where)
+                s_in = channel_space(arg, -1, node)
                 s_out = spaces.new(m.out_features)
                 spaces.add(s_out, f"{name}.weight", 0)
                 if m.bias is not None:
@@ -248,7 +246,7 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
             elif isinstance(m, nn.Conv1d | nn.Conv2d | LocallyConnected2d):
                 if getattr(m, "groups", 1) != 1:
                     raise _unsupported(node, "grouped convolutions")
-                s_in = channel_space(arg, 1, where)
+                s_in = channel_space(arg, 1, node)
                 s_out = spaces.new(m.weight.shape[0])
                 spaces.add(s_out, f"{name}.weight", 0)
                 if m.bias is not None:
@@ -256,14 +254,14 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
                 spaces.add(s_in, f"{name}.weight", 1)
                 space_of[node] = (s_out, 1)
             elif isinstance(m, ChannelLinear):
-                s_in = channel_space(arg, 1, where)
+                s_in = channel_space(arg, 1, node)
                 s_out = spaces.new(m.weight.shape[0])
                 spaces.add(s_out, f"{name}.weight", 0)
                 spaces.add(s_out, f"{name}.bias", 0)
                 spaces.add(s_in, f"{name}.weight", 1)
                 space_of[node] = (s_out, -1)
             elif isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d):
-                s = channel_space(arg, 1, where)
+                s = channel_space(arg, 1, node)
                 for p in ("weight", "bias", "running_mean", "running_var"):
                     if getattr(m, p, None) is not None:
                         spaces.add(s, f"{name}.{p}", 0)
@@ -271,7 +269,7 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
             elif isinstance(m, nn.LayerNorm):
                 if len(m.normalized_shape) != 1:
                     raise _unsupported(node, "layer norm over more than the channel axis")
-                s = channel_space(arg, -1, where)
+                s = channel_space(arg, -1, node)
                 for p in ("weight", "bias"):
                     if getattr(m, p, None) is not None:
                         spaces.add(s, f"{name}.{p}", 0)
@@ -279,7 +277,7 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
             elif isinstance(m, nn.GroupNorm):
                 if m.num_groups not in (1, m.num_channels):
                     raise _unsupported(node, "group norm with groups of several channels mixes them")
-                s = channel_space(arg, 1, where)
+                s = channel_space(arg, 1, node)
                 if m.affine:
                     spaces.add(s, f"{name}.weight", 0)
                     spaces.add(s, f"{name}.bias", 0)
