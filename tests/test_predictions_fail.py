@@ -173,7 +173,14 @@ def test_fig2_rows_fail_when_lower_dimension_goes_with_higher_lmc_error():
             records.append(
                 {
                     "config": {"kind": "pair", "data": "digits", "hidden": 8, "lr": lr, "pair": pair},
-                    "result": {"diverged": [False, False], "lmc_error": errors, "dimension": dims},
+                    "result": {
+                        "diverged": [False, False],
+                        "lmc_error": errors,
+                        "dimension": dims,
+                        # a barrier above its endpoint bound: a bug the check must catch
+                        "barrier_grid": dict.fromkeys(("naive", "full", "weighted", "activation"), 0.5),
+                        "endpoint_bound": dict.fromkeys(("naive", "full", "weighted", "activation"), 0.25),
+                    },
                 }
             )
     records.append(
@@ -185,7 +192,8 @@ def test_fig2_rows_fail_when_lower_dimension_goes_with_higher_lmc_error():
     rows = EXPERIMENTS["fig2"].rows_from(records)
     failed = _fails(rows)
     assert len(failed) == 5 + 6 + 1  # weighted beats naive (5 rates), per-rate trend (6), pooled trend
-    _fails(rows, ("check",))
+    checks = _fails(rows, ("check",))
+    assert len(checks) == 2  # endpoint bound exceeded, planted permutation not undone
 
 
 def test_disentangle_rows_fail_on_a_planted_barrier_and_reversed_ingredients():
@@ -216,15 +224,20 @@ def test_disentangle_rows_fail_on_a_planted_barrier_and_reversed_ingredients():
             "error_barrier": barrier + wiggle,
             "normalized": normalized + wiggle,
             "endpoint_error": endpoint,
-            "loss_barrier": 0.1 if model["model"] == "logistic" else 0.0,
+            "loss_barrier": 0.1 if model["model"] == "logistic" else 0.3,
             "error_over_sum": 2.0,
             "n_parameters": 10,
+            # attained above the endpoint bound: the check must catch it
+            "loss_barrier_attained": 0.3,
+            "endpoint_bound": 0.2,
+            "barrier_converged": True,
         }
 
     rows = dis.rows_from([{"config": c, "result": result(c)} for c in configs])
     failed = _fails(rows)
     assert len(failed) == 7
-    _fails(rows, ("check",))
+    checks = _fails(rows, ("check",))
+    assert len(checks) == 3  # convex loss barrier, convex error, endpoint bound
 
 
 @pytest.mark.parametrize("name", sorted(EXPERIMENTS))

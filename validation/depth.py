@@ -9,8 +9,11 @@ E|f_1/2 - (f_A + f_B)/2| / E|f_A| (e_L of :ref:`theory-certified-bound`), with a
 barrier above chord on an 11-point grid, and the certified bounds on the same grid: on the loss
 barrier and on the mean output defect E|f_t - chord| (``BarrierBound.defect_per_t``). At
 initialisation the cross-entropy along the path mostly stays below the chord (averaged logits are
-smaller), so the loss barrier is exactly 0 (recorded, not a row); the defect bound is the
-informative check.
+smaller), so the loss barrier is exactly 0 (recorded on the grid, not a row); the defect bound is the
+informative check. The barrier over every t in [0, 1] (:func:`lmctheory.path_sup.certified_path_sup`) is
+not computed: for these far-apart deep pairs at initialisation its interval enclosure widens layer by
+layer and says nothing within an affordable budget (3 hidden layers of 512, 32 sub-intervals: upper
+end 193 against a barrier of 0; :ref:`theory-certified-sup`).
 
 Rows (see :func:`rows_from`): the certified defect bound is never exceeded (a check); matching
 lowers the defect at every depth; the matched defect grows with depth (a permutation trend test
