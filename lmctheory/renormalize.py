@@ -19,8 +19,17 @@ import torch
 from torch import nn
 
 from ._validation import check_positive_int
+from .barrier import PATH_CONVENTION, PathResult, _loss_kind
+from .path_sup import per_example_loss
 
-__all__ = ["interpolate", "repair", "reset_batchnorm"]
+__all__ = ["RENORMALIZATIONS", "interpolate", "renormalized_path", "repair", "reset_batchnorm"]
+
+#: what :func:`renormalized_path` does to each interpolated network before evaluating it
+RENORMALIZATIONS = {
+    "none": "theta(t) as interpolated, running statistics included",
+    "reset_bn": "batch-norm statistics of theta(t) recomputed on the given inputs (reset_batchnorm)",
+    "repair": "REPAIR: each channel rescaled to the interpolated endpoint mean and std on the inputs (repair)",
+}
 
 _NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 
@@ -76,9 +85,9 @@ def interpolate(model_a: nn.Module, model_b: nn.Module, t: float) -> nn.Module:
 def reset_batchnorm(model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 512) -> nn.Module:
     """Recompute every batch-norm layer's running mean and variance on ``inputs`` (in place; returned).
 
-    Layer by layer in forward order (one pass over ``inputs`` per layer), each layer's statistics
-    become the exact mean and (unbiased) variance over all of ``inputs`` of what it receives in eval
-    mode with the earlier layers already reset: the statistics the network normalises with when it is
+    Layer by layer in forward order, each layer's statistics become the exact mean and (unbiased)
+    variance over all of ``inputs`` of what it receives in eval mode with the earlier layers already
+    reset (one pass when ``inputs`` fit in one batch, else one pass per layer): the statistics the network normalises with when it is
     evaluated. (The common recipe instead runs the data in training mode, where the earlier layers
     normalise with per-batch statistics; with large batches the two agree.) The model is left in eval
     mode. Without batch-norm layers the model is returned unchanged.
@@ -120,12 +129,79 @@ def reset_batchnorm(model: nn.Module, inputs: torch.Tensor, *, batch_size: int =
     if inputs.is_floating_point() and not torch.isfinite(inputs).all():
         raise ValueError("inputs contains non-finite values")
     norms = [m for m in model.modules() if isinstance(m, _NORMS) and m.track_running_stats]
-    # layer by layer: each layer's statistics are measured with the earlier ones reset
-    for m in norms:
-        ((mean, var, count),) = _channel_moments(model, [m], inputs, batch_size, of="input")
+
+    def fit(m, mean, var, count):
         m.running_mean.copy_(mean.to(m.running_mean.dtype))
         m.running_var.copy_((var * count / max(count - 1, 1)).to(m.running_var.dtype))
+
+    _fit_in_order(model, norms, inputs, batch_size, fit, of="input")
     return model.eval()
+
+
+def _moments(x: torch.Tensor):
+    """``(count, sum, sum of squares)`` per channel (axis 1) of one batch, in float64."""
+    dims = [0, *range(2, x.ndim)]
+    x = x.detach().double()
+    return x.numel() // x.shape[1], x.sum(dims), (x * x).sum(dims)
+
+
+def _finish(count, total, squares):
+    """``(mean, biased variance, count)`` from accumulated moments."""
+    mean = total / count
+    return mean, (squares / count - mean * mean).clamp(min=0.0), count
+
+
+def _fit_in_order(model, sites, inputs, batch_size, fit, *, of: str):
+    """Visit ``sites`` in forward order: ``fit(site, mean, var, count)`` gets the per-channel moments of
+    the site's input or output (``of``) over all ``inputs``, measured in eval mode with the earlier sites
+    already fitted, and changes the site (its statistics) or returns a function applied to its outputs
+    from then on (a correction, installed as a forward hook).
+
+    When ``inputs`` fit in one batch, one pass does every site (each fitted on the spot, before what
+    follows it runs); otherwise, or when a site runs more than once per forward (a shared module), one
+    pass per site, the moments accumulated over every batch and call."""
+    corrections = {}
+
+    def install(site, result):
+        if result is not None:
+            corrections[site] = site.register_forward_hook(lambda m, args, out: result(out))
+        return result
+
+    if inputs.shape[0] <= batch_size:
+        calls = dict.fromkeys(sites, 0)
+        saved = copy.deepcopy(model.state_dict())  # to start again from it if a site runs twice
+
+        def visit(site, x):
+            calls[site] += 1
+            return None if calls[site] > 1 else install(site, fit(site, *_finish(*_moments(x))))
+
+        if of == "input":
+            handles = [m.register_forward_pre_hook(lambda m, args: visit(m, args[0]) and None) for m in sites]
+        else:
+            handles = [
+                m.register_forward_hook(lambda m, args, out: _apply(visit(m, out), out)) for m in sites
+            ]
+        model.eval()
+        try:
+            with torch.no_grad():
+                model(inputs)
+        finally:
+            for h in handles:
+                h.remove()
+        if all(c == 1 for c in calls.values()):
+            return
+        for handle in corrections.values():  # a site ran twice: start again, one pass per site
+            handle.remove()
+        corrections.clear()
+        model.load_state_dict(saved)
+    for site in sites:
+        ((mean, var, count),) = _channel_moments(model, [site], inputs, batch_size, of=of)
+        install(site, fit(site, mean, var, count))
+
+
+def _apply(correction, out):
+    """The output corrected on the spot (one-pass fitting), or None to leave it."""
+    return None if correction is None else correction(out)
 
 
 def _channel_moments(model, modules, inputs, batch_size, *, of: str = "output"):
@@ -135,10 +211,9 @@ def _channel_moments(model, modules, inputs, batch_size, *, of: str = "output"):
     sums = {}
 
     def accumulate(module, x):
-        dims = [0, *range(2, x.ndim)]
-        x = x.detach().double()
         count, total, squares = sums.get(module, (0, 0.0, 0.0))
-        sums[module] = (count + x.numel() // x.shape[1], total + x.sum(dims), squares + (x * x).sum(dims))
+        n, s1, s2 = _moments(x)
+        sums[module] = (count + n, total + s1, squares + s2)
 
     if of == "input":
         handles = [m.register_forward_pre_hook(lambda m, args: accumulate(m, args[0])) for m in modules]
@@ -152,12 +227,7 @@ def _channel_moments(model, modules, inputs, batch_size, *, of: str = "output"):
     finally:
         for h in handles:
             h.remove()
-    out = []
-    for m in modules:
-        count, total, squares = sums[m]
-        mean = total / count
-        out.append((mean, (squares / count - mean * mean).clamp(min=0.0), count))
-    return out
+    return [_finish(*sums[m]) for m in modules]
 
 
 def _default_sites(model) -> list[nn.Module]:
@@ -234,17 +304,129 @@ def repair(
         found = _channel_moments(end, [modules[names[m]] for m in sites], inputs, batch_size)
         return [(mean, var.sqrt()) for mean, var, _ in found]
 
-    for site, (mu_a, sd_a), (mu_b, sd_b) in zip(sites, at_sites(model_a), at_sites(model_b), strict=True):
-        # in forward order: each site measured with the earlier ones corrected
-        ((mu, var, _),) = _channel_moments(model, [site], inputs, batch_size)
+    targets = {
+        site: ((1 - t) * mu_a + t * mu_b, (1 - t) * sd_a + t * sd_b)
+        for site, (mu_a, sd_a), (mu_b, sd_b) in zip(sites, at_sites(model_a), at_sites(model_b), strict=True)
+    }
+
+    def fit(site, mu, var, count):
+        """Each site measured with the earlier ones corrected (forward order)."""
         sd = var.sqrt()
-        target_mu, target_sd = (1 - t) * mu_a + t * mu_b, (1 - t) * sd_a + t * sd_b
+        target_mu, target_sd = targets[site]
         scale = torch.where(sd > 0, target_sd / torch.where(sd > 0, sd, 1.0), torch.ones_like(sd))
         shift = target_mu - mu * scale
 
-        def correct(module, args, out, scale=scale, shift=shift):
+        def correct(out):
             shape = [1, -1, *([1] * (out.ndim - 2))]
             return out * scale.to(out.dtype).view(shape) + shift.to(out.dtype).view(shape)
 
-        site.register_forward_hook(correct)
+        return correct
+
+    _fit_in_order(model, sites, inputs, batch_size, fit, of="output")
     return model.eval()
+
+
+def renormalized_path(
+    model_a: nn.Module,
+    model_b: nn.Module,
+    data,
+    ts,
+    *,
+    renormalize: str,
+    inputs: torch.Tensor,
+    loss: str = "auto",
+    batch_size: int = 512,
+    split: str = "given",
+) -> PathResult:
+    r"""Loss and error along the path with each interpolated network renormalised first.
+
+    For every t of ``ts``: :math:`\theta(t) = (1 - t)\theta_A + t\theta_B` (:func:`interpolate`), then
+    ``renormalize`` (a key of :data:`RENORMALIZATIONS`: ``"reset_bn"`` recomputes its batch-norm
+    statistics on ``inputs``, ``"repair"`` applies :func:`repair`, ``"none"`` leaves it), then the mean
+    loss and error on ``data`` in eval mode. The barriers of the result are those of
+    :func:`lmctheory.barrier.evaluate_path` (grid maxima).
+
+    Parameters
+    ----------
+    model_a, model_b : torch.nn.Module
+        The endpoints (B aligned to A), same architecture, any module.
+    data : (x, y) tensors
+        Where the loss and error are measured (e.g. the test split).
+    ts : array-like
+        Values of t in [0, 1].
+    renormalize : {"none", "reset_bn", "repair"}
+        The correction.
+    inputs : torch.Tensor
+        Data for the statistics (training inputs; not ``data``'s, to keep the test split unseen).
+    loss : {"auto", "cross_entropy", "mse"}
+        The loss (``"auto"``: cross-entropy for integer labels, then the error is reported too).
+    batch_size : int, default 512
+        Examples per forward pass.
+    split : str
+        Name of ``data`` for the record.
+
+    Returns
+    -------
+    lmctheory.barrier.PathResult
+        ``values["loss"]`` (and ``values["error"]`` for class labels) per t; ``info["renormalize"]``.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``renormalize``, t outside [0, 1], or as :func:`interpolate`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from lmctheory.renormalize import renormalized_path
+    >>> _ = torch.manual_seed(0)
+    >>> net = lambda: nn.Sequential(nn.Linear(3, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2))
+    >>> a, b = net(), net()
+    >>> x, y = torch.randn(64, 3), torch.randint(0, 2, (64,))
+    >>> path = renormalized_path(a, b, (x, y), [0.0, 0.5, 1.0], renormalize="reset_bn", inputs=x)
+    >>> path.values["loss"].shape, path.info["renormalize"]
+    ((3,), 'reset_bn')
+    """
+    import numpy as np
+
+    if renormalize not in RENORMALIZATIONS:
+        raise ValueError(f"renormalize must be one of {sorted(RENORMALIZATIONS)}, got {renormalize!r}")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    ts = np.asarray(ts, dtype=float).ravel()
+    x, y = (torch.as_tensor(v) for v in data)
+    kind = _loss_kind(y, loss)
+    losses, errors = [], []
+    for t in ts:
+        if renormalize == "repair":
+            model = repair(model_a, model_b, t, inputs, batch_size=batch_size)
+        else:
+            model = interpolate(model_a, model_b, t)
+            if renormalize == "reset_bn":
+                reset_batchnorm(model, torch.as_tensor(inputs), batch_size=batch_size)
+        model.eval()
+        total, wrong = 0.0, 0
+        with torch.no_grad():
+            for start in range(0, x.shape[0], batch_size):
+                out = model(x[start : start + batch_size].to(next(model.parameters()).dtype))
+                target = y[start : start + batch_size]
+                total += float(per_example_loss(kind, out[None], target).sum())
+                if kind == "cross_entropy":
+                    wrong += int((out.argmax(-1) != target).sum())
+        losses.append(total / x.shape[0])
+        errors.append(wrong / x.shape[0])
+    values = {"loss": np.array(losses)}
+    if kind == "cross_entropy":
+        values["error"] = np.array(errors)
+    return PathResult(
+        ts,
+        values,
+        split=split,
+        n_examples=int(x.shape[0]),
+        loss=kind,
+        info={
+            "renormalize": renormalize,
+            "renormalization": RENORMALIZATIONS[renormalize],
+            "path": PATH_CONVENTION,
+        },
+    )

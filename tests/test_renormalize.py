@@ -1,5 +1,7 @@
 """Interpolating any model, and batch-norm statistics recomputed on data: exact and self-consistent."""
 
+import copy
+
 import pytest
 import torch
 from torch import nn
@@ -31,9 +33,10 @@ def _inputs_of(model, norms, x):
     return seen
 
 
-def test_reset_gives_every_layer_the_exact_statistics_of_what_it_receives():
+@pytest.mark.parametrize("batch_size", [64, 300], ids=["one-pass-per-layer", "one-pass"])
+def test_reset_gives_every_layer_the_exact_statistics_of_what_it_receives(batch_size):
     model, x = _net(0), torch.randn(300, 5)
-    reset_batchnorm(model, x, batch_size=64)  # several batches: accumulated exactly
+    reset_batchnorm(model, x, batch_size=batch_size)  # several batches: accumulated exactly
     assert not model.training
     norms = [model[1], model[4]]
     seen = _inputs_of(model, norms, x)  # eval mode, with the reset statistics
@@ -102,8 +105,9 @@ def _channel_moments(model, module, x):
     return y.mean(0), y.std(0, unbiased=False)
 
 
+@pytest.mark.parametrize("batch_size", [128, 400], ids=["one-pass-per-site", "one-pass"])
 @pytest.mark.parametrize("with_norm", [True, False], ids=["batch-norm", "no-norm"])
-def test_repair_gives_each_site_the_interpolated_endpoint_statistics(with_norm):
+def test_repair_gives_each_site_the_interpolated_endpoint_statistics(with_norm, batch_size):
     def make(seed):
         return _net(seed, norm=with_norm).eval()
 
@@ -111,12 +115,35 @@ def test_repair_gives_each_site_the_interpolated_endpoint_statistics(with_norm):
     if with_norm:
         for m in (a, b):
             reset_batchnorm(m, x)
-    fixed = repair(a, b, t, x, batch_size=128)
+    fixed = repair(a, b, t, x, batch_size=batch_size)
     sites = [i for i, m in enumerate(fixed) if isinstance(m, nn.BatchNorm1d)] if with_norm else [0, 2]
     for i in sites:
         (mu, sd), (mu_a, sd_a), (mu_b, sd_b) = (_channel_moments(m, m[i], x) for m in (fixed, a, b))
         assert torch.allclose(mu, (1 - t) * mu_a + t * mu_b, atol=1e-4)
         assert torch.allclose(sd, (1 - t) * sd_a + t * sd_b, atol=1e-4)
+
+
+class _Shared(nn.Module):
+    """One batch-norm layer used twice per forward: its statistics are those of both calls."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2, self.norm = nn.Linear(3, 4), nn.Linear(4, 4), nn.BatchNorm1d(4)
+
+    def forward(self, x):
+        return self.norm(self.fc2(torch.relu(self.norm(self.fc1(x)))))
+
+
+def test_a_layer_run_twice_per_forward_gets_the_statistics_of_both_calls_in_either_mode():
+    torch.manual_seed(3)
+    model, x = _Shared(), torch.randn(200, 3)
+    one = reset_batchnorm(copy.deepcopy(model), x, batch_size=200)
+    many = reset_batchnorm(copy.deepcopy(model), x, batch_size=50)
+    assert torch.allclose(one.norm.running_mean, many.norm.running_mean, atol=1e-6)
+    assert torch.allclose(one.norm.running_var, many.norm.running_var, atol=1e-6)
+    with torch.no_grad():
+        first = model.fc1(x)
+    assert not torch.allclose(one.norm.running_mean, first.mean(0), atol=1e-3)  # not the first call's alone
 
 
 def test_reset_and_repair_lower_the_midpoint_loss_of_trained_aligned_batch_norm_nets():
@@ -146,3 +173,20 @@ def test_reset_and_repair_lower_the_midpoint_loss_of_trained_aligned_batch_norm_
     reset = midpoint_loss(reset_batchnorm(interpolate(a, b, 0.5), x))
     repaired = midpoint_loss(repair(a, b, 0.5, x))
     assert reset < plain and repaired < plain, (plain, reset, repaired)
+
+
+def test_the_path_without_renormalisation_is_evaluate_paths_and_bad_names_are_rejected():
+    from lmctheory.barrier import evaluate_path
+    from lmctheory.renormalize import renormalized_path
+
+    torch.manual_seed(4)
+    a, b = MLP([5, 16, 3]), MLP([5, 16, 3])
+    x, y = torch.randn(300, 5), torch.randint(0, 3, (300,))
+    ts = [0.0, 0.25, 0.5, 1.0]
+    ours = renormalized_path(a, b, (x, y), ts, renormalize="none", inputs=x, batch_size=128)
+    reference = evaluate_path(a, b, (x, y), ts)
+    for metric in ("loss", "error"):
+        assert ours.values[metric] == pytest.approx(reference.values[metric], abs=1e-5)
+    assert ours.barrier("above_chord") == pytest.approx(reference.barrier("above_chord"), abs=1e-5)
+    with pytest.raises(ValueError, match="renormalize"):
+        renormalized_path(a, b, (x, y), ts, renormalize="batchnorm", inputs=x)
