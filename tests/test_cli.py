@@ -393,6 +393,15 @@ def test_train_pair_then_barrier(capsys, tmp_path):
             s["over_segment"]["certified_sup"]["error"]["upper"]
             >= s["path"]["barriers"]["error"]["above_chord"] - 1e-9
         )
+    # the same checkpoints through `align` (built-in models: rebuilt from the sidecars, no --model)
+    code, text, _ = run(
+        capsys, "align", str(out / "model_a.pt"), str(out / "model_b.pt"), "--points", "3", "--json"
+    )
+    assert code == 0
+    doc = json.loads(text)
+    assert doc["result"]["spec_source"] == "the model's permutation_spec()"
+    assert (out / "model_b.aligned.pt").exists()
+    assert len(doc["result"]["paths"]["aligned"]["values"]["loss"]) == 3
 
 
 @pytest.mark.parametrize(

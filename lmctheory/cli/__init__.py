@@ -3,7 +3,7 @@
 Every subcommand prints a human table by default and exactly one JSON document on stdout with
 ``--json`` (warnings and progress go to stderr); ``--out FILE`` also writes that document
 atomically. Subcommands live in :mod:`lmctheory.cli.theory` (rates, rate-bound, wasserstein,
-dimension, bounds), :mod:`lmctheory.cli.networks` (train, barrier), :mod:`lmctheory.cli.validate`
+dimension, bounds), :mod:`lmctheory.cli.networks` (train, barrier), :mod:`lmctheory.cli.align` (align), :mod:`lmctheory.cli.validate`
 (validate), :mod:`lmctheory.cli.figures` (figures) and :mod:`lmctheory.cli.rerun` (rerun). Every
 document records its ``argv`` so that ``lmctheory rerun FILE`` can recompute it.
 
@@ -29,7 +29,7 @@ import warnings
 
 from .. import __version__
 from ..exceptions import CacheMissError, ConvergenceError, ProblemTooLargeError
-from . import figures, networks, rerun, theory, validate
+from . import align, figures, networks, rerun, theory, validate
 from .common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, load_points, parse_int_list, parse_sizes
 
 __all__ = ["build_parser", "main", "parse_sizes", "parse_int_list", "load_points"]
@@ -107,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
     theory.register(sub)
     networks.register(sub)
+    align.register(sub)
     validate.register(sub)
     figures.register(sub)
     rerun.register(sub)

@@ -1,0 +1,81 @@
+"""``lmctheory align``: any model's checkpoints aligned by a traced spec, the permuted B written, the path
+before and after; bad options named in one line."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from lmctheory.align import Permutation, apply_permutation
+from lmctheory.cli import main
+from lmctheory.nn.zoo import ResNet20
+
+FACTORY = "lmctheory.nn.zoo:ResNet20"
+ARGS = json.dumps({"input_shape": [1, 8, 8], "blocks": 1})
+
+
+@pytest.fixture
+def planted(tmp_path):
+    """A (random ResNet) and B = A with every hidden permutation planted, written as state_dicts."""
+    torch.manual_seed(0)
+    a = ResNet20((1, 8, 8), blocks=1).eval()
+    spec = a.permutation_spec()
+    rng = np.random.default_rng(1)
+    b = apply_permutation(
+        a, Permutation({k: rng.permutation(n) for k, n in spec.sizes.items()}, "planted", spec, {})
+    )
+    torch.save(a.state_dict(), tmp_path / "a.pt")
+    torch.save({"state_dict": b.state_dict()}, tmp_path / "b.pt")  # the Lightning-style wrapper is accepted
+    return a, tmp_path
+
+
+def test_a_planted_permutation_is_undone_and_the_aligned_path_is_flat(planted, capsys):
+    a, tmp = planted
+    out = tmp / "b_aligned.pt"
+    argv = [
+        str(tmp / "a.pt"),
+        str(tmp / "b.pt"),
+        "--model",
+        FACTORY,
+        "--model-args",
+        ARGS,
+        "--data",
+        "digits",
+    ]
+    assert main(["align", *argv, "--points", "5", "--out-model", str(out), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    restored = torch.load(out, weights_only=True)
+    for k, v in a.state_dict().items():
+        assert torch.equal(restored[k], v), k
+    paths = doc["result"]["paths"]
+    assert paths["aligned"]["barriers"]["loss"]["above_chord"] == pytest.approx(0.0, abs=1e-6)
+    assert paths["unaligned"]["barriers"]["loss"]["above_chord"] > 1e-3
+    assert (
+        doc["config"]["method"] == "full" and doc["result"]["spec_source"] == "the model's permutation_spec()"
+    )
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--model", "lmctheory.nn.zoo"], "--model must be MODULE:FACTORY"),
+        (["--model", "lmctheory.nn.zoo:NoSuchNet", "--data", "digits"], "NoSuchNet"),
+        (["--model", FACTORY, "--model-args", "[1]", "--data", "digits"], "--model-args"),
+        (["--model", FACTORY, "--model-args", ARGS], "--model needs --data"),
+        (["--model", FACTORY, "--data", "digits"], "does not fit the model"),
+    ],
+)
+def test_bad_options_are_one_line_usage_errors(planted, capsys, extra, message):
+    _, tmp = planted
+    assert main(["align", str(tmp / "a.pt"), str(tmp / "b.pt"), *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_a_pickle_that_would_run_code_is_refused(planted, capsys):
+    _, tmp = planted
+    torch.save({"weights": torch.zeros(1), "evil": object()}, tmp / "evil.pt")
+    argv = ["align", str(tmp / "a.pt"), str(tmp / "evil.pt"), "--model", FACTORY, "--model-args", ARGS]
+    assert main([*argv, "--data", "digits"]) == 2
+    assert "not a weights-only state_dict" in capsys.readouterr().err
