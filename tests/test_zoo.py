@@ -103,3 +103,23 @@ def test_flat_inputs_are_reshaped_and_the_depth_is_6n_plus_2():
         assert torch.equal(model(x), model(x.flatten(1)))
     convs = [m for m in ResNet20().modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3)]
     assert len(convs) + 1 == 20  # 19 convolutions of 3 x 3 and the classifier
+
+
+def test_torchvision_resnet18_planted_permutation_is_recovered():
+    """torchvision's own ResNet-18 (random init, nothing downloaded), when torchvision is installed."""
+    models = pytest.importorskip("torchvision.models", reason="torchvision is not installed")
+    torch.manual_seed(0)
+    model = _randomised(models.resnet18(weights=None, num_classes=10), 3)
+    from lmctheory.tracing import trace_permutation_spec
+
+    x = torch.randn(2, 3, 32, 32)
+    spec = trace_permutation_spec(model, x)
+    rng = np.random.default_rng(4)
+    planted = Permutation({k: rng.permutation(n) for k, n in spec.sizes.items()}, "planted", spec, {})
+    permuted = apply_permutation(model, planted, dict(spec))
+    with torch.no_grad():
+        out = model(x)
+        assert torch.allclose(permuted(x), out, atol=1e-5 * float(out.abs().max()))
+    found = match(model, permuted, "full", spec=dict(spec))
+    for k, p in planted.perms.items():
+        assert np.array_equal(found.perms[k], np.argsort(p)), k

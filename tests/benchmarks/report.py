@@ -108,21 +108,35 @@ def knn_table(benchmarks):
 
 def nn_table(benchmarks):
     cells = {}
+    infos = {}
     for bench in benchmarks:
         info = bench["extra_info"]
+        infos[(info["kind"], info["solver"])] = info
         cells[(info["kind"], info["solver"])] = info.get("inner_median_seconds", bench["stats"]["median"])
         cells[(info["kind"], info["solver"], "min")] = info.get("inner_min_seconds", bench["stats"]["min"])
     lines = [
         "| comparison | lmctheory (s) | baseline (s) | ratio of medians | ratio of minima |",
         "|---|---|---|---|---|",
     ]
-    comparisons = [
-        (
-            "matching",
-            "lmctheory",
-            "rebasin",
-            "weight matching 784-512-512-512-10 vs rebasin (planted, fresh process)",
-        ),
+    comparisons = []
+    for kind, solver in sorted(infos):
+        if kind.startswith("matching ") and solver == "lmctheory" and (kind, "rebasin") in infos:
+            ours, theirs = infos[(kind, solver)], infos[(kind, "rebasin")]
+            outcome = ", ".join(
+                f"{name} {'recovers it' if i['recovered'] else 'does not recover it'}"
+                for name, i in (("ours", ours), ("rebasin", theirs))
+            )
+            if "objective" in ours and "objective" in theirs:
+                outcome += f"; rebasin's objective / ours {theirs['objective'] / ours['objective']:.4f}"
+            comparisons.append(
+                (
+                    kind,
+                    "lmctheory",
+                    "rebasin",
+                    f"weight matching {ours['model']} vs rebasin (planted, fresh process: {outcome})",
+                )
+            )
+    comparisons += [
         (
             "wide",
             "lmctheory",
