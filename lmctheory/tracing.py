@@ -58,9 +58,10 @@ _ELEMENTWISE_FUNCTIONS = {
     nn.functional.avg_pool2d,
     nn.functional.adaptive_avg_pool2d,
 }
-_ELEMENTWISE_METHODS = {"relu", "tanh", "sigmoid", "contiguous", "clone", "float", "double"}
-_MERGING = {operator.add, operator.sub, torch.add, torch.sub, "add", "sub"}  # elementwise between tensors
-_SCALING = {operator.mul, operator.truediv, torch.mul, "mul", "div"}  # by a scalar only
+_ELEMENTWISE_METHODS = {"relu", "relu_", "tanh", "sigmoid", "contiguous", "clone", "float", "double"}
+# elementwise between tensors (``x += y`` traces as operator.add)
+_MERGING = {operator.add, operator.sub, torch.add, torch.sub, "add", "sub", "add_", "sub_"}
+_SCALING = {operator.mul, operator.truediv, torch.mul, "mul", "div", "mul_", "div_"}  # by a scalar only
 
 
 class PermutationSpec(dict):

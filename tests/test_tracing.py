@@ -78,6 +78,34 @@ class _SmallResNet(nn.Module):
         return self.head(torch.flatten(self.pool(h), 1))
 
 
+class _TorchvisionStyleResNet(nn.Module):
+    """torchvision's ResNet idioms: in-place ReLU, ``out += identity``, ``add_``, a max-pooled stem and a
+    downsampling shortcut, global pooling and ``torch.flatten(x, 1)``."""
+
+    def __init__(self, channels=6, classes=3):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, channels, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(2)
+        self.conv2 = nn.Conv2d(channels, 2 * channels, 3, stride=2, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(2 * channels)
+        self.downsample = nn.Sequential(
+            nn.Conv2d(channels, 2 * channels, 1, stride=2, bias=False), nn.BatchNorm2d(2 * channels)
+        )
+        self.conv3 = nn.Conv2d(2 * channels, 2 * channels, 3, padding=1, bias=False)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(2 * channels, classes)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        out = self.bn2(self.conv2(x))
+        out += self.downsample(x)
+        out = self.relu(out)
+        out.add_(self.conv3(out))
+        return self.fc(torch.flatten(self.avgpool(out), 1))
+
+
 def _randomise_statistics(model):
     with torch.no_grad():
         for m in model.modules():
@@ -92,8 +120,12 @@ def _randomise_statistics(model):
 
 @pytest.mark.parametrize(
     "model, x, groups",
-    [(_ResidualMLP(), torch.randn(16, 6), 3), (_SmallResNet(), torch.randn(4, 1, 6, 6), 2)],
-    ids=["residual-mlp-layernorm", "resnet-batchnorm"],
+    [
+        (_ResidualMLP(), torch.randn(16, 6), 3),
+        (_SmallResNet(), torch.randn(4, 1, 6, 6), 2),
+        (_TorchvisionStyleResNet(), torch.randn(4, 3, 8, 8), 2),
+    ],
+    ids=["residual-mlp-layernorm", "resnet-batchnorm", "torchvision-idioms"],
 )
 def test_a_planted_permutation_of_a_traced_spec_keeps_the_function(model, x, groups):
     torch.manual_seed(0)
