@@ -58,10 +58,22 @@ def _channels(base: int, width: float) -> int:
     return max(1, round(base * width))
 
 
-class _Traced:
-    """``permutation_spec()`` derived by tracing on a zero batch of the model's input shape."""
+class _ImageNet(nn.Module):
+    """A convolutional body, global average pooling and a linear classifier; flat inputs are reshaped to
+    ``input_shape``; ``permutation_spec()`` by tracing on a zero batch."""
 
     input_shape: tuple
+
+    def _head(self, channels: int, classes: int) -> None:
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(channels, classes)
+
+    def _body(self, x):
+        raise NotImplementedError
+
+    def forward(self, x):
+        x = x.reshape(x.shape[0], *self.input_shape)  # flat inputs too (the built-in datasets' layout)
+        return self.classifier(torch.flatten(self.pool(self._body(x)), 1))
 
     def permutation_spec(self):
         from ..tracing import trace_permutation_spec
@@ -69,7 +81,7 @@ class _Traced:
         return trace_permutation_spec(self, torch.zeros(2, *self.input_shape))
 
 
-class VGG(_Traced, nn.Module):
+class VGG(_ImageNet):
     """VGG for small images (see the module docstring).
 
     Parameters
@@ -123,12 +135,10 @@ class VGG(_Traced, nn.Module):
                 layers += [nn.Conv2d(c_in, c_out, 3, padding=1), _norm(norm, c_out), nn.ReLU()]
                 c_in = c_out
         self.features = nn.Sequential(*layers)
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(c_in, classes)
+        self._head(c_in, classes)
 
-    def forward(self, x):
-        x = x.reshape(x.shape[0], *self.input_shape)  # flat inputs too (the built-in datasets' layout)
-        return self.classifier(torch.flatten(self.pool(self.features(x)), 1))
+    def _body(self, x):
+        return self.features(x)
 
 
 class _BasicBlock(nn.Module):
@@ -151,7 +161,7 @@ class _BasicBlock(nn.Module):
         return torch.relu(self.norm2(self.conv2(h)) + self.shortcut(x))
 
 
-class ResNet20(_Traced, nn.Module):
+class ResNet20(_ImageNet):
     """ResNet-20 for small images (see the module docstring).
 
     Parameters
@@ -199,9 +209,7 @@ class ResNet20(_Traced, nn.Module):
                 stages.append(_BasicBlock(c_in, c_out, 2 if i > 0 and j == 0 else 1, norm))
                 c_in = c_out
         self.blocks = nn.Sequential(*stages)
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(c_in, classes)
+        self._head(c_in, classes)
 
-    def forward(self, x):
-        x = x.reshape(x.shape[0], *self.input_shape)  # flat inputs too (the built-in datasets' layout)
-        return self.classifier(torch.flatten(self.pool(self.blocks(self.stem(x))), 1))
+    def _body(self, x):
+        return self.blocks(self.stem(x))
