@@ -60,10 +60,12 @@ bench: install
 		--benchmark-json results/benchmarks/cli.json
 	$(BIN)/python -m pytest tests/benchmarks/test_bench_bounds.py -m benchmark --benchmark-enable \
 		--benchmark-json results/benchmarks/bounds.json
+	$(BIN)/python -m pytest tests/benchmarks/test_bench_sparse_ot.py -m benchmark --benchmark-enable \
+		--benchmark-json results/benchmarks/sparse_ot.json
 	$(BIN)/python tests/benchmarks/report.py --page docs/user_guide/benchmarks.md --readme README.md \
 		results/benchmarks/wasserstein.json results/benchmarks/dimension.json results/benchmarks/nn.json \
 		results/benchmarks/sweep.json results/benchmarks/scaling.json results/benchmarks/threads.json \
-		results/benchmarks/cli.json results/benchmarks/bounds.json
+		results/benchmarks/cli.json results/benchmarks/bounds.json results/benchmarks/sparse_ot.json
 
 # Every committed record must be what the current code computes (tests/test_rerun.py checks it):
 # after changing code an experiment runs, rebuild them (quick: about 4 minutes on 2 cores; full: about
