@@ -45,6 +45,7 @@ __all__ = [
     "barrier",
     "barriers",
     "default_grid",
+    "per_example_loss",
 ]
 
 PATH_CONVENTION = "theta(t) = (1 - t) * theta_A + t * theta_B"
@@ -330,6 +331,46 @@ def _check_batch(model, x, y, kind: str) -> int:
     return out.numel()
 
 
+def per_example_loss(kind: str, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The loss of each example at each t: outputs of shape (T, n, ...) give losses of shape (T, n).
+
+    The conventions of :func:`evaluate_path`: cross-entropy for class labels, squared
+    error summed over the outputs for float targets.
+
+    Parameters
+    ----------
+    kind : {"cross_entropy", "mse"}
+        The loss.
+    outputs : torch.Tensor, shape (T, n, ...)
+        Network outputs at T values of t (classes last for cross-entropy).
+    y : torch.Tensor
+        Class labels of shape (n,) (cross-entropy) or targets of shape (n, ...) (squared error).
+
+    Returns
+    -------
+    torch.Tensor, shape (T, n)
+        The losses.
+
+    Raises
+    ------
+    RuntimeError
+        Targets whose shape does not match the outputs (torch's error); labels outside the classes.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.barrier import per_example_loss
+    >>> per_example_loss("mse", torch.ones(2, 3, 1), torch.zeros(3, 1)).tolist()
+    [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    """
+    steps, n = outputs.shape[:2]
+    if kind == "cross_entropy":
+        return torch.nn.functional.cross_entropy(
+            outputs.flatten(0, 1), y.repeat(steps), reduction="none"
+        ).view(steps, n)
+    return ((outputs - y.reshape(1, n, *outputs.shape[2:])) ** 2).flatten(2).sum(-1)
+
+
 def _loss_kind(y, loss: str) -> str:
     if loss != "auto":
         if loss not in ("cross_entropy", "mse"):
@@ -349,6 +390,8 @@ def evaluate_path(
     split: str = "given",
     max_elements: int = 2**26,
     strategy: str = "auto",
+    renormalize: str = "none",
+    inputs=None,
 ) -> PathResult:
     r"""Loss and error of every network on the path between ``model_a`` and ``model_b``
     (:ref:`theory-barrier-path`: :math:`\theta(t) = (1 - t)\theta_A + t\theta_B`).
@@ -378,6 +421,12 @@ def evaluate_path(
         registered with :func:`lmctheory.nn.ops.register_ops`) or "auto": vmap on CUDA; on CPU
         first_layer when supported, else vmap when a network's work on the first batch
         (parameters x examples) is at most 2**22 multiply-adds, else loop.
+    renormalize : {"none", "reset_bn", "repair"}, default "none"
+        Renormalise each interpolated network on ``inputs`` before evaluating it: batch-norm statistics
+        recomputed, or REPAIR (:func:`lmctheory.renormalize.renormalized_path`, one network per t; any
+        model; ``data`` must be an ``(x, y)`` pair).
+    inputs : torch.Tensor, optional
+        Inputs for the statistics (training inputs), required with ``renormalize``.
 
     Returns
     -------
@@ -407,6 +456,16 @@ def evaluate_path(
     ts = default_grid() if ts is None else np.asarray(ts, dtype=np.float64)
     if ts.ndim != 1 or ts.size == 0 or not np.isfinite(ts).all():
         raise ValueError(f"ts must be a non-empty 1-D array of finite values, got {ts}")
+    if renormalize != "none":
+        from .renormalize import renormalized_path
+
+        if inputs is None:
+            raise ValueError(f"renormalize={renormalize!r} needs inputs (training inputs for the statistics)")
+        path = renormalized_path(
+            model_a, model_b, data, ts, renormalize=renormalize, inputs=inputs, loss=loss, split=split
+        )
+        path.values = {m: path.values[m] for m in metrics}
+        return path
     unknown = set(metrics) - {"loss", "error"}
     if unknown or not metrics:
         raise ValueError(f"metrics must be a non-empty subset of ('loss', 'error'), got {metrics}")
@@ -466,12 +525,7 @@ def evaluate_path(
                     else:
                         out = path_outputs(first_layer, x, t, max_elements)
                     if "loss" in metrics:
-                        if kind == "cross_entropy":
-                            per = torch.nn.functional.cross_entropy(
-                                out.flatten(0, 1), y.repeat(len(t)), reduction="none"
-                            ).view(len(t), n)
-                        else:
-                            per = ((out - y.view(1, n, -1)) ** 2).flatten(2).sum(-1)
+                        per = per_example_loss(kind, out, y)
                         sums["loss"][start : start + len(t)] += per.sum(1).double().cpu().numpy()
                     if "error" in metrics:
                         wrong = (out.argmax(-1) != y.view(1, n)).sum(1)

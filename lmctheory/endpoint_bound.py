@@ -45,10 +45,10 @@ import numpy as np
 import torch
 
 from ._validation import check_positive_int
-from .barrier import PATH_CONVENTION, _loss_kind
+from .barrier import PATH_CONVENTION, _loss_kind, per_example_loss
 from .nn.models import activation_constants, make_activation
 from .nn.ops import dense, forward_all, network_ops
-from .path_sup import box_loss_max, per_example_loss, softmax_range
+from .path_sup import box_loss_max, softmax_range
 
 __all__ = ["EndpointBound", "endpoint_barrier_bound"]
 
@@ -221,10 +221,11 @@ class _Recursion:
         output: the convex part l(c(t)) - chord is largest at an end; the rest is bounded over the box."""
         fa, fb, y = self.ha[-1], self.hb[-1], self.y
         outs = [(1 - t) * fa + t * fb for t in (t0, t1)]
+        chord_losses = [per_example_loss(self.kind, c[None], y)[0] for c in outs]  # l(c(t0)), l(c(t1))
         convex_part = torch.maximum(
             *(
-                per_example_loss(self.kind, c[None], y)[0] - ((1 - t) * self.loss_a + t * self.loss_b)
-                for c, t in zip(outs, (t0, t1), strict=True)
+                loss - ((1 - t) * self.loss_a + t * self.loss_b)
+                for loss, t in zip(chord_losses, (t0, t1), strict=True)
             )
         )
         c_lo, c_hi = _ends(*outs)
@@ -238,9 +239,7 @@ class _Recursion:
             logp_hi = softmax_range(c_lo, c_hi, log=True)[1]
             increase = torch.logsumexp(logp_hi + d, dim=1)
             # never above the plain box maximum of l(c + e) minus the smallest l(c)
-            plain = box_loss_max(self.kind, c_lo + e_lo, c_hi + e_hi, y) - torch.minimum(
-                *(per_example_loss(self.kind, c[None], y)[0] for c in outs)
-            )
+            plain = box_loss_max(self.kind, c_lo + e_lo, c_hi + e_hi, y) - torch.minimum(*chord_losses)
             increase = torch.minimum(increase, plain)
         else:
             # ||c + e - y||^2 - ||c - y||^2 = sum_j 2 (c_j - y_j) e_j + e_j^2: largest at a corner
@@ -316,16 +315,10 @@ def endpoint_barrier_bound(
     """
     started = time.perf_counter()
     intervals = check_positive_int(intervals, "intervals")
-    if isinstance(refine, bool) or not isinstance(refine, int | np.integer) or refine < 0:
-        raise ValueError(f"refine must be a non-negative integer, got {refine!r}")
+    refine = check_positive_int(refine, "refine", minimum=0)
     batch_size = check_positive_int(batch_size, "batch_size")
-    if type(model_a) is not type(model_b):
-        raise ValueError("model_a and model_b must have the same architecture")
-    network = network_ops(model_a, model_b, torch.float64)
+    network = network_ops(model_a, model_b, torch.float64)  # also checks that the architectures agree
     ops, act_name, slope, reshape = network
-    for op in ops:
-        if any(op.params_a[k].shape != op.params_b[k].shape for k in op.params_a):
-            raise ValueError("model_a and model_b must have the same architecture")
     if act_name not in _MONOTONE or (act_name == "leaky_relu" and slope < 0):
         raise NotImplementedError(
             "endpoint_barrier_bound needs a nondecreasing activation (relu, leaky_relu with slope >= 0, "

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ._validation import check_positive_int, check_positive_real
-from .barrier import PATH_CONVENTION, _loss_kind
+from .barrier import PATH_CONVENTION, _loss_kind, per_example_loss
 from .nn.ops import network_ops, path_outputs
 
 __all__ = [
@@ -52,7 +52,6 @@ __all__ = [
     "PathSup",
     "box_loss_max",
     "certified_path_sup",
-    "per_example_loss",
     "softmax_range",
 ]
 
@@ -128,46 +127,6 @@ class PathSup:
             "intervals": self.intervals,
             "info": self.info,
         }
-
-
-def per_example_loss(kind: str, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """The loss of each example at each t: outputs of shape (T, n, ...) give losses of shape (T, n).
-
-    The conventions of :func:`lmctheory.barrier.evaluate_path`: cross-entropy for class labels, squared
-    error summed over the outputs for float targets.
-
-    Parameters
-    ----------
-    kind : {"cross_entropy", "mse"}
-        The loss.
-    outputs : torch.Tensor, shape (T, n, ...)
-        Network outputs at T values of t (classes last for cross-entropy).
-    y : torch.Tensor
-        Class labels of shape (n,) (cross-entropy) or targets of shape (n, ...) (squared error).
-
-    Returns
-    -------
-    torch.Tensor, shape (T, n)
-        The losses.
-
-    Raises
-    ------
-    RuntimeError
-        Targets whose shape does not match the outputs (torch's error); labels outside the classes.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from lmctheory.path_sup import per_example_loss
-    >>> per_example_loss("mse", torch.ones(2, 3, 1), torch.zeros(3, 1)).tolist()
-    [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
-    """
-    steps, n = outputs.shape[:2]
-    if kind == "cross_entropy":
-        return torch.nn.functional.cross_entropy(
-            outputs.flatten(0, 1), y.repeat(steps), reduction="none"
-        ).view(steps, n)
-    return ((outputs - y.reshape(1, n, *outputs.shape[2:])) ** 2).flatten(2).sum(-1)
 
 
 def _activation_range(name: str, slope: float, zl: torch.Tensor, zu: torch.Tensor):

@@ -152,12 +152,7 @@ def certified_barrier_bound(
     True
     """
     ts = default_grid() if ts is None else np.asarray(ts, dtype=np.float64)
-    if type(model_a) is not type(model_b):
-        raise ValueError("model_a and model_b must have the same architecture")
-    ops, act_name, slope, reshape = network_ops(model_a, model_b)
-    for op in ops:
-        if any(op.params_a[k].shape != op.params_b[k].shape for k in op.params_a):
-            raise ValueError("model_a and model_b must have the same architecture")
+    ops, act_name, slope, reshape = network_ops(model_a, model_b)  # also checks that the architectures agree
     lip_act, kappa = activation_constants(act_name, slope)
     act = make_activation(act_name, slope)
     device = next(model_a.parameters()).device

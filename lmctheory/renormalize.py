@@ -19,8 +19,7 @@ import torch
 from torch import nn
 
 from ._validation import check_positive_int
-from .barrier import PATH_CONVENTION, PathResult, _loss_kind
-from .path_sup import per_example_loss
+from .barrier import PATH_CONVENTION, PathResult, _loss_kind, per_example_loss
 
 __all__ = ["RENORMALIZATIONS", "interpolate", "renormalized_path", "repair", "reset_batchnorm"]
 

@@ -212,8 +212,8 @@ def network_ops(model_a, model_b, dtype=torch.float64):
     ------
     NotImplementedError
         A model kind without a registered builder (the message says how to add one).
-    TypeError
-        Models of different kinds.
+    ValueError
+        Models of different kinds or parameter shapes.
 
     Examples
     --------
@@ -236,11 +236,19 @@ def network_ops(model_a, model_b, dtype=torch.float64):
             "adds a model kind"
         )
     if type(model_b) is not type(model_a):
-        raise TypeError(
-            f"model_a and model_b must be of the same kind, got {type(model_a).__name__} and "
+        raise ValueError(
+            f"model_a and model_b must have the same architecture, got a {type(model_a).__name__} and a "
             f"{type(model_b).__name__}"
         )
-    return build(model_a, model_b, dtype)
+    network = build(model_a, model_b, dtype)
+    for op in network[0]:
+        for name, value in op.params_a.items():
+            if value.shape != op.params_b[name].shape:
+                raise ValueError(
+                    f"model_a and model_b must have the same architecture: a parameter of shape "
+                    f"{tuple(value.shape)} in model_a is {tuple(op.params_b[name].shape)} in model_b"
+                )
+    return network
 
 
 def _flatten(x):

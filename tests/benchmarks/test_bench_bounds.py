@@ -23,12 +23,12 @@ import numpy as np
 import pytest
 import torch
 
-from lmctheory.barrier import evaluate_path
+from lmctheory.barrier import evaluate_path, per_example_loss
 from lmctheory.endpoint_bound import _Recursion, endpoint_barrier_bound
 from lmctheory.nn.models import MLP
 from lmctheory.nn.ops import network_ops, path_outputs
 from lmctheory.nn.train import TrainConfig, train, train_pair
-from lmctheory.path_sup import box_loss_max, certified_path_sup, per_example_loss
+from lmctheory.path_sup import box_loss_max, certified_path_sup
 from lmctheory.predict import certified_barrier_bound
 
 pytestmark = pytest.mark.benchmark
