@@ -64,6 +64,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from ._optional import require
 from .exceptions import ConvergenceError
 
 __all__ = ["SOLVERS", "RTOL", "available_solvers", "solve_assignment", "certify"]
@@ -237,7 +238,7 @@ def certify(
 
     Returns
     -------
-    bool or NumPy bool
+    bool
         False when the budget runs out (which a suboptimal ``perm`` leads to), when ``perm`` is not
         a permutation, or when the certified gap exceeds ``rtol`` of the reference.
 
@@ -283,7 +284,7 @@ def certify(
     if not _reduced_costs_certified(C, u, v, slack):
         return False
     gap = certified_gap(C, perm, u, v, slack)
-    return gap <= rtol * reference if reference > 0 else gap == 0.0
+    return bool(gap <= rtol * reference if reference > 0 else gap == 0.0)
 
 
 def solve_assignment(cost, *, maximize: bool = False, solver: str = "auto") -> np.ndarray:
@@ -334,9 +335,7 @@ def _solve(cost, *, maximize: bool = False, solver: str = "auto"):
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
     if solver == "lapjv" and _lapjv is None:
-        raise ImportError(
-            "solver='lapjv' needs the lapjv package (pip install lapjv); solver='auto' falls back to SciPy"
-        )
+        require("lapjv", "solver='lapjv' (solver='auto' falls back to SciPy)")
     C = _check_cost(cost, maximize)
     n = C.shape[0]
     if solver == "scipy":

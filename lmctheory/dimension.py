@@ -109,6 +109,8 @@ def participation_ratio_of_matrix(S) -> float:
     3.0
     >>> round(participation_ratio_of_matrix(np.diag([4.0, 1.0, 0.0]) * 1e-30), 6)   # 25/17, any scale
     1.470588
+    >>> round(participation_ratio_of_matrix(np.diag([4.0, 1.0, 0.0]) * 1e300), 6)   # no overflow
+    1.470588
     """
     S = to_numpy(S, "S").astype(np.float64)
     if S.ndim != 2 or S.shape[0] != S.shape[1] or S.shape[0] == 0:
@@ -120,7 +122,8 @@ def participation_ratio_of_matrix(S) -> float:
         raise ValueError("S is the zero matrix: the participation ratio is undefined")
     if not np.allclose(S, S.T, rtol=0, atol=1e-10 * scale):
         raise ValueError("S must be symmetric (e.g. a second-moment or covariance matrix)")
-    S = (S + S.T) / 2
+    S = (S + S.T) / (2 * scale)  # scale-free: trace(S)^2 and sum S^2 overflow above |S| ~ 1e154 otherwise
+    scale = 1.0
     lam_min = float(np.linalg.eigvalsh(S)[0])
     if lam_min < -1e-10 * scale * S.shape[0]:
         raise ValueError(f"S must be positive semi-definite, smallest eigenvalue {lam_min:.3g}")

@@ -123,3 +123,10 @@ def test_scipy_route_and_solver_names():
 def test_bad_cost_matrices(bad, match):
     with pytest.raises(ValueError, match=match):
         solve_assignment(bad)
+
+
+def test_certify_returns_a_python_bool():
+    from lmctheory.assignment import certify
+
+    C = np.array([[4.0, 1.0], [2.0, 0.0]])
+    assert type(certify(C, np.array([1, 0]))) is bool and type(certify(C, np.array([0, 1]))) is bool
