@@ -52,6 +52,7 @@ from .wasserstein import solve_assignment
 __all__ = [
     "Permutation",
     "METHODS",
+    "permutation_spec",
     "validate_spec",
     "match",
     "apply_permutation",
@@ -109,13 +110,86 @@ def _state(model) -> dict[str, torch.Tensor]:
     return {k: v.detach() for k, v in model.state_dict().items()}
 
 
+def _entry(item) -> tuple[str, int, int, int]:
+    """A spec entry as ``(parameter, axis, outer, inner)``: the permutation acts on the middle factor of the
+    axis seen as (outer, units, inner); plain ``(parameter, axis)`` entries are (1, units, 1)."""
+    if len(item) == 2:
+        return item[0], item[1], 1, 1
+    param, axis, (outer, inner) = item
+    return param, axis, int(outer), int(inner)
+
+
+def _expanded(perm, outer: int, inner: int):
+    """The index along the whole axis that applies ``perm`` to its middle factor."""
+    perm = np.asarray(perm)
+    size = perm.size
+    return (
+        np.arange(outer)[:, None, None] * (size * inner)
+        + perm[None, :, None] * inner
+        + np.arange(inner)[None, None, :]
+    ).ravel()
+
+
+def _units(arr, axis: int, outer: int, inner: int):
+    """``arr`` with the units of an entry's axis first, one row per unit (numpy or torch)."""
+    shape = tuple(arr.shape)
+    size = shape[axis] // (outer * inner)
+    viewed = arr.reshape(*shape[:axis], outer, size, inner, *shape[axis + 1 :])
+    if isinstance(viewed, torch.Tensor):
+        return viewed.movedim(axis + 1, 0).reshape(size, -1)
+    return np.moveaxis(viewed, axis + 1, 0).reshape(size, -1)
+
+
 def _spec_of(model) -> dict:
     if not hasattr(model, "permutation_spec"):
         raise TypeError(
-            f"{type(model).__name__} has no permutation_spec(); use a model from lmctheory.nn.models "
-            "or pass spec="
+            f"{type(model).__name__} has no permutation_spec(); pass spec=permutation_spec(model, example_input) "
+            "(lmctheory.align.permutation_spec derives it by tracing)"
         )
     return model.permutation_spec()
+
+
+def permutation_spec(model, example_input=None) -> dict:
+    """The permutation spec of any ``nn.Module``: its own ``permutation_spec()`` when it has one (the
+    built-in models' hand-written specs), else derived by tracing its forward pass on ``example_input``
+    (:func:`lmctheory.tracing.trace_permutation_spec`).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network.
+    example_input : torch.Tensor, optional
+        One batch of inputs; required for models without ``permutation_spec()``.
+
+    Returns
+    -------
+    dict
+        ``{name: [(parameter, axis) or (parameter, axis, (outer, inner)), ...]}`` in forward order (a
+        :class:`lmctheory.tracing.PermutationSpec`, with ``sizes`` and ``describe()``, when traced).
+
+    Raises
+    ------
+    ValueError
+        No ``example_input`` for a model that has to be traced.
+    NotImplementedError
+        An operation the tracer cannot permute through (named in the message).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from lmctheory.align import permutation_spec
+    >>> net = nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2))
+    >>> permutation_spec(net, torch.zeros(1, 3))
+    {'P_0': [('0.weight', 0), ('0.bias', 0), ('2.weight', 1)]}
+    """
+    if hasattr(model, "permutation_spec"):
+        return model.permutation_spec()
+    if example_input is None:
+        raise ValueError(f"{type(model).__name__} has no permutation_spec(): give example_input to trace it")
+    from .tracing import trace_permutation_spec
+
+    return trace_permutation_spec(model, example_input)
 
 
 def validate_spec(spec: dict, state: dict) -> dict[str, int]:
@@ -150,19 +224,29 @@ def validate_spec(spec: dict, state: dict) -> dict[str, int]:
     >>> validate_spec(model.permutation_spec(), model.state_dict())
     {'P_0': 8}
     """
-    sizes, seen = {}, set()
+    sizes, seen = {}, {}
     for name, axes in spec.items():
         if not axes:
             raise ValueError(f"permutation {name!r} acts on no parameter")
-        for param, axis in axes:
+        for item in axes:
+            param, axis, outer, inner = _entry(item)
             if param not in state:
                 raise ValueError(f"permutation {name!r} names parameter {param!r}, absent from the model")
-            if (param, axis) in seen:
-                raise ValueError(f"axis {axis} of {param!r} is permuted twice")
-            seen.add((param, axis))
             if not 0 <= axis < state[param].ndim:
                 raise ValueError(f"permutation {name!r}: {param!r} has no axis {axis}")
-            size = state[param].shape[axis]
+            length = state[param].shape[axis]
+            if outer < 1 or inner < 1 or length % (outer * inner):
+                raise ValueError(
+                    f"permutation {name!r}: axis {axis} of {param!r} ({length}) is not outer x units x inner "
+                    f"with outer {outer}, inner {inner}"
+                )
+            size = length // (outer * inner)
+            for other_inner, other_size in seen.get(
+                (param, axis), []
+            ):  # the factors acted on must not overlap
+                if not (inner * size <= other_inner or other_inner * other_size <= inner):
+                    raise ValueError(f"axis {axis} of {param!r} is permuted twice")
+            seen.setdefault((param, axis), []).append((inner, size))
             if sizes.setdefault(name, size) != size:
                 raise ValueError(
                     f"permutation {name!r} acts on axes of different sizes ({sizes[name]} and "
@@ -192,8 +276,10 @@ def _permute(state: dict, spec: dict, perms: dict, skip: str | None = None) -> d
     for name, perm in perms.items():
         if name == skip:
             continue
-        idx = torch.as_tensor(perm, dtype=torch.long, device=next(iter(state.values())).device)
-        for param, axis in spec[name]:
+        device = next(iter(state.values())).device
+        for item in spec[name]:
+            param, axis, outer, inner = _entry(item)
+            idx = torch.as_tensor(_expanded(perm, outer, inner), dtype=torch.long, device=device)
             out[param] = out[param].index_select(axis, idx)
     return out
 
@@ -359,13 +445,14 @@ def _working_copy(t: torch.Tensor) -> np.ndarray:
     return t.to(dtype).cpu().numpy()
 
 
-def _flat(t: torch.Tensor, axis: int) -> np.ndarray:
-    return t.movedim(axis, 0).reshape(t.shape[axis], -1).double().cpu().numpy()
-
-
 def _incoming(state: dict, axes: list) -> np.ndarray:
     """Rows: units; columns: every parameter entry on which the unit acts along axis 0."""
-    return np.concatenate([_flat(state[p], a) for p, a in axes if a == 0], axis=1)
+    rows = []
+    for item in axes:
+        param, axis, outer, inner = _entry(item)
+        if axis == 0:
+            rows.append(_units(state[param], 0, outer, inner).double().cpu().numpy())
+    return np.concatenate(rows, axis=1)
 
 
 def _forward_order(spec: dict) -> list[str]:
@@ -391,10 +478,11 @@ def _full(sa, sb, spec, *, max_iter=100, seed=0, **_):
     """
     rng = np.random.default_rng(seed)
     sizes = validate_spec(spec, sa)
-    params = {p for axes in spec.values() for p, _ in axes}
+    entries = {q: [_entry(item) for item in axes] for q, axes in spec.items()}
+    params = {e[0] for es in entries.values() for e in es}
     a_np = {p: _working_copy(sa[p]) for p in params}  # converted once
     b_np = {p: _working_copy(sb[p]) for p in params}
-    axes_of = {p: [(q, ax) for q, axes in spec.items() for pp, ax in axes if pp == p] for p in params}
+    axes_of = {p: [(q, e[1:]) for q, es in entries.items() for e in es if e[0] == p] for p in params}
     perms = {name: np.arange(n) for name, n in sizes.items()}
     names = list(spec)
 
@@ -402,17 +490,17 @@ def _full(sa, sb, spec, *, max_iter=100, seed=0, **_):
 
     def similarity(name):
         total = 0.0
-        for p, axis in spec[name]:
-            others = [(q, ax) for q, ax in axes_of[p] if q != name]
+        for p, axis, outer, inner in entries[name]:
+            others = [(q, layout) for q, layout in axes_of[p] if q != name]
             key = tuple(perms[q].tobytes() for q, _ in others)
-            hit = cache.get((name, p))
+            hit = cache.get((name, p, axis, inner))
             if hit is None or hit[0] != key:  # recompute only when a permutation it uses changed
                 b = b_np[p]
-                for q, ax in others:
-                    b = np.take(b, perms[q], axis=ax)
-                a_flat = np.moveaxis(a_np[p], axis, 0).reshape(sizes[name], -1)
-                b_flat = np.moveaxis(b, axis, 0).reshape(sizes[name], -1)
-                hit = cache[(name, p)] = (key, a_flat @ b_flat.T)
+                for q, (ax, o, i) in others:
+                    b = np.take(b, _expanded(perms[q], o, i), axis=ax)
+                a_flat = _units(a_np[p], axis, outer, inner)
+                b_flat = _units(b, axis, outer, inner)
+                hit = cache[(name, p, axis, inner)] = (key, a_flat @ b_flat.T)
             total = total + hit[1]
         return total
 
@@ -460,8 +548,9 @@ def _channels_last(t: torch.Tensor) -> np.ndarray:
 
 def _owner(spec_axes, axis: int) -> str:
     """The module owning the weight permuted on ``axis`` (``layers.1.weight`` -> ``layers.1``)."""
-    for p, a in spec_axes:
-        if a == axis and p.endswith("weight"):
+    for item in spec_axes:
+        p, a, outer, inner = _entry(item)
+        if a == axis and p.endswith("weight") and outer == inner == 1:
             return p.rsplit(".", 1)[0]
     raise ValueError("weighted and activation matching need a weight parameter in each permutation")
 

@@ -14,6 +14,7 @@ not permuted. An operation the tracer cannot permute raises one error naming it.
 
 from __future__ import annotations
 
+import math
 import operator
 from dataclasses import dataclass
 
@@ -94,9 +95,21 @@ class PermutationSpec(dict):
     def describe(self) -> str:
         """One line per permutation: its size and every parameter axis it touches."""
         return "\n".join(
-            f"{name} ({self.sizes[name]} units): " + ", ".join(f"{p}[axis {a}]" for p, a in axes)
+            f"{name} ({self.sizes[name]} units): " + ", ".join(_describe_entry(*entry) for entry in axes)
             for name, axes in self.items()
         )
+
+
+def _describe_entry(param: str, axis: int, layout=None) -> str:
+    if layout is None:
+        return f"{param}[axis {axis}]"
+    outer, inner = layout
+    return (
+        f"{param}[axis {axis}"
+        + (f", blocks of {inner}" if inner > 1 else "")
+        + (f", {outer} tiles" if outer > 1 else "")
+        + "]"
+    )
 
 
 @dataclass
@@ -139,8 +152,8 @@ class _Spaces:
         self.spaces[keep].members += self.spaces[drop].members
         return keep
 
-    def add(self, i: int, param: str, axis: int) -> None:
-        self.spaces[self.find(i)].members.append((param, axis))
+    def add(self, i: int, param: str, axis: int, layout=None) -> None:
+        self.spaces[self.find(i)].members.append((param, axis) if layout is None else (param, axis, layout))
 
 
 def _unsupported(node, detail: str = "") -> NotImplementedError:
@@ -200,7 +213,9 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
     with torch.no_grad():
         ShapeProp(module).propagate(example_input)
     spaces = _Spaces()
-    space_of: dict = {}  # node -> (space, channel axis) for tensors; None for non-tensors
+    # node -> (space, channel axis, block) for tensors, None for non-tensors; block > 1 after flattening a
+    # (N, C, H, W) map: channel c then owns features c * block ... (c + 1) * block - 1
+    space_of: dict = {}
     modules = dict(model.named_modules())
 
     def shape(node):
@@ -209,24 +224,31 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
 
     def channel_space(node, axis: int, user) -> int:
         """The space of ``node`` along ``axis`` (1: channels of a map, -1: features)."""
-        space, own_axis = space_of[node]
+        space, own_axis, _ = space_of[node]
         ndim = len(shape(node))
         if space == 0 or ndim == 2 or own_axis % ndim == axis % ndim:
             return space
         raise _unsupported(user, f"channels on axis {own_axis}, used on axis {axis}")
 
+    def add(space: int, param: str, axis: int, block: int = 1) -> None:
+        """``param``'s ``axis`` follows ``space``, in blocks of ``block`` consecutive entries per channel."""
+        spaces.add(space, param, axis, None if block == 1 else (1, block))
+
     def reshaped(node, source):
         """A flatten or reshape keeps the channel space only when it leaves (N, C) with C the channels."""
         before, after = shape(source), shape(node)
-        if len(after) == 2 and (len(before) == 2 or all(d == 1 for d in before[2:])):
-            return (space_of[source][0], -1)  # (N, C, 1, 1) -> (N, C): channels kept
-        if space_of[source][0] == 0:
-            return (0, 1)  # reshaping the (fixed) input
+        space, axis, block = space_of[source]
+        if space == 0:
+            return (0, 1, 1)  # reshaping the (fixed) input
+        if len(after) == 2 and len(before) == 2:
+            return (space, -1, block)
+        if len(after) == 2 and axis % len(before) == 1 and after[1] == math.prod(before[1:]):
+            return (space, -1, block * math.prod(before[2:]))  # (N, C, H, W) -> (N, C H W): channel blocks
         raise _unsupported(node, f"reshaping {before} to {after} mixes channels and positions")
 
     for node in graph.nodes:
         if node.op == "placeholder":
-            space_of[node] = (0, 1)
+            space_of[node] = (0, 1, 1)
         elif node.op == "output":
             for arg in node.all_input_nodes:
                 if space_of.get(arg) is not None:
@@ -242,8 +264,8 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
                 spaces.add(s_out, f"{name}.weight", 0)
                 if m.bias is not None:
                     spaces.add(s_out, f"{name}.bias", 0)
-                spaces.add(s_in, f"{name}.weight", 1)
-                space_of[node] = (s_out, -1)
+                add(s_in, f"{name}.weight", 1, space_of[arg][2])
+                space_of[node] = (s_out, -1, 1)
             elif isinstance(m, nn.Conv1d | nn.Conv2d | LocallyConnected2d):
                 if getattr(m, "groups", 1) != 1:
                     raise _unsupported(node, "grouped convolutions")
@@ -253,19 +275,19 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
                 if m.bias is not None:
                     spaces.add(s_out, f"{name}.bias", 0)
                 spaces.add(s_in, f"{name}.weight", 1)
-                space_of[node] = (s_out, 1)
+                space_of[node] = (s_out, 1, 1)
             elif isinstance(m, ChannelLinear):
                 s_in = channel_space(arg, 1, node)
                 s_out = spaces.new(m.weight.shape[0])
                 spaces.add(s_out, f"{name}.weight", 0)
                 spaces.add(s_out, f"{name}.bias", 0)
                 spaces.add(s_in, f"{name}.weight", 1)
-                space_of[node] = (s_out, -1)
+                space_of[node] = (s_out, -1, 1)
             elif isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d):
                 s = channel_space(arg, 1, node)
                 for p in ("weight", "bias", "running_mean", "running_var"):
                     if getattr(m, p, None) is not None:
-                        spaces.add(s, f"{name}.{p}", 0)
+                        add(s, f"{name}.{p}", 0, space_of[arg][2])
                 space_of[node] = space_of[arg]
             elif isinstance(m, nn.LayerNorm):
                 if len(m.normalized_shape) != 1:
@@ -273,7 +295,7 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
                 s = channel_space(arg, -1, node)
                 for p in ("weight", "bias"):
                     if getattr(m, p, None) is not None:
-                        spaces.add(s, f"{name}.{p}", 0)
+                        add(s, f"{name}.{p}", 0, space_of[arg][2])
                 space_of[node] = space_of[arg]
             elif isinstance(m, nn.GroupNorm):
                 if m.num_groups not in (1, m.num_channels):
@@ -302,7 +324,7 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
                 s = space_of[merged][0]
                 for other in tensors[1:]:
                     s = spaces.union(s, space_of[other][0], node.name)
-                space_of[node] = (s, space_of[merged][1])
+                space_of[node] = (s, *space_of[merged][1:])
             elif target in _SCALING and len(tensors) == 1:
                 space_of[node] = space_of[tensors[0]]
             elif target in (torch.flatten, "flatten", "view", "reshape"):

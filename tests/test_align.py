@@ -144,3 +144,21 @@ def test_apply_permutation_returns_an_independent_copy_and_handles_tied_tensors(
     assert tied_out.layers[1].weight is not tied.layers[1].weight
     assert torch.equal(tied_out.layers[1].weight, tied.layers[1].weight[:, p0])
     assert torch.equal(tied_out.layers[0].bias, tied.layers[0].bias[p0])
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        (("layers.1.weight", 1, (1, 3)), "not outer x units x inner"),
+        (("layers.1.weight", 1, (1, 1)), "permuted twice"),
+    ],
+)
+def test_a_layout_that_does_not_fit_the_axis_or_overlaps_is_rejected(entry, message):
+    from lmctheory.align import validate_spec
+    from lmctheory.nn.models import MLP
+
+    model = MLP([3, 8, 2])
+    spec = model.permutation_spec()
+    spec["P_extra"] = [entry]
+    with pytest.raises(ValueError, match=message):
+        validate_spec(spec, model.state_dict())

@@ -174,12 +174,15 @@ class _Mixer(nn.Module):
 
 
 class _FlattenMaps(nn.Module):
+    """Reshapes a map so that channels and positions share an axis with no block structure."""
+
     def __init__(self):
         super().__init__()
-        self.conv, self.head = nn.Conv2d(1, 3, 3, padding=1), nn.Linear(3 * 16, 2)
+        self.conv, self.head = nn.Conv2d(1, 3, 3, padding=1), nn.Linear(24, 2)
 
     def forward(self, x):
-        return self.head(torch.flatten(self.conv(x), 1))
+        h = self.conv(x)
+        return self.head(h.reshape(h.shape[0], 2, 24).sum(1))
 
 
 @pytest.mark.parametrize(
@@ -195,3 +198,34 @@ def test_what_cannot_be_permuted_is_named_in_one_error(model, x, message):
     with pytest.raises(NotImplementedError, match=message) as err:
         trace_permutation_spec(model, x)
     assert "\n" not in str(err.value)
+
+
+class _FlattenedMaps(nn.Module):
+    """torchvision's VGG classifier: a 2 x 2 map flattened into a linear layer (channel blocks of 4)."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+        self.avgpool = nn.AdaptiveAvgPool2d((2, 2))
+        self.classifier = nn.Sequential(nn.Linear(32, 16), nn.ReLU(), nn.Dropout(), nn.Linear(16, 5))
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
+
+
+def test_a_flattened_map_permutes_the_next_layer_in_channel_blocks_and_matching_recovers_it():
+    from lmctheory.align import match
+
+    torch.manual_seed(0)
+    model, x = _FlattenedMaps().eval(), torch.randn(3, 3, 8, 8)
+    spec = trace_permutation_spec(model, x)
+    assert ("classifier.0.weight", 1, (1, 4)) in spec["P_0"]
+    assert "classifier.0.weight[axis 1, blocks of 4]" in spec.describe()
+    rng = np.random.default_rng(0)
+    planted = Permutation({k: rng.permutation(n) for k, n in spec.sizes.items()}, "planted", dict(spec), {})
+    permuted = apply_permutation(model, planted, dict(spec))
+    with torch.no_grad():
+        assert torch.allclose(model(x), permuted(x), atol=1e-5)
+    for method in ("naive", "full"):
+        found = match(model, permuted, method, spec=dict(spec))
+        assert all(np.array_equal(found.perms[k], np.argsort(p)) for k, p in planted.perms.items()), method
