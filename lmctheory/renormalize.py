@@ -290,23 +290,37 @@ def repair(
     True
     """
     batch_size = check_positive_int(batch_size, "batch_size")
+    inputs = torch.as_tensor(inputs)
+    return _repair(
+        model_a, model_b, t, inputs, batch_size, _endpoint_moments(model_a, model_b, inputs, batch_size)
+    )
+
+
+def _endpoint_moments(model_a, model_b, inputs, batch_size) -> dict:
+    """REPAIR's site name -> ((mean, std) of A, (mean, std) of B) per channel: one pass per endpoint, shared
+    by every t of a path (the endpoints do not change)."""
+    sites = set(_default_sites(model_a))
+    names = [n for n, m in model_a.named_modules() if m in sites]
+
+    def at_sites(end):
+        modules = dict(end.named_modules())
+        found = _channel_moments(end, [modules[n] for n in names], inputs, batch_size)
+        return [(mean, var.sqrt()) for mean, var, _ in found]
+
+    return dict(zip(names, zip(at_sites(model_a), at_sites(model_b), strict=True), strict=True))
+
+
+def _repair(model_a, model_b, t, inputs, batch_size, endpoints) -> nn.Module:
+    """:func:`repair` with the endpoints' statistics given (:func:`_endpoint_moments`)."""
     model = interpolate(model_a, model_b, t)
     t = float(t)
-    inputs = torch.as_tensor(inputs)
     reset_batchnorm(model, inputs, batch_size=batch_size)
     sites = _default_sites(model)
     names = {m: n for n, m in model.named_modules()}
-
-    def at_sites(end):
-        """(mean, std) per channel at every site of an endpoint (it does not change: one pass)."""
-        modules = dict(end.named_modules())
-        found = _channel_moments(end, [modules[names[m]] for m in sites], inputs, batch_size)
-        return [(mean, var.sqrt()) for mean, var, _ in found]
-
-    targets = {
-        site: ((1 - t) * mu_a + t * mu_b, (1 - t) * sd_a + t * sd_b)
-        for site, (mu_a, sd_a), (mu_b, sd_b) in zip(sites, at_sites(model_a), at_sites(model_b), strict=True)
-    }
+    targets = {}
+    for site in sites:
+        (mu_a, sd_a), (mu_b, sd_b) = endpoints[names[site]]
+        targets[site] = ((1 - t) * mu_a + t * mu_b, (1 - t) * sd_a + t * sd_b)
 
     def fit(site, mu, var, count):
         """Each site measured with the earlier ones corrected (forward order)."""
@@ -395,14 +409,16 @@ def renormalized_path(
     ts = np.asarray(ts, dtype=float).ravel()
     x, y = (torch.as_tensor(v) for v in data)
     kind = _loss_kind(y, loss)
+    inputs = torch.as_tensor(inputs)
+    endpoints = _endpoint_moments(model_a, model_b, inputs, batch_size) if renormalize == "repair" else None
     losses, errors = [], []
     for t in ts:
         if renormalize == "repair":
-            model = repair(model_a, model_b, t, inputs, batch_size=batch_size)
+            model = _repair(model_a, model_b, t, inputs, batch_size, endpoints)
         else:
             model = interpolate(model_a, model_b, t)
             if renormalize == "reset_bn":
-                reset_batchnorm(model, torch.as_tensor(inputs), batch_size=batch_size)
+                reset_batchnorm(model, inputs, batch_size=batch_size)
         model.eval()
         total, wrong = 0.0, 0
         with torch.no_grad():
