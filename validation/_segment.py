@@ -14,22 +14,37 @@ from .report import Row, every_at_most, measurement
 ENDPOINT_INTERVALS, ENDPOINT_REFINE = 16, 16
 
 
-def segment_barrier(model_a, model_b, data, *, loss: str = "auto") -> dict:
+def segment_barrier(
+    model_a, model_b, data, *, loss: str = "auto", error_reference: str | None = None
+) -> dict:
     """Loss barrier above the chord over [0, 1]: ``barrier`` (certified upper bound of the supremum, the
     barrier the experiments report), ``barrier_attained`` (the largest value the path attains at an
-    evaluated t), ``barrier_converged`` (gap within 1e-4 or 1 %), ``sup_intervals`` and
-    ``endpoint_bound`` (:func:`lmctheory.endpoint_bound.endpoint_barrier_bound`)."""
-    sup = certified_path_sup(model_a, model_b, data, metrics=("loss",), loss=loss)["loss"]
+    evaluated t), ``barrier_converged`` (gap within 1e-4 or 1 %, every metric), ``sup_intervals`` and
+    ``endpoint_bound`` (:func:`lmctheory.endpoint_bound.endpoint_barrier_bound`); with ``error_reference``
+    ("chord" or "mean") also the error's ``error_barrier`` and ``error_barrier_attained`` above it."""
+    metrics = ("loss",) if error_reference is None else ("loss", "error")
+    references = {"loss": "chord", "error": error_reference}
+    sup = certified_path_sup(
+        model_a, model_b, data, metrics=metrics, reference={m: references[m] for m in metrics}, loss=loss
+    )
     endpoint = endpoint_barrier_bound(
         model_a, model_b, data, intervals=ENDPOINT_INTERVALS, refine=ENDPOINT_REFINE, loss=loss
     )
-    return {
-        "barrier": sup.upper,
-        "barrier_attained": sup.lower,
-        "barrier_converged": sup.converged,
-        "sup_intervals": sup.intervals,
+    out = {
+        "barrier": sup["loss"].upper,
+        "barrier_attained": sup["loss"].lower,
+        "barrier_converged": all(s.converged for s in sup.values()),
+        "sup_intervals": sup["loss"].intervals,
         "endpoint_bound": endpoint.bound,
     }
+    if error_reference is not None:
+        out["error_barrier"], out["error_barrier_attained"] = sup["error"].upper, sup["error"].lower
+    return out
+
+
+def bound_ratio(value: float, bound: float) -> float:
+    """value / bound, with 0 / 0 = 0 (identical endpoints) and v / 0 = inf for v > 0 (a violated bound)."""
+    return value / bound if bound > 0 else (0.0 if value <= 0 else float("inf"))
 
 
 def segment_rows(experiment: str, label: str, widths, results: list[dict]) -> list[Row]:
@@ -49,7 +64,7 @@ def segment_rows(experiment: str, label: str, widths, results: list[dict]) -> li
             f"loss barrier over [0, 1] / endpoint bound, {label}",
             "theory-endpoint-bound (every t in [0, 1])",
             1.0,
-            [a / b if b > 0 else (0.0 if a <= 0 else np.inf) for a, b in zip(attained, bounds, strict=True)],
+            [bound_ratio(a, b) for a, b in zip(attained, bounds, strict=True)],
             details={"unit": "one (seed, width)"},
         ),
         measurement(

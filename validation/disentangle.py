@@ -36,14 +36,12 @@ from collections import defaultdict
 
 import numpy as np
 
-from lmctheory.endpoint_bound import endpoint_barrier_bound
 from lmctheory.nn.models import CNN, LCN, MLP, AttentionNet, LogisticRegression
 from lmctheory.nn.ops import supports
 from lmctheory.nn.train import TrainConfig, train_pair
-from lmctheory.path_sup import certified_path_sup
 
 from ._nets import dataset, path_summary
-from ._segment import ENDPOINT_INTERVALS, ENDPOINT_REFINE
+from ._segment import bound_ratio, segment_barrier
 from .report import Row, direction, every_at_most, measurement, run_experiment, trend
 
 NAME = "disentangle"
@@ -189,25 +187,12 @@ def run_config(config: dict) -> dict:
 
 
 def _over_segment(model_a, model_b, test) -> dict:
-    """The barriers over every t in [0, 1] (:func:`lmctheory.path_sup.certified_path_sup`): the certified
-    upper ends of the error's ``max_minus_mean`` and the loss above the chord (``error_barrier``,
-    ``loss_barrier``), the values attained (``*_attained``), whether both enclosures closed to 1e-4 or
-    1 % (``barrier_converged``), and the endpoint bound on the loss barrier (``endpoint_bound``)."""
-    sup = certified_path_sup(
-        model_a, model_b, test, metrics=("loss", "error"), reference={"loss": "chord", "error": "mean"}
-    )
-    endpoint = endpoint_barrier_bound(
-        model_a, model_b, test, intervals=ENDPOINT_INTERVALS, refine=ENDPOINT_REFINE
-    )
-    return {
-        "error_barrier": sup["error"].upper,
-        "error_barrier_attained": sup["error"].lower,
-        "loss_barrier": sup["loss"].upper,
-        "loss_barrier_attained": sup["loss"].lower,
-        "barrier_converged": sup["loss"].converged and sup["error"].converged,
-        "sup_intervals": sup["loss"].intervals,
-        "endpoint_bound": endpoint.bound,
-    }
+    """The barriers over every t in [0, 1] (:func:`._segment.segment_barrier`): the certified upper ends of
+    the error's ``max_minus_mean`` and the loss above the chord (``error_barrier``, ``loss_barrier``), the
+    values attained (``*_attained``), ``barrier_converged``, ``sup_intervals`` and ``endpoint_bound``."""
+    over = segment_barrier(model_a, model_b, test, error_reference="mean")
+    over["loss_barrier"], over["loss_barrier_attained"] = over.pop("barrier"), over.pop("barrier_attained")
+    return over
 
 
 def _key(config: dict) -> str:
@@ -474,7 +459,7 @@ def _segment_rows(records: list[dict]) -> list[Row]:
             "loss barrier over [0, 1] / endpoint bound, every covered variant",
             "theory-endpoint-bound (every t in [0, 1])",
             1.0,
-            [_ratio(res["loss_barrier_attained"], res["endpoint_bound"]) for _, res in covered],
+            [bound_ratio(res["loss_barrier_attained"], res["endpoint_bound"]) for _, res in covered],
             details={
                 "unit": "one pair",
                 "all_sup_converged": all(res["barrier_converged"] for _, res in covered),
@@ -493,11 +478,6 @@ def _segment_rows(records: list[dict]) -> list[Row]:
             )
         )
     return rows
-
-
-def _ratio(value: float, bound: float) -> float:
-    """value / bound, with 0 / 0 = 0 (identical endpoints) and v / 0 = inf for v > 0 (a violated bound)."""
-    return value / bound if bound > 0 else (0.0 if value <= 0 else float("inf"))
 
 
 def _label(config: dict) -> str:

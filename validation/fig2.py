@@ -42,7 +42,7 @@ from lmctheory.nn.train import TrainConfig, train
 from lmctheory.path_sup import certified_path_sup
 
 from ._nets import aligned, dataset, flat_split, path_summary
-from ._segment import ENDPOINT_INTERVALS, ENDPOINT_REFINE
+from ._segment import ENDPOINT_INTERVALS, ENDPOINT_REFINE, bound_ratio
 from .report import Row, direction, every_at_most, measurement, run_experiment, trend
 
 NAME = "fig2"
@@ -379,7 +379,7 @@ def _endpoint_rows(records: list[dict], label: str) -> list[Row]:
             f"loss barrier ({GRID_POINTS}-point grid) / endpoint bound, every matcher, {label}",
             "theory-endpoint-bound (every t in [0, 1])",
             1.0,
-            [b / e if e > 0 else (0.0 if b <= 0 else float("inf")) for b, e, _ in pairs],
+            [bound_ratio(b, e) for b, e, _ in pairs],
             details={"unit": "one (pair, matcher)"},
         )
     ]
