@@ -18,6 +18,12 @@ uncentred second moments, one network):
 PR(S) equals the PR of the neuron cloud's own second moment (same non-zero
 eigenvalues), and any :mod:`lmctheory.dimension` estimator can be run on the
 cloud itself with ``estimator=``.
+
+Any other network (convolutional, residual, attention) is described by its permutation spec
+(``spec=``, e.g. :func:`lmctheory.align.permutation_spec`): each permutation group is a cloud of
+units, unit i being everything written along axis 0 by the group's weight tensors (a convolution's
+kernel, a linear layer's row, in their head or channel blocks); ``"weights"`` gives the PR of that
+cloud's second moment. For an MLP's hand-written spec this is the same matrix as above.
 """
 
 from __future__ import annotations
@@ -73,6 +79,8 @@ class LayerDimension:
         Inputs used (the input-dependent methods).
     estimator, estimate : str or None, float or None
         The optional estimator's repr and its estimate on the neuron cloud.
+    group : str or None
+        The permutation group (``spec=``); None for an MLP's layers.
 
     Examples
     --------
@@ -91,6 +99,7 @@ class LayerDimension:
     n_inputs: int | None = None
     estimator: str | None = None
     estimate: float | None = None
+    group: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -201,8 +210,54 @@ def _layer_inputs_numpy(layers, inputs, activation):
     return out
 
 
+def _spec_clouds(model, spec: dict) -> list[tuple[str, np.ndarray]]:
+    """Per permutation group: rows = units, columns = every weight tensor's entries along axis 0."""
+    from .align import _entry, _units, validate_spec
+
+    state = {k: v.detach() for k, v in model.state_dict().items()}
+    validate_spec(spec, state)
+    clouds = []
+    for name, axes in spec.items():
+        parts = [
+            _units(state[p], 0, outer, inner).double().cpu().numpy()
+            for p, axis, outer, inner in map(_entry, axes)
+            if axis == 0 and state[p].ndim >= 2
+        ]
+        if parts:
+            clouds.append((name, np.concatenate(parts, axis=1)))
+    if not clouds:
+        raise ValueError("spec: no permutation group has a weight tensor along axis 0")
+    return clouds
+
+
+def _spec_dimensions(model, spec, method, estimator) -> list[LayerDimension]:
+    if method != "weights":
+        raise ValueError(f"with spec=, method must be 'weights' (got {method!r}): a traced network's "
+                         "activation of each group is not known")
+    results = []
+    for layer, (name, cloud) in enumerate(_spec_clouds(model, spec), start=1):
+        if not np.any(cloud):
+            raise ValueError(f"group {name}: all its incoming weights are 0: the participation ratio is undefined")
+        pr = ParticipationRatio(center=False).fit(cloud).dimension_
+        est = None if estimator is None else float(clone(estimator).fit(cloud).dimension_)
+        results.append(
+            LayerDimension(
+                layer, cloud.shape[0], cloud.shape[1], method, float(pr), None,
+                None if estimator is None else type(estimator).__name__, est, name,
+            )
+        )
+    return results
+
+
 def layer_dimensions(
-    model, inputs=None, method: str = "weights", *, estimator=None, biases=None, activation="relu"
+    model,
+    inputs=None,
+    method: str = "weights",
+    *,
+    estimator=None,
+    biases=None,
+    activation="relu",
+    spec: dict | None = None,
 ) -> list[LayerDimension]:
     """Per hidden layer, the participation ratio of Ferbach et al.'s matrix (see the module docstring;
     :ref:`theory-participation-ratio`).
@@ -223,11 +278,14 @@ def layer_dimensions(
         For a list of weights.
     activation : str or callable, default "relu"
         For a list of weights: "relu", "identity", "tanh", "leaky_relu" or a callable on arrays.
+    spec : dict, optional
+        A permutation spec of ``model`` (a torch module of any architecture): one result per group
+        that has a weight tensor along axis 0, in the spec's order; ``method="weights"`` only.
 
     Returns
     -------
     list of LayerDimension
-        One per hidden layer (layer 1 = first hidden layer).
+        One per hidden layer (layer 1 = first hidden layer), or per permutation group with ``spec``.
 
     Raises
     ------
@@ -248,6 +306,8 @@ def layer_dimensions(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if isinstance(activation, str) and activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)} or a callable, got {activation!r}")
+    if spec is not None:
+        return _spec_dimensions(model, spec, method, estimator)
     layers = linear_layers(model, biases)
     if len(layers) < 2:
         raise ValueError("an MLP with at least one hidden layer needs at least 2 linear layers")

@@ -44,6 +44,7 @@ _ELEMENTWISE_MODULES = (
     nn.AvgPool2d,
     nn.AdaptiveAvgPool1d,
     nn.AdaptiveAvgPool2d,
+    nn.Softmax,
 )
 _ELEMENTWISE_FUNCTIONS = {
     torch.relu,
@@ -59,7 +60,27 @@ _ELEMENTWISE_FUNCTIONS = {
     nn.functional.avg_pool2d,
     nn.functional.adaptive_avg_pool2d,
 }
-_ELEMENTWISE_METHODS = {"relu", "relu_", "tanh", "sigmoid", "contiguous", "clone", "float", "double"}
+_ELEMENTWISE_FUNCTIONS |= {torch.softmax, nn.functional.softmax, nn.functional.log_softmax, torch.exp}
+# elementwise, or equivariant along the axis they act on (softmax)
+_ELEMENTWISE_METHODS = {
+    "relu",
+    "relu_",
+    "tanh",
+    "sigmoid",
+    "exp",
+    "softmax",
+    "log_softmax",
+    "contiguous",
+    "clone",
+    "float",
+    "double",
+    "to",
+    "type_as",
+}
+_RESHAPING = {torch.flatten, torch.reshape, torch.squeeze, torch.unsqueeze}
+_RESHAPING |= {"flatten", "unflatten", "view", "reshape", "squeeze", "unsqueeze"}
+_MATMUL = {operator.matmul, torch.matmul, torch.bmm, "matmul", "bmm"}
+_REDUCING = {torch.mean, torch.sum, "mean", "sum"}  # over some axes: permutation-invariant there
 # elementwise between tensors (``x += y`` traces as operator.add)
 _MERGING = {operator.add, operator.sub, torch.add, torch.sub, "add", "sub", "add_", "sub_"}
 _SCALING = {operator.mul, operator.truediv, torch.mul, "mul", "div", "mul_", "div_"}  # by a scalar only
@@ -115,19 +136,28 @@ def _describe_entry(param: str, axis: int, layout=None) -> str:
 @dataclass
 class _Space:
     size: int
-    members: list
+    members: list  # (param, axis, outer, inner)
+    created: bool  # opened by a layer (not only a parameter axis read directly)
+    key: tuple  # forward order: creation order, a refinement's factors right after the space they refine
+    split: list | None = None  # refined into factors (outer to inner) by a reshape
 
 
 class _Spaces:
-    """Union-find over channel spaces; space 0 is the fixed one (network input and output)."""
+    """Union-find over channel spaces; space 0 is the fixed one (network input and output, positions).
+
+    A tensor axis is a tuple of factors ``(space, size)``, outer to inner (row-major), size-1 factors
+    omitted: ``((s, C),)`` for a channel axis, ``((s_h, h), (s_d, d))`` for heads x head dimensions,
+    ``((s, C), (0, H W))`` for a flattened (C, H, W) map. A reshape that cuts a space into factors refines
+    it (:meth:`split`): the permutation becomes one of each factor (a subgroup, still a symmetry).
+    """
 
     def __init__(self):
         self.parent = [0]
-        self.spaces = [_Space(-1, [])]
+        self.spaces = [_Space(-1, [], True, (0,))]
 
-    def new(self, size: int) -> int:
+    def new(self, size: int, created: bool = True, key: tuple | None = None) -> int:
         self.parent.append(len(self.parent))
-        self.spaces.append(_Space(size, []))
+        self.spaces.append(_Space(size, [], created, key or (len(self.parent) - 1,)))
         return len(self.parent) - 1
 
     def find(self, i: int) -> int:
@@ -135,6 +165,44 @@ class _Spaces:
             self.parent[i] = self.parent[self.parent[i]]
             i = self.parent[i]
         return i
+
+    def factors(self, space: int, size: int) -> tuple:
+        """The factors a (possibly refined) space stands for now."""
+        if size == 1:
+            return ()
+        root = self.find(space)
+        if root == 0:
+            return ((0, size),)
+        split = self.spaces[root].split
+        if split is None:
+            return ((root, size),)
+        return tuple(f for s, n in split for f in self.factors(s, n))
+
+    def axis(self, factors) -> tuple:
+        """``factors`` with refinements expanded, roots found and adjacent fixed factors merged."""
+        out = []
+        for s, n in factors:
+            for f in self.factors(s, n):
+                if f[0] == 0 and out and out[-1][0] == 0:
+                    out[-1] = (0, out[-1][1] * f[1])
+                else:
+                    out.append(f)
+        return tuple(out)
+
+    def split(self, space: int, sizes: list[int]) -> list[int]:
+        """Refine ``space`` into factors of ``sizes`` (outer to inner); its members follow."""
+        root = self.find(space)
+        if root == 0:
+            return [0] * len(sizes)
+        old = self.spaces[root]
+        parts = [self.new(n, old.created, old.key + (k,)) for k, n in enumerate(sizes)]
+        for param, axis, outer, inner in old.members:
+            for k, s in enumerate(parts):
+                self.spaces[s].members.append(
+                    (param, axis, outer * math.prod(sizes[:k]), inner * math.prod(sizes[k + 1 :]))
+                )
+        old.members, old.split = [], list(zip(parts, sizes))
+        return parts
 
     def union(self, i: int, j: int, where: str) -> int:
         i, j = self.find(i), self.find(j)
@@ -145,15 +213,43 @@ class _Spaces:
         else:
             if self.spaces[i].size != self.spaces[j].size:
                 raise ValueError(
-                    f"{where}: adds tensors of {self.spaces[i].size} and {self.spaces[j].size} channels"
+                    f"{where}: combines tensors of {self.spaces[i].size} and {self.spaces[j].size} channels"
                 )
-            keep, drop = min(i, j), max(i, j)  # the earlier space (forward order) names the union
+            # the earlier space (forward order) names the union
+            keep, drop = sorted((i, j), key=lambda s: self.spaces[s].key)
         self.parent[drop] = keep
         self.spaces[keep].members += self.spaces[drop].members
+        self.spaces[keep].created |= self.spaces[drop].created
         return keep
 
-    def add(self, i: int, param: str, axis: int, layout=None) -> None:
-        self.spaces[self.find(i)].members.append((param, axis) if layout is None else (param, axis, layout))
+    def join(self, a: tuple, b: tuple, node) -> None:
+        """Make two axes carry one permutation (added, multiplied or contracted together)."""
+        a, b = self.axis(a), self.axis(b)
+        if not a or not b:
+            return  # a broadcast axis of size 1
+        if all(s == 0 for s, _ in a) or all(s == 0 for s, _ in b):
+            for s, _ in a + b:  # one side fixed: the other is fixed too
+                self.union(s, 0, node.name)
+            return
+        if len(a) == 1 and len(b) > 1:
+            self.split(a[0][0], [n for _, n in b])
+        elif len(b) == 1 and len(a) > 1:
+            self.split(b[0][0], [n for _, n in a])
+        a, b = self.axis(a), self.axis(b)
+        if [n for _, n in a] != [n for _, n in b]:
+            raise _unsupported(node, f"combines axes factored as {[n for _, n in a]} and {[n for _, n in b]}")
+        for (s, _), (t, _) in zip(a, b):
+            self.union(s, t, node.name)
+
+    def add(self, factors: tuple, param: str, axis: int) -> None:
+        """``param``'s ``axis`` is laid out as ``factors``: each permuted factor acts on its part of it."""
+        factors = self.axis(factors)
+        sizes = [n for _, n in factors]
+        for k, (s, _) in enumerate(factors):
+            if s != 0:
+                self.spaces[s].members.append(
+                    (param, axis, math.prod(sizes[:k]), math.prod(sizes[k + 1 :]))
+                )
 
 
 def _unsupported(node, detail: str = "") -> NotImplementedError:
@@ -168,10 +264,46 @@ def _unsupported(node, detail: str = "") -> NotImplementedError:
 
 
 class _Tracer(torch.fx.Tracer):
-    """Treats the built-in locally connected and channel-linear layers as leaves."""
+    """Treats the built-in locally connected and channel-linear layers and multi-head attention as leaves."""
 
     def is_leaf_module(self, m, qualname) -> bool:
-        return isinstance(m, LocallyConnected2d | ChannelLinear) or super().is_leaf_module(m, qualname)
+        return isinstance(m, LocallyConnected2d | ChannelLinear | nn.MultiheadAttention) or super().is_leaf_module(
+            m, qualname
+        )
+
+
+def _attention(m: nn.MultiheadAttention, name: str, node, inputs: list, spaces: _Spaces) -> list:
+    """``nn.MultiheadAttention``: queries, keys and values enter through one ``in_proj_weight`` (their
+    embedding axes are one space); the heads (rows laid out as (3, heads, head dim)) are one permutation,
+    the dimensions within a head (the same for query, key and value, so scores and outputs only move)
+    another, acting on ``out_proj``'s columns laid out as (heads, head dim); ``out_proj`` opens the output."""
+    if not m._qkv_same_embed_dim or m.bias_k is not None:
+        raise _unsupported(node, "attention with separate key/value sizes or added key/value biases")
+    if len(inputs) < 3:
+        raise _unsupported(node, "attention called without query, key and value")
+    query, key, value = inputs
+    spaces.join(query[-1], key[-1], node)
+    spaces.join(query[-1], value[-1], node)
+    spaces.add(query[-1], f"{name}.in_proj_weight", 1)
+    heads, width = m.num_heads, m.head_dim
+    qkv = ["in_proj_weight"] + (["in_proj_bias"] if m.in_proj_bias is not None else [])
+    for size, (outer, inner), (out_outer, out_inner) in (
+        (heads, (3, width), (1, width)),
+        (width, (3 * heads, 1), (heads, 1)),
+    ):
+        s = spaces.new(size)
+        spaces.spaces[s].members += [(f"{name}.{p}", 0, outer, inner) for p in qkv]
+        spaces.spaces[s].members.append((f"{name}.out_proj.weight", 1, out_outer, out_inner))
+    out = spaces.new(m.embed_dim)
+    spaces.spaces[out].members += [
+        (f"{name}.out_proj.{p}", 0, 1, 1) for p in ("weight", "bias") if getattr(m.out_proj, p) is not None
+    ]
+    meta = node.meta.get("tensor_meta")
+    weights = meta[1] if isinstance(meta, tuple | list) and len(meta) > 1 else None
+    weights_axes = None
+    if weights is not None and hasattr(weights, "shape"):
+        weights_axes = tuple(((0, int(n)),) if n > 1 else () for n in weights.shape)
+    return [tuple(spaces.axis(a) for a in query[:-1]) + (((out, m.embed_dim),),), weights_axes]
 
 
 def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> PermutationSpec:
@@ -213,129 +345,262 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
     with torch.no_grad():
         ShapeProp(module).propagate(example_input)
     spaces = _Spaces()
-    # node -> (space, channel axis, block) for tensors, None for non-tensors; block > 1 after flattening a
-    # (N, C, H, W) map: channel c then owns features c * block ... (c + 1) * block - 1
-    space_of: dict = {}
+    state: dict = {}  # node -> tuple of axes (each a tuple of factors), a list of those (tuples), or None
     modules = dict(model.named_modules())
 
     def shape(node):
         meta = node.meta.get("tensor_meta")
         return tuple(meta.shape) if meta is not None and hasattr(meta, "shape") else None
 
-    def channel_space(node, axis: int, user) -> int:
-        """The space of ``node`` along ``axis`` (1: channels of a map, -1: features)."""
-        space, own_axis, _ = space_of[node]
-        ndim = len(shape(node))
-        if space == 0 or ndim == 2 or own_axis % ndim == axis % ndim:
-            return space
-        raise _unsupported(user, f"channels on axis {own_axis}, used on axis {axis}")
+    def fixed(sizes) -> tuple:
+        return tuple(((0, int(n)),) if n > 1 else () for n in sizes)
 
-    def add(space: int, param: str, axis: int, block: int = 1) -> None:
-        """``param``'s ``axis`` follows ``space``, in blocks of ``block`` consecutive entries per channel."""
-        spaces.add(space, param, axis, None if block == 1 else (1, block))
+    def dims(node) -> tuple:
+        value = state.get(node)
+        if not isinstance(value, tuple):
+            raise _unsupported(node, "not a tensor")
+        return tuple(spaces.axis(a) for a in value)
 
-    def reshaped(node, source):
-        """A flatten or reshape keeps the channel space only when it leaves (N, C) with C the channels."""
+    def arg_value(node, index: int, name: str, default=None):
+        if len(node.args) > index:
+            return node.args[index]
+        return node.kwargs.get(name, default)
+
+    def reshaped(node, source) -> tuple:
+        """Row-major reshapes (view, flatten, unflatten, squeeze, ...) regroup the factors; one that cuts a
+        permuted factor where it does not divide raises."""
         before, after = shape(source), shape(node)
-        space, axis, block = space_of[source]
-        if space == 0:
-            return (0, 1, 1)  # reshaping the (fixed) input
-        if len(after) == 2 and len(before) == 2:
-            return (space, -1, block)
-        if len(after) == 2 and axis % len(before) == 1 and after[1] == math.prod(before[1:]):
-            return (space, -1, block * math.prod(before[2:]))  # (N, C, H, W) -> (N, C H W): channel blocks
-        raise _unsupported(node, f"reshaping {before} to {after} mixes channels and positions")
+        seq = [f for axis in dims(source) for f in axis]
+        if all(s == 0 for s, _ in seq):
+            return fixed(after)
+        out = []
+        for m in after:
+            axis, need = [], int(m)
+            while need > 1:
+                s, n = seq.pop(0)
+                g = math.gcd(n, need)
+                if g == n:
+                    axis.append((s, n))
+                elif s == 0 and g > 1:
+                    axis.append((0, g))
+                    seq.insert(0, (0, n // g))
+                elif s != 0 and g == need:
+                    head, rest = spaces.split(s, [need, n // need])
+                    axis.append((head, need))
+                    seq.insert(0, (rest, n // need))
+                else:
+                    raise _unsupported(node, f"reshaping {before} to {after} mixes channels and positions")
+                need //= g
+            out.append(tuple(axis))
+        return tuple(spaces.axis(a) for a in out)
+
+    def broadcast(node, operands) -> tuple:
+        """Elementwise between tensors: aligned axes (from the right) carry one permutation."""
+        out = shape(node)
+        result = list(fixed(out))
+        for position in range(1, len(out) + 1):
+            present = [dims(t)[-position] for t in operands if len(shape(t)) >= position]
+            present = [a for a in present if a]
+            for other in present[1:]:
+                spaces.join(present[0], other, node)
+            if present:
+                result[-position] = present[0]
+        return tuple(spaces.axis(a) for a in result)
+
+    def reduced(node, source) -> tuple:
+        x = dims(source)
+        axes = arg_value(node, 1, "dim")
+        if axes is None:
+            return fixed(shape(node))
+        axes = {a % len(x) for a in ((axes,) if isinstance(axes, int) else axes)}
+        keep = arg_value(node, 2, "keepdim", False)
+        return tuple(() if i in axes else a for i, a in enumerate(x) if keep or i not in axes)
+
+    def indexed(node, source) -> tuple:
+        """``x[...]`` with integers, slices, ``None`` and ``...``: only unpermuted axes may be cut."""
+        x, index = list(dims(source)), node.args[1]
+        index = index if isinstance(index, tuple) else (index,)
+        if any(i is Ellipsis for i in index):
+            at = index.index(Ellipsis)
+            named = sum(i is not None for i in index) - 1
+            index = index[:at] + (slice(None),) * (len(x) - named) + index[at + 1 :]
+        out, position = [], 0
+        for i in index:
+            if i is None:
+                out.append(())
+                continue
+            axis = x[position]
+            position += 1
+            if isinstance(i, slice) and i == slice(None):
+                out.append(axis)
+            elif isinstance(i, int | slice) and all(s == 0 for s, _ in axis):
+                if isinstance(i, slice):
+                    out.append(None)  # its size comes from the output shape
+            else:
+                raise _unsupported(node, "indexing along a permuted channel axis")
+        out += x[position:]
+        sizes = shape(node)
+        return tuple(fixed((n,))[0] if a is None else a for a, n in zip(out, sizes))
+
+    def parameter_axes(name: str, sizes) -> tuple:
+        """A parameter read directly (a positional embedding, a class token): every axis may follow
+        whatever it is combined with; an axis combined with nothing a layer opened stays fixed."""
+        out = []
+        for axis, n in enumerate(sizes):
+            if n > 1:
+                s = spaces.new(int(n), created=False)
+                spaces.spaces[s].members.append((name, axis, 1, 1))
+                out.append(((s, int(n)),))
+            else:
+                out.append(())
+        return tuple(out)
+
+    def opened(size: int, *params: str) -> int:
+        """A layer's output space, acting on axis 0 of ``params`` (its weight rows and bias)."""
+        s = spaces.new(size)
+        for p in params:
+            spaces.spaces[s].members.append((p, 0, 1, 1))
+        return s
+
+    def own(size: int) -> tuple:
+        return () if size == 1 else ((spaces.new(size), size),)
 
     for node in graph.nodes:
         if node.op == "placeholder":
-            space_of[node] = (0, 1, 1)
+            state[node] = fixed(shape(node)) if shape(node) is not None else None
         elif node.op == "output":
             for arg in node.all_input_nodes:
-                if space_of.get(arg) is not None:
-                    spaces.union(space_of[arg][0], 0, node.name)
+                values = state.get(arg)
+                for value in values if isinstance(values, list) else [values]:
+                    for axis in value or ():
+                        for s, _ in spaces.axis(axis):
+                            spaces.union(s, 0, node.name)
         elif node.op == "get_attr":
-            raise _unsupported(node, "parameters used outside their module")
+            state[node] = parameter_axes(node.target, shape(node)) if shape(node) is not None else None
         elif node.op == "call_module":
             m, name = modules[node.target], node.target
+            if isinstance(m, nn.MultiheadAttention):
+                state[node] = _attention(m, name, node, [dims(a) for a in node.args[:3]], spaces)
+                continue
             (arg,) = node.all_input_nodes
+            x = dims(arg)
+            bias = [f"{name}.bias"] if getattr(m, "bias", None) is not None else []
             if isinstance(m, nn.Linear):
-                s_in = channel_space(arg, -1, node)
-                s_out = spaces.new(m.out_features)
-                spaces.add(s_out, f"{name}.weight", 0)
-                if m.bias is not None:
-                    spaces.add(s_out, f"{name}.bias", 0)
-                add(s_in, f"{name}.weight", 1, space_of[arg][2])
-                space_of[node] = (s_out, -1, 1)
+                s = opened(m.out_features, f"{name}.weight", *bias)
+                spaces.add(x[-1], f"{name}.weight", 1)
+                state[node] = x[:-1] + (((s, m.out_features),) if m.out_features > 1 else (),)
             elif isinstance(m, nn.Conv1d | nn.Conv2d | LocallyConnected2d):
                 if getattr(m, "groups", 1) != 1:
                     raise _unsupported(node, "grouped convolutions")
-                s_in = channel_space(arg, 1, node)
-                s_out = spaces.new(m.weight.shape[0])
-                spaces.add(s_out, f"{name}.weight", 0)
-                if m.bias is not None:
-                    spaces.add(s_out, f"{name}.bias", 0)
-                spaces.add(s_in, f"{name}.weight", 1)
-                space_of[node] = (s_out, 1, 1)
+                channels = m.weight.shape[0]
+                s = opened(channels, f"{name}.weight", *bias)
+                spaces.add(x[1], f"{name}.weight", 1)
+                out = list(fixed(shape(node)))
+                out[1] = ((s, channels),)
+                state[node] = tuple(out)
             elif isinstance(m, ChannelLinear):
-                s_in = channel_space(arg, 1, node)
-                s_out = spaces.new(m.weight.shape[0])
-                spaces.add(s_out, f"{name}.weight", 0)
-                spaces.add(s_out, f"{name}.bias", 0)
-                spaces.add(s_in, f"{name}.weight", 1)
-                space_of[node] = (s_out, -1, 1)
-            elif isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d):
-                s = channel_space(arg, 1, node)
+                channels = m.weight.shape[0]
+                s = opened(channels, f"{name}.weight", f"{name}.bias")
+                spaces.add(x[1], f"{name}.weight", 1)
+                state[node] = (fixed(shape(node))[0], ((s, channels),))
+            elif isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d | nn.GroupNorm | nn.LayerNorm):
+                if isinstance(m, nn.LayerNorm) and len(m.normalized_shape) != 1:
+                    raise _unsupported(node, "layer norm over more than the channel axis")
+                if isinstance(m, nn.GroupNorm) and m.num_groups not in (1, m.num_channels):
+                    raise _unsupported(node, "group norm with groups of several channels mixes them")
+                axis = x[-1] if isinstance(m, nn.LayerNorm) else x[1]
                 for p in ("weight", "bias", "running_mean", "running_var"):
                     if getattr(m, p, None) is not None:
-                        add(s, f"{name}.{p}", 0, space_of[arg][2])
-                space_of[node] = space_of[arg]
-            elif isinstance(m, nn.LayerNorm):
-                if len(m.normalized_shape) != 1:
-                    raise _unsupported(node, "layer norm over more than the channel axis")
-                s = channel_space(arg, -1, node)
-                for p in ("weight", "bias"):
-                    if getattr(m, p, None) is not None:
-                        add(s, f"{name}.{p}", 0, space_of[arg][2])
-                space_of[node] = space_of[arg]
-            elif isinstance(m, nn.GroupNorm):
-                if m.num_groups not in (1, m.num_channels):
-                    raise _unsupported(node, "group norm with groups of several channels mixes them")
-                s = channel_space(arg, 1, node)
-                if m.affine:
-                    spaces.add(s, f"{name}.weight", 0)
-                    spaces.add(s, f"{name}.bias", 0)
-                space_of[node] = space_of[arg]
+                        spaces.add(axis, f"{name}.{p}", 0)
+                state[node] = x
+            elif isinstance(m, nn.Embedding):
+                s = spaces.new(m.embedding_dim)
+                spaces.spaces[s].members.append((f"{name}.weight", 1, 1, 1))
+                state[node] = x + (((s, m.embedding_dim),),)
             elif isinstance(m, _ELEMENTWISE_MODULES):
-                space_of[node] = space_of[arg]
-            elif isinstance(m, nn.Flatten):
-                space_of[node] = reshaped(node, arg)
+                state[node] = x
+            elif isinstance(m, nn.Flatten | nn.Unflatten):
+                state[node] = reshaped(node, arg)
             else:
                 raise _unsupported(node, f"module of type {type(m).__name__}")
         else:  # call_function, call_method
-            tensors = [a for a in node.all_input_nodes if space_of.get(a) is not None]
             target = node.target
-            out = shape(node)
-            if out is None:  # sizes, shapes, attributes: not tensors
-                space_of[node] = None
+            if target is operator.getitem and isinstance(state.get(node.args[0]), list):
+                state[node] = state[node.args[0]][node.args[1]]
+                continue
+            tensors = [a for a in node.all_input_nodes if isinstance(state.get(a), tuple)]
+            if shape(node) is None:  # sizes, shapes, attributes: not tensors
+                state[node] = None
             elif target in _ELEMENTWISE_FUNCTIONS or target in _ELEMENTWISE_METHODS:
-                space_of[node] = space_of[tensors[0]]
-            elif target in _MERGING:
-                merged = tensors[0]
-                s = space_of[merged][0]
-                for other in tensors[1:]:
-                    s = spaces.union(s, space_of[other][0], node.name)
-                space_of[node] = (s, *space_of[merged][1:])
+                state[node] = dims(node.args[0])
+            elif target in _MERGING or (target in _SCALING and len(tensors) > 1):
+                state[node] = broadcast(node, tensors)
             elif target in _SCALING and len(tensors) == 1:
-                space_of[node] = space_of[tensors[0]]
-            elif target in (torch.flatten, "flatten", "view", "reshape"):
-                space_of[node] = reshaped(node, tensors[0])
+                state[node] = dims(tensors[0])
+            elif target in _RESHAPING:
+                state[node] = reshaped(node, node.args[0])
+            elif target in (torch.transpose, "transpose", "swapaxes"):
+                x = list(dims(node.args[0]))
+                i, j = (a % len(x) for a in node.args[1:3])
+                x[i], x[j] = x[j], x[i]
+                state[node] = tuple(x)
+            elif target in (torch.permute, "permute"):
+                order = node.args[1] if isinstance(node.args[1], tuple | list) else node.args[1:]
+                x = dims(node.args[0])
+                state[node] = tuple(x[a % len(x)] for a in order)
+            elif target in ("expand", "expand_as"):
+                x, out = dims(node.args[0]), shape(node)
+                x = ((),) * (len(out) - len(x)) + x
+                state[node] = tuple(a if a else fixed((n,))[0] for a, n in zip(x, out))
+            elif target in _MATMUL:
+                a, b = dims(node.args[0]), dims(node.args[1])
+                if len(a) < 2 or len(b) < 2:
+                    raise _unsupported(node, "products with vectors")
+                spaces.join(a[-1], b[-2], node)  # the contracted axis is permuted alike on both sides
+                batch = len(shape(node)) - 2
+                out = list(fixed(shape(node)[:batch]))
+                for position in range(1, batch + 1):
+                    present = [x[-2 - position] for x in (a, b) if len(x) >= 2 + position and x[-2 - position]]
+                    for other in present[1:]:
+                        spaces.join(present[0], other, node)
+                    if present:
+                        out[-position] = present[0]
+                state[node] = tuple(spaces.axis(x) for x in (*out, a[-2], b[-1]))
+            elif target in _REDUCING:
+                state[node] = reduced(node, node.args[0])
+            elif target in (torch.cat, torch.concat):
+                parts = list(node.args[0])
+                at = arg_value(node, 1, "dim", 0) % len(shape(node))
+                if not all(all(s == 0 for s, _ in dims(p)[at]) for p in parts):
+                    raise _unsupported(node, "concatenation along a permuted channel axis")
+                out = list(dims(parts[0]))
+                for axis in range(len(out)):
+                    for other in parts[1:]:
+                        if axis != at:
+                            spaces.join(out[axis], dims(other)[axis], node)
+                out[at] = fixed((shape(node)[at],))[0]
+                state[node] = tuple(spaces.axis(a) for a in out)
+            elif target is operator.getitem:
+                state[node] = indexed(node, node.args[0])
+            elif target is nn.functional.unfold:
+                x, out = dims(node.args[0]), shape(node)  # (N, C, H, W) -> (N, C k k, L): channel blocks
+                if any(s != 0 for axis in x[2:] for s, _ in axis):
+                    raise _unsupported(node, "unfolding along a permuted axis")
+                window = fixed((out[1] // shape(node.args[0])[1],))[0]
+                state[node] = (x[0], spaces.axis(x[1] + window), fixed((out[2],))[0])
             else:
                 raise _unsupported(node)
     groups, sizes = {}, {}
-    roots = sorted({spaces.find(i) for i in range(1, len(spaces.parent))} - {0})
+    roots = sorted(
+        {spaces.find(i) for i in range(1, len(spaces.parent))} - {0}, key=lambda i: spaces.spaces[i].key
+    )
     for root in roots:
         space = spaces.spaces[root]
-        if space.members:
+        if space.members and space.created and space.split is None and space.size > 1:
             name = f"P_{len(groups)}"
-            groups[name], sizes[name] = list(space.members), space.size
+            groups[name] = [
+                (p, a) if outer == inner == 1 else (p, a, (outer, inner))
+                for p, a, outer, inner in dict.fromkeys(space.members)
+            ]
+            sizes[name] = space.size
     return PermutationSpec(groups, sizes)

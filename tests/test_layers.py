@@ -151,3 +151,37 @@ def test_a_dead_relu_layer_is_named_not_a_generic_error(rng, method):
     layer = 1 if method == "activations" else 2
     with pytest.raises(ValueError, match=f"layer {layer}: .* dead layer"):
         layer_dimensions(weights, rng.normal(size=(20, 3)), method, biases=biases)
+
+
+@pytest.mark.filterwarnings("ignore::lmctheory.dimension.UnreliableEstimateWarning")
+def test_with_a_spec_an_mlp_gives_its_layer_dimensions_and_any_traced_network_one_per_group():
+    import torch
+
+    from lmctheory.align import permutation_spec
+    from lmctheory.nn.models import MLP
+    from lmctheory.nn.zoo import ResNet20
+
+    torch.manual_seed(0)
+    mlp = MLP([6, 9, 7, 3])
+    plain = [d.participation_ratio for d in layer_dimensions(mlp)]
+    by_spec = layer_dimensions(mlp, spec=mlp.permutation_spec())
+    assert np.allclose([d.participation_ratio for d in by_spec], plain, rtol=1e-12)
+    assert [(d.group, d.width) for d in by_spec] == [("P_0", 9), ("P_1", 7)]
+    net = ResNet20((1, 8, 8), 3, blocks=1)
+    spec = permutation_spec(net)
+    dims = layer_dimensions(net, spec=spec)
+    assert [d.width for d in dims] == [spec.sizes[d.group] for d in dims] and len(dims) == len(spec)
+    assert all(1.0 <= d.participation_ratio <= min(d.width, d.fan_in) for d in dims)
+    # a relabelling of the units (the symmetry the spec describes) leaves every group's cloud as it is
+    from lmctheory.align import Permutation, apply_permutation
+
+    rng = np.random.default_rng(0)
+    planted = Permutation({k: rng.permutation(n) for k, n in spec.sizes.items()}, "planted", dict(spec), {})
+    moved = layer_dimensions(apply_permutation(net, planted, dict(spec)), spec=spec)
+    assert np.allclose([d.participation_ratio for d in moved], [d.participation_ratio for d in dims], rtol=1e-9)
+    # but scaling one unit's incoming weights changes it
+    with torch.no_grad():
+        net.stem[0].weight[0].mul_(100.0)
+    assert layer_dimensions(net, spec=spec)[0].participation_ratio < 0.5 * dims[0].participation_ratio
+    with pytest.raises(ValueError, match="method must be 'weights'"):
+        layer_dimensions(mlp, np.zeros((2, 6)), "activations", spec=mlp.permutation_spec())

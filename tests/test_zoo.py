@@ -1,4 +1,4 @@
-"""The literature's small benchmarks (VGG, ResNet-20 with batch, layer or no normalisation): traced
+"""The literature's small benchmarks (VGG, ResNet-20 with batch, layer or no normalisation, a small ViT): traced
 specs that keep the function, planted permutations recovered exactly by weight matching."""
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from lmctheory.align import Permutation, apply_permutation, match
-from lmctheory.nn.zoo import VGG, ResNet20
+from lmctheory.nn.zoo import VGG, ResNet20, ViT
 
 MODELS = {
     "vgg11-bn": lambda: VGG(width=0.25),
@@ -14,6 +14,7 @@ MODELS = {
     "resnet20-bn": lambda: ResNet20(),
     "resnet20-ln": lambda: ResNet20(norm="ln"),
     "resnet20x2-none": lambda: ResNet20(width=2, norm="none"),
+    "vit": lambda: ViT(dim=32, depth=2, heads=4, mlp=48),
 }
 
 
@@ -22,7 +23,7 @@ def _randomised(model, seed):
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d | torch.nn.GroupNorm):
+            if isinstance(m, torch.nn.BatchNorm2d | torch.nn.GroupNorm | torch.nn.LayerNorm):
                 m.weight.copy_(0.5 + torch.rand(m.weight.shape, generator=g))
                 m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=g))
             if isinstance(m, torch.nn.BatchNorm2d):
@@ -105,11 +106,13 @@ def test_flat_inputs_are_reshaped_and_the_depth_is_6n_plus_2():
     assert len(convs) + 1 == 20  # 19 convolutions of 3 x 3 and the classifier
 
 
-def test_torchvision_resnet18_planted_permutation_is_recovered():
-    """torchvision's own ResNet-18 (random init, nothing downloaded), when torchvision is installed."""
+@pytest.mark.parametrize("factory", ["resnet18", "vgg11_bn"])
+def test_torchvision_planted_permutation_is_recovered(factory):
+    """torchvision's own ResNet-18 and VGG-11 (random init, nothing downloaded), when torchvision is
+    installed; VGG's classifier takes a flattened 7 x 7 map (channel blocks of 49)."""
     models = pytest.importorskip("torchvision.models", reason="torchvision is not installed")
     torch.manual_seed(0)
-    model = _randomised(models.resnet18(weights=None, num_classes=10), 3)
+    model = _randomised(getattr(models, factory)(weights=None, num_classes=10), 3)
     from lmctheory.tracing import trace_permutation_spec
 
     x = torch.randn(2, 3, 32, 32)

@@ -5,6 +5,9 @@ layers, and knows its *permutation spec*: which parameter axes a permutation
 of each hidden layer's units acts on (:meth:`permutation_spec`, plain data,
 see :mod:`lmctheory.align`). Permuting hidden units consistently leaves the
 function unchanged.
+
+The literature's image benchmarks (:class:`VGG`, :class:`ResNet20`, a small :class:`ViT`) live in
+:mod:`lmctheory.nn.zoo` and are re-exported here; their specs are derived by tracing.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import torch
 from torch import nn
 
 from .._validation import check_positive_int
+from .zoo import VGG, VGG_CONFIGS, ResNet20, ViT
 
 __all__ = [
     "ACTIVATIONS",
@@ -29,6 +33,10 @@ __all__ = [
     "CNN",
     "LCN",
     "AttentionNet",
+    "VGG",
+    "VGG_CONFIGS",
+    "ResNet20",
+    "ViT",
 ]
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "gelu", "identity")

@@ -14,19 +14,26 @@ they exercise the path any user's own network takes.
   convolution and normalisation where the shape changes (option B), global average pooling and a
   linear classifier.
 
-``norm`` is ``"bn"`` (batch norm), ``"ln"`` (layer norm over each example's (C, H, W), written
+* :class:`ViT`: a small vision transformer (Dosovitskiy et al. 2021): non-overlapping patches embedded
+  by a strided convolution, a class token and learned positional embeddings, pre-norm blocks of
+  multi-head self-attention (separate query, key and value projections) and a GELU MLP, each added to
+  the residual stream, a final layer norm and a linear head on the class token.
+
+For the convolutional networks, ``norm`` is ``"bn"`` (batch norm), ``"ln"`` (layer norm over each example's (C, H, W), written
 ``nn.GroupNorm(1, C)``: per-channel affine parameters, so permuting channels commutes with it) or
 ``"none"``.
 """
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
 from .._validation import check_positive_int, check_positive_real
 
-__all__ = ["VGG", "VGG_CONFIGS", "ResNet20"]
+__all__ = ["VGG", "VGG_CONFIGS", "ResNet20", "ViT"]
 
 #: channels per convolution ("M": 2 x 2 max pooling), before the width multiplier
 VGG_CONFIGS = {
@@ -58,11 +65,22 @@ def _channels(base: int, width: float) -> int:
     return max(1, round(base * width))
 
 
-class _ImageNet(nn.Module):
-    """A convolutional body, global average pooling and a linear classifier; flat inputs are reshaped to
-    ``input_shape``; ``permutation_spec()`` by tracing on a zero batch."""
+class _Traced(nn.Module):
+    """Flat inputs are reshaped to ``input_shape``; ``permutation_spec()`` by tracing on a zero batch."""
 
     input_shape: tuple
+
+    def _image(self, x):
+        return x.reshape(x.shape[0], *self.input_shape)  # flat inputs too (the built-in datasets' layout)
+
+    def permutation_spec(self):
+        from ..tracing import trace_permutation_spec
+
+        return trace_permutation_spec(self, torch.zeros(2, *self.input_shape))
+
+
+class _ImageNet(_Traced):
+    """A convolutional body, global average pooling and a linear classifier."""
 
     def _head(self, channels: int, classes: int) -> None:
         self.pool = nn.AdaptiveAvgPool2d(1)
@@ -72,13 +90,7 @@ class _ImageNet(nn.Module):
         raise NotImplementedError
 
     def forward(self, x):
-        x = x.reshape(x.shape[0], *self.input_shape)  # flat inputs too (the built-in datasets' layout)
-        return self.classifier(torch.flatten(self.pool(self._body(x)), 1))
-
-    def permutation_spec(self):
-        from ..tracing import trace_permutation_spec
-
-        return trace_permutation_spec(self, torch.zeros(2, *self.input_shape))
+        return self.classifier(torch.flatten(self.pool(self._body(self._image(x))), 1))
 
 
 class VGG(_ImageNet):
@@ -213,3 +225,109 @@ class ResNet20(_ImageNet):
 
     def _body(self, x):
         return self.blocks(self.stem(x))
+
+
+class _SelfAttention(nn.Module):
+    """Multi-head self-attention with separate query, key and value projections:
+    :math:`\\mathrm{softmax}(Q_h K_h^\\top / \\sqrt{d_h}) V_h` per head, heads concatenated, then ``out``."""
+
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        self.heads, self.head_dim = heads, dim // heads
+        self.q, self.k, self.v, self.out = (nn.Linear(dim, dim) for _ in range(4))
+
+    def _split(self, t):
+        n, tokens, _ = t.shape
+        return t.reshape(n, tokens, self.heads, self.head_dim).transpose(1, 2)  # (N, heads, T, d_h)
+
+    def forward(self, x):
+        q, k, v = self._split(self.q(x)), self._split(self.k(x)), self._split(self.v(x))
+        att = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(self.head_dim), dim=-1)
+        h = (att @ v).transpose(1, 2)
+        return self.out(h.reshape(h.shape[0], h.shape[1], -1))
+
+
+class _EncoderBlock(nn.Module):
+    def __init__(self, dim: int, heads: int, mlp: int):
+        super().__init__()
+        self.norm1, self.attention = nn.LayerNorm(dim), _SelfAttention(dim, heads)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, mlp), nn.GELU(), nn.Linear(mlp, dim))
+
+    def forward(self, x):
+        x = x + self.attention(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class ViT(_Traced):
+    """A small vision transformer (see the module docstring).
+
+    Permutation symmetries, found by tracing: the residual stream (embedding, class token, positional
+    embedding, every block's output projections, layer norms and input columns), per block the order of
+    the heads (shared by query, key and value), the query/key dimensions within a head, the value
+    dimensions within a head (with the output projection's columns laid out as (heads, head dim)), and
+    the MLP's hidden units.
+
+    Parameters
+    ----------
+    input_shape : tuple, default (3, 32, 32)
+        (C, H, W) with H and W divisible by ``patch``.
+    classes : int, default 10
+        Outputs.
+    patch : int, default 4
+        Patch side.
+    dim : int, default 64
+        Embedding width; divisible by ``heads``.
+    depth : int, default 2
+        Encoder blocks.
+    heads : int, default 4
+        Attention heads.
+    mlp : int, default 128
+        Hidden units of each block's MLP.
+
+    Raises
+    ------
+    ValueError
+        Non-positive sizes, a patch that does not divide the image, or ``dim`` not divisible by ``heads``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmctheory.nn.zoo import ViT
+    >>> model = ViT((1, 8, 8), classes=3, patch=4, dim=8, depth=1, heads=2, mlp=16)
+    >>> model(torch.zeros(2, 1, 8, 8)).shape, sorted(model.permutation_spec().sizes.values())
+    (torch.Size([2, 3]), [2, 4, 4, 8, 16])
+    """
+
+    def __init__(
+        self,
+        input_shape=(3, 32, 32),
+        classes: int = 10,
+        patch: int = 4,
+        dim: int = 64,
+        depth: int = 2,
+        heads: int = 4,
+        mlp: int = 128,
+    ):
+        super().__init__()
+        self.input_shape, classes, _, _ = _check_common(input_shape, classes, 1.0, "none")
+        patch, dim, depth, heads, mlp = (
+            check_positive_int(v, n)
+            for v, n in ((patch, "patch"), (dim, "dim"), (depth, "depth"), (heads, "heads"), (mlp, "mlp"))
+        )
+        c, h, w = self.input_shape
+        if h % patch or w % patch:
+            raise ValueError(f"patch {patch} must divide the image size {h}x{w}")
+        if dim % heads:
+            raise ValueError(f"dim {dim} must be divisible by heads {heads}")
+        self.embed = nn.Conv2d(c, dim, patch, stride=patch)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos = nn.Parameter(torch.randn(1, (h // patch) * (w // patch) + 1, dim) * 0.02)
+        self.blocks = nn.Sequential(*(_EncoderBlock(dim, heads, mlp) for _ in range(depth)))
+        self.norm = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, classes)
+
+    def forward(self, x):
+        tokens = self.embed(self._image(x)).flatten(2).transpose(1, 2)  # (N, patches, dim)
+        tokens = torch.cat([self.cls_token.expand(tokens.shape[0], -1, -1), tokens], dim=1) + self.pos
+        return self.head(self.norm(self.blocks(tokens))[:, 0])
