@@ -487,6 +487,29 @@ def _full(sa, sb, spec, *, max_iter=100, seed=0, **_):
     names = list(spec)
 
     cache = {}  # (perm, param) -> (the other permutations it was computed with, term)
+    a_units = {}  # A's parameters with an entry's units first, flattened: computed once
+    b_moved = {}  # B's parameters with an entry's units first (not yet permuted): computed once
+
+    def _b_units(p, axis, outer, inner, others):
+        """B's ``p`` with the other permutations applied, units of ``axis`` first, flattened. When no other
+        permutation acts on ``axis``, the units-first layout is made once and each call is one gather
+        whose result is already laid out for the product."""
+        b = b_np[p]
+        if any(ax == axis for _, (ax, _, _) in others):
+            for q, (ax, o, i) in others:
+                b = np.take(b, _expanded(perms[q], o, i), axis=ax)
+            return _units(b, axis, outer, inner)
+        shape = b.shape
+        size = shape[axis] // (outer * inner)
+        moved = (p, axis, outer, inner)
+        if moved not in b_moved:
+            b_moved[moved] = np.ascontiguousarray(
+                np.moveaxis(b.reshape(*shape[:axis], outer, size, inner, *shape[axis + 1 :]), axis + 1, 0)
+            )
+        b = b_moved[moved]
+        for q, (ax, o, i) in others:  # axes before ``axis`` moved by 1, after it by 2 (outer, inner)
+            b = np.take(b, _expanded(perms[q], o, i), axis=ax + 1 if ax < axis else ax + 2)
+        return b.reshape(size, -1)
 
     def similarity(name):
         total = 0.0
@@ -495,24 +518,32 @@ def _full(sa, sb, spec, *, max_iter=100, seed=0, **_):
             key = tuple(perms[q].tobytes() for q, _ in others)
             hit = cache.get((name, p, axis, inner))
             if hit is None or hit[0] != key:  # recompute only when a permutation it uses changed
-                b = b_np[p]
-                for q, (ax, o, i) in others:
-                    b = np.take(b, _expanded(perms[q], o, i), axis=ax)
-                a_flat = _units(a_np[p], axis, outer, inner)
-                b_flat = _units(b, axis, outer, inner)
-                hit = cache[(name, p, axis, inner)] = (key, a_flat @ b_flat.T)
+                a_key = (p, axis, outer, inner)
+                if a_key not in a_units:
+                    a_units[a_key] = np.ascontiguousarray(_units(a_np[p], axis, outer, inner))
+                hit = cache[(name, p, axis, inner)] = (key, a_units[a_key] @ _b_units(p, axis, outer, inner, others).T)
             total = total + hit[1]
         return total
 
+    # a permutation whose neighbours (those sharing a parameter) are as at its last solve would get the
+    # same similarity and keep its value: it is not solved again
+    neighbours = {q: sorted({r for p in {e[0] for e in entries[q]} for r, _ in axes_of[p]} - {q}) for q in names}
+    version = dict.fromkeys(names, 0)
+    solved_at = {}
     for iteration in range(max_iter):
         changed = False
         for name in _forward_order(spec) if iteration == 0 else rng.permutation(names):
+            seen = tuple(version[q] for q in neighbours[name])
+            if solved_at.get(name) == seen:
+                continue
+            solved_at[name] = seen
             sim = similarity(name)
             new = solve_assignment(sim, maximize=True)
             rows = np.arange(len(new))
             old_value, new_value = sim[rows, perms[name]].sum(), sim[rows, new].sum()
             if new_value > old_value + 1e-12 * max(1.0, abs(old_value)):
                 perms[name], changed = new, True
+                version[name] += 1
         if not changed:
             return perms, {"iterations": iteration + 1, "converged": True}
     return perms, {"iterations": max_iter, "converged": False}
