@@ -42,9 +42,17 @@ Exact methods
     convex cost, :math:`W_p^p = \int_0^1 |F^{-1}(u) - G^{-1}(u)|^p\,du`,
     computed exactly by sorting, weighted or not, in :math:`O((n+m)\log(n+m))`.
 
-``"auto"`` picks ``"1d"`` when d = 1, otherwise ``"assignment"`` for equal
-sizes with uniform weights (measured fastest, see the Benchmarks page of the docs),
-otherwise ``"emd"``.
+``"sparse"``
+    Equal sizes, uniform weights, p = 1 or 2: :func:`lmctheory.sparse_ot.sparse_assignment` solves
+    the assignment on a sparse candidate graph (k nearest neighbours) and certifies it on all
+    :math:`n^2` pairs by LP duality, scanning them in blocks; memory :math:`O(nk)` plus a fixed
+    block buffer, never the n x n matrix. The same value as ``"assignment"`` (to a relative 1e-12).
+
+``"auto"`` picks ``"1d"`` when d = 1; for equal sizes with uniform weights ``"sparse"`` when p is 1
+or 2 and either n >= ``SPARSE_FROM`` (4000) with d <= ``SPARSE_MAX_DIM`` (10), where it was measured
+faster than the dense route (see the Benchmarks page of the docs), or the dense matrix would not fit
+in the memory budget; otherwise ``"assignment"``; ``"emd"`` for anything else. When the sparse route
+picked by ``"auto"`` cannot certify its answer, the dense route is used if it fits.
 
 Any scale and any p. Coordinates are first multiplied by a power of two (exact)
 so that every distance is at most 1. When the costs :math:`|x - y|^p` of even the
@@ -97,7 +105,11 @@ __all__ = [
     "check_memory",
 ]
 
-METHODS = ("auto", "assignment", "emd", "1d")
+METHODS = ("auto", "assignment", "emd", "1d", "sparse")
+#: ``"auto"`` uses the sparse exact solver from this many points per cloud (p = 1, 2; d <= SPARSE_MAX_DIM)
+SPARSE_FROM = 4000
+#: largest dimension at which the sparse solver was measured faster than the dense one
+SPARSE_MAX_DIM = 10
 
 #: Bytes per cost-matrix entry, per dense method: the float64 cost matrix (8) plus the
 #: solver's working memory: for "assignment" the float32 copy of the candidate solver (4)
@@ -609,18 +621,35 @@ def _transport_certified(M, a, b, u, cost: float) -> bool:
 # ---------------------------------------------------------------------- public API
 
 
-def _resolve_method(method: str, n: int, m: int, d: int, uniform: bool) -> str:
+def _dense_fits(n: int, m: int, method: str) -> bool:
+    try:
+        _check_fits(n, m, method)
+    except ProblemTooLargeError:
+        return False
+    return True
+
+
+def _resolve_method(method: str, n: int, m: int, d: int, uniform: bool, p: float) -> str:
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    square = n == m and uniform
     if method == "auto":
         if d == 1:
             return "1d"
-        return "assignment" if (n == m and uniform) else "emd"
-    if method == "assignment" and not (n == m and uniform):
+        if not square:
+            return "emd"
+        if p in (1, 2) and (
+            (n >= SPARSE_FROM and d <= SPARSE_MAX_DIM) or not _dense_fits(n, m, "assignment")
+        ):
+            return "sparse"
+        return "assignment"
+    if method in ("assignment", "sparse") and not square:
         raise ValueError(
-            "method='assignment' needs equal sizes and uniform weights "
+            f"method={method!r} needs equal sizes and uniform weights "
             f"(got n={n}, m={m}, weights {'uniform' if uniform else 'given'}); use method='emd'"
         )
+    if method == "sparse" and p not in (1, 2):
+        raise ValueError(f"method='sparse' supports p = 1 and p = 2, got p={p}; use method='assignment'")
     if method == "1d" and d != 1:
         raise ValueError(f"method='1d' needs points on the line (d = 1), got d={d}")
     return method
@@ -643,7 +672,7 @@ def transport(x, y, p: float = 2, *, a=None, b=None, method: str = "auto") -> Tr
         Order, ``p >= 1``; the ground cost is ``|x - y|_2 ** p``.
     a, b : array_like, optional
         Probability weights of the atoms (non-negative, summing to one). Default: uniform.
-    method : {"auto", "assignment", "emd", "1d"}
+    method : {"auto", "assignment", "emd", "1d", "sparse"}
         Exact solver; see the module docstring.
 
     Returns
@@ -675,11 +704,21 @@ def transport(x, y, p: float = 2, *, a=None, b=None, method: str = "auto") -> Tr
     a = as_weights(a, x.shape[0], "a")
     b = as_weights(b, y.shape[0], "b")
     n, m, d = x.shape[0], y.shape[0], x.shape[1]
-    used = _resolve_method(method, n, m, d, a is None and b is None)
-    if used != "1d":
+    used = _resolve_method(method, n, m, d, a is None and b is None, p)
+    if used not in ("1d", "sparse"):
         _check_fits(n, m, used)
     k = _scale_exponent(x, y)
     x, y = np.ldexp(x, -k), np.ldexp(y, -k)
+    if used == "sparse":
+        from .sparse_ot import sparse_assignment
+
+        try:
+            solved = sparse_assignment(x, y, p)
+            cost, distance = solved.cost, solved.distance
+        except ConvergenceError:
+            if method != "auto" or not _dense_fits(n, m, "assignment"):
+                raise
+            used = "assignment"
     if used == "1d":
         top, share = _quantile_1d(x, y, a, b, p)
         distance = float(top[0]) * float(share[0]) ** (1.0 / p)
@@ -688,7 +727,7 @@ def transport(x, y, p: float = 2, *, a=None, b=None, method: str = "auto") -> Tr
         )
     elif used == "assignment":
         _, cost, distance = _assignment(x, y, p)
-    else:
+    elif used == "emd":
         cost, distance, used = _emd(x, y, a, b, p)
     full_distance = float(np.ldexp(distance, k))
     normal = np.finfo(np.float64).tiny <= cost < math.inf  # a subnormal cost has lost digits: recompute
@@ -715,7 +754,7 @@ def wasserstein(x, y, p: float = 2, *, a=None, b=None, method: str = "auto") -> 
         Order, ``p >= 1``.
     a, b : array_like, optional
         Probability weights (uniform by default).
-    method : {"auto", "assignment", "emd", "1d"}
+    method : {"auto", "assignment", "emd", "1d", "sparse"}
         Exact solver (:func:`transport`).
 
     Returns

@@ -167,9 +167,14 @@ def test_too_large_problems_suggest_sliced_wasserstein(rng, monkeypatch):
     monkeypatch.setenv("LMCTHEORY_MAX_BYTES", "1000")
     x = rng.normal(size=(50, 2))
     with pytest.raises(ProblemTooLargeError, match="sliced_wasserstein"):
-        wasserstein(x, x + 1)
+        wasserstein(x, x + 1, p=3)
+    with pytest.raises(ProblemTooLargeError, match="sliced_wasserstein"):
+        wasserstein(x, x + 1, method="assignment")
     with pytest.raises(ProblemTooLargeError, match="sliced_wasserstein"):
         optimal_matching(x, x)
+    # p = 1, 2: "auto" takes the sparse exact solver, which never forms the dense matrix
+    assert transport(x, x + 1).method == "sparse"
+    assert wasserstein(x, x + 1) == pytest.approx(math.sqrt(2.0))  # a translation by (1, 1)
     assert wasserstein(x[:, 0], x[:, 0] + 1) == pytest.approx(1.0)  # 1-D needs no dense matrix
 
 
@@ -306,3 +311,57 @@ def test_sliced_bad_input(rng):
         sliced_wasserstein(x, x, n_projections=0)
     with pytest.raises(ValueError, match="p must be"):
         sliced_wasserstein(x, x, p=0)
+
+
+def test_auto_uses_the_sparse_exact_solver_where_it_was_measured_faster_or_the_dense_one_cannot_fit(
+    monkeypatch,
+):
+    from lmctheory.wasserstein import SPARSE_FROM, _resolve_method
+
+    assert _resolve_method("auto", SPARSE_FROM, SPARSE_FROM, 5, True, 2) == "sparse"
+    assert _resolve_method("auto", SPARSE_FROM, SPARSE_FROM, 5, True, 1) == "sparse"
+    assert _resolve_method("auto", SPARSE_FROM - 1, SPARSE_FROM - 1, 5, True, 2) == "assignment"
+    assert _resolve_method("auto", SPARSE_FROM, SPARSE_FROM, 11, True, 2) == "assignment"
+    assert _resolve_method("auto", SPARSE_FROM, SPARSE_FROM, 5, True, 3) == "assignment"
+    assert _resolve_method("auto", SPARSE_FROM, SPARSE_FROM, 5, False, 2) == "emd"
+    monkeypatch.setenv("LMCTHEORY_MAX_BYTES", "1e6")  # the dense 500 x 500 problem no longer fits
+    assert _resolve_method("auto", 500, 500, 30, True, 2) == "sparse"
+    assert _resolve_method("auto", 500, 500, 30, True, 3) == "assignment"  # and then raises: too large
+
+
+@pytest.mark.parametrize("p", [1, 2])
+def test_the_sparse_method_equals_the_dense_assignment(p):
+    rng = np.random.default_rng(p)
+    x, y = rng.normal(size=(300, 4)) * 1e3, rng.normal(size=(300, 4)) * 1e3 + 5.0  # scaled back exactly
+    sparse = transport(x, y, p, method="sparse")
+    dense = transport(x, y, p, method="assignment")
+    assert sparse.method == "sparse" and dense.method == "assignment"
+    assert sparse.cost == pytest.approx(dense.cost, rel=1e-12)
+    assert sparse.distance == pytest.approx(dense.distance, rel=1e-12)
+
+
+def test_auto_falls_back_to_the_dense_route_when_the_sparse_one_cannot_certify(monkeypatch):
+    import lmctheory.sparse_ot as sparse_ot
+    from lmctheory.exceptions import ConvergenceError
+
+    def refuse(*args, **kwargs):
+        raise ConvergenceError("not certified")
+
+    monkeypatch.setattr(sparse_ot, "sparse_assignment", refuse)
+    monkeypatch.setattr("lmctheory.wasserstein.SPARSE_FROM", 10)
+    rng = np.random.default_rng(0)
+    x, y = rng.random((40, 3)), rng.random((40, 3))
+    assert transport(x, y, 2).method == "assignment"
+    with pytest.raises(ConvergenceError):
+        transport(x, y, 2, method="sparse")
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"p": 3}, "method='sparse' supports p = 1 and p = 2"), ({"y_rows": 5}, "needs equal sizes")],
+)
+def test_the_sparse_method_names_what_it_cannot_do(kwargs, message):
+    rng = np.random.default_rng(0)
+    x, y = rng.random((6, 2)), rng.random((kwargs.get("y_rows", 6), 2))
+    with pytest.raises(ValueError, match=message):
+        transport(x, y, kwargs.get("p", 2), method="sparse")
