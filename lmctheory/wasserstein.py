@@ -49,9 +49,9 @@ Exact methods
     block buffer, never the n x n matrix. The same value as ``"assignment"`` (to a relative 1e-12).
 
 ``"auto"`` picks ``"1d"`` when d = 1; for equal sizes with uniform weights ``"sparse"`` when p is 1
-or 2 and either n >= ``SPARSE_FROM`` (4000) with d <= ``SPARSE_MAX_DIM`` (10), where it was measured
-faster than the dense route (see the Benchmarks page of the docs), or the dense matrix would not fit
-in the memory budget; otherwise ``"assignment"``; ``"emd"`` for anything else. When the sparse route
+or 2 and either n >= ``SPARSE_FROM`` (4000) with d in ``SPARSE_DIMS[p]`` (3..8 for p = 1, 3..10 for
+p = 2), where it was measured at least as fast as the dense route (see the Benchmarks page of the
+docs), or the dense matrix would not fit in the memory budget; otherwise ``"assignment"``; ``"emd"`` for anything else. When the sparse route
 picked by ``"auto"`` cannot certify its answer, the dense route is used if it fits.
 
 Any scale and any p. Coordinates are first multiplied by a power of two (exact)
@@ -106,10 +106,11 @@ __all__ = [
 ]
 
 METHODS = ("auto", "assignment", "emd", "1d", "sparse")
-#: ``"auto"`` uses the sparse exact solver from this many points per cloud (p = 1, 2; d <= SPARSE_MAX_DIM)
+#: ``"auto"`` uses the sparse exact solver from this many points per cloud, in the dimensions below
 SPARSE_FROM = 4000
-#: largest dimension at which the sparse solver was measured faster than the dense one
-SPARSE_MAX_DIM = 10
+#: per p, the dimensions (lowest, highest) where the sparse solver was measured at least as fast as the
+#: dense one at n = 4096 on uniform clouds (in d = 2 it is far slower: 181 s against 5.8 s for p = 1)
+SPARSE_DIMS = {1: (3, 8), 2: (3, 10)}
 
 #: Bytes per cost-matrix entry, per dense method: the float64 cost matrix (8) plus the
 #: solver's working memory: for "assignment" the float32 copy of the candidate solver (4)
@@ -638,8 +639,9 @@ def _resolve_method(method: str, n: int, m: int, d: int, uniform: bool, p: float
             return "1d"
         if not square:
             return "emd"
-        if p in (1, 2) and (
-            (n >= SPARSE_FROM and d <= SPARSE_MAX_DIM) or not _dense_fits(n, m, "assignment")
+        if p in SPARSE_DIMS and (
+            (n >= SPARSE_FROM and SPARSE_DIMS[p][0] <= d <= SPARSE_DIMS[p][1])
+            or not _dense_fits(n, m, "assignment")
         ):
             return "sparse"
         return "assignment"

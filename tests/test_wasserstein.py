@@ -322,6 +322,8 @@ def test_auto_uses_the_sparse_exact_solver_where_it_was_measured_faster_or_the_d
     assert _resolve_method("auto", SPARSE_FROM, SPARSE_FROM, 5, True, 1) == "sparse"
     assert _resolve_method("auto", SPARSE_FROM - 1, SPARSE_FROM - 1, 5, True, 2) == "assignment"
     assert _resolve_method("auto", SPARSE_FROM, SPARSE_FROM, 11, True, 2) == "assignment"
+    assert _resolve_method("auto", SPARSE_FROM, SPARSE_FROM, 2, True, 2) == "assignment"  # far slower in 2-D
+    assert _resolve_method("auto", SPARSE_FROM, SPARSE_FROM, 10, True, 1) == "assignment"
     assert _resolve_method("auto", SPARSE_FROM, SPARSE_FROM, 5, True, 3) == "assignment"
     assert _resolve_method("auto", SPARSE_FROM, SPARSE_FROM, 5, False, 2) == "emd"
     monkeypatch.setenv("LMCTHEORY_MAX_BYTES", "1e6")  # the dense 500 x 500 problem no longer fits
