@@ -45,7 +45,16 @@ EXPERIMENTS = frozenset(
     {
         *(
             f"lmctheory_validation.{name}:run_config"
-            for name in ("rates", "two_layer", "low_dim", "depth", "mean_field", "fig2", "disentangle")
+            for name in (
+                "rates",
+                "rates_large",
+                "two_layer",
+                "low_dim",
+                "depth",
+                "mean_field",
+                "fig2",
+                "disentangle",
+            )
         ),
         "lmctheory_figures.fig2_dimension:run_config",
     }

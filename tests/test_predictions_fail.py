@@ -57,6 +57,25 @@ def test_rates_bound_check_fails_when_the_bound_is_exceeded():
     _fails(rows, ("check",))
 
 
+def test_rates_large_rows_fail_for_a_law_whose_rate_is_set_by_another_dimension(monkeypatch):
+    """Real sparse-solver curves of a 2-dimensional law in R^5, labelled uniform d = 5: the tail slope
+    is about -1/2, not -1/5; and the solver check fails when the two exact solvers disagree."""
+    large = EXPERIMENTS["rates_large"]
+    from lmctheory.laws import Subspace
+
+    monkeypatch.setattr(large, "make_law", lambda name, d: Subspace(d, 2, 0.0, basis_seed=0))
+    records = [
+        {"config": c, "result": large.run_config(c)}
+        for c in large._grid([(5, 1024)], [128, 256, 512, 1024], 3, [0], 256, 256)
+    ]
+    rows = large.rows_from(records)
+    assert [r.kind for r in rows] == ["prediction", "measurement", "check"]
+    _fails(rows[:1])
+    assert rows[0].measured < -0.35 and rows[2].verdict == "holds"
+    records[0]["result"]["check"]["relative_difference"] = 1e-9
+    _fails(large.rows_from(records), ("check",))
+
+
 def test_two_layer_rows_fail_on_a_width_dependence_the_theory_rules_out():
     widths = [32, 64, 128, 256, 512, 1024]
     w = np.asarray(widths, float)

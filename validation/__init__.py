@@ -5,8 +5,8 @@ Installed as ``lmctheory_validation``. Each experiment module exposes ``NAME``, 
 ``lmctheory validate`` runs them and writes the report (see :mod:`lmctheory_validation.report`).
 """
 
-from . import depth, disentangle, fig2, low_dim, mean_field, rates, two_layer
+from . import depth, disentangle, fig2, low_dim, mean_field, rates, rates_large, two_layer
 
-EXPERIMENTS = {m.NAME: m for m in (rates, two_layer, low_dim, depth, mean_field, fig2, disentangle)}
+EXPERIMENTS = {m.NAME: m for m in (rates, rates_large, two_layer, low_dim, depth, mean_field, fig2, disentangle)}
 
 __all__ = ["EXPERIMENTS"]
