@@ -82,7 +82,7 @@ validation-table: install
 	$(BIN)/lmctheory figures --full --cached-only --quiet --results build/full-results --out build/full-figures
 	$(BIN)/python -m lmctheory_validation.summary build/cache-figures/validation.json \
 		build/full-figures/validation.json --calibration --write README.md \
-		--write docs/user_guide/validation.md
+		--write docs/user_guide/validation.md --write docs/user_guide/wasserstein.md
 
 docs: $(DOCS_STAMP)
 	rm -rf docs/api/generated  # autosummary rewrites it: stubs of removed objects must not linger

@@ -521,13 +521,18 @@ def _full(sa, sb, spec, *, max_iter=100, seed=0, **_):
                 a_key = (p, axis, outer, inner)
                 if a_key not in a_units:
                     a_units[a_key] = np.ascontiguousarray(_units(a_np[p], axis, outer, inner))
-                hit = cache[(name, p, axis, inner)] = (key, a_units[a_key] @ _b_units(p, axis, outer, inner, others).T)
+                hit = cache[(name, p, axis, inner)] = (
+                    key,
+                    a_units[a_key] @ _b_units(p, axis, outer, inner, others).T,
+                )
             total = total + hit[1]
         return total
 
     # a permutation whose neighbours (those sharing a parameter) are as at its last solve would get the
     # same similarity and keep its value: it is not solved again
-    neighbours = {q: sorted({r for p in {e[0] for e in entries[q]} for r, _ in axes_of[p]} - {q}) for q in names}
+    neighbours = {
+        q: sorted({r for p in {e[0] for e in entries[q]} for r, _ in axes_of[p]} - {q}) for q in names
+    }
     version = dict.fromkeys(names, 0)
     solved_at = {}
     for iteration in range(max_iter):

@@ -232,18 +232,29 @@ def _spec_clouds(model, spec: dict) -> list[tuple[str, np.ndarray]]:
 
 def _spec_dimensions(model, spec, method, estimator) -> list[LayerDimension]:
     if method != "weights":
-        raise ValueError(f"with spec=, method must be 'weights' (got {method!r}): a traced network's "
-                         "activation of each group is not known")
+        raise ValueError(
+            f"with spec=, method must be 'weights' (got {method!r}): a traced network's "
+            "activation of each group is not known"
+        )
     results = []
     for layer, (name, cloud) in enumerate(_spec_clouds(model, spec), start=1):
         if not np.any(cloud):
-            raise ValueError(f"group {name}: all its incoming weights are 0: the participation ratio is undefined")
+            raise ValueError(
+                f"group {name}: all its incoming weights are 0: the participation ratio is undefined"
+            )
         pr = ParticipationRatio(center=False).fit(cloud).dimension_
         est = None if estimator is None else float(clone(estimator).fit(cloud).dimension_)
         results.append(
             LayerDimension(
-                layer, cloud.shape[0], cloud.shape[1], method, float(pr), None,
-                None if estimator is None else type(estimator).__name__, est, name,
+                layer,
+                cloud.shape[0],
+                cloud.shape[1],
+                method,
+                float(pr),
+                None,
+                None if estimator is None else type(estimator).__name__,
+                est,
+                name,
             )
         )
     return results

@@ -201,7 +201,7 @@ class _Spaces:
                 self.spaces[s].members.append(
                     (param, axis, outer * math.prod(sizes[:k]), inner * math.prod(sizes[k + 1 :]))
                 )
-        old.members, old.split = [], list(zip(parts, sizes))
+        old.members, old.split = [], list(zip(parts, sizes, strict=True))
         return parts
 
     def union(self, i: int, j: int, where: str) -> int:
@@ -238,7 +238,7 @@ class _Spaces:
         a, b = self.axis(a), self.axis(b)
         if [n for _, n in a] != [n for _, n in b]:
             raise _unsupported(node, f"combines axes factored as {[n for _, n in a]} and {[n for _, n in b]}")
-        for (s, _), (t, _) in zip(a, b):
+        for (s, _), (t, _) in zip(a, b, strict=True):
             self.union(s, t, node.name)
 
     def add(self, factors: tuple, param: str, axis: int) -> None:
@@ -247,9 +247,7 @@ class _Spaces:
         sizes = [n for _, n in factors]
         for k, (s, _) in enumerate(factors):
             if s != 0:
-                self.spaces[s].members.append(
-                    (param, axis, math.prod(sizes[:k]), math.prod(sizes[k + 1 :]))
-                )
+                self.spaces[s].members.append((param, axis, math.prod(sizes[:k]), math.prod(sizes[k + 1 :])))
 
 
 def _unsupported(node, detail: str = "") -> NotImplementedError:
@@ -267,9 +265,9 @@ class _Tracer(torch.fx.Tracer):
     """Treats the built-in locally connected and channel-linear layers and multi-head attention as leaves."""
 
     def is_leaf_module(self, m, qualname) -> bool:
-        return isinstance(m, LocallyConnected2d | ChannelLinear | nn.MultiheadAttention) or super().is_leaf_module(
-            m, qualname
-        )
+        return isinstance(
+            m, LocallyConnected2d | ChannelLinear | nn.MultiheadAttention
+        ) or super().is_leaf_module(m, qualname)
 
 
 def _attention(m: nn.MultiheadAttention, name: str, node, inputs: list, spaces: _Spaces) -> list:
@@ -440,7 +438,7 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
                 raise _unsupported(node, "indexing along a permuted channel axis")
         out += x[position:]
         sizes = shape(node)
-        return tuple(fixed((n,))[0] if a is None else a for a, n in zip(out, sizes))
+        return tuple(fixed((n,))[0] if a is None else a for a, n in zip(out, sizes, strict=True))
 
     def parameter_axes(name: str, sizes) -> tuple:
         """A parameter read directly (a positional embedding, a class token): every axis may follow
@@ -551,7 +549,7 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
             elif target in ("expand", "expand_as"):
                 x, out = dims(node.args[0]), shape(node)
                 x = ((),) * (len(out) - len(x)) + x
-                state[node] = tuple(a if a else fixed((n,))[0] for a, n in zip(x, out))
+                state[node] = tuple(a if a else fixed((n,))[0] for a, n in zip(x, out, strict=True))
             elif target in _MATMUL:
                 a, b = dims(node.args[0]), dims(node.args[1])
                 if len(a) < 2 or len(b) < 2:
@@ -560,7 +558,9 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
                 batch = len(shape(node)) - 2
                 out = list(fixed(shape(node)[:batch]))
                 for position in range(1, batch + 1):
-                    present = [x[-2 - position] for x in (a, b) if len(x) >= 2 + position and x[-2 - position]]
+                    present = [
+                        x[-2 - position] for x in (a, b) if len(x) >= 2 + position and x[-2 - position]
+                    ]
                     for other in present[1:]:
                         spaces.join(present[0], other, node)
                     if present:

@@ -178,7 +178,9 @@ def test_with_a_spec_an_mlp_gives_its_layer_dimensions_and_any_traced_network_on
     rng = np.random.default_rng(0)
     planted = Permutation({k: rng.permutation(n) for k, n in spec.sizes.items()}, "planted", dict(spec), {})
     moved = layer_dimensions(apply_permutation(net, planted, dict(spec)), spec=spec)
-    assert np.allclose([d.participation_ratio for d in moved], [d.participation_ratio for d in dims], rtol=1e-9)
+    assert np.allclose(
+        [d.participation_ratio for d in moved], [d.participation_ratio for d in dims], rtol=1e-9
+    )
     # but scaling one unit's incoming weights changes it
     with torch.no_grad():
         net.stem[0].weight[0].mul_(100.0)

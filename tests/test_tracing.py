@@ -28,7 +28,17 @@ def _as_sets(spec):
         (AttentionNet((1, 8, 8), 3), torch.randn(2, 1, 8, 8)),
         (AttentionNet((12,), 3, patch=3), torch.randn(2, 12)),
     ],
-    ids=["mlp", "mlp-nobias", "mlp-tanh", "cnn", "lcn", "mean-field", "logistic", "attention", "attention-1d"],
+    ids=[
+        "mlp",
+        "mlp-nobias",
+        "mlp-tanh",
+        "cnn",
+        "lcn",
+        "mean-field",
+        "logistic",
+        "attention",
+        "attention-1d",
+    ],
 )
 def test_the_traced_spec_of_every_built_in_model_is_its_hand_written_one(model, x):
     spec = trace_permutation_spec(model, x)

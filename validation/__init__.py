@@ -7,6 +7,8 @@ Installed as ``lmctheory_validation``. Each experiment module exposes ``NAME``, 
 
 from . import depth, disentangle, fig2, low_dim, mean_field, rates, rates_large, two_layer
 
-EXPERIMENTS = {m.NAME: m for m in (rates, rates_large, two_layer, low_dim, depth, mean_field, fig2, disentangle)}
+EXPERIMENTS = {
+    m.NAME: m for m in (rates, rates_large, two_layer, low_dim, depth, mean_field, fig2, disentangle)
+}
 
 __all__ = ["EXPERIMENTS"]

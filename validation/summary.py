@@ -7,10 +7,12 @@
 * every row whose verdict differs between the two presets (rows match on experiment and claim);
   rows present in only one preset are counted, not listed.
 
-``--write FILE`` replaces the block between ``<!-- begin:validation-summary -->`` and
-``<!-- end:validation-summary -->`` in FILE instead of printing (``make validation-table`` writes the
+``--write FILE`` replaces the blocks marked in FILE (``<!-- begin:validation-summary -->`` ...
+``<!-- end:validation-summary -->`` and the others below) instead of printing (``make validation-table`` writes the
 README's table this way, so the table is never edited by hand); with ``--calibration`` the measured
-false-"holds" rate of every verdict rule (:mod:`.calibration`) goes into the ``calibration`` block.
+false-"holds" rate of every verdict rule (:mod:`.calibration`) goes into the ``calibration`` block;
+files with a ``rates-slopes`` block get the slope table of E W_2 (uniform laws, full preset): the
+``rates`` experiment's fit over N <= 4096 next to ``rates_large``'s over the whole range and its tail.
 """
 
 from __future__ import annotations
@@ -125,6 +127,48 @@ def write_between_markers(path, name: str, text: str) -> None:
     path.write_text(pattern.sub(lambda m: m.group(1) + text + m.group(2), source, count=1))
 
 
+def _uniform_d(claim: str) -> int | None:
+    match = re.search(r"uniform d=(\d+)$", claim)
+    return int(match.group(1)) if match else None
+
+
+def slope_table(full: list[dict]) -> str | None:
+    """Markdown: per d, the fitted slopes of E W_2 against N (mean ± std over replicate curves) from
+    ``rates`` (N <= 4096) and ``rates_large`` (whole range, tail), against -1/d; None without
+    ``rates_large`` rows."""
+    large = [r for r in full if r["experiment"] == "rates_large"]
+    if not large:
+        return None
+
+    def cell(r) -> str:
+        return "-" if r is None else f"{r['measured']:.4f} ± {r['measured_std']:.4f} (n={r['n_seeds']})"
+
+    rates = {
+        _uniform_d(r["prediction"]): r
+        for r in full
+        if r["experiment"] == "rates" and r["prediction"].startswith("slope of E W_2 vs N, uniform d=")
+    }
+    tails = {
+        _uniform_d(r["prediction"].removesuffix(" (sparse exact OT)")): r
+        for r in large
+        if r["kind"] == "prediction"
+    }
+    wholes = {_uniform_d(r["prediction"]): r for r in large if r["kind"] == "measurement"}
+    lines = [
+        "| d | FG -1/d | `rates`: N = 64..4096 | `rates_large`: whole range | `rates_large`: tail N >= 4096 "
+        "| tail verdict (tol 0.02) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for d in sorted(tails):
+        tail = tails[d]
+        span = tail["prediction"].split("over N = ")[1].split(",")[0]
+        lines.append(
+            f"| {d} | {-1 / d:.4f} | {cell(rates.get(d))} | {cell(wholes.get(d))} | {cell(tail)} (N = {span}) "
+            f"| {tail['verdict']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m lmctheory_validation.summary", description=__doc__.split("\n")[0]
@@ -146,15 +190,20 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     text = summary_markdown(_rows(args.quick), _rows(args.full))
+    slopes = slope_table(_rows(args.full))
     rates = None
     if args.calibration:
         from .calibration import calibration_table
 
         rates = "\n".join(calibration_table()) + "\n"
+    blocks = {"validation-summary": text, "calibration": rates, "rates-slopes": slopes}
     for path in args.write:
-        write_between_markers(path, "validation-summary", text)
-        if rates:
-            write_between_markers(path, "calibration", rates)
+        present = [name for name in blocks if f"<!-- begin:{name} -->" in Path(path).read_text()]
+        if not present:
+            raise ValueError(f"{path}: none of the blocks {sorted(blocks)} is marked in it")
+        for name in present:
+            if blocks[name]:
+                write_between_markers(path, name, blocks[name])
     if not args.write:
         print(text + ("\n" + rates if rates else ""), end="")
     return 0

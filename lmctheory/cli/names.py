@@ -3,6 +3,6 @@ that they equal the library's own lists: lmctheory.laws.LAW_NAMES, lmctheory.was
 lmctheory.dimension.ESTIMATORS, lmctheory.nn.data.DATASETS)."""
 
 LAWS = ("uniform", "gaussian", "ball", "subspace", "two-atom")
-METHODS = ("auto", "assignment", "emd", "1d")
+METHODS = ("auto", "assignment", "emd", "1d", "sparse")
 ESTIMATORS = ("pr", "pca", "mle", "twonn", "corr", "wasserstein")
 DATASETS = ("digits", "mnist1d", "teacher", "gaussian_mixture", "idx", "npz")
