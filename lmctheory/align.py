@@ -511,6 +511,37 @@ def _full(sa, sb, spec, *, max_iter=100, seed=0, **_):
             b = np.take(b, _expanded(perms[q], o, i), axis=ax + 1 if ax < axis else ax + 2)
         return b.reshape(size, -1)
 
+    # an outer factor (attention heads) whose units each hold a block permuted by another permutation of
+    # the spec (the dimensions within a head): until that one is matched, compare the units by a
+    # similarity the block's permutation cannot change, sum |X_a X_b^T|_F^2 over the entries (X_a: unit
+    # a's block rows by the rest), so that a wrong within-block order cannot steer the units' matching
+    blocks = {}
+    for q in names:
+        found = []
+        for p, axis, _, inner in entries[q]:
+            partner = [
+                (r, sizes[r], i)
+                for r, (ax, _, i) in axes_of[p]
+                if r != q and ax == axis and inner > 1 and i * sizes[r] == inner
+            ]
+            found.append(partner[0] if partner else None)
+        if all(found):
+            blocks[q] = found
+
+    def block_similarity(name):
+        total = 0.0
+        for (p, axis, outer, inner), (_, size, unit) in zip(entries[name], blocks[name], strict=True):
+            others = [(q, layout) for q, layout in axes_of[p] if q != name]
+            a = np.ascontiguousarray(_units(a_np[p], axis, outer, inner))
+            b = _b_units(p, axis, outer, inner, others)
+            post = unit * int(np.prod(a_np[p].shape[axis + 1 :]))
+            xa, xb = (
+                x.reshape(x.shape[0], -1, size, post).transpose(0, 2, 1, 3).reshape(x.shape[0], size, -1)
+                for x in (a, b)
+            )
+            total = total + (np.einsum("asf,btf->abst", xa, xb) ** 2).sum(axis=(2, 3))
+        return total
+
     def similarity(name):
         total = 0.0
         for p, axis, outer, inner in entries[name]:
@@ -542,7 +573,8 @@ def _full(sa, sb, spec, *, max_iter=100, seed=0, **_):
             if solved_at.get(name) == seen:
                 continue
             solved_at[name] = seen
-            sim = similarity(name)
+            unmatched_block = name in blocks and any(r not in solved_at for r, _, _ in blocks[name])
+            sim = block_similarity(name) if unmatched_block else similarity(name)
             new = solve_assignment(sim, maximize=True)
             rows = np.arange(len(new))
             old_value, new_value = sim[rows, perms[name]].sum(), sim[rows, new].sum()

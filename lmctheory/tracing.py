@@ -405,6 +405,22 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
                 result[-position] = present[0]
         return tuple(spaces.axis(a) for a in result)
 
+    def per_channel(node, x) -> tuple:
+        """Elementwise operations and pooling keep the axes; pooling may resize unpermuted ones (an
+        adaptive average pool of a 1 x 1 map to 7 x 7)."""
+        out = shape(node)
+        if len(out) != len(x):
+            raise _unsupported(node, f"changes the number of axes from {len(x)} to {len(out)}")
+        kept = []
+        for axis, n in zip(x, out, strict=True):
+            if math.prod(size for _, size in axis) == n:
+                kept.append(axis)
+            elif all(s == 0 for s, _ in axis):
+                kept.append(fixed((n,))[0])
+            else:
+                raise _unsupported(node, "resizes a permuted channel axis")
+        return tuple(kept)
+
     def reduced(node, source) -> tuple:
         x = dims(source)
         axes = arg_value(node, 1, "dim")
@@ -516,7 +532,7 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
                 spaces.spaces[s].members.append((f"{name}.weight", 1, 1, 1))
                 state[node] = x + (((s, m.embedding_dim),),)
             elif isinstance(m, _ELEMENTWISE_MODULES):
-                state[node] = x
+                state[node] = per_channel(node, x)
             elif isinstance(m, nn.Flatten | nn.Unflatten):
                 state[node] = reshaped(node, arg)
             else:
@@ -530,7 +546,7 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
             if shape(node) is None:  # sizes, shapes, attributes: not tensors
                 state[node] = None
             elif target in _ELEMENTWISE_FUNCTIONS or target in _ELEMENTWISE_METHODS:
-                state[node] = dims(node.args[0])
+                state[node] = per_channel(node, dims(node.args[0]))
             elif target in _MERGING or (target in _SCALING and len(tensors) > 1):
                 state[node] = broadcast(node, tensors)
             elif target in _SCALING and len(tensors) == 1:

@@ -106,13 +106,27 @@ def test_flat_inputs_are_reshaped_and_the_depth_is_6n_plus_2():
     assert len(convs) + 1 == 20  # 19 convolutions of 3 x 3 and the classifier
 
 
-@pytest.mark.parametrize("factory", ["resnet18", "vgg11_bn"])
+TORCHVISION = {
+    "resnet18": lambda models: models.resnet18(weights=None, num_classes=10),
+    "vgg11_bn": lambda models: models.vgg11_bn(weights=None, num_classes=10),
+    "vit": lambda models: models.VisionTransformer(
+        image_size=32, patch_size=8, num_layers=2, num_heads=2, hidden_dim=16, mlp_dim=32, num_classes=10
+    ),
+}
+
+
+@pytest.mark.parametrize("factory", sorted(TORCHVISION))
 def test_torchvision_planted_permutation_is_recovered(factory):
-    """torchvision's own ResNet-18 and VGG-11 (random init, nothing downloaded), when torchvision is
-    installed; VGG's classifier takes a flattened 7 x 7 map (channel blocks of 49)."""
+    """torchvision's own ResNet-18, VGG-11 and a small VisionTransformer (random init, nothing downloaded),
+    when torchvision is installed; VGG's classifier takes a flattened 7 x 7 map (channel blocks of 49),
+    the ViT uses nn.MultiheadAttention, a class token and a positional embedding."""
     models = pytest.importorskip("torchvision.models", reason="torchvision is not installed")
     torch.manual_seed(0)
-    model = _randomised(getattr(models, factory)(weights=None, num_classes=10), 3)
+    model = _randomised(TORCHVISION[factory](models), 3)
+    with torch.no_grad():  # torchvision zero-initialises some of these: the function check would be empty
+        for name, p in model.named_parameters():
+            if name.endswith(("class_token", "pos_embedding", "heads.head.weight", "heads.head.bias")):
+                p.normal_()
     from lmctheory.tracing import trace_permutation_spec
 
     x = torch.randn(2, 3, 32, 32)
