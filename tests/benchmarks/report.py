@@ -78,14 +78,19 @@ def wasserstein_table(benchmarks):
 
 def dimension_table(benchmarks):
     lines = [
-        "| estimator | n (D=50) | lmctheory (s) | scikit-dimension (s) | ratio of medians | "
+        "| estimator | n (D=50) | regime | lmctheory (s) | scikit-dimension (s) | ratio of medians | "
         "paired ratios (min-max) | estimate (both) |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for bench in sorted(benchmarks, key=lambda b: (b["extra_info"]["estimator"], b["extra_info"]["n"])):
+    regime = lambda b: b["extra_info"].get("regime", "fresh process")  # noqa: E731
+    for bench in sorted(
+        benchmarks, key=lambda b: (b["extra_info"]["estimator"], b["extra_info"]["n"], regime(b))
+    ):
         info = bench["extra_info"]
         cells = paired_cells(info["lmctheory_seconds"], info["skdim_seconds"], digits=2, spread=(0, 100))
-        lines.append(f"| {info['estimator']} | {info['n']} | {' | '.join(cells)} | {info['dimension']:.4f} |")
+        lines.append(
+            f"| {info['estimator']} | {info['n']} | {regime(bench)} | {' | '.join(cells)} | {info['dimension']:.4f} |"
+        )
     return lines
 
 
@@ -337,9 +342,10 @@ TABLES = {
 SECTIONS = {
     "wasserstein": "Exact W_2 between uniform clouds in d = 10 (`test_bench_wasserstein.py`): lmctheory's certified "
     "assignment vs SciPy's LAP and POT's network simplex on the same inputs, values checked against each other.",
-    "dimension": "Intrinsic dimension (`test_bench_dimension.py`): each call in a fresh Python process (imports "
-    "included), lmctheory vs scikit-dimension on the same 8-dim subspace of R^50, paired rounds in alternating "
-    "order; and the exact k-NN search vs scikit-learn's NearestNeighbors in one process.",
+    "dimension": "Intrinsic dimension (`test_bench_dimension.py`): lmctheory vs scikit-dimension on the same 8-dim "
+    "subspace of R^50, paired rounds in alternating order, each call in a fresh Python process (imports included) "
+    "and, for MLE and TwoNN, called again in one warm process; and the exact k-NN search vs scikit-learn's "
+    "NearestNeighbors in one process.",
     "nn": "Networks (`test_bench_nn.py`): weight matching vs rebasin (fresh process), path evaluation modes vs "
     "the state_dict loop (paired rounds), vectorised vs sequential training.",
     "sweep": "Sweeps (`test_bench_sweep.py`): 24 single-threaded configurations, 2 workers vs 1.",

@@ -1,5 +1,6 @@
-"""ID estimators vs scikit-dimension, each call in a fresh process (imports included), and the
-exact k-NN search under them vs scikit-learn's NearestNeighbors, in one process.
+"""ID estimators vs scikit-dimension, each call in a fresh process (imports included) and called again
+in one warm process (a notebook, a sweep), and the exact k-NN search under them vs scikit-learn's
+NearestNeighbors, in one process.
 
 Run with ``make bench``. Same data (an 8-dim subspace of R^50), same conventions;
 every pair of runs is also checked for equal values.
@@ -16,7 +17,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from lmctheory.neighbors import nearest_neighbors
 
-from .paired import paired_rounds
+from .paired import paired_rounds, timed
 
 pytestmark = pytest.mark.benchmark
 
@@ -52,6 +53,40 @@ def test_dimension_fresh_process(benchmark, estimator, n):
         dimension=_VALUES[("lmctheory", estimator, n)],
     )
     assert _VALUES[("lmctheory", estimator, n)] == pytest.approx(_VALUES[("skdim", estimator, n)], rel=1e-10)
+
+
+WARM_SIZES = [4000, 16000]
+
+
+@pytest.mark.parametrize("n", WARM_SIZES)
+@pytest.mark.parametrize("estimator", ["mle", "twonn"])
+def test_dimension_warm(benchmark, estimator, n):
+    """Both libraries called repeatedly in this process (imports done, a warm-up round first), paired
+    rounds in alternating order, on the worker's data."""
+    skdim = pytest.importorskip("skdim", reason="the peer library of this comparison")
+    import warnings
+
+    from lmctheory.dimension import MLE, TwoNN
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, 8)) @ rng.normal(size=(8, 50))
+    ours = {"mle": lambda: MLE(k1=20, k2=20).fit(X), "twonn": lambda: TwoNN().fit(X)}[estimator]
+    theirs = {
+        "mle": lambda: skdim.id.MLE().fit(X, n_neighbors=20, comb="mle"),
+        "twonn": lambda: skdim.id.TwoNN().fit(X),
+    }[estimator]
+    benchmark.group = f"ID {estimator} n={n} D=50 (warm)"
+    benchmark.extra_info.update(estimator=estimator, n=n, d=50, regime="warm")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        seconds = paired_rounds(
+            benchmark, {"lmctheory": timed(ours), "skdim": timed(theirs)}, ROUNDS, warmup_rounds=1
+        )
+        value, reference = float(ours().dimension_), float(theirs().dimension_)
+    benchmark.extra_info.update(
+        lmctheory_seconds=seconds["lmctheory"], skdim_seconds=seconds["skdim"], dimension=value
+    )
+    assert value == pytest.approx(reference, rel=1e-10)
 
 
 def _cloud(n, rank, D):
