@@ -353,3 +353,46 @@ def test_weight_matching_recovers_planted_heads_and_within_head_orders(seed):
     planted = Permutation({k: rng.permutation(n) for k, n in spec.sizes.items()}, "planted", dict(spec), {})
     found = match(model, apply_permutation(model, planted, dict(spec)), "full", spec=dict(spec))
     assert all(np.array_equal(found.perms[k], np.argsort(p)) for k, p in planted.perms.items())
+
+
+class _ConvNeXtStyle(nn.Module):
+    """ConvNeXt's idioms: a depthwise convolution (and one with 2 filters per channel), channels-last
+    permutes, layer norm over the last axis, pointwise linear layers, a layer-scale parameter."""
+
+    def __init__(self, c=6):
+        super().__init__()
+        self.stem = nn.Conv2d(3, c, 2, stride=2)
+        self.dw = nn.Conv2d(c, c, 7, padding=3, groups=c)
+        self.norm = nn.LayerNorm(c)
+        self.pw1, self.pw2 = nn.Linear(c, 4 * c), nn.Linear(4 * c, c)
+        self.gamma = nn.Parameter(torch.rand(c) + 0.5)
+        self.expand = nn.Conv2d(c, 2 * c, 3, padding=1, groups=c, bias=False)
+        self.head = nn.Linear(2 * c, 4)
+
+    def forward(self, x):
+        x = self.stem(x)
+        y = self.dw(x).permute(0, 2, 3, 1)
+        y = self.pw2(nn.functional.gelu(self.pw1(self.norm(y)))) * self.gamma
+        x = x + y.permute(0, 3, 1, 2)
+        return self.head(self.expand(x).mean((2, 3)))
+
+
+def test_depthwise_convolutions_follow_their_input_channels():
+    from lmctheory.align import match
+
+    torch.manual_seed(0)
+    model, x = _randomise_statistics(_ConvNeXtStyle()), torch.randn(2, 3, 8, 8)
+    spec = trace_permutation_spec(model, x)
+    stream = next(axes for axes in spec.values() if ("stem.weight", 0) in axes)
+    assert {("dw.weight", 0), ("dw.bias", 0), ("gamma", 0), ("expand.weight", 0, (1, 2))} <= set(stream)
+    rng = np.random.default_rng(0)
+    planted = Permutation({k: rng.permutation(n) for k, n in spec.sizes.items()}, "planted", dict(spec), {})
+    permuted = apply_permutation(model, planted, dict(spec))
+    with torch.no_grad():
+        assert torch.allclose(model(x), permuted(x), atol=1e-5)
+    found = match(model, permuted, "full", spec=dict(spec))
+    assert all(np.array_equal(found.perms[k], np.argsort(p)) for k, p in planted.perms.items())
+    grouped = nn.Sequential(nn.Conv2d(4, 4, 3, groups=2), nn.Flatten(), nn.LazyLinear(2))
+    grouped(torch.randn(1, 4, 5, 5))
+    with pytest.raises(NotImplementedError, match="several channels per group"):
+        trace_permutation_spec(grouped, torch.randn(1, 4, 5, 5))
