@@ -68,8 +68,10 @@ bench: install
 		results/benchmarks/cli.json results/benchmarks/bounds.json results/benchmarks/sparse_ot.json
 
 # Every committed record must be what the current code computes (tests/test_rerun.py checks it):
-# after changing code an experiment runs, rebuild them (quick: about 4 minutes on 2 cores; full: about
-# 55 minutes, resumable: run it again after an interruption), then `make validation-table`.
+# after changing code an experiment runs, rebuild them (quick: about 15 minutes on 2 cores; full: about
+# 3 hours, dominated by disentangle's certified barriers and rates_large's 65,536-point clouds;
+# resumable: `make cache-full` again after an interruption reuses every current record), then
+# `make validation-table`.
 cache: install
 	rm -rf paper_figures/cache/*-quick
 	$(BIN)/lmctheory figures --quick --no-cache --n-jobs 2 --results paper_figures/cache --out build/cache-figures
