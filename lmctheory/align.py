@@ -470,7 +470,8 @@ def _naive(sa, sb, spec, **_):
 
 def _full(sa, sb, spec, *, max_iter=100, seed=0, **_):
     """Git Re-Basin weight matching: for one permutation at a time, maximise
-    sum_{(p, axis)} <A_p, B_p permuted on all its axes> by an exact assignment, holding the others.
+    sum_{(p, axis)} <A_p, B_p permuted on all its axes> by an exact assignment, holding the others (and
+    itself on a parameter's other axes: a weight applied twice, P W P^T, as in Git Re-Basin's code).
 
     The first sweep visits the permutations in forward order (from the input
     side), so each sees the one feeding it already matched; later sweeps use a
@@ -531,7 +532,7 @@ def _full(sa, sb, spec, *, max_iter=100, seed=0, **_):
     def block_similarity(name):
         total = 0.0
         for (p, axis, outer, inner), (_, size, unit) in zip(entries[name], blocks[name], strict=True):
-            others = [(q, layout) for q, layout in axes_of[p] if q != name]
+            others = [(q, layout) for q, layout in axes_of[p] if (q, layout) != (name, (axis, outer, inner))]
             a = np.ascontiguousarray(_units(a_np[p], axis, outer, inner))
             b = _b_units(p, axis, outer, inner, others)
             post = unit * int(np.prod(a_np[p].shape[axis + 1 :]))
@@ -545,7 +546,7 @@ def _full(sa, sb, spec, *, max_iter=100, seed=0, **_):
     def similarity(name):
         total = 0.0
         for p, axis, outer, inner in entries[name]:
-            others = [(q, layout) for q, layout in axes_of[p] if q != name]
+            others = [(q, layout) for q, layout in axes_of[p] if (q, layout) != (name, (axis, outer, inner))]
             key = tuple(perms[q].tobytes() for q, _ in others)
             hit = cache.get((name, p, axis, inner))
             if hit is None or hit[0] != key:  # recompute only when a permutation it uses changed
@@ -559,11 +560,15 @@ def _full(sa, sb, spec, *, max_iter=100, seed=0, **_):
             total = total + hit[1]
         return total
 
-    # a permutation whose neighbours (those sharing a parameter) are as at its last solve would get the
-    # same similarity and keep its value: it is not solved again
-    neighbours = {
-        q: sorted({r for p in {e[0] for e in entries[q]} for r, _ in axes_of[p]} - {q}) for q in names
-    }
+    # a permutation whose neighbours (those sharing a parameter; itself too when it acts on two axes of one
+    # parameter, as a weight applied twice does) are as at its last solve would get the same similarity
+    # and keep its value: it is not solved again
+    def coupled(q):
+        params = [e[0] for e in entries[q]]
+        found = {r for p in set(params) for r, _ in axes_of[p]}
+        return sorted(found if len(params) > len(set(params)) else found - {q})
+
+    neighbours = {q: coupled(q) for q in names}
     version = dict.fromkeys(names, 0)
     solved_at = {}
     for iteration in range(max_iter):

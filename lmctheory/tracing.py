@@ -154,6 +154,7 @@ class _Spaces:
     def __init__(self):
         self.parent = [0]
         self.spaces = [_Space(-1, [], True, (0,))]
+        self.owner: dict = {}  # (param, axis, outer, inner) -> a space it follows
 
     def new(self, size: int, created: bool = True, key: tuple | None = None) -> int:
         self.parent.append(len(self.parent))
@@ -196,13 +197,21 @@ class _Spaces:
             return [0] * len(sizes)
         old = self.spaces[root]
         parts = [self.new(n, old.created, old.key + (k,)) for k, n in enumerate(sizes)]
-        for param, axis, outer, inner in old.members:
+        members, old.members, old.split = old.members, [], list(zip(parts, sizes, strict=True))
+        for param, axis, outer, inner in members:
+            self.owner.pop((param, axis, outer, inner), None)
             for k, s in enumerate(parts):
-                self.spaces[s].members.append(
-                    (param, axis, outer * math.prod(sizes[:k]), inner * math.prod(sizes[k + 1 :]))
-                )
-        old.members, old.split = [], list(zip(parts, sizes, strict=True))
+                self.attach(s, (param, axis, outer * math.prod(sizes[:k]), inner * math.prod(sizes[k + 1 :])))
         return parts
+
+    def attach(self, space: int, member: tuple) -> None:
+        """``member`` = (param, axis, outer, inner) follows ``space``. A parameter axis that already follows
+        another space (a module or parameter used twice: shared weights) makes the two one permutation."""
+        if member in self.owner:
+            self.union(self.owner[member], space, f"{member[0]} (shared) axis {member[1]}")
+        else:
+            self.owner[member] = space
+            self.spaces[self.find(space)].members.append(member)
 
     def union(self, i: int, j: int, where: str) -> int:
         i, j = self.find(i), self.find(j)
@@ -247,7 +256,7 @@ class _Spaces:
         sizes = [n for _, n in factors]
         for k, (s, _) in enumerate(factors):
             if s != 0:
-                self.spaces[s].members.append((param, axis, math.prod(sizes[:k]), math.prod(sizes[k + 1 :])))
+                self.attach(s, (param, axis, math.prod(sizes[:k]), math.prod(sizes[k + 1 :])))
 
 
 def _unsupported(node, detail: str = "") -> NotImplementedError:
@@ -290,12 +299,13 @@ def _attention(m: nn.MultiheadAttention, name: str, node, inputs: list, spaces: 
         (width, (3 * heads, 1), (heads, 1)),
     ):
         s = spaces.new(size)
-        spaces.spaces[s].members += [(f"{name}.{p}", 0, outer, inner) for p in qkv]
-        spaces.spaces[s].members.append((f"{name}.out_proj.weight", 1, out_outer, out_inner))
+        for p in qkv:
+            spaces.attach(s, (f"{name}.{p}", 0, outer, inner))
+        spaces.attach(s, (f"{name}.out_proj.weight", 1, out_outer, out_inner))
     out = spaces.new(m.embed_dim)
-    spaces.spaces[out].members += [
-        (f"{name}.out_proj.{p}", 0, 1, 1) for p in ("weight", "bias") if getattr(m.out_proj, p) is not None
-    ]
+    for p in ("weight", "bias"):
+        if getattr(m.out_proj, p) is not None:
+            spaces.attach(out, (f"{name}.out_proj.{p}", 0, 1, 1))
     meta = node.meta.get("tensor_meta")
     weights = meta[1] if isinstance(meta, tuple | list) and len(meta) > 1 else None
     weights_axes = None
@@ -463,7 +473,7 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
         for axis, n in enumerate(sizes):
             if n > 1:
                 s = spaces.new(int(n), created=False)
-                spaces.spaces[s].members.append((name, axis, 1, 1))
+                spaces.attach(s, (name, axis, 1, 1))
                 out.append(((s, int(n)),))
             else:
                 out.append(())
@@ -473,11 +483,8 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
         """A layer's output space, acting on axis 0 of ``params`` (its weight rows and bias)."""
         s = spaces.new(size)
         for p in params:
-            spaces.spaces[s].members.append((p, 0, 1, 1))
-        return s
-
-    def own(size: int) -> tuple:
-        return () if size == 1 else ((spaces.new(size), size),)
+            spaces.attach(s, (p, 0, 1, 1))
+        return spaces.find(s)
 
     for node in graph.nodes:
         if node.op == "placeholder":
@@ -541,7 +548,7 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
                 state[node] = x
             elif isinstance(m, nn.Embedding):
                 s = spaces.new(m.embedding_dim)
-                spaces.spaces[s].members.append((f"{name}.weight", 1, 1, 1))
+                spaces.attach(s, (f"{name}.weight", 1, 1, 1))
                 state[node] = x + (((s, m.embedding_dim),),)
             elif isinstance(m, _ELEMENTWISE_MODULES):
                 state[node] = per_channel(node, x)

@@ -396,3 +396,42 @@ def test_depthwise_convolutions_follow_their_input_channels():
     grouped(torch.randn(1, 4, 5, 5))
     with pytest.raises(NotImplementedError, match="several channels per group"):
         trace_permutation_spec(grouped, torch.randn(1, 4, 5, 5))
+
+
+class _Shared(nn.Module):
+    """Weights used twice: one layer on both halves of the input (siamese) and one square layer applied
+    twice in a row (a tied recurrence): each shared parameter axis is one permutation."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.step, self.out = nn.Linear(4, 6), nn.Linear(6, 6), nn.Linear(6, 3)
+
+    def forward(self, x):
+        h = torch.relu(self.fc1(x[:, :4])) + torch.relu(self.fc1(x[:, 4:]))
+        h = torch.tanh(self.step(torch.tanh(self.step(h))))
+        return self.out(h)
+
+
+def test_shared_weights_make_one_permutation():
+    from lmctheory.align import match, validate_spec
+
+    torch.manual_seed(0)
+    model, x = _Shared().eval(), torch.randn(5, 8)
+    spec = trace_permutation_spec(model, x)
+    assert len(spec) == 1 and spec.sizes == {"P_0": 6}
+    assert set(spec["P_0"]) == {
+        ("fc1.weight", 0),
+        ("fc1.bias", 0),
+        ("step.weight", 0),
+        ("step.weight", 1),
+        ("step.bias", 0),
+        ("out.weight", 1),
+    }
+    validate_spec(dict(spec), model.state_dict())
+    rng = np.random.default_rng(0)
+    planted = Permutation({"P_0": rng.permutation(6)}, "planted", dict(spec), {})
+    permuted = apply_permutation(model, planted, dict(spec))
+    with torch.no_grad():
+        assert torch.allclose(model(x), permuted(x), atol=1e-6)
+    found = match(model, permuted, "full", spec=dict(spec))
+    assert np.array_equal(found.perms["P_0"], np.argsort(planted.perms["P_0"]))
