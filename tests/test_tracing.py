@@ -130,6 +130,21 @@ def _randomise_statistics(model):
     return model.eval()
 
 
+def _assert_planted_is_recovered(model, x, spec, seed, atol=1e-5, methods=("full",)):
+    """A random permutation of the spec's group keeps the function to ``atol`` and weight matching
+    (each of ``methods``) recovers it exactly."""
+    from lmctheory.align import match
+
+    rng = np.random.default_rng(seed)
+    planted = Permutation({k: rng.permutation(n) for k, n in spec.sizes.items()}, "planted", dict(spec), {})
+    permuted = apply_permutation(model, planted, dict(spec))
+    with torch.no_grad():
+        assert torch.allclose(model(x), permuted(x), atol=atol)
+    for method in methods:
+        found = match(model, permuted, method, spec=dict(spec))
+        assert all(np.array_equal(found.perms[k], np.argsort(p)) for k, p in planted.perms.items()), method
+
+
 @pytest.mark.parametrize(
     "model, x, groups",
     [
@@ -247,21 +262,13 @@ class _FlattenedMaps(nn.Module):
 
 
 def test_a_flattened_map_permutes_the_next_layer_in_channel_blocks_and_matching_recovers_it():
-    from lmctheory.align import match
 
     torch.manual_seed(0)
     model, x = _FlattenedMaps().eval(), torch.randn(3, 3, 8, 8)
     spec = trace_permutation_spec(model, x)
     assert ("classifier.0.weight", 1, (1, 4)) in spec["P_0"]
     assert "classifier.0.weight[axis 1, blocks of 4]" in spec.describe()
-    rng = np.random.default_rng(0)
-    planted = Permutation({k: rng.permutation(n) for k, n in spec.sizes.items()}, "planted", dict(spec), {})
-    permuted = apply_permutation(model, planted, dict(spec))
-    with torch.no_grad():
-        assert torch.allclose(model(x), permuted(x), atol=1e-5)
-    for method in ("naive", "full"):
-        found = match(model, permuted, method, spec=dict(spec))
-        assert all(np.array_equal(found.perms[k], np.argsort(p)) for k, p in planted.perms.items()), method
+    _assert_planted_is_recovered(model, x, spec, 0, methods=("naive", "full"))
 
 
 class _TorchMultiheadEncoder(nn.Module):
@@ -312,19 +319,12 @@ class _Bag(nn.Module):
 def test_attention_heads_and_embeddings_are_permuted_keeping_the_function_and_matching_recovers_them(
     model, x, sizes
 ):
-    from lmctheory.align import match
 
     torch.manual_seed(0)
     model = _randomise_statistics(model)
     spec = trace_permutation_spec(model, x)
     assert sorted(spec.sizes.values()) == sizes
-    rng = np.random.default_rng(3)
-    planted = Permutation({k: rng.permutation(n) for k, n in spec.sizes.items()}, "planted", dict(spec), {})
-    permuted = apply_permutation(model, planted, dict(spec))
-    with torch.no_grad():
-        assert torch.allclose(model(x), permuted(x), atol=1e-5)
-    found = match(model, permuted, "full", spec=dict(spec))
-    assert all(np.array_equal(found.perms[k], np.argsort(p)) for k, p in planted.perms.items())
+    _assert_planted_is_recovered(model, x, spec, 3)
 
 
 def test_the_heads_of_multihead_attention_act_on_query_key_and_value_blocks():
@@ -343,16 +343,12 @@ def test_weight_matching_recovers_planted_heads_and_within_head_orders(seed):
     """Heads are first compared by a similarity the unmatched within-head order cannot change, so a
     planted permutation of both is recovered whatever the seed (plain coordinate descent missed the
     heads on 2 of 10 seeds of torchvision's ViT)."""
-    from lmctheory.align import match
 
     torch.manual_seed(seed)
     model = _TorchMultiheadEncoder(dim=16, heads=4).eval()
     x = torch.randn(2, 1, 4, 4)
     spec = trace_permutation_spec(model, x)
-    rng = np.random.default_rng(seed)
-    planted = Permutation({k: rng.permutation(n) for k, n in spec.sizes.items()}, "planted", dict(spec), {})
-    found = match(model, apply_permutation(model, planted, dict(spec)), "full", spec=dict(spec))
-    assert all(np.array_equal(found.perms[k], np.argsort(p)) for k, p in planted.perms.items())
+    _assert_planted_is_recovered(model, x, spec, seed)
 
 
 class _ConvNeXtStyle(nn.Module):
@@ -378,20 +374,13 @@ class _ConvNeXtStyle(nn.Module):
 
 
 def test_depthwise_convolutions_follow_their_input_channels():
-    from lmctheory.align import match
 
     torch.manual_seed(0)
     model, x = _randomise_statistics(_ConvNeXtStyle()), torch.randn(2, 3, 8, 8)
     spec = trace_permutation_spec(model, x)
     stream = next(axes for axes in spec.values() if ("stem.weight", 0) in axes)
     assert {("dw.weight", 0), ("dw.bias", 0), ("gamma", 0), ("expand.weight", 0, (1, 2))} <= set(stream)
-    rng = np.random.default_rng(0)
-    planted = Permutation({k: rng.permutation(n) for k, n in spec.sizes.items()}, "planted", dict(spec), {})
-    permuted = apply_permutation(model, planted, dict(spec))
-    with torch.no_grad():
-        assert torch.allclose(model(x), permuted(x), atol=1e-5)
-    found = match(model, permuted, "full", spec=dict(spec))
-    assert all(np.array_equal(found.perms[k], np.argsort(p)) for k, p in planted.perms.items())
+    _assert_planted_is_recovered(model, x, spec, 0)
     grouped = nn.Sequential(nn.Conv2d(4, 4, 3, groups=2), nn.Flatten(), nn.LazyLinear(2))
     grouped(torch.randn(1, 4, 5, 5))
     with pytest.raises(NotImplementedError, match="several channels per group"):
@@ -413,7 +402,7 @@ class _Shared(nn.Module):
 
 
 def test_shared_weights_make_one_permutation():
-    from lmctheory.align import match, validate_spec
+    from lmctheory.align import validate_spec
 
     torch.manual_seed(0)
     model, x = _Shared().eval(), torch.randn(5, 8)
@@ -428,10 +417,4 @@ def test_shared_weights_make_one_permutation():
         ("out.weight", 1),
     }
     validate_spec(dict(spec), model.state_dict())
-    rng = np.random.default_rng(0)
-    planted = Permutation({"P_0": rng.permutation(6)}, "planted", dict(spec), {})
-    permuted = apply_permutation(model, planted, dict(spec))
-    with torch.no_grad():
-        assert torch.allclose(model(x), permuted(x), atol=1e-6)
-    found = match(model, permuted, "full", spec=dict(spec))
-    assert np.array_equal(found.perms["P_0"], np.argsort(planted.perms["P_0"]))
+    _assert_planted_is_recovered(model, x, spec, 0, atol=1e-6)
