@@ -529,12 +529,21 @@ def _full(sa, sb, spec, *, max_iter=100, seed=0, **_):
         if all(found):
             blocks[q] = found
 
+    def others_of(name, p, axis, outer, inner):
+        """The permutations acting on ``p`` besides this entry (``name`` itself on another axis included)."""
+        return [(q, layout) for q, layout in axes_of[p] if (q, layout) != (name, (axis, outer, inner))]
+
+    def a_units_of(p, axis, outer, inner):
+        key = (p, axis, outer, inner)
+        if key not in a_units:
+            a_units[key] = np.ascontiguousarray(_units(a_np[p], axis, outer, inner))
+        return a_units[key]
+
     def block_similarity(name):
         total = 0.0
         for (p, axis, outer, inner), (_, size, unit) in zip(entries[name], blocks[name], strict=True):
-            others = [(q, layout) for q, layout in axes_of[p] if (q, layout) != (name, (axis, outer, inner))]
-            a = np.ascontiguousarray(_units(a_np[p], axis, outer, inner))
-            b = _b_units(p, axis, outer, inner, others)
+            a = a_units_of(p, axis, outer, inner)
+            b = _b_units(p, axis, outer, inner, others_of(name, p, axis, outer, inner))
             post = unit * int(np.prod(a_np[p].shape[axis + 1 :]))
             xa, xb = (
                 x.reshape(x.shape[0], -1, size, post).transpose(0, 2, 1, 3).reshape(x.shape[0], size, -1)
@@ -546,16 +555,13 @@ def _full(sa, sb, spec, *, max_iter=100, seed=0, **_):
     def similarity(name):
         total = 0.0
         for p, axis, outer, inner in entries[name]:
-            others = [(q, layout) for q, layout in axes_of[p] if (q, layout) != (name, (axis, outer, inner))]
+            others = others_of(name, p, axis, outer, inner)
             key = tuple(perms[q].tobytes() for q, _ in others)
             hit = cache.get((name, p, axis, inner))
             if hit is None or hit[0] != key:  # recompute only when a permutation it uses changed
-                a_key = (p, axis, outer, inner)
-                if a_key not in a_units:
-                    a_units[a_key] = np.ascontiguousarray(_units(a_np[p], axis, outer, inner))
                 hit = cache[(name, p, axis, inner)] = (
                     key,
-                    a_units[a_key] @ _b_units(p, axis, outer, inner, others).T,
+                    a_units_of(p, axis, outer, inner) @ _b_units(p, axis, outer, inner, others).T,
                 )
             total = total + hit[1]
         return total
@@ -586,6 +592,8 @@ def _full(sa, sb, spec, *, max_iter=100, seed=0, **_):
             if new_value > old_value + 1e-12 * max(1.0, abs(old_value)):
                 perms[name], changed = new, True
                 version[name] += 1
+            if unmatched_block:  # a provisional solve: solved again on the weights' own similarity
+                solved_at[name], changed = None, True
         if not changed:
             return perms, {"iterations": iteration + 1, "converged": True}
     return perms, {"iterations": max_iter, "converged": False}
