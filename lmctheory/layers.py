@@ -230,34 +230,41 @@ def _spec_clouds(model, spec: dict) -> list[tuple[str, np.ndarray]]:
     return clouds
 
 
+def _measured(
+    layer, shape, method, gram_factor, cloud, n_inputs, estimator, dead, group=None
+) -> LayerDimension:
+    """The participation ratio of S = F^T F (``gram_factor`` F) and the optional estimator's value on
+    ``cloud``; ``dead`` is the error when F is 0."""
+    if not np.any(gram_factor):
+        raise ValueError(dead)
+    pr = ParticipationRatio(center=False).fit(gram_factor).dimension_
+    est_name = est_value = None
+    if estimator is not None:
+        est_name = type(estimator).__name__
+        est_value = float(clone(estimator).fit(cloud).dimension_)
+    return LayerDimension(layer, shape[0], shape[1], method, float(pr), n_inputs, est_name, est_value, group)
+
+
 def _spec_dimensions(model, spec, method, estimator) -> list[LayerDimension]:
     if method != "weights":
         raise ValueError(
             f"with spec=, method must be 'weights' (got {method!r}): a traced network's "
             "activation of each group is not known"
         )
-    results = []
-    for layer, (name, cloud) in enumerate(_spec_clouds(model, spec), start=1):
-        if not np.any(cloud):
-            raise ValueError(
-                f"group {name}: all its incoming weights are 0: the participation ratio is undefined"
-            )
-        pr = ParticipationRatio(center=False).fit(cloud).dimension_
-        est = None if estimator is None else float(clone(estimator).fit(cloud).dimension_)
-        results.append(
-            LayerDimension(
-                layer,
-                cloud.shape[0],
-                cloud.shape[1],
-                method,
-                float(pr),
-                None,
-                None if estimator is None else type(estimator).__name__,
-                est,
-                name,
-            )
+    return [
+        _measured(
+            layer,
+            cloud.shape,
+            method,
+            cloud,
+            cloud,
+            None,
+            estimator,
+            f"group {name}: all its incoming weights are 0: the participation ratio is undefined",
+            name,
         )
-    return results
+        for layer, (name, cloud) in enumerate(_spec_clouds(model, spec), start=1)
+    ]
 
 
 def layer_dimensions(
@@ -352,17 +359,9 @@ def layer_dimensions(
             H = acts[layer]  # input of the next layer = this layer's activations
             gram_factor = H / np.sqrt(H.shape[0])  # S = H^T H / n
             cloud = gram_factor.T  # neuron i: its activations over the inputs
-        if not np.any(gram_factor):
-            raise ValueError(
-                f"layer {layer}: all its {_ZERO_CLOUD[method]} (a dead layer): the participation "
-                f"ratio of method={method!r} is undefined"
-            )
-        pr = ParticipationRatio(center=False).fit(gram_factor).dimension_
-        est_name = est_value = None
-        if estimator is not None:
-            est_name = type(estimator).__name__
-            est_value = float(clone(estimator).fit(cloud).dimension_)
-        results.append(
-            LayerDimension(layer, W.shape[0], W.shape[1], method, float(pr), n_inputs, est_name, est_value)
+        dead = (
+            f"layer {layer}: all its {_ZERO_CLOUD[method]} (a dead layer): the participation "
+            f"ratio of method={method!r} is undefined"
         )
+        results.append(_measured(layer, W.shape, method, gram_factor, cloud, n_inputs, estimator, dead))
     return results

@@ -512,24 +512,20 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
                 state[node] = x[:-1] + (((s, m.out_features),) if m.out_features > 1 else (),)
             elif isinstance(m, nn.Conv1d | nn.Conv2d | LocallyConnected2d):
                 groups = getattr(m, "groups", 1)
-                if groups != 1:
-                    if groups != m.in_channels or m.out_channels % groups:
-                        raise _unsupported(node, "grouped convolutions with several channels per group")
+                if groups == 1:
+                    channels = m.weight.shape[0]
+                    channel_axis = ((opened(channels, f"{name}.weight", *bias), channels),)
+                    spaces.add(x[1], f"{name}.weight", 1)
+                elif groups == m.in_channels and m.out_channels % groups == 0:
                     # depthwise: output channel c * m + j filters input channel c alone, so the input's
                     # permutation acts on the output in blocks of the multiplier m
-                    multiplier = m.out_channels // groups
-                    axis = spaces.axis(x[1] + fixed((multiplier,))[0])
+                    channel_axis = spaces.axis(x[1] + fixed((m.out_channels // groups,))[0])
                     for p in (f"{name}.weight", *bias):
-                        spaces.add(axis, p, 0)
-                    out = list(fixed(shape(node)))
-                    out[1] = axis
-                    state[node] = tuple(out)
-                    continue
-                channels = m.weight.shape[0]
-                s = opened(channels, f"{name}.weight", *bias)
-                spaces.add(x[1], f"{name}.weight", 1)
+                        spaces.add(channel_axis, p, 0)
+                else:
+                    raise _unsupported(node, "grouped convolutions with several channels per group")
                 out = list(fixed(shape(node)))
-                out[1] = ((s, channels),)
+                out[1] = channel_axis
                 state[node] = tuple(out)
             elif isinstance(m, ChannelLinear):
                 channels = m.weight.shape[0]
