@@ -302,6 +302,21 @@ def twonn_from_ratios(mu, discard_fraction: float = 0.1, method: str = "linear")
     raise ValueError(f"method must be 'linear' or 'ml', got {method!r}")
 
 
+def _may_have_equal_rows(X: np.ndarray) -> bool:
+    """False only when no two rows of X are equal; O(n D + n log n), no row sort.
+
+    Every row is summed against one fixed random vector in the same order, so equal rows get equal
+    keys and distinct keys prove distinct rows; equal keys answer True and leave the question to an
+    exact ``np.unique``. The vector is scaled by the power of two that brings max |X| below 1, so
+    no product or sum can overflow (underflow only merges keys, which is safe).
+    """
+    top = float(np.abs(X).max()) if X.size else 0.0
+    scale = 2.0 ** -int(np.frexp(top)[1]) if top > 0 else 1.0
+    keys = (X * (np.random.default_rng(0).standard_normal(X.shape[1]) * scale)).sum(axis=1)
+    keys.sort()
+    return bool((keys[1:] == keys[:-1]).any())
+
+
 def _rank_cap(n_effective: int, n_features: int) -> float:
     """Reliability threshold of spectral estimators: the number of points, when it (not D) caps the rank.
 
@@ -352,7 +367,7 @@ class _DimensionEstimator(BaseEstimator):
             ensure_all_finite=False,
         )
         check_finite(X, "X")  # says how many values are bad and where the first is
-        if self._deduplicate:
+        if self._deduplicate and _may_have_equal_rows(X):
             unique = np.unique(X, axis=0)
             if unique.shape[0] < X.shape[0]:
                 warnings.warn(

@@ -8,7 +8,8 @@ The answer is the brute-force answer, without approximation. In D <= 4 a k-d tre
 by a radius query; above, every pair is screened and the speed comes from doing the screening in float32 GEMMs whose rounding error is bounded, so that
 no true neighbour can be screened out, and from threads over blocks of 256 rows screened against
 cache-sized tiles of 2048 columns (never an n x n matrix: memory O(n (D + k)) plus a few MB per
-thread).
+thread, work arrays that every block of a thread reuses, since fresh pages cost more than the GEMMs
+that fill them).
 
 Screening bounds (per pair; the coordinates are centred, rotated onto the principal axes when a
 few of them carry almost all the variance, and scaled by a power of two)::
@@ -39,6 +40,7 @@ result is exact whatever the data; only the number of survivors, hence the time,
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -60,6 +62,7 @@ _BLOCK_ROWS = 256  # rows per task
 # D = 2, 1.6x in D = 4, 1.6x slower in D = 6; at n = 64,000: 6.6x, 3.5x, 2x slower)
 _TREE_MAX_DIMENSION = 4
 _TILE_COLUMNS = 2048  # columns per GEMM tile: 256 x 2048 float32 = 2 MB, cache-sized
+_DIFF_BYTES = 2**22  # the float64 differences of step 4 are formed in chunks of at most 4 MB
 # BLAS thread limits are process-wide: concurrent searches take turns (each uses every core), so
 # that one cannot restore another's limit in the middle of it, or leave BLAS at one thread
 _SEARCH_LOCK = threading.Lock()
@@ -107,25 +110,32 @@ def nearest_neighbors(X, k: int, *, n_jobs: int | None = None) -> tuple[np.ndarr
     if k > n - 1:
         raise ValueError(f"k={k} neighbours need at least k + 1 = {k + 1} points, got {n}")
     workers = _workers(n_jobs)
-    search = _Tree(X, k) if X.shape[1] <= _TREE_MAX_DIMENSION else _Screen(X, k)
     distances = np.empty((n, k))
     indices = np.empty((n, k), dtype=np.int64)
-
-    def run(r0: int) -> None:
-        r1 = min(n, r0 + _BLOCK_ROWS)
-        distances[r0:r1], indices[r0:r1] = search.block(r0, r1)
-
-    from threadpoolctl import threadpool_limits
-
-    # threads share the rows; each GEMM on one BLAS thread (no oversubscription)
     starts = range(0, n, _BLOCK_ROWS)
-    with (
-        _SEARCH_LOCK,
-        threadpool_limits(1, user_api="blas"),
-        ThreadPoolExecutor(min(workers, len(starts))) as pool,
-    ):
-        list(pool.map(run, starts))
+
+    # threads share the rows; every BLAS call on one thread, the set-up's too: a BLAS worker
+    # thread woken by a multi-threaded call keeps spinning for a while and would take a core
+    # from the search threads (measured: 2 threads no faster than 1 at n = 4000)
+    with _SEARCH_LOCK, _blas_controller().limit(limits=1, user_api="blas"):
+        search = _Tree(X, k) if X.shape[1] <= _TREE_MAX_DIMENSION else _Screen(X, k)
+
+        def run(r0: int) -> None:
+            r1 = min(n, r0 + _BLOCK_ROWS)
+            distances[r0:r1], indices[r0:r1] = search.block(r0, r1)
+
+        with ThreadPoolExecutor(min(workers, len(starts))) as pool:
+            list(pool.map(run, starts))
     return distances, indices
+
+
+@functools.cache
+def _blas_controller():
+    """threadpoolctl's view of the loaded BLAS libraries, taken once (a scan costs ~3 ms a call);
+    numpy's own BLAS, the one the search calls, is loaded before this module."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def _workers(n_jobs) -> int:
@@ -207,28 +217,38 @@ class _Screen:
         self.ref = np.unique(np.linspace(0, n - 1, m).round().astype(np.int64))
         self.ref_pos = np.full(n, -1)
         self.ref_pos[self.ref] = np.arange(self.ref.size)
+        # at the reference points one GEMM gives ub = lb + 4 r_i r_j: the last row is +2r, not -2r
         self.right_ref = np.ascontiguousarray(self.right[:, self.ref])
-        self.r_ref = r[self.ref].astype(np.float32)
+        self.right_ref[-1] *= -1
+        self._local = threading.local()  # per-thread work buffers, reused by every block
+
+    def _buffers(self) -> _Buffers:
+        buffers = getattr(self._local, "buffers", None)
+        if buffers is None:
+            buffers = self._local.buffers = _Buffers(self.right_ref.shape[1])
+        return buffers
 
     def block(self, r0: int, r1: int) -> tuple[np.ndarray, np.ndarray]:
         k, n, b = self.k, self.n, r1 - r0
+        buffers = self._buffers()  # large temporaries are reused: fresh pages cost more than the GEMMs
         rows_here = np.arange(b)
         err, r = self.err[r0:r1], self.r[r0:r1]
         left = self.left[r0:r1]
         # 1. an upper bound on the k-th neighbour distance from the reference points
-        ref_ub = left @ self.right_ref
+        ref_ub = np.matmul(left, self.right_ref, out=buffers.view("ref", b, self.right_ref.shape[1]))
         own = self.ref_pos[r0:r1]
         ref_ub[rows_here[own >= 0], own[own >= 0]] = np.inf
-        ref_ub += (4.0 * r)[:, None].astype(np.float32) * self.r_ref
-        tau = np.partition(ref_ub, k - 1, axis=1)[:, k - 1].astype(np.float64) + err
+        ref_ub.partition(k - 1, axis=1)
+        tau = ref_ub[:, k - 1].astype(np.float64) + err
         # 2. every pair whose lower bound can reach it survives (column tiles stay in cache)
         threshold = _float32_at_least(tau + err)[:, None]
         found = []
         for c0 in range(0, n, _TILE_COLUMNS):
-            lb = left @ self.right[:, c0 : c0 + _TILE_COLUMNS]
+            right = self.right[:, c0 : c0 + _TILE_COLUMNS]
+            lb = np.matmul(left, right, out=buffers.view("lb", b, right.shape[1]))
             diagonal = rows_here[(rows_here + r0 >= c0) & (rows_here + r0 < c0 + lb.shape[1])]
             lb[diagonal, diagonal + r0 - c0] = np.inf
-            flat = np.flatnonzero(lb <= threshold)
+            flat = np.flatnonzero(np.less_equal(lb, threshold, out=buffers.view("mask", *lb.shape)))
             row = flat // lb.shape[1]
             found.append((row, flat - row * lb.shape[1] + c0, lb.ravel()[flat]))
         rows, cols, low = (np.concatenate(parts) for parts in zip(*found, strict=True))
@@ -239,12 +259,43 @@ class _Screen:
         tau = np.partition(_padded(rows, up, b, np.inf), k - 1, axis=1)[:, k - 1] + err
         keep = low <= (tau + err)[rows]
         rows, cols = rows[keep], cols[keep]
-        # 4. exact float64 distances of the remaining candidates, sorted by (distance, index)
-        diff = self.X[rows + r0] - self.X[cols]
-        d2 = np.einsum("ij,ij->i", diff, diff)
-        d2, cols = _padded(rows, d2, b, np.inf), _padded(rows, cols, b, -1)
+        # 4. exact float64 distances of the remaining candidates, sorted by (distance, index);
+        # a row's padding slots point at the row itself and get distance inf
+        cols = _padded(rows, cols, b, -1)
+        pad = cols < 0
+        cols = np.where(pad, rows_here[:, None] + r0, cols)
+        d2 = np.empty(cols.shape)
+        width, D = cols.shape[1], self.X.shape[1]
+        step = max(1, _DIFF_BYTES // (8 * width * D))
+        for s0 in range(0, b, step):
+            s1 = min(b, s0 + step)
+            diff = buffers.view("diff", s1 - s0, width, D)
+            np.take(self.X, cols[s0:s1], axis=0, out=diff, mode="clip")  # indices are valid
+            np.subtract(diff, self.X[r0 + s0 : r0 + s1, None, :], out=diff)
+            np.einsum("ijk,ijk->ij", diff, diff, out=d2[s0:s1])
+        d2[pad] = np.inf
         order = np.argsort(d2, axis=1, kind="stable")[:, :k]  # a row's columns are ascending
         return np.sqrt(np.take_along_axis(d2, order, axis=1)), np.take_along_axis(cols, order, axis=1)
+
+
+class _Buffers:
+    """One thread's work arrays, grown on demand; ``view`` hands out a C-contiguous slice."""
+
+    _DTYPES = {"ref": np.float32, "lb": np.float32, "mask": np.bool_, "diff": np.float64}
+
+    def __init__(self, ref_columns: int):
+        self.arrays = {
+            "ref": np.empty(_BLOCK_ROWS * ref_columns, np.float32),
+            "lb": np.empty(_BLOCK_ROWS * _TILE_COLUMNS, np.float32),
+            "mask": np.empty(_BLOCK_ROWS * _TILE_COLUMNS, np.bool_),
+            "diff": np.empty(0),
+        }
+
+    def view(self, name: str, *shape: int) -> np.ndarray:
+        size = math.prod(shape)
+        if self.arrays[name].size < size:
+            self.arrays[name] = np.empty(size, self._DTYPES[name])
+        return self.arrays[name][:size].reshape(shape)
 
 
 def _principal_coordinates(Y: np.ndarray) -> tuple[np.ndarray, int, float]:

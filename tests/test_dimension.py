@@ -16,6 +16,7 @@ from lmctheory.dimension import (
     TwoNN,
     UnreliableEstimateWarning,
     WassersteinDimension,
+    _may_have_equal_rows,
     knn_distances,
     levina_bickel,
     make_estimator,
@@ -235,6 +236,28 @@ def test_duplicates_are_removed_with_a_warning_instead_of_nan(rng):
     with pytest.warns(UserWarning, match="50 duplicate"):
         est = TwoNN().fit(X)
     assert np.isfinite(est.dimension_) and est.n_points_ == 300
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        ([0.0, 1.5, -2.0], [-0.0, 1.5, -2.0]),  # equal rows whose zeros differ in sign
+        ([2.0**-1074, 0.0, 0.0], [2.0**-1074, 0.0, 0.0]),  # subnormal
+    ],
+)
+def test_the_duplicate_screen_never_misses_equal_rows(rng, pair):
+    """The O(n D) key screen may only say "maybe"; equal rows always reach the exact np.unique."""
+    X = np.vstack([rng.normal(size=(40, 3)), pair])
+    assert _may_have_equal_rows(X)
+    assert not _may_have_equal_rows(rng.normal(size=(2000, 3)))
+    assert np.unique(X, axis=0).shape[0] == 41
+
+
+def test_the_duplicate_screen_flags_rows_whose_keys_overflow(rng):
+    """Rows of +-1.7e308 (unscaled keys would overflow, and inf - inf is nan, never equal to itself)."""
+    rows = 1.7e308 * rng.choice([-1.0, 1.0], size=(50, 16))
+    for i in range(len(rows)):
+        assert _may_have_equal_rows(np.vstack([rows, rows[i : i + 1]])), i
 
 
 def test_reliability_warnings():
