@@ -115,6 +115,21 @@ def test_the_rounding_margin_is_what_makes_near_ties_exact(monkeypatch):
     assert not np.array_equal(idx[0], brute_force(X, 25)[1][0])
 
 
+@pytest.mark.parametrize("k", [1, 7, 25])
+def test_the_bound_tightened_tile_by_tile_keeps_the_search_exact(monkeypatch, k):
+    """Tiles of 97 columns: tau drops after each of ~30 tiles, on near ties, a sorted cloud (late rows
+    see only far columns first) and duplicates."""
+    monkeypatch.setattr(neighbors_module, "_TILE_COLUMNS", 97)
+    rng = np.random.default_rng(5)
+    line = rng.normal(size=(2500, 12)) * np.geomspace(1, 1e-3, 12)
+    duplicated = rng.normal(size=(1200, 6))
+    for X in (near_ties(), line[np.argsort(line[:, 0])], np.vstack([duplicated, duplicated[::3]])):
+        dist, idx = nearest_neighbors(X, k)
+        ref_dist, ref_idx = brute_force(X, k)
+        np.testing.assert_array_equal(idx, ref_idx)
+        np.testing.assert_allclose(dist, ref_dist, rtol=1e-15)
+
+
 def test_threads_do_not_change_the_result():
     X = clouds()["rank 6 + 1e-3 noise"]
     one = nearest_neighbors(X, 10, n_jobs=1)
