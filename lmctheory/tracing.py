@@ -1,4 +1,5 @@
-"""Permutation specs of arbitrary ``nn.Module`` networks, derived by tracing (torch.fx).
+"""Permutation specs of arbitrary ``nn.Module`` networks, derived by tracing (torch.fx, or
+torch.export where torch.fx fails: :mod:`lmctheory.tracing_export`).
 
 A permutation spec says which parameter axes one re-indexing of hidden units touches:
 ``{name: [(parameter or buffer name, axis), ...]}`` (the format of the built-in models'
@@ -320,7 +321,10 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
     Parameters
     ----------
     model : torch.nn.Module
-        A network whose ``forward`` torch.fx can trace symbolically (no data-dependent control flow).
+        Any network. Its graph comes from torch.fx's symbolic trace, or where that fails (Python
+        control flow on shapes: ``if x.dim() == 3``, loops over ``x.shape[1]``) from torch.export
+        run on ``example_input`` (:mod:`lmctheory.tracing_export`). Control flow on tensor values
+        defeats both.
     example_input : torch.Tensor
         One batch of inputs, for the shapes.
 
@@ -332,7 +336,8 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
     Raises
     ------
     NotImplementedError
-        An operation it cannot permute through (named in the message), or a graph torch.fx cannot trace.
+        An operation it cannot permute through (named in the message), or a forward neither torch.fx
+        nor torch.export can trace (both reasons in the message).
     ValueError
         Residual additions of tensors with different channel counts.
 
@@ -347,8 +352,17 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
     """
     try:
         graph = _Tracer().trace(model)
-    except Exception as err:  # torch.fx raises many kinds (TraceError, TypeError, ...)
-        raise NotImplementedError(f"torch.fx cannot trace {type(model).__name__}: {err}") from err
+    except Exception as fx_error:  # torch.fx raises many kinds (TraceError, TypeError, ...)
+        from .tracing_export import exported_graph
+
+        try:  # torch.export runs forward on the example input: shape-dependent control flow is fine
+            graph = exported_graph(model, example_input)
+        except Exception as export_error:
+            first = lambda err: (str(err).strip().splitlines() or [type(err).__name__])[0]  # noqa: E731
+            raise NotImplementedError(
+                f"cannot trace {type(model).__name__}: torch.fx: {first(fx_error)}; "
+                f"torch.export: {first(export_error)}"
+            ) from export_error
     module = torch.fx.GraphModule(model, graph)
     with torch.no_grad():
         ShapeProp(module).propagate(example_input)

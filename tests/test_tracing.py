@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from lmctheory import tracing
 from lmctheory.align import Permutation, apply_permutation
 from lmctheory.nn.models import CNN, LCN, MLP, AttentionNet, LogisticRegression, MeanFieldTwoLayer
 from lmctheory.tracing import trace_permutation_spec
@@ -418,3 +419,104 @@ def test_shared_weights_make_one_permutation():
     }
     validate_spec(dict(spec), model.state_dict())
     _assert_planted_is_recovered(model, x, spec, 0, atol=1e-6)
+
+
+class _ShapeBranching(nn.Module):
+    """Python control flow on shapes, which torch.fx cannot trace: torch.export takes over."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 6, 3, padding=1)
+        self.bn = nn.BatchNorm2d(6)
+        self.blocks = nn.ModuleList(nn.Conv2d(6, 6, 3, padding=1) for _ in range(2))
+        self.head = nn.Linear(6 * 4, 5)
+        self.token = nn.Parameter(torch.randn(1, 6, 1, 1))
+
+    def forward(self, x):
+        if x.dim() == 3:  # a single image
+            x = x.unsqueeze(0)
+        assert x.shape[1] >= 3, "RGB input"
+        x = x[:, :3]  # a slice of the unpermuted input channels
+        h = torch.relu(self.bn(self.conv(x))) + self.token
+        for block in self.blocks[: x.shape[1] - 1]:  # a loop bounded by a shape
+            h = h + torch.relu(block(h))
+        h = nn.functional.adaptive_avg_pool2d(h, 2)
+        return self.head(h.flatten(1))
+
+
+class _ValueBranching(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return self.fc(x) if x.sum() > 0 else -self.fc(x)
+
+
+def test_a_model_torch_fx_cannot_trace_is_traced_through_torch_export():
+    model, x = _randomise_statistics(_ShapeBranching()), torch.randn(3, 4, 4, 4)
+    with pytest.raises(Exception, match="control flow"):
+        torch.fx.symbolic_trace(model)
+    spec = trace_permutation_spec(model, x)
+    assert len(spec) == 1 and spec.sizes == {"P_0": 6}  # the residual stream, token included
+    assert {("token", 1), ("bn.running_var", 0), ("blocks.1.weight", 1), ("head.weight", 1, (1, 4))} <= set(
+        spec["P_0"]
+    )
+    _assert_planted_is_recovered(model.eval(), x, spec, 0)
+
+
+def test_control_flow_on_values_is_refused_naming_both_tracers():
+    with pytest.raises(NotImplementedError, match="torch.fx: .*; torch.export: ") as err:
+        trace_permutation_spec(_ValueBranching(), torch.randn(2, 4))
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "make, x",
+    [
+        (lambda: MLP([4, 8, 6, 3]), torch.randn(2, 4)),
+        (lambda: CNN((1, 8, 8), [3, 4], 5), torch.randn(2, 1, 8, 8)),
+        (lambda: LCN((1, 8, 8), [3, 4], 5), torch.randn(2, 1, 8, 8)),
+        (lambda: AttentionNet((1, 8, 8), 3), torch.randn(2, 1, 8, 8)),
+        (lambda: MeanFieldTwoLayer(3, 7), torch.randn(2, 3)),
+        (_SmallResNet, torch.randn(4, 1, 6, 6)),
+        (_TorchvisionStyleResNet, torch.randn(4, 3, 8, 8)),
+        (_FlattenedMaps, torch.randn(2, 3, 8, 8)),
+        (_ConvNeXtStyle, torch.randn(2, 3, 8, 8)),
+        (_Shared, torch.randn(5, 8)),
+        (_Bag, torch.randint(0, 11, (3, 5))),
+    ],
+    ids=[
+        "mlp",
+        "cnn",
+        "lcn",
+        "attention-net",
+        "mean-field",
+        "resnet",
+        "torchvision-idioms",
+        "flattened-maps",
+        "depthwise",
+        "shared",
+        "embedding",
+    ],
+)
+def test_the_torch_export_route_gives_the_torch_fx_spec(monkeypatch, make, x):
+    torch.manual_seed(0)
+    model = make().eval()
+    by_fx = trace_permutation_spec(model, x)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("torch.fx made to fail")
+
+    monkeypatch.setattr(tracing._Tracer, "trace", fail)
+    by_export = trace_permutation_spec(model, x)
+    assert dict(by_export) == dict(by_fx) and by_export.sizes == by_fx.sizes
+
+
+def test_multihead_attention_in_a_model_torch_fx_cannot_trace_is_refused_in_one_line(monkeypatch):
+    monkeypatch.setattr(
+        tracing._Tracer, "trace", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("no fx"))
+    )
+    with pytest.raises(NotImplementedError, match="nn.MultiheadAttention 'self_attention'") as err:
+        trace_permutation_spec(_TorchMultiheadEncoder(), torch.randn(3, 1, 4, 4))
+    assert "\n" not in str(err.value)

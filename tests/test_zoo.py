@@ -140,3 +140,18 @@ def test_torchvision_planted_permutation_is_recovered(factory):
     found = match(model, permuted, "full", spec=dict(spec))
     for k, p in planted.perms.items():
         assert np.array_equal(found.perms[k], np.argsort(p)), k
+
+
+@pytest.mark.parametrize("factory", ["resnet18", "vgg11_bn"])
+def test_torchvision_specs_through_torch_export_equal_torch_fx(monkeypatch, factory):
+    """The torch.export route (taken where torch.fx fails) gives torch.fx's spec on torchvision's models."""
+    models = pytest.importorskip("torchvision.models", reason="torchvision is not installed")
+    from lmctheory import tracing
+
+    model, x = TORCHVISION[factory](models).eval(), torch.randn(2, 3, 32, 32)
+    by_fx = tracing.trace_permutation_spec(model, x)
+    monkeypatch.setattr(
+        tracing._Tracer, "trace", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("no fx"))
+    )
+    by_export = tracing.trace_permutation_spec(model, x)
+    assert dict(by_export) == dict(by_fx) and by_export.sizes == by_fx.sizes
