@@ -307,12 +307,13 @@ def _may_have_equal_rows(X: np.ndarray) -> bool:
 
     Every row is summed against one fixed random vector in the same order, so equal rows get equal
     keys and distinct keys prove distinct rows; equal keys answer True and leave the question to an
-    exact ``np.unique``. The vector is scaled by the power of two that brings max |X| below 1, so
-    no product or sum can overflow (underflow only merges keys, which is safe).
+    exact ``np.unique``. X is first scaled by the power of two that brings max |X| into [1/2, 1)
+    (exact, subnormal inputs included), so no product or sum can overflow (underflow only merges
+    keys, which is safe).
     """
     top = float(np.abs(X).max()) if X.size else 0.0
-    scale = 2.0 ** -int(np.frexp(top)[1]) if top > 0 else 1.0
-    keys = (X * (np.random.default_rng(0).standard_normal(X.shape[1]) * scale)).sum(axis=1)
+    scaled = np.ldexp(X, -int(np.frexp(top)[1])) if top > 0 else X
+    keys = (scaled * np.random.default_rng(0).standard_normal(X.shape[1])).sum(axis=1)
     keys.sort()
     return bool((keys[1:] == keys[:-1]).any())
 

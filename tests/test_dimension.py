@@ -243,6 +243,7 @@ def test_duplicates_are_removed_with_a_warning_instead_of_nan(rng):
     [
         ([0.0, 1.5, -2.0], [-0.0, 1.5, -2.0]),  # equal rows whose zeros differ in sign
         ([2.0**-1074, 0.0, 0.0], [2.0**-1074, 0.0, 0.0]),  # subnormal
+        ([3e-310, -1e-311, 0.0], [3e-310, -1e-311, 0.0]),  # every coordinate subnormal or zero
     ],
 )
 def test_the_duplicate_screen_never_misses_equal_rows(rng, pair):
