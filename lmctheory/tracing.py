@@ -364,8 +364,14 @@ def trace_permutation_spec(model: nn.Module, example_input: torch.Tensor) -> Per
                 f"torch.export: {first(export_error)}"
             ) from export_error
     module = torch.fx.GraphModule(model, graph)
-    with torch.no_grad():
-        ShapeProp(module).propagate(example_input)
+    modes = {m: m.training for m in model.modules()}
+    try:  # in eval mode: the shapes are the same and batch norm's running statistics are left alone
+        model.eval()
+        with torch.no_grad():
+            ShapeProp(module).propagate(example_input)
+    finally:
+        for m, training in modes.items():
+            m.training = training
     spaces = _Spaces()
     state: dict = {}  # node -> tuple of axes (each a tuple of factors), a list of those (tuples), or None
     modules = dict(model.named_modules())

@@ -520,3 +520,19 @@ def test_multihead_attention_in_a_model_torch_fx_cannot_trace_is_refused_in_one_
     with pytest.raises(NotImplementedError, match="nn.MultiheadAttention 'self_attention'") as err:
         trace_permutation_spec(_TorchMultiheadEncoder(), torch.randn(3, 1, 4, 4))
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("route", ["torch.fx", "torch.export"])
+def test_tracing_leaves_the_model_unchanged(monkeypatch, route):
+    """Batch norm in training mode would update its running statistics if the shape pass ran in it."""
+    if route == "torch.export":
+        monkeypatch.setattr(
+            tracing._Tracer, "trace", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("no fx"))
+        )
+    torch.manual_seed(0)
+    model = _TorchvisionStyleResNet().train()
+    model.bn2.eval()  # mixed modes are restored as they were
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    trace_permutation_spec(model, torch.randn(4, 3, 8, 8) * 5 + 3)
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+    assert model.training and model.bn1.training and not model.bn2.training
