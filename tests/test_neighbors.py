@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from sklearn.neighbors import NearestNeighbors
 
 import lmctheory.neighbors as neighbors_module
-from lmctheory.neighbors import _principal_coordinates, nearest_neighbors
+from lmctheory.neighbors import _kth_smallest_bound, _principal_coordinates, nearest_neighbors
 
 
 def brute_force(X, k):
@@ -128,6 +128,28 @@ def test_the_bound_tightened_tile_by_tile_keeps_the_search_exact(monkeypatch, k)
         ref_dist, ref_idx = brute_force(X, k)
         np.testing.assert_array_equal(idx, ref_idx)
         np.testing.assert_allclose(dist, ref_dist, rtol=1e-15)
+
+
+@pytest.mark.parametrize("k", [1, 3, 20])
+@pytest.mark.parametrize("columns", [5, 8 * 3, 64 * 20 + 7])
+def test_kth_smallest_bound_has_k_columns_below_it(k, columns):
+    """The first bound is an upper bound because at least k distinct columns lie at or below it
+    (groups that shared a column would break this on tie-heavy rows); with fewer than 8 k columns
+    it is the exact k-th smallest."""
+    if columns <= k:
+        pytest.skip("needs more than k columns")
+    rng = np.random.default_rng(k * columns)
+    rows = [rng.random((50, columns)), rng.integers(0, 4, (50, columns)).astype(float)]
+    spiky = np.full((50, columns), 9.0)
+    spiky[:, rng.integers(0, columns)] = 0.0  # one tiny value per row, the rest equal
+    spiky[:, 0] = np.inf  # the point itself
+    for values in [*rows, spiky]:
+        bound = _kth_smallest_bound(values.copy(), k)
+        exact = np.partition(values, k - 1, axis=1)[:, k - 1]
+        assert ((values <= bound[:, None]).sum(axis=1) >= k).all()
+        assert (bound >= exact).all()
+        if columns < 8 * k:
+            np.testing.assert_array_equal(bound, exact)
 
 
 def test_threads_do_not_change_the_result():
