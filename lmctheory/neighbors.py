@@ -355,7 +355,7 @@ def _slots(rows: np.ndarray, b: int) -> tuple[np.ndarray, int]:
 
 
 def _kth_smallest_bound(values: np.ndarray, k: int) -> np.ndarray:
-    """Per row, an upper bound on the k-th smallest value (``values`` is overwritten).
+    """Per row, an upper bound on the k-th smallest value (``values`` may be overwritten).
 
     With at least 8k columns: the k-th smallest of the minima of 4k disjoint column groups (k groups
     whose minima are <= it hold k distinct columns <= it). A row-wise partition of 4k group minima
