@@ -260,8 +260,8 @@ class _Screen:
             row = flat // lb.shape[1]  # ascending: row-major order, columns ascending within a row
             col, low = flat - row * lb.shape[1] + c0, lb.ravel()[flat].astype(np.float64)
             found.append((row, col, low))
-            slot, width = _slots(row, b)
-            both = np.full((b, k + width), np.inf)
+            slot, per_row = _slots(row, b)
+            both = np.full((b, k + int(per_row.max())), np.inf)
             both[:, :k] = nearest_ub
             both[row, k + slot] = low + 4.0 * r[row] * self.r[col]  # ub = lb + 4 r_i r_j
             both.partition(k - 1, axis=1)
@@ -275,9 +275,9 @@ class _Screen:
         for row, col, low in found:
             keep = low <= limit[row]
             row, col = row[keep], col[keep]
-            slot, _ = _slots(row, b)
+            slot, per_row = _slots(row, b)
             kept.append((row, slot + counts[row], col))
-            counts += np.bincount(row, minlength=b)
+            counts += per_row
         cols = np.repeat(rows_here[:, None] + r0, int(counts.max()), axis=1)
         for row, slot, col in kept:
             cols[row, slot] = col
@@ -346,12 +346,12 @@ def _float32_at_least(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _slots(rows: np.ndarray, b: int) -> tuple[np.ndarray, int]:
+def _slots(rows: np.ndarray, b: int) -> tuple[np.ndarray, np.ndarray]:
     """For ragged per-row entries listed row by row (rows sorted), each entry's position within its
-    row and the largest count: the layout of a (b, width) padded array."""
+    row and the number of entries of each of the ``b`` rows: the layout of a padded array."""
     counts = np.bincount(rows, minlength=b)
     starts = np.cumsum(counts) - counts
-    return np.arange(rows.size) - starts[rows], int(counts.max())
+    return np.arange(rows.size) - starts[rows], counts
 
 
 def _kth_smallest_bound(values: np.ndarray, k: int) -> np.ndarray:
