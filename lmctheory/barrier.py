@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from torch.func import functional_call
 
-from .nn.ops import network_ops, path_outputs, supports
+from .nn.ops import check_same_architecture, network_ops, path_outputs, supports
 
 __all__ = [
     "PATH_CONVENTION",
@@ -266,6 +266,7 @@ def barriers(ts, values, *, with_normalized: bool = False) -> dict[str, float | 
 
 
 def _check_models(model_a, model_b):
+    check_same_architecture(model_a, model_b)
     pa, pb = dict(model_a.named_parameters()), dict(model_b.named_parameters())
     if pa.keys() != pb.keys():
         raise ValueError(f"models have different parameters: {sorted(set(pa) ^ set(pb))[:5]}")

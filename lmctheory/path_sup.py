@@ -2,36 +2,33 @@ r"""The barrier over every t in [0, 1], certified: a rigorous enclosure of :math
 
 Every barrier of :mod:`lmctheory.barrier` is a maximum over a grid of t, which can miss the peak
 between two grid points. This module encloses the supremum over the whole segment of the loss (and
-the error) above the chord,
+the error) above a reference line (:ref:`theory-certified-sup`),
 
 .. math:: g(t) = L(\theta(t)) - [(1 - t) L(\theta_A) + t L(\theta_B)],
           \qquad \theta(t) = (1 - t)\theta_A + t\theta_B,
 
-between a lower bound (the largest value of g found at points where the network was evaluated
-exactly: a barrier that is attained) and a certified upper bound (:ref:`theory-certified-sup`).
+(or above the endpoints' mean) between a lower bound, a value of g that the path provably reaches at
+an evaluated t, and an upper bound that holds for every t in [0, 1].
 
-On a sub-interval :math:`[t_c - r, t_c + r]` every weight is affine in t,
-:math:`W(t) = W(t_c) + s\,r\,\Delta W` with :math:`s \in [-1, 1]`, so interval arithmetic in
-centre-radius form encloses, for every example, each layer's pre-activations :math:`z(t)` and their
-derivatives :math:`z'(t)` over the whole sub-interval (the activation's derivative is enclosed by its
-range over the pre-activation interval, its generalised derivative at a kink). Two upper bounds of
-g on the sub-interval follow, and the smaller is kept:
+The path is cut into dyadic sub-intervals. On each, :class:`lmctheory.enclosure.PathEnclosure`
+encloses every output of every example in a first-order Taylor model in t,
+:math:`z(s) \in c + s g + [-e, e]` for :math:`t = t_c + rs`, :math:`s \in [-1, 1]`, with every rounding
+error bounded. The loss maximised over that set is, per example, a convex function of s (for
+cross-entropy a log-sum-exp of affine functions of s, for squared error a sum of squares of
+:math:`|\text{affine}| + e`), and so is its mean minus the (affine) reference line: its supremum over
+the sub-interval is at one of its two ends, s = -1 or s = 1. At the points where the path is evaluated
+(the sub-interval ends) the same enclosure with r = 0 bounds g from below. Sub-intervals whose upper
+bound exceeds the best lower bound by more than the tolerance are all bisected in one batch per
+round, until the gap closes or the budget is spent (the result says which). For the error, an example
+counts as possibly wrong on a sub-interval unless every margin :math:`z_y - z_j` is certified positive
+on all of it; a t gives a lower bound only if every example's margin signs are certified there, so
+the error there is known exactly (ties count as errors).
 
-* the *box* bound: the loss maximised over the enclosure of the outputs (exact for a box: for
-  cross-entropy :math:`\log(1 + \sum_{j \ne y} e^{\bar z_j - \underline z_y})`), minus the chord's
-  smaller end value;
-* the *mean-value* bound: :math:`g(t_c) + r \max(\overline{g'}, -\underline{g'}, 0)`, with
-  :math:`[\underline{g'}, \overline{g'}]` the enclosure of :math:`g'` (g is Lipschitz, so it is the
-  integral of its derivative).
-
-Sub-intervals whose upper bound exceeds the best lower bound by more than the tolerance are bisected
-until the gap closes or the budget is spent (the result says which). For the error, an example counts
-as possibly wrong on a sub-interval unless every margin :math:`z_y - z_j` is certified positive on
-all of it.
-
-Covered: the model kinds of :func:`lmctheory.nn.ops.register_ops` (MLP, mean-field, logistic
-regression, CNN, LCN) with ReLU, leaky ReLU, tanh or identity activations; cross-entropy or squared
-error. Arithmetic is float64; rounding is covered by a margin of 1e-9 relative to the loss scale.
+What is enclosed is the function the stored parameters and inputs define in exact arithmetic
+(a float32 model's weights are taken as the exact numbers they are); rounding is bounded as
+:mod:`lmctheory.rounding` describes. Covered: the model kinds of
+:func:`lmctheory.nn.ops.register_ops` (MLP, mean-field, logistic regression, CNN, LCN) with ReLU,
+leaky ReLU of any slope, tanh or identity activations; cross-entropy or squared error.
 """
 
 from __future__ import annotations
@@ -39,12 +36,15 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import torch
 
 from ._validation import check_positive_int, check_positive_real
 from .barrier import PATH_CONVENTION, _loss_kind, per_example_loss
-from .nn.ops import network_ops, path_outputs
+from .enclosure import Form, PathEnclosure
+from .nn.ops import network_ops
+from .rounding import LIBM_ULPS, TINY, U, down, gamma, up
 
 __all__ = [
     "DEFINITIONS",
@@ -55,18 +55,15 @@ __all__ = [
     "softmax_range",
 ]
 
-#: activations whose derivative range over an interval is enclosed here
-_ACTIVATIONS = ("relu", "leaky_relu", "tanh", "identity")
-#: relative allowance for float64 rounding in the enclosures
-_ROUNDING = 1e-9
 #: what the barrier is measured above, and the quantity each reference defines
 REFERENCES = ("chord", "mean")
 DEFINITIONS = {
     "chord": "sup over t in [0, 1] of metric(t) - ((1 - t) metric(0) + t metric(1))",
     "mean": "sup over t in [0, 1] of metric(t) - (metric(0) + metric(1)) / 2",
 }
-#: sub-intervals bisected per round
-_BATCH = 8
+#: the most (segment, example, unit) values one batch of the enclosure holds: 4 MB per float64 tensor
+#: (larger tensors are served by fresh pages, which costs more than the arithmetic on them)
+_BATCH_ELEMENTS = 2**19
 
 
 @dataclass
@@ -127,90 +124,6 @@ class PathSup:
             "intervals": self.intervals,
             "info": self.info,
         }
-
-
-def _activation_range(name: str, slope: float, zl: torch.Tensor, zu: torch.Tensor):
-    """``(sigma(zl), sigma(zu), lower and upper bound of sigma' on [zl, zu])`` for a monotone sigma;
-    at a kink the generalised derivative (the interval between the one-sided slopes) is included."""
-    if name == "identity":
-        one = torch.ones_like(zl)
-        return zl, zu, one, one
-    if name in ("relu", "leaky_relu"):
-        s = 0.0 if name == "relu" else float(slope)
-
-        # slope 1 on [zl, zu] when zl > 0, s when zu < 0; an interval touching the kink at 0 has both
-        pos, neg = (zl > 0).to(zl.dtype), (zu < 0).to(zl.dtype)
-        if s <= 1:
-            dlo, dhi = s + (1 - s) * pos, 1 - (1 - s) * neg
-        else:
-            dlo, dhi = 1 + (s - 1) * neg, s - (s - 1) * pos
-        act = torch.nn.functional.leaky_relu
-        return act(zl, s), act(zu, s), dlo, dhi
-    if name == "tanh":
-        # tanh' = 1 - tanh^2 decreases in |z|: largest at the point of [zl, zu] nearest 0
-        nearest = torch.where((zl <= 0) & (zu >= 0), torch.zeros_like(zl), torch.minimum(zl.abs(), zu.abs()))
-        farthest = torch.maximum(zl.abs(), zu.abs())
-        return torch.tanh(zl), torch.tanh(zu), 1 - torch.tanh(farthest) ** 2, 1 - torch.tanh(nearest) ** 2
-    raise NotImplementedError(
-        f"certified_path_sup encloses {', '.join(_ACTIVATIONS)} activations, not {name!r}"
-    )
-
-
-def _mul(al, ah, bl, bh, *, nonnegative: bool = False):
-    """Interval product [al, ah] * [bl, bh], elementwise (``nonnegative``: al >= 0 is known)."""
-    if nonnegative:
-        return torch.minimum(al * bl, ah * bl), torch.maximum(ah * bh, al * bh)
-    corners = torch.stack([al * bl, al * bh, ah * bl, ah * bh])
-    return corners.amin(0), corners.amax(0)
-
-
-def _affine(op, weight, bias, x):
-    return op.forward({"weight": weight} if bias is None else {"weight": weight, "bias": bias}, x)
-
-
-def _after(op, name, slope, zc, zr, dzc, dzr):
-    """``(h_c, h_r, d_c, d_r)`` after the operator's activation (if any): the enclosure of the output
-    and of its derivative (activation range times derivative)."""
-    if not op.activation_after:
-        return zc, zr, dzc, dzr
-    act_lo, act_hi, slope_lo, slope_hi = _activation_range(name, slope, zc - zr, zc + zr)
-    monotone = name != "leaky_relu" or slope >= 0  # the slope range is then nonnegative
-    dlo, dhi = _mul(slope_lo, slope_hi, dzc - dzr, dzc + dzr, nonnegative=monotone)
-    return (act_lo + act_hi) / 2, (act_hi - act_lo) / 2, (dlo + dhi) / 2, (dhi - dlo) / 2
-
-
-def _enclose(network, tc: float, r: float, first_outputs):
-    r"""Per example, enclosures of the outputs and of their derivatives in t over [tc - r, tc + r]:
-    ``(z_lo, z_hi, dz_lo, dz_hi)``.
-
-    ``first_outputs`` are the first operator's outputs for A and B: for a fixed input the first
-    operator is affine in its parameters, so :math:`z_1(t) = z_1^A + t (z_1^B - z_1^A)` exactly, its
-    range over the sub-interval is :math:`z_1(t_c) \pm r |z_1^B - z_1^A|` and its derivative the
-    constant :math:`z_1^B - z_1^A`: the first layer costs nothing per sub-interval."""
-    ops, name, slope, _ = network
-    z_a, z_b = first_outputs
-    dz1 = z_b - z_a
-    zc = z_a + tc * dz1
-    state = _after(ops[0], name, slope, zc, r * dz1.abs(), dz1, torch.zeros_like(dz1))
-    for op in ops[1:]:
-        hc, hr, dc, dr = state
-        wa, wb = op.params_a["weight"], op.params_b["weight"]
-        dw = wb - wa
-        wc = wa + tc * dw
-        ba, bb = op.params_a.get("bias"), op.params_b.get("bias")
-        db = None if ba is None else bb - ba
-        bc = None if ba is None else ba + tc * db
-        abs_wc, abs_dw = wc.abs(), dw.abs()
-        # (interval-value): W(t) h(t) + b(t) in W_c h_c + b_c +- (|W_c| h_r + r |dW| (|h_c| + h_r) + r |db|)
-        zc = _affine(op, wc, bc, hc)
-        zr = _affine(op, abs_dw, None if db is None else r * db.abs(), r * (hc.abs() + hr))
-        # (interval-derivative): dW h + W(t) h' + db
-        dzc = _affine(op, dw, db, hc) + op.linear({"weight": wc}, dc)
-        dzr = op.linear({"weight": abs_dw}, hr + r * (dc.abs() + dr)) + op.linear({"weight": abs_wc}, dr)
-        zr = zr + op.linear({"weight": abs_wc}, hr)
-        state = _after(op, name, slope, zc, zr, dzc, dzr)
-    hc, hr, dc, dr = state
-    return hc - hr, hc + hr, dc - dr, dc + dr
 
 
 def box_loss_max(kind: str, z_lo: torch.Tensor, z_hi: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -295,53 +208,215 @@ def softmax_range(z_lo: torch.Tensor, z_hi: torch.Tensor, *, log: bool = False):
     return (lo, hi) if log else (lo.exp(), hi.exp())
 
 
-def _loss_bounds(kind, z_lo, z_hi, dz_lo, dz_hi, y):
-    """Per example: the loss maximised over the output box, and the enclosure of its derivative."""
-    box = box_loss_max(kind, z_lo, z_hi, y)
+# ------------------------------------------------------------ bounds on the loss and error over an enclosure
+
+
+def _float_up(q: Fraction) -> float:
+    """The smallest float at least the rational ``q``."""
+    f = float(q)
+    return math.nextafter(f, math.inf) if Fraction(f) < q else f
+
+
+def _float_down(q: Fraction) -> float:
+    """The largest float at most the rational ``q``."""
+    f = float(q)
+    return math.nextafter(f, -math.inf) if Fraction(f) > q else f
+
+
+def _mean_bound(v: torch.Tensor, upper: bool) -> torch.Tensor:
+    """Bound of the exact mean over the last axis of ``v`` (sum rounding: gamma_n times the sum of |v|)."""
+    n = v.shape[-1]
+    total, size = v.sum(-1), v.abs().sum(-1) * (2 * gamma(n + 2))
+    return up((total + size) / n, 2) if upper else down((total - size) / n, 2)
+
+
+def _line(t: torch.Tensor, v0: torch.Tensor, v1: torch.Tensor, upper: bool) -> torch.Tensor:
+    """Bound of :math:`(1 - t) v_0 + t v_1` per segment and example (t: (K,), v: (n,) -> (K, n))."""
+    t = t.view(-1, 1)
+    value = (1 - t) * v0 + t * v1  # 1 - t is exact for t in [0, 1] a binary fraction
+    slack = 3 * U * (v0.abs() + v1.abs()) + TINY
+    return up(value + slack) if upper else down(value - slack)
+
+
+def _log_sum_exp(d: torch.Tensor, upper: bool) -> torch.Tensor:
+    r"""Bound of :math:`\log \sum_j e^{d_j}` over the last axis, for exact d_j = the given values.
+
+    With :math:`m = \max_j d_j` the sum :math:`S = \sum_j e^{d_j - m}` lies in [1, k]: the differences
+    (exact to :math:`u|d_j - m| \le 800u` where the term matters), the exponentials (``LIBM_ULPS``), the
+    sum (:math:`\gamma_k`) and the logarithm give an absolute error below :math:`(900 + 4k)u`, the final
+    addition :math:`u|m + \log S|`."""
+    k = d.shape[-1]
+    m = d.amax(-1, keepdim=True)
+    value = m.squeeze(-1) + torch.log(torch.exp((d - m).clamp_(min=-800.0)).sum(-1))
+    slack = (900 + 4 * k + 8 * LIBM_ULPS) * U + 4 * U * value.abs() + k * TINY
+    return up(value + slack) if upper else down(value - slack)
+
+
+def _class_differences(form: Form, y: torch.Tensor, s: float | None, sign: float):
+    r"""Per segment, example and class, a bound of :math:`z_j - z_y` over the enclosure at s (or over
+    the whole segment when ``s`` is None): ``sign = 1`` the upper, ``-1`` the lower bound."""
+    idx = y.view(1, -1, 1).expand(form.c.shape[0], -1, 1)
+    c, e = form.c, form.e
+    own_c, own_e = c.gather(2, idx), e.gather(2, idx)
+    diff = c - own_c
+    size = c.abs() + own_c.abs() + e + own_e
+    radius = e + own_e
+    if form.g is not None:
+        own_g = form.g.gather(2, idx)
+        dg = form.g - own_g
+        size = size + form.g.abs() + own_g.abs()
+        if s is None:
+            radius = radius + dg.abs()
+        else:
+            diff = diff + s * dg
+    value = diff + sign * (radius + 5 * U * size + TINY)
+    return value.scatter_(2, idx, 0.0), idx
+
+
+def _loss_bound(kind: str, form: Form, y: torch.Tensor, s: float | None, upper: bool) -> torch.Tensor:
+    """Per segment and example, a bound of the loss over the enclosure at s (points: ``s`` None, g = 0)."""
     if kind == "cross_entropy":
-        p_lo, p_hi = softmax_range(z_lo, z_hi)
-        onehot = torch.nn.functional.one_hot(y, z_lo.shape[1]).to(z_lo.dtype)
-        c_lo, c_hi = p_lo - onehot, p_hi - onehot
-    else:
-        target = y.view(z_lo.shape[0], -1).to(z_lo.dtype)
-        c_lo, c_hi = 2 * (z_lo - target), 2 * (z_hi - target)
-    d_lo, d_hi = _mul(c_lo, c_hi, dz_lo, dz_hi)
-    return box, d_lo.sum(-1), d_hi.sum(-1)
+        diff, _ = _class_differences(form, y, s, 1.0 if upper else -1.0)
+        return _log_sum_exp(diff, upper)
+    target = y.reshape(1, y.shape[0], *form.c.shape[2:])
+    a = form.c - target
+    size = form.c.abs() + target.abs()
+    if form.g is not None:
+        a = a + s * form.g
+        size = size + form.g.abs()
+    slack = form.e + 4 * U * size + TINY
+    k = a[0, 0].numel()
+    if upper:
+        return up((a.abs() + slack).square().flatten(2).sum(-1) * (1 + gamma(k + 4)), 2)
+    return down((a.abs() - slack).clamp(min=0).square().flatten(2).sum(-1) * (1 - gamma(k + 4)), 2)
 
 
-def _line_sup(g0, g1, d_lo, d_hi, h):
-    r"""Largest value on [0, h] of a function with values g0, g1 at the ends and derivative in
-    [d_lo, d_hi]: :math:`\max_s \min(g_0 + s\,\bar d, g_1 - (h - s)\,\underline d)` (the two bounds
-    cross at one point; the maximum of their minimum is there, or at an end)."""
-    width = d_hi - d_lo
-    cross = torch.where(width > 0, (g1 - g0 - h * d_lo) / torch.where(width > 0, width, 1.0), 0.0)
-    best = None
-    for s in (torch.zeros_like(g0), torch.full_like(g0, h), cross.clamp(0.0, h)):
-        value = torch.minimum(g0 + s * d_hi, g1 - (h - s) * d_lo)
-        best = value if best is None else torch.maximum(best, value)
-    return best
+def _margin_signs(form: Form, y: torch.Tensor, s: float | None = None):
+    """Per segment and example: (possibly wrong, certainly wrong, certified) somewhere on the segment (at s
+    when given)."""
+    upper, idx = _class_differences(form, y, s, 1.0)  # bound of z_j - z_y from above
+    lower, _ = _class_differences(form, y, s, -1.0)
+    upper.scatter_(2, idx, -math.inf)
+    lower.scatter_(2, idx, -math.inf)
+    possibly = (~(upper < 0)).any(-1)  # some z_j may reach z_y (ties count as errors; NaN: unknown)
+    certainly = (lower > 0).any(-1)
+    return possibly, certainly, certainly | ~possibly
 
 
-def _margins(z, y):
-    """``z_y - z_j`` per example and class (``+inf`` at j = y)."""
-    rows = torch.arange(z.shape[0])
-    margin = z[rows, y][:, None] - z
-    margin[rows, y] = math.inf
-    return margin
+class _Objective:
+    """g of each metric along the path, bounded on points and segments from the enclosure."""
+
+    def __init__(self, enclosure: PathEnclosure, kind: str, y: torch.Tensor, metrics, references):
+        self.enclosure, self.kind, self.y, self.metrics, self.references = (
+            enclosure,
+            kind,
+            y,
+            metrics,
+            references,
+        )
+        self.n = int(y.shape[0])
+        self.chunk = max(1, _BATCH_ELEMENTS // max(1, self.n * enclosure.width))
+        ends = enclosure.outputs(torch.tensor([0.0, 1.0], dtype=torch.float64))
+        self.ref = {}
+        self.endpoints = {}
+        if "loss" in metrics:
+            lo, hi = _loss_bound(kind, ends, y, None, False), _loss_bound(kind, ends, y, None, True)
+            self.ref["loss"] = (lo, hi)  # per example, at t = 0 and t = 1
+            # the float64 evaluation (the centre of the enclosure), for the record
+            self.endpoints["loss"] = tuple(per_example_loss(kind, ends.c, y).mean(1).tolist())
+        if "error" in metrics:
+            _, wrong, certified = _margin_signs(ends, y)
+            low = [Fraction(int(wrong[i].sum()), self.n) for i in (0, 1)]
+            high = [Fraction(int((wrong[i] | ~certified[i]).sum()), self.n) for i in (0, 1)]
+            self.ref["error"] = (low, high)
+            self.endpoints["error"] = (float(low[0]), float(low[1]))
+            self.error_ends_certified = bool(certified.all())
+
+    def _reference_loss(self, t: torch.Tensor, upper: bool) -> torch.Tensor:
+        lo, hi = self.ref["loss"]
+        v = hi if upper else lo
+        if self.references["loss"] == "mean":
+            t = torch.full_like(t, 0.5)
+        return _line(t, v[0], v[1], upper)
+
+    def _reference_error(self, t: float, upper: bool) -> Fraction:
+        low, high = self.ref["error"]
+        v = high if upper else low
+        t = Fraction(0.5) if self.references["error"] == "mean" else Fraction(t)
+        return (1 - t) * v[0] + t * v[1]
+
+    def _chunks(self, ts):
+        for start in range(0, len(ts), self.chunk):
+            yield start, ts[start : start + self.chunk]
+
+    def _lower(self, form: Form, s: float | None, ts: list[float]) -> dict[str, list]:
+        """Per metric and segment, a value g provably takes at ts (the enclosure at s; points: s None), or
+        None for the error where some margin's sign is not certified there."""
+        out = {}
+        if "loss" in self.metrics:
+            t = torch.tensor(ts, dtype=torch.float64)
+            g = down(_loss_bound(self.kind, form, self.y, s, False) - self._reference_loss(t, True))
+            # NaN (an overflow somewhere) bounds nothing
+            out["loss"] = _mean_bound(g, False).nan_to_num(nan=-math.inf).tolist()
+        if "error" in self.metrics:
+            _, wrong, certified = _margin_signs(form, self.y, s)
+            counts, known = wrong.sum(1).tolist(), certified.all(1).tolist()
+            out["error"] = [
+                _float_down(Fraction(count, self.n) - self._reference_error(t, True)) if ok else None
+                for count, ok, t in zip(counts, known, ts, strict=True)
+            ]
+        return out
+
+    def points(self, ts: list[float]) -> dict[str, list]:
+        """Per metric and t, a value g provably takes at t (None: not certified there)."""
+        out = {m: [] for m in self.metrics}
+        for _, part in self._chunks(ts):
+            values = self._lower(self.enclosure.outputs(torch.tensor(part, dtype=torch.float64)), None, part)
+            for m in self.metrics:
+                out[m] += values[m]
+        return out
+
+    def segments(self, t0: list[float], t1: list[float]):
+        """Per metric and segment [t0, t1]: an upper bound of g on all of it, and values g provably takes
+        at t0 and at t1 (the segment's enclosure at its ends)."""
+        upper, at_start, at_end = ({m: [] for m in self.metrics} for _ in range(3))
+        for start, part in self._chunks(t0):
+            ends = t1[start : start + len(part)]
+            lo = torch.tensor(part, dtype=torch.float64)
+            hi = torch.tensor(ends, dtype=torch.float64)
+            form = self.enclosure.outputs((lo + hi) / 2, (hi - lo) / 2)  # exact: binary fractions
+            if "loss" in self.metrics:
+                # the bound is convex in s: its largest value on the segment is at an end
+                bounds = [
+                    _mean_bound(
+                        up(_loss_bound(self.kind, form, self.y, s, True) - self._reference_loss(t, False)),
+                        True,
+                    )
+                    for s, t in ((-1.0, lo), (1.0, hi))
+                ]
+                # NaN (an overflow somewhere) bounds nothing from above
+                upper["loss"] += torch.maximum(*bounds).nan_to_num(nan=math.inf).tolist()
+            if "error" in self.metrics:
+                possibly, _, _ = _margin_signs(form, self.y)
+                for count, t_start, t_end in zip(possibly.sum(1).tolist(), part, ends, strict=True):
+                    low_ref = min(self._reference_error(t, False) for t in (t_start, t_end))
+                    upper["error"].append(_float_up(Fraction(count, self.n) - low_ref))
+            for values, s, ts in ((at_start, -1.0, part), (at_end, 1.0, ends)):
+                for m, v in self._lower(form, s, ts).items():
+                    values[m] += v
+        return upper, at_start, at_end
 
 
-def _possibly_wrong(m0, m1, z_lo, z_hi, dz_lo, dz_hi, y, h):
-    """Per example: whether some t of the sub-interval could misclassify it (a margin z_y - z_j that
-    is not certified positive by the box, nor by its end values and derivative enclosure)."""
-    rows = torch.arange(z_lo.shape[0])
-    box_lo = z_lo[rows, y][:, None] - z_hi
-    dm_lo = dz_lo[rows, y][:, None] - dz_hi
-    dm_hi = dz_hi[rows, y][:, None] - dz_lo
-    # the smallest margin: minus the largest of -margin, whose derivative lies in [-dm_hi, -dm_lo]
-    finite = m0.isfinite()
-    line = -_line_sup(-m0.where(finite, 0.0), -m1.where(finite, 0.0), -dm_hi, -dm_lo, h)
-    margin = torch.maximum(box_lo, line).where(finite, math.inf)
-    return (margin <= 0).any(1)
+def _exact_float64(x: torch.Tensor, name: str) -> torch.Tensor:
+    """``x`` in float64 without rounding (floats widen exactly; integers must fit in 53 bits)."""
+    if x.is_floating_point():
+        if not torch.isfinite(x).all():
+            raise ValueError(f"data: {name} contains non-finite values")
+        return x.detach().to(torch.float64)
+    wide = x.detach().to(torch.float64)
+    if x.dtype != torch.bool and (wide.abs() >= 2.0**53).any():
+        raise ValueError(f"data: {name} holds integers beyond 2**53, which float64 cannot hold exactly")
+    return wide
 
 
 def certified_path_sup(
@@ -362,10 +437,11 @@ def certified_path_sup(
     Parameters
     ----------
     model_a, model_b : torch.nn.Module
-        Same architecture, of a kind registered with :func:`lmctheory.nn.ops.register_ops`
-        (align B to A beforehand).
+        Same kind, architecture and activation, of a kind registered with
+        :func:`lmctheory.nn.ops.register_ops` (align B to A beforehand).
     data : (x, y) tensors
-        The examples; the metrics are means over them.
+        The examples; the metrics are means over them. Their values are part of the enclosure (taken
+        as exact numbers).
     metrics : subset of ("loss", "error")
         What to enclose (the error needs class labels).
     reference : {"chord", "mean"} or dict of metric to either, default "chord"
@@ -377,19 +453,22 @@ def certified_path_sup(
     atol, rtol : float
         Stop refining when ``upper - lower <= max(atol, rtol * |lower|)`` for every metric.
     initial : int, default 16
-        Equal sub-intervals to start from.
+        Equal sub-intervals to start from (a power of two: every sub-interval end is then an exact
+        binary fraction).
     max_intervals : int, default 2048
         Budget of sub-intervals enclosed; the result reports ``converged=False`` if it runs out.
 
     Returns
     -------
     dict of str to PathSup
-        One enclosure per metric.
+        One enclosure per metric: ``lower <= sup_t g(t) <= upper``, ``lower`` a value g provably
+        takes at ``t_lower``.
 
     Raises
     ------
     ValueError
-        Invalid tolerances or budgets, an unknown metric or loss, or the error for float targets.
+        Invalid tolerances or budgets, an unknown metric or loss, the error for float targets,
+        non-finite inputs, or models of different kinds, architectures or activations.
     NotImplementedError
         A model kind without registered operators, or an activation not covered.
 
@@ -412,7 +491,7 @@ def certified_path_sup(
     """
     started = time.perf_counter()
     metrics = tuple(metrics)
-    if not metrics or any(m not in ("loss", "error") for m in metrics):
+    if not metrics or any(m not in ("loss", "error") for m in metrics) or len(set(metrics)) != len(metrics):
         raise ValueError(f"metrics must be a non-empty subset of ('loss', 'error'), got {metrics!r}")
     references = dict.fromkeys(metrics, reference) if isinstance(reference, str) else dict(reference)
     if set(references) != set(metrics) or any(v not in REFERENCES for v in references.values()):
@@ -422,124 +501,89 @@ def certified_path_sup(
     atol = check_positive_real(atol, "atol")
     rtol = check_positive_real(rtol, "rtol")
     initial = check_positive_int(initial, "initial")
+    if initial & (initial - 1):
+        raise ValueError(f"initial must be a power of two (exact sub-interval ends), got {initial}")
     max_intervals = check_positive_int(max_intervals, "max_intervals")
-    x, y = data
-    x = torch.as_tensor(x)
-    y = torch.as_tensor(y)
+    x, y = (torch.as_tensor(v) for v in data)
     kind = _loss_kind(y, loss)
     if "error" in metrics and kind == "mse":
         raise ValueError("the error metric needs class labels (cross-entropy), not float targets")
-    if not torch.isfinite(x).all():
-        raise ValueError("data: x contains non-finite values")
-    network = network_ops(model_a, model_b, torch.float64)
-    x = network[3](x.to(torch.float64))
-    y = y.to(torch.float64) if kind == "mse" else y.long()
-    n = x.shape[0]
-    first_op = network[0][0]
-    with torch.no_grad():
-        first_outputs = first_op.forward(first_op.params_a, x), first_op.forward(first_op.params_b, x)
+    if len(x) == 0 or len(x) != len(y):
+        raise ValueError(f"data: {len(x)} inputs and {len(y)} labels (need the same, non-zero number)")
+    network = network_ops(model_a, model_b, torch.float64)  # refuses pairs that differ in kind or shape
+    x = network[3](_exact_float64(x, "x"))
+    y = _exact_float64(y, "y") if kind == "mse" else y.long()
+    objective = _Objective(PathEnclosure(network, x), kind, y, metrics, references)
 
-    def point(t):
-        """Per metric, the per-example values at t (exact), and the margins for the error."""
-        with torch.no_grad():
-            z = path_outputs(network, x, torch.tensor([t], dtype=torch.float64))
-        out = {"loss": per_example_loss(kind, z, y)[0]}
-        if "error" in metrics:
-            z = z[0]
-            out["error"] = (z.argmax(-1) != y).double()
-            out["margins"] = _margins(z, y)
-        return out
+    lower = {m: (-math.inf, 0.0) for m in metrics}
+    evaluated = set()  # the t whose lower bound comes from a point enclosure (as tight as it gets)
 
-    start_point, end_point = point(0.0), point(1.0)
-    # per example, the reference line's values at t = 0 and t = 1 (the chord, or the endpoints' mean)
-    ref_ends = {}
-    for m in metrics:
-        v0, v1 = start_point[m], end_point[m]
-        ref_ends[m] = (v0, v1) if references[m] == "chord" else ((v0 + v1) / 2, (v0 + v1) / 2)
-    endpoints = {m: (float(start_point[m].mean()), float(end_point[m].mean())) for m in metrics}
+    def offer(m, t, value):
+        if references[m] == "chord" and t in (0.0, 1.0):
+            value = 0.0  # g(0) = g(1) = 0 exactly above the chord
+        if value is not None and value > lower[m][0]:
+            lower[m] = (value, t)
 
-    def g(m, values, t):
-        """Per example: the metric minus its reference line at t."""
-        r0, r1 = ref_ends[m]
-        return values[m] - ((1 - t) * r0 + t * r1)
-
-    lower = {m: (float(g(m, start_point, 0.0).mean()), 0.0) for m in metrics}
-    for m in metrics:
-        at_end = float(g(m, end_point, 1.0).mean())
-        if at_end > lower[m][0]:
-            lower[m] = (at_end, 1.0)
-
-    def enclose(t0, t1, p0, p1):
-        """Upper bound of each metric's g on [t0, t1] from the enclosure and the end values."""
-        tc, r, h = (t0 + t1) / 2, (t1 - t0) / 2, t1 - t0
-        with torch.no_grad():
-            z_lo, z_hi, dz_lo, dz_hi = _enclose(network, tc, r, first_outputs)
-        out = {}
-        if "loss" in metrics:
-            r0, r1 = ref_ends["loss"]
-            box, d_lo, d_hi = _loss_bounds(kind, z_lo, z_hi, dz_lo, dz_hi, y)
-            g0, g1 = g("loss", p0, t0), g("loss", p1, t1)
-            d_lo, d_hi = d_lo - (r1 - r0), d_hi - (r1 - r0)
-            box = box - torch.minimum((1 - t0) * r0 + t0 * r1, (1 - t1) * r0 + t1 * r1)
-            per_example = torch.minimum(box, _line_sup(g0, g1, d_lo, d_hi, h)).mean()
-            mean = _line_sup(*(v.mean().view(1) for v in (g0, g1, d_lo, d_hi)), h)
-            bound = min(float(per_example), float(mean), float(box.mean()))
-            out["loss"] = bound + _ROUNDING * max(float(box.abs().mean()), 1.0)
-        if "error" in metrics:
-            r0, r1 = ref_ends["error"]
-            wrong = _possibly_wrong(p0["margins"], p1["margins"], z_lo, z_hi, dz_lo, dz_hi, y, h)
-            ref_min = torch.minimum((1 - t0) * r0 + t0 * r1, (1 - t1) * r0 + t1 * r1)
-            out["error"] = float(wrong.double().mean()) - float(ref_min.mean())
-        return out
-
-    def add_point(t):
-        p = point(t)
+    def add_points(ts):
+        values = objective.points(ts)
+        evaluated.update(ts)
         for m in metrics:
-            value = float(g(m, p, t).mean())
-            if value > lower[m][0]:
-                lower[m] = (value, t)
-        return p
+            for t, value in zip(ts, values[m], strict=True):
+                offer(m, t, value)
 
     def threshold(m):
         return max(atol, rtol * abs(lower[m][0]))
 
-    ts = [k / initial for k in range(initial + 1)]
-    points = [start_point, *(add_point(t) for t in ts[1:-1]), end_point]
-    items = [(ts[k], ts[k + 1], points[k], points[k + 1]) for k in range(initial)]
-    items = [(*it, enclose(*it)) for it in items]
-    count = len(items)
+    leaves: dict[tuple[float, float], dict[str, float]] = {}
 
-    def excess(item):
-        return max(item[4][m] - lower[m][0] - threshold(m) for m in metrics)
+    def add_segments(pairs, parents):
+        uppers, at_start, at_end = objective.segments([p[0] for p in pairs], [p[1] for p in pairs])
+        for i, (t0, t1) in enumerate(pairs):
+            # a parent's bound holds on its halves too
+            leaves[(t0, t1)] = {
+                m: min(uppers[m][i], parents[i][m]) if parents[i] else uppers[m][i] for m in metrics
+            }
+            for m in metrics:
+                offer(m, t0, at_start[m][i])
+                offer(m, t1, at_end[m][i])
 
-    # bisect the sub-intervals whose upper bound is too far above the best lower bound, the worst
-    # first, a batch at a time (lower bounds only grow, so excesses are recomputed every round)
+    def tighten():
+        """Evaluate, as a point, each metric's best t so far where only a segment's end bounded it."""
+        new = sorted({lower[m][1] for m in metrics} - evaluated)
+        if new:
+            add_points(new)
+
+    add_points([0.0, 1.0])
+    add_segments([(k / initial, (k + 1) / initial) for k in range(initial)], [None] * initial)
+    tighten()
+    count, rounds = initial, 1
+
+    def excess(pair):
+        return max(leaves[pair][m] - lower[m][0] - threshold(m) for m in metrics)
+
     while count < max_intervals:
-        ranked = sorted(items, key=excess, reverse=True)
-        split = [it for it in ranked[:_BATCH] if excess(it) > 0][: (max_intervals - count) // 2]
+        open_ = sorted((p for p in leaves if excess(p) > 0), key=excess, reverse=True)
+        split = open_[: (max_intervals - count) // 2]
         if not split:
             break
-        keep = {id(it) for it in split}
-        items = [it for it in items if id(it) not in keep]
-        for t0, t1, p0, p1, _ in split:
-            mid = (t0 + t1) / 2
-            pm = add_point(mid)
-            items += [
-                (t0, mid, p0, pm, enclose(t0, mid, p0, pm)),
-                (mid, t1, pm, p1, enclose(mid, t1, pm, p1)),
-            ]
-            count += 2
+        parents = [leaves.pop(p) for p in split]
+        halves = [h for t0, t1 in split for h in ((t0, (t0 + t1) / 2), ((t0 + t1) / 2, t1))]
+        add_segments(halves, [p for p in parents for _ in (0, 1)])
+        tighten()
+        count += len(halves)
+        rounds += 1
+
     result = {}
     for m in metrics:
         value, t_at = lower[m]
-        worst = max(items, key=lambda it: it[4][m])
-        upper = max(value, worst[4][m])
+        worst = max(leaves, key=lambda p: leaves[p][m])
+        upper = max(value, leaves[worst][m])
         result[m] = PathSup(
             metric=m,
             lower=value,
             upper=upper,
             t_lower=t_at,
-            endpoints=endpoints[m],
+            endpoints=objective.endpoints[m],
             converged=upper - value <= threshold(m),
             intervals=count,
             info={
@@ -547,8 +591,9 @@ def certified_path_sup(
                 "rtol": rtol,
                 "reference": references[m],
                 "loss": kind if m == "loss" else None,
-                "n_examples": n,
-                "largest_upper_on": [worst[0], worst[1]],
+                "n_examples": objective.n,
+                "largest_upper_on": list(worst),
+                "rounds": rounds,
                 "seconds": time.perf_counter() - started,
                 "path": PATH_CONVENTION,
                 "definition": DEFINITIONS[references[m]],

@@ -143,7 +143,7 @@ def test_path_bad_input():
     torch.manual_seed(0)
     a, b = MLP([5, 8, 3]), MLP([5, 9, 3])
     x, y = torch.randn(10, 5), torch.randint(0, 3, (10,))
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(ValueError, match=r"widths is \[5, 8, 3\] in model_a, \[5, 9, 3\] in model_b"):
         evaluate_path(a, b, (x, y))
     with pytest.raises(ValueError, match="device/dtype"):
         evaluate_path(a, MLP([5, 8, 3]).double(), (x, y))

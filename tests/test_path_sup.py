@@ -73,21 +73,24 @@ RANDOM_PAIRS = {
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(**RANDOM_PAIRS)
 def test_the_certified_sup_contains_the_fine_grid_barrier(kind, activation, bias, scale, seed):
+    # the enclosure is of the function the (float32) parameters define exactly; evaluate_path in float64 on
+    # copies of the models computes it to about 1e-13 here (tests/test_certified_exact.py compares with an
+    # exact reference on smaller networks)
     a, b, data = _random_pair(kind, activation, bias, scale, seed)
-    fine = evaluate_path(a, b, data, ts=FINE)
+    a64, b64, data64 = a.double(), b.double(), (data[0].double(), data[1])
+    fine = evaluate_path(a64, b64, data64, ts=FINE)
     sups = certified_path_sup(a, b, data, max_intervals=64)
     for metric in ("loss", "error"):
         sup, measured = sups[metric], fine.barrier("above_chord", metric)
         assert np.isfinite([sup.lower, sup.upper]).all()
-        scale = max(1.0, *np.abs(fine.values[metric]))  # fine runs in float32: its rounding is allowed for
-        assert sup.upper >= measured - 1e-5 * scale, (metric, sup, measured)
+        slack = 1e-9 * max(1.0, *np.abs(fine.values[metric]))
+        assert sup.upper >= measured - slack, (metric, sup, measured)
         assert sup.lower >= 0.0  # g(0) = g(1) = 0
         # the lower bound is attained: g(t_lower) recomputed by evaluate_path (it may exceed the fine grid's
         # maximum: a piecewise-constant error can peak between grid points)
-        at = evaluate_path(a, b, data, ts=[0.0, sup.t_lower, 1.0]).values[metric]
+        at = evaluate_path(a64, b64, data64, ts=[0.0, sup.t_lower, 1.0]).values[metric]
         g = at[1] - ((1 - sup.t_lower) * at[0] + sup.t_lower * at[2])
-        # (evaluate_path runs in the models' float32, the enclosure in float64)
-        assert abs(g - sup.lower) <= 1e-5 * max(1.0, float(np.abs(at).max())) or sup.lower == 0.0
+        assert sup.lower <= g + slack
 
 
 def test_a_budget_that_runs_out_is_reported_not_hidden():

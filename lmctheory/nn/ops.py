@@ -18,7 +18,16 @@ import torch.nn.functional as F
 
 from .models import CNN, LCN, MLP, ChannelLinear, LogisticRegression, MeanFieldTwoLayer
 
-__all__ = ["Op", "dense", "register_ops", "network_ops", "forward_all", "supports", "path_outputs"]
+__all__ = [
+    "Op",
+    "dense",
+    "register_ops",
+    "network_ops",
+    "forward_all",
+    "supports",
+    "path_outputs",
+    "check_same_architecture",
+]
 
 #: model class -> builder ``(model_a, model_b, dtype) -> (ops, activation name, slope, input reshape)``
 _BUILDERS: dict[type, Callable] = {}
@@ -121,6 +130,9 @@ class Op:
         The operator's parameters in A and in B.
     activation_after : bool
         Whether the activation follows.
+    rounding : float, default 0.0
+        Relative error of the copied parameters with respect to the model's exact ones (nonzero when the
+        builder scales them, as the mean-field net's 1/N); the certified enclosure adds it.
 
     Examples
     --------
@@ -139,6 +151,7 @@ class Op:
     params_a: dict
     params_b: dict
     activation_after: bool
+    rounding: float = 0.0
 
     def forward(self, params, x):
         out = self.linear(params, x)  # the linear maps read params["weight"] only
@@ -192,6 +205,58 @@ def dense(p, x):
     return x @ p["weight"].T
 
 
+def _signature(model) -> dict:
+    """What fixes a model's function besides its parameters: its kind, sizes, bias and activation (the
+    leaky slope only for leaky ReLU)."""
+    signature = {"kind": type(model).__name__}
+    if hasattr(model, "config"):
+        signature.update(model.config())
+    name = getattr(model, "activation_name", None)
+    if name is not None:
+        signature["activation"] = name
+    if name != "leaky_relu":
+        signature.pop("slope", None)
+    return signature
+
+
+def check_same_architecture(model_a, model_b) -> None:
+    """Refuse a pair whose members differ in kind, sizes, bias or activation: the path between them is not
+    what either network computes.
+
+    Parameters
+    ----------
+    model_a, model_b : torch.nn.Module
+        The two endpoints.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    ValueError
+        The first difference, named (``config()`` entries of lmctheory's models, the activation and its
+        slope).
+
+    Examples
+    --------
+    >>> from lmctheory.nn.models import MLP
+    >>> from lmctheory.nn.ops import check_same_architecture
+    >>> check_same_architecture(MLP([2, 3, 1]), MLP([2, 3, 1]))
+    >>> check_same_architecture(MLP([2, 3, 1]), MLP([2, 3, 1], activation="tanh"))
+    Traceback (most recent call last):
+    ...
+    ValueError: model_a and model_b must have the same architecture: activation is 'relu' in model_a, 'tanh' in model_b
+    """
+    sa, sb = _signature(model_a), _signature(model_b)
+    for key in dict.fromkeys([*sa, *sb]):
+        if sa.get(key) != sb.get(key):
+            raise ValueError(
+                f"model_a and model_b must have the same architecture: {key} is {sa.get(key)!r} in model_a, "
+                f"{sb.get(key)!r} in model_b"
+            )
+
+
 def network_ops(model_a, model_b, dtype=torch.float64):
     """The operator sequence of a supported model pair, the activation name, slope and input reshape
     (from the builder registered for the model's class, :func:`register_ops`).
@@ -213,7 +278,7 @@ def network_ops(model_a, model_b, dtype=torch.float64):
     NotImplementedError
         A model kind without a registered builder (the message says how to add one).
     ValueError
-        Models of different kinds or parameter shapes.
+        Models of different kinds, activations or parameter shapes.
 
     Examples
     --------
@@ -235,11 +300,7 @@ def network_ops(model_a, model_b, dtype=torch.float64):
             "(attention layers are not covered by the linear-layer recursion); lmctheory.nn.ops.register_ops "
             "adds a model kind"
         )
-    if type(model_b) is not type(model_a):
-        raise ValueError(
-            f"model_a and model_b must have the same architecture, got a {type(model_a).__name__} and a "
-            f"{type(model_b).__name__}"
-        )
+    check_same_architecture(model_a, model_b)
     network = build(model_a, model_b, dtype)
     for op in network[0]:
         for name, value in op.params_a.items():
@@ -275,7 +336,8 @@ def _mean_field_ops(model_a, model_b, dtype):
             _params(model_b.hidden_layer, dtype=dtype),
             True,
         ),
-        Op(dense, _params(model_a.out, w, dtype), _params(model_b.out, w, dtype), False),
+        # the 1/N scale rounds twice (1/N, then the product): 3 units of float64 roundoff
+        Op(dense, _params(model_a.out, w, dtype), _params(model_b.out, w, dtype), False, 3 * 2.0**-53),
     ]
     return ops, model_a.activation_name, 0.01, _flatten
 
