@@ -222,14 +222,15 @@ class _Operator:
         ones = torch.ones((1, *in_shape), dtype=self.wa.dtype)
         self.rowsum = inflate(op.linear({"weight": self.wa.abs() + self.dw_abs}, ones)[0], self.fan)
         self.rowsum32 = _to_f32_up(self.rowsum * (1 + 16 * U32))  # products with it round once in float32
-        # the row sums of |dW| alone: the float32 products with dW err in proportion to them
-        dw_rowsum = inflate(op.linear({"weight": self.dw_abs}, ones)[0], self.fan)
-        self.dw_rowsum32 = _to_f32_up(dw_rowsum * (1 + 16 * U32))
+        # the rows' Euclidean norms of dW: the float32 products dW h_c err by at most gamma |dW||h_c|, and
+        # (Cauchy-Schwarz) |dW_j||h| <= ||dW_j||_2 ||h||_2
+        squares = inflate(op.linear({"weight": self.dw.square()}, ones)[0], self.fan)
+        self.dw_rownorm32 = _to_f32_up(up(squares.sqrt(), 2))
         # the float64 centre's roundings (its product, W_c, dW, the sums), relative to (|W_A| + |dW|)|h|;
         # the stored weights' own relative error ``rounding`` counts three times
         self.coef64 = (3 * gamma(self.fan) + 12 * U + 3 * rounding) * (1 + 8 * U)
-        # the float32 products' roundings (conversions, products, sums): relative to (|W_A| + |dW|)|h_g| for
-        # W_c h_g, to r |dW| (|h_c| + |h_g|) for the products with dW
+        # the float32 products' roundings (conversions, products, sums): relative to (|W_c| + r|dW|)|h_g| for
+        # W_c h_g and dW h_g, to r |dW| |h_c| for dW h_c
         self.coef32 = 1.5 * _gamma32(self.fan + 8)
         self.alpha32 = 1 + 2 * _gamma32(self.fan + 4)  # the float32 spread |W| e, rounded up
         # per output: the bias sums' rounding, and what flushed float32 subnormals can lose in the float32
@@ -392,15 +393,19 @@ class PathEnclosure:
         g_out = layer.per_segment(w_centre.float(), g, rq)
         # |W(s)| e <= (|W_c| + r |dW|) e, in float32, rounded up by alpha and beta
         w_abs = w_centre.abs_().addcmul_(r.view(w_view), layer.dw_abs).float()
-        largest_g = _largest(g)
-        scale = layer.coef64 * (largest_c + largest_g + largest_e) + layer.coef32 * largest_g
-        scale_dw = (layer.coef32 * r.view(-1, 1)) * (largest_c + largest_g)
+        # every float32 rounding that scales with |h_g| rides on the spread: (|W_c| + r|dW|)(e + kappa |h_g|)
+        spread_in = torch.add(form.e, g.abs(), alpha=layer.coef32)
+        scale = layer.coef64 * (largest_c + _largest(g) + largest_e)
+        norms = torch.linalg.vector_norm(form.c.flatten(2), dim=2) + torch.linalg.vector_norm(
+            g.flatten(2), dim=2
+        )
+        scale_dw = (layer.coef32 * (1 + 4 * U) * r.view(-1, 1)) * norms.double() * (1 + gamma(layer.fan + 4))
         extra = torch.addcmul(half_square.abs(), _to_f32_up(scale).view(lead), layer.rowsum32)
-        extra.addcmul_(_to_f32_up(scale_dw).view(lead), layer.dw_rowsum32)
+        extra.addcmul_(_to_f32_up(scale_dw).view(lead), layer.dw_rownorm32)
         extra.add_(layer.floor32)
         if layer.db_error32 is not None:
             extra.add_(_bias_like(layer.db_error32, extra) * rv)
-        err = layer.per_segment(w_abs, form.e, extra.mul_(1 + 4 * U32), alpha=layer.alpha32)
+        err = layer.per_segment(w_abs, spread_in, extra.mul_(1 + 4 * U32), alpha=layer.alpha32)
         return Form(c, g_out, err)
 
 
