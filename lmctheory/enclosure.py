@@ -358,15 +358,30 @@ class PathEnclosure:
         ``tc`` and ``r`` are 1-D float64 tensors; ``tc - r`` and ``tc + r`` must lie in [0, 1] and be
         the exact ends (binary fractions make them so).
         """
+        return self._propagate(tc, r, keep=False)[-1][1]
+
+    def layers(self, tc: torch.Tensor, r: torch.Tensor | None = None) -> list[tuple[Form, Form]]:
+        """Per operator, the enclosures of its pre-activations and of its output (after the activation;
+        the same form where none follows), on each segment (points when ``r`` is None).
+
+        Shapes and conditions as :meth:`outputs`.
+        """
+        return self._propagate(tc, r, keep=True)
+
+    def _propagate(self, tc, r, keep: bool) -> list[tuple[Form, Form]]:
+        out = []
         with torch.no_grad():
             form = self.first_form(tc, r)
-            if self.ops[0].activation_after:
-                form = _activate(form, self.name, self.slope)
-            for layer in self.later:
-                form = self._linear(layer, form, tc, r)
-                if layer.op.activation_after:
+            for index in range(len(self.ops)):
+                if index:
+                    form = self._linear(self.later[index - 1], form, tc, r)
+                pre = form
+                if self.ops[index].activation_after:
+                    if keep:  # the activation works in place: keep a copy of its input
+                        pre = Form(form.c.clone(), None if form.g is None else form.g.clone(), form.e.clone())
                     form = _activate(form, self.name, self.slope)
-            return form
+                out.append((pre, form) if keep else (None, form))
+        return out
 
     def _linear(self, layer: _Operator, form: Form, tc: torch.Tensor, r: torch.Tensor | None) -> Form:
         """The enclosure after a later operator (points when ``r`` is None)."""

@@ -38,6 +38,7 @@ supremum over [0, 1]: :func:`lmctheory.path_sup.certified_path_sup` encloses tha
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -45,10 +46,11 @@ import numpy as np
 import torch
 
 from ._validation import check_positive_int
-from .barrier import PATH_CONVENTION, _loss_kind, per_example_loss
-from .nn.models import activation_constants, make_activation
-from .nn.ops import dense, forward_all, network_ops
-from .path_sup import box_loss_max, softmax_range
+from .barrier import PATH_CONVENTION, _loss_kind
+from .enclosure import U32, PathEnclosure, _fan_in, _gamma32, _to_f32_up
+from .nn.ops import dense, network_ops
+from .path_sup import _exact_float64, _log_sum_exp, _mean_bound
+from .rounding import LIBM_ULPS, TINY, U, down, gamma, inflate, up
 
 __all__ = ["EndpointBound", "endpoint_barrier_bound"]
 
@@ -111,144 +113,435 @@ class EndpointBound:
         }
 
 
-def _signed_range(values, lo, hi):
-    """The range of ``-s * values`` over s in [lo, hi] (lo, hi >= 0), elementwise."""
-    return torch.minimum(-lo * values, -hi * values), torch.maximum(-lo * values, -hi * values)
+class _Line:
+    r"""Bounds of :math:`(1 - t) a + t b` (from below or above, a and b bounds of the same side), cached for
+    the few most recent t: adjacent sub-intervals share their ends."""
+
+    KEEP = 8
+
+    def __init__(self, a: torch.Tensor, b: torch.Tensor, upper: bool):
+        # the products and the sum round by at most 4u(|a| + |b|); the slack covers that and its own addition
+        self.a, self.b, self.upper = a, b, upper
+        self.slack = (8 * U) * (a.abs() + b.abs()) + 8 * TINY
+        self.cache: dict[float, torch.Tensor] = {}
+
+    def at(self, t: float) -> torch.Tensor:
+        if t not in self.cache:
+            if len(self.cache) >= self.KEEP:
+                self.cache.pop(next(iter(self.cache)))
+            value = torch.add(self.a * (1 - t), self.b, alpha=t)
+            self.cache[t] = value.add_(self.slack) if self.upper else value.sub_(self.slack)
+        return self.cache[t]
+
+    def over(self, t0: float, t1: float) -> torch.Tensor:
+        """The bound on all of [t0, t1] (the line's extremes are at the ends)."""
+        pick = torch.maximum if self.upper else torch.minimum
+        return pick(self.at(t0), self.at(t1))
 
 
-def _ends(values_0, values_1):
-    """Elementwise range of an affine function of t over [t0, t1], from its values at the ends."""
-    return torch.minimum(values_0, values_1), torch.maximum(values_0, values_1)
+def _combination(coeffs, size, signed, positive) -> torch.Tensor:
+    r"""Upper bound (float64) of :math:`\sum_i c_i a_i + |c_i| b_i` over the units, per example and objective,
+    for coefficients c (shape (n, K, units...), ``size`` = |c|; float32 or float64), a vector a (per example,
+    or None) and b >= 0 (float64): two batched matrix-vector products in c's precision, their rounding (and
+    the vectors' conversion to it) bounded by :math:`\gamma_{m+4} \sum |c_i| (|a_i| + b_i)`."""
+    n, k = size.shape[:2]
+    unit = U if size.dtype == torch.float64 else U32
+    flat_size = size.reshape(n, k, -1)
+    m = flat_size.shape[2]
+    # (products summed over the last axis: several times faster than a batched matrix-vector product here)
+    total = positive.reshape(n, 1, -1)
+    total = total if size.dtype == torch.float64 else _to_f32_up(total)  # rounded up: |c| b only grows
+    value = (flat_size * total).sum(-1).double()
+    if signed is not None:
+        flat_signed = signed.reshape(n, 1, -1).to(size.dtype)
+        value = value + (coeffs.reshape(n, k, -1) * flat_signed).sum(-1).double()
+        total = total + flat_signed.abs()
+    scale = 1.02 * (m + 4) * unit * (1 + 1.02 * (m + 4) * unit)
+    error = (flat_size * total).sum(-1).double() * scale + m * 2.0**-126
+    return up(value + error, 2)
 
 
-class _Recursion:
-    """Everything of the recursion that does not depend on t, for one batch of examples."""
+def _spectral_norm_upper(weight: torch.Tensor, squarings: int = 4) -> float:
+    r"""A rigorous upper bound of the spectral norm :math:`\lVert W \rVert_2`:
+    :math:`\lambda_{\max}(M)^{2^k} \le \lVert M^{2^k} \rVert_F` for :math:`M = W^\top W` (or
+    :math:`WW^\top`), so :math:`\lVert W \rVert_2 \le \lVert M^{2^k} \rVert_F^{2^{-k-1}}`, within a factor
+    :math:`\operatorname{rank}^{2^{-k-2}}` of the norm (1.08 for rank 512 and k = 4). M is scaled by a power
+    of two first (no overflow), and every product carries a radius bounding its rounding."""
+    w = weight if weight.shape[0] <= weight.shape[1] else weight.T
+    largest = float(w.abs().amax())
+    if largest == 0.0 or not math.isfinite(largest):
+        return 0.0 if largest == 0.0 else math.inf
+    unit = 2.0 ** -math.frexp(largest)[1]  # an exact scaling to entries below 1: no overflow in W W^T
+    return _spectral_norm_upper_scaled(w * unit, squarings) / unit * (1 + 4 * U)
 
-    def __init__(self, network, x, y, kind):
-        ops, name, slope, _ = network
-        self.ops, self.name, self.slope, self.kind, self.y = ops, name, slope, kind, y
-        self.act = make_activation(name, slope)
-        self.lip, self.kappa = activation_constants(name, slope)
-        self.ha, self.za = forward_all(ops, self.act, x, "a")
-        self.hb, self.zb = forward_all(ops, self.act, x, "b")
-        self.loss_a, self.loss_b = (per_example_loss(kind, h[-1][None], y)[0] for h in (self.ha, self.hb))
-        self.dw = [{k: op.params_b[k] - op.params_a[k] for k in op.params_a if k != "bias"} for op in ops]
-        # Delta W_l Delta h_{l-1} = (W^A - W^B)(h^A - h^B): zero for the first operator (Delta x = 0)
-        self.cross = [
-            op.linear(self.dw[i], self.hb[i] - self.ha[i]) if i > 0 else None for i, op in enumerate(ops)
-        ]
+
+def _spectral_norm_upper_scaled(w: torch.Tensor, squarings: int) -> float:
+    m = w @ w.T
+    n = w.shape[1]
+    rad = inflate(w.abs() @ w.abs().T, n + 2) * gamma(n + 2)
+    top = float(up(m.abs().amax() + rad.amax()))
+    if not math.isfinite(top) or top < 2.0**-900:  # (near zero: the Frobenius norm, which is above it)
+        return math.inf if not math.isfinite(top) else float(up(w.norm() * (1 + gamma(w.numel() + 2)), 2))
+    scale = 2.0 ** -math.frexp(top)[1]  # exact: |entries| <= 1 after scaling
+    m, rad = m * scale, rad * scale
+    for _ in range(squarings):
+        size = m.abs()
+        d = m.shape[0]
+        new = m @ m
+        new_rad = size @ rad + rad @ size + rad @ rad + gamma(d + 2) * (size @ size)
+        m, rad = new, inflate(new_rad, d + 4) + d * TINY
+    frob = float(up(inflate((m.abs() + rad).square().sum(), m.numel() + 2).sqrt(), 2))
+    exponent = 2.0 ** -(squarings + 1)
+    # ||W||_2^2 = lambda_max(M) <= (frob / scale^(2^k))^(2^-k)
+    value = (frob**exponent) * (scale**-0.5)
+    return math.nextafter(value * (1 + 1e-12), math.inf)
+
+
+def _product_bound(op, weight: torch.Tensor, mid: torch.Tensor, rad: torch.Tensor, fan: int):
+    """``op(weight, v)`` for v in [mid - rad, mid + rad]: (centre, radius) with the product's rounding."""
+    centre = op.linear({"weight": weight}, mid)
+    magnitude = op.linear({"weight": weight.abs()}, rad + gamma(fan + 2) * mid.abs())
+    return centre, inflate(magnitude, fan + 2) + fan * TINY
+
+
+class _Activation:
+    """The activation's values, Lipschitz constant and derivative range, all rounded outward."""
+
+    def __init__(self, name: str, slope: float):
+        self.name, self.slope = name, float(slope)
+        self.lip = 1.0 if name != "leaky_relu" else max(1.0, self.slope)
+        self.convex = name in ("relu", "identity") or (name == "leaky_relu" and self.slope <= 1)
+        self.piecewise = name in ("relu", "leaky_relu", "identity")
+
+    def value(self, v: torch.Tensor, upper: bool) -> torch.Tensor:
+        """A bound of sigma(v) from above or below (sigma is nondecreasing)."""
+        if self.name == "identity":
+            return v
+        if self.name == "relu":
+            return v.clamp(min=0)
+        if self.name == "leaky_relu":
+            out = torch.where(v > 0, v, v * self.slope)
+            return up(out) if upper else down(out)
+        out = torch.tanh(v)
+        k = LIBM_ULPS + 1
+        return up(out, k) if upper else down(out, k)
+
+    def slopes(self, lo: torch.Tensor, hi: torch.Tensor):
+        """The smallest and largest derivative (secant slope) of sigma on [lo, hi], outward."""
+        if self.name == "identity":
+            one = torch.ones_like(lo)
+            return one, one
+        if self.name in ("relu", "leaky_relu"):
+            a = 0.0 if self.name == "relu" else self.slope
+            neg, pos = lo < 0, hi > 0  # which pieces the interval meets
+            full = lambda v: torch.full_like(lo, v)  # noqa: E731  (float64: a float32 slope would round)
+            s_lo = torch.where(pos & ~neg, full(1.0), torch.where(neg & ~pos, full(a), full(min(a, 1.0))))
+            s_hi = torch.where(pos & ~neg, full(1.0), torch.where(neg & ~pos, full(a), full(max(a, 1.0))))
+            return s_lo, s_hi
+        far = torch.maximum(lo.abs(), hi.abs())
+        near = torch.where((lo <= 0) & (hi >= 0), torch.zeros_like(lo), torch.minimum(lo.abs(), hi.abs()))
+        sech2 = lambda v: torch.cosh(v).reciprocal_().square_()  # noqa: E731
+        return sech2(far).mul_(1 - 2.0**-40), sech2(near).mul_(1 + 2.0**-40).clamp_(max=1.0)
+
+
+def _chords(s_lo, s_hi, q_lo, q_hi):
+    r"""Linear bounds :math:`\alpha^l q + \beta^l \le m q \le \alpha^u q + \beta^u` for every slope m in
+    [s_lo, s_hi] and q in [q_lo, q_hi]: the chords of the convex :math:`\max(s_{lo} q, s_{hi} q)` and of the
+    concave :math:`\min(s_{lo} q, s_{hi} q)` (any slope is valid; the intercept is computed for it)."""
+    width = q_hi - q_lo
+    # max(s_lo q, s_hi q) and min(s_lo q, s_hi q) at the ends (s_lo <= s_hi); each product rounds once
+    f0, g0 = q_lo * torch.where(q_lo >= 0, s_hi, s_lo), q_lo * torch.where(q_lo >= 0, s_lo, s_hi)
+    f1, g1 = q_hi * torch.where(q_hi >= 0, s_hi, s_lo), q_hi * torch.where(q_hi >= 0, s_lo, s_hi)
+    safe = torch.where(width > 0, width, 1.0)
+    a_up = torch.where(width > 0, (f1 - f0) / safe, 0.0)
+    a_lo = torch.where(width > 0, (g1 - g0) / safe, 0.0)
+    # the largest of f - a q (convex) and the smallest of g - a q (concave) over [q_lo, q_hi] are at its ends;
+    # the products, differences and the slack's own addition round by at most 4u of the magnitudes
+    ends_q = q_lo.abs() + q_hi.abs()
+    slack_up = 4 * U * (f0.abs() + f1.abs() + a_up.abs() * ends_q) + TINY
+    slack_lo = 4 * U * (g0.abs() + g1.abs() + a_lo.abs() * ends_q) + TINY
+    b_up = torch.maximum(f0 - a_up * q_lo, f1 - a_up * q_hi).add_(slack_up)
+    b_lo = torch.minimum(g0 - a_lo * q_lo, g1 - a_lo * q_hi).sub_(slack_lo)
+    return a_up, b_up, a_lo, b_lo
+
+
+def _transpose_apply(op, weight: torch.Tensor, coeffs: torch.Tensor, in_shape: tuple) -> torch.Tensor:
+    """``coeffs @ op(weight)``: the objective's coefficients carried back through the linear operator
+    (coeffs of shape (n, K, out...) -> (n, K, in...))."""
+    n, k = coeffs.shape[:2]
+    if op.linear is dense:
+        return coeffs @ weight
+    flat = coeffs.reshape(n * k, *coeffs.shape[2:])
+    probe = torch.zeros((n * k, *in_shape), dtype=coeffs.dtype)
+    _, pullback = torch.func.vjp(lambda h: op.linear({"weight": weight}, h), probe)
+    return pullback(flat)[0].reshape(n, k, *in_shape)
+
+
+def _box(form, index: int):
+    """Rigorous bounds (float64) of a point enclosure's values at one of its points."""
+    c, e = form.c[index], form.e[index].double()
+    return down(c - e), up(c + e)
+
+
+def _box_loss(kind: str, lo: torch.Tensor, hi: torch.Tensor, y: torch.Tensor, upper: bool) -> torch.Tensor:
+    """Per example, a bound of the loss over the box of outputs [lo, hi] (the largest from above, the
+    smallest from below), rounding included."""
+    if kind == "cross_entropy":
+        idx = y.view(-1, 1)
+        if upper:  # every wrong logit at its top, the true one at its bottom
+            d = up(up(hi) - lo.gather(1, idx) + 2 * U * (hi.abs() + lo.gather(1, idx).abs()))
+        else:
+            d = down(down(lo) - hi.gather(1, idx) - 2 * U * (lo.abs() + hi.gather(1, idx).abs()))
+        return _log_sum_exp(d.scatter(1, idx, 0.0), upper)
+    target = y.view(lo.shape[0], -1)
+    far = torch.maximum((lo - target).abs(), (hi - target).abs())
+    near = torch.clamp(torch.maximum(lo - target, target - hi), min=0)
+    k = far.shape[1]
+    if upper:
+        return up(up(far).square().sum(1) * (1 + gamma(k + 4)), 2)
+    return down(down(near).square().sum(1) * (1 - gamma(k + 4)), 2)
+
+
+class _Batch:
+    """Everything of the bound that does not depend on t, for one batch of examples: the endpoint networks'
+    pre-activations, outputs and losses (rigorous enclosures), and the cross terms."""
+
+    def __init__(self, network, x: torch.Tensor, y: torch.Tensor, kind: str, act: _Activation):
+        ops = network[0]
+        self.ops, self.kind, self.y, self.act = ops, kind, y, act
+        layers = PathEnclosure(network, x).layers(torch.tensor([0.0, 1.0], dtype=torch.float64))
+        self.z = [(_box(pre, 0), _box(pre, 1)) for pre, _ in layers]  # ((A lo, hi), (B lo, hi)) per op
+        self.h = [(_box(out, 0), _box(out, 1)) for _, out in layers]
+        self.in_shapes = [tuple(x.shape[1:])] + [tuple(out.c.shape[2:]) for _, out in layers[:-1]]
+        self.fans = [_fan_in(op, op.params_a) for op in ops]
+        # ||W^t||_2 <= (1 - t) ||W^A||_2 + t ||W^B||_2 (dense operators)
         self.norms = [
-            tuple(float(torch.linalg.matrix_norm(p["weight"], 2)) for p in (op.params_a, op.params_b))
+            tuple(_spectral_norm_upper(op_params["weight"]) for op_params in (op.params_a, op.params_b))
             if op.linear is dense
             else None
             for op in ops
         ]
-        piecewise = name in ("relu", "leaky_relu")
-        # units where sigma is affine between z^A and z^B (same side of the kink): gamma = 0 for every t
-        self.affine = [
-            ((za >= 0) == (zb >= 0)) if piecewise else None for za, zb in zip(self.za, self.zb, strict=True)
-        ]
-        self.convex = name in ("relu", "identity") or (name == "leaky_relu" and slope <= 1)
-        self.act_a = [self.act(z) for z in self.za]
-        self.act_b = [self.act(z) for z in self.zb]
-        self.gap = [self.kappa * (za - zb).abs() for za, zb in zip(self.za, self.zb, strict=True)]
+        self.loss_a = _box_loss(kind, *self.h[-1][0], y, False)  # lower bounds of l(f_A), l(f_B)
+        self.loss_b = _box_loss(kind, *self.h[-1][1], y, False)
+        # the chords of every pre-activation and output between the endpoints, from below and above
+        self.z_lines = [(_Line(a[0], b[0], False), _Line(a[1], b[1], True)) for a, b in self.z]
+        self.h_lines = [(_Line(a[0], b[0], False), _Line(a[1], b[1], True)) for a, b in self.h]
+        self.loss_line = _Line(self.loss_a, self.loss_b, False)
+        # gamma's t-independent parts: |gamma| <= kappa t(1-t) |z^A - z^B|, and gamma = 0 where sigma is affine
+        # between the endpoints (the same side of the kink)
+        self.gamma_cap, self.affine = [], []
+        for (za_lo, za_hi), (zb_lo, zb_hi) in self.z:
+            spread = up(torch.maximum(za_hi - zb_lo, zb_hi - za_lo).clamp(min=0))
+            kappa = 0.0 if act.name == "identity" else abs(1.0 - (0.0 if act.name == "relu" else act.slope))
+            self.gamma_cap.append(up(spread * kappa) if act.piecewise else None)
+            same = ((za_lo >= 0) & (zb_lo >= 0)) | ((za_hi <= 0) & (zb_hi <= 0))
+            self.affine.append(same if act.piecewise else None)
+        # (W^A - W^B)(h^A - h^B) for the operators after the first: (lower, upper) per example and unit
+        self.cross = [None]
+        for i in range(1, len(ops)):
+            (a_lo, a_hi), (b_lo, b_hi) = self.h[i - 1]
+            d_lo, d_hi = down(a_lo - b_hi), up(a_hi - b_lo)
+            mid = (d_lo + d_hi) / 2
+            rad = up(torch.maximum(d_hi - mid, mid - d_lo), 2)
+            dw = ops[i].params_a["weight"] - ops[i].params_b["weight"]  # within u |dW| of the exact
+            centre, radius = _product_bound(ops[i], dw, mid, rad + 2 * U * (mid.abs() + rad), self.fans[i])
+            self.cross.append((down(centre - radius), up(centre + radius)))
 
-    def _gamma(self, i, t0, t1, c_lo, c_hi, w_hi):
-        """Range of gamma_l(t) = sigma(c_l(t)) - ((1-t) sigma(z^A) + t sigma(z^B)) over [t0, t1]."""
-        act, sa, sb = self.act, self.act_a[i], self.act_b[i]
-        lin_lo, lin_hi = _ends(torch.lerp(sa, sb, t0), torch.lerp(sa, sb, t1))
-        cap = w_hi * self.gap[i]  # |gamma| <= kappa t(1-t) |z^A - z^B|
-        lo = torch.maximum(act(c_lo) - lin_hi, -cap)
-        hi = torch.minimum(act(c_hi) - lin_lo, cap)
-        if self.convex:  # sigma convex: sigma(chord) <= chord of sigma
-            hi = torch.minimum(hi, torch.zeros_like(hi))
-        if self.affine[i] is not None:
-            lo, hi = lo.where(~self.affine[i], 0.0), hi.where(~self.affine[i], 0.0)
+    def gamma(self, i: int, t0: float, t1: float, c_lo, c_hi, w_hi: float):
+        r"""Range of :math:`\gamma = \sigma(c) - ((1-t)\sigma(z^A) + t\sigma(z^B))` over [t0, t1]."""
+        act = self.act
+        lin_lo, lin_hi = self.h_lines[i][0].over(t0, t1), self.h_lines[i][1].over(t0, t1)
+        lo = down(act.value(c_lo, False) - lin_hi)
+        hi = up(act.value(c_hi, True) - lin_lo)
+        if act.piecewise:
+            cap = self.gamma_cap[i] * (w_hi * (1 + 4 * U)) + TINY
+            lo, hi = torch.maximum(lo, -cap), torch.minimum(hi, cap)
+            same = self.affine[i]
+            lo, hi = lo.masked_fill(same, 0.0), hi.masked_fill(same, 0.0)
+        if act.convex:  # sigma(chord) <= chord of sigma
+            hi = hi.clamp(max=0.0)
         return lo, torch.maximum(lo, hi)
 
-    def bound(self, t0: float, t1: float):
-        """Per example: the bound on the loss above the chord over [t0, t1], and on ||e_L||_2."""
-        act, lip = self.act, self.lip
-        tc, r = (t0 + t1) / 2, (t1 - t0) / 2
-        w_lo = min(t0 * (1 - t0), t1 * (1 - t1))
-        w_hi = 0.25 if t0 <= 0.5 <= t1 else max(t0 * (1 - t0), t1 * (1 - t1))
-        u = torch.zeros_like(self.ha[0])
-        nu = torch.zeros(u.shape[0], dtype=u.dtype)
-        for i, op in enumerate(self.ops):
-            if i == 0:  # e_0 = 0: the first layer's pre-activations are exactly on the chord
-                q_lo = q_hi = torch.zeros_like(self.za[0])
-                cross_norm = torch.zeros_like(nu)
+    def bound(self, t0: float, t1: float, signed: bool = True):
+        """Per example: the bound on the loss above the chord over [t0, t1], and on the output defect's
+        Euclidean norm (``signed``: with the back-substituted bounds, else the box recursion's alone)."""
+        ops, act = self.ops, self.act
+        tc = (t0 + t1) / 2
+        r = (t1 - t0) / 2 * (1 + 4 * U) + 2 * U  # >= |t - tc| on [t0, t1], tc rounded
+        w_lo = down(torch.tensor(min(t0 * (1 - t0), t1 * (1 - t1)), dtype=torch.float64), 2)
+        w_hi = 0.25 if t0 <= 0.5 <= t1 else float(up(torch.tensor(max(t0 * (1 - t0), t1 * (1 - t1))), 2))
+        w_lo = float(w_lo.clamp(min=0))
+        state = []
+        u = nu = None
+        for i, op in enumerate(ops):
+            c_lo, c_hi = self.z_lines[i][0].over(t0, t1), self.z_lines[i][1].over(t0, t1)
+            layer = {"c": (c_lo, c_hi)}
+            if i == 0:  # e_0 = 0 and the first pre-activations are exactly on the chord: q = 0
+                q_lo = q_hi = torch.zeros_like(c_lo)
             else:
-                wc = {n: (1 - tc) * op.params_a[n] + tc * op.params_b[n] for n in self.dw[i]}
-                w_abs = {n: wc[n].abs() + r * self.dw[i][n].abs() for n in wc}  # >= |W^t| on the interval
-                radius = op.linear(w_abs, u)
-                if self.norms[i] is not None:  # |(W e)_j| <= ||W_{j,:}||_2 ||e||_2
-                    rows = wc["weight"].norm(dim=1) + r * self.dw[i]["weight"].norm(dim=1)
-                    radius = torch.minimum(radius, nu[:, None] * rows)
-                c_lo, c_hi = _signed_range(self.cross[i], w_lo, w_hi)
-                q_lo, q_hi = c_lo - radius, c_hi + radius
-                cross_norm = w_hi * self.cross[i].flatten(1).norm(dim=1)
-            op_norm = (
-                max((1 - s) * self.norms[i][0] + s * self.norms[i][1] for s in (t0, t1))
-                if self.norms[i] is not None
-                else float("inf")
-            )
+                wa, dw = op.params_a["weight"], op.params_b["weight"] - op.params_a["weight"]
+                w_centre = wa + tc * dw
+                # |W^t - W_c| <= r |dW| plus W_c's own rounding
+                rest = r * dw.abs() + 3 * U * (wa.abs() + dw.abs())
+                fan = self.fans[i]
+                spread = inflate(op.linear({"weight": w_centre.abs() + rest}, u), fan + 2)
+                remainder = inflate(op.linear({"weight": rest}, u), fan + 2)
+                radius = spread
+                if op.linear is dense:  # |(W e)_j| <= ||W_j||_2 ||e||_2
+                    rows = up(
+                        w_centre.norm(dim=1) * (1 + gamma(fan + 2)) + rest.norm(dim=1) * (1 + gamma(fan + 2)),
+                        2,
+                    )
+                    radius = torch.minimum(radius, up(nu[:, None] * rows, 2))
+                x_lo, x_hi = self.cross[i]
+                # -t(1-t) (W^A - W^B)(h^A - h^B): its range over t(1-t) in [w_lo, w_hi]
+                n_lo = down(-torch.where(x_hi >= 0, w_hi, w_lo) * x_hi)
+                n_hi = up(-torch.where(x_lo >= 0, w_lo, w_hi) * x_lo)
+                q_lo, q_hi = down(n_lo - radius), up(n_hi + radius)
+                layer.update(w_centre=w_centre, spread=spread, remainder=remainder)
+            layer["q"] = (q_lo, q_hi)
             if op.activation_after:
-                za, zb = self.za[i], self.zb[i]
-                ch_lo, ch_hi = _ends(torch.lerp(za, zb, t0), torch.lerp(za, zb, t1))
-                g_lo, g_hi = self._gamma(i, t0, t1, ch_lo, ch_hi, w_hi)
-                if i == 0:  # q = 0: nothing propagated
-                    e_lo, e_hi = g_lo, g_hi
-                else:
-                    # sigma(c + q) - sigma(c) for c in [ch_lo, ch_hi], q in [q_lo, q_hi] (sigma
-                    # nondecreasing, lip-Lipschitz)
-                    d_hi = torch.minimum(lip * q_hi.clamp(min=0), act(ch_hi + q_hi) - act(ch_lo))
-                    d_lo = torch.maximum(lip * q_lo.clamp(max=0), act(ch_lo + q_lo) - act(ch_hi))
-                    e_lo, e_hi = d_lo + g_lo, d_hi + g_hi
-                u = torch.maximum(e_lo.abs(), e_hi.abs())
-                gamma_norm = torch.maximum(g_lo.abs(), g_hi.abs()).flatten(1).norm(dim=1)
-                by_norm = lip * (op_norm * nu + cross_norm) + gamma_norm
+                g_lo, g_hi = self.gamma(i, t0, t1, c_lo, c_hi, w_hi)
+                # sigma(c + q) - sigma(c): nondecreasing sigma, lip-Lipschitz
+                p_lo = torch.maximum(
+                    down(act.lip * q_lo.clamp(max=0)),
+                    down(act.value(down(c_lo + q_lo), False) - act.value(c_hi, True)),
+                )
+                p_hi = torch.minimum(
+                    up(act.lip * q_hi.clamp(min=0)),
+                    up(act.value(up(c_hi + q_hi), True) - act.value(c_lo, False)),
+                )
+                e_lo, e_hi = down(p_lo + g_lo), up(p_hi + g_hi)
+                layer["gamma"] = (g_lo, g_hi)
             else:
                 e_lo, e_hi = q_lo, q_hi
-                u = torch.maximum(e_lo.abs(), e_hi.abs())
-                by_norm = op_norm * nu + cross_norm
-            norm_u = u.flatten(1).norm(dim=1)
-            nu = torch.minimum(norm_u, by_norm) if self.norms[i] is not None else norm_u
-        return self._loss(t0, t1, e_lo, e_hi), nu
+            u = torch.maximum(e_lo.abs(), e_hi.abs())
+            norm_u = up(u.flatten(1).norm(dim=1) * (1 + gamma(u[0].numel() + 2)), 2)
+            if i and self.norms[i] is not None:
+                # ||e_l|| <= L (||W^t|| ||e_{l-1}|| + t(1-t) ||cross||) + ||gamma|| (L = 1 without activation)
+                op_norm = max((1 - t) * self.norms[i][0] + t * self.norms[i][1] for t in (t0, t1)) * (
+                    1 + 4 * U
+                )
+                cross = torch.maximum(x_lo.abs(), x_hi.abs()).flatten(1).norm(dim=1) * (
+                    1 + gamma(x_lo[0].numel() + 2)
+                )
+                by_norm = op_norm * nu + w_hi * cross
+                if op.activation_after:
+                    g_lo, g_hi = layer["gamma"]
+                    g_norm = torch.maximum(g_lo.abs(), g_hi.abs()).flatten(1).norm(dim=1) * (
+                        1 + gamma(g_lo[0].numel() + 2)
+                    )
+                    by_norm = act.lip * by_norm + g_norm
+                norm_u = torch.minimum(norm_u, up(by_norm, 4))
+            nu = norm_u
+            layer["e"] = (e_lo, e_hi)
+            state.append(layer)
+        return self._loss(t0, t1, w_lo, w_hi, state, signed), nu
 
-    def _loss(self, t0, t1, e_lo, e_hi):
-        r"""sup over t in [t0, t1] of l(c(t) + e) - ((1-t) l_A + t l_B), e in [e_lo, e_hi], c(t) the chord
-        output: the convex part l(c(t)) - chord is largest at an end; the rest is bounded over the box."""
-        fa, fb, y = self.ha[-1], self.hb[-1], self.y
-        outs = [(1 - t) * fa + t * fb for t in (t0, t1)]
-        chord_losses = [per_example_loss(self.kind, c[None], y)[0] for c in outs]  # l(c(t0)), l(c(t1))
-        convex_part = torch.maximum(
-            *(
-                loss - ((1 - t) * self.loss_a + t * self.loss_b)
-                for loss, t in zip(chord_losses, (t0, t1), strict=True)
-            )
-        )
-        c_lo, c_hi = _ends(*outs)
+    #: the classes j per example whose e_j - e_y is back-substituted (those that weigh most in the loss)
+    CLASSES = 9
+
+    def _objectives(self, n: int, k: int, classes: torch.Tensor | None) -> torch.Tensor:
+        """The output combinations bounded by back-substitution: e_j - e_y for the given classes j of each
+        example (cross-entropy), +-e_j (squared error); shape (n, K, k)."""
+        eye = torch.eye(k, dtype=torch.float64)
         if self.kind == "cross_entropy":
-            # l(c + e) - l(c) = log sum_j p_j(c) exp(e_j - e_y), p = softmax(c) (the j = y term is p_y):
-            # at most log sum_j p_j^hi exp(d_j), d_j = e_j^hi - e_y^lo (d_y = 0), over the box of c; exact
-            # when the box of c is a point (log space: p can underflow while exp(d) overflows)
-            rows = torch.arange(len(y))
-            d = e_hi - e_lo[rows, y][:, None]
-            d[rows, y] = 0.0
-            logp_hi = softmax_range(c_lo, c_hi, log=True)[1]
-            increase = torch.logsumexp(logp_hi + d, dim=1)
+            return eye[classes] - eye[self.y].unsqueeze(1)
+        return torch.cat([eye, -eye]).expand(n, 2 * k, k)
+
+    def _back_substitute(self, state, w_lo: float, w_hi: float, coeffs: torch.Tensor) -> torch.Tensor:
+        r"""Upper bounds of the objectives ``coeffs`` (n, K, outputs) over every defect the layers allow
+        (CROWN-style linear bounds carried back from the output to the first layer, keeping the signs the box
+        recursion drops). The coefficients are carried in float32 (every rounding bounded; the constants
+        accumulate in float64)."""
+        ops, act = self.ops, self.act
+        const = torch.zeros(coeffs.shape[:2], dtype=torch.float64)
+        coeffs = coeffs.float()  # +-1 and 0: exact
+        size = coeffs.abs()
+        for i in range(len(ops) - 1, 0, -1):
+            layer, below = state[i], state[i - 1]
+            x_lo, x_hi = self.cross[i]
+            mid, rad = (x_lo + x_hi) / 2, up((x_hi - x_lo) / 2, 2)
+            # coeffs . cross >= its value at the centre minus |coeffs| . rad: then -t(1-t) times it
+            v_lo = -_combination(coeffs, size, -mid, rad)
+            const = up(const + torch.where(v_lo >= 0, -w_lo * v_lo, -w_hi * v_lo), 2)
+            # (W^t - W_c) e; and coeffs W_c taken as coeffs W_c32 in float32, off by (u32 + gamma32)|coeffs||W_c||e|
+            # <= that times spread
+            terms = coeffs[0, 0].numel()
+            slack = up(layer["remainder"] + (_gamma32(terms + 4) + 2 * U32) * layer["spread"], 2)
+            const = up(const + _combination(None, size, None, slack), 2)
+            coeffs = _transpose_apply(ops[i], layer["w_centre"].float(), coeffs, self.in_shapes[i])
+            size = coeffs.abs()
+            g_lo, g_hi = below["gamma"]
+            if i - 1 == 0:  # e_0 = gamma_0: coeffs+ . g_hi + coeffs- . g_lo
+                mean, half = (g_hi + g_lo) / 2, up((g_hi - g_lo) / 2, 2)
+                return up(const + _combination(coeffs, size, mean, half), 2)
+            (c_lo, c_hi), (q_lo, q_hi) = below["c"], below["q"]
+            s_lo, s_hi = act.slopes(
+                down(torch.minimum(c_lo, c_lo + q_lo)), up(torch.maximum(c_hi, c_hi + q_hi))
+            )
+            a_up, b_up, a_lo, b_lo = _chords(s_lo, s_hi, q_lo, q_hi)
+            top, bottom = up(b_up + g_hi), down(b_lo + g_lo)
+            mean, half = (top + bottom) / 2, up((top - bottom) / 2, 2)
+            const = up(const + _combination(coeffs, size, mean, half), 2)
+            # coeffs+ a_up + coeffs- a_lo = coeffs (a_up + a_lo)/2 + |coeffs| (a_up - a_lo)/2 in float32: off by at
+            # most 8 u32 |coeffs| (|a_up| + |a_lo|) per unit (the slopes' conversion included), times |q|
+            q_max = torch.maximum(q_lo.abs(), q_hi.abs())
+            rounding = 8 * U32 * (a_up.abs() + a_lo.abs()) * q_max
+            const = up(const + _combination(None, size, None, rounding), 2)
+            plus, minus = ((a_up + a_lo) / 2).float(), ((a_up - a_lo) / 2).float()
+            coeffs = torch.addcmul(coeffs * plus.unsqueeze(1), size, minus.unsqueeze(1))
+            size = coeffs.abs()
+        return const  # a single operator: e_L = q_0 = 0
+
+    def _loss(self, t0, t1, w_lo, w_hi, state, signed: bool):
+        r"""sup over t in [t0, t1] of l(c(t) + e) - ((1-t) l_A + t l_B): the convex part l(c(t)) - chord is
+        largest at an end; the increase l(c + e) - l(c) is bounded over the output box and by the back-
+        substituted combinations of the defect."""
+        low, high = self.h_lines[-1]
+        y, kind = self.y, self.kind
+        ends = []
+        for t in (t0, t1):
+            c_lo, c_hi = low.at(t), high.at(t)
+            ends.append((c_lo, c_hi, _box_loss(kind, c_lo, c_hi, y, True), self.loss_line.at(t)))
+        convex_part = torch.maximum(*(up(top - chord) for _, _, top, chord in ends))
+        c_lo, c_hi = low.over(t0, t1), high.over(t0, t1)
+        e_lo, e_hi = state[-1]["e"]
+        signed = signed and len(self.ops) > 1  # (one operator: e = 0 exactly)
+        smallest_chord_loss = torch.minimum(ends[0][3], ends[1][3])
+        n, k = c_lo.shape
+        if kind == "cross_entropy":
+            idx = y.view(-1, 1)
+            d = up(e_hi - e_lo.gather(1, idx)).scatter(1, idx, 0.0)  # e_j - e_y from the box
+            # l(c + e) - l(c) = log sum_j p_j(c) exp(e_j - e_y) <= log sum_j p_j^hi exp(d_j): p_j^hi over the box of
+            # c, in log space: log p_j^hi = c_j^hi - log(exp(c_j^hi) + sum_{i != j} exp(c_i^lo))
+            eye = torch.eye(k, dtype=torch.bool)
+            mixed = torch.where(eye, c_hi[:, None, :], c_lo[:, None, :])  # row j: c_j at its top
+            log_p = up(c_hi - _log_sum_exp(mixed, False))
+            if signed and k > 1:  # the classes that weigh most, back-substituted
+                weight = (log_p + d).scatter(1, idx, -math.inf)
+                classes = weight.topk(min(self.CLASSES, k - 1), dim=1).indices
+                combos = self._back_substitute(state, w_lo, w_hi, self._objectives(n, k, classes))
+                d = d.scatter(1, classes, torch.minimum(d.gather(1, classes), combos))
+            increase = _log_sum_exp(up(log_p + d), True)
             # never above the plain box maximum of l(c + e) minus the smallest l(c)
-            plain = box_loss_max(self.kind, c_lo + e_lo, c_hi + e_hi, y) - torch.minimum(*chord_losses)
+            plain = up(_box_loss(kind, down(c_lo + e_lo), up(c_hi + e_hi), y, True) - smallest_chord_loss)
             increase = torch.minimum(increase, plain)
         else:
-            # ||c + e - y||^2 - ||c - y||^2 = sum_j 2 (c_j - y_j) e_j + e_j^2: largest at a corner
-            target = y.view(c_lo.shape[0], -1).to(c_lo.dtype)
-            corners = torch.stack(
-                [2 * (c - target) * e + e**2 for c in (c_lo, c_hi) for e in (e_lo, e_hi)]
-            ).amax(0)
-            increase = corners.flatten(1).sum(-1)
-        return convex_part + increase
+            # sum_j 2 (c_j - y_j) e_j + e_j^2, at a corner of the boxes of c and e
+            upper_e, lower_e = e_hi, e_lo
+            if signed:
+                combos = self._back_substitute(state, w_lo, w_hi, self._objectives(n, k, None))
+                upper_e, lower_e = torch.minimum(e_hi, combos[:, :k]), torch.maximum(e_lo, -combos[:, k:])
+            target = y.view(c_lo.shape[0], -1)
+            corners = [2 * (c - target) * e + e.square() for c in (c_lo, c_hi) for e in (lower_e, upper_e)]
+            # (each corner's terms round: 8u of their magnitudes)
+            magnitude = 2 * torch.maximum((c_lo - target).abs(), (c_hi - target).abs()) * torch.maximum(
+                lower_e.abs(), upper_e.abs()
+            ) + torch.maximum(lower_e.square(), upper_e.square())
+            increase = up(torch.stack(corners).amax(0) + 8 * U * magnitude).sum(1) * (1 + gamma(k + 2))
+            increase = up(increase, 2)
+        return up(convex_part + increase, 2)
 
 
 def endpoint_barrier_bound(
@@ -327,34 +620,47 @@ def endpoint_barrier_bound(
         )
     x_all, y_all = (torch.as_tensor(v) for v in data)
     kind = _loss_kind(y_all, loss)
-    if len(x_all) == 0:
-        raise ValueError("data is empty")
-    if not torch.isfinite(x_all).all():
-        raise ValueError("data: x contains non-finite values")
-    x_all = reshape(x_all.detach().to(torch.float64))
-    y_all = y_all.to(torch.float64) if kind == "mse" else y_all.long()
+    if len(x_all) == 0 or len(x_all) != len(y_all):
+        raise ValueError(
+            f"data: {len(x_all)} inputs and {len(y_all)} labels (need the same, non-zero number)"
+        )
+    x_all = reshape(_exact_float64(x_all, "x"))
+    y_all = _exact_float64(y_all, "y") if kind == "mse" else y_all.long()
+    act = _Activation(act_name, slope)
     with torch.no_grad():
         batches = [
-            _Recursion(network, x_all[s : s + batch_size], y_all[s : s + batch_size], kind)
+            _Batch(network, x_all[s : s + batch_size], y_all[s : s + batch_size], kind, act)
             for s in range(0, len(x_all), batch_size)
         ]
 
         def evaluate(t0, t1):
-            loss_sum = defect_sum = 0.0
-            for rec in batches:
-                per_example, nu = rec.bound(t0, t1)
-                loss_sum += float(per_example.sum())
-                defect_sum += float(nu.sum())
-            return loss_sum / len(x_all), defect_sum / len(x_all)
+            per_example, defects = zip(*(b.bound(t0, t1) for b in batches), strict=True)
+            # the mean, rounded up (NaN: an overflow somewhere, which bounds nothing)
+            value = float(_mean_bound(torch.cat(per_example), True).nan_to_num(nan=math.inf))
+            return value, float(_mean_bound(torch.cat(defects), True).nan_to_num(nan=math.inf))
 
-        bounds = {(k / intervals, (k + 1) / intervals): None for k in range(intervals)}
-        for key in bounds:
-            bounds[key] = evaluate(*key)
-        for _ in range(refine // 2):
-            t0, t1 = max(bounds, key=lambda k: bounds[k][0])
+        # the sub-interval with the largest bound is bisected; its halves start from the parent's bound (which
+        # holds on them) and are computed when they become the largest
+        bounds = {
+            (k / intervals, (k + 1) / intervals): evaluate(k / intervals, (k + 1) / intervals)
+            for k in range(intervals)
+        }
+        computed = set(bounds)
+        splits = refine // 2
+        while True:
+            key = max(bounds, key=lambda k: bounds[k][0])
+            if key not in computed:
+                value, defect = evaluate(*key)
+                bounds[key] = (min(value, bounds[key][0]), min(defect, bounds[key][1]))
+                computed.add(key)
+                continue
+            if not splits:
+                break
+            splits -= 1
+            t0, t1 = key
             mid = (t0 + t1) / 2
-            del bounds[(t0, t1)]
-            bounds[(t0, mid)], bounds[(mid, t1)] = evaluate(t0, mid), evaluate(mid, t1)
+            parent = bounds.pop(key)
+            bounds[(t0, mid)] = bounds[(mid, t1)] = parent
     keys = sorted(bounds)
     per_interval = np.array([bounds[k][0] for k in keys])
     return EndpointBound(

@@ -41,8 +41,9 @@ def test_the_endpoint_bound_is_above_every_attained_barrier(kind, activation, bi
 
 
 def test_identical_endpoints_have_a_zero_bound():
+    # zero but for the bounds on float64 rounding (order 1e-13 here)
     a, _, data = _random_pair("mlp", "relu", True, 3.0, 1)
-    assert endpoint_barrier_bound(a, a, data).bound == pytest.approx(0.0, abs=1e-12)
+    assert 0.0 <= endpoint_barrier_bound(a, a, data).bound <= 1e-10
 
 
 def test_it_converges_to_the_barrier_where_nothing_is_propagated():
