@@ -44,8 +44,9 @@ from .rounding import LIBM_ULPS, TINY, U, down, gamma, inflate, up
 
 __all__ = ["ACTIVATIONS", "Form", "PathEnclosure"]
 
-#: activations enclosed (any leaky-ReLU slope, negative ones included)
-ACTIVATIONS = ("relu", "leaky_relu", "tanh", "identity")
+#: activations enclosed (any leaky-ReLU slope, negative ones included; GELU through its Lipschitz constant
+#: alone, which loses the dependence on t: loose)
+ACTIVATIONS = ("relu", "leaky_relu", "tanh", "identity", "gelu")
 #: unit roundoff of float32, and the smallest normal float32 (what a flushed subnormal loses)
 U32 = 2.0**-24
 NORMAL32 = 2.0**-126
@@ -177,10 +178,21 @@ def _tanh(form: Form) -> Form:
     return Form(centre + (phi_lo + phi_hi) / 2, gen, _to_f32_up(inflate(err + 3 * U * size, 6)))
 
 
+def _lipschitz(form: Form, fn, lip: float) -> Form:
+    r"""Any L-Lipschitz activation, from its value at the centre: :math:`\sigma(z) \in \sigma(c) \pm L(|g| + e)`
+    (the generator is lost: first-order forms of it would need its derivative's range). Used for GELU
+    (L = 1.13, its largest slope 1.1289), whose value is computed to within 16u(|c| + 1) (erf to LIBM_ULPS)."""
+    centre = fn(form.c)
+    err = form.radius().double() * (lip * (1 + 4 * U32)) + (16 * U) * (form.c.abs() + 1)
+    return Form(centre, None if form.g is None else torch.zeros_like(form.g), _to_f32_up(inflate(err, 4)))
+
+
 def _activate(form: Form, name: str, slope: float) -> Form:
     """The enclosure of the activation's output."""
     if name == "identity":
         return form
+    if name == "gelu":
+        return _lipschitz(form, torch.nn.functional.gelu, 1.13)
     if name == "relu":
         return _piecewise_linear(form, 0.0)
     if name == "leaky_relu":

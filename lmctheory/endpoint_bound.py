@@ -508,7 +508,6 @@ class _Batch:
         c_lo, c_hi = low.over(t0, t1), high.over(t0, t1)
         e_lo, e_hi = state[-1]["e"]
         signed = signed and len(self.ops) > 1  # (one operator: e = 0 exactly)
-        smallest_chord_loss = torch.minimum(ends[0][3], ends[1][3])
         n, k = c_lo.shape
         if kind == "cross_entropy":
             idx = y.view(-1, 1)
@@ -524,8 +523,10 @@ class _Batch:
                 combos = self._back_substitute(state, w_lo, w_hi, self._objectives(n, k, classes))
                 d = d.scatter(1, classes, torch.minimum(d.gather(1, classes), combos))
             increase = _log_sum_exp(up(log_p + d), True)
-            # never above the plain box maximum of l(c + e) minus the smallest l(c)
-            plain = up(_box_loss(kind, down(c_lo + e_lo), up(c_hi + e_hi), y, True) - smallest_chord_loss)
+            # never above the box maximum of l(c + e) minus the box minimum of l(c) (c over all of [t0, t1]: l(c(t))
+            # is convex in t, its minimum may be inside)
+            smallest = _box_loss(kind, c_lo, c_hi, y, False)
+            plain = up(_box_loss(kind, down(c_lo + e_lo), up(c_hi + e_hi), y, True) - smallest)
             increase = torch.minimum(increase, plain)
         else:
             # sum_j 2 (c_j - y_j) e_j + e_j^2, at a corner of the boxes of c and e

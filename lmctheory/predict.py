@@ -32,9 +32,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .barrier import PATH_CONVENTION, default_grid, evaluate_path
+from ._validation import check_positive_int
+from .barrier import PATH_CONVENTION, _loss_kind, default_grid, evaluate_path
+from .endpoint_bound import _Activation, _Batch
 from .nn.models import activation_constants, make_activation
 from .nn.ops import dense, forward_all, network_ops
+from .path_sup import _exact_float64, _mean_bound
+from .rounding import U, gamma, inflate, up
 
 __all__ = ["BarrierBound", "certified_barrier_bound", "layer_report", "measured_and_certified"]
 
@@ -152,45 +156,43 @@ def certified_barrier_bound(
     True
     """
     ts = default_grid() if ts is None else np.asarray(ts, dtype=np.float64)
-    ops, act_name, slope, reshape = network_ops(model_a, model_b)  # also checks that the architectures agree
+    if ts.ndim != 1 or ts.size == 0 or not np.isfinite(ts).all() or (ts < 0).any() or (ts > 1).any():
+        raise ValueError(f"ts must be a non-empty 1-D array of t in [0, 1], got {ts}")
+    network = network_ops(model_a, model_b)  # also checks that the architectures agree
+    ops, act_name, slope, reshape = network
     lip_act, kappa = activation_constants(act_name, slope)
-    act = make_activation(act_name, slope)
-    device = next(model_a.parameters()).device
-    x_all, y_all = data
-    x_all = reshape(x_all.detach().double().to(device))
-    y_all = y_all.to(device)
-    kind = ("mse" if y_all.is_floating_point() else "cross_entropy") if loss == "auto" else loss
-    if kind not in ("cross_entropy", "mse"):
-        raise ValueError(f"loss must be 'auto', 'cross_entropy' or 'mse', got {loss!r}")
-    diffs = [{k: op.params_a[k] - op.params_b[k] for k in op.params_a if k != "bias"} for op in ops]
-    totals, defects = np.zeros(ts.size), np.zeros(ts.size)
-    for start in range(0, len(x_all), batch_size):
-        x, y = x_all[start : start + batch_size], y_all[start : start + batch_size]
-        ha, za = forward_all(ops, act, x, "a")
-        hb, zb = forward_all(ops, act, x, "b")
-        for k, t in enumerate(ts):
-            w = t * (1 - t)
-            u = torch.zeros_like(x)
-            for i, op in enumerate(ops):
-                abs_t = {
-                    n: ((1 - t) * op.params_a[n] + t * op.params_b[n]).abs()
-                    for n in op.params_a
-                    if n != "bias"
-                }
-                defect = op.linear(abs_t, u)
-                if diffs[i]:
-                    defect = defect + w * op.linear(diffs[i], ha[i] - hb[i]).abs()
-                u = lip_act * defect + kappa * w * (za[i] - zb[i]).abs() if op.activation_after else defect
-            norm = u.flatten(1).norm(dim=1)
-            defects[k] += float(norm.sum())
-            if kind == "cross_entropy":
-                per_example = math.sqrt(2.0) * norm
-            else:
-                chord = (1 - t) * ha[-1] + t * hb[-1]
-                resid = (chord - y.double().view(len(y), -1)).norm(dim=1)
-                per_example = 2 * resid * norm + norm**2
-            totals[k] += float(per_example.sum())
-    per_t = totals / len(x_all)
+    batch_size = check_positive_int(batch_size, "batch_size")
+    x_all, y_all = (torch.as_tensor(v) for v in data)
+    kind = _loss_kind(y_all, loss)
+    if len(x_all) == 0 or len(x_all) != len(y_all):
+        raise ValueError(
+            f"data: {len(x_all)} inputs and {len(y_all)} labels (need the same, non-zero number)"
+        )
+    x_all = reshape(_exact_float64(x_all, "x").cpu())
+    y_all = _exact_float64(y_all, "y").cpu() if kind == "mse" else y_all.long().cpu()
+    act = _Activation(act_name, slope)
+    # where the defect vanishes identically the bound is exactly 0 (not the rounding bounds' subnormal dust): at
+    # t = 0 and t = 1, between identical endpoints, and for a single operator (outputs linear in the parameters)
+    identical = all(torch.equal(op.params_a[name], op.params_b[name]) for op in ops for name in op.params_a)
+    exact_zero = [identical or len(ops) == 1 or t in (0.0, 1.0) for t in ts.tolist()]
+    totals = [torch.zeros(0, dtype=torch.float64) for _ in ts]
+    defects = [torch.zeros(0, dtype=torch.float64) for _ in ts]
+    with torch.no_grad():
+        for start in range(0, len(x_all), batch_size):
+            x, y = x_all[start : start + batch_size], y_all[start : start + batch_size]
+            batch = _Batch(network, x, y, kind, act)
+            for k, t in enumerate(ts.tolist()):
+                if exact_zero[k]:
+                    per_example = norm = torch.zeros(len(x), dtype=torch.float64)
+                else:
+                    per_example, norm = _baseline_at(batch, float(t), lip_act, kappa)
+                totals[k] = torch.cat([totals[k], per_example])
+                defects[k] = torch.cat([defects[k], norm])
+
+    def mean(values, zero):
+        return 0.0 if zero else float(_mean_bound(values, True).nan_to_num(nan=math.inf))
+
+    per_t = np.array([mean(v, z) for v, z in zip(totals, exact_zero, strict=True)])
     return BarrierBound(
         ts,
         per_t,
@@ -199,9 +201,43 @@ def certified_barrier_bound(
         act_name,
         lip_act,
         kappa,
-        defects / len(x_all),
+        np.array([mean(v, z) for v, z in zip(defects, exact_zero, strict=True)]),
         {"n_examples": int(len(x_all))},
     )
+
+
+def _baseline_at(batch, t: float, lip: float, kappa: float):
+    r"""Per example at one t: the baseline bound (the defect recursion of :ref:`theory-certified-bound`
+    with the loss's Lipschitz step) and :math:`\lVert u_L \rVert_2`, every rounding bounded (the endpoint
+    quantities are rigorous enclosures, every sum of nonnegative terms is inflated)."""
+    w = t * (1 - t) * (1 + 4 * U)  # (the products round: raised)
+    u = None
+    for i, op in enumerate(batch.ops):
+        if i == 0:
+            defect = None
+        else:
+            mixed = (1 - t) * op.params_a["weight"] + t * op.params_b["weight"]
+            # |W^t| <= |fl(W^t)| + 4u (|W^A| + |W^B|)
+            absolute = mixed.abs() + 4 * U * (op.params_a["weight"].abs() + op.params_b["weight"].abs())
+            x_lo, x_hi = batch.cross[i]
+            cross = torch.maximum(x_lo.abs(), x_hi.abs())
+            fan = batch.fans[i]
+            defect = inflate(op.linear({"weight": absolute}, u), fan + 2) + w * cross
+        if op.activation_after:
+            (za_lo, za_hi), (zb_lo, zb_hi) = batch.z[i]
+            gap = torch.maximum(za_hi - zb_lo, zb_hi - za_lo).clamp(min=0)  # >= |z^A - z^B|
+            u = kappa * w * gap if defect is None else lip * defect + kappa * w * gap
+        else:
+            u = torch.zeros_like(batch.z[i][0][0]) if defect is None else defect
+        u = inflate(u, 6)
+    norm = up(u.flatten(1).norm(dim=1) * (1 + gamma(u[0].numel() + 2)), 2)
+    if batch.kind == "cross_entropy":
+        return up(norm * (math.sqrt(2.0) * (1 + 4 * U)), 2), norm
+    low, high = batch.h_lines[-1]
+    target = batch.y.view(norm.shape[0], -1)
+    residual = torch.maximum((low.at(t) - target).abs(), (high.at(t) - target).abs())
+    residual = up(residual.flatten(1).norm(dim=1) * (1 + gamma(residual[0].numel() + 2)), 2)
+    return up(2 * residual * norm + norm.square(), 4), norm
 
 
 def layer_report(model_a, model_b, inputs) -> list[dict]:

@@ -49,6 +49,8 @@ def _activation(model, z):
         return z if z > 0 else _q(getattr(model, "slope", 0.01)) * z
     if name == "tanh":
         return mpmath.tanh(z)
+    if name == "gelu":
+        return z / 2 * (1 + mpmath.erf(z / mpmath.sqrt(2)))
     if name == "identity":
         return z
     raise ValueError(name)
@@ -58,7 +60,7 @@ def outputs(model_a, model_b, x: torch.Tensor, t) -> list[list]:
     """The outputs of theta(t) = (1 - t) theta_A + t theta_B on every row of ``x``: Fractions (exact) for
     piecewise-linear activations, mpf at 400 bits for tanh."""
     with mpmath.workprec(PRECISION):
-        exact = getattr(model_a, "activation_name", "identity") != "tanh"
+        exact = getattr(model_a, "activation_name", "identity") not in ("tanh", "gelu")
         conv = (lambda q: q) if exact else _mpf
         tt = conv(_q(t))
         mixed = []

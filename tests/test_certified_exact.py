@@ -53,7 +53,7 @@ def small_pairs(draw):
         *(draw(st.integers(2, 4)) for _ in range(depth)),
         draw(st.integers(2, 3)),
     ]
-    activation = draw(st.sampled_from(["relu", "leaky_relu", "tanh", "identity"]))
+    activation = draw(st.sampled_from(["relu", "leaky_relu", "tanh", "identity", "gelu"]))
     slope = draw(st.floats(-2.0, 2.0, width=32))
     a, b = _pair(
         widths,
@@ -176,3 +176,23 @@ def test_models_of_different_activations_are_refused():
         certified_path_sup(
             MLP([2, 3, 2], "leaky_relu", slope=0.1), MLP([2, 3, 2], "leaky_relu", slope=0.2), data
         )
+
+
+@settings(max_examples=int(__import__("os").environ.get("EXACT_EXAMPLES", 25)), deadline=None)
+@given(small_pairs())
+def test_the_endpoint_and_baseline_bounds_are_above_the_exact_barrier(case):
+    from lmctheory.endpoint_bound import endpoint_barrier_bound
+    from lmctheory.predict import certified_barrier_bound
+
+    a, b, data, loss = case
+    ts = [0.0, 0.125, 1 / 3, 0.5, 0.7, 1.0]
+    ends = exact_path.endpoints(a, b, data, "loss", loss)
+    exact = {t: exact_path.barrier_at(a, b, data, t, "loss", loss, "chord", ends) for t in ts}
+    baseline = certified_barrier_bound(a, b, data, ts, loss=loss)
+    for t, bound in zip(ts, baseline.per_t, strict=True):
+        assert exact_path.at_most(exact[t], float(bound)), (t, exact[t], bound)
+    if a.activation_name in ("gelu",) or (a.activation_name == "leaky_relu" and a.slope < 0):
+        return  # the endpoint bound needs a nondecreasing activation (refused otherwise)
+    endpoint = endpoint_barrier_bound(a, b, data, intervals=4, refine=4, loss=loss)
+    for t in ts:
+        assert exact_path.at_most(exact[t], endpoint.bound), (t, exact[t], endpoint.bound)

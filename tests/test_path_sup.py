@@ -116,10 +116,19 @@ def test_bad_arguments_are_named(kwargs, message):
         certified_path_sup(a, b, data, **kwargs)
 
 
-def test_uncovered_activations_and_models_are_refused():
-    a, b, data = _random_pair("mlp", "relu", True, 1.0, 0)
+def test_gelu_is_enclosed_and_uncovered_models_are_refused():
+    from lmctheory.nn.models import AttentionNet
+
+    _, _, data = _random_pair("mlp", "relu", True, 1.0, 0)
+    torch.manual_seed(1)
     gelu_a, gelu_b = MLP([3, 6, 3], activation="gelu"), MLP([3, 6, 3], activation="gelu")
-    with pytest.raises(NotImplementedError, match="gelu"):
-        certified_path_sup(gelu_a, gelu_b, data)
+    sup = certified_path_sup(gelu_a, gelu_b, data, max_intervals=64)["loss"]  # loose, but a bound
+    fine = evaluate_path(gelu_a.double(), gelu_b.double(), (data[0].double(), data[1]), ts=FINE)
+    assert sup.upper >= fine.barrier("above_chord") and sup.lower <= fine.barrier("above_chord") + 1e-9
+    with pytest.raises(NotImplementedError, match="AttentionNet"):
+        certified_path_sup(
+            AttentionNet((1, 4, 4), 3), AttentionNet((1, 4, 4), 3), (torch.randn(4, 16), data[1][:4])
+        )
     with pytest.raises(ValueError, match="class labels"):
+        a, b, _ = _random_pair("mlp", "relu", True, 1.0, 0)
         certified_path_sup(a, b, (data[0], torch.randn(12, 3)), metrics=("error",))
