@@ -112,8 +112,10 @@ def _largest(t: torch.Tensor) -> torch.Tensor:
 def _piecewise_linear(form: Form, a: float) -> Form:
     """:math:`\\sigma(z) = az + (1 - a)\\,\\mathrm{relu}(z)` (ReLU: a = 0), units of certified sign exactly,
     the others by the parallelogram :math:`\\lambda z + [0, \\delta]` of relu."""
-    c, g, e = form.c, form.g, form.e
-    m = form.radius()
+    # (in place through flat views below: contiguous, a copy where a broadcast left another layout)
+    c, e = form.c.contiguous(), form.e.contiguous()
+    g = None if form.g is None else form.g.contiguous()
+    m = e if g is None else torch.add(e, g.abs())
     threshold = m * (1 + 4 * U32)  # >= the exact |g| + e
     active = c > threshold
     inactive = c < threshold.neg_()

@@ -151,14 +151,14 @@ def _combination(coeffs, size, signed, positive) -> torch.Tensor:
     # (products summed over the last axis: several times faster than a batched matrix-vector product here)
     total = positive.reshape(n, 1, -1)
     total = total if size.dtype == torch.float64 else _to_f32_up(total)  # rounded up: |c| b only grows
-    value = (flat_size * total).sum(-1).double()
+    positive_part = (flat_size * total).sum(-1).double()
+    value, magnitude = positive_part, positive_part
     if signed is not None:
         flat_signed = signed.reshape(n, 1, -1).to(size.dtype)
         value = value + (coeffs.reshape(n, k, -1) * flat_signed).sum(-1).double()
-        total = total + flat_signed.abs()
+        magnitude = magnitude + (flat_size * flat_signed.abs()).sum(-1).double()
     scale = 1.02 * (m + 4) * unit * (1 + 1.02 * (m + 4) * unit)
-    error = (flat_size * total).sum(-1).double() * scale + m * 2.0**-126
-    return up(value + error, 2)
+    return up(value + magnitude * scale + m * 2.0**-126, 2)
 
 
 def _spectral_norm_upper(weight: torch.Tensor, squarings: int = 4) -> float:
@@ -247,21 +247,33 @@ class _Activation:
 def _chords(s_lo, s_hi, q_lo, q_hi):
     r"""Linear bounds :math:`\alpha^l q + \beta^l \le m q \le \alpha^u q + \beta^u` for every slope m in
     [s_lo, s_hi] and q in [q_lo, q_hi]: the chords of the convex :math:`\max(s_{lo} q, s_{hi} q)` and of the
-    concave :math:`\min(s_{lo} q, s_{hi} q)` (any slope is valid; the intercept is computed for it)."""
-    width = q_hi - q_lo
+    concave :math:`\min(s_{lo} q, s_{hi} q)` (any slope is valid; the intercept is computed for it). Where the
+    slope is known (s_lo = s_hi: the activation is affine on the whole range, most units) the bound is exact,
+    :math:`\alpha = s`, :math:`\beta = 0`; the chords are computed on the other units only."""
+    a_up = s_lo.clone(memory_format=torch.contiguous_format)  # (flat views are written below)
+    a_lo = s_lo.clone(memory_format=torch.contiguous_format)
+    b_up = torch.zeros_like(q_lo, memory_format=torch.contiguous_format)
+    b_lo = torch.zeros_like(q_lo, memory_format=torch.contiguous_format)
+    flat = (s_hi > s_lo).reshape(-1).nonzero().squeeze(1)
+    if not flat.numel():
+        return a_up, b_up, a_lo, b_lo
+    sl, sh = s_lo.reshape(-1)[flat], s_hi.reshape(-1)[flat]
+    ql, qh = q_lo.reshape(-1)[flat], q_hi.reshape(-1)[flat]
+    width = qh - ql
     # max(s_lo q, s_hi q) and min(s_lo q, s_hi q) at the ends (s_lo <= s_hi); each product rounds once
-    f0, g0 = q_lo * torch.where(q_lo >= 0, s_hi, s_lo), q_lo * torch.where(q_lo >= 0, s_lo, s_hi)
-    f1, g1 = q_hi * torch.where(q_hi >= 0, s_hi, s_lo), q_hi * torch.where(q_hi >= 0, s_lo, s_hi)
+    f0, g0 = ql * torch.where(ql >= 0, sh, sl), ql * torch.where(ql >= 0, sl, sh)
+    f1, g1 = qh * torch.where(qh >= 0, sh, sl), qh * torch.where(qh >= 0, sl, sh)
     safe = torch.where(width > 0, width, 1.0)
-    a_up = torch.where(width > 0, (f1 - f0) / safe, 0.0)
-    a_lo = torch.where(width > 0, (g1 - g0) / safe, 0.0)
+    au = torch.where(width > 0, (f1 - f0) / safe, 0.0)
+    al = torch.where(width > 0, (g1 - g0) / safe, 0.0)
     # the largest of f - a q (convex) and the smallest of g - a q (concave) over [q_lo, q_hi] are at its ends;
     # the products, differences and the slack's own addition round by at most 4u of the magnitudes
-    ends_q = q_lo.abs() + q_hi.abs()
-    slack_up = 4 * U * (f0.abs() + f1.abs() + a_up.abs() * ends_q) + TINY
-    slack_lo = 4 * U * (g0.abs() + g1.abs() + a_lo.abs() * ends_q) + TINY
-    b_up = torch.maximum(f0 - a_up * q_lo, f1 - a_up * q_hi).add_(slack_up)
-    b_lo = torch.minimum(g0 - a_lo * q_lo, g1 - a_lo * q_hi).sub_(slack_lo)
+    ends_q = ql.abs() + qh.abs()
+    slack_up = 4 * U * (f0.abs() + f1.abs() + au.abs() * ends_q) + TINY
+    slack_lo = 4 * U * (g0.abs() + g1.abs() + al.abs() * ends_q) + TINY
+    a_up.view(-1)[flat], a_lo.view(-1)[flat] = au, al
+    b_up.view(-1)[flat] = torch.maximum(f0 - au * ql, f1 - au * qh).add_(slack_up)
+    b_lo.view(-1)[flat] = torch.minimum(g0 - al * ql, g1 - al * qh).sub_(slack_lo)
     return a_up, b_up, a_lo, b_lo
 
 
@@ -554,6 +566,7 @@ def endpoint_barrier_bound(
     refine: int = 64,
     loss: str = "auto",
     batch_size: int = 2048,
+    signed: bool = True,
 ) -> EndpointBound:
     r"""The endpoint bound on the loss barrier above the chord over all t in [0, 1]
     (:ref:`theory-endpoint-bound`; the module docstring has the recursion).
@@ -578,6 +591,10 @@ def endpoint_barrier_bound(
         The loss (``"auto"``: cross-entropy for integer labels).
     batch_size : int, default 2048
         Examples per batch (memory).
+    signed : bool, default True
+        Also carry the output combinations back through the layers (the back-substitution, which keeps
+        the signs the box recursion drops: several times tighter on deep nets, and several times the cost);
+        False keeps the box recursion alone.
 
     Returns
     -------
@@ -635,7 +652,7 @@ def endpoint_barrier_bound(
         ]
 
         def evaluate(t0, t1):
-            per_example, defects = zip(*(b.bound(t0, t1) for b in batches), strict=True)
+            per_example, defects = zip(*(b.bound(t0, t1, signed) for b in batches), strict=True)
             # the mean, rounded up (NaN: an overflow somewhere, which bounds nothing)
             value = float(_mean_bound(torch.cat(per_example), True).nan_to_num(nan=math.inf))
             return value, float(_mean_bound(torch.cat(defects), True).nan_to_num(nan=math.inf))

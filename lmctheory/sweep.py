@@ -49,7 +49,7 @@ from pathlib import Path
 from ._optional import require
 from .exceptions import CacheMissError
 from .provenance import code_identity, function_id, record, to_jsonable, write_json
-from .threads import limited_threads
+from .threads import keep_freed_memory, limited_threads
 
 __all__ = [
     "config_hash",
@@ -376,6 +376,11 @@ class Sweep:
     cost : callable, optional
         ``cost(config)`` estimates a config's relative compute time; configs are started most
         expensive first, so that workers finish together (longest-processing-time order).
+    timing_dirs : tuple of paths
+        More directories of earlier records of the same sweep. A config's ``seconds`` recorded in
+        ``results_dir``, ``timing_dirs`` or ``fallback_dirs`` (any code version: a timing, not a result)
+        is its cost, so the progress line's estimate of the time left is in seconds; configs without one get
+        ``cost`` scaled to seconds by the median ratio of those with one.
 
     Examples
     --------
@@ -392,6 +397,25 @@ class Sweep:
     name: str | None = None
     fallback_dirs: tuple = ()
     cost: object = None
+    timing_dirs: tuple = ()
+
+
+def _costs(sweep: Sweep, function: str, configs: list) -> list[float]:
+    """Each config's estimated compute time: recorded seconds where a timing record has it, else
+    ``sweep.cost`` (1 without one) scaled by the median seconds-to-cost ratio of the timed configs."""
+    base = sweep.cost if sweep.cost is not None else (lambda config: 1.0)
+    estimates = [float(base(c)) for c in configs]
+    timed = [None] * len(configs)
+    for directory in (sweep.results_dir, *sweep.timing_dirs, *sweep.fallback_dirs):
+        for i, config in enumerate(configs):
+            if timed[i] is None:
+                doc = _read(Path(directory) / f"{record_key(function, config)}.json")
+                seconds = doc.get("seconds") if isinstance(doc, dict) else None
+                if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds > 0:
+                    timed[i] = float(seconds)
+    ratios = sorted(t / e for t, e in zip(timed, estimates, strict=True) if t is not None and e > 0)
+    scale = ratios[len(ratios) // 2] if ratios else 1.0
+    return [t if t is not None else e * scale for t, e in zip(timed, estimates, strict=True)]
 
 
 def prune_records(sweep: Sweep) -> list[Path]:
@@ -570,19 +594,22 @@ def run_sweeps(
     items = []
     for index, (sweep, plan) in enumerate(zip(sweeps, plans, strict=True)):
         name = sweep.name or sweep.fn.__qualname__
-        for config, path, identity in plan[1]:
-            cost = float(sweep.cost(config)) if sweep.cost is not None else 1.0
+        costs = _costs(sweep, plan[5], [config for config, _, _ in plan[1]])
+        for (config, path, identity), cost in zip(plan[1], costs, strict=True):
             items.append((cost, index, sweep.fn, config, path, name, identity))
     items.sort(key=lambda item: -item[0])  # stable: equal costs keep the sweeps' order
+    items = [(cost, (index, position), *rest) for position, (cost, index, *rest) in enumerate(items)]
     results = [plan[0] for plan in plans]
-    meter = _Progress(label, [item[0] for item in items], progress)
+    meter = _Progress(
+        label, [item[0] for item in items], progress, workers=_workers(items, n_jobs, scheduler, dask_local)
+    )
     try:
-        for index, doc, cost in _execute(items, n_jobs, scheduler, dask_local, retries, threads):
+        for (index, position), doc, _ in _execute(items, n_jobs, scheduler, dask_local, retries, threads):
             result = results[index]
             result.records.append(doc)
             result.ran += 1
             result.failed += doc["status"] == "failed"
-            meter.update(cost)
+            meter.update(position)
     finally:
         meter.close()
     for result in results:
@@ -646,15 +673,25 @@ def run_sweep(
 
 
 class _Progress:
-    """Progress over the configs to run, weighted by their estimated costs: a tqdm bar with ETA on a
-    terminal, else a line on stderr every 30 seconds and at the end."""
+    """Progress over the configs to run: a tqdm bar with ETA on a terminal, else a line on stderr every 30
+    seconds and at the end.
 
-    def __init__(self, label: str, costs: list, enabled: bool | None):
+    The time left is a forecast of the schedule: configs start in order (longest first) on ``workers``
+    workers, so config i starts when the (i - workers + 1)-th one finishes; their costs (recorded seconds where
+    records have them, :func:`_costs`) are scaled by the speed observed so far (time taken over cost, on the
+    finished configs), the running ones are credited with the time they have already run, and the rest are
+    dealt to the first free worker. Without a known number of workers (a remote cluster): elapsed time times
+    the cost left over the cost done."""
+
+    def __init__(self, label: str, costs: list, enabled: bool | None, clock=time.perf_counter, workers=1):
         import sys
 
+        self.clock, self.costs, self.workers = clock, list(costs), workers
         self.total, self.done_cost, self.done = sum(costs) or 1.0, 0.0, 0
         self.n = len(costs)
-        self.label, self.start, self.last = label, time.perf_counter(), time.perf_counter()
+        self.finished: dict[int, float] = {}  # position -> finish time
+        self.completions: list[float] = []
+        self.label, self.start, self.last = label, clock(), clock()
         self.stream = sys.stderr
         enabled = self.stream.isatty() if enabled is None else enabled
         self.bar = None
@@ -664,20 +701,45 @@ class _Progress:
 
             self.bar = tqdm(total=self.n, desc=label, unit="config")
 
-    def _eta(self) -> str:
-        elapsed = time.perf_counter() - self.start
-        if self.done_cost <= 0:
-            return "ETA unknown"
-        remaining = elapsed * (self.total - self.done_cost) / self.done_cost
-        return f"ETA {_clock(remaining)}"
+    def _started(self, position: int) -> float:
+        """When the config at ``position`` started (relative to the start)."""
+        w = self.workers
+        return 0.0 if position < w else self.completions[position - w]
 
-    def update(self, cost: float) -> None:
+    def remaining(self) -> float | None:
+        """Estimated seconds left (None before the first config finishes)."""
+        if self.done_cost <= 0:
+            return None
+        now = self.clock() - self.start
+        if not self.workers:
+            return now * (self.total - self.done_cost) / self.done_cost
+        import heapq
+
+        taken = sum(end - self._started(p) for p, end in self.finished.items())
+        speed = taken / sum(self.costs[p] for p in self.finished) if taken > 0 else 1.0
+        running = [p for p in range(min(self.n, self.done + self.workers)) if p not in self.finished]
+        free = sorted(max(0.0, speed * self.costs[p] - (now - self._started(p))) for p in running)
+        free += [0.0] * (self.workers - len(free))
+        heapq.heapify(free)
+        for p in range(self.done + self.workers, self.n):
+            heapq.heappush(free, heapq.heappop(free) + speed * self.costs[p])
+        return max(free)
+
+    def _eta(self) -> str:
+        left = self.remaining()
+        return "ETA unknown" if left is None else f"ETA {_clock(left)}"
+
+    def update(self, position: int) -> None:
+        """Config ``position`` (in the schedule's order) has finished."""
+        now = self.clock() - self.start
         self.done += 1
-        self.done_cost += cost
+        self.done_cost += self.costs[position]
+        self.finished[position] = now
+        self.completions.append(now)
         if self.bar is not None:
             self.bar.update(1)
-        elif self.lines and (time.perf_counter() - self.last >= 30 or self.done == self.n):
-            self.last = time.perf_counter()
+        elif self.lines and (self.clock() - self.last >= 30 or self.done == self.n):
+            self.last = self.clock()
             print(
                 f"[{self.label}] {self.done}/{self.n} configurations, {_clock(self.last - self.start)} elapsed, "
                 f"{self._eta() if self.done < self.n else 'done'}",
@@ -700,7 +762,22 @@ def _clock(seconds: float) -> str:
 
 
 def _run_indexed(cost, index, fn, config, path, name, identity, threads):
+    import multiprocessing
+
+    if multiprocessing.parent_process() is not None:  # a worker process of ours: keep freed memory
+        keep_freed_memory()
     return index, _run_one(fn, config, path, name, identity, threads), cost
+
+
+def _workers(items, n_jobs, scheduler, dask_local) -> int | None:
+    """How many configs run at once (None: a remote cluster's, unknown here)."""
+    if scheduler is not None:
+        return None
+    if dask_local is not None:
+        return min(len(items), int(dask_local)) or 1
+    from joblib import effective_n_jobs
+
+    return 1 if n_jobs is None else max(1, min(len(items), effective_n_jobs(n_jobs)))
 
 
 def _execute(items, n_jobs, scheduler, dask_local, retries, threads):
@@ -710,13 +787,14 @@ def _execute(items, n_jobs, scheduler, dask_local, retries, threads):
     if scheduler is not None or dask_local is not None:
         yield from _execute_dask(items, scheduler, dask_local, retries, threads)
         return
-    if n_jobs in (None, 1):
+    from joblib import Parallel, delayed
+
+    workers = _workers(items, n_jobs, None, None)
+    if workers <= 1:  # (one worker: in this process, no pool to start)
         for item in items:
             yield _run_indexed(*item, threads)
         return
-    from joblib import Parallel, delayed
-
-    yield from Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+    yield from Parallel(n_jobs=workers, return_as="generator_unordered")(
         delayed(_run_indexed)(*item, threads) for item in items
     )
 

@@ -274,10 +274,11 @@ def failed_rows(experiment: str, records: list[dict]) -> list[Row]:
     return rows
 
 
-def experiment_sweep(module, preset: str, results_dir, *, data=None, fallback_dirs=()):
+def experiment_sweep(module, preset: str, results_dir, *, data=None, fallback_dirs=(), timing_dirs=()):
     """The :class:`lmctheory.sweep.Sweep` of an experiment module's preset, cached under
     ``<results_dir>/<NAME>-<preset>`` (read-only caches under the same sub-directory of each
-    ``fallback_dirs``); ``data`` specs go to the module's ``configs_for``."""
+    ``fallback_dirs``; earlier records whose seconds estimate the costs under that of each ``timing_dirs``);
+    ``data`` specs go to the module's ``configs_for``."""
     from lmctheory.sweep import Sweep
 
     if preset not in module.PRESETS:
@@ -296,6 +297,7 @@ def experiment_sweep(module, preset: str, results_dir, *, data=None, fallback_di
         f"validation.{module.NAME}",
         tuple(Path(d) / sub for d in fallback_dirs),
         getattr(module, "cost", None),
+        tuple(Path(d) / sub for d in timing_dirs),
     )
 
 
@@ -321,6 +323,7 @@ def run_experiments(
     *,
     data: dict | None = None,
     fallback_dirs=(),
+    timing_dirs=(),
     label: str = "validate",
     **sweep_options,
 ) -> dict:
@@ -331,7 +334,14 @@ def run_experiments(
 
     modules = list(modules)
     sweeps = [
-        experiment_sweep(m, preset, results_dir, data=(data or {}).get(m.NAME), fallback_dirs=fallback_dirs)
+        experiment_sweep(
+            m,
+            preset,
+            results_dir,
+            data=(data or {}).get(m.NAME),
+            fallback_dirs=fallback_dirs,
+            timing_dirs=timing_dirs,
+        )
         for m in modules
     ]
     results = run_sweeps(sweeps, label=label, **sweep_options)

@@ -32,7 +32,7 @@ from ..exceptions import CacheMissError, ConvergenceError, ProblemTooLargeError
 from . import align, figures, networks, rerun, theory, validate
 from .common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, load_points, parse_int_list, parse_sizes
 
-__all__ = ["build_parser", "main", "parse_sizes", "parse_int_list", "load_points"]
+__all__ = ["build_parser", "console", "main", "parse_sizes", "parse_int_list", "load_points"]
 
 #: exceptions that mean the request was invalid (exit 2); every other failure exits 1
 _USAGE_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError, IsADirectoryError, NotADirectoryError)
@@ -130,6 +130,15 @@ def _quiet_broken_pipe() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
+
+
+def console() -> int:
+    """The ``lmctheory`` program (console script and ``python -m lmctheory.cli``): :func:`main` in a process of
+    its own, which keeps the memory it frees (:func:`lmctheory.threads.keep_freed_memory`)."""
+    from ..threads import keep_freed_memory
+
+    keep_freed_memory()
+    return main()
 
 
 def main(argv=None) -> int:

@@ -115,7 +115,10 @@ def add_preset_options(parser: argparse.ArgumentParser) -> None:
 def add_parallel_options(parser: argparse.ArgumentParser) -> None:
     """--n-jobs (local processes), --scheduler (a Dask cluster), --dask-local N (start one), --threads."""
     parser.add_argument(
-        "--n-jobs", type=int, default=1, help="local worker processes (joblib; -1 = all cores)"
+        "--n-jobs",
+        type=int,
+        default=-1,
+        help="local worker processes (joblib; default -1: one per available core; 1 runs in this process)",
     )
     parser.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
     parser.add_argument("--dask-local", type=int, help="start a local Dask cluster with N workers")
