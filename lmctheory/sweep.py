@@ -679,14 +679,17 @@ class _Progress:
     The time left is a forecast of the schedule: configs start in order (longest first) on ``workers``
     workers, so config i starts when the (i - workers + 1)-th one finishes; their costs (recorded seconds where
     records have them, :func:`_costs`) are scaled by the speed observed so far (time taken over cost, on the
-    finished configs), the running ones are credited with the time they have already run, and the rest are
-    dealt to the first free worker. Without a known number of workers (a remote cluster): elapsed time times
+    finished configs of the same sweep, else of all), the running ones are credited with the time they have
+    already run, and the rest are dealt to the first free worker. Without a known number of workers (a remote cluster): elapsed time times
     the cost left over the cost done."""
 
-    def __init__(self, label: str, costs: list, enabled: bool | None, clock=time.perf_counter, workers=1):
+    def __init__(
+        self, label: str, costs: list, enabled: bool | None, clock=time.perf_counter, workers=1, groups=None
+    ):
         import sys
 
         self.clock, self.costs, self.workers = clock, list(costs), workers
+        self.groups = list(groups) if groups is not None else [0] * len(self.costs)
         self.total, self.done_cost, self.done = sum(costs) or 1.0, 0.0, 0
         self.n = len(costs)
         self.finished: dict[int, float] = {}  # position -> finish time
@@ -715,14 +718,23 @@ class _Progress:
             return now * (self.total - self.done_cost) / self.done_cost
         import heapq
 
-        taken = sum(end - self._started(p) for p, end in self.finished.items())
-        speed = taken / sum(self.costs[p] for p in self.finished) if taken > 0 else 1.0
+        taken, spent = {}, {}
+        for p, end in self.finished.items():
+            g = self.groups[p]
+            taken[g] = taken.get(g, 0.0) + end - self._started(p)
+            spent[g] = spent.get(g, 0.0) + self.costs[p]
+        overall = sum(taken.values()) / sum(spent.values()) if sum(spent.values()) > 0 else 1.0
+        speed = {g: taken[g] / spent[g] if spent[g] > 0 else overall for g in taken}
+
+        def duration(p):
+            return speed.get(self.groups[p], overall) * self.costs[p]
+
         running = [p for p in range(min(self.n, self.done + self.workers)) if p not in self.finished]
-        free = sorted(max(0.0, speed * self.costs[p] - (now - self._started(p))) for p in running)
+        free = sorted(max(0.0, duration(p) - (now - self._started(p))) for p in running)
         free += [0.0] * (self.workers - len(free))
         heapq.heapify(free)
         for p in range(self.done + self.workers, self.n):
-            heapq.heappush(free, heapq.heappop(free) + speed * self.costs[p])
+            heapq.heappush(free, heapq.heappop(free) + duration(p))
         return max(free)
 
     def _eta(self) -> str:

@@ -1,10 +1,13 @@
-"""The main job as users meet it: wall time of ``lmctheory validate --quick`` in a fresh process, with 1
-and 2 workers on a quiet machine and with two competing CPU-bound processes; and the per-configuration
-thread count (1, the default, vs 2) on ``validate --smoke --only fig2`` quiet and contended.
+"""The main job as users meet it: wall time of ``make demo``'s two steps (``lmctheory validate --quick``,
+then ``lmctheory figures --quick`` on its records) in fresh processes, with 1 and 2 workers on a quiet
+machine and with two competing CPU-bound processes; and the per-configuration thread count (1, the
+default, vs 2) on ``validate --smoke --only fig2`` quiet and contended.
 
-Run with ``make bench`` (about 15 minutes on 2 cores). Each run starts from an empty results directory
+Run with ``make bench`` (about 40 minutes on 2 cores). Each run starts from an empty results directory
 (nothing cached) and is one round: these are minutes-long jobs. The competing load is two Python
-processes spinning on the CPU for the whole run.
+processes spinning on the CPU for the whole run. Each result records the main job's code
+(``main_job.main_job_code``): the README's table says which code it timed, and a test fails when that is
+not the current code.
 """
 
 import contextlib
@@ -31,12 +34,12 @@ def competing_load(processes: int):
             hog.wait()
 
 
-def run_cli(*argv) -> float:
-    """Wall seconds of ``lmctheory argv`` in a fresh process writing into an empty directory."""
-    with tempfile.TemporaryDirectory() as out:
+def run_cli(*argv, out=None) -> float:
+    """Wall seconds of ``lmctheory argv`` in a fresh process writing into ``out`` (default: an empty directory)."""
+    with tempfile.TemporaryDirectory() as scratch:
         start = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-m", "lmctheory.cli", *argv, "--out", out, "--quiet"],
+            [sys.executable, "-m", "lmctheory.cli", *argv, "--out", out or scratch, "--quiet"],
             capture_output=True,
             text=True,
             timeout=3600,
@@ -46,17 +49,28 @@ def run_cli(*argv) -> float:
     return seconds
 
 
+def run_demo(workers: int) -> float:
+    """Wall seconds of make demo's two steps: validate --quick into an empty directory, then the figures
+    from its records (the shipped ones aside: nothing else is read)."""
+    with tempfile.TemporaryDirectory() as results, tempfile.TemporaryDirectory() as figures:
+        seconds = run_cli("validate", "--quick", "--n-jobs", str(workers), out=results)
+        seconds += run_cli(
+            "figures", "--quick", "--no-cache", "--n-jobs", str(workers), "--results", results, out=figures
+        )
+    return seconds
+
+
 @pytest.mark.parametrize("load", [0, 2])
 @pytest.mark.parametrize("workers", [1, 2])
 def test_quick_main_job(benchmark, workers, load):
+    from .main_job import main_job_code
+
     if workers == 1 and load:
         pytest.skip("the contended case is measured with the default 2 workers")
-    benchmark.group = "main job: validate --quick"
-    benchmark.extra_info.update(job="validate --quick", workers=workers, load=load, threads=1)
+    benchmark.group = "main job: make demo (validate --quick, then figures --quick)"
+    benchmark.extra_info.update(job="make demo", workers=workers, load=load, threads=1, code=main_job_code())
     with competing_load(load):
-        benchmark.pedantic(
-            lambda: run_cli("validate", "--quick", "--n-jobs", str(workers)), rounds=1, iterations=1
-        )
+        benchmark.pedantic(lambda: run_demo(workers), rounds=1, iterations=1)
 
 
 @pytest.mark.parametrize("load", [0, 2])
