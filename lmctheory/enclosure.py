@@ -35,11 +35,12 @@ estimates. Shapes: a batch of K segments holds tensors of shape (K, n, units...)
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 
 import torch
 
-from .nn.ops import Op, dense
+from .nn.ops import Op, _Scratch, dense
 from .rounding import LIBM_ULPS, TINY, U, down, gamma, inflate, up
 
 __all__ = ["ACTIVATIONS", "Form", "PathEnclosure"]
@@ -103,23 +104,53 @@ class Form:
         return down(self.c - m), up(self.c + m)
 
 
+class _Buffers:
+    """Work tensors reused from one batch of segments to the next (per thread, keyed by layer and role):
+    allocating them afresh costs page faults that, for tensors of a few megabytes, can take longer than the
+    arithmetic. ``None`` keys (or ``pool=None``) allocate: the returned outputs own their memory."""
+
+    def __init__(self):
+        self.scratch = {}
+
+    def get(self, key, shape, dtype) -> torch.Tensor:
+        if key is None:
+            return torch.empty(shape, dtype=dtype)
+        if dtype not in self.scratch:
+            self.scratch[dtype] = _Scratch(dtype, torch.device("cpu"))
+        return self.scratch[dtype].get(key, tuple(shape))
+
+
+_LOCAL = threading.local()
+
+
+def _buffers() -> _Buffers:
+    if not hasattr(_LOCAL, "buffers"):
+        _LOCAL.buffers = _Buffers()
+    return _LOCAL.buffers
+
+
 def _largest(t: torch.Tensor) -> torch.Tensor:
     """Per segment and example, the largest |value| over the units: shape (K, n), float64."""
     flat = t.flatten(2)
     return torch.maximum(flat.amax(2), flat.amin(2).neg_()).double()
 
 
-def _piecewise_linear(form: Form, a: float) -> Form:
+def _piecewise_linear(form: Form, a: float, pool=None) -> Form:
     """:math:`\\sigma(z) = az + (1 - a)\\,\\mathrm{relu}(z)` (ReLU: a = 0), units of certified sign exactly,
     the others by the parallelogram :math:`\\lambda z + [0, \\delta]` of relu."""
     # (in place through flat views below: contiguous, a copy where a broadcast left another layout)
     c, e = form.c.contiguous(), form.e.contiguous()
     g = None if form.g is None else form.g.contiguous()
-    m = e if g is None else torch.add(e, g.abs())
-    threshold = m * (1 + 4 * U32)  # >= the exact |g| + e
-    active = c > threshold
-    inactive = c < threshold.neg_()
-    flat = torch.logical_or(active, inactive).logical_not_().reshape(-1).nonzero().squeeze(1)
+    key = (lambda role: None) if pool is None else pool[1]
+    if g is None:
+        m = e
+    else:
+        m = torch.abs(g, out=_new(pool, key("m"), e)).add_(e)
+    threshold = torch.mul(m, 1 + 4 * U32, out=_new(pool, key("threshold"), e))  # >= the exact |g| + e
+    active = torch.gt(c, threshold, out=_new(pool, key("active"), c, torch.bool))
+    inactive = torch.lt(c, threshold.neg_(), out=_new(pool, key("inactive"), c, torch.bool))
+    crossing = torch.logical_or(active, inactive, out=_new(pool, key("crossing"), c, torch.bool))
+    flat = crossing.logical_not_().reshape(-1).nonzero().squeeze(1)
     if flat.numel():  # read before the form's own tensors are overwritten below
         cc = c.reshape(-1)[flat]
         mm = m.reshape(-1)[flat].double() * (1 + 2 * U32)
@@ -160,6 +191,14 @@ def _piecewise_linear(form: Form, a: float) -> Form:
     return Form(c_out, g_out, e_out)
 
 
+def _new(pool, key, like: torch.Tensor, dtype=None) -> torch.Tensor:
+    """A tensor shaped like ``like`` (reused from ``pool`` under ``key`` when both are given)."""
+    dtype = like.dtype if dtype is None else dtype
+    if pool is None or key is None:
+        return torch.empty(like.shape, dtype=dtype)
+    return pool[0].get(key, like.shape, dtype)
+
+
 def _tanh(form: Form) -> Form:
     """tanh by the slope :math:`\\lambda = \\mathrm{sech}^2(\\max(|l|, |u|))` and the range of
     :math:`\\tanh(z) - \\lambda z` (nondecreasing on [l, u])."""
@@ -189,16 +228,16 @@ def _lipschitz(form: Form, fn, lip: float) -> Form:
     return Form(centre, None if form.g is None else torch.zeros_like(form.g), _to_f32_up(inflate(err, 4)))
 
 
-def _activate(form: Form, name: str, slope: float) -> Form:
-    """The enclosure of the activation's output."""
+def _activate(form: Form, name: str, slope: float, pool=None) -> Form:
+    """The enclosure of the activation's output (``pool``: (buffers, role -> key) for the work tensors)."""
     if name == "identity":
         return form
     if name == "gelu":
         return _lipschitz(form, torch.nn.functional.gelu, 1.13)
     if name == "relu":
-        return _piecewise_linear(form, 0.0)
+        return _piecewise_linear(form, 0.0, pool)
     if name == "leaky_relu":
-        return _piecewise_linear(form, float(slope))
+        return _piecewise_linear(form, float(slope), pool)
     if name == "tanh":
         return _tanh(form)
     raise NotImplementedError(f"the certified enclosure covers {', '.join(ACTIVATIONS)}, not {name!r}")
@@ -255,6 +294,9 @@ class _Operator:
         self.floor32 = _to_f32_up(floor)
         # the float32 generator's r db32 is off by at most r u32 |db|
         self.db_error32 = None if self.db is None else _to_f32_up(2 * U32 * self.db.abs())
+
+    def out_channels(self) -> int:
+        return int(self.wa.shape[0])
 
     def per_segment(self, weights: torch.Tensor, h: torch.Tensor, add: torch.Tensor | None = None, alpha=1.0):
         """``add + alpha op(weights[k], h[k])`` for every segment k (h: (K, n, ...))."""
@@ -384,24 +426,48 @@ class PathEnclosure:
 
     def _propagate(self, tc, r, keep: bool) -> list[tuple[Form, Form]]:
         out = []
+        buffers = None if keep else _buffers()  # (reused work tensors: not where every form is kept)
+        last = len(self.ops) - 1
         with torch.no_grad():
             form = self.first_form(tc, r)
             for index in range(len(self.ops)):
+                # the returned outputs (the last operator's) own their memory
+                pool = (
+                    None if buffers is None or index == last else (buffers, lambda role, i=index: (i, role))
+                )
                 if index:
-                    form = self._linear(self.later[index - 1], form, tc, r)
+                    form = self._linear(self.later[index - 1], form, tc, r, pool)
                 pre = form
                 if self.ops[index].activation_after:
                     if keep:  # the activation works in place: keep a copy of its input
                         pre = Form(form.c.clone(), None if form.g is None else form.g.clone(), form.e.clone())
-                    form = _activate(form, self.name, self.slope)
+                    form = _activate(form, self.name, self.slope, pool)
                 out.append((pre, form) if keep else (None, form))
         return out
 
-    def _linear(self, layer: _Operator, form: Form, tc: torch.Tensor, r: torch.Tensor | None) -> Form:
-        """The enclosure after a later operator (points when ``r`` is None)."""
+    def _linear(
+        self, layer: _Operator, form: Form, tc: torch.Tensor, r: torch.Tensor | None, pool=None
+    ) -> Form:
+        """The enclosure after a later operator (points when ``r`` is None; ``pool``: (buffers, role -> key)
+        for the work tensors and the outputs, dense operators)."""
+        if pool is not None and layer.op.linear is not dense:
+            pool = None
+
+        def buffer(role, shape, dtype):
+            return (
+                torch.empty(shape, dtype=dtype) if pool is None else pool[0].get(pool[1](role), shape, dtype)
+            )
+
+        k, n = form.c.shape[:2]
         w_view = (-1, *([1] * layer.wa.ndim))
-        w_centre = torch.addcmul(layer.wa, tc.view(w_view), layer.dw)  # W_c = W_A + tc dW per segment
-        c = layer.per_segment(w_centre, form.c)
+        w_centre = torch.addcmul(
+            layer.wa, tc.view(w_view), layer.dw, out=buffer("w_centre", (k, *layer.wa.shape), layer.wa.dtype)
+        )  # W_c = W_A + tc dW per segment
+        out_units = layer.out_channels()
+        if layer.op.linear is dense:
+            c = torch.bmm(form.c, w_centre.transpose(1, 2), out=buffer("c", (k, n, out_units), form.c.dtype))
+        else:
+            c = layer.per_segment(w_centre, form.c)
         if layer.ba is not None:  # b_A + tc db per segment
             bias = torch.addcmul(layer.ba, tc.view(-1, *([1] * layer.ba.ndim)), layer.db)
             c.add_(_bias_like_segments(layer.ba, bias, c))
@@ -414,27 +480,53 @@ class PathEnclosure:
             return Form(c, None, err)
         g = form.g
         rv = r.view(-1, *([1] * (c.ndim - 1))).float()
-        q_c, q_g = layer.shared(layer.dw32, form.c.float()), layer.shared(layer.dw32, g)  # dW h, float32
+        if layer.op.linear is dense:
+            hc32 = buffer("hc32", form.c.shape, torch.float32).copy_(form.c)
+            flat_out = (k * n, out_units)
+            q_c = torch.mm(hc32.view(k * n, -1), layer.dw32.T, out=buffer("q_c", flat_out, torch.float32))
+            q_g = torch.mm(g.view(k * n, -1), layer.dw32.T, out=buffer("q_g", flat_out, torch.float32))
+            q_c, q_g = q_c.view(k, n, out_units), q_g.view(k, n, out_units)
+        else:
+            q_c, q_g = layer.shared(layer.dw32, form.c.float()), layer.shared(layer.dw32, g)  # dW h, float32
         half_square = q_g.mul_(rv / 2)  # s^2 r dW h_g = half_square + (2 s^2 - 1) half_square
         c.add_(half_square)
         # g = W_c h_g + r (dW h_c + db)
-        rq = q_c.mul_(rv) if layer.db32 is None else torch.addcmul(_bias_like(layer.db32, q_c) * rv, q_c, rv)
-        g_out = layer.per_segment(w_centre.float(), g, rq)
+        rq = q_c.mul_(rv) if layer.db32 is None else q_c.mul_(rv).add_(_bias_like(layer.db32, q_c) * rv)
+        w_centre32 = buffer("w_centre32", w_centre.shape, torch.float32).copy_(w_centre)
+        if layer.op.linear is dense:
+            g_out = torch.baddbmm(rq, g, w_centre32.transpose(1, 2), out=buffer("g", rq.shape, torch.float32))
+        else:
+            g_out = layer.per_segment(w_centre32, g, rq)
         # |W(s)| e <= (|W_c| + r |dW|) e, in float32, rounded up by alpha and beta
-        w_abs = w_centre.abs_().addcmul_(r.view(w_view), layer.dw_abs).float()
+        w_abs = buffer("w_abs32", w_centre.shape, torch.float32).copy_(
+            w_centre.abs_().addcmul_(r.view(w_view), layer.dw_abs)
+        )
         # every float32 rounding that scales with |h_g| rides on the spread: (|W_c| + r|dW|)(e + kappa |h_g|)
-        spread_in = torch.add(form.e, g.abs(), alpha=layer.coef32)
+        spread_in = (
+            torch.abs(g, out=buffer("spread_in", g.shape, torch.float32)).mul_(layer.coef32).add_(form.e)
+        )
         scale = layer.coef64 * (largest_c + _largest(g) + largest_e)
         norms = torch.linalg.vector_norm(form.c.flatten(2), dim=2) + torch.linalg.vector_norm(
             g.flatten(2), dim=2
         )
         scale_dw = (layer.coef32 * (1 + 4 * U) * r.view(-1, 1)) * norms.double() * (1 + gamma(layer.fan + 4))
-        extra = torch.addcmul(half_square.abs(), _to_f32_up(scale).view(lead), layer.rowsum32)
+        extra = torch.abs(half_square, out=buffer("extra", half_square.shape, torch.float32))
+        extra.addcmul_(_to_f32_up(scale).view(lead), layer.rowsum32)
         extra.addcmul_(_to_f32_up(scale_dw).view(lead), layer.dw_rownorm32)
         extra.add_(layer.floor32)
         if layer.db_error32 is not None:
             extra.add_(_bias_like(layer.db_error32, extra) * rv)
-        err = layer.per_segment(w_abs, spread_in, extra.mul_(1 + 4 * U32), alpha=layer.alpha32)
+        extra.mul_(1 + 4 * U32)
+        if layer.op.linear is dense:
+            err = torch.baddbmm(
+                extra,
+                spread_in,
+                w_abs.transpose(1, 2),
+                alpha=layer.alpha32,
+                out=buffer("err", extra.shape, torch.float32),
+            )
+        else:
+            err = layer.per_segment(w_abs, spread_in, extra, alpha=layer.alpha32)
         return Form(c, g_out, err)
 
 
