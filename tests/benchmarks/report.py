@@ -265,8 +265,8 @@ def bounds_table(benchmarks):
     lines = [
         "| pair | aligned by | barrier over [0, 1] (certified) | 25-point max | endpoint bound | endpoint / "
         "barrier | baseline (25 points) | baseline / barrier | at t = 1/2: output defect bound / true | "
-        "at t = 1/2: loss over the true defect's box / true | certified sup: cost / path | "
-        "endpoint bound: cost / path |",
+        "at t = 1/2: loss over the true defect's box / true | certified sup: cost / path (range over rounds), "
+        "sub-intervals | endpoint bound: cost / path |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
 
@@ -281,34 +281,48 @@ def bounds_table(benchmarks):
         lines.append(
             f"| {i['bounds']} | {i['label']} | {sup} | {i['grid_max']:.4f} | {i['endpoint']:.4g} | "
             f"**{ratio(i['endpoint'], i['sup_upper'])}** | {i['baseline']:.4g} | {ratio(i['baseline'], i['sup_upper'])} | "
-            f"{i['defect_ratio']:.1f} | {_finite(i['loss_step_ratio'])} | {i['sup_cost']:.0f}x | "
+            f"{i['defect_ratio']:.1f} | {_finite(i['loss_step_ratio'])} | {i['sup_cost']:.1f}x "
+            f"({i['sup_cost_range'][0]:.1f}-{i['sup_cost_range'][1]:.1f}), {i['sup_intervals']} | "
             f"{i['endpoint_cost']:.0f}x |"
         )
     return [*lines, "", *bounds_summary(benchmarks)]
 
 
 def bounds_summary(benchmarks):
-    """Per group of pairs: median and worst bound / barrier, and the median costs."""
+    """Per group of pairs: the certified supremum's cost and gap, and the bounds' tightness (median, worst)."""
     by_group = defaultdict(list)
     for bench in benchmarks:
         by_group[bench["extra_info"]["bounds"]].append(bench["extra_info"])
     lines = [
-        "| pairs | endpoint bound / barrier: median (worst) | baseline / barrier: median (worst) | "
-        "cost / 25-point path: certified sup, endpoint bound |",
-        "|---|---|---|---|",
+        "| pairs | certified sup: cost / 25-point path, median (worst) | certified sup: gap / upper, median "
+        "(worst) | endpoint bound / barrier: median (worst) | baseline / barrier: median (worst) | endpoint "
+        "bound: cost / path, median |",
+        "|---|---|---|---|---|---|",
     ]
     for group, rows in by_group.items():
+        costs = [r["sup_cost"] for r in rows]
+        cost = f"**{np.median(costs):.1f}x** ({max(costs):.1f}x)"
+        gaps = [r["sup_gap"] / r["sup_upper"] if r["sup_upper"] >= 1e-3 else None for r in rows]
+        gaps = [g for g in gaps if g is not None]
+        gap = f"{np.median(gaps):.2%} ({max(gaps):.2%})" if gaps else "- (every barrier < 1e-3: gap <= 1e-4)"
+        endpoint_cost = f"{np.median([r['endpoint_cost'] for r in rows]):.0f}x"
         decided = [r for r in rows if r["sup_upper"] >= 1e-3]
-        sup_cost = np.median([r["sup_cost"] for r in rows])
-        cost = f"{sup_cost:.0f}x, {np.median([r['endpoint_cost'] for r in rows]):.0f}x"
         if not decided:
-            lines.append(f"| {group} | - (every barrier < 1e-3) | - | {cost} |")
+            lines.append(f"| {group} | {cost} | {gap} | - (every barrier < 1e-3) | - | {endpoint_cost} |")
             continue
         e = [r["endpoint"] / r["sup_upper"] for r in decided]
         b = [r["baseline"] / r["sup_upper"] for r in decided]
         lines.append(
-            f"| {group} | **{np.median(e):.1f}** ({max(e):.1f}) | {np.median(b):.1f} ({max(b):.1f}) | {cost} |"
+            f"| {group} | {cost} | {gap} | **{np.median(e):.1f}** ({max(e):.1f}) | {np.median(b):.1f} "
+            f"({max(b):.1f}) | {endpoint_cost} |"
         )
+    fig2 = [r["sup_cost"] for rows in by_group.values() for r in rows if r["bounds"].startswith("fig2")]
+    if fig2:
+        lines += [
+            "",
+            f"Every fig2 pair: certified supremum {np.median(fig2):.1f}x a 25-point path (median), "
+            f"{max(fig2):.1f}x at worst.",
+        ]
     return lines
 
 
@@ -384,8 +398,21 @@ def _machine(data) -> str:
     return f"{cpu.get('brand_raw', '?')}, {cpu.get('count', '?')} cores, {data.get('datetime', '?')[:10]}"
 
 
-def page(files: dict) -> str:
-    """The benchmarks page: one section per benchmark file, with its machine and date."""
+def _sections(text: str) -> dict:
+    """The ``## name`` sections of an existing benchmarks page, by name."""
+    out, name = {}, None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            name = line[3:].strip()
+            out[name] = []
+        elif name is not None:
+            out[name].append(line)
+    return {k: "\n".join(v).strip() for k, v in out.items()}
+
+
+def page(files: dict, previous: str = "") -> str:
+    """The benchmarks page: one section per benchmark file, with its machine and date; the sections of
+    ``previous`` (the current page) whose results file was not given are kept as they are."""
     out = [
         "# Benchmarks",
         "",
@@ -394,8 +421,12 @@ def page(files: dict) -> str:
         "shared machine vary from run to run; the ratios, measured in one process, vary less.",
         "",
     ]
-    for name, data in files.items():
-        if not data["benchmarks"]:
+    kept = _sections(previous)
+    for name in [*kept, *(n for n in files if n not in kept)]:
+        data = files.get(name)
+        if data is None or not data["benchmarks"]:
+            if name in kept:
+                out += [f"## {name}", "", kept[name], ""]
             continue
         out += [
             f"## {name}",
@@ -418,7 +449,8 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     files = {Path(f).stem: json.load(open(f)) for f in args.files if Path(f).exists()}
-    text = page(files)
+    previous = Path(args.page).read_text() if args.page and Path(args.page).exists() else ""
+    text = page(files, previous)
     if args.page:
         Path(args.page).write_text(text)
     # the README keeps the main job's rows and the bounds' summary; the docs page has every table
