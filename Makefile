@@ -73,11 +73,10 @@ bench: install
 # resumable: `make cache-full` again after an interruption reuses every current record), then
 # `make validation-table`.
 cache: install
-	rm -rf paper_figures/cache/*-quick
-	$(BIN)/lmctheory figures --quick --no-cache --n-jobs 2 --results paper_figures/cache --out build/cache-figures
+	$(BIN)/lmctheory figures --quick --no-cache --prune --results paper_figures/cache --out build/cache-figures
 
 cache-full: install
-	$(BIN)/lmctheory figures --full --no-cache --prune --n-jobs 2 --results paper_figures/cache --out build/full-figures
+	$(BIN)/lmctheory figures --full --no-cache --prune --results paper_figures/cache --out build/full-figures
 
 validation-table: install
 	$(BIN)/lmctheory figures --quick --cached-only --quiet --results build/cache-results --out build/cache-figures

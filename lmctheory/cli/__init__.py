@@ -133,8 +133,26 @@ def _quiet_broken_pipe() -> None:
 
 
 def console() -> int:
-    """The ``lmctheory`` program (console script and ``python -m lmctheory.cli``): :func:`main` in a process of
-    its own, which keeps the memory it frees (:func:`lmctheory.threads.keep_freed_memory`)."""
+    """The ``lmctheory`` program (console script and ``python -m lmctheory.cli``): :func:`main` on
+    ``sys.argv`` in a process of its own, which keeps the memory it frees
+    (:func:`lmctheory.threads.keep_freed_memory`).
+
+    Returns
+    -------
+    int
+        The exit code (as :func:`main`).
+
+    Raises
+    ------
+    SystemExit
+        Never: every error becomes an exit code.
+
+    Examples
+    --------
+    >>> import subprocess, sys
+    >>> subprocess.run([sys.executable, "-m", "lmctheory.cli", "--version"], capture_output=True).returncode
+    0
+    """
     from ..threads import keep_freed_memory
 
     keep_freed_memory()
