@@ -49,7 +49,7 @@ from pathlib import Path
 from ._optional import require
 from .exceptions import CacheMissError
 from .provenance import code_identity, function_id, record, to_jsonable, write_json
-from .threads import keep_freed_memory, limited_threads
+from .threads import keep_freed_memory, limited_threads, return_freed_memory
 
 __all__ = [
     "config_hash",
@@ -776,9 +776,14 @@ def _clock(seconds: float) -> str:
 def _run_indexed(cost, index, fn, config, path, name, identity, threads):
     import multiprocessing
 
-    if multiprocessing.parent_process() is not None:  # a worker process of ours: keep freed memory
+    worker = multiprocessing.parent_process() is not None
+    if worker:  # a worker process of ours: keep freed memory during a configuration
         keep_freed_memory()
-    return index, _run_one(fn, config, path, name, identity, threads), cost
+    try:
+        return index, _run_one(fn, config, path, name, identity, threads), cost
+    finally:
+        if worker:
+            return_freed_memory()
 
 
 def _workers(items, n_jobs, scheduler, dask_local) -> int | None:

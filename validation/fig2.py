@@ -20,7 +20,8 @@ endpoint bound on the loss barrier (:func:`lmctheory.endpoint_bound.endpoint_bar
 never below the 25-point barrier of any matcher (a check), with its tightness (bound / 25-point
 barrier, an upper estimate of bound / barrier over [0, 1]). The LMC error is the paper's loss at
 t = 1/2, not a supremum; the certified supremum over [0, 1] of every matched pair is not computed here
-(about 50 s per 3x512 pair and matcher: hours for the full preset), only that of the planted pairs.
+(5-15 s per 3x512 pair and matcher on one core: half an hour more of the full preset), only that of the
+planted pairs.
 
 The full preset trains with ``device="auto"`` (CUDA when present); matching, paths and dimensions
 run on CPU. ``data`` specs (``lmctheory validate --data idx:DIR``) replace the preset's datasets, so the same

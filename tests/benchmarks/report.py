@@ -367,19 +367,21 @@ SECTIONS = {
     "the state_dict loop (paired rounds), vectorised vs sequential training.",
     "sweep": "Sweeps (`test_bench_sweep.py`): 24 single-threaded configurations, 2 workers vs 1.",
     "scaling": "Scaling (`test_bench_scaling.py`): fitted exponents of time against size.",
-    "threads": "Thread policy (`test_bench_threads.py`): the quick main job with 1 and 2 workers, quiet and "
-    "with two competing CPU-bound processes; and the fig2 smoke run with 1 or 2 intra-op threads per "
-    "configuration.",
+    "threads": "The main job (`test_bench_threads.py`): make demo's two steps (validate --quick from an empty "
+    "directory, then figures --quick from its records) in fresh processes with 1 and 2 workers, quiet and with "
+    "two competing CPU-bound processes; and the fig2 smoke run with 1 or 2 intra-op threads per configuration.",
     "cli": "CLI start-up (`test_bench_cli.py`): fresh processes.",
     "sparse_ot": "Exact W_2 without the dense matrix (`test_bench_sparse_ot.py`): the sparse certified route "
     "against the dense certified assignment where both fit (paired rounds, values equal to 1e-12), and alone "
     "beyond the dense wall in a fresh process (peak resident memory of the process).",
     "bounds": "Barrier bounds (`test_bench_bounds.py`): the loss barrier above the chord over every t in [0, 1] "
-    "(certified enclosure), the endpoint bound and the baseline certified bound, their ratios to the barrier "
-    "(tightness: 1 is exact) and their cost relative to a 25-point path evaluation in the same process. "
-    "Ratios are not given for barriers below 1e-3, where they say nothing. The two columns at t = 1/2 split the "
-    "endpoint bound's slack: the propagated output defect against the true one, and the loss maximised over "
-    "the box of the true defect against the true loss above the chord; the bound's slack is their compound.",
+    "(certified enclosure: its upper end, its gap to the attained lower end, and its cost relative to a 25-point "
+    "path evaluation, the two alternated for five warm rounds in one process and one thread, ratio of the "
+    "medians), the endpoint bound (defaults: 32 + 64 sub-intervals, back-substitution) and the baseline certified "
+    "bound, their ratios to the barrier (tightness: 1 is exact). Ratios are not given for barriers below 1e-3, "
+    "where they say nothing. The two columns at t = 1/2 split the box recursion's slack: the propagated output "
+    "defect against the true one, and the loss maximised over the box of the true defect against the true loss "
+    "above the chord; the back-substitution recovers part of both.",
 }
 
 
