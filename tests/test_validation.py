@@ -361,3 +361,22 @@ def test_inconclusive_rows_say_how_many_values_would_decide_them():
     row = direction("e", "p", "f", [0.01, -0.005, 0.02], fails_if="x")
     assert row.verdict == "inconclusive" and row.statistic["values_to_decide"] > 3
     assert "independent values (now 3) would decide it" in markdown_table([row])[-1]
+
+
+def test_borderline_rows_are_flagged_in_the_report_and_the_readme_summary():
+    from lmctheory_validation.report import direction, markdown_table
+    from lmctheory_validation.summary import summary_markdown
+    from scipy import stats
+
+    # five values whose one-sided t-test gives p = 0.04: "holds" at 5 %, not at 2.5 %
+    base = np.array([-1.5, -0.5, 0.0, 0.5, 1.5])
+    base = base / base.std(ddof=1)
+    mean = stats.t.isf(0.04, 4) / np.sqrt(5)
+    edge = direction("demo", "edge", "mean > 0", base + mean, sense=">", fails_if="mean <= 0")
+    clear = direction("demo", "clear", "mean > 0", base + 3.0, sense=">", fails_if="mean <= 0")
+    assert edge.verdict == "holds" and edge.borderline and not clear.borderline
+    assert edge.to_dict()["borderline"] is True
+    assert "holds (borderline)" in markdown_table([edge])[-1] and "(borderline)" not in markdown_table([clear])[-1]
+    rows = [edge.to_dict(), clear.to_dict()]
+    text = summary_markdown(rows, rows)
+    assert "Borderline prediction rows (2)" in text and "| demo | edge | quick | holds | 0.04 |" in text

@@ -143,3 +143,44 @@ def test_calibration_table_lists_every_rule():
     lines = calibration.calibration_table(ns=(2, 3), sims=2000)
     assert len(lines) == 2 + len(verdicts.RULES)
     assert all(f"`{rule}`" in "\n".join(lines) for rule in verdicts.RULES)
+
+
+def _verdict_at(statistic: dict, level: float) -> str:
+    """The verdict a rule would give at another level, from its two one-sided p-values."""
+    if statistic["p_value"] < level:
+        return "holds"
+    return "fails" if statistic["p_value_opposite"] < level else "inconclusive"
+
+
+@pytest.mark.parametrize("rule", ["direction", "equivalence", "mean_at_most", "trend"])
+def test_p_values_reproduce_the_verdict_and_borderline_means_it_changes_at_half_or_twice_the_level(rule):
+    rng = np.random.default_rng(7)
+    seen = set()
+    for _ in range(400):
+        n = int(rng.integers(3, 9))
+        shift = rng.normal(0, 0.6)
+        if rule == "trend":
+            blocks = [(list(range(5)), list(shift * np.arange(5) + rng.normal(0, 1, 5))) for _ in range(n)]
+            decision = verdicts.trend(blocks, sense=">")
+        else:
+            values = shift + rng.normal(0, 0.5, n)
+            decision = {
+                "direction": lambda: verdicts.direction(values, sense=">", threshold=0.0),
+                "equivalence": lambda: verdicts.equivalence(values, predicted=0.0, tol=1.0),
+                "mean_at_most": lambda: verdicts.mean_at_most(values, bound=0.0),
+            }[rule]()
+        stat = decision.statistic
+        if rule != "trend":  # the band decides: its p-values must say the same (ties have probability 0)
+            assert _verdict_at(stat, verdicts.LEVEL) == decision.verdict, stat
+        changes = len({_verdict_at(stat, level) for level in (0.025, 0.05, 0.1)}) > 1
+        p_near = any(0.025 <= stat[k] <= 0.1 for k in ("p_value", "p_value_opposite"))
+        assert verdicts.borderline(stat) == p_near
+        if changes:  # a verdict that moves between 2.5 % and 10 % is always flagged
+            assert verdicts.borderline(stat)
+        seen.add((decision.verdict, verdicts.borderline(stat)))
+    assert ("holds", True) in seen and ("holds", False) in seen and ("inconclusive", True) in seen
+
+
+def test_exact_rules_and_undecided_rows_are_never_borderline():
+    assert not verdicts.borderline(verdicts.every_at_most([0.1, 0.2], bound=0.15).statistic)
+    assert not verdicts.borderline(verdicts.direction([1.0], sense=">").statistic)

@@ -62,7 +62,8 @@ class Row:
 
     ``measured``/``measured_std``/``n_seeds``: mean, sample standard deviation and number of the
     independent values the verdict uses (NaN mean when there are none). ``statistic``: the rule's
-    numbers (band, p-value).
+    numbers (band, the p-values of the prediction and of its contradiction). ``borderline``: the
+    verdict would change at half or twice the 5 % level (:func:`lmctheory_validation.verdicts.borderline`).
     """
 
     experiment: str
@@ -85,8 +86,12 @@ class Row:
         if self.kind == "prediction" and not self.fails_if:
             raise ValueError(f"prediction row {self.prediction!r} must say which outcome would make it fail")
 
+    @property
+    def borderline(self) -> bool:
+        return verdicts.borderline(self.statistic or {})
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "borderline": self.borderline}
 
 
 def _stats(values) -> tuple[float, float, int]:
@@ -390,6 +395,8 @@ def markdown_table(rows: list[Row]) -> list[str]:
         pred = "-" if r.predicted is None else f"{r.predicted:.4g} ({r.formula})"
         stat = r.statistic or {}
         extra = f"; p = {stat['p_value']:.3g}" if stat.get("p_value") is not None else ""
+        if stat.get("p_value_opposite") is not None:
+            extra += f", opposite p = {stat['p_value_opposite']:.3g}"
         if r.verdict == "inconclusive" and stat.get("values_to_decide") is not None:
             need = stat["values_to_decide"]
             extra += (
@@ -399,25 +406,28 @@ def markdown_table(rows: list[Row]) -> list[str]:
             )
         lines.append(
             f"| {r.experiment} | {r.kind} | {r.prediction} | {pred} | {_fmt(r.measured)} ± "
-            f"{_fmt(r.measured_std, '.2g')} (n={r.n_seeds}) | {r.verdict} | {r.rule}{extra} | "
+            f"{_fmt(r.measured_std, '.2g')} (n={r.n_seeds}) | {r.verdict}{' (borderline)' if r.borderline else ''} | "
+            f"{r.rule}{extra} | "
             f"{r.fails_if or '-'} |"
         )
     return lines
 
 
 def counts_table(rows: list[Row]) -> list[str]:
-    """Per experiment: predictions (holds / fails / inconclusive), checks, measurements."""
+    """Per experiment: predictions (holds / fails / inconclusive, and how many of them are borderline),
+    checks, measurements."""
     lines = [
-        "| experiment | predictions | hold | fail | inconclusive | checks (hold / fail) | measurements |",
-        "|---|---|---|---|---|---|---|",
+        "| experiment | predictions | hold | fail | inconclusive | borderline | checks (hold / fail) | measurements |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     experiments = list(dict.fromkeys(r.experiment for r in rows))
     for name in [*experiments, "all"]:
         sub = rows if name == "all" else [r for r in rows if r.experiment == name]
         c = counts(sub)
         p, ch = c["prediction"], c["check"]
+        edge = sum(r.kind == "prediction" and r.borderline for r in sub)
         lines.append(
-            f"| {name} | {sum(p.values())} | {p['holds']} | {p['fails']} | {p['inconclusive']} | "
+            f"| {name} | {sum(p.values())} | {p['holds']} | {p['fails']} | {p['inconclusive']} | {edge} | "
             f"{sum(ch.values())} ({ch['holds']} / {ch['fails']}) | {c['measurement']['reported']} |"
         )
     return lines

@@ -23,6 +23,7 @@ import re
 from pathlib import Path
 
 from .report import counts
+from .verdicts import borderline
 
 __shapes_results__ = False
 
@@ -44,9 +45,9 @@ def decided_fraction(rows) -> tuple[int, int]:
 def side_by_side(quick: list[dict], full: list[dict]) -> list[str]:
     """Markdown lines: one row per experiment with the quick and the full counts."""
     lines = [
-        "| experiment | preset | predictions | hold | fail | inconclusive | decided | checks (hold / fail) "
-        "| measurements |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| experiment | preset | predictions | hold | fail | inconclusive | borderline | decided "
+        "| checks (hold / fail) | measurements |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     names = list(dict.fromkeys([r["experiment"] for r in quick] + [r["experiment"] for r in full]))
     for name in [*names, "all"]:
@@ -57,12 +58,42 @@ def side_by_side(quick: list[dict], full: list[dict]) -> list[str]:
             decided, total = decided_fraction(sub)
             share = f"{100 * decided / total:.0f} %" if total else "-"
             label = f"**{name}**" if name == "all" else f"`{name}`"
+            edge = sum(r["kind"] == "prediction" and is_borderline(r) for r in sub)
             lines.append(
-                f"| {label} | {preset} | {total} | {p['holds']} | {p['fails']} | {p['inconclusive']} | "
+                f"| {label} | {preset} | {total} | {p['holds']} | {p['fails']} | {p['inconclusive']} | {edge} | "
                 f"{share} | {sum(ch.values())} ({ch['holds']} / {ch['fails']}) | "
                 f"{c['measurement']['reported']} |"
             )
     return lines
+
+
+def is_borderline(row: dict) -> bool:
+    """A row's verdict would change at half or twice the 5 % level (its stored flag, else from its p-values)."""
+    if "borderline" in row:
+        return bool(row["borderline"])
+    return borderline(row.get("statistic") or {})
+
+
+def borderline_rows(quick: list[dict], full: list[dict]) -> list[str]:
+    """Markdown lines: every borderline prediction row of either preset, with its verdict and p-values."""
+    rows = [(preset, r) for preset, rs in (("quick", quick), ("full", full)) for r in rs]
+    rows = [(preset, r) for preset, r in rows if r["kind"] == "prediction" and is_borderline(r)]
+    if not rows:
+        return ["No prediction row is borderline (every p-value outside [2.5 %, 10 %])."]
+    out = [
+        f"Borderline prediction rows ({len(rows)}): the verdict would change at a level of 2.5 % or 10 %.",
+        "",
+        "| experiment | claim | preset | verdict | p (prediction) | p (opposite) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for preset, r in rows:
+        stat = r.get("statistic") or {}
+        p, q = stat.get("p_value"), stat.get("p_value_opposite")
+        out.append(
+            f"| {r['experiment']} | {r['prediction']} | {preset} | {r['verdict']} | "
+            f"{'-' if p is None else f'{p:.3g}'} | {'-' if q is None else f'{q:.3g}'} |"
+        )
+    return out
 
 
 def differences(quick: list[dict], full: list[dict]) -> tuple[list[tuple[dict, dict]], int, int]:
@@ -81,6 +112,10 @@ def _value(r) -> str:
     return f"{m:.3g}" + (f" ± {std:.2g}" if std is not None else "") + f" (n={r.get('n_seeds')})"
 
 
+def _verdict(r) -> str:
+    return r["verdict"] + (" (borderline)" if is_borderline(r) else "")
+
+
 def summary_markdown(quick: list[dict], full: list[dict]) -> str:
     """The side-by-side table, the decided fractions and the rows whose verdict differs."""
     dq, tq = decided_fraction(quick)
@@ -88,6 +123,8 @@ def summary_markdown(quick: list[dict], full: list[dict]) -> str:
     pairs, only_q, only_f = differences(quick, full)
     out = [
         *side_by_side(quick, full),
+        "",
+        *borderline_rows(quick, full),
         "",
         f"Decided prediction rows (holds or fails): quick {dq}/{tq}"
         + (f" ({100 * dq / tq:.0f} %)" if tq else "")
@@ -105,8 +142,7 @@ def summary_markdown(quick: list[dict], full: list[dict]) -> str:
             "|---|---|---|---|",
         ]
         out += [
-            f"| {q['experiment']} | {q['prediction']} | {q['verdict']}: {_value(q)} | "
-            f"{f['verdict']}: {_value(f)} |"
+            f"| {q['experiment']} | {q['prediction']} | {_verdict(q)}: {_value(q)} | {_verdict(f)}: {_value(f)} |"
             for q, f in pairs
         ]
     else:

@@ -31,6 +31,12 @@ their number, SE = s / sqrt(n) with s the sample standard deviation, and t* = t_
   one does; there is no sampling error in the verdict about the instances measured, so it is
   exact. Rows using it are checks of the code, not predictions.
 
+Every decided t-based or permutation row carries both one-sided p-values: ``p_value`` (of the
+prediction) and ``p_value_opposite`` (of its contradiction: the opposite sign, the band outside the
+tolerance, the bound exceeded). A row is **borderline** (:func:`borderline`) when its verdict would
+change if the level were halved or doubled, i.e. when either p-value lies in ``BORDERLINE`` =
+[2.5 %, 10 %]: a "holds" at p = 0.04 is reported as such, but flagged.
+
 The false-"holds" rate of each rule is measured by simulation
 (:mod:`lmctheory_validation.calibration`, used by the tests; ``python -m
 lmctheory_validation.calibration`` prints the table in the README) at the numbers of seeds the
@@ -62,11 +68,15 @@ __all__ = [
     "trend",
     "trend_p_values",
     "RULES",
+    "BORDERLINE",
+    "borderline",
 ]
 
 RULES = ("direction", "equivalence", "mean_at_most", "trend", "every_at_most")
 
 LEVEL = 0.05
+#: p-values within a factor of two of LEVEL either way: the verdict would change at level/2 or 2 level
+BORDERLINE = (LEVEL / 2, 2 * LEVEL)
 _EXACT_MAX_POINTS = 8  # blocks up to 8 points (40,320 permutations) are enumerated
 _MC_PERMUTATIONS = 20_000
 
@@ -151,9 +161,14 @@ def direction(values, *, sense: str = ">", threshold: float = 0.0) -> Decision:
     def decide(band):
         above, below = band.lo > threshold, band.hi < threshold
         distance = abs(band.mean - threshold)
+        p_above, p_below = band.p_above(threshold), band.p_below(threshold)
         if sense == ">":
-            return _verdict(above, below), {"p_value": band.p_above(threshold), "distance": distance}
-        return _verdict(below, above), {"p_value": band.p_below(threshold), "distance": distance}
+            return _verdict(above, below), {
+                "p_value": p_above,
+                "p_value_opposite": p_below,
+                "distance": distance,
+            }
+        return _verdict(below, above), {"p_value": p_below, "p_value_opposite": p_above, "distance": distance}
 
     return _t_rule(values, f"one-sided t-test at 5 %: mean ± t* SE {sense} {threshold:g}", decide)
 
@@ -167,8 +182,10 @@ def equivalence(values, *, predicted: float, tol: float) -> Decision:
         inside = predicted - tol <= band.lo and band.hi <= predicted + tol
         outside = band.lo > predicted + tol or band.hi < predicted - tol
         p_value = max(band.p_above(predicted - tol), band.p_below(predicted + tol))
+        p_outside = min(band.p_above(predicted + tol), band.p_below(predicted - tol))
         return _verdict(inside, outside), {
             "p_value": p_value,
+            "p_value_opposite": p_outside,
             "distance": abs(tol - abs(band.mean - predicted)),
         }
 
@@ -181,6 +198,7 @@ def mean_at_most(values, *, bound: float) -> Decision:
     def decide(band):
         return _verdict(band.hi <= bound, band.lo > bound), {
             "p_value": band.p_below(bound),
+            "p_value_opposite": band.p_above(bound),
             "distance": abs(band.mean - bound),
         }
 
@@ -198,6 +216,23 @@ def every_at_most(values, *, bound: float) -> Decision:
         verdict,
         f"every value <= {bound:g} (per instance, exact)",
         {"n": n, "max": worst, "exceeding": int(np.sum(arr > bound))},
+    )
+
+
+def borderline(statistic: dict) -> bool:
+    """Whether a decision's verdict would change at half or twice the level: one of its p-values (of the
+    prediction, ``p_value``, or of its contradiction, ``p_value_opposite``) lies in :data:`BORDERLINE`.
+    Exact rules (:func:`every_at_most`) and undecidable rows (no p-value) are never borderline.
+
+    Examples
+    --------
+    >>> borderline({"p_value": 0.04, "p_value_opposite": 0.96}), borderline({"p_value": 0.001})
+    (True, False)
+    """
+    lo, hi = BORDERLINE
+    return any(
+        statistic.get(key) is not None and lo <= statistic[key] <= hi
+        for key in ("p_value", "p_value_opposite")
     )
 
 
