@@ -380,3 +380,14 @@ def test_borderline_rows_are_flagged_in_the_report_and_the_readme_summary():
     rows = [edge.to_dict(), clear.to_dict()]
     text = summary_markdown(rows, rows)
     assert "Borderline prediction rows (2)" in text and "| demo | edge | quick | holds | 0.04 |" in text
+
+
+def test_validate_only_keeps_the_earlier_rows_of_the_experiments_not_run(capsys, tmp_path):
+    out = tmp_path / "res"
+    run_cli(capsys, "validate", "--smoke", "--only", "rates", "--out-dir", str(out))
+    first = json.loads((out / "validation.json").read_text())["rows"]
+    code, text, _ = run_cli(capsys, "validate", "--smoke", "--only", "two_layer", "--out-dir", str(out))
+    rows = json.loads((out / "validation.json").read_text())["rows"]
+    assert code == 0 and "keeps the earlier rows of rates" in text
+    assert [r for r in rows if r["experiment"] == "rates"] == first
+    assert any(r["experiment"] == "two_layer" for r in rows)

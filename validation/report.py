@@ -20,7 +20,7 @@ from __future__ import annotations
 __shapes_results__ = False
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +92,11 @@ class Row:
 
     def to_dict(self) -> dict:
         return {**asdict(self), "borderline": self.borderline}
+
+    @classmethod
+    def from_dict(cls, doc: dict) -> Row:
+        """The row :meth:`to_dict` wrote (derived fields such as ``borderline`` are recomputed)."""
+        return cls(**{f.name: doc[f.name] for f in fields(cls) if f.name in doc})
 
 
 def _stats(values) -> tuple[float, float, int]:

@@ -155,7 +155,7 @@ def cmd_validate(args):
         **options,
     )
     rows = [row for n in names for row in by_name[n]]
-    all_rows = [Row(**r) for r in kept] + rows
+    all_rows = [Row.from_dict(r) for r in kept] + rows
     config = {
         "preset": args.preset,
         "experiments": names,
