@@ -376,7 +376,10 @@ def test_borderline_rows_are_flagged_in_the_report_and_the_readme_summary():
     clear = direction("demo", "clear", "mean > 0", base + 3.0, sense=">", fails_if="mean <= 0")
     assert edge.verdict == "holds" and edge.borderline and not clear.borderline
     assert edge.to_dict()["borderline"] is True
-    assert "holds (borderline)" in markdown_table([edge])[-1] and "(borderline)" not in markdown_table([clear])[-1]
+    assert (
+        "holds (borderline)" in markdown_table([edge])[-1]
+        and "(borderline)" not in markdown_table([clear])[-1]
+    )
     rows = [edge.to_dict(), clear.to_dict()]
     text = summary_markdown(rows, rows)
     assert "Borderline prediction rows (2)" in text and "| demo | edge | quick | holds | 0.04 |" in text
@@ -391,3 +394,39 @@ def test_validate_only_keeps_the_earlier_rows_of_the_experiments_not_run(capsys,
     assert code == 0 and "keeps the earlier rows of rates" in text
     assert [r for r in rows if r["experiment"] == "rates"] == first
     assert any(r["experiment"] == "two_layer" for r in rows)
+
+
+def test_validate_says_how_its_records_and_verdicts_differ_from_the_committed_ones(
+    capsys, tmp_path, monkeypatch
+):
+    import shutil
+
+    from lmctheory.cli import validate as cli_validate
+
+    out, committed = tmp_path / "run", tmp_path / "committed"
+    run_cli(capsys, "validate", "--smoke", "--only", "depth", "--out-dir", str(out))
+    shutil.copytree(out / "depth-smoke", committed / "depth-smoke")
+    files = sorted((committed / "depth-smoke").glob("*.json"))
+    # one committed record a rounding-level step away (within the cross-machine tolerance), one far away
+    # with every matched defect above the unmatched one (the "matching lowers the defect" rows turn)
+    near, far = json.loads(files[0].read_text()), json.loads(files[1].read_text())
+    from lmctheory.rerun import reproduction_tolerance
+
+    near["result"]["defect_bound"][0] *= 1 + reproduction_tolerance(near)[0] / 2
+    far["result"]["defect_matched"] = [10.0 * v for v in far["result"]["defect_unmatched"]]
+    files[0].write_text(json.dumps(near))
+    files[1].write_text(json.dumps(far))
+    monkeypatch.setattr(cli_validate, "_shipped_records", lambda: [committed])
+    code, text, _ = run_cli(capsys, "validate", "--smoke", "--only", "depth", "--out-dir", str(out))
+    assert code == 0
+    assert (
+        f"depth: {len(files)} configurations also committed: {len(files) - 2} bit for bit, 1 within" in text
+    )
+    assert "1 beyond it" in text and f"{far['hash']}: result.defect_matched[0]" in text
+    assert (
+        "verdict differs: matching lowers the midpoint defect, depth 2, m0=5, width 64: committed inconclusive, now holds"
+        in text
+    )
+    report = json.loads((out / "validation.json").read_text())["result"]["committed"]["depth"]
+    assert report["identical"] == len(files) - 2 and report["within_tolerance"] == 1
+    assert "Differences from the committed records" in (out / "validation.md").read_text()

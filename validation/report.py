@@ -335,11 +335,12 @@ def run_experiments(
     fallback_dirs=(),
     timing_dirs=(),
     label: str = "validate",
+    records: dict | None = None,
     **sweep_options,
 ) -> dict:
     """``{name: rows}`` of several experiment modules, their missing configurations run in one pool of
     workers (:func:`lmctheory.sweep.run_sweeps`: workers stay busy across experiments); ``data`` maps an
-    experiment name to its data specs."""
+    experiment name to its data specs; ``records``, a dict, receives ``{name: the sweep's records}``."""
     from lmctheory.sweep import run_sweeps
 
     modules = list(modules)
@@ -355,7 +356,97 @@ def run_experiments(
         for m in modules
     ]
     results = run_sweeps(sweeps, label=label, **sweep_options)
+    if records is not None:
+        records.update({m.NAME: r.records for m, r in zip(modules, results, strict=True)})
     return {m.NAME: _rows(m, r) for m, r in zip(modules, results, strict=True)}
+
+
+def compare_with_committed(module, preset: str, records: list[dict], committed_dir) -> dict:
+    """How this run's records of an experiment differ from committed records of the same configurations.
+
+    Records match on their key (function and configuration). Results are compared number by number,
+    bit for bit and within the tolerance they reproduce to on another machine
+    (:func:`lmctheory.rerun.reproduction_tolerance`); the rows the experiment derives from the matched
+    records are then compared verdict by verdict (both built from the same configurations).
+
+    Parameters
+    ----------
+    module : module
+        The experiment (its ``NAME`` and ``rows_from``).
+    preset : str
+        The preset run.
+    records : list of dict
+        This run's records.
+    committed_dir : path
+        The directory of committed records (``<committed_dir>/<NAME>-<preset>/<key>.json``).
+
+    Returns
+    -------
+    dict
+        ``compared`` (matched records), ``identical`` (bit for bit), ``beyond_tolerance`` (list of
+        ``{"key", "differences"}``, the first differences of each), ``within_tolerance`` (count of the
+        others that differ), ``verdicts`` (list of ``{"claim", "committed", "now"}``), ``code`` (how many
+        committed records were written by other code).
+    """
+    from lmctheory.rerun import compare, reproduction_tolerance
+    from lmctheory.sweep import load_results
+
+    sub = Path(committed_dir) / f"{module.NAME}-{preset}"
+    committed = {doc["hash"]: doc for doc in load_results(sub)} if sub.is_dir() else {}
+    pairs = [
+        (committed[r["hash"]], r) for r in records if r.get("status") == "done" and r.get("hash") in committed
+    ]
+    out = {
+        "compared": len(pairs),
+        "identical": 0,
+        "within_tolerance": 0,
+        "beyond_tolerance": [],
+        "verdicts": [],
+    }
+    out["code"] = sum(
+        old.get("code", {}).get("hash") != new.get("code", {}).get("hash") for old, new in pairs
+    )
+    for old, new in pairs:
+        if not compare(old["result"], new["result"]):
+            out["identical"] += 1
+            continue
+        rtol, atol = reproduction_tolerance(new)
+        beyond = compare(old["result"], new["result"], rtol=rtol, atol=atol)
+        if beyond:
+            out["beyond_tolerance"].append({"key": new["hash"], "differences": beyond[:3]})
+        else:
+            out["within_tolerance"] += 1
+    if pairs:
+        before = {r.prediction: r for r in module.rows_from([old for old, _ in pairs])}
+        for row in module.rows_from([new for _, new in pairs]):
+            old = before.get(row.prediction)
+            if old is not None and old.verdict != row.verdict:
+                out["verdicts"].append(
+                    {"claim": row.prediction, "committed": old.verdict, "now": row.verdict}
+                )
+    return out
+
+
+def comparison_lines(name: str, comparison: dict) -> list[str]:
+    """Plain-text lines saying how an experiment's records and verdicts differ from the committed ones."""
+    c = comparison
+    if not c["compared"]:
+        return []
+    head = f"{name}: {c['compared']} configurations also committed: {c['identical']} bit for bit"
+    if c["within_tolerance"]:
+        head += f", {c['within_tolerance']} within the cross-machine tolerance"
+    if c["beyond_tolerance"]:
+        head += f", {len(c['beyond_tolerance'])} beyond it"
+    if c["code"]:
+        head += f" ({c['code']} committed records were written by other code)"
+    lines = [head]
+    for item in c["beyond_tolerance"]:
+        lines.append(f"  {item['key']}: " + "; ".join(item["differences"]))
+    for v in c["verdicts"]:
+        lines.append(f"  verdict differs: {v['claim']}: committed {v['committed']}, now {v['now']}")
+    if not c["verdicts"]:
+        lines.append("  every verdict as committed")
+    return lines
 
 
 def run_experiment(module, preset: str, results_dir, *, data=None, **sweep_options) -> list[Row]:
@@ -438,13 +529,14 @@ def counts_table(rows: list[Row]) -> list[str]:
     return lines
 
 
-def write_report(rows: list[Row], out_dir, *, config: dict) -> dict:
-    """``validation.json`` (rows + provenance) and ``validation.md`` in ``out_dir``; returns the JSON doc."""
+def write_report(rows: list[Row], out_dir, *, config: dict, comparisons: dict | None = None) -> dict:
+    """``validation.json`` (rows + provenance) and ``validation.md`` in ``out_dir``; returns the JSON doc.
+    ``comparisons``: ``{experiment: compare_with_committed(...)}``, stored and listed in the report."""
     out = Path(out_dir)
     doc = record(
         "validate",
         config,
-        {"rows": [r.to_dict() for r in rows], "counts": counts(rows)},
+        {"rows": [r.to_dict() for r in rows], "counts": counts(rows), "committed": comparisons or {}},
         definitions={
             "kinds": "prediction (could fail on some data) | check (identity, rigorous bound or "
             "consistency condition of the code) | measurement (reported, no claim)",
@@ -463,6 +555,9 @@ def write_report(rows: list[Row], out_dir, *, config: dict) -> dict:
         "",
         *markdown_table(rows),
     ]
+    compared = [line for name, c in (comparisons or {}).items() for line in comparison_lines(name, c)]
+    if compared:
+        text += ["", "## Differences from the committed records", "", "```", *compared, "```"]
     tmp = out / ".validation.md.tmp"
     tmp.write_text("\n".join(text) + "\n")
     tmp.replace(out / "validation.md")

@@ -111,6 +111,8 @@ def cmd_validate(args):
         from lmctheory_validation.report import (
             Row,
             compare_to_baseline,
+            compare_with_committed,
+            comparison_lines,
             run_experiments,
             summary_line,
             write_report,
@@ -146,15 +148,23 @@ def cmd_validate(args):
             file=sys.stderr,
             flush=True,
         )
+    records: dict = {}
     by_name = run_experiments(
         [EXPERIMENTS[n] for n in names],
         args.preset,
         args.out_dir,
         data={n: args.data for n in data_aware} if args.data else None,
         timing_dirs=_shipped_records(),
+        records=records,
         **options,
     )
     rows = [row for n in names for row in by_name[n]]
+    comparisons = {
+        n: compare_with_committed(EXPERIMENTS[n], args.preset, records[n], committed)
+        for committed in _shipped_records()
+        if Path(committed).resolve() != out_dir.resolve()
+        for n in names
+    }
     all_rows = [Row.from_dict(r) for r in kept] + rows
     config = {
         "preset": args.preset,
@@ -163,12 +173,15 @@ def cmd_validate(args):
         "data": args.data,
         "kept_from_earlier_report": sorted({r["experiment"] for r in kept}),
     }
-    doc = write_report(all_rows, out_dir, config=config)
+    doc = write_report(all_rows, out_dir, config=config, comparisons=comparisons)
     lines = [
         f"{r.experiment:11s} {r.kind:11s} {r.verdict:12s} {r.prediction}: predicted "
         f"{'-' if r.predicted is None else f'{r.predicted:.4g}'}, measured {r.measured:.4g} ± {r.measured_std:.2g}"
         for r in rows
     ]
+    compared = [line for n, c in comparisons.items() for line in comparison_lines(n, c)]
+    if compared:
+        lines += ["", "differences from the committed records (paper_figures/cache):", *compared]
     lines.append(f"\n{summary_line(rows)}; report: {out_dir / 'validation.md'}")
     if kept:
         lines.append(
