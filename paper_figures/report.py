@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import sys
 from pathlib import Path
 
 from lmctheory import __version__
@@ -44,14 +45,41 @@ def _rows(preset: str, results_dir, complete: bool, sweep_options) -> tuple[list
     return rows, skipped
 
 
+def _comparisons(preset: str, results_dir, skipped) -> dict:
+    """``{experiment: compare_with_committed(...)}`` of the records in ``results_dir`` against the committed
+    ones (none when ``results_dir`` is the committed cache itself)."""
+    from lmctheory_validation import EXPERIMENTS
+    from lmctheory_validation.report import compare_with_committed
+
+    from lmctheory.sweep import load_results
+
+    from . import CACHE
+
+    if Path(results_dir).resolve() == Path(CACHE).resolve():
+        return {}
+    out = {}
+    for name, module in EXPERIMENTS.items():
+        sub = Path(results_dir) / f"{name}-{preset}"
+        if name not in skipped and sub.is_dir():
+            out[name] = compare_with_committed(module, preset, load_results(sub), CACHE)
+    return out
+
+
 def write(
     preset: str, results_dir, out_dir, figures: dict, *, complete: bool = True, **sweep_options
 ) -> Path:
     """Write ``out_dir/REPORT.md`` (and validation.json/.md); rows come from the (cached) experiments."""
-    from lmctheory_validation.report import counts_table, markdown_table, summary_line, write_report
+    from lmctheory_validation.report import (
+        comparison_lines,
+        counts_table,
+        markdown_table,
+        summary_line,
+        write_report,
+    )
 
     rows, skipped = _rows(preset, results_dir, complete, sweep_options)
     out = Path(out_dir)
+    comparisons = _comparisons(preset, results_dir, skipped)
     write_report(
         rows,
         out,
@@ -61,7 +89,16 @@ def write(
             "source": "lmctheory figures",
             "experiments_without_records": skipped,
         },
+        comparisons=comparisons,
     )
+    compared = [line for name, c in comparisons.items() for line in comparison_lines(name, c)]
+    if compared:
+        print(
+            "differences from the committed records (paper_figures/cache):",
+            *compared,
+            sep="\n",
+            file=sys.stderr,
+        )
     ran = sum(r for _, r, _ in RUNS)
     cached = sum(c for _, _, c in RUNS)
     lines = [
@@ -96,6 +133,8 @@ def write(
 
     for sweep, n, seconds in _timings(preset, results_dir, [*EXPERIMENTS, "figure-dimension"]):
         lines.append(f"| {sweep} | {n} | {seconds:.1f} |")
+    if compared:
+        lines += ["", "## Differences from the committed records", "", "```", *compared, "```"]
     lines += ["", f"## Rows: {summary_line(rows)}", ""]
     if skipped:
         lines += [

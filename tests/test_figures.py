@@ -185,3 +185,20 @@ def test_cli_and_script_entry_points(capsys, tmp_path):
         )
         == 1
     )
+
+
+def test_the_figures_report_compares_other_records_with_the_committed_ones(tmp_path):
+    import json
+    import shutil
+
+    from lmctheory_figures.report import _comparisons
+
+    shutil.copytree(figures.CACHE / "depth-quick", tmp_path / "depth-quick")
+    files = sorted((tmp_path / "depth-quick").glob("*.json"))
+    doc = json.loads(files[0].read_text())
+    doc["result"]["bound"][0] *= 2.0
+    files[0].write_text(json.dumps(doc))
+    comparison = _comparisons("quick", tmp_path, skipped=[])["depth"]
+    assert comparison["compared"] == len(files) and comparison["identical"] == len(files) - 1
+    assert [d["key"] for d in comparison["beyond_tolerance"]] == [doc["hash"]]
+    assert _comparisons("quick", figures.CACHE, skipped=[]) == {}  # the committed records themselves
