@@ -147,7 +147,7 @@ def write(
         "how), *check* (an identity, rigorous bound or consistency condition of the code), *measurement* "
         "(reported without a claim). Verdicts come from statistical rules at level 5 % (one-sided t-test, "
         "TOST equivalence test, permutation trend test; exact per-instance comparison for rigorous bounds): "
-        "see `lmctheory_validation.verdicts`. Per-experiment protocols: the docstrings of `validation/*.py`.",
+        "see `lmctheory.verdicts`. Per-experiment protocols: the docstrings of `validation/*.py`.",
         "",
         *counts_table(rows),
         "",

@@ -6,8 +6,10 @@ import itertools
 
 import numpy as np
 import pytest
-from lmctheory_validation import EXPERIMENTS, calibration, verdicts
+from lmctheory_validation import EXPERIMENTS, calibration
 from scipy import stats
+
+from lmctheory import verdicts
 
 SIMS = 40_000
 

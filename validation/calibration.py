@@ -2,7 +2,7 @@
 
 ``python -m lmctheory_validation.calibration`` prints the table the README shows. The simulations
 are vectorised (:func:`t_rule_holds`, :func:`trend_holds`); the tests check that they agree with
-the rules of :mod:`lmctheory_validation.verdicts` data set by data set.
+the rules of :mod:`lmctheory.verdicts` data set by data set.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import math
 import numpy as np
 from scipy import stats
 
-from .verdicts import (
+from lmctheory.verdicts import (
     LEVEL,
     RULES,
     _ranks,

@@ -22,8 +22,9 @@ import json
 import re
 from pathlib import Path
 
+from lmctheory.verdicts import borderline
+
 from .report import counts
-from .verdicts import borderline
 
 __shapes_results__ = False
 
