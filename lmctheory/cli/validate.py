@@ -21,6 +21,14 @@ def register(sub) -> None:
     add_preset_options(p)
     p.add_argument("--only", help="comma-separated experiment names")
     p.add_argument(
+        "--experiment",
+        action="append",
+        metavar="MODULE",
+        help="your own experiment module (importable, e.g. mypkg.mymodule, or a module of the current "
+        "directory) defining NAME, PRESETS, run_config and rows_from (see the user guide's 'Your own claims'); "
+        "repeat for several; without --only, only these run",
+    )
+    p.add_argument(
         "--out",
         "--out-dir",
         dest="out_dir",
@@ -51,6 +59,44 @@ def register(sub) -> None:
     add_parallel_options(p)
     add_output_options(p, out_file=False)
     p.set_defaults(func=cmd_validate)
+
+
+#: what an experiment module must define (run through the same sweep, cache and report as the built-in ones)
+EXPERIMENT_PROTOCOL = ("NAME", "PRESETS", "run_config", "rows_from")
+
+
+def load_experiment(name: str):
+    """Import a user's experiment module by its dotted name (the current directory is searched too) and
+    check it defines :data:`EXPERIMENT_PROTOCOL`: ``NAME`` (str), ``PRESETS`` (dict of preset name to a list
+    of JSON configurations), ``run_config(config) -> dict`` (module level, so that workers can import it)
+    and ``rows_from(records) -> list of lmctheory.claims.Row``.
+
+    Raises
+    ------
+    ValueError
+        The module cannot be imported or misses part of the protocol (one line naming what).
+    """
+    import importlib
+    import os
+
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(name)
+    except ImportError as exc:
+        raise ValueError(f"--experiment {name}: cannot import it ({exc})") from None
+    missing = [attr for attr in EXPERIMENT_PROTOCOL if not hasattr(module, attr)]
+    if missing:
+        raise ValueError(f"--experiment {name}: the module does not define {', '.join(missing)}")
+    if not isinstance(module.NAME, str) or not module.NAME.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(
+            f"--experiment {name}: NAME must be a word (letters, digits, - and _), got {module.NAME!r}"
+        )
+    if not isinstance(module.PRESETS, dict) or not all(isinstance(c, list) for c in module.PRESETS.values()):
+        raise ValueError(f"--experiment {name}: PRESETS must map preset names to lists of configurations")
+    if not callable(module.run_config) or not callable(module.rows_from):
+        raise ValueError(f"--experiment {name}: run_config and rows_from must be functions")
+    return module
 
 
 def _experiment_names(only, experiments) -> list[str]:
@@ -121,7 +167,19 @@ def cmd_validate(args):
         raise ImportError(
             "the validation experiments are not installed; reinstall with pip install -e ."
         ) from exc
-    names = _experiment_names(args.only, EXPERIMENTS)
+    experiments = dict(EXPERIMENTS)
+    own = [load_experiment(name) for name in args.experiment or ()]
+    for module in own:
+        if module.NAME in EXPERIMENTS:
+            raise ValueError(
+                f"--experiment {module.__name__}: NAME {module.NAME!r} is a built-in experiment's"
+            )
+        if args.preset not in module.PRESETS:
+            raise ValueError(
+                f"--experiment {module.__name__}: no {args.preset!r} preset (it has {', '.join(module.PRESETS)})"
+            )
+        experiments[module.NAME] = module
+    names = _experiment_names(args.only, experiments) if args.only or not own else [m.NAME for m in own]
     options = sweep_options(args)
     baseline = read_baseline(args.baseline) if args.baseline else None
     takes_data = [n for n in EXPERIMENTS if getattr(EXPERIMENTS[n], "DATA_AWARE", False)]
@@ -150,7 +208,7 @@ def cmd_validate(args):
         )
     records: dict = {}
     by_name = run_experiments(
-        [EXPERIMENTS[n] for n in names],
+        [experiments[n] for n in names],
         args.preset,
         args.out_dir,
         data={n: args.data for n in data_aware} if args.data else None,
@@ -160,7 +218,7 @@ def cmd_validate(args):
     )
     rows = [row for n in names for row in by_name[n]]
     comparisons = {
-        n: compare_with_committed(EXPERIMENTS[n], args.preset, records[n], committed)
+        n: compare_with_committed(experiments[n], args.preset, records[n], committed)
         for committed in _shipped_records()
         if Path(committed).resolve() != out_dir.resolve()
         for n in names
