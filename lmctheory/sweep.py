@@ -673,8 +673,8 @@ def run_sweep(
 
 
 class _Progress:
-    """Progress over the configs to run: a tqdm bar with ETA on a terminal, else a line on stderr every 30
-    seconds and at the end.
+    """Progress over the configs to run: a tqdm bar with ETA on a terminal, else a line on stderr every
+    ``every`` seconds (a background thread prints it while long configurations run) and at the end.
 
     The time left is a forecast of the schedule: configs start in order (longest first) on ``workers``
     workers, so config i starts when the (i - workers + 1)-th one finishes; their costs (recorded seconds where
@@ -684,9 +684,17 @@ class _Progress:
     the cost left over the cost done."""
 
     def __init__(
-        self, label: str, costs: list, enabled: bool | None, clock=time.perf_counter, workers=1, groups=None
+        self,
+        label: str,
+        costs: list,
+        enabled: bool | None,
+        clock=time.perf_counter,
+        workers=1,
+        groups=None,
+        every: float = 30.0,
     ):
         import sys
+        import threading
 
         self.clock, self.costs, self.workers = clock, list(costs), workers
         self.groups = list(groups) if groups is not None else [0] * len(self.costs)
@@ -703,6 +711,24 @@ class _Progress:
             from tqdm.auto import tqdm
 
             self.bar = tqdm(total=self.n, desc=label, unit="config")
+        self.every, self._lock, self._stop = every, threading.Lock(), threading.Event()
+        if self.lines:
+            threading.Thread(target=self._heartbeat, name="sweep-progress", daemon=True).start()
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(self.every / 4):
+            with self._lock:
+                if self.clock() - self.last >= self.every and self.done < self.n:
+                    self._line()
+
+    def _line(self) -> None:
+        self.last = self.clock()
+        print(
+            f"[{self.label}] {self.done}/{self.n} configurations, {_clock(self.last - self.start)} elapsed, "
+            f"{self._eta() if self.done < self.n else 'done'}",
+            file=self.stream,
+            flush=True,
+        )
 
     def _started(self, position: int) -> float:
         """When the config at ``position`` started (relative to the start)."""
@@ -743,23 +769,19 @@ class _Progress:
 
     def update(self, position: int) -> None:
         """Config ``position`` (in the schedule's order) has finished."""
-        now = self.clock() - self.start
-        self.done += 1
-        self.done_cost += self.costs[position]
-        self.finished[position] = now
-        self.completions.append(now)
-        if self.bar is not None:
-            self.bar.update(1)
-        elif self.lines and (self.clock() - self.last >= 30 or self.done == self.n):
-            self.last = self.clock()
-            print(
-                f"[{self.label}] {self.done}/{self.n} configurations, {_clock(self.last - self.start)} elapsed, "
-                f"{self._eta() if self.done < self.n else 'done'}",
-                file=self.stream,
-                flush=True,
-            )
+        with self._lock:
+            now = self.clock() - self.start
+            self.done += 1
+            self.done_cost += self.costs[position]
+            self.finished[position] = now
+            self.completions.append(now)
+            if self.bar is not None:
+                self.bar.update(1)
+            elif self.lines and (self.clock() - self.last >= self.every or self.done == self.n):
+                self._line()
 
     def close(self) -> None:
+        self._stop.set()
         if self.bar is not None:
             self.bar.close()
 
