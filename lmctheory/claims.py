@@ -138,17 +138,8 @@ def equivalent(
     experiment, claim, formula, predicted, values, tol, *, fails_if="", kind="prediction", details=None
 ) -> Row:
     """``value = predicted within tol`` (TOST, :func:`lmctheory.verdicts.equivalence`)."""
-    return _row(
-        experiment,
-        claim,
-        kind,
-        formula,
-        predicted,
-        values,
-        verdicts.equivalence(values, predicted=predicted, tol=tol),
-        fails_if,
-        details,
-    )
+    decision = verdicts.equivalence(values, predicted=predicted, tol=tol)
+    return _row(experiment, claim, kind, formula, predicted, values, decision, fails_if, details)
 
 
 def direction(
@@ -164,17 +155,8 @@ def direction(
     details=None,
 ) -> Row:
     """A sign, ``mean > threshold`` (or <): one-sided t-test (:func:`lmctheory.verdicts.direction`)."""
-    return _row(
-        experiment,
-        claim,
-        kind,
-        formula,
-        threshold,
-        values,
-        verdicts.direction(values, sense=sense, threshold=threshold),
-        fails_if,
-        details,
-    )
+    decision = verdicts.direction(values, sense=sense, threshold=threshold)
+    return _row(experiment, claim, kind, formula, threshold, values, decision, fails_if, details)
 
 
 def trend(
@@ -184,51 +166,24 @@ def trend(
     ``measured`` is the mean per-block Spearman correlation."""
     blocks = [(list(x), list(y)) for x, y in blocks]
     per_block = [spearman(x, y) for x, y in blocks]
-    return _row(
-        experiment,
-        claim,
-        kind,
-        formula,
-        None,
-        per_block,
-        verdicts.trend(blocks, sense=sense),
-        fails_if,
-        details,
-    )
+    decision = verdicts.trend(blocks, sense=sense)
+    return _row(experiment, claim, kind, formula, None, per_block, decision, fails_if, details)
 
 
 def mean_at_most(
     experiment, claim, formula, bound, values, *, fails_if="", kind="check", details=None
 ) -> Row:
     """A bound on an expectation checked with Monte-Carlo means (one-sided t-test)."""
-    return _row(
-        experiment,
-        claim,
-        kind,
-        formula,
-        bound,
-        values,
-        verdicts.mean_at_most(values, bound=bound),
-        fails_if,
-        details,
-    )
+    decision = verdicts.mean_at_most(values, bound=bound)
+    return _row(experiment, claim, kind, formula, bound, values, decision, fails_if, details)
 
 
 def every_at_most(
     experiment, claim, formula, bound, values, *, fails_if="", kind="check", details=None
 ) -> Row:
     """A rigorous per-instance bound: every value <= bound (exact)."""
-    return _row(
-        experiment,
-        claim,
-        kind,
-        formula,
-        bound,
-        values,
-        verdicts.every_at_most(values, bound=bound),
-        fails_if,
-        details,
-    )
+    decision = verdicts.every_at_most(values, bound=bound)
+    return _row(experiment, claim, kind, formula, bound, values, decision, fails_if, details)
 
 
 def measurement(experiment, claim, formula, values, *, why: str = "measurement only", details=None) -> Row:
