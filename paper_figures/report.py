@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+#: writes the report from rows and records: this module does not shape a record
+__shapes_results__ = False
+
 import datetime
 import sys
 from pathlib import Path
