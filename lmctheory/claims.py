@@ -73,6 +73,36 @@ class Row:
     independent values the verdict uses (NaN mean when there are none). ``statistic``: the rule's
     numbers (band, the p-values of the prediction and of its contradiction). ``borderline``: the
     verdict would change at half or twice the 5 % level (:func:`lmctheory.verdicts.borderline`).
+    Build rows with the builders of this module rather than by hand.
+
+    Parameters
+    ----------
+    experiment, prediction, kind, formula : str
+        Who claims, the claim, "prediction" | "check" | "measurement", the quantity compared.
+    predicted : float or None
+        The theory's value (None for a trend or a measurement).
+    measured, measured_std : float
+        Mean and sample standard deviation of the values.
+    n_seeds : int
+        Number of independent values.
+    verdict, rule : str
+        The verdict and the rule that gave it.
+    fails_if : str
+        What would make a prediction fail (required for predictions).
+    statistic, details : dict
+        The rule's numbers; anything else.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``kind``, or a prediction without ``fails_if``.
+
+    Examples
+    --------
+    >>> from lmctheory.claims import Row, measurement
+    >>> row = measurement("study", "a width", "N", [64, 128])
+    >>> Row.from_dict(row.to_dict()) == row
+    True
     """
 
     experiment: str
@@ -137,7 +167,45 @@ def _row(experiment, claim, kind, formula, predicted, values, decision, fails_if
 def equivalent(
     experiment, claim, formula, predicted, values, tol, *, fails_if="", kind="prediction", details=None
 ) -> Row:
-    """``value = predicted within tol`` (TOST, :func:`lmctheory.verdicts.equivalence`)."""
+    """``value = predicted within tol``: a TOST row (:func:`lmctheory.verdicts.equivalence`).
+
+    Parameters
+    ----------
+    experiment : str
+        Who makes the claim (an experiment or study name).
+    claim : str
+        The claim in words.
+    formula : str
+        The formula or quantity compared.
+    predicted : float
+        The theory's value.
+    values : array_like
+        Independent repetitions of the measured value.
+    tol : float
+        Accepted distance from ``predicted`` (> 0).
+    fails_if : str
+        The outcome that would make a prediction fail (required for ``kind="prediction"``).
+    kind : {"prediction", "check"}
+        A prediction (could fail on some data) or a check of the code.
+    details : dict, optional
+        Anything else to keep with the row (JSON data).
+
+    Returns
+    -------
+    Row
+
+    Raises
+    ------
+    ValueError
+        ``tol`` not > 0, values not finite, or a prediction without ``fails_if``.
+
+    Examples
+    --------
+    >>> from lmctheory.claims import equivalent
+    >>> equivalent("rates", "slope = -1/5", "slope", -0.2, [-0.201, -0.199, -0.2], 0.01,
+    ...            fails_if="the band lies outside -0.2 +- 0.01").verdict
+    'holds'
+    """
     decision = verdicts.equivalence(values, predicted=predicted, tol=tol)
     return _row(experiment, claim, kind, formula, predicted, values, decision, fails_if, details)
 
@@ -154,7 +222,44 @@ def direction(
     kind="prediction",
     details=None,
 ) -> Row:
-    """A sign, ``mean > threshold`` (or <): one-sided t-test (:func:`lmctheory.verdicts.direction`)."""
+    """A sign, ``mean > threshold`` (or <): a one-sided t-test row (:func:`lmctheory.verdicts.direction`).
+
+    Parameters
+    ----------
+    experiment : str
+        Who makes the claim (an experiment or study name).
+    claim : str
+        The claim in words.
+    formula : str
+        The formula or quantity compared.
+    values : array_like
+        Independent repetitions of the effect.
+    sense : {">", "<"}, default ">"
+        The claimed sign.
+    threshold : float, default 0
+        What the mean is compared with (stored as ``predicted``).
+    fails_if : str
+        The outcome that would make a prediction fail (required for ``kind="prediction"``).
+    kind : {"prediction", "check"}
+        A prediction (could fail on some data) or a check of the code.
+    details : dict, optional
+        Anything else to keep with the row (JSON data).
+
+    Returns
+    -------
+    Row
+
+    Raises
+    ------
+    ValueError
+        A bad ``sense``, values not finite, or a prediction without ``fails_if``.
+
+    Examples
+    --------
+    >>> from lmctheory.claims import direction
+    >>> direction("study", "matching helps", "gain > 0", [0.3, 0.4, 0.35], fails_if="gain <= 0").verdict
+    'holds'
+    """
     decision = verdicts.direction(values, sense=sense, threshold=threshold)
     return _row(experiment, claim, kind, formula, threshold, values, decision, fails_if, details)
 
@@ -162,8 +267,45 @@ def direction(
 def trend(
     experiment, claim, formula, blocks, *, sense=">", fails_if="", kind="prediction", details=None
 ) -> Row:
-    """A monotone relation within blocks (permutation test, :func:`lmctheory.verdicts.trend`).
-    ``measured`` is the mean per-block Spearman correlation."""
+    """A monotone relation within blocks: a permutation-test row (:func:`lmctheory.verdicts.trend`).
+
+    ``measured`` is the mean per-block Spearman correlation.
+
+    Parameters
+    ----------
+    experiment : str
+        Who makes the claim (an experiment or study name).
+    claim : str
+        The claim in words.
+    formula : str
+        The formula or quantity compared.
+    blocks : sequence of (x, y)
+        One pair of equal-length sequences per seed or pair.
+    sense : {">", "<"}, default ">"
+        y increases (">") or decreases ("<") with x.
+    fails_if : str
+        The outcome that would make a prediction fail (required for ``kind="prediction"``).
+    kind : {"prediction", "check"}
+        A prediction (could fail on some data) or a check of the code.
+    details : dict, optional
+        Anything else to keep with the row (JSON data).
+
+    Returns
+    -------
+    Row
+
+    Raises
+    ------
+    ValueError
+        A bad ``sense`` or block, or a prediction without ``fails_if``.
+
+    Examples
+    --------
+    >>> from lmctheory.claims import trend
+    >>> trend("study", "barrier falls with width", "Spearman < 0", [([1, 2, 3, 4], [4, 3, 2, 1])] * 3,
+    ...       sense="<", fails_if="it rises").measured
+    -1.0
+    """
     blocks = [(list(x), list(y)) for x, y in blocks]
     per_block = [spearman(x, y) for x, y in blocks]
     decision = verdicts.trend(blocks, sense=sense)
@@ -173,7 +315,42 @@ def trend(
 def mean_at_most(
     experiment, claim, formula, bound, values, *, fails_if="", kind="check", details=None
 ) -> Row:
-    """A bound on an expectation checked with Monte-Carlo means (one-sided t-test)."""
+    """A bound on an expectation checked with Monte-Carlo values: a one-sided t-test row.
+
+    Parameters
+    ----------
+    experiment : str
+        Who makes the claim (an experiment or study name).
+    claim : str
+        The claim in words.
+    formula : str
+        The formula or quantity compared.
+    bound : float
+        The claimed bound on E X (stored as ``predicted``).
+    values : array_like
+        Independent draws of X.
+    fails_if : str
+        The outcome that would make a prediction fail (required for ``kind="prediction"``).
+    kind : {"check", "prediction"}, default "check"
+        A prediction (could fail on some data) or a check of the code.
+    details : dict, optional
+        Anything else to keep with the row (JSON data).
+
+    Returns
+    -------
+    Row
+
+    Raises
+    ------
+    ValueError
+        Values not finite, or a prediction without ``fails_if``.
+
+    Examples
+    --------
+    >>> from lmctheory.claims import mean_at_most
+    >>> mean_at_most("rates", "E W2 below its bound", "E W2 <= B", 0.5, [0.1, 0.12, 0.11]).verdict
+    'holds'
+    """
     decision = verdicts.mean_at_most(values, bound=bound)
     return _row(experiment, claim, kind, formula, bound, values, decision, fails_if, details)
 
@@ -181,13 +358,79 @@ def mean_at_most(
 def every_at_most(
     experiment, claim, formula, bound, values, *, fails_if="", kind="check", details=None
 ) -> Row:
-    """A rigorous per-instance bound: every value <= bound (exact)."""
+    """A rigorous per-instance bound, every value <= bound, decided exactly.
+
+    Parameters
+    ----------
+    experiment : str
+        Who makes the claim (an experiment or study name).
+    claim : str
+        The claim in words.
+    formula : str
+        The formula or quantity compared.
+    bound : float
+        The bound each value must respect (stored as ``predicted``).
+    values : array_like
+        The instances' values.
+    fails_if : str
+        The outcome that would make a prediction fail (required for ``kind="prediction"``).
+    kind : {"check", "prediction"}, default "check"
+        A prediction (could fail on some data) or a check of the code.
+    details : dict, optional
+        Anything else to keep with the row (JSON data).
+
+    Returns
+    -------
+    Row
+
+    Raises
+    ------
+    ValueError
+        Values not finite, or a prediction without ``fails_if``.
+
+    Examples
+    --------
+    >>> from lmctheory.claims import every_at_most
+    >>> every_at_most("nets", "bound / barrier >= 1", "ratio", 1.0, [0.4, 0.7]).verdict
+    'holds'
+    """
     decision = verdicts.every_at_most(values, bound=bound)
     return _row(experiment, claim, kind, formula, bound, values, decision, fails_if, details)
 
 
 def measurement(experiment, claim, formula, values, *, why: str = "measurement only", details=None) -> Row:
-    """A reported quantity, no claim (``why`` says why it is not a prediction)."""
+    """A reported quantity without a claim: verdict "reported".
+
+    Parameters
+    ----------
+    experiment : str
+        Who makes the claim (an experiment or study name).
+    claim : str
+        The claim in words.
+    formula : str
+        The formula or quantity compared.
+    values : array_like
+        The measured values.
+    why : str, default "measurement only"
+        Why it is not a prediction (kept as the row's rule).
+    details : dict, optional
+        Anything else to keep with the row.
+
+    Returns
+    -------
+    Row
+
+    Raises
+    ------
+    ValueError
+        Values that cannot be converted to floats.
+
+    Examples
+    --------
+    >>> from lmctheory.claims import measurement
+    >>> measurement("study", "a width", "N", [64, 128]).measured
+    96.0
+    """
     mean, std, n = _stats(values)
     return Row(
         experiment, claim, "measurement", formula, None, mean, std, n, "reported", why, "", {}, details or {}
@@ -195,7 +438,29 @@ def measurement(experiment, claim, formula, values, *, why: str = "measurement o
 
 
 def spearman(x, y) -> float:
-    """Spearman rank correlation (average ranks for ties); 0 when either side is constant."""
+    """Spearman's rank correlation (average ranks for ties); 0 when either side is constant.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Equal-length sequences.
+
+    Returns
+    -------
+    float
+        In [-1, 1].
+
+    Raises
+    ------
+    ValueError
+        x and y of different lengths.
+
+    Examples
+    --------
+    >>> from lmctheory.claims import spearman
+    >>> spearman([1, 2, 3], [30, 20, 10]), spearman([1, 2, 3], [5, 5, 5])
+    (-1.0, 0.0)
+    """
     from scipy.stats import spearmanr
 
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
@@ -205,7 +470,28 @@ def spearman(x, y) -> float:
 
 
 def counts(rows) -> dict:
-    """``{kind: {verdict: count}}`` with every kind and its verdicts present (zeros included)."""
+    """``{kind: {verdict: count}}`` with every kind and its verdicts present (zeros included).
+
+    Parameters
+    ----------
+    rows : sequence of Row or dict
+        Rows, or their ``to_dict()`` form.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    KeyError
+        A row of an unknown kind or verdict.
+
+    Examples
+    --------
+    >>> from lmctheory.claims import counts, measurement
+    >>> counts([measurement("s", "x", "x", [1.0])])["measurement"]
+    {'reported': 1}
+    """
     out = {kind: {v: 0 for v in (("reported",) if kind == "measurement" else VERDICTS[:3])} for kind in KINDS}
     for r in rows:
         kind, verdict = (r.kind, r.verdict) if isinstance(r, Row) else (r["kind"], r["verdict"])
@@ -214,7 +500,28 @@ def counts(rows) -> dict:
 
 
 def summary_line(rows) -> str:
-    """One line: rows per kind and their verdicts."""
+    """One line: rows per kind and their verdicts.
+
+    Parameters
+    ----------
+    rows : sequence of Row or dict
+        The rows.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    KeyError
+        As :func:`counts`.
+
+    Examples
+    --------
+    >>> from lmctheory.claims import measurement, summary_line
+    >>> summary_line([measurement("s", "x", "x", [1.0])])
+    '0 predictions (0 hold, 0 fail, 0 inconclusive), 0 checks (0 hold, 0 fail), 1 measurements'
+    """
     c = counts(rows)
     pred, check = c["prediction"], c["check"]
     return (
@@ -231,7 +538,30 @@ def _fmt(value, spec=".4g") -> str:
 
 
 def markdown_table(rows: list[Row]) -> list[str]:
-    """The rows as Markdown lines (one per row, with its kind, rule and what would make it fail)."""
+    """The rows as Markdown lines: kind, claim, predicted, measured, verdict (flagged when borderline),
+    the rule with both p-values, and what would make a prediction fail.
+
+    Parameters
+    ----------
+    rows : sequence of Row
+        The rows.
+
+    Returns
+    -------
+    list of str
+        The header, the separator, one line per row.
+
+    Raises
+    ------
+    AttributeError
+        Rows that are not :class:`Row` objects.
+
+    Examples
+    --------
+    >>> from lmctheory.claims import markdown_table, measurement
+    >>> len(markdown_table([measurement("s", "x", "x", [1.0])]))
+    3
+    """
     lines = [
         "| experiment | kind | claim | predicted | measured (mean ± std, n) | verdict | rule | fails if |",
         "|---|---|---|---|---|---|---|---|",
@@ -259,8 +589,29 @@ def markdown_table(rows: list[Row]) -> list[str]:
 
 
 def counts_table(rows: list[Row]) -> list[str]:
-    """Per experiment: predictions (holds / fails / inconclusive, and how many of them are borderline),
-    checks, measurements."""
+    """Markdown lines, per experiment and in all: predictions (hold / fail / inconclusive / borderline),
+    checks (hold / fail), measurements.
+
+    Parameters
+    ----------
+    rows : sequence of Row
+        The rows.
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    AttributeError
+        Rows that are not :class:`Row` objects.
+
+    Examples
+    --------
+    >>> from lmctheory.claims import counts_table, measurement
+    >>> counts_table([measurement("s", "x", "x", [1.0])])[-1]
+    '| all | 0 | 0 | 0 | 0 | 0 | 0 (0 / 0) | 1 |'
+    """
     lines = [
         "| experiment | predictions | hold | fail | inconclusive | borderline | checks (hold / fail) | measurements |",
         "|---|---|---|---|---|---|---|---|",
@@ -288,8 +639,8 @@ def write_report(
     extra: dict | None = None,
     sections=(),
 ) -> dict:
-    """Write ``<name>.json`` (the rows, their counts and provenance) and ``<name>.md`` (a summary line, the
-    counts per experiment, every row) into ``out_dir``, atomically; return the JSON document.
+    """Write ``<name>.json`` (the rows, their counts and provenance) and ``<name>.md`` (a summary line,
+    the counts per experiment, every row) into ``out_dir``, atomically.
 
     Parameters
     ----------
@@ -312,6 +663,19 @@ def write_report(
     -------
     dict
         The JSON document (``rows`` also at top level).
+
+    Raises
+    ------
+    OSError
+        ``out_dir`` missing or not writable.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from lmctheory.claims import measurement, write_report
+    >>> doc = write_report([measurement("s", "x", "x", [1.0])], tempfile.mkdtemp(), config={}, name="claims")
+    >>> doc["rows"][0]["verdict"]
+    'reported'
     """
     out = Path(out_dir)
     doc = record(
@@ -337,10 +701,36 @@ def write_report(
 
 
 def compare_to_baseline(rows: list[dict], baseline: list[dict], *, sigmas: float = 3.0) -> list[str]:
-    """Regressions: a verdict that turned from holds to fails, or a measured mean outside the
-    baseline's band (mean +- sigmas * std / sqrt(n), at least 1e-12 wide). Rows match on
-    (experiment, prediction); rows without a measured value (failed configurations) are compared
-    by verdict only."""
+    """Regressions against an earlier report: a verdict that turned from holds to fails, or a measured
+    mean outside the baseline's band (mean +- sigmas * std / sqrt(n), at least 1e-12 wide).
+
+    Rows match on (experiment, prediction); rows without a measured value (failed configurations)
+    are compared by verdict only.
+
+    Parameters
+    ----------
+    rows, baseline : list of dict
+        Rows in their ``to_dict()`` form, now and before.
+    sigmas : float, default 3
+        Width of the baseline band in standard errors.
+
+    Returns
+    -------
+    list of str
+        One line per regression (empty: none).
+
+    Raises
+    ------
+    KeyError
+        Rows without experiment, prediction, verdict or measured.
+
+    Examples
+    --------
+    >>> from lmctheory.claims import compare_to_baseline, measurement
+    >>> rows = [measurement("s", "x", "x", [1.0, 1.1]).to_dict()]
+    >>> compare_to_baseline(rows, rows)
+    []
+    """
     base = {(b["experiment"], b["prediction"]): b for b in baseline}
     problems = []
     for r in rows:

@@ -83,7 +83,25 @@ _MC_PERMUTATIONS = 20_000
 
 @dataclass(frozen=True)
 class Decision:
-    """A verdict, the rule that gave it (in words) and the numbers behind it."""
+    """A verdict, the rule that gave it (in words) and the numbers behind it.
+
+    Parameters
+    ----------
+    verdict : str
+        "holds", "fails" or "inconclusive".
+    rule : str
+        The rule in words (test, level, what was compared).
+    statistic : dict
+        The rule's numbers: n, the band mean +- t* SE, ``p_value`` (of the claim), ``p_value_opposite``
+        (of its contradiction), and for an undecided row about how many values would decide it.
+
+    Examples
+    --------
+    >>> from lmctheory.verdicts import direction
+    >>> d = direction([0.8, 1.1, 0.9, 1.2], sense=">", threshold=0.0)
+    >>> d.verdict, d.statistic["n"]
+    ('holds', 4)
+    """
 
     verdict: str
     rule: str
@@ -154,7 +172,36 @@ def _verdict(holds: bool, fails: bool) -> str:
 
 
 def direction(values, *, sense: str = ">", threshold: float = 0.0) -> Decision:
-    """One-sided t-test of ``mean > threshold`` (``sense=">"``) or ``mean < threshold``."""
+    """One-sided t-test of ``mean > threshold`` (``sense=">"``) or ``mean < threshold``.
+
+    Holds when mean - t* SE > threshold (for ">"), fails when mean + t* SE < threshold, with
+    t* = t_{0.95, n-1}: a test at level 5 % whose null is a true mean equal to the threshold.
+
+    Parameters
+    ----------
+    values : array_like
+        Independent repetitions (seeds, pairs) of the effect.
+    sense : {">", "<"}, default ">"
+        The claimed sign.
+    threshold : float, default 0
+        What the mean is compared with.
+
+    Returns
+    -------
+    Decision
+        The verdict, the rule and its statistics (band, both one-sided p-values).
+
+    Raises
+    ------
+    ValueError
+        ``sense`` not ">" or "<", or values that are not finite.
+
+    Examples
+    --------
+    >>> from lmctheory.verdicts import direction
+    >>> direction([-0.3, 0.2, 0.1], sense=">").verdict
+    'inconclusive'
+    """
     if sense not in (">", "<"):
         raise ValueError(f"sense must be '>' or '<', got {sense!r}")
 
@@ -174,7 +221,37 @@ def direction(values, *, sense: str = ">", threshold: float = 0.0) -> Decision:
 
 
 def equivalence(values, *, predicted: float, tol: float) -> Decision:
-    """TOST: is the mean within ``tol`` of ``predicted``?"""
+    """Two one-sided t-tests (TOST): is the mean within ``tol`` of ``predicted``?
+
+    Holds when the band mean +- t* SE lies inside [predicted - tol, predicted + tol], fails when it
+    lies wholly outside; the null is a true value exactly ``tol`` away.
+
+    Parameters
+    ----------
+    values : array_like
+        Independent repetitions of the measured value.
+    predicted : float
+        The theory's value.
+    tol : float
+        The half-width of the accepted interval (> 0).
+
+    Returns
+    -------
+    Decision
+        The verdict, the rule and its statistics (``p_value`` = the larger TOST p-value,
+        ``p_value_opposite`` = the smaller one-sided p-value of lying beyond an end).
+
+    Raises
+    ------
+    ValueError
+        ``tol`` not > 0, or values that are not finite.
+
+    Examples
+    --------
+    >>> from lmctheory.verdicts import equivalence
+    >>> equivalence([-0.201, -0.199, -0.2, -0.202], predicted=-0.2, tol=0.01).verdict
+    'holds'
+    """
     if not tol > 0:
         raise ValueError(f"tol must be > 0, got {tol!r}")
 
@@ -193,7 +270,33 @@ def equivalence(values, *, predicted: float, tol: float) -> Decision:
 
 
 def mean_at_most(values, *, bound: float) -> Decision:
-    """One-sided t-test of ``E X <= bound`` from Monte-Carlo values of X."""
+    """One-sided t-test of ``E X <= bound`` from Monte-Carlo values of X.
+
+    Holds when mean + t* SE <= bound, fails when mean - t* SE > bound.
+
+    Parameters
+    ----------
+    values : array_like
+        Independent draws of X.
+    bound : float
+        The claimed upper bound on the expectation.
+
+    Returns
+    -------
+    Decision
+        The verdict, the rule and its statistics.
+
+    Raises
+    ------
+    ValueError
+        Values that are not finite.
+
+    Examples
+    --------
+    >>> from lmctheory.verdicts import mean_at_most
+    >>> mean_at_most([0.1, 0.12, 0.09, 0.11], bound=0.5).verdict
+    'holds'
+    """
 
     def decide(band):
         return _verdict(band.hi <= bound, band.lo > bound), {
@@ -206,7 +309,32 @@ def mean_at_most(values, *, bound: float) -> Decision:
 
 
 def every_at_most(values, *, bound: float) -> Decision:
-    """Every value <= ``bound`` (a rigorous per-instance bound: exact, no sampling error)."""
+    """Every value <= ``bound``: a rigorous per-instance bound, decided exactly (no sampling error).
+
+    Parameters
+    ----------
+    values : array_like
+        The instances' values.
+    bound : float
+        The bound each must respect.
+
+    Returns
+    -------
+    Decision
+        "holds" when no value exceeds the bound, "fails" as soon as one does ("inconclusive" with no
+        values); the statistics give the maximum and how many exceed.
+
+    Raises
+    ------
+    ValueError
+        Values that are not finite.
+
+    Examples
+    --------
+    >>> from lmctheory.verdicts import every_at_most
+    >>> every_at_most([0.2, 0.4], bound=0.3).statistic["exceeding"]
+    1
+    """
     arr, n, _, _ = _summary(values)
     if n == 0:
         return Decision("inconclusive", "every value <= bound; inconclusive: no values", {"n": 0})
@@ -220,12 +348,29 @@ def every_at_most(values, *, bound: float) -> Decision:
 
 
 def borderline(statistic: dict) -> bool:
-    """Whether a decision's verdict would change at half or twice the level: one of its p-values (of the
-    prediction, ``p_value``, or of its contradiction, ``p_value_opposite``) lies in :data:`BORDERLINE`.
-    Exact rules (:func:`every_at_most`) and undecidable rows (no p-value) are never borderline.
+    """Whether a decision's verdict would change at half or twice the level.
+
+    True when one of its p-values (of the prediction, ``p_value``, or of its contradiction,
+    ``p_value_opposite``) lies in :data:`BORDERLINE` = [2.5 %, 10 %]. Exact rules
+    (:func:`every_at_most`) and undecidable rows (no p-value) are never borderline.
+
+    Parameters
+    ----------
+    statistic : dict
+        A :class:`Decision`'s statistics (or a row's ``statistic``).
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    TypeError
+        ``statistic`` is not a mapping.
 
     Examples
     --------
+    >>> from lmctheory.verdicts import borderline
     >>> borderline({"p_value": 0.04, "p_value_opposite": 0.96}), borderline({"p_value": 0.001})
     (True, False)
     """
@@ -273,8 +418,35 @@ def _sum_distribution(keys: tuple) -> tuple[np.ndarray, np.ndarray]:
 
 
 def trend_p_values(blocks) -> tuple[float, float, float]:
-    """``(statistic, p_greater, p_less)`` of the sum over blocks of Spearman(x, y), under independent
-    within-block permutations of y (exact, or 20,000 seeded random permutations for big blocks)."""
+    """The sum over blocks of Spearman(x, y) and its two one-sided permutation p-values.
+
+    Under the null, y is independent of x within each block: every permutation of y within each
+    block, independently, is equally likely (Page's test with Spearman's statistic). The distribution
+    is enumerated exactly when every block has at most 8 points, else estimated from 20,000 seeded
+    random permutations.
+
+    Parameters
+    ----------
+    blocks : sequence of (x, y)
+        One pair of equal-length sequences (length >= 2) per seed or pair.
+
+    Returns
+    -------
+    tuple of float
+        ``(statistic, p_greater, p_less)``.
+
+    Raises
+    ------
+    ValueError
+        A block whose x and y differ in length or have fewer than 2 points, or values that are not finite.
+
+    Examples
+    --------
+    >>> from lmctheory.verdicts import trend_p_values
+    >>> stat, p_up, p_down = trend_p_values([([1, 2, 3, 4], [1, 2, 3, 4])] * 3)
+    >>> round(stat, 6), round(p_up * 24**3, 6)     # the identity in all 3 blocks: 1/4! each
+    (3.0, 1.0)
+    """
     blocks = [(np.asarray(x, float), np.asarray(y, float)) for x, y in blocks]
     for x, y in blocks:
         if x.shape != y.shape or x.ndim != 1 or x.size < 2:
@@ -303,9 +475,33 @@ def trend_p_values(blocks) -> tuple[float, float, float]:
 
 
 def trend(blocks, *, sense: str = ">") -> Decision:
-    """Permutation test of a monotone relation between x and y within blocks (see the module docstring).
+    """Permutation test of a monotone relation between x and y within blocks.
 
-    ``blocks``: a list of ``(x, y)`` pairs of equal-length sequences (one per seed or pair).
+    Holds when the one-sided p-value of the summed Spearman correlation (:func:`trend_p_values`) in
+    the claimed direction is at most 5 %, fails when that of the opposite direction is.
+
+    Parameters
+    ----------
+    blocks : sequence of (x, y)
+        One pair of equal-length sequences per seed or pair.
+    sense : {">", "<"}, default ">"
+        y increases (">") or decreases ("<") with x.
+
+    Returns
+    -------
+    Decision
+        The verdict, the rule and its statistics (summed Spearman, both p-values).
+
+    Raises
+    ------
+    ValueError
+        ``sense`` not ">" or "<", or blocks :func:`trend_p_values` refuses.
+
+    Examples
+    --------
+    >>> from lmctheory.verdicts import trend
+    >>> trend([([1, 2, 3, 4], [4, 3, 2, 1])] * 3, sense="<").verdict
+    'holds'
     """
     if sense not in (">", "<"):
         raise ValueError(f"sense must be '>' or '<', got {sense!r}")
