@@ -124,15 +124,19 @@ def test_the_generated_validation_tables_match_the_committed_records(redrawn):
     import re
     from pathlib import Path
 
-    from lmctheory_validation.summary import _rows, summary_markdown
+    from lmctheory_validation.summary import _rows, borderline_rows, summary_markdown
 
     results, _ = redrawn
-    expected = summary_markdown(*(_rows(results[p][0] / "validation.json") for p in ("quick", "full")))
+    rows = [_rows(results[p][0] / "validation.json") for p in ("quick", "full")]
+    expected = summary_markdown(*rows)
     root = Path(__file__).resolve().parents[1]
     block = re.compile(r"<!-- begin:validation-summary -->\n(.*?)<!-- end:validation-summary -->", re.S)
     for page in (root / "README.md", root / "docs" / "user_guide" / "validation.md"):
         (found,) = block.findall(page.read_text())
         assert found == expected, f"{page.name}: stale validation table (run `make validation-table`)"
+    edge = re.compile(r"<!-- begin:borderline-rows -->\n(.*?)<!-- end:borderline-rows -->", re.S)
+    (found,) = edge.findall((root / "docs" / "user_guide" / "validation.md").read_text())
+    assert found == "\n".join(borderline_rows(*rows)) + "\n", "validation.md: stale borderline rows"
 
 
 def test_figures_default_output_is_a_named_directory_in_the_working_directory(capsys, tmp_path, monkeypatch):

@@ -365,7 +365,7 @@ def test_inconclusive_rows_say_how_many_values_would_decide_them():
 
 def test_borderline_rows_are_flagged_in_the_report_and_the_readme_summary():
     from lmctheory_validation.report import direction, markdown_table
-    from lmctheory_validation.summary import summary_markdown
+    from lmctheory_validation.summary import borderline_rows, summary_markdown
     from scipy import stats
 
     # five values whose one-sided t-test gives p = 0.04: "holds" at 5 %, not at 2.5 %
@@ -381,7 +381,9 @@ def test_borderline_rows_are_flagged_in_the_report_and_the_readme_summary():
         and "(borderline)" not in markdown_table([clear])[-1]
     )
     rows = [edge.to_dict(), clear.to_dict()]
-    text = summary_markdown(rows, rows)
+    assert "| edge | 1 |" not in summary_markdown(rows, rows)  # the README's table counts them per experiment
+    assert "| **all** | quick | 2 | 2 | 0 | 0 | 1 |" in summary_markdown(rows, rows)
+    text = "\n".join(borderline_rows(rows, rows))  # the docs list them
     assert "Borderline prediction rows (2)" in text and "| demo | edge | quick | holds | 0.04 |" in text
 
 

@@ -125,8 +125,6 @@ def summary_markdown(quick: list[dict], full: list[dict]) -> str:
     out = [
         *side_by_side(quick, full),
         "",
-        *borderline_rows(quick, full),
-        "",
         f"Decided prediction rows (holds or fails): quick {dq}/{tq}"
         + (f" ({100 * dq / tq:.0f} %)" if tq else "")
         + f", full {df}/{tf}"
@@ -233,7 +231,13 @@ def main(argv=None) -> int:
         from .calibration import calibration_table
 
         rates = "\n".join(calibration_table()) + "\n"
-    blocks = {"validation-summary": text, "calibration": rates, "rates-slopes": slopes}
+    edge = "\n".join(borderline_rows(_rows(args.quick), _rows(args.full))) + "\n"
+    blocks = {
+        "validation-summary": text,
+        "borderline-rows": edge,
+        "calibration": rates,
+        "rates-slopes": slopes,
+    }
     for path in args.write:
         present = [name for name in blocks if f"<!-- begin:{name} -->" in Path(path).read_text()]
         if not present:
