@@ -124,8 +124,11 @@ def test_the_user_guides_experiment_module_runs_through_validate(tmp_path, monke
 
     from lmctheory.cli import main
 
+    from joblib.externals.loky import get_reusable_executor
+
     module = next(b for b in _guide_blocks() if "def rows_from" in b)
     (tmp_path / "width_study.py").write_text(module)
+    get_reusable_executor().shutdown(wait=True)  # workers of earlier tests would not see the new sys.path
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "path", list(sys.path))
     monkeypatch.delitem(sys.modules, "width_study", raising=False)

@@ -71,6 +71,12 @@ def load_experiment(name: str):
     of JSON configurations), ``run_config(config) -> dict`` (module level, so that workers can import it)
     and ``rows_from(records) -> list of lmctheory.claims.Row``.
 
+    The current directory is added to ``sys.path`` for the import; worker processes started later inherit
+    it. Workers of joblib's reusable pool already running in this process (an earlier sweep in the same
+    Python session) do not: shut them down first (``joblib.externals.loky.get_reusable_executor().shutdown()``)
+    or install the module. The ``lmctheory`` command starts a fresh process, so this concerns in-process
+    calls only.
+
     Raises
     ------
     ValueError
