@@ -122,9 +122,9 @@ def test_the_user_guides_experiment_module_runs_through_validate(tmp_path, monke
     import json
     import sys
 
-    from lmctheory.cli import main
-
     from joblib.externals.loky import get_reusable_executor
+
+    from lmctheory.cli import main
 
     module = next(b for b in _guide_blocks() if "def rows_from" in b)
     (tmp_path / "width_study.py").write_text(module)
