@@ -73,13 +73,18 @@ def test_a_random_sample_of_the_committed_cache_reruns_on_this_machine(capsys):
 def test_the_sample_reruns_on_another_kernel_path():
     """The same records recomputed with PyTorch's generic CPU kernels (ATEN_CPU_CAPABILITY=default instead of
     AVX2/AVX-512: other vector widths, other reduction orders), as on a machine with another instruction set:
-    within the reproduction tolerance."""
+    computed results within the reproduction tolerance, trained ones with the same structure (their values
+    follow another training trajectory)."""
     import subprocess
     import sys
 
-    sample = _sample(seed=7)[:4]
+    from lmctheory.rerun import TRAINED
+
+    sample = _sample(seed=7)
+    picked = [p for p in sample if json.loads(p.read_text())["function"] in TRAINED][:2]
+    picked += [p for p in sample if json.loads(p.read_text())["function"] not in TRAINED][:3]
     env = {**__import__("os").environ, "ATEN_CPU_CAPABILITY": "default"}
-    for path in sample:
+    for path in picked:
         proc = subprocess.run(
             [sys.executable, "-m", "lmctheory.cli", "rerun", str(path), "--across-machines"],
             capture_output=True,
@@ -88,6 +93,27 @@ def test_the_sample_reruns_on_another_kernel_path():
             timeout=600,
         )
         assert proc.returncode == 0 and "identical" in proc.stdout, (path, proc.stdout, proc.stderr)
+
+
+def test_across_machines_a_trained_result_is_checked_by_structure_and_a_computed_one_by_value():
+    from lmctheory.rerun import COMPUTED_TOLERANCE, reproduction_tolerance, structure_differences
+
+    trained = {"function": "lmctheory_validation.fig2:run_config"}
+    assert reproduction_tolerance(trained) is None
+    assert reproduction_tolerance({"function": "lmctheory_validation.depth:run_config"}) == COMPUTED_TOLERANCE
+    recorded = {"error": [0.70, 0.69], "n": 1000, "bound": 1.5, "note": "x"}
+    assert (
+        structure_differences(recorded, {"error": [0.69, 0.71], "n": 1000, "bound": 1.7, "note": "x"}) == []
+    )
+    assert structure_differences(recorded, {"error": [0.69], "n": 1000, "bound": 1.7, "note": "x"}) == [
+        "result.error: 2 entries recorded, 1 recomputed"
+    ]
+    assert structure_differences(
+        recorded, {"error": [0.7, 0.69], "n": 1000, "bound": float("nan"), "note": "x"}
+    ) == ["result.bound: recorded 1.5, recomputed None"]
+    assert structure_differences(recorded, {"error": [0.7, 0.69], "n": 1000, "bound": 1.5}) == [
+        "result.note: missing in the recomputed result"
+    ]
 
 
 def test_a_trained_record_reruns_bit_for_bit_on_the_machine_that_wrote_it(capsys, tmp_path):

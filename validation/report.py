@@ -185,8 +185,9 @@ def compare_with_committed(module, preset: str, records: list[dict], committed_d
     """How this run's records of an experiment differ from committed records of the same configurations.
 
     Records match on their key (function and configuration). Results are compared number by number,
-    bit for bit and within the tolerance they reproduce to on another machine
-    (:func:`lmctheory.rerun.reproduction_tolerance`); the rows the experiment derives from the matched
+    bit for bit and, for computed results, within the tolerance they reproduce to on another machine
+    (:func:`lmctheory.rerun.reproduction_tolerance`; trained results that differ are counted: they reproduce
+    in distribution); the rows the experiment derives from the matched
     records are then compared verdict by verdict (both built from the same configurations).
 
     Parameters
@@ -204,7 +205,7 @@ def compare_with_committed(module, preset: str, records: list[dict], committed_d
     -------
     dict
         ``compared`` (matched records), ``identical`` (bit for bit), ``beyond_tolerance`` (list of
-        ``{"key", "differences"}``, the first differences of each), ``within_tolerance`` (count of the
+        ``{"key", "differences"}``, the first differences of each), ``trained_differ`` (trained records whose values differ), ``within_tolerance`` (count of the
         others that differ), ``verdicts`` (list of ``{"claim", "committed", "now"}``), ``code`` (how many
         committed records were written by other code).
     """
@@ -230,8 +231,11 @@ def compare_with_committed(module, preset: str, records: list[dict], committed_d
         if not compare(old["result"], new["result"]):
             out["identical"] += 1
             continue
-        rtol, atol = reproduction_tolerance(new)
-        beyond = compare(old["result"], new["result"], rtol=rtol, atol=atol)
+        tolerance = reproduction_tolerance(new)
+        if tolerance is None:  # trained: another machine trains along another trajectory
+            out["trained_differ"] += 1
+            continue
+        beyond = compare(old["result"], new["result"], rtol=tolerance[0], atol=tolerance[1])
         if beyond:
             out["beyond_tolerance"].append({"key": new["hash"], "differences": beyond[:3]})
         else:
@@ -257,6 +261,8 @@ def comparison_lines(name: str, comparison: dict) -> list[str]:
         head += f", {c['within_tolerance']} within the cross-machine tolerance"
     if c["beyond_tolerance"]:
         head += f", {len(c['beyond_tolerance'])} beyond it"
+    if c.get("trained_differ"):
+        head += f", {c['trained_differ']} trained ones differ (compared through the verdicts)"
     if c["code"]:
         head += f" ({c['code']} committed records were written by other code)"
     lines = [head]
