@@ -68,8 +68,9 @@ bench: install
 		results/benchmarks/cli.json results/benchmarks/bounds.json results/benchmarks/sparse_ot.json
 
 # Every committed record must be what the current code computes (tests/test_rerun.py checks it):
-# after changing code an experiment runs, rebuild them (quick: about 15 minutes on 2 cores; full: about
-# 3 hours, dominated by disentangle's certified barriers and rates_large's 65,536-point clouds;
+# after changing code an experiment runs, rebuild them from a committed tree (quick: about 600 CPU-seconds, 5
+# minutes on 2 cores; full: about 12,400 CPU-seconds, under 2 hours on 2 cores, most in rates, fig2 and
+# rates_large's 65,536-point clouds;
 # resumable: `make cache-full` again after an interruption reuses every current record), then
 # `make validation-table`.
 cache: install
