@@ -224,14 +224,15 @@ def main(argv=None) -> int:
         "into the calibration block of FILE (or print it)",
     )
     args = parser.parse_args(argv)
-    text = summary_markdown(_rows(args.quick), _rows(args.full))
-    slopes = slope_table(_rows(args.full))
+    quick, full = _rows(args.quick), _rows(args.full)
+    text = summary_markdown(quick, full)
+    slopes = slope_table(full)
     rates = None
     if args.calibration:
         from .calibration import calibration_table
 
         rates = "\n".join(calibration_table()) + "\n"
-    edge = "\n".join(borderline_rows(_rows(args.quick), _rows(args.full))) + "\n"
+    edge = "\n".join(borderline_rows(quick, full)) + "\n"
     blocks = {
         "validation-summary": text,
         "borderline-rows": edge,
