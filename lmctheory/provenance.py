@@ -41,6 +41,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .machine import machine_info
+
 __all__ = [
     "record",
     "write_json",
@@ -361,7 +363,8 @@ def record(
     seconds: float | None = None,
 ) -> dict:
     """A self-describing result document: command, config, seed, definitions, result, timings,
-    library versions, git revision, Python and platform.
+    library versions, git revision, Python, platform and the machine (:func:`lmctheory.machine.machine_info`:
+    CPU, instruction sets, BLAS/OpenMP libraries and threads, torch build and devices).
 
     Parameters
     ----------
@@ -408,6 +411,7 @@ def record(
             "git": git_revision(),
             "python": sys.version.split()[0],
             "platform": platform.platform(),
+            "machine": machine_info(),
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }
     )
