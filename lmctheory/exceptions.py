@@ -1,7 +1,7 @@
 """Exceptions raised by lmctheory.
 
 Each derives from a built-in exception so that generic handlers keep working:
-``ConvergenceError`` and ``CacheMissError`` are ``RuntimeError`` subclasses, ``ProblemTooLargeError`` a
+``ConvergenceError``, ``CacheMissError`` and ``DirtyCheckoutError`` are ``RuntimeError`` subclasses, ``ProblemTooLargeError`` a
 ``MemoryError``.
 """
 
@@ -30,3 +30,9 @@ class CacheMissError(RuntimeError):
         super().__init__(message)
         self.missing = list(missing)
         self.stale = list(stale)
+
+
+class DirtyCheckoutError(RuntimeError):
+    """Records were to be written into a directory the git checkout tracks (committed records, such as
+    ``paper_figures/cache``) while the checkout's code has uncommitted changes: such records would name a
+    commit whose code did not compute them. Commit (or stash) the changes first."""

@@ -51,6 +51,8 @@ __all__ = [
     "code_identity",
     "function_id",
     "git_revision",
+    "tracked_records_dir",
+    "checkout_root",
     "FIRST_PARTY",
 ]
 
@@ -99,33 +101,75 @@ def library_versions() -> dict:
     return out
 
 
-@functools.lru_cache(maxsize=1)
-def git_revision() -> dict | None:
+def checkout_root() -> Path | None:
+    """The root of the git checkout lmctheory runs from, or None (an installed wheel)."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / ".git").exists() else None
+
+
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30, check=True
+    ).stdout
+
+
+@functools.lru_cache(maxsize=16)
+def git_revision(exclude: tuple[str, ...] = ()) -> dict | None:
     """``{"commit", "dirty"}`` of the git checkout lmctheory runs from, or None outside one.
 
-    ``dirty`` is True when tracked files differ from the commit (untracked files are ignored).
+    ``dirty`` is True when tracked files differ from the commit (untracked files are ignored), not
+    counting those under ``exclude``: a sweep that writes its records into a tracked directory
+    excludes that directory, whose records change as it runs and are not code.
+
+    Parameters
+    ----------
+    exclude : tuple of str, default ()
+        Directories inside the checkout whose changes do not count (others are ignored).
+
+    Returns
+    -------
+    dict or None
     """
-    root = Path(__file__).resolve().parent.parent
-    if not (root / ".git").exists():
+    root = checkout_root()
+    if root is None:
         return None
+    specs = [f":(exclude){rel}" for rel in _inside(root, exclude)]
     try:
-        commit = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        status = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        ).stdout
+        commit = _git(root, "rev-parse", "HEAD").strip()
+        status = _git(root, "status", "--porcelain", "--untracked-files=no", "--", ".", *specs)
     except (OSError, subprocess.SubprocessError):
         return None
     return {"commit": commit, "dirty": bool(status.strip())}
+
+
+def _inside(root: Path, directories) -> list[str]:
+    """The directories that lie inside ``root``, relative to it (POSIX form)."""
+    out = []
+    for directory in directories:
+        try:
+            rel = Path(directory).resolve().relative_to(root)
+        except ValueError:
+            continue
+        out.append(rel.as_posix() or ".")
+    return out
+
+
+def tracked_records_dir(directory) -> bool:
+    """Whether ``directory`` holds files tracked by the checkout lmctheory runs from (committed records).
+
+    Returns
+    -------
+    bool
+        False outside a checkout, outside its tree, or where git tracks nothing under it.
+    """
+    root = checkout_root()
+    rel = _inside(root, [directory]) if root is not None else []
+    if not rel:
+        return False
+    try:
+        return bool(_git(root, "ls-files", "--", rel[0]).strip())
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 def function_id(fn) -> str:

@@ -47,8 +47,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._optional import require
-from .exceptions import CacheMissError
-from .provenance import code_identity, function_id, record, to_jsonable, write_json
+from .exceptions import CacheMissError, DirtyCheckoutError
+from .provenance import (
+    code_identity,
+    function_id,
+    git_revision,
+    record,
+    to_jsonable,
+    tracked_records_dir,
+    write_json,
+)
 from .threads import keep_freed_memory, limited_threads, return_freed_memory
 
 __all__ = [
@@ -573,6 +581,7 @@ def run_sweeps(
         raise ValueError(f"dask_local must be a number of workers >= 1, got {dask_local!r}")
     start = time.perf_counter()
     sweeps = list(sweeps)
+    git = None if cached_only else _clean_checkout_for(sweeps)
     if prune and not cached_only:
         for sweep in sweeps:
             prune_records(sweep)
@@ -596,7 +605,7 @@ def run_sweeps(
         name = sweep.name or sweep.fn.__qualname__
         costs = _costs(sweep, plan[5], [config for config, _, _ in plan[1]])
         for (config, path, identity), cost in zip(plan[1], costs, strict=True):
-            items.append((cost, index, sweep.fn, config, path, name, identity))
+            items.append((cost, index, sweep.fn, config, path, name, dict(identity, **git)))
     items.sort(key=lambda item: -item[0])  # stable: equal costs keep the sweeps' order
     items = [(cost, (index, position), *rest) for position, (cost, index, *rest) in enumerate(items)]
     results = [plan[0] for plan in plans]
@@ -670,6 +679,24 @@ def run_sweep(
     [1, 2]
     """
     return run_sweeps([Sweep(fn, list(configs), results_dir, name, tuple(fallback_dirs))], **options)[0]
+
+
+def _clean_checkout_for(sweeps) -> dict:
+    """The git field of the records these sweeps will write: the checkout's commit and whether its code is
+    modified, not counting the sweeps' own results directories (their records change as they run).
+    Raises :class:`DirtyCheckoutError` when a results directory holds records the checkout tracks and the
+    code is modified: committed records are written from committed code only."""
+    directories = tuple(str(Path(sweep.results_dir)) for sweep in sweeps)
+    git = git_revision(exclude=directories)
+    if git is None:
+        return {}
+    tracked = sorted({d for d in directories if tracked_records_dir(d)})
+    if tracked and git["dirty"]:
+        raise DirtyCheckoutError(
+            f"refusing to write records into {', '.join(tracked)} (committed records) from a checkout with "
+            "uncommitted changes to its code: commit or stash them first"
+        )
+    return {"git": git}
 
 
 class _Progress:

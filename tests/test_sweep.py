@@ -11,7 +11,7 @@ import pytest
 
 from lmctheory.exceptions import CacheMissError
 from lmctheory.provenance import function_id
-from lmctheory.sweep import config_hash, load_results, record_key, run_sweep
+from lmctheory.sweep import canonical_config, config_hash, load_results, record_key, run_sweep
 
 # worker processes (loky, Dask) receive these functions by value
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -411,6 +411,53 @@ def test_the_time_left_is_within_30_percent_once_a_quarter_is_done():
         if len(costs) / 4 <= k < len(costs) and end - t > 1.0:
             worst = max(worst, abs(meter.remaining() - (end - t)) / (end - t))
     assert worst <= 0.30, worst
+
+
+def _git(root, *args):
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+
+
+@pytest.fixture
+def checkout(tmp_path, monkeypatch):
+    """A git checkout standing in for lmctheory's own: code.py and committed records in records/."""
+    import shutil
+
+    from lmctheory import provenance
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    root = tmp_path / "repo"
+    (root / "records").mkdir(parents=True)
+    (root / "code.py").write_text("x = 1\n")
+    (root / "records" / "old.json").write_text("{}\n")
+    _git(root, "init", "-q")
+    _git(root, "add", ".")
+    _git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
+    monkeypatch.setattr(provenance, "checkout_root", lambda: root)
+    provenance.git_revision.cache_clear()
+    yield root
+    provenance.git_revision.cache_clear()
+
+
+def test_committed_records_are_written_from_committed_code_only(checkout):
+    from lmctheory import provenance
+    from lmctheory.exceptions import DirtyCheckoutError
+
+    (checkout / "code.py").write_text("x = 2\n")
+    with pytest.raises(DirtyCheckoutError, match="records.*uncommitted changes"):
+        run_sweep(canonical_config, [{"a": 1}], checkout / "records", progress=False)
+    assert not (
+        checkout / "records" / f"{record_key('lmctheory.sweep:canonical_config', {'a': 1})}.json"
+    ).exists()
+    # elsewhere (a directory git does not track) the sweep runs, and its records say the code was modified
+    other = run_sweep(canonical_config, [{"a": 1}], checkout / "scratch", progress=False)
+    assert other.records[0]["git"]["dirty"] is True
+
+    _git(checkout, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "code")
+    provenance.git_revision.cache_clear()
+    done = run_sweep(canonical_config, [{"a": 1}, {"a": 2}], checkout / "records", progress=False)
+    # the records written change the tracked directory, but they are not code: the checkout is clean
+    assert done.ran == 2 and all(doc["git"]["dirty"] is False for doc in done.records)
 
 
 def test_progress_lines_keep_coming_while_a_long_configuration_runs():

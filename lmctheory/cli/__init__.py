@@ -28,7 +28,7 @@ import sys
 import warnings
 
 from .. import __version__
-from ..exceptions import CacheMissError, ConvergenceError, ProblemTooLargeError
+from ..exceptions import CacheMissError, ConvergenceError, DirtyCheckoutError, ProblemTooLargeError
 from . import align, figures, networks, rerun, theory, validate
 from .common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, load_points, parse_int_list, parse_sizes
 
@@ -40,6 +40,7 @@ _RUNTIME_ERRORS = (
     ConvergenceError,
     ProblemTooLargeError,
     CacheMissError,
+    DirtyCheckoutError,
     OSError,
     MemoryError,
     RuntimeError,
