@@ -114,8 +114,9 @@ def _threadpools() -> list[dict]:
 
 @functools.lru_cache(maxsize=1)
 def _torch_build() -> dict:
-    import torch
-
+    # torch is taken from sys.modules, never imported here: an import statement would make every function
+    # whose code closure reaches this module count as using torch (lmctheory.provenance.code_identity)
+    torch = sys.modules["torch"]
     settings = {}
     components = []
     for line in torch.__config__.show().splitlines():

@@ -68,3 +68,13 @@ def test_only_set_kernel_variables_are_recorded(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     assert record("x", {}, 1)["machine"]["environment"] == {"OMP_NUM_THREADS": "3"}
+
+
+def test_recording_the_machine_does_not_make_torch_free_code_count_as_using_torch():
+    # code_identity's import list decides whether a sweep limits (and so imports) torch for a configuration
+    from lmctheory_validation import rates
+
+    from lmctheory.provenance import code_identity
+
+    identity = code_identity(rates.run_config)
+    assert "lmctheory.provenance" in identity["modules"] and "torch" not in identity["imports"]
