@@ -72,9 +72,7 @@ def test_only_set_kernel_variables_are_recorded(monkeypatch):
 
 def test_recording_the_machine_does_not_make_torch_free_code_count_as_using_torch():
     # code_identity's import list decides whether a sweep limits (and so imports) torch for a configuration
-    from lmctheory_validation import rates
-
     from lmctheory.provenance import code_identity
 
-    identity = code_identity(rates.run_config)
-    assert "lmctheory.provenance" in identity["modules"] and "torch" not in identity["imports"]
+    identity = code_identity(record)
+    assert "lmctheory.machine" in identity["modules"] and "torch" not in identity["imports"]
