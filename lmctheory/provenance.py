@@ -102,7 +102,19 @@ def library_versions() -> dict:
 
 
 def checkout_root() -> Path | None:
-    """The root of the git checkout lmctheory runs from, or None (an installed wheel)."""
+    """The root of the git checkout lmctheory runs from, or None (an installed wheel).
+
+    Returns
+    -------
+    Path or None
+
+    Examples
+    --------
+    >>> from lmctheory.provenance import checkout_root
+    >>> root = checkout_root()
+    >>> root is None or (root / ".git").exists()
+    True
+    """
     root = Path(__file__).resolve().parent.parent
     return root if (root / ".git").exists() else None
 
@@ -157,10 +169,27 @@ def _inside(root: Path, directories) -> list[str]:
 def tracked_records_dir(directory) -> bool:
     """Whether ``directory`` holds files tracked by the checkout lmctheory runs from (committed records).
 
+    Parameters
+    ----------
+    directory : str or Path
+        The directory (need not exist).
+
     Returns
     -------
     bool
         False outside a checkout, outside its tree, or where git tracks nothing under it.
+
+    Raises
+    ------
+    TypeError
+        ``directory`` is not a path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from lmctheory.provenance import tracked_records_dir
+    >>> tracked_records_dir(tempfile.mkdtemp())
+    False
     """
     root = checkout_root()
     rel = _inside(root, [directory]) if root is not None else []
