@@ -91,6 +91,9 @@ class Row:
         What would make a prediction fail (required for predictions).
     statistic, details : dict
         The rule's numbers; anything else.
+    rules_out : list of float
+        The competing values the claim rules out (the nearest alternatives: the rate of the neighbouring
+        dimensions, the ambient rate, the null "no effect"); empty for checks and measurements.
 
     Raises
     ------
@@ -118,6 +121,7 @@ class Row:
     fails_if: str = ""
     statistic: dict = field(default_factory=dict)
     details: dict = field(default_factory=dict)
+    rules_out: list = field(default_factory=list)
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -145,7 +149,9 @@ def _stats(values) -> tuple[float, float, int]:
     return float(arr.mean()), float(arr.std(ddof=1)) if arr.size > 1 else 0.0, int(arr.size)
 
 
-def _row(experiment, claim, kind, formula, predicted, values, decision, fails_if, details) -> Row:
+def _row(
+    experiment, claim, kind, formula, predicted, values, decision, fails_if, details, rules_out=()
+) -> Row:
     mean, std, n = _stats(values)
     return Row(
         experiment,
@@ -161,13 +167,49 @@ def _row(experiment, claim, kind, formula, predicted, values, decision, fails_if
         fails_if,
         decision.statistic,
         details or {},
+        [float(v) for v in rules_out],
     )
 
 
+def _alternatives(rules_out, predicted: float, tol: float, kind: str) -> list[float]:
+    """``rules_out`` as floats, checked: a prediction names at least one alternative, and ``tol`` is at most
+    half the distance from ``predicted`` to the nearest one (else the row would also hold for it)."""
+    alternatives = (
+        [] if rules_out is None else [float(v) for v in np.atleast_1d(np.asarray(rules_out, float))]
+    )
+    if kind == "prediction" and not alternatives:
+        raise ValueError("rules_out must name the competing value(s) an equivalence prediction rules out")
+    if not all(math.isfinite(v) for v in alternatives):
+        raise ValueError(f"rules_out must be finite, got {alternatives}")
+    if alternatives:
+        gap = min(abs(v - predicted) for v in alternatives)
+        if not tol <= gap / 2 * (1 + 1e-12):  # equality up to the rounding of gap and tol
+            raise ValueError(
+                f"tol must be at most half the distance to the nearest value ruled out ({gap:.4g} / 2 = "
+                f"{gap / 2:.4g}), got {tol:.4g}: the row would also hold for that alternative"
+            )
+    return alternatives
+
+
 def equivalent(
-    experiment, claim, formula, predicted, values, tol, *, fails_if="", kind="prediction", details=None
+    experiment,
+    claim,
+    formula,
+    predicted,
+    values,
+    tol,
+    *,
+    rules_out=None,
+    fails_if="",
+    kind="prediction",
+    details=None,
 ) -> Row:
-    """``value = predicted within tol``: a TOST row (:func:`lmctheory.verdicts.equivalence`).
+    """``value = predicted within tol``: a TOST row (:func:`lmctheory.verdicts.equivalence`) that rules out
+    the competing values ``rules_out``.
+
+    A prediction must be sharp enough to be wrong: it names the alternative(s) it rules out, and ``tol`` is
+    at most half the distance from ``predicted`` to the nearest of them, so that data drawn from an
+    alternative cannot make the row hold (with enough values it fails).
 
     Parameters
     ----------
@@ -182,7 +224,9 @@ def equivalent(
     values : array_like
         Independent repetitions of the measured value.
     tol : float
-        Accepted distance from ``predicted`` (> 0).
+        Accepted distance from ``predicted`` (> 0), at most half the distance to the nearest ``rules_out``.
+    rules_out : float or sequence of float
+        The competing value(s) the claim rules out (required for ``kind="prediction"``).
     fails_if : str
         The outcome that would make a prediction fail (required for ``kind="prediction"``).
     kind : {"prediction", "check"}
@@ -197,17 +241,22 @@ def equivalent(
     Raises
     ------
     ValueError
-        ``tol`` not > 0, values not finite, or a prediction without ``fails_if``.
+        ``tol`` not > 0 or wider than half the gap to the nearest ``rules_out``, values not finite, or a
+        prediction without ``fails_if`` or ``rules_out``.
 
     Examples
     --------
     >>> from lmctheory.claims import equivalent
-    >>> equivalent("rates", "slope = -1/5", "slope", -0.2, [-0.201, -0.199, -0.2], 0.01,
-    ...            fails_if="the band lies outside -0.2 +- 0.01").verdict
-    'holds'
+    >>> row = equivalent("rates", "slope = -1/5", "slope", -0.2, [-0.201, -0.199, -0.2], 0.008,
+    ...                  rules_out=[-1 / 4, -1 / 6], fails_if="the band lies outside -0.2 +- 0.008")
+    >>> row.verdict, [round(v, 4) for v in row.rules_out]
+    ('holds', [-0.25, -0.1667])
     """
+    alternatives = _alternatives(rules_out, float(predicted), float(tol), kind)
     decision = verdicts.equivalence(values, predicted=predicted, tol=tol)
-    return _row(experiment, claim, kind, formula, predicted, values, decision, fails_if, details)
+    return _row(
+        experiment, claim, kind, formula, predicted, values, decision, fails_if, details, alternatives
+    )
 
 
 def direction(
@@ -218,11 +267,16 @@ def direction(
     *,
     sense=">",
     threshold=0.0,
+    rules_out=None,
     fails_if="",
     kind="prediction",
     details=None,
 ) -> Row:
     """A sign, ``mean > threshold`` (or <): a one-sided t-test row (:func:`lmctheory.verdicts.direction`).
+
+    The value ruled out is the threshold itself (no effect: for a comparison, the other architecture's or
+    method's value), and with it everything on the other side; the row fails when the data show the
+    opposite sign.
 
     Parameters
     ----------
@@ -238,6 +292,9 @@ def direction(
         The claimed sign.
     threshold : float, default 0
         What the mean is compared with (stored as ``predicted``).
+    rules_out : sequence of float, optional
+        The competing values ruled out; default ``[threshold]``. Each must lie on the far side of
+        ``threshold`` (or on it).
     fails_if : str
         The outcome that would make a prediction fail (required for ``kind="prediction"``).
     kind : {"prediction", "check"}
@@ -260,8 +317,15 @@ def direction(
     >>> direction("study", "matching helps", "gain > 0", [0.3, 0.4, 0.35], fails_if="gain <= 0").verdict
     'holds'
     """
+    alternatives = [float(threshold)] if rules_out is None else [float(v) for v in np.atleast_1d(rules_out)]
+    if sense in (">", "<") and any(
+        (v > threshold) if sense == ">" else (v < threshold) for v in alternatives
+    ):
+        raise ValueError(f"rules_out must lie on the far side of threshold {threshold:g}, got {alternatives}")
     decision = verdicts.direction(values, sense=sense, threshold=threshold)
-    return _row(experiment, claim, kind, formula, threshold, values, decision, fails_if, details)
+    return _row(
+        experiment, claim, kind, formula, threshold, values, decision, fails_if, details, alternatives
+    )
 
 
 def trend(
@@ -537,8 +601,12 @@ def _fmt(value, spec=".4g") -> str:
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, spec)
 
 
+def _rules_out(row: Row) -> str:
+    return ", ".join(format(v, ".4g") for v in row.rules_out) if row.rules_out else "-"
+
+
 def markdown_table(rows: list[Row]) -> list[str]:
-    """The rows as Markdown lines: kind, claim, predicted, measured, verdict (flagged when borderline),
+    """The rows as Markdown lines: kind, claim, predicted, the values ruled out, measured, verdict (flagged when borderline),
     the rule with both p-values, and what would make a prediction fail.
 
     Parameters
@@ -563,8 +631,8 @@ def markdown_table(rows: list[Row]) -> list[str]:
     3
     """
     lines = [
-        "| experiment | kind | claim | predicted | measured (mean ± std, n) | verdict | rule | fails if |",
-        "|---|---|---|---|---|---|---|---|",
+        "| experiment | kind | claim | predicted | rules out | measured (mean ± std, n) | verdict | rule | fails if |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         pred = "-" if r.predicted is None else f"{r.predicted:.4g} ({r.formula})"
@@ -580,7 +648,7 @@ def markdown_table(rows: list[Row]) -> list[str]:
                 else f"; about {int(need)} independent values (now {r.n_seeds}) would decide it at this effect and spread"
             )
         lines.append(
-            f"| {r.experiment} | {r.kind} | {r.prediction} | {pred} | {_fmt(r.measured)} ± "
+            f"| {r.experiment} | {r.kind} | {r.prediction} | {pred} | {_rules_out(r)} | {_fmt(r.measured)} ± "
             f"{_fmt(r.measured_std, '.2g')} (n={r.n_seeds}) | {r.verdict}{' (borderline)' if r.borderline else ''} | "
             f"{r.rule}{extra} | "
             f"{r.fails_if or '-'} |"

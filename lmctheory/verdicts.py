@@ -264,6 +264,7 @@ def equivalence(values, *, predicted: float, tol: float) -> Decision:
             "p_value": p_value,
             "p_value_opposite": p_outside,
             "distance": abs(tol - abs(band.mean - predicted)),
+            "tol": tol,
         }
 
     return _t_rule(values, f"TOST at 5 %: mean ± t* SE inside predicted ± {tol:g}", decide)
