@@ -17,6 +17,7 @@ use (lmctheory's own thread pools, e.g. the k-NN search, read it).
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import os
 import sys
@@ -56,14 +57,8 @@ def keep_freed_memory() -> bool:
     global _KEPT
     if _KEPT:
         return True
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
+    mallopt = getattr(_glibc(), "mallopt", None)
+    if mallopt is None:
         return False
     m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
     _KEPT = bool(mallopt(m_mmap_threshold, 1 << 30)) and bool(mallopt(m_trim_threshold, (1 << 31) - 1))
@@ -89,15 +84,24 @@ def return_freed_memory() -> bool:
     >>> return_freed_memory() in (True, False)
     True
     """
-    if not sys.platform.startswith("linux"):
+    trim = getattr(_glibc(), "malloc_trim", None)
+    if trim is None:
         return False
+    trim(0)
+    return True
+
+
+@functools.cache
+def _glibc():
+    """glibc, loaded once (None on other platforms, or where the C library is not glibc)."""
+    if not sys.platform.startswith("linux"):
+        return None
     import ctypes
 
     try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        return False
-    return True
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
 
 
 def available_cores() -> int:

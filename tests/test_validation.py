@@ -31,9 +31,12 @@ def test_smoke_validation_json_report_and_cache(capsys, tmp_path):
     bound_rows = [r for r in rows if "explicit bound" in r["prediction"]]
     assert bound_rows and all(r["verdict"] == "holds" and r["kind"] == "check" for r in bound_rows)
     sharp = [r for r in rows if "uniform d=5" in r["prediction"] and "slope" in r["prediction"]]
+    bias = sharp[0]["details"]["finite_n_bias"]  # calibrated on d = 6
+    assert sharp[0]["details"]["calibration_dimensions"] == [6] and -0.1 < bias < 0.05
     assert (
         sharp[0]["kind"] == "prediction"
-        and sharp[0]["predicted"] == pytest.approx(-0.2)
+        and sharp[0]["predicted"] == pytest.approx(-0.2 + bias)
+        and sharp[0]["rules_out"] == pytest.approx([-0.25 + bias, -1 / 6 + bias])
         and sharp[0]["fails_if"]
     )
     assert sharp[0]["n_seeds"] == 3  # one replicate curve per unit: 1 seed x 3 reps
@@ -118,8 +121,8 @@ def test_two_layer_smoke_exact_verdicts(tmp_path):
     vacuous = next(r for r in rows if "explicit upper bound" in r.prediction)  # bound above the diameter
     assert vacuous.kind == "measurement" and "diameter" in vacuous.prediction
     slope = next(r for r in rows if r.prediction.startswith("matching error slope"))
-    assert slope.kind == "prediction" and slope.predicted == pytest.approx(-0.2)
-    assert slope.verdict == "inconclusive" and slope.n_seeds == 1  # one seed decides nothing
+    assert slope.kind == "measurement" and "calibrate" in slope.rule  # one D: no finite-N bias calibration
+    assert slope.n_seeds == 1
     assert not any("width needed" in r.prediction or "exponent of the width" in r.prediction for r in rows)
 
 
@@ -134,8 +137,10 @@ def _verdicts(rows, text):
 def test_low_dim_smoke(tmp_path):
     rows = _rows("low_dim", tmp_path)
     small = next(r for r in rows if r.prediction.startswith("matching error slope for N <="))
-    assert small.predicted == pytest.approx(-1 / 3) and small.kind == "prediction" and small.n_seeds == 2
-    assert small.statistic["band"][0] < -1 / 3 < small.statistic["band"][1]
+    assert small.kind == "measurement" and small.n_seeds == 2  # eta > 0: the eta term is not negligible
+    share = float(small.rule.split("= ")[1].split("%")[0]) / 100
+    floor = small.details["floor_width (c/eta)^k"]
+    assert share == pytest.approx((256 / floor) ** (1 / 3), abs=0.006)
     assert [r.kind for r in rows if "flattens" in r.prediction] == ["prediction"]
 
 

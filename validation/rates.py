@@ -46,7 +46,8 @@ def _grid(laws, ps, ns, reps, seeds):
 
 
 PRESETS = {
-    "smoke": _grid([("uniform", 1, None), ("uniform", 5, None)], [2], [64, 128, 256, 512], 3, [0]),
+    # d = 6 calibrates d = 5's finite-N bias (and d = 5 d = 6's)
+    "smoke": _grid([("uniform", d, None) for d in (1, 5, 6)], [2], [64, 128, 256, 512], 3, [0]),
     "quick": _grid(
         [("uniform", d, None) for d in (1, 2, 3, 5, 6, 8)] + [("gaussian", 5, None), ("subspace", 10, 5)],
         [1, 2],
