@@ -128,11 +128,28 @@ def test_the_user_guides_experiment_module_runs_through_validate(tmp_path, monke
 
     module = next(b for b in _guide_blocks() if "def rows_from" in b)
     (tmp_path / "width_study.py").write_text(module)
-    get_reusable_executor().shutdown(wait=True)  # workers of earlier tests would not see the new sys.path
+    import os
+
+    pool = get_reusable_executor(
+        max_workers=2
+    )  # workers started before the experiment's directory is on sys.path
+    assert pool.submit(os.getpid).result() != os.getpid()
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "path", list(sys.path))
     monkeypatch.delitem(sys.modules, "width_study", raising=False)
-    code = main(["validate", "--smoke", "--experiment", "width_study", "--out", "results/width", "--quiet"])
+    code = main(
+        [
+            "validate",
+            "--smoke",
+            "--experiment",
+            "width_study",
+            "--out",
+            "results/width",
+            "--quiet",
+            "--n-jobs",
+            "2",
+        ]
+    )
     assert code == 0
     doc = json.loads((tmp_path / "results" / "width" / "validation.json").read_text())
     assert [(r["experiment"], r["verdict"]) for r in doc["rows"]] == [("width_study", "holds")]

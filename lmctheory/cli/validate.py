@@ -73,9 +73,9 @@ def load_experiment(name: str):
 
     The current directory is added to ``sys.path`` for the import; worker processes started later inherit
     it. Workers of joblib's reusable pool already running in this process (an earlier sweep in the same
-    Python session) do not: shut them down first (``joblib.externals.loky.get_reusable_executor().shutdown()``)
-    or install the module. The ``lmctheory`` command starts a fresh process, so this concerns in-process
-    calls only.
+    Python session, started with the former ``sys.path``) could not import the module: when the directory is
+    added, that pool is shut down, and the sweep starts fresh workers. (The ``lmctheory`` command starts a
+    fresh process, so this concerns in-process calls such as ``lmctheory.cli.main([...])``.)
 
     Raises
     ------
@@ -87,6 +87,9 @@ def load_experiment(name: str):
 
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
+        from joblib.externals.loky import get_reusable_executor
+
+        get_reusable_executor().shutdown(wait=True)  # workers started with the former sys.path
     try:
         module = importlib.import_module(name)
     except ImportError as exc:
