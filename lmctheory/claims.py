@@ -333,7 +333,8 @@ def trend(
 ) -> Row:
     """A monotone relation within blocks: a permutation-test row (:func:`lmctheory.verdicts.trend`).
 
-    ``measured`` is the mean per-block Spearman correlation.
+    ``measured`` is the mean per-block Spearman correlation; the row rules out 0 (no monotone relation)
+    and with it the opposite sense.
 
     Parameters
     ----------
@@ -373,7 +374,7 @@ def trend(
     blocks = [(list(x), list(y)) for x, y in blocks]
     per_block = [spearman(x, y) for x, y in blocks]
     decision = verdicts.trend(blocks, sense=sense)
-    return _row(experiment, claim, kind, formula, None, per_block, decision, fails_if, details)
+    return _row(experiment, claim, kind, formula, None, per_block, decision, fails_if, details, [0.0])
 
 
 def mean_at_most(

@@ -22,6 +22,7 @@ from . import (
     fig5_barrier_width,
     fig6_disentangle,
     fig7_predicted_vs_measured,
+    fig8_verdicts,
 )
 
 FIGURES = {
@@ -35,6 +36,7 @@ FIGURES = {
             fig5_barrier_width,
             fig6_disentangle,
             fig7_predicted_vs_measured,
+            fig8_verdicts,
         ),
         start=1,
     )

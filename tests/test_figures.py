@@ -24,6 +24,7 @@ EXPECTED_LABELS = {  # figure -> (x labels, y labels) that must appear on its ax
         {"test error - mean endpoint error", "variant"},
     ),
     7: ({"certified bound (predicted)"}, {"measured"}),
+    8: ({"p-value of the claim (values below 1e-06 drawn at it)"}, {""}),
 }
 
 
@@ -66,6 +67,22 @@ def test_every_figure_is_drawn_with_its_axes_labels(smoke, number):
     assert all(ax.get_title() for ax in axes)
     drawn = [ax for ax in axes if ax.lines or ax.collections or ax.patches]
     assert drawn, "no data drawn"
+
+
+def test_the_verdict_figure_draws_every_prediction_and_rings_the_borderline_ones(smoke):
+    from lmctheory_figures import fig8_verdicts
+
+    _, captured, root = smoke
+    ax = captured[8].axes[0]
+    rows = [
+        r
+        for rs in fig8_verdicts.prediction_rows("smoke", root / "results", progress=False).values()
+        for r in rs
+        if r.statistic.get("p_value") is not None
+    ]
+    sizes = [c.get_sizes()[0] for c in ax.collections if len(c.get_sizes())]
+    assert rows and sizes.count(18) == len(rows)
+    assert sizes.count(70) == sum(r.borderline for r in rows)
 
 
 def test_report_lists_every_prediction_row(smoke):

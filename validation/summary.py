@@ -46,9 +46,9 @@ def decided_fraction(rows) -> tuple[int, int]:
 def side_by_side(quick: list[dict], full: list[dict]) -> list[str]:
     """Markdown lines: one row per experiment with the quick and the full counts."""
     lines = [
-        "| experiment | preset | predictions | hold | fail | inconclusive | borderline | decided "
-        "| checks (hold / fail) | measurements |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| experiment | preset | predictions | rule out an alternative (largest tol / gap) | hold | fail | "
+        "inconclusive | borderline | decided | checks (hold / fail) | measurements |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     names = list(dict.fromkeys([r["experiment"] for r in quick] + [r["experiment"] for r in full]))
     for name in [*names, "all"]:
@@ -61,11 +61,25 @@ def side_by_side(quick: list[dict], full: list[dict]) -> list[str]:
             label = f"**{name}**" if name == "all" else f"`{name}`"
             edge = sum(r["kind"] == "prediction" and is_borderline(r) for r in sub)
             lines.append(
-                f"| {label} | {preset} | {total} | {p['holds']} | {p['fails']} | {p['inconclusive']} | {edge} | "
+                f"| {label} | {preset} | {total} | {ruling_out(sub)} | {p['holds']} | {p['fails']} | "
+                f"{p['inconclusive']} | {edge} | "
                 f"{share} | {sum(ch.values())} ({ch['holds']} / {ch['fails']}) | "
                 f"{c['measurement']['reported']} |"
             )
     return lines
+
+
+def ruling_out(rows) -> str:
+    """"n (r)": how many prediction rows name the values they rule out, and the largest ratio of an
+    equivalence row's tolerance to its distance from the nearest of them (at most 1/2 by construction)."""
+    predictions = [r for r in rows if r["kind"] == "prediction"]
+    named = sum(bool(r.get("rules_out")) for r in predictions)
+    ratios = [
+        r["statistic"]["tol"] / min(abs(v - r["predicted"]) for v in r["rules_out"])
+        for r in predictions
+        if r.get("rules_out") and (r.get("statistic") or {}).get("tol") is not None
+    ]
+    return f"{named}" + (f" ({max(ratios):.2f})" if ratios else "")
 
 
 def is_borderline(row: dict) -> bool:
