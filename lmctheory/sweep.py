@@ -41,6 +41,7 @@ import hashlib
 import json
 import math
 import os
+import subprocess
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -681,13 +682,41 @@ def run_sweep(
     return run_sweeps([Sweep(fn, list(configs), results_dir, name, tuple(fallback_dirs))], **options)[0]
 
 
+def _records_roots(directories) -> list[str]:
+    """The parents of ``directories`` under which git tracks nothing but JSON records (a results root such
+    as ``paper_figures/cache``, whose other sweeps' records an earlier step of the same run may have
+    rewritten): their changes are records, not code."""
+    from .provenance import checkout_root
+
+    root = checkout_root()
+    if root is None:
+        return []
+    roots = []
+    for parent in dict.fromkeys(str(Path(d).resolve().parent) for d in directories):
+        try:
+            listed = subprocess.run(
+                ["git", "-C", str(root), "ls-files", "-z", "--", parent],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=60,
+            ).stdout.split("\0")
+        except (OSError, subprocess.SubprocessError):
+            continue
+        files = [f for f in listed if f]
+        if files and all(f.endswith(".json") for f in files):
+            roots.append(parent)
+    return roots
+
+
 def _clean_checkout_for(sweeps) -> dict:
     """The git field of the records these sweeps will write: the checkout's commit and whether its code is
-    modified, not counting the sweeps' own results directories (their records change as they run).
+    modified, not counting the sweeps' own results directories (their records change as they run) nor a
+    results root above them that holds only records (:func:`_records_roots`).
     Raises :class:`DirtyCheckoutError` when a results directory holds records the checkout tracks and the
     code is modified: committed records are written from committed code only."""
     directories = tuple(str(Path(sweep.results_dir)) for sweep in sweeps)
-    git = git_revision(exclude=directories)
+    git = git_revision(exclude=directories + tuple(_records_roots(directories)))
     if git is None:
         return {}
     tracked = sorted({d for d in directories if tracked_records_dir(d)})

@@ -460,6 +460,26 @@ def test_committed_records_are_written_from_committed_code_only(checkout):
     assert done.ran == 2 and all(doc["git"]["dirty"] is False for doc in done.records)
 
 
+def test_records_an_earlier_step_rewrote_under_the_same_results_root_are_not_code(checkout):
+    """``make cache`` computes every experiment, then each figure reads its experiment's sweep again: the
+    records rewritten under ``paper_figures/cache/<other>`` by the first step are records, not code."""
+    from lmctheory import provenance
+    from lmctheory.exceptions import DirtyCheckoutError
+
+    for sub in ("one", "two"):
+        run_sweep(canonical_config, [{"a": 1}], checkout / "cache" / sub, progress=False)
+    _git(checkout, "add", ".")
+    _git(checkout, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "records")
+    provenance.git_revision.cache_clear()
+    (next((checkout / "cache" / "one").glob("*.json"))).write_text('{"rewritten": true}\n')
+    done = run_sweep(canonical_config, [{"a": 1}, {"a": 3}], checkout / "cache" / "two", progress=False)
+    assert done.ran == 1 and all(doc["git"]["dirty"] is False for doc in done.records)
+    (checkout / "code.py").write_text("x = 3\n")  # a code change still counts
+    provenance.git_revision.cache_clear()
+    with pytest.raises(DirtyCheckoutError):
+        run_sweep(canonical_config, [{"a": 4}], checkout / "cache" / "two", progress=False)
+
+
 def test_progress_lines_keep_coming_while_a_long_configuration_runs():
     import io
 
