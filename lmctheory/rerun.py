@@ -141,34 +141,7 @@ def structure_differences(recorded, recomputed, path: str = "result") -> list[st
     >>> structure_differences({"x": [1.0, 2.0]}, {"x": [1.5, 2.5]}), structure_differences({"x": 1}, {})
     ([], ['result.x: missing in the recomputed result'])
     """
-    return _shape(json.loads(dumps(recorded)), json.loads(dumps(recomputed)), path)
-
-
-def _shape(a, b, path) -> list[str]:
-    if isinstance(a, dict) and isinstance(b, dict):
-        out = [
-            f"{path}.{k}: missing in the recomputed result" for k in a if k not in b and k not in IGNORED_KEYS
-        ]
-        out += [f"{path}.{k}: not in the record" for k in b if k not in a and k not in IGNORED_KEYS]
-        for k in a:
-            if k in b and k not in IGNORED_KEYS:
-                out += _shape(a[k], b[k], f"{path}.{k}")
-        return out
-    if isinstance(a, list) and isinstance(b, list):
-        if len(a) != len(b):
-            return [f"{path}: {len(a)} entries recorded, {len(b)} recomputed"]
-        return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in _shape(x, y, f"{path}[{i}]")]
-    number = (int, float)
-    if (
-        isinstance(a, number)
-        and isinstance(b, number)
-        and not isinstance(a, bool)
-        and not isinstance(b, bool)
-    ):
-        return []
-    if (a is None) != (b is None) or type(a) is not type(b):
-        return [f"{path}: recorded {a!r}, recomputed {b!r}"]
-    return []
+    return _differences(json.loads(dumps(recorded)), json.loads(dumps(recomputed)), None, path)
 
 
 _REGISTERED: dict[str, object] = {}
@@ -405,29 +378,44 @@ def compare(recorded, recomputed, *, rtol: float = 0.0, atol: float = 0.0, path:
 
 
 def _differences(recorded, recomputed, tol, path) -> list[str]:
+    """The differences :func:`compare` (``tol`` = (rtol, atol)) and :func:`structure_differences` (``tol``
+    None: every two numbers match, only keys, lengths, types and nulls count) report."""
     if isinstance(recorded, dict) and isinstance(recomputed, dict):
         out = []
-        for key in sorted(set(recorded) | set(recomputed)):
+        for key in sorted(set(recorded) | set(recomputed), key=str):
             if key in IGNORED_KEYS:
                 continue
-            if key not in recorded or key not in recomputed:
-                out.append(f"{path}.{key}: present in only one of them")
-                continue
-            out += _differences(recorded[key], recomputed[key], tol, f"{path}.{key}")
+            if key not in recomputed:
+                out.append(f"{path}.{key}: missing in the recomputed result")
+            elif key not in recorded:
+                out.append(f"{path}.{key}: not in the record")
+            else:
+                out += _differences(recorded[key], recomputed[key], tol, f"{path}.{key}")
         return out
     if isinstance(recorded, list) and isinstance(recomputed, list):
         if len(recorded) != len(recomputed):
-            return [f"{path}: length {len(recorded)} != {len(recomputed)}"]
+            return [f"{path}: {len(recorded)} entries recorded, {len(recomputed)} recomputed"]
         out = []
         for i, (a, b) in enumerate(zip(recorded, recomputed, strict=True)):
             out += _differences(a, b, tol, f"{path}[{i}]")
         return out
     numbers = (int, float)
-    if isinstance(recorded, numbers) and isinstance(recomputed, numbers) and not isinstance(recorded, bool):
+    if (
+        isinstance(recorded, numbers)
+        and isinstance(recomputed, numbers)
+        and not isinstance(recorded, bool)
+        and not isinstance(recomputed, bool)
+    ):
+        if tol is None:
+            return []
         a, b = float(recorded), float(recomputed)
         rtol, atol = tol
         same = (
             (a == b) or (math.isnan(a) and math.isnan(b)) or abs(a - b) <= atol + rtol * max(abs(a), abs(b))
         )
         return [] if same else [f"{path}: recorded {a!r}, recomputed {b!r}"]
-    return [] if recorded == recomputed else [f"{path}: recorded {recorded!r}, recomputed {recomputed!r}"]
+    if tol is None:
+        same = (recorded is None) == (recomputed is None) and type(recorded) is type(recomputed)
+    else:
+        same = recorded == recomputed
+    return [] if same else [f"{path}: recorded {recorded!r}, recomputed {recomputed!r}"]
