@@ -141,7 +141,7 @@ def test_the_generated_validation_tables_match_the_committed_records(redrawn):
     import re
     from pathlib import Path
 
-    from lmctheory_validation.summary import _rows, borderline_rows, summary_markdown
+    from lmctheory_validation.summary import _rows, borderline_rows, differences_markdown, summary_markdown
 
     results, _ = redrawn
     rows = [_rows(results[p][0] / "validation.json") for p in ("quick", "full")]
@@ -151,6 +151,9 @@ def test_the_generated_validation_tables_match_the_committed_records(redrawn):
     for page in (root / "README.md", root / "docs" / "user_guide" / "validation.md"):
         (found,) = block.findall(page.read_text())
         assert found == expected, f"{page.name}: stale validation table (run `make validation-table`)"
+    listed = re.compile(r"<!-- begin:verdict-differences -->\n(.*?)<!-- end:verdict-differences -->", re.S)
+    (found,) = listed.findall((root / "docs" / "user_guide" / "validation.md").read_text())
+    assert found == differences_markdown(*rows), "validation.md: stale list of verdict differences"
     edge = re.compile(r"<!-- begin:borderline-rows -->\n(.*?)<!-- end:borderline-rows -->", re.S)
     (found,) = edge.findall((root / "docs" / "user_guide" / "validation.md").read_text())
     assert found == "\n".join(borderline_rows(*rows)) + "\n", "validation.md: stale borderline rows"

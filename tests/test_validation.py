@@ -368,6 +368,21 @@ def test_inconclusive_rows_say_how_many_values_would_decide_them():
     assert "independent values (now 3) would decide it" in markdown_table([row])[-1]
 
 
+def test_verdict_differences_between_presets_are_counted_in_the_summary_and_listed_apart():
+    from lmctheory_validation.report import direction
+    from lmctheory_validation.summary import differences_markdown, summary_markdown
+
+    base = np.array([-1.0, 0.0, 1.0, 0.5])
+    quick = [direction("demo", "gain", "g > 0", base, fails_if="g <= 0").to_dict()]
+    full = [direction("demo", "gain", "g > 0", base + 5.0, fails_if="g <= 0").to_dict()]
+    assert "differs between the presets: 1 (0 rows only in quick, 0 only in full" in summary_markdown(
+        quick, full
+    )
+    listed = differences_markdown(quick, full)
+    assert "| demo | gain | inconclusive: 0.125" in listed and "| holds: 5.12" in listed
+    assert differences_markdown(full, full).startswith("No row has a different verdict")
+
+
 def test_borderline_rows_are_flagged_in_the_report_and_the_readme_summary():
     from lmctheory_validation.report import direction, markdown_table
     from lmctheory_validation.summary import borderline_rows, summary_markdown
@@ -387,7 +402,7 @@ def test_borderline_rows_are_flagged_in_the_report_and_the_readme_summary():
     )
     rows = [edge.to_dict(), clear.to_dict()]
     assert "| edge | 1 |" not in summary_markdown(rows, rows)  # the README's table counts them per experiment
-    assert "| **all** | quick | 2 | 2 | 0 | 0 | 1 |" in summary_markdown(rows, rows)
+    assert "| **all** | quick | 2 | 2 | 2 | 0 | 0 | 1 |" in summary_markdown(rows, rows)  # both rule out 0
     text = "\n".join(borderline_rows(rows, rows))  # the docs list them
     assert "Borderline prediction rows (2)" in text and "| demo | edge | quick | holds | 0.04 |" in text
 

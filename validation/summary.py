@@ -70,7 +70,7 @@ def side_by_side(quick: list[dict], full: list[dict]) -> list[str]:
 
 
 def ruling_out(rows) -> str:
-    """"n (r)": how many prediction rows name the values they rule out, and the largest ratio of an
+    """ "n (r)": how many prediction rows name the values they rule out, and the largest ratio of an
     equivalence row's tolerance to its distance from the nearest of them (at most 1/2 by construction)."""
     predictions = [r for r in rows if r["kind"] == "prediction"]
     named = sum(bool(r.get("rules_out")) for r in predictions)
@@ -132,7 +132,8 @@ def _verdict(r) -> str:
 
 
 def summary_markdown(quick: list[dict], full: list[dict]) -> str:
-    """The side-by-side table, the decided fractions and the rows whose verdict differs."""
+    """The side-by-side table, the decided fractions and how many rows' verdicts differ (listed by
+    :func:`differences_markdown`)."""
     dq, tq = decided_fraction(quick)
     df, tf = decided_fraction(full)
     pairs, only_q, only_f = differences(quick, full)
@@ -143,26 +144,28 @@ def summary_markdown(quick: list[dict], full: list[dict]) -> str:
         + (f" ({100 * dq / tq:.0f} %)" if tq else "")
         + f", full {df}/{tf}"
         + (f" ({100 * df / tf:.0f} %)" if tf else "")
-        + ".",
-        "",
+        + f". Rows whose verdict differs between the presets: {len(pairs)} ({only_q} rows only in quick, "
+        f"{only_f} only in full; listed in the docs' Validation page).",
     ]
-    if pairs:
-        out += [
-            f"Rows whose verdict differs between the presets ({len(pairs)}; {only_q} rows only in quick, "
-            f"{only_f} only in full):",
-            "",
-            "| experiment | claim | quick | full |",
-            "|---|---|---|---|",
-        ]
-        out += [
-            f"| {q['experiment']} | {q['prediction']} | {_verdict(q)}: {_value(q)} | {_verdict(f)}: {_value(f)} |"
-            for q, f in pairs
-        ]
-    else:
-        out.append(
-            f"No row has a different verdict in the two presets ({only_q} rows only in quick, "
-            f"{only_f} only in full)."
-        )
+    return "\n".join(out) + "\n"
+
+
+def differences_markdown(quick: list[dict], full: list[dict]) -> str:
+    """Markdown: every row whose verdict differs between the presets, with both verdicts and values."""
+    pairs, only_q, only_f = differences(quick, full)
+    if not pairs:
+        return f"No row has a different verdict in the two presets ({only_q} rows only in quick, {only_f} only in full).\n"
+    out = [
+        f"Rows whose verdict differs between the presets ({len(pairs)}; {only_q} rows only in quick, "
+        f"{only_f} only in full):",
+        "",
+        "| experiment | claim | quick | full |",
+        "|---|---|---|---|",
+    ]
+    out += [
+        f"| {q['experiment']} | {q['prediction']} | {_verdict(q)}: {_value(q)} | {_verdict(f)}: {_value(f)} |"
+        for q, f in pairs
+    ]
     return "\n".join(out) + "\n"
 
 
@@ -261,6 +264,7 @@ def main(argv=None) -> int:
     edge = "\n".join(borderline_rows(quick, full)) + "\n"
     blocks = {
         "validation-summary": text,
+        "verdict-differences": differences_markdown(quick, full),
         "borderline-rows": edge,
         "calibration": rates,
         "rates-slopes": slopes,
