@@ -180,15 +180,15 @@ def write_between_markers(path, name: str, text: str) -> None:
 
 
 def _uniform_d(claim: str) -> int | None:
-    match = re.search(r"uniform d=(\d+)$", claim)
+    match = re.search(r"uniform d=(\d+)\b", claim)
     return int(match.group(1)) if match else None
 
 
 def slope_table(full: list[dict]) -> str | None:
     """Markdown, the finite-N bias table: per d, the fitted slopes of E W_2 against N (mean ± std over
-    replicate curves) from ``rates`` (N <= 4096) and ``rates_large`` (whole range, tail), their bias
-    (slope + 1/d), the tail's bias calibrated on the other dimensions, the prediction -1/d + b ± tol,
-    the values it rules out and the verdict; None without ``rates_large`` rows."""
+    replicate curves) from ``rates`` (N = 64..4096) and ``rates_large`` (whole range and tail), their bias
+    (slope + 1/d, in brackets), the bias b calibrated on the other dimensions, each prediction -1/d + b ± tol
+    with the values it rules out, and the verdicts; None without ``rates_large`` rows."""
     large = [r for r in full if r["experiment"] == "rates_large"]
     if not large:
         return None
@@ -197,6 +197,13 @@ def slope_table(full: list[dict]) -> str | None:
         if r is None:
             return "-"
         return f"{r['measured']:.4f} ± {r['measured_std']:.4f} ({r['measured'] + 1 / d:+.4f})"
+
+    def claim(r) -> str:
+        if r is None or r["kind"] != "prediction":
+            return "-" if r is None else "measurement"
+        tol = r["statistic"]["tol"]
+        ruled = ", ".join(f"{v:.4f}" for v in r["rules_out"])
+        return f"b = {r['details']['finite_n_bias']:+.4f}: {r['predicted']:.4f} ± {tol:.4f}, rules out {ruled}: {r['verdict']}"
 
     rates = {
         _uniform_d(r["prediction"]): r
@@ -214,21 +221,16 @@ def slope_table(full: list[dict]) -> str | None:
         if r["kind"] == "measurement" and not r["prediction"].endswith("(sparse exact OT)")
     }
     lines = [
-        "| d | FG -1/d | `rates`: N = 64..4096 (bias) | `rates_large`: whole range (bias) | "
-        "`rates_large`: tail (bias) | b from the other d | predicted -1/d + b ± tol | rules out | verdict |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| d | FG -1/d | `rates`: N = 64..4096 (bias) | `rates`: prediction | `rates_large`: whole range (bias) "
+        "| `rates_large`: tail (bias) | `rates_large`: tail prediction |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for d in sorted(tails):
-        tail = tails[d]
-        span = tail["prediction"].split("over N = ")[1].split(",")[0]
-        bias = tail["details"].get("finite_n_bias")
-        tol = (tail.get("statistic") or {}).get("tol")
-        predicted = "-" if bias is None else f"{tail['predicted']:.4f} ± {tol:.4f}"
-        ruled = ", ".join(f"{v:.4f}" for v in tail.get("rules_out") or []) or "-"
+    for d in sorted(set(rates) | set(tails)):
+        tail = tails.get(d)
+        span = f" (N = {tail['prediction'].split('over N = ')[1].split(',')[0]})" if tail else ""
         lines.append(
-            f"| {d} | {-1 / d:.4f} | {cell(rates.get(d), d)} | {cell(wholes.get(d), d)} | "
-            f"{cell(tail, d)} (N = {span}) | {'-' if bias is None else format(bias, '+.4f')} | {predicted} | "
-            f"{ruled} | {tail['verdict']} |"
+            f"| {d} | {-1 / d:.4f} | {cell(rates.get(d), d)} | {claim(rates.get(d))} | {cell(wholes.get(d), d)} | "
+            f"{cell(tail, d)}{span} | {claim(tail)} |"
         )
     return "\n".join(lines) + "\n"
 
