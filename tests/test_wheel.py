@@ -1,6 +1,6 @@
 """A wheel built from the checkout installs into a fresh virtual environment and its command line
 works there: ``rates``, ``bounds``, ``validate --smoke`` and ``figures`` (drawn from the records the
-wheel ships, computing nothing). The wheel stays within 2 MB with the figure cache inside.
+wheel ships, computing nothing). The wheel stays within 2.5 MB with the figure cache inside.
 
 The fresh environment gets lmctheory from the wheel alone; its dependencies (numpy, torch, ...) are
 made importable from the test's own environment through a ``.pth`` file instead of being downloaded
@@ -21,7 +21,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-MAX_WHEEL_BYTES = 2 * 2**20
+# 2.5 MB: the 694 shipped records each carry the machine that computed them (about 0.7 kB compressed, 0.47 MB
+# in all)
+MAX_WHEEL_BYTES = int(2.5 * 2**20)
 
 
 def _run(cmd, cwd, timeout=600):
