@@ -1,10 +1,10 @@
 # lmctheory: one command to set up and run the main job, one to set up and run the tests.
 #   make demo   install into .venv and run the main job: the quick validation (results/demo/) and every
-#               paper figure with REPORT.md (paper_figures/out/)
+#               paper figure with REPORT.md (paper/out/)
 #   make test   install into .venv and run the default test suite
 #   make test-slow / make bench   the long experiments / the benchmarks (not in the default run)
 #   make docs   the documentation (Sphinx, warnings are errors): docs/_build/html/index.html
-#   make cache / make cache-full   regenerate the committed quick / full records (paper_figures/cache)
+#   make cache / make cache-full   regenerate the committed quick / full records (paper/lmctheory_paper/figures/cache)
 #   make validation-table   the README's and docs' quick-vs-full tables, from the committed records
 PYTHON ?= python3
 VENV   ?= .venv
@@ -17,23 +17,24 @@ DOCS_STAMP := $(VENV)/.installed-docs
 
 .PHONY: install demo test test-slow bench lint clean cache cache-full docs validation-table
 
-$(STAMP): pyproject.toml
+# both distributions of the repository: the library (.) and the paper's experiments, figures and records (paper/)
+$(STAMP): pyproject.toml paper/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[all,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[all,dev]" -e ./paper
 	touch $(STAMP)
 
 $(DOCS_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[all,dev,docs]"
+	$(BIN)/python -m pip install --quiet -e ".[all,dev,docs]" -e ./paper
 	touch $(DOCS_STAMP)
 
 install: $(STAMP)
 
 demo: install
 	$(BIN)/lmctheory validate --quick --out results/demo
-	$(BIN)/lmctheory figures --quick --results results/demo --out paper_figures/out
-	@echo "main job done: paper_figures/out/REPORT.md (figures + predictions), results/demo/validation.md"
+	$(BIN)/lmctheory figures --quick --results results/demo --out paper/out
+	@echo "main job done: paper/out/REPORT.md (figures + predictions), results/demo/validation.md"
 
 test: install
 	$(BIN)/python -m pytest
@@ -42,7 +43,7 @@ test-slow: install
 	$(BIN)/python -m pytest -m slow
 
 bench: install
-	$(BIN)/python -m pip install --quiet -e ".[all,dev,bench]"
+	$(BIN)/python -m pip install --quiet -e ".[all,dev,bench]" -e ./paper
 	mkdir -p results/benchmarks
 	$(BIN)/python -m pytest tests/benchmarks/test_bench_wasserstein.py -m benchmark --benchmark-enable \
 		--benchmark-json results/benchmarks/wasserstein.json
@@ -74,15 +75,15 @@ bench: install
 # resumable: `make cache-full` again after an interruption reuses every current record), then
 # `make validation-table`.
 cache: install
-	$(BIN)/lmctheory figures --quick --no-cache --prune --results paper_figures/cache --out build/cache-figures
+	$(BIN)/lmctheory figures --quick --no-cache --prune --results paper/lmctheory_paper/figures/cache --out build/cache-figures
 
 cache-full: install
-	$(BIN)/lmctheory figures --full --no-cache --prune --results paper_figures/cache --out build/full-figures
+	$(BIN)/lmctheory figures --full --no-cache --prune --results paper/lmctheory_paper/figures/cache --out build/full-figures
 
 validation-table: install
 	$(BIN)/lmctheory figures --quick --cached-only --quiet --results build/cache-results --out build/cache-figures
 	$(BIN)/lmctheory figures --full --cached-only --quiet --results build/full-results --out build/full-figures
-	$(BIN)/python -m lmctheory_validation.summary build/cache-figures/validation.json \
+	$(BIN)/python -m lmctheory_paper.validation.summary build/cache-figures/validation.json \
 		build/full-figures/validation.json --calibration --write README.md \
 		--write docs/user_guide/validation.md --write docs/user_guide/wasserstein.md
 
@@ -92,8 +93,8 @@ docs: $(DOCS_STAMP)
 	@echo "documentation: docs/_build/html/index.html"
 
 lint: install
-	$(BIN)/ruff check lmctheory tests validation paper_figures examples docs/conf.py
-	$(BIN)/ruff format --check lmctheory tests validation paper_figures examples docs/conf.py
+	$(BIN)/ruff check lmctheory paper tests examples docs/conf.py
+	$(BIN)/ruff format --check lmctheory paper tests examples docs/conf.py
 
 clean:
-	rm -rf $(VENV) results/demo paper_figures/out .pytest_cache docs/_build docs/api/generated docs/auto_examples
+	rm -rf $(VENV) results/demo paper/out .pytest_cache docs/_build docs/api/generated docs/auto_examples

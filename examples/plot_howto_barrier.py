@@ -11,14 +11,15 @@ the baseline certified bound, both computed from the endpoints alone.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lmctheory.align import apply_permutation, match
-from lmctheory.barrier import evaluate_path
-from lmctheory.endpoint_bound import endpoint_barrier_bound
-from lmctheory.nn.data import load_dataset
-from lmctheory.nn.models import MLP
-from lmctheory.nn.train import TrainConfig, train_pair
-from lmctheory.path_sup import certified_path_sup
-from lmctheory.predict import certified_barrier_bound
+from lmctheory.lmc import (
+    apply_permutation,
+    certified_barrier_bound,
+    certified_path_sup,
+    endpoint_barrier_bound,
+    evaluate_path,
+    match,
+)
+from lmctheory.nn import MLP, TrainConfig, load_dataset, train_pair
 
 digits = load_dataset("digits")
 config = TrainConfig(optimizer="sgd", lr=0.05, momentum=0.9, epochs=3, batch_size=64, device="cpu")
@@ -26,8 +27,8 @@ a, b = train_pair(lambda: MLP([64, 64, 10]), digits, config, same_init=False, se
 aligned = apply_permutation(b.model, match(a.model, b.model, "weighted", inputs=digits.x_train))
 test = (digits.x_test, digits.y_test)
 ts = np.linspace(0, 1, 11)
-before = evaluate_path(a.model, b.model, test, ts)
-after = evaluate_path(a.model, aligned, test, ts)
+before = evaluate_path(a.model, b.model, test, ts=ts)
+after = evaluate_path(a.model, aligned, test, ts=ts)
 bound = certified_barrier_bound(a.model, aligned, test, ts)
 sup = certified_path_sup(a.model, aligned, test, metrics=("loss",))["loss"]
 endpoint = endpoint_barrier_bound(a.model, aligned, test)

@@ -9,9 +9,8 @@ dimension of each hidden layer of a network.
 import numpy as np
 from torch import nn
 
-from lmctheory.dimension import MLE, ParticipationRatio, TwoNN
-from lmctheory.layers import layer_dimensions
-from lmctheory.manifolds import sample_manifold
+from lmctheory.dimension import MLE, ParticipationRatio, TwoNN, sample_manifold
+from lmctheory.lmc import layer_dimensions
 
 X, d = sample_manifold("sphere", n=2000, D=20, d=3, seed=0)
 for estimator in (MLE(), TwoNN(), ParticipationRatio()):

@@ -9,9 +9,8 @@ two-sample distance against N, and the Fournier–Guillin prediction :math:`-1/d
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lmctheory.laws import UniformCube
-from lmctheory.rates import predicted_slope, rate_curve
-from lmctheory.wasserstein import sliced_wasserstein, transport
+from lmctheory.ot import sliced_wasserstein, transport
+from lmctheory.rates import UniformCube, predicted_slope, rate_curve
 
 rng = np.random.default_rng(0)
 x, y = rng.random((500, 5)), rng.random((500, 5))

@@ -1,7 +1,7 @@
 """lmctheory: the theory of linear mode connectivity, computable and testable.
 
 Modules (import the functions from them, e.g.
-``from lmctheory.wasserstein import wasserstein``):
+``from lmctheory.ot._exact import wasserstein``):
 
 wasserstein  exact W_p between empirical measures, optimal matching, sliced W
 rates        Fournier–Guillin rates, explicit bounds, Monte-Carlo rate curves, slope fits

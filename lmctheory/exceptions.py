@@ -34,5 +34,5 @@ class CacheMissError(RuntimeError):
 
 class DirtyCheckoutError(RuntimeError):
     """Records were to be written into a directory the git checkout tracks (committed records, such as
-    ``paper_figures/cache``) while the checkout's code has uncommitted changes: such records would name a
+    ``paper/lmctheory_paper/figures/cache``) while the checkout's code has uncommitted changes: such records would name a
     commit whose code did not compute them. Commit (or stash) the changes first."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from ._optional import require
+from .utils.optional import require
 
 STYLE = {
     "figure.figsize": (5.0, 3.6),
@@ -168,7 +168,7 @@ def plot_rate_curve(curve, fit, *, predicted_slope: float, bound=None, title: st
 
     Examples
     --------
-    >>> from lmctheory.laws import UniformCube
+    >>> from lmctheory.rates import UniformCube
     >>> from lmctheory.plotting import plot_rate_curve
     >>> from lmctheory.rates import rate_curve
     >>> curve = rate_curve(UniformCube(3), [16, 32, 64], reps=2)

@@ -13,7 +13,7 @@ run in an environment with lmctheory has the ``claim`` fixture. A test builds a 
 The row's verdict becomes the test's outcome: ``holds`` and ``reported`` (a measurement) pass; ``fails``
 fails the test with the rule and its numbers; ``inconclusive`` is skipped by default, or follows
 ``--lmctheory-inconclusive`` / the ini option ``lmctheory_inconclusive``: ``skip``, ``fail``, ``xfail``
-or ``pass``. Borderline rows (:func:`lmctheory.verdicts.borderline`) keep their verdict's outcome and are
+or ``pass``. Borderline rows (:func:`lmctheory.claims.verdicts.borderline`) keep their verdict's outcome and are
 named in the terminal summary. The summary lists every claim of the session; ``--lmctheory-report DIR``
 also writes ``DIR/claims.json`` and ``DIR/claims.md`` (:func:`lmctheory.claims.write_report`). Rows
 travel with the test reports (``user_properties``), so pytest-xdist workers' claims are summarised too.

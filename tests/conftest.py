@@ -28,7 +28,7 @@ def rng():
 
 def random_permutation(model, seed=0):
     """A random Permutation of every symmetry in ``model.permutation_spec()``."""
-    from lmctheory.align import Permutation, validate_spec
+    from lmctheory.lmc import Permutation, validate_spec
 
     rng = np.random.default_rng(seed)
     spec = model.permutation_spec()

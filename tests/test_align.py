@@ -4,17 +4,17 @@ import numpy as np
 import pytest
 import torch
 
-from lmctheory.align import (
+from lmctheory.lmc import (
     METHODS,
     Permutation,
     apply_permutation,
     check_functional_equivalence,
+    evaluate_path,
     functional_difference,
     match,
     validate_spec,
 )
-from lmctheory.barrier import evaluate_path
-from lmctheory.nn.models import MLP, LogisticRegression, MeanFieldTwoLayer
+from lmctheory.nn import MLP, LogisticRegression, MeanFieldTwoLayer
 from tests.conftest import random_permutation
 
 
@@ -154,8 +154,8 @@ def test_apply_permutation_returns_an_independent_copy_and_handles_tied_tensors(
     ],
 )
 def test_a_layout_that_does_not_fit_the_axis_or_overlaps_is_rejected(entry, message):
-    from lmctheory.align import validate_spec
-    from lmctheory.nn.models import MLP
+    from lmctheory.lmc import validate_spec
+    from lmctheory.nn import MLP
 
     model = MLP([3, 8, 2])
     spec = model.permutation_spec()

@@ -1,4 +1,4 @@
-"""lmctheory.assignment: the certified float32 Jonker-Volgenant route against SciPy's exact solver."""
+"""lmctheory.ot: the certified float32 Jonker-Volgenant route against SciPy's exact solver."""
 
 import numpy as np
 import pytest
@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
-import lmctheory.assignment as A
-from lmctheory.assignment import certify, solve_assignment
+import lmctheory.ot._assignment as A
+from lmctheory.ot import certify, solve_assignment
 
 needs_lapjv = pytest.mark.skipif("lapjv" not in A.available_solvers(), reason="lapjv not installed")
 
@@ -126,7 +126,7 @@ def test_bad_cost_matrices(bad, match):
 
 
 def test_certify_returns_a_python_bool():
-    from lmctheory.assignment import certify
+    from lmctheory.ot import certify
 
     C = np.array([[4.0, 1.0], [2.0, 0.0]])
     assert type(certify(C, np.array([1, 0]))) is bool and type(certify(C, np.array([0, 1]))) is bool

@@ -4,12 +4,15 @@ import numpy as np
 import pytest
 import torch
 
-from lmctheory.align import Permutation, apply_permutation, check_functional_equivalence, match
-from lmctheory.barrier import evaluate_path
-from lmctheory.nn.data import load_dataset
-from lmctheory.nn.models import AttentionNet
-from lmctheory.nn.train import TrainConfig, load_checkpoint, save_checkpoint, train
-from lmctheory.predict import certified_barrier_bound
+from lmctheory.lmc import (
+    Permutation,
+    apply_permutation,
+    certified_barrier_bound,
+    check_functional_equivalence,
+    evaluate_path,
+    match,
+)
+from lmctheory.nn import AttentionNet, TrainConfig, load_checkpoint, load_dataset, save_checkpoint, train
 from tests.conftest import random_permutation, same_parameters
 
 
@@ -47,8 +50,8 @@ def test_path_and_training_and_bound():
     x, y = digits.x_test.double(), digits.y_test
     a, b = make(0), make(1)
     ts = np.linspace(0, 1, 7)
-    batched = evaluate_path(a, b, (x, y), ts, strategy="vmap")
-    looped = evaluate_path(a, b, (x, y), ts, strategy="loop")
+    batched = evaluate_path(a, b, (x, y), ts=ts, strategy="vmap")
+    looped = evaluate_path(a, b, (x, y), ts=ts, strategy="loop")
     np.testing.assert_allclose(batched.values["loss"], looped.values["loss"], rtol=1e-10)
     with pytest.raises(NotImplementedError, match="attention"):
         certified_barrier_bound(a, b, (x, y), ts)

@@ -9,26 +9,20 @@ import numpy as np
 import pytest
 import torch
 
-from lmctheory.align import Permutation, apply_permutation, match
-from lmctheory.assignment import solve_assignment
-from lmctheory.barrier import barrier, evaluate_path
 from lmctheory.bounds import ferbach_two_layer, matching_error_upper_bound, width_table
-from lmctheory.dimension import MLE, TwoNN, WassersteinDimension
-from lmctheory.laws import UniformCube
-from lmctheory.layers import layer_dimensions
-from lmctheory.neighbors import nearest_neighbors
-from lmctheory.nn.data import load_dataset_spec
-from lmctheory.nn.models import MLP
-from lmctheory.rates import fg_rate, fit_rate, rate_curve
-from lmctheory.sweep import run_sweep
-from lmctheory.wasserstein import optimal_matching, sliced_wasserstein, wasserstein
+from lmctheory.dimension import MLE, TwoNN, WassersteinDimension, nearest_neighbors
+from lmctheory.lmc import Permutation, apply_permutation, barrier, evaluate_path, layer_dimensions, match
+from lmctheory.nn import MLP, load_dataset_spec
+from lmctheory.ot import optimal_matching, sliced_wasserstein, solve_assignment, wasserstein
+from lmctheory.rates import UniformCube, fg_rate, fit_rate, rate_curve
+from lmctheory.runs import run_sweep
 
 X = np.random.default_rng(0).random((10, 3))
 LABELS = torch.zeros(3, dtype=torch.long)
 
 
 def _path(a, b, ts=None):
-    return evaluate_path(a, b, (torch.zeros(3, 4, dtype=next(a.parameters()).dtype), LABELS), ts)
+    return evaluate_path(a, b, (torch.zeros(3, 4, dtype=next(a.parameters()).dtype), LABELS), ts=ts)
 
 
 def _missing_key():

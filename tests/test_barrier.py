@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.datasets import load_digits
 
-from lmctheory.barrier import DEFINITIONS, barrier, barriers, default_grid, evaluate_path
-from lmctheory.nn.models import CNN, LCN, MLP, LogisticRegression, MeanFieldTwoLayer
-from lmctheory.nn.ops import _group_sizes, network_ops, path_outputs
+from lmctheory.lmc import DEFINITIONS, barrier, barriers, default_grid, evaluate_path
+from lmctheory.nn import CNN, LCN, MLP, LogisticRegression, MeanFieldTwoLayer, network_ops, path_outputs
+from lmctheory.nn._ops import _group_sizes
 
 
 def loop_path(model_a, model_b, x, y, ts):
@@ -49,12 +49,12 @@ def test_batched_path_equals_a_loop(make):
     ts = default_grid(11)
     loss, err = loop_path(a, b, x, y, ts)
     for strategy in ("vmap", "loop", "first_layer", "auto"):
-        path = evaluate_path(a, b, (x, y), ts, strategy=strategy)
+        path = evaluate_path(a, b, (x, y), ts=ts, strategy=strategy)
         np.testing.assert_allclose(path.values["loss"], loss, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(path.values["error"], err, atol=1e-12)
     # a DataLoader of batches gives the same averages; a tiny memory budget forces chunks of t
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=64)
-    chunked = evaluate_path(a, b, loader, ts, max_elements=500, strategy="vmap")
+    chunked = evaluate_path(a, b, loader, ts=ts, max_elements=500, strategy="vmap")
     np.testing.assert_allclose(chunked.values["loss"], loss, rtol=1e-5, atol=1e-6)
     assert chunked.n_examples == 300
 
@@ -63,7 +63,7 @@ def test_identical_endpoints_give_zero_barriers():
     torch.manual_seed(0)
     a = MLP([5, 20, 3])
     x, y = torch.randn(100, 5), torch.randint(0, 3, (100,))
-    path = evaluate_path(a, a, (x, y), default_grid(9))
+    path = evaluate_path(a, a, (x, y), ts=default_grid(9))
     for metric in ("loss", "error"):
         v = path.values[metric]
         assert np.ptp(v) < 1e-6
@@ -116,7 +116,7 @@ def test_logistic_regression_is_linearly_connected():
         (LogisticRegression(64, 10).double(), LogisticRegression(64, 10).double()),
     ]  # random too
     for a, b in pairs:
-        path = evaluate_path(a, b, (x, y), default_grid(21))
+        path = evaluate_path(a, b, (x, y), ts=default_grid(21))
         assert path.barrier("above_chord") <= 1e-6  # the loss is convex in the parameters
         err = path.values["error"]
         assert np.all(err <= err[0] + err[-1] + 1e-12)  # logits are linear in the parameters

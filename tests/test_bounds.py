@@ -8,7 +8,7 @@ import pytest
 import sympy as sp
 
 from lmctheory.bounds import (
-    EPS,
+    Tower,
     as_tower,
     barrier_bound_from_matching,
     barrier_upper_bound,
@@ -21,11 +21,12 @@ from lmctheory.bounds import (
     matching_error_lower_bound,
     matching_error_upper_bound,
     matching_lower_bound,
+    power_of,
     width_table,
 )
-from lmctheory.provenance import dumps
-from lmctheory.towers import Tower, power_of
-from lmctheory.wasserstein import optimal_matching
+from lmctheory.bounds._width import EPS
+from lmctheory.ot import optimal_matching
+from lmctheory.runs._provenance import dumps
 
 # ------------------------------------------------------------ exponents
 

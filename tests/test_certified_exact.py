@@ -11,8 +11,8 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lmctheory.nn.models import MLP
-from lmctheory.path_sup import certified_path_sup
+from lmctheory.lmc import certified_path_sup
+from lmctheory.nn import MLP
 
 from . import exact_path
 
@@ -89,7 +89,7 @@ def test_the_enclosure_contains_the_exact_supremum_and_its_lower_end_is_attained
 @settings(max_examples=int(__import__("os").environ.get("EXACT_EXAMPLES", 15)), deadline=None)
 @given(st.integers(1, 4), st.sampled_from(["relu", "tanh", "leaky_relu"]), st.integers(0, 2**20))
 def test_mean_field_nets_with_their_rounded_one_over_n_scale_are_enclosed(width, activation, seed):
-    from lmctheory.nn.models import MeanFieldTwoLayer
+    from lmctheory.nn import MeanFieldTwoLayer
 
     torch.manual_seed(seed)
     a, b = MeanFieldTwoLayer(2, width * 3, 2, activation), MeanFieldTwoLayer(2, width * 3, 2, activation)
@@ -181,8 +181,7 @@ def test_models_of_different_activations_are_refused():
 @settings(max_examples=int(__import__("os").environ.get("EXACT_EXAMPLES", 25)), deadline=None)
 @given(small_pairs())
 def test_the_endpoint_and_baseline_bounds_are_above_the_exact_barrier(case):
-    from lmctheory.endpoint_bound import endpoint_barrier_bound
-    from lmctheory.predict import certified_barrier_bound
+    from lmctheory.lmc import certified_barrier_bound, endpoint_barrier_bound
 
     a, b, data, loss = case
     ts = [0.0, 0.125, 1 / 3, 0.5, 0.7, 1.0]

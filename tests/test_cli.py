@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from lmctheory.cli import load_points, main, parse_sizes
+from lmctheory.ot import sliced_wasserstein, transport
 from lmctheory.rates import fg_explicit_bound
-from lmctheory.wasserstein import sliced_wasserstein, transport
 
 
 def run(capsys, *argv):
@@ -424,9 +424,9 @@ def test_cli_choices_equal_the_library_lists():
     library's."""
     from lmctheory.cli import names
     from lmctheory.dimension import ESTIMATORS
-    from lmctheory.laws import LAW_NAMES
-    from lmctheory.nn.data import DATASETS
-    from lmctheory.wasserstein import METHODS
+    from lmctheory.nn import DATASETS
+    from lmctheory.ot import METHODS
+    from lmctheory.rates import LAW_NAMES
 
     assert names.LAWS == tuple(LAW_NAMES) and names.METHODS == tuple(METHODS)
     assert names.ESTIMATORS == tuple(ESTIMATORS) and names.DATASETS == tuple(DATASETS)

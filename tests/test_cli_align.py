@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from lmctheory.align import Permutation, apply_permutation
 from lmctheory.cli import main
-from lmctheory.nn import zoo
+from lmctheory.lmc import Permutation, apply_permutation
+from lmctheory.nn import _zoo as zoo
 
-FACTORY = "lmctheory.nn.zoo:ResNet20"
+FACTORY = "lmctheory.nn:ResNet20"
 ARGS = json.dumps({"input_shape": [1, 8, 8], "blocks": 1})
 MODELS = {
     "ResNet20": {"input_shape": [1, 8, 8], "blocks": 1},
@@ -26,7 +26,7 @@ def planted(tmp_path, request):
     torch.manual_seed(0)
     kwargs = MODELS[request.param]
     a = getattr(zoo, request.param)(**{**kwargs, "input_shape": tuple(kwargs["input_shape"])}).eval()
-    (tmp_path / "factory.json").write_text(json.dumps([f"lmctheory.nn.zoo:{request.param}", kwargs]))
+    (tmp_path / "factory.json").write_text(json.dumps([f"lmctheory.nn:{request.param}", kwargs]))
     spec = a.permutation_spec()
     rng = np.random.default_rng(1)
     b = apply_permutation(
@@ -68,8 +68,8 @@ def test_a_planted_permutation_is_undone_and_the_aligned_path_is_flat(planted, c
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["--model", "lmctheory.nn.zoo"], "--model must be MODULE:FACTORY"),
-        (["--model", "lmctheory.nn.zoo:NoSuchNet", "--data", "digits"], "NoSuchNet"),
+        (["--model", "lmctheory.nn"], "--model must be MODULE:FACTORY"),
+        (["--model", "lmctheory.nn:NoSuchNet", "--data", "digits"], "NoSuchNet"),
         (["--model", FACTORY, "--model-args", "[1]", "--data", "digits"], "--model-args"),
         (["--model", FACTORY, "--model-args", ARGS], "--model needs --data"),
         (["--model", FACTORY, "--data", "digits"], "does not fit the model"),

@@ -4,16 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from lmctheory.align import (
+from lmctheory.lmc import (
     METHODS,
     apply_permutation,
     check_functional_equivalence,
     match,
+    measured_and_certified,
 )
-from lmctheory.nn.data import load_dataset
-from lmctheory.nn.models import CNN, LCN
-from lmctheory.nn.train import TrainConfig, load_checkpoint, save_checkpoint, train_pair
-from lmctheory.predict import measured_and_certified
+from lmctheory.nn import CNN, LCN, TrainConfig, load_checkpoint, load_dataset, save_checkpoint, train_pair
 from tests.conftest import random_permutation, same_parameters
 
 TS = np.linspace(0, 1, 9)

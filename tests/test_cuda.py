@@ -7,11 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from lmctheory.align import match
-from lmctheory.barrier import evaluate_path
-from lmctheory.nn.data import load_dataset
-from lmctheory.nn.models import MLP
-from lmctheory.nn.train import TrainConfig, train
+from lmctheory.lmc import evaluate_path, match
+from lmctheory.nn import MLP, TrainConfig, load_dataset, train
 
 pytestmark = [
     pytest.mark.cuda,
@@ -41,8 +38,8 @@ def test_path_evaluation_on_the_gpu_gives_the_cpus_values(digits):
     a, b = _train("cpu", 0, digits), _train("cpu", 1, digits)
     x, y = digits.split("test")
     ts = np.linspace(0, 1, 7)
-    on_cpu = evaluate_path(a, b, (x.double(), y), ts)
-    on_gpu = evaluate_path(a.cuda(), b.cuda(), (x.double().cuda(), y.cuda()), ts)
+    on_cpu = evaluate_path(a, b, (x.double(), y), ts=ts)
+    on_gpu = evaluate_path(a.cuda(), b.cuda(), (x.double().cuda(), y.cuda()), ts=ts)
     for metric in ("loss", "error"):
         assert np.allclose(on_cpu.values[metric], on_gpu.values[metric], rtol=0, atol=1e-10), metric
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from lmctheory.nn.data import find_idx_files, load_dataset, load_dataset_spec, parse_dataset_spec, read_idx
+from lmctheory.nn import find_idx_files, load_dataset, load_dataset_spec, parse_dataset_spec, read_idx
 
 
 def write_idx(path, array, compress=False):
@@ -148,7 +148,7 @@ def test_idx_directory_missing_a_file(tmp_path):
 
 
 def test_specs_are_checked_without_loading(monkeypatch):
-    import lmctheory.nn.data as data
+    import lmctheory.nn._data as data
 
     def refuse(**_):
         raise AssertionError("parse_dataset_spec must not load data")

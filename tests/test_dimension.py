@@ -16,15 +16,15 @@ from lmctheory.dimension import (
     TwoNN,
     UnreliableEstimateWarning,
     WassersteinDimension,
-    _may_have_equal_rows,
     knn_distances,
     levina_bickel,
     make_estimator,
     participation_ratio_of_matrix,
+    sample_manifold,
     twonn_from_ratios,
 )
-from lmctheory.laws import _uniform_in_ball
-from lmctheory.manifolds import sample_manifold
+from lmctheory.dimension._estimators import _may_have_equal_rows
+from lmctheory.rates._laws import _uniform_in_ball
 
 KNN_ESTIMATORS = {
     "mle": MLE(),

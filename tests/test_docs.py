@@ -22,8 +22,9 @@ LABEL = re.compile(r"^\.\. _(theory(?:-[a-z0-9]+)*):\s*$", re.MULTILINE)
 
 
 def _public_objects():
-    """``(qualified name, object)`` of every function and class in a public module's ``__all__``
-    that the module defines (re-exports are checked where they are defined)."""
+    """``(qualified name, object)`` of every function and class in a public module's ``__all__`` that the
+    module or one of its private submodules defines (re-exports from elsewhere are checked where they are
+    defined)."""
     out = []
     modules = [lmctheory.__name__] + [
         m.name
@@ -34,7 +35,9 @@ def _public_objects():
         module = importlib.import_module(name)
         for attr in getattr(module, "__all__", []):
             obj = getattr(module, attr)
-            if (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == name:
+            module_of = getattr(obj, "__module__", None) or ""
+            defined_here = module_of == name or module_of.startswith(f"{name}._")
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and defined_here:
                 out.append((f"{name}.{attr}", obj))
     return out
 
@@ -109,7 +112,7 @@ def _labels() -> set[str]:
 
 
 def _cited_files():
-    for folder in ("lmctheory", "validation", "paper_figures", "tests", "docs", "examples"):
+    for folder in ("lmctheory", "paper", "tests", "docs", "examples"):
         for path in (ROOT / folder).rglob("*"):
             if (
                 path.suffix in (".py", ".md", ".rst")

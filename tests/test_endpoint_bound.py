@@ -6,11 +6,8 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 
-from lmctheory.barrier import evaluate_path
-from lmctheory.endpoint_bound import endpoint_barrier_bound
-from lmctheory.nn.models import MLP
-from lmctheory.path_sup import certified_path_sup
-from lmctheory.predict import certified_barrier_bound
+from lmctheory.lmc import certified_barrier_bound, certified_path_sup, endpoint_barrier_bound, evaluate_path
+from lmctheory.nn import MLP
 
 from .test_path_sup import FINE, RANDOM_PAIRS, _chain, _random_pair
 

@@ -11,9 +11,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from lmctheory.assignment import solve_assignment
 from lmctheory.exceptions import ConvergenceError
-from lmctheory.wasserstein import transport
+from lmctheory.ot import solve_assignment, transport
 
 FUZZ = settings(
     max_examples=int(__import__("os").environ.get("LMCTHEORY_FUZZ_EXAMPLES", 120)),

@@ -4,9 +4,9 @@ the report lists every prediction, and redrawing from the committed cache comput
 import subprocess
 import sys
 
-import lmctheory_figures as figures
+import lmctheory_paper.figures as figures
 import pytest
-from lmctheory_figures._common import RUNS
+from lmctheory_paper.figures._common import RUNS
 
 from lmctheory.cli import main
 
@@ -70,7 +70,7 @@ def test_every_figure_is_drawn_with_its_axes_labels(smoke, number):
 
 
 def test_the_verdict_figure_draws_every_prediction_and_rings_the_borderline_ones(smoke):
-    from lmctheory_figures import fig8_verdicts
+    from lmctheory_paper.figures import fig8_verdicts
 
     _, captured, root = smoke
     ax = captured[8].axes[0]
@@ -102,7 +102,7 @@ def test_report_lists_every_prediction_row(smoke):
 @pytest.fixture(scope="module")
 def redrawn(tmp_path_factory):
     """Every figure of both presets redrawn from the committed records, with computing refused."""
-    import lmctheory.sweep as sweep
+    import lmctheory.runs._sweep as sweep
 
     def refuse(items, *args, **kwargs):
         if items:
@@ -141,7 +141,12 @@ def test_the_generated_validation_tables_match_the_committed_records(redrawn):
     import re
     from pathlib import Path
 
-    from lmctheory_validation.summary import _rows, borderline_rows, differences_markdown, summary_markdown
+    from lmctheory_paper.validation.summary import (
+        _rows,
+        borderline_rows,
+        differences_markdown,
+        summary_markdown,
+    )
 
     results, _ = redrawn
     rows = [_rows(results[p][0] / "validation.json") for p in ("quick", "full")]
@@ -195,7 +200,7 @@ def test_cli_and_script_entry_points(capsys, tmp_path):
     assert (tmp_path / "o" / "fig3_bounds.png").is_file() and (tmp_path / "o" / "REPORT.md").is_file()
     capsys.readouterr()
     proc = subprocess.run(
-        [sys.executable, "-m", "lmctheory_figures.fig3_bounds", "--smoke", "--out", str(tmp_path / "s")],
+        [sys.executable, "-m", "lmctheory_paper.figures.fig3_bounds", "--smoke", "--out", str(tmp_path / "s")],
         capture_output=True,
         text=True,
         timeout=300,
@@ -215,7 +220,7 @@ def test_the_figures_report_compares_other_records_with_the_committed_ones(tmp_p
     import json
     import shutil
 
-    from lmctheory_figures.report import _comparisons
+    from lmctheory_paper.figures.report import _comparisons
 
     shutil.copytree(figures.CACHE / "depth-quick", tmp_path / "depth-quick")
     files = sorted((tmp_path / "depth-quick").glob("*.json"))

@@ -81,7 +81,7 @@ def row_02(tmp):  # rerun evaluates arbitrary Python
 
 def row_03(tmp):  # native heap corruption: in a subprocess, so that a crash cannot take the test runner down
     code = (
-        "import numpy as np; from lmctheory.assignment import solve_assignment\n"
+        "import numpy as np; from lmctheory.ot._assignment import solve_assignment\n"
         "C = np.random.default_rng(0).random((8, 8)); C[0, :] = 1e308; C[:, 0] = -1e308\n"
         "p = solve_assignment(C); assert sorted(p) == list(range(8)) and p[0] == 0; print('ok')"
     )
@@ -92,7 +92,7 @@ def row_03(tmp):  # native heap corruption: in a subprocess, so that a crash can
 def row_04(tmp):  # certificate accepted a far-from-optimal permutation
     from scipy.optimize import linear_sum_assignment
 
-    from lmctheory.assignment import solve_assignment
+    from lmctheory.ot import solve_assignment
 
     C = np.exp(-200 * np.random.default_rng(174).random((6, 6)))
     r, c = linear_sum_assignment(C)
@@ -100,7 +100,7 @@ def row_04(tmp):  # certificate accepted a far-from-optimal permutation
 
 
 def row_05(tmp):  # W_p for 100 < p < 540 too large
-    from lmctheory.wasserstein import wasserstein
+    from lmctheory.ot import wasserstein
 
     rng = np.random.default_rng(0)
     x, y = rng.random((20, 3)), rng.random((20, 3))
@@ -109,7 +109,7 @@ def row_05(tmp):  # W_p for 100 < p < 540 too large
 
 
 def row_06(tmp):  # W_p = 0 for p >= 540
-    from lmctheory.wasserstein import wasserstein
+    from lmctheory.ot import wasserstein
 
     assert wasserstein(np.array([0.0]), np.array([1.0]), p=1000) == 1.0
     x, y = np_save(tmp / "x.npy", [0.0]), np_save(tmp / "y.npy", [1.0])
@@ -117,7 +117,7 @@ def row_06(tmp):  # W_p = 0 for p >= 540
 
 
 def row_07(tmp):  # method='emd' certified a 2x value
-    from lmctheory.wasserstein import wasserstein
+    from lmctheory.ot import wasserstein
 
     rng = np.random.default_rng(1)
     x, y = 1e-9 * rng.random((30, 2)), 1e-9 * rng.random((30, 2))
@@ -126,7 +126,7 @@ def row_07(tmp):  # method='emd' certified a 2x value
 
 
 def row_08(tmp):  # unequal sizes, 19x too large
-    from lmctheory.wasserstein import transport
+    from lmctheory.ot import transport
 
     rng = np.random.default_rng(1)
     x, y = 1e-9 * rng.random((10, 2)), 1e-9 * rng.random((20, 2))
@@ -135,7 +135,7 @@ def row_08(tmp):  # unequal sizes, 19x too large
 
 
 def row_09(tmp):  # assignment route at scale 1e-25
-    from lmctheory.wasserstein import wasserstein
+    from lmctheory.ot import wasserstein
 
     rng = np.random.default_rng(1)
     x, y = 1e-25 * rng.random((30, 2)), 1e-25 * rng.random((30, 2))
@@ -183,7 +183,7 @@ def row_14(tmp):  # float labels silently truncated
 
 
 def row_15(tmp):  # a record copied over another config's file is used
-    from lmctheory.sweep import run_sweep
+    from lmctheory.runs import run_sweep
 
     from .test_sweep import path_of, square
 
@@ -226,7 +226,7 @@ def row_19(tmp):  # --only depth,depth doubles every row
 
 
 def row_20(tmp):  # distinct configs share a hash
-    from lmctheory.sweep import config_hash
+    from lmctheory.runs import config_hash
 
     with pytest.raises(TypeError, match="strings"):
         config_hash({1: "a", "seed": 0})
@@ -258,7 +258,7 @@ def row_22(tmp):  # a sampler returning n + 1 points
 
 
 def row_23(tmp):  # one non-JSON result aborts the sweep
-    from lmctheory.sweep import run_sweep
+    from lmctheory.runs import run_sweep
 
     from .test_sweep import not_json
 
@@ -615,24 +615,24 @@ def row_58(tmp):  # npz with different feature counts in train and test
 
 
 def row_59(tmp):  # evaluate_path bad inputs
-    from lmctheory.barrier import evaluate_path
-    from lmctheory.nn.models import MLP
+    from lmctheory.lmc import evaluate_path
+    from lmctheory.nn import MLP
 
     a, b = MLP([4, 8, 3]), MLP([4, 8, 3])
     x = np.random.default_rng(0).random((10, 4)).astype(np.float32)
     y = np.arange(10) % 3
-    assert len(evaluate_path(a, b, (x, y), [0.0, 1.0]).values["loss"]) == 2  # numpy arrays are accepted
+    assert len(evaluate_path(a, b, (x, y), ts=[0.0, 1.0]).values["loss"]) == 2  # numpy arrays are accepted
     for data, match in (
         ((x, y + 5), "labels"),
         ((x, y - 1), "labels"),
         ((np.ones((10, 5), np.float32), y), "inputs of shape"),
     ):
         with pytest.raises(ValueError, match=match):
-            evaluate_path(a, b, data, [0.0, 1.0])
+            evaluate_path(a, b, data, ts=[0.0, 1.0])
 
 
 def row_60(tmp):  # a config that is not a dict
-    from lmctheory.sweep import run_sweep
+    from lmctheory.runs import run_sweep
 
     from .test_sweep import square
 
@@ -641,7 +641,7 @@ def row_60(tmp):  # a config that is not a dict
 
 
 def row_61(tmp):  # figures --only 1 ran every other experiment
-    from lmctheory_figures._common import RUNS
+    from lmctheory_paper.figures._common import RUNS
 
     RUNS.clear()
     assert cli("figures", "--smoke", "--only", "1", "--no-cache", "--out", tmp / "f", "--quiet")[0] == 0
@@ -668,7 +668,7 @@ def row_R1(tmp):  # barrier ignored the dataset saved with the checkpoints
 
 
 def row_R2(tmp):  # rerun on a record of the README's sweep example
-    from lmctheory.sweep import run_sweep
+    from lmctheory.runs import run_sweep
 
     from .test_sweep import quick_square
 

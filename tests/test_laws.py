@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from lmctheory.laws import Discrete, Gaussian, Subspace, TwoAtom, UniformBall, UniformCube, make_law
-from lmctheory.wasserstein import transport
+from lmctheory.ot import transport
+from lmctheory.rates import Discrete, Gaussian, Subspace, TwoAtom, UniformBall, UniformCube, make_law
 
 
 def uniform_w22_closed_form(x):

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from lmctheory.dimension import PCADimension
-from lmctheory.layers import layer_dimensions, linear_layers
+from lmctheory.lmc import layer_dimensions, linear_layers
 
 
 def pr_eigvalsh(S):
@@ -157,9 +157,8 @@ def test_a_dead_relu_layer_is_named_not_a_generic_error(rng, method):
 def test_with_a_spec_an_mlp_gives_its_layer_dimensions_and_any_traced_network_one_per_group():
     import torch
 
-    from lmctheory.align import permutation_spec
-    from lmctheory.nn.models import MLP
-    from lmctheory.nn.zoo import ResNet20
+    from lmctheory.lmc import permutation_spec
+    from lmctheory.nn import MLP, ResNet20
 
     torch.manual_seed(0)
     mlp = MLP([6, 9, 7, 3])
@@ -173,7 +172,7 @@ def test_with_a_spec_an_mlp_gives_its_layer_dimensions_and_any_traced_network_on
     assert [d.width for d in dims] == [spec.sizes[d.group] for d in dims] and len(dims) == len(spec)
     assert all(1.0 <= d.participation_ratio <= min(d.width, d.fan_in) for d in dims)
     # a relabelling of the units (the symmetry the spec describes) leaves every group's cloud as it is
-    from lmctheory.align import Permutation, apply_permutation
+    from lmctheory.lmc import Permutation, apply_permutation
 
     rng = np.random.default_rng(0)
     planted = Permutation({k: rng.permutation(n) for k, n in spec.sizes.items()}, "planted", dict(spec), {})

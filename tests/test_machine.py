@@ -8,8 +8,7 @@ import textwrap
 
 import pytest
 
-from lmctheory.machine import KERNEL_ENVIRONMENT, cpu_model, machine_info
-from lmctheory.provenance import record
+from lmctheory.runs import KERNEL_ENVIRONMENT, cpu_model, machine_info, record
 
 
 def test_the_cpu_model_is_the_systems():
@@ -39,7 +38,7 @@ def test_records_say_which_isa_torch_dispatched_to_and_which_overrides_were_set(
     script = textwrap.dedent(
         """
         import json, torch
-        from lmctheory.provenance import record
+        from lmctheory.runs import record
         torch.ones(3) @ torch.ones(3)
         print(json.dumps(record("x", {}, 1)["machine"]))
         """
@@ -54,7 +53,7 @@ def test_records_say_which_isa_torch_dispatched_to_and_which_overrides_were_set(
 
 def test_torch_is_not_imported_for_the_records_sake():
     script = (
-        "import sys, json; from lmctheory.provenance import record; m = record('x', {}, 1)['machine']; "
+        "import sys, json; from lmctheory.runs._provenance import record; m = record('x', {}, 1)['machine']; "
         "print(json.dumps([m['torch'], 'torch' in sys.modules]))"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
@@ -72,7 +71,7 @@ def test_only_set_kernel_variables_are_recorded(monkeypatch):
 
 def test_recording_the_machine_does_not_make_torch_free_code_count_as_using_torch():
     # code_identity's import list decides whether a sweep limits (and so imports) torch for a configuration
-    from lmctheory.provenance import code_identity
+    from lmctheory.runs import code_identity
 
     identity = code_identity(record)
-    assert "lmctheory.machine" in identity["modules"] and "torch" not in identity["imports"]
+    assert "lmctheory.runs" in identity["modules"] and "torch" not in identity["imports"]

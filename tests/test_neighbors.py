@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.neighbors import NearestNeighbors
 
-import lmctheory.neighbors as neighbors_module
-from lmctheory.neighbors import _kth_smallest_bound, _principal_coordinates, nearest_neighbors
+import lmctheory.dimension._neighbors as neighbors_module
+from lmctheory.dimension import nearest_neighbors
+from lmctheory.dimension._neighbors import _kth_smallest_bound, _principal_coordinates
 
 
 def brute_force(X, k):

@@ -7,10 +7,8 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lmctheory.barrier import evaluate_path
-from lmctheory.nn.models import CNN, LCN, MLP
-from lmctheory.path_sup import certified_path_sup
-from lmctheory.predict import certified_barrier_bound
+from lmctheory.lmc import certified_barrier_bound, certified_path_sup, evaluate_path
+from lmctheory.nn import CNN, LCN, MLP
 
 FINE = np.linspace(0.0, 1.0, 10_001)
 
@@ -117,7 +115,7 @@ def test_bad_arguments_are_named(kwargs, message):
 
 
 def test_gelu_is_enclosed_and_uncovered_models_are_refused():
-    from lmctheory.nn.models import AttentionNet
+    from lmctheory.nn import AttentionNet
 
     _, _, data = _random_pair("mlp", "relu", True, 1.0, 0)
     torch.manual_seed(1)

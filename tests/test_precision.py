@@ -7,12 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from lmctheory.align import Permutation, apply_permutation, match
-from lmctheory.barrier import evaluate_path
 from lmctheory.dimension import MLE, PCADimension, TwoNN
-from lmctheory.nn.data import load_dataset
-from lmctheory.nn.models import MLP
-from lmctheory.wasserstein import sliced_wasserstein, transport, wasserstein
+from lmctheory.lmc import Permutation, apply_permutation, evaluate_path, match
+from lmctheory.nn import MLP, load_dataset
+from lmctheory.ot import sliced_wasserstein, transport, wasserstein
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +77,8 @@ def test_path_evaluation_float32_matches_float64():
     a, b = MLP([64, 32, 10]), MLP([64, 32, 10])
     x, y = digits.x_test[:200], digits.y_test[:200]
     ts = np.linspace(0, 1, 7)
-    r32 = evaluate_path(a, b, (x, y), ts)
-    r64 = evaluate_path(copy.deepcopy(a).double(), copy.deepcopy(b).double(), (x.double(), y), ts)
+    r32 = evaluate_path(a, b, (x, y), ts=ts)
+    r64 = evaluate_path(copy.deepcopy(a).double(), copy.deepcopy(b).double(), (x.double(), y), ts=ts)
     np.testing.assert_allclose(r32.values["loss"], r64.values["loss"], rtol=1e-5)
     assert np.abs(r32.values["error"] - r64.values["error"]).max() <= 1 / 200 + 1e-12  # at most one flip
 

@@ -4,11 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from lmctheory.align import apply_permutation, match
-from lmctheory.nn.data import load_dataset
-from lmctheory.nn.models import MLP, LogisticRegression, MeanFieldTwoLayer
-from lmctheory.nn.train import TrainConfig, train_pair
-from lmctheory.predict import certified_barrier_bound, layer_report, measured_and_certified
+from lmctheory.lmc import (
+    apply_permutation,
+    certified_barrier_bound,
+    layer_report,
+    match,
+    measured_and_certified,
+)
+from lmctheory.nn import MLP, LogisticRegression, MeanFieldTwoLayer, TrainConfig, load_dataset, train_pair
 
 TS = np.linspace(0, 1, 11)
 

@@ -7,7 +7,7 @@ import zlib
 
 import numpy as np
 import pytest
-from lmctheory_validation import EXPERIMENTS
+from lmctheory_paper.validation import EXPERIMENTS
 
 SEEDS = range(4)
 
@@ -29,7 +29,7 @@ def test_rates_rows_fail_for_a_law_whose_rate_is_set_by_another_dimension(monkey
     bias calibrated on real uniform curves in d = 6): the slope is about -1/2, not -1/5 + bias, and the
     row must say so."""
     rates = EXPERIMENTS["rates"]
-    from lmctheory.laws import Subspace
+    from lmctheory.rates import Subspace
 
     grid = rates._grid([("uniform", 6, None)], [1], [64, 128, 256, 512], 4, [0, 1])
     calibration = [{"config": c, "result": rates.run_config(c)} for c in grid]
@@ -65,7 +65,7 @@ def test_rates_large_rows_fail_for_a_law_whose_rate_is_set_by_another_dimension(
     on real uniform curves in d = 6): the tail slope is about -1/2, not -1/5 + bias; and the solver check
     fails when the two exact solvers disagree."""
     large = EXPERIMENTS["rates_large"]
-    from lmctheory.laws import Subspace
+    from lmctheory.rates import Subspace
 
     calibration = [
         {"config": c, "result": large.run_config(c)}
@@ -193,7 +193,7 @@ def test_mean_field_rows_fail_when_the_gap_grows_with_width():
 
 
 def test_fig2_rows_fail_when_lower_dimension_goes_with_higher_lmc_error():
-    from lmctheory_validation.fig2 import LRS
+    from lmctheory_paper.validation.fig2 import LRS
 
     records = []
     for lr in LRS:

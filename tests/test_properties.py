@@ -9,8 +9,8 @@ from scipy.stats import special_ortho_group
 
 from lmctheory.dimension import MLE, CorrelationDimension, ParticipationRatio, TwoNN
 from lmctheory.dimension import PCADimension as PCA
+from lmctheory.ot import optimal_matching, transport, wasserstein
 from lmctheory.rates import fg_explicit_bound
-from lmctheory.wasserstein import optimal_matching, transport, wasserstein
 
 coords = st.floats(-100, 100, allow_nan=False, allow_infinity=False, width=64)
 orders = st.sampled_from([1.0, 1.5, 2.0, 3.0])

@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from lmctheory.align import Permutation, apply_permutation, functional_difference
-from lmctheory.barrier import DEFINITIONS, barrier
-from lmctheory.nn.models import MLP
-from lmctheory.provenance import dumps, record
+from lmctheory.lmc import DEFINITIONS, Permutation, apply_permutation, barrier, functional_difference
+from lmctheory.nn import MLP
+from lmctheory.runs import record
+from lmctheory.runs._provenance import dumps
 
 values = arrays(
     np.float64,

@@ -17,18 +17,24 @@ from hypothesis import strategies as st
 from scipy.special import gammaln
 from scipy.stats import special_ortho_group
 
-from lmctheory.bounds import log10_unit_ball_volume
-from lmctheory.dimension import participation_ratio_of_matrix
-from lmctheory.laws import Discrete, Gaussian, Subspace, TwoAtom, UniformBall, UniformCube
-from lmctheory.layers import layer_dimensions
-from lmctheory.manifolds import MANIFOLDS, embed, sample_manifold
-from lmctheory.nn.data import read_idx
-from lmctheory.nn.models import MLP, activation_constants, make_activation
-from lmctheory.predict import certified_barrier_bound
-from lmctheory.rates import fg_explicit_bound, fg_rate, fit_rate, log10_fg_explicit_bound
-from lmctheory.sweep import config_hash
-from lmctheory.towers import Tower, power_of
-from lmctheory.wasserstein import sliced_wasserstein, wasserstein
+from lmctheory.bounds import Tower, log10_unit_ball_volume, power_of
+from lmctheory.dimension import MANIFOLDS, embed, participation_ratio_of_matrix, sample_manifold
+from lmctheory.lmc import certified_barrier_bound, layer_dimensions
+from lmctheory.nn import MLP, activation_constants, make_activation, read_idx
+from lmctheory.ot import sliced_wasserstein, wasserstein
+from lmctheory.rates import (
+    Discrete,
+    Gaussian,
+    Subspace,
+    TwoAtom,
+    UniformBall,
+    UniformCube,
+    fg_explicit_bound,
+    fg_rate,
+    fit_rate,
+    log10_fg_explicit_bound,
+)
+from lmctheory.runs import config_hash
 
 seeds = st.integers(0, 2**32 - 1)
 # tiny random layers are near the participation ratio's rank cap by design; the warning is expected

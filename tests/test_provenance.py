@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from lmctheory import __version__
-from lmctheory.provenance import record, to_jsonable, write_json
+from lmctheory.runs import record, to_jsonable, write_json
 
 
 def test_record_carries_config_seed_versions_and_definitions():

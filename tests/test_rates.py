@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from lmctheory.laws import Discrete, Gaussian, Subspace, TwoAtom, UniformBall, UniformCube
 from lmctheory.rates import (
+    Discrete,
+    Gaussian,
+    Subspace,
+    TwoAtom,
+    UniformBall,
+    UniformCube,
     fg_explicit_bound,
     fg_rate,
     fg_regime,

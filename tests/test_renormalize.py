@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from lmctheory.nn.models import MLP
-from lmctheory.renormalize import interpolate, repair, reset_batchnorm
+from lmctheory.lmc import interpolate, repair, reset_batchnorm
+from lmctheory.nn import MLP
 
 
 def _bn_mlp(widths, *, norm=True, flatten=False):
@@ -149,10 +149,8 @@ def test_a_layer_run_twice_per_forward_gets_the_statistics_of_both_calls_in_eith
 def test_reset_and_repair_lower_the_midpoint_loss_of_trained_aligned_batch_norm_nets():
     # the published direction (Jordan et al. 2022): two independently trained BN MLPs on digits, aligned by
     # weight matching with the traced spec; the plain midpoint (interpolated running statistics) is worse
-    from lmctheory.align import apply_permutation, match
-    from lmctheory.nn.data import load_dataset
-    from lmctheory.nn.train import TrainConfig, train
-    from lmctheory.tracing import trace_permutation_spec
+    from lmctheory.lmc import apply_permutation, match
+    from lmctheory.nn import TrainConfig, load_dataset, trace_permutation_spec, train
 
     digits = load_dataset("digits")
 
@@ -176,15 +174,14 @@ def test_reset_and_repair_lower_the_midpoint_loss_of_trained_aligned_batch_norm_
 
 
 def test_the_path_without_renormalisation_is_evaluate_paths_and_bad_names_are_rejected():
-    from lmctheory.barrier import evaluate_path
-    from lmctheory.renormalize import renormalized_path
+    from lmctheory.lmc import evaluate_path, renormalized_path
 
     torch.manual_seed(4)
     a, b = MLP([5, 16, 3]), MLP([5, 16, 3])
     x, y = torch.randn(300, 5), torch.randint(0, 3, (300,))
     ts = [0.0, 0.25, 0.5, 1.0]
     ours = renormalized_path(a, b, (x, y), ts, renormalize="none", inputs=x, batch_size=128)
-    reference = evaluate_path(a, b, (x, y), ts)
+    reference = evaluate_path(a, b, (x, y), ts=ts)
     for metric in ("loss", "error"):
         assert ours.values[metric] == pytest.approx(reference.values[metric], abs=1e-5)
     assert ours.barrier("above_chord") == pytest.approx(reference.barrier("above_chord"), abs=1e-5)

@@ -2,14 +2,13 @@
 
 import json
 
-import lmctheory_figures
+import lmctheory_paper.figures
 import numpy as np
 import pytest
-from lmctheory_validation import EXPERIMENTS
+from lmctheory_paper.validation import EXPERIMENTS
 
 from lmctheory.cli import main
-from lmctheory.rerun import compare
-from lmctheory.sweep import load_results
+from lmctheory.runs import compare, load_results
 
 
 def run(capsys, *argv):
@@ -21,7 +20,7 @@ def run(capsys, *argv):
 def test_sweep_record_reruns_identically_and_a_tampered_one_is_caught(capsys, tmp_path):
     EXPERIMENTS["depth"].run("smoke", str(tmp_path), progress=False)
     record = load_results(tmp_path / "depth-smoke")[0]
-    assert record["function"] == "lmctheory_validation.depth:run_config"
+    assert record["function"] == "lmctheory_paper.validation.depth:run_config"
     path = tmp_path / "depth-smoke" / f"{record['hash']}.json"
     code, out, _ = run(capsys, "rerun", str(path), "--json")
     doc = json.loads(out)
@@ -34,7 +33,7 @@ def test_sweep_record_reruns_identically_and_a_tampered_one_is_caught(capsys, tm
 
 
 def _committed_records():
-    return sorted(p for p in lmctheory_figures.CACHE.glob("*/*.json"))
+    return sorted(p for p in lmctheory_paper.figures.CACHE.glob("*/*.json"))
 
 
 def _sample(seed, max_seconds=10.0):
@@ -43,7 +42,7 @@ def _sample(seed, max_seconds=10.0):
 
     rng = random.Random(seed)
     out = []
-    for sweep in sorted(p for p in lmctheory_figures.CACHE.iterdir() if p.is_dir()):
+    for sweep in sorted(p for p in lmctheory_paper.figures.CACHE.iterdir() if p.is_dir()):
         cheap = [
             p
             for p in sorted(sweep.glob("*.json"))
@@ -55,7 +54,7 @@ def _sample(seed, max_seconds=10.0):
 
 
 def test_a_random_sample_of_the_committed_cache_reruns_on_this_machine(capsys):
-    """Records in paper_figures/cache must be what the current code computes: re-run a random sample with
+    """Records in paper/lmctheory_paper/figures/cache must be what the current code computes: re-run a random sample with
     `lmctheory rerun --across-machines` (this machine need not be the one that wrote them: trained results
     within the reproduction tolerance, computed ones to rounding; regenerate the cache with `make cache`)."""
     import datetime
@@ -78,7 +77,7 @@ def test_the_sample_reruns_on_another_kernel_path():
     import subprocess
     import sys
 
-    from lmctheory.rerun import TRAINED
+    from lmctheory.runs._rerun import TRAINED
 
     sample = _sample(seed=7)
     picked = [p for p in sample if json.loads(p.read_text())["function"] in TRAINED][:2]
@@ -96,11 +95,11 @@ def test_the_sample_reruns_on_another_kernel_path():
 
 
 def test_across_machines_a_trained_result_is_checked_by_structure_and_a_computed_one_by_value():
-    from lmctheory.rerun import COMPUTED_TOLERANCE, reproduction_tolerance, structure_differences
+    from lmctheory.runs._rerun import COMPUTED_TOLERANCE, reproduction_tolerance, structure_differences
 
-    trained = {"function": "lmctheory_validation.fig2:run_config"}
+    trained = {"function": "lmctheory_paper.validation.fig2:run_config"}
     assert reproduction_tolerance(trained) is None
-    assert reproduction_tolerance({"function": "lmctheory_validation.depth:run_config"}) == COMPUTED_TOLERANCE
+    assert reproduction_tolerance({"function": "lmctheory_paper.validation.depth:run_config"}) == COMPUTED_TOLERANCE
     recorded = {"error": [0.70, 0.69], "n": 1000, "bound": 1.5, "note": "x"}
     assert (
         structure_differences(recorded, {"error": [0.69, 0.71], "n": 1000, "bound": 1.7, "note": "x"}) == []
@@ -133,7 +132,7 @@ def test_every_committed_record_reruns_identically(capsys):
 def test_every_committed_record_is_current():
     """Every committed record was written by the current code (function, config, code hash): the figures
     redraw from them without computing, and a stale one would be recomputed, never used."""
-    from lmctheory.rerun import code_changed
+    from lmctheory.runs import code_changed
 
     records = _committed_records()
     assert len(records) > 100
@@ -151,7 +150,7 @@ def test_every_committed_record_is_current():
         ("subprocess:run", ["touch", "PWNED_by_rerun"]),
         ("lmctheory.nosuch:f", {}),
         ("os:nosuch", {}),
-        ("lmctheory_validation.rates:run", "quick"),
+        ("lmctheory_paper.validation.rates:run", "quick"),
     ],
 )
 def test_rerun_calls_only_registered_experiments(capsys, tmp_path, monkeypatch, function, config):
@@ -164,8 +163,7 @@ def test_rerun_calls_only_registered_experiments(capsys, tmp_path, monkeypatch, 
 
 
 def test_records_of_users_own_sweeps_rerun_only_when_registered(capsys, tmp_path):
-    from lmctheory.rerun import register_experiment, rerun
-    from lmctheory.sweep import run_sweep
+    from lmctheory.runs import register_experiment, rerun, run_sweep
 
     from .test_sweep import quick_square
 
@@ -270,9 +268,9 @@ def test_compare_rules():
 def test_code_identity_excludes_the_generated_version_file():
     """lmctheory/_version.py is written at install time and differs between checkouts: a record's code
     identity must not depend on it (else a fresh clone would see the committed cache as stale)."""
-    from lmctheory.provenance import code_identity
-    from lmctheory.rerun import _function
+    from lmctheory.runs import code_identity
+    from lmctheory.runs._rerun import _function
 
-    for spec in sorted(__import__("lmctheory.rerun", fromlist=["EXPERIMENTS"]).EXPERIMENTS):
+    for spec in sorted(__import__("lmctheory.runs", fromlist=["EXPERIMENTS"]).EXPERIMENTS):
         modules = code_identity(_function({"function": spec}, "test"))["modules"]
         assert not any(m.endswith("_version") for m in modules), (spec, modules)

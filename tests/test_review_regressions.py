@@ -23,7 +23,7 @@ def run(capsys, *argv):
 
 @pytest.mark.parametrize("spec", ["digits:sead=1", "mnist1d:sed=3", "teacher:hiden=4"])
 def test_dataset_loaders_reject_unknown_keywords(spec):
-    from lmctheory.nn.data import load_dataset, load_dataset_spec, parse_dataset_spec
+    from lmctheory.nn import load_dataset, load_dataset_spec, parse_dataset_spec
 
     name, _, rest = spec.partition(":")
     key, _, value = rest.partition("=")
@@ -49,14 +49,14 @@ def test_dataset_loaders_reject_unknown_keywords(spec):
     ],
 )
 def test_dataset_keyword_values_are_checked(spec, match):
-    from lmctheory.nn.data import load_dataset_spec
+    from lmctheory.nn import load_dataset_spec
 
     with pytest.raises((ValueError, TypeError), match=match):
         load_dataset_spec(spec)
 
 
 def test_power_of_with_a_negative_base_is_tiny_not_huge():
-    from lmctheory.towers import Tower, power_of
+    from lmctheory.bounds import Tower, power_of
 
     assert power_of(-1e10, Tower(0, 1e300)) == Tower(0, 0.0)  # 10^(-1e310): below every float
     assert power_of(-1.0, Tower(0, 2.0)).value == pytest.approx(0.01)
@@ -71,12 +71,12 @@ def test_plotting_leaves_the_callers_backend_and_style_alone(tmp_path):
     code = (
         "import matplotlib; matplotlib.use('svg'); import matplotlib.pyplot as plt\n"
         "before = dict(plt.rcParams)\n"
-        "from lmctheory.laws import UniformCube; from lmctheory.rates import rate_curve\n"
+        "from lmctheory.rates._laws import UniformCube; from lmctheory.rates import rate_curve\n"
         "from lmctheory.plotting import plot_rate_curve, save_figure\n"
         "curve = rate_curve(UniformCube(2), [16, 32], reps=2, seed=0)\n"
         f"save_figure(plot_rate_curve(curve, curve.fit(), predicted_slope=-0.5), r'{tmp_path}/r.png')\n"
-        "import lmctheory_figures\n"
-        f"lmctheory_figures.draw_all('smoke', r'{tmp_path}/res', r'{tmp_path}/out', only=[3])\n"
+        "import lmctheory_paper.figures\n"
+        f"lmctheory_paper.figures.draw_all('smoke', r'{tmp_path}/res', r'{tmp_path}/out', only=[3])\n"
         "assert matplotlib.get_backend() == 'svg', matplotlib.get_backend()\n"
         "changed = [k for k in before if before[k] != plt.rcParams[k] and k != 'backend']\n"
         "assert not changed, changed\n"
@@ -88,7 +88,7 @@ def test_plotting_leaves_the_callers_backend_and_style_alone(tmp_path):
 
 
 def test_baseline_comparison_with_a_failed_configuration(capsys, tmp_path):
-    from lmctheory_validation.report import compare_to_baseline, failed_rows
+    from lmctheory_paper.validation.report import compare_to_baseline, failed_rows
 
     failed = failed_rows(
         "depth", [{"status": "failed", "config": {"x": 1}, "error": {"type": "E", "message": "m"}}]
@@ -115,8 +115,8 @@ def test_baseline_comparison_with_a_failed_configuration(capsys, tmp_path):
 
 def test_layer_dimensions_does_not_fit_the_callers_estimator():
     from lmctheory.dimension import ParticipationRatio
-    from lmctheory.layers import layer_dimensions
-    from lmctheory.nn.models import MLP
+    from lmctheory.lmc import layer_dimensions
+    from lmctheory.nn import MLP
 
     est = ParticipationRatio()
     torch.manual_seed(0)
@@ -177,7 +177,7 @@ def test_an_internal_error_is_one_line_and_debug_shows_the_traceback(capsys, mon
 
 
 def test_interrupt_exits_130_with_one_line(capsys, monkeypatch):
-    import lmctheory.cli.validate as validate
+    import lmctheory_paper._validate_cli as validate
 
     def interrupted(args):
         raise KeyboardInterrupt

@@ -1,4 +1,4 @@
-"""The assumptions of the rounding bounds (lmctheory.rounding, theory section 6.3), checked on this machine:
+"""The assumptions of the rounding bounds (lmctheory.lmc, theory section 6.3), checked on this machine:
 PyTorch's elementary functions in float64 are within LIBM_ULPS units in the last place of the exact values
 (mpmath at 400 bits), and up / down / inflate move computed values past the exact ones."""
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from lmctheory.rounding import LIBM_ULPS, U, down, gamma, inflate, up
+from lmctheory.lmc._rounding import LIBM_ULPS, U, down, gamma, inflate, up
 
 FUNCTIONS = {
     "exp": (torch.exp, mpmath.exp, (-745.0, 709.0)),

@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from lmctheory_validation import EXPERIMENTS
-from lmctheory_validation.report import calibrated_slope_row, finite_n_bias
+from lmctheory_paper.validation import EXPERIMENTS
+from lmctheory_paper.validation.report import calibrated_slope_row, finite_n_bias
 
 from lmctheory.claims import direction, equivalent
 from lmctheory.rates import fg_regime
 
-CACHE = Path(__file__).resolve().parents[1] / "paper_figures" / "cache"
+CACHE = Path(__file__).resolve().parents[1] / "paper" / "lmctheory_paper" / "figures" / "cache"
 
 
 def _records(name: str, preset: str = "full") -> list[dict]:

@@ -18,13 +18,13 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from lmctheory.dimension import (
     ESTIMATORS,
     MLE,
-    PCA,
     CorrelationDimension,
     ParticipationRatio,
     PCADimension,
     TwoNN,
     WassersteinDimension,
 )
+from lmctheory.dimension._estimators import PCA
 
 EXPECTED_FAILED_CHECKS = {
     "check_fit1d": "a 1-D array is n points on the line: lmctheory's one convention for point clouds "

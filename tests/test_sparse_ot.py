@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from lmctheory.exceptions import ConvergenceError
-from lmctheory.sparse_ot import pair_costs, sparse_assignment
-from lmctheory.wasserstein import optimal_matching
+from lmctheory.ot import optimal_matching, pair_costs, sparse_assignment
 
 
 def _clouds(kind, n, d, seed):

@@ -10,8 +10,7 @@ import cloudpickle
 import pytest
 
 from lmctheory.exceptions import CacheMissError
-from lmctheory.provenance import function_id
-from lmctheory.sweep import canonical_config, config_hash, load_results, record_key, run_sweep
+from lmctheory.runs import canonical_config, config_hash, function_id, load_results, record_key, run_sweep
 
 # worker processes (loky, Dask) receive these functions by value
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -163,20 +162,21 @@ def test_records_of_other_code_are_stale(tmp_path):
 def test_code_identity_changes_with_the_source_of_an_imported_module(tmp_path, monkeypatch):
     import importlib
 
-    from lmctheory.provenance import _closure, code_identity
+    from lmctheory.runs import code_identity
+    from lmctheory.runs._provenance import _closure
 
-    (tmp_path / "probe_mod.py").write_text("from lmctheory import towers\n\ndef f(c):\n    return {}\n")
+    (tmp_path / "probe_mod.py").write_text("from lmctheory.bounds import Tower\n\ndef f(c):\n    return {}\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     mod = importlib.import_module("probe_mod")
     before = code_identity(mod.f)
-    assert "lmctheory.towers" in before["modules"] and "probe_mod" in before["modules"]
+    assert "lmctheory.bounds._towers" in before["modules"] and "probe_mod" in before["modules"]
     (tmp_path / "probe_mod.py").write_text(
-        '"""A docstring."""\nfrom lmctheory import towers  # a comment\n\n\ndef f(c):\n    """Doc."""\n'
+        '"""A docstring."""\nfrom lmctheory.bounds import Tower  # a comment\n\n\ndef f(c):\n    """Doc."""\n'
         "    return {}\n"
     )
     _closure.cache_clear()
     assert code_identity(mod.f)["hash"] == before["hash"]  # docstrings, comments, blank lines: not code
-    (tmp_path / "probe_mod.py").write_text("from lmctheory import towers\n\ndef f(c):\n    return {'a': 1}\n")
+    (tmp_path / "probe_mod.py").write_text("from lmctheory.bounds import Tower\n\ndef f(c):\n    return {'a': 1}\n")
     _closure.cache_clear()
     assert code_identity(mod.f)["hash"] != before["hash"]
 
@@ -249,7 +249,7 @@ def test_joblib_and_serial_agree(tmp_path):
 def test_killed_sweep_resumes_to_the_same_results(tmp_path):
     script = (
         f"import sys; sys.path.insert(0, {str(ROOT)!r}); from tests.test_sweep import slow_square, configs; "
-        f"from lmctheory.sweep import run_sweep; run_sweep(slow_square, configs(30), {str(tmp_path / 'r')!r}, "
+        f"from lmctheory.runs._sweep import run_sweep; run_sweep(slow_square, configs(30), {str(tmp_path / 'r')!r}, "
         "progress=False)"
     )
     cycles = 0
@@ -287,7 +287,7 @@ def test_sweep_killed_at_random_points_many_times(tmp_path):
     rng = random.Random(1234)
     script = (
         f"import sys; sys.path.insert(0, {str(ROOT)!r}); from tests.test_sweep import quick_square, configs; "
-        f"from lmctheory.sweep import run_sweep; run_sweep(quick_square, configs({RANDOM_KILL_CONFIGS}), "
+        f"from lmctheory.runs._sweep import run_sweep; run_sweep(quick_square, configs({RANDOM_KILL_CONFIGS}), "
         f"{str(tmp_path / 'r')!r}, "
         "progress=False)"
     )
@@ -312,7 +312,7 @@ def test_sweep_killed_at_random_points_many_times(tmp_path):
 def test_disk_full_while_writing_leaves_no_partial_record(tmp_path, monkeypatch):
     import errno
 
-    import lmctheory.provenance as provenance
+    import lmctheory.runs._provenance as provenance
 
     run_sweep(square, configs(2), tmp_path, progress=False)
     before = {p.name: p.read_text() for p in tmp_path.glob("*.json")}
@@ -389,7 +389,7 @@ def test_the_time_left_is_within_30_percent_once_a_quarter_is_done():
     import heapq
     import random
 
-    from lmctheory.sweep import _Progress
+    from lmctheory.runs._sweep import _Progress
 
     rng = random.Random(0)
     costs = sorted([rng.uniform(15, 35) for _ in range(12)] + [rng.uniform(0.2, 6) for _ in range(169)])[::-1]
@@ -422,7 +422,7 @@ def checkout(tmp_path, monkeypatch):
     """A git checkout standing in for lmctheory's own: code.py and committed records in records/."""
     import shutil
 
-    from lmctheory import provenance
+    from lmctheory.runs import _provenance as provenance
 
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
@@ -440,14 +440,14 @@ def checkout(tmp_path, monkeypatch):
 
 
 def test_committed_records_are_written_from_committed_code_only(checkout):
-    from lmctheory import provenance
     from lmctheory.exceptions import DirtyCheckoutError
+    from lmctheory.runs import _provenance as provenance
 
     (checkout / "code.py").write_text("x = 2\n")
     with pytest.raises(DirtyCheckoutError, match="records.*uncommitted changes"):
         run_sweep(canonical_config, [{"a": 1}], checkout / "records", progress=False)
     assert not (
-        checkout / "records" / f"{record_key('lmctheory.sweep:canonical_config', {'a': 1})}.json"
+        checkout / "records" / f"{record_key('lmctheory.runs:canonical_config', {'a': 1})}.json"
     ).exists()
     # elsewhere (a directory git does not track) the sweep runs, and its records say the code was modified
     other = run_sweep(canonical_config, [{"a": 1}], checkout / "scratch", progress=False)
@@ -462,9 +462,9 @@ def test_committed_records_are_written_from_committed_code_only(checkout):
 
 def test_records_an_earlier_step_rewrote_under_the_same_results_root_are_not_code(checkout):
     """``make cache`` computes every experiment, then each figure reads its experiment's sweep again: the
-    records rewritten under ``paper_figures/cache/<other>`` by the first step are records, not code."""
-    from lmctheory import provenance
+    records rewritten under ``paper/lmctheory_paper/figures/cache/<other>`` by the first step are records, not code."""
     from lmctheory.exceptions import DirtyCheckoutError
+    from lmctheory.runs import _provenance as provenance
 
     for sub in ("one", "two"):
         run_sweep(canonical_config, [{"a": 1}], checkout / "cache" / sub, progress=False)
@@ -483,7 +483,7 @@ def test_records_an_earlier_step_rewrote_under_the_same_results_root_are_not_cod
 def test_progress_lines_keep_coming_while_a_long_configuration_runs():
     import io
 
-    from lmctheory.sweep import _Progress
+    from lmctheory.runs._sweep import _Progress
 
     meter = _Progress("demo", [5.0, 1.0], enabled=True, every=0.2, workers=1)
     meter.stream = io.StringIO()

@@ -1,4 +1,4 @@
-"""lmctheory.threads: thread budgets and the allocator settings of lmctheory's own processes."""
+"""lmctheory.runs: thread budgets and the allocator settings of lmctheory's own processes."""
 
 import subprocess
 import sys
@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from lmctheory.threads import available_cores, limited_threads, thread_budget
+from lmctheory.runs import available_cores, limited_threads, thread_budget
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt/malloc_trim")
 
@@ -34,7 +34,7 @@ def test_kept_memory_stays_resident_until_returned():
         """
         import os
         import numpy as np
-        from lmctheory.threads import keep_freed_memory, return_freed_memory
+        from lmctheory.runs import keep_freed_memory, return_freed_memory
 
         def rss():
             return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20

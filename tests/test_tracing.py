@@ -6,10 +6,17 @@ import pytest
 import torch
 from torch import nn
 
-from lmctheory import tracing
-from lmctheory.align import Permutation, apply_permutation
-from lmctheory.nn.models import CNN, LCN, MLP, AttentionNet, LogisticRegression, MeanFieldTwoLayer
-from lmctheory.tracing import trace_permutation_spec
+from lmctheory.lmc import Permutation, apply_permutation
+from lmctheory.nn import (
+    CNN,
+    LCN,
+    MLP,
+    AttentionNet,
+    LogisticRegression,
+    MeanFieldTwoLayer,
+    trace_permutation_spec,
+)
+from lmctheory.nn import _tracing as tracing
 
 
 def _as_sets(spec):
@@ -134,7 +141,7 @@ def _randomise_statistics(model):
 def _assert_planted_is_recovered(model, x, spec, seed, atol=1e-5, methods=("full",)):
     """A random permutation of the spec's group keeps the function to ``atol`` and weight matching
     (each of ``methods``) recovers it exactly."""
-    from lmctheory.align import match
+    from lmctheory.lmc import match
 
     rng = np.random.default_rng(seed)
     planted = Permutation({k: rng.permutation(n) for k, n in spec.sizes.items()}, "planted", dict(spec), {})
@@ -403,7 +410,7 @@ class _Shared(nn.Module):
 
 
 def test_shared_weights_make_one_permutation():
-    from lmctheory.align import validate_spec
+    from lmctheory.lmc import validate_spec
 
     torch.manual_seed(0)
     model, x = _Shared().eval(), torch.randn(5, 8)

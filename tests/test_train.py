@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from lmctheory.barrier import evaluate_path
-from lmctheory.nn.data import load_dataset
-from lmctheory.nn.models import MLP, MeanFieldTwoLayer
-from lmctheory.nn.train import (
+from lmctheory.lmc import evaluate_path
+from lmctheory.nn import (
+    MLP,
+    MeanFieldTwoLayer,
     TrainConfig,
     load_checkpoint,
+    load_dataset,
     resolve_device,
     save_checkpoint,
     train,

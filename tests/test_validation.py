@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 import pytest
-from lmctheory_validation import EXPERIMENTS
-from lmctheory_validation.report import compare_to_baseline
+from lmctheory_paper.validation import EXPERIMENTS
+from lmctheory_paper.validation.report import compare_to_baseline
 
 from lmctheory.cli import main
 
@@ -235,7 +235,7 @@ def test_disentangle_user_data_joins_the_ladder():
 
 
 def test_direction_rule_and_spearman():
-    from lmctheory_validation.report import direction, spearman
+    from lmctheory_paper.validation.report import direction, spearman
 
     assert direction("e", "p", "f", [0.3, 0.35, 0.4], fails_if="x").verdict == "holds"
     assert direction("e", "p", "f", [-0.3, -0.35, -0.4], fails_if="x").verdict == "fails"
@@ -322,7 +322,7 @@ def test_fig2_excludes_diverged_pairs_and_counts_them():
 def test_results_do_not_depend_on_the_number_of_workers(tmp_path):
     """Each configuration runs with one intra-op thread whatever the number of workers: the records of
     fig2's smoke preset (training, matching, paths) are identical with 1 and 2 worker processes."""
-    from lmctheory.sweep import load_results
+    from lmctheory.runs import load_results
 
     EXPERIMENTS["fig2"].run("smoke", str(tmp_path / "one"), progress=False)
     EXPERIMENTS["fig2"].run("smoke", str(tmp_path / "two"), progress=False, n_jobs=2)
@@ -361,7 +361,7 @@ def test_fig2_leaves_out_pairs_that_never_learned():
 
 
 def test_inconclusive_rows_say_how_many_values_would_decide_them():
-    from lmctheory_validation.report import direction, markdown_table
+    from lmctheory_paper.validation.report import direction, markdown_table
 
     row = direction("e", "p", "f", [0.01, -0.005, 0.02], fails_if="x")
     assert row.verdict == "inconclusive" and row.statistic["values_to_decide"] > 3
@@ -369,8 +369,8 @@ def test_inconclusive_rows_say_how_many_values_would_decide_them():
 
 
 def test_verdict_differences_between_presets_are_counted_in_the_summary_and_listed_apart():
-    from lmctheory_validation.report import direction
-    from lmctheory_validation.summary import differences_markdown, summary_markdown
+    from lmctheory_paper.validation.report import direction
+    from lmctheory_paper.validation.summary import differences_markdown, summary_markdown
 
     base = np.array([-1.0, 0.0, 1.0, 0.5])
     quick = [direction("demo", "gain", "g > 0", base, fails_if="g <= 0").to_dict()]
@@ -384,8 +384,8 @@ def test_verdict_differences_between_presets_are_counted_in_the_summary_and_list
 
 
 def test_borderline_rows_are_flagged_in_the_report_and_the_readme_summary():
-    from lmctheory_validation.report import direction, markdown_table
-    from lmctheory_validation.summary import borderline_rows, summary_markdown
+    from lmctheory_paper.validation.report import direction, markdown_table
+    from lmctheory_paper.validation.summary import borderline_rows, summary_markdown
     from scipy import stats
 
     # five values whose one-sided t-test gives p = 0.04: "holds" at 5 %, not at 2.5 %
@@ -432,7 +432,7 @@ def test_validate_says_how_its_records_and_verdicts_differ_from_the_committed_on
     # one committed record a rounding-level step away (within the cross-machine tolerance), one far away
     # with every matched defect above the unmatched one (the "matching lowers the defect" rows turn)
     near, far = json.loads(files[0].read_text()), json.loads(files[1].read_text())
-    from lmctheory.rerun import reproduction_tolerance
+    from lmctheory.runs._rerun import reproduction_tolerance
 
     near["result"]["defect_bound"][0] *= 1 + reproduction_tolerance(near)[0] / 2
     far["result"]["defect_matched"] = [10.0 * v for v in far["result"]["defect_unmatched"]]

@@ -6,10 +6,10 @@ import itertools
 
 import numpy as np
 import pytest
-from lmctheory_validation import EXPERIMENTS, calibration
+from lmctheory_paper.validation import EXPERIMENTS, calibration
 from scipy import stats
 
-from lmctheory import verdicts
+from lmctheory.claims._rows import verdicts
 
 SIMS = 40_000
 

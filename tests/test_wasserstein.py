@@ -1,4 +1,4 @@
-"""Exactness of lmctheory.wasserstein against POT, SciPy and closed forms."""
+"""Exactness of lmctheory.ot against POT, SciPy and closed forms."""
 
 import math
 import warnings
@@ -9,9 +9,9 @@ import pytest
 import torch
 from scipy.optimize import linear_sum_assignment
 
-import lmctheory.wasserstein as W
+import lmctheory.ot._exact as W
 from lmctheory.exceptions import ConvergenceError, ProblemTooLargeError
-from lmctheory.wasserstein import optimal_matching, sliced_wasserstein, transport, wasserstein
+from lmctheory.ot import optimal_matching, sliced_wasserstein, transport, wasserstein
 
 
 def pot_exact_cost(x, y, p, a=None, b=None):
@@ -316,7 +316,7 @@ def test_sliced_bad_input(rng):
 def test_auto_uses_the_sparse_exact_solver_where_it_was_measured_faster_or_the_dense_one_cannot_fit(
     monkeypatch,
 ):
-    from lmctheory.wasserstein import SPARSE_FROM, _resolve_method
+    from lmctheory.ot._exact import SPARSE_FROM, _resolve_method
 
     assert _resolve_method("auto", SPARSE_FROM, SPARSE_FROM, 5, True, 2) == "sparse"
     assert _resolve_method("auto", SPARSE_FROM, SPARSE_FROM, 5, True, 1) == "sparse"
@@ -343,14 +343,14 @@ def test_the_sparse_method_equals_the_dense_assignment(p):
 
 
 def test_auto_falls_back_to_the_dense_route_when_the_sparse_one_cannot_certify(monkeypatch):
-    import lmctheory.sparse_ot as sparse_ot
+    import lmctheory.ot._sparse as sparse_ot
     from lmctheory.exceptions import ConvergenceError
 
     def refuse(*args, **kwargs):
         raise ConvergenceError("not certified")
 
     monkeypatch.setattr(sparse_ot, "sparse_assignment", refuse)
-    monkeypatch.setattr("lmctheory.wasserstein.SPARSE_FROM", 10)
+    monkeypatch.setattr("lmctheory.ot._exact.SPARSE_FROM", 10)
     rng = np.random.default_rng(0)
     x, y = rng.random((40, 3)), rng.random((40, 3))
     assert transport(x, y, 2).method == "assignment"

@@ -71,10 +71,10 @@ def test_the_wheel_is_small_and_ships_the_figure_cache(wheel_env):
     assert wheel.stat().st_size <= MAX_WHEEL_BYTES, f"{wheel.name}: {wheel.stat().st_size / 2**20:.2f} MB"
     names = zipfile.ZipFile(wheel).namelist()
     committed = list((ROOT / "paper_figures" / "cache").rglob("*.json"))
-    shipped = [n for n in names if n.startswith("lmctheory_figures/cache/") and n.endswith(".json")]
+    shipped = [n for n in names if n.startswith("lmctheory_paper.figures/cache/") and n.endswith(".json")]
     assert len(shipped) == len(committed) > 100
     assert "lmctheory/py.typed" in names
-    assert not any(n.startswith(("tests/", "docs/", "lmctheory_figures/cache/..")) for n in names)
+    assert not any(n.startswith(("tests/", "docs/", "lmctheory_paper.figures/cache/..")) for n in names)
 
 
 def test_the_installed_package_is_the_wheel_not_the_checkout(wheel_env):
@@ -82,8 +82,8 @@ def test_the_installed_package_is_the_wheel_not_the_checkout(wheel_env):
         [
             wheel_env["python"],
             "-c",
-            "import lmctheory, lmctheory_figures; print(lmctheory.__file__); "
-            "print(lmctheory_figures.CACHE); print(lmctheory.__version__)",
+            "import lmctheory, lmctheory_paper.figures; print(lmctheory.__file__); "
+            "print(lmctheory_paper.figures.CACHE); print(lmctheory.__version__)",
         ],
         cwd=wheel_env["work"],
     ).split()

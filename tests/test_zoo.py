@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from lmctheory.align import Permutation, apply_permutation, match
-from lmctheory.nn.zoo import VGG, ResNet20, ViT
+from lmctheory.lmc import Permutation, apply_permutation, match
+from lmctheory.nn import VGG, ResNet20, ViT
 
 MODELS = {
     "vgg11-bn": lambda: VGG(width=0.25),
@@ -59,9 +59,8 @@ def test_renormalisation_lowers_the_midpoint_barrier_of_independently_trained_al
     """The published direction (Jordan et al. 2022): interpolated running statistics overstate the barrier;
     recomputing them (reset BN) or REPAIR lowers it. Two ResNet-20s (batch norm) trained from different
     initialisations on the digit images, aligned by weight matching with the traced spec."""
-    from lmctheory.nn.data import load_dataset
-    from lmctheory.nn.train import TrainConfig, train_pair
-    from lmctheory.renormalize import renormalized_path
+    from lmctheory.lmc import renormalized_path
+    from lmctheory.nn import TrainConfig, load_dataset, train_pair
 
     digits = load_dataset("digits")
     cfg = TrainConfig(optimizer="sgd", lr=0.05, momentum=0.9, epochs=3, batch_size=64, device="cpu")
@@ -127,7 +126,7 @@ def test_torchvision_planted_permutation_is_recovered(factory):
         for name, p in model.named_parameters():
             if name.endswith(("class_token", "pos_embedding", "heads.head.weight", "heads.head.bias")):
                 p.normal_()
-    from lmctheory.tracing import trace_permutation_spec
+    from lmctheory.nn import trace_permutation_spec
 
     x = torch.randn(2, 3, 32, 32)
     spec = trace_permutation_spec(model, x)
@@ -146,7 +145,7 @@ def test_torchvision_planted_permutation_is_recovered(factory):
 def test_torchvision_specs_through_torch_export_equal_torch_fx(monkeypatch, factory):
     """The torch.export route (taken where torch.fx fails) gives torch.fx's spec on torchvision's models."""
     models = pytest.importorskip("torchvision.models", reason="torchvision is not installed")
-    from lmctheory import tracing
+    from lmctheory.nn import _tracing as tracing
 
     model, x = TORCHVISION[factory](models).eval(), torch.randn(2, 3, 32, 32)
     by_fx = tracing.trace_permutation_spec(model, x)

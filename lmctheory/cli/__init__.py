@@ -3,8 +3,8 @@
 Every subcommand prints a human table by default and exactly one JSON document on stdout with
 ``--json`` (warnings and progress go to stderr); ``--out FILE`` also writes that document
 atomically. Subcommands live in :mod:`lmctheory.cli.theory` (rates, rate-bound, wasserstein,
-dimension, bounds), :mod:`lmctheory.cli.networks` (train, barrier), :mod:`lmctheory.cli.align` (align), :mod:`lmctheory.cli.validate`
-(validate), :mod:`lmctheory.cli.figures` (figures) and :mod:`lmctheory.cli.rerun` (rerun). Every
+dimension, bounds), :mod:`lmctheory.cli.networks` (train, barrier), :mod:`lmctheory.cli.align` (align), :mod:`lmctheory_paper._validate_cli`
+(validate), :mod:`lmctheory_paper._figures_cli` (figures) and :mod:`lmctheory.cli.rerun` (rerun). Every
 document records its ``argv`` so that ``lmctheory rerun FILE`` can recompute it.
 
 Errors are one line on stderr, never a traceback (``lmctheory --debug ...`` shows it). Exit codes:
@@ -22,14 +22,12 @@ A closed output pipe (``lmctheory ... | head``) ends the command quietly.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import warnings
 
-from .. import __version__
 from ..exceptions import CacheMissError, ConvergenceError, DirtyCheckoutError, ProblemTooLargeError
-from . import align, figures, networks, rerun, theory, validate
+from ._parser import build_parser
 from .common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, load_points, parse_int_list, parse_sizes
 
 __all__ = ["build_parser", "console", "main", "parse_sizes", "parse_int_list", "load_points"]
@@ -48,71 +46,6 @@ _RUNTIME_ERRORS = (
     ArithmeticError,
     RecursionError,
 )
-
-
-class _Parser(argparse.ArgumentParser):
-    """Usage errors as one line on stderr (exit 2), like every other error of the CLI; options must be
-    spelled out in full (an abbreviation such as ``--plo`` is an error, not ``--plot``)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("allow_abbrev", False)
-        super().__init__(*args, **kwargs)
-
-    def error(self, message):
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-def _version_text() -> str:
-    from ..provenance import git_revision
-
-    git = git_revision()
-    if git is None:
-        return f"lmctheory {__version__}"
-    return f"lmctheory {__version__} (git {git['commit'][:12]}{', modified' if git['dirty'] else ''})"
-
-
-class _VersionAction(argparse.Action):
-    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
-        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        print(_version_text())
-        parser.exit()
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The ``lmctheory`` argument parser with every subcommand registered.
-
-    Abbreviated options are refused (``allow_abbrev=False``); usage errors are one line.
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        The parser.
-
-    Examples
-    --------
-    >>> from lmctheory.cli import build_parser
-    >>> args = build_parser().parse_args(["bounds", "--m0", "5", "--epsilon", "0.1"])
-    >>> args.command, args.m0
-    ('bounds', 5)
-    """
-    parser = _Parser(
-        prog="lmctheory",
-        description="Linear mode connectivity theory, computable: Wasserstein rates, intrinsic dimension, "
-        "width bounds, alignment and barriers. Exit codes: 0 success, 1 runtime failure, 2 usage error, "
-        "130 interrupted.",
-    )
-    parser.add_argument("--version", action=_VersionAction, help="print the version (from git) and exit")
-    parser.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
-    theory.register(sub)
-    networks.register(sub)
-    align.register(sub)
-    validate.register(sub)
-    figures.register(sub)
-    rerun.register(sub)
-    return parser
 
 
 def _fail(args, code: int, message: str) -> int:
@@ -136,7 +69,7 @@ def _quiet_broken_pipe() -> None:
 def console() -> int:
     """The ``lmctheory`` program (console script and ``python -m lmctheory.cli``): :func:`main` on
     ``sys.argv`` in a process of its own, which keeps the memory it frees
-    (:func:`lmctheory.threads.keep_freed_memory`).
+    (:func:`lmctheory.runs.keep_freed_memory`).
 
     Returns
     -------
@@ -154,7 +87,7 @@ def console() -> int:
     >>> subprocess.run([sys.executable, "-m", "lmctheory.cli", "--version"], capture_output=True).returncode
     0
     """
-    from ..threads import keep_freed_memory
+    from ..runs import keep_freed_memory
 
     keep_freed_memory()
     return main()
@@ -197,7 +130,8 @@ def main(argv=None) -> int:
     except SystemExit as exc:  # --help, --version (0) or a usage error (2, already printed in one line)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
-        from ..provenance import dumps, write_json
+        from ..runs import write_json
+        from ..runs._provenance import dumps
 
         with warnings.catch_warnings():
             warnings.simplefilter("default")

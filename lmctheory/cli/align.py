@@ -24,7 +24,7 @@ def register(sub) -> None:
     p.add_argument("ckpt_b", help="state_dict of model B (.pt)")
     p.add_argument(
         "--model",
-        help="MODULE:FACTORY building the architecture, e.g. lmctheory.nn.zoo:ResNet20 or mypkg.nets:make_net "
+        help="MODULE:FACTORY building the architecture, e.g. lmctheory.nn:ResNet20 or mypkg.nets:make_net "
         "(default: checkpoints written by `lmctheory train`, rebuilt from their sidecars)",
     )
     p.add_argument(
@@ -58,7 +58,7 @@ def load_factory(spec: str, kwargs_json: str):
 
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
-        raise ValueError(f"--model must be MODULE:FACTORY, e.g. lmctheory.nn.zoo:ResNet20, got {spec!r}")
+        raise ValueError(f"--model must be MODULE:FACTORY, e.g. lmctheory.nn:ResNet20, got {spec!r}")
     try:
         kwargs = json.loads(kwargs_json)
     except json.JSONDecodeError as err:
@@ -99,7 +99,7 @@ def load_state(path, model):
 
 def _models(args):
     """(model_a, model_b, dataset) from the options."""
-    from ..nn.train import load_checkpoint
+    from ..nn import load_checkpoint
     from .networks import _recorded_data
 
     if args.model is None:
@@ -120,10 +120,8 @@ def cmd_align(args):
     import numpy as np
     import torch
 
-    from ..align import apply_permutation, match
-    from ..barrier import default_grid
-    from ..renormalize import renormalized_path
-    from ..tracing import trace_permutation_spec
+    from ..lmc import apply_permutation, default_grid, match, renormalized_path
+    from ..nn import trace_permutation_spec
 
     if args.stats_examples < 1:
         raise ValueError(f"--stats-examples must be >= 1, got {args.stats_examples}")

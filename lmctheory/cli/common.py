@@ -138,7 +138,7 @@ def add_parallel_options(parser: argparse.ArgumentParser) -> None:
 
 
 def sweep_options(args) -> dict:
-    """The sweep keywords of :func:`lmctheory.sweep.run_sweep` from the parallel and output options
+    """The sweep keywords of :func:`lmctheory.runs.run_sweep` from the parallel and output options
     (checked here, before any work)."""
 
     if args.n_jobs == 0:

@@ -1,6 +1,6 @@
 """The CLI's choices, written out so that ``lmctheory --help`` imports no numerical library (a test checks
-that they equal the library's own lists: lmctheory.laws.LAW_NAMES, lmctheory.wasserstein.METHODS,
-lmctheory.dimension.ESTIMATORS, lmctheory.nn.data.DATASETS)."""
+that they equal the library's own lists: lmctheory.rates.LAW_NAMES, lmctheory.ot.METHODS,
+lmctheory.dimension.ESTIMATORS, lmctheory.nn.DATASETS)."""
 
 LAWS = ("uniform", "gaussian", "ball", "subspace", "two-atom")
 METHODS = ("auto", "assignment", "emd", "1d", "sparse")

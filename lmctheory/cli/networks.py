@@ -9,7 +9,7 @@ from .names import DATASETS
 
 
 def record(*args, **kwargs):
-    from ..provenance import record as make
+    from ..runs import record as make
 
     return make(*args, **kwargs)
 
@@ -65,8 +65,7 @@ def register(sub) -> None:
 def _over_segment(model_a, model_b, data, split: str) -> tuple[dict, list[str]]:
     """The barrier over every t in [0, 1] (certified enclosure, loss and error above the chord) and the
     endpoint bound on the loss barrier: the JSON part and the lines to print."""
-    from ..endpoint_bound import endpoint_barrier_bound
-    from ..path_sup import certified_path_sup
+    from ..lmc import certified_path_sup, endpoint_barrier_bound
 
     sups = certified_path_sup(model_a, model_b, data)
     endpoint = endpoint_barrier_bound(model_a, model_b, data)
@@ -88,7 +87,7 @@ def _data_args(p, default="digits", help_default="digits"):
 
 
 def _load_data(args):
-    from ..nn.data import load_dataset_spec
+    from ..nn import load_dataset_spec
 
     if args.data in ("npz", "idx"):
         if not args.data_path:
@@ -102,7 +101,7 @@ def _load_data(args):
 
 def _recorded_data(args, side_a: dict, side_b: dict):
     """The dataset recorded in the checkpoints' sidecars (the same for both), reloaded from its spec."""
-    from ..nn.data import load_dataset_spec
+    from ..nn import load_dataset_spec
 
     specs = [(side.get("dataset") or {}).get("spec") for side in (side_a, side_b)]
     if specs[0] is None:
@@ -125,8 +124,7 @@ def _input_size(model) -> int:
 
 
 def cmd_train(args):
-    from ..nn.models import MLP, LogisticRegression
-    from ..nn.train import TrainConfig, save_checkpoint, train, train_pair
+    from ..nn import MLP, LogisticRegression, TrainConfig, save_checkpoint, train, train_pair
 
     data = _load_data(args)
     if args.model == "mlp":
@@ -197,10 +195,8 @@ def cmd_train(args):
 
 
 def cmd_barrier(args):
-    from ..align import apply_permutation, match
-    from ..barrier import default_grid, evaluate_path
-    from ..nn.train import load_checkpoint
-    from ..predict import certified_barrier_bound
+    from ..lmc import apply_permutation, certified_barrier_bound, default_grid, evaluate_path, match
+    from ..nn import load_checkpoint
 
     model_a, side_a = load_checkpoint(args.ckpt_a)
     model_b, side_b = load_checkpoint(args.ckpt_b)
@@ -220,7 +216,7 @@ def cmd_barrier(args):
     lines = [f"path {args.ckpt_a} -> {args.ckpt_b} (aligned: {args.align}), {args.points} points"]
     for split in ("train", "test"):
         x, y = data.split(split)
-        path = evaluate_path(model_a, model_b, (x.to(dtype), y), ts, split=split)
+        path = evaluate_path(model_a, model_b, (x.to(dtype), y), ts=ts, split=split)
         cert = certified_barrier_bound(model_a, model_b, (x, y), ts)
         result["splits"][split] = {"path": path.to_dict(), "certified_bound": cert.to_dict()}
         b = path.to_dict()["barriers"]

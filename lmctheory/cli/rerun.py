@@ -1,12 +1,14 @@
 """The ``rerun`` subcommand: recompute one result from its JSON file and compare.
 
-Sweep records go through :func:`lmctheory.rerun.rerun` (registered experiments only). CLI documents
+Sweep records go through :func:`lmctheory.runs.rerun` (registered experiments only). CLI documents
 are re-run here, from their ``argv``: parsed by lmctheory's own parser (which accepts no
 abbreviated options), only for the subcommands that read their inputs, and with every option that
 writes a file removed.
 """
 
 from __future__ import annotations
+
+import functools
 
 from .common import add_output_options
 
@@ -15,7 +17,8 @@ RERUNNABLE_COMMANDS = ("bounds", "barrier", "dimension", "rate-bound", "rates", 
 _WRITING_OPTIONS = ("--out", "--plot")
 
 
-def register(sub) -> None:
+def register(sub, build_parser) -> None:
+    """Add ``rerun``; ``build_parser`` makes the full parser that re-parses a document's ``argv``."""
     p = sub.add_parser(
         "rerun",
         help="re-run one result from its JSON file alone (a sweep record or a --json/--out document) and compare",
@@ -37,7 +40,7 @@ def register(sub) -> None:
         "instead of bit for bit",
     )
     add_output_options(p)
-    p.set_defaults(func=cmd_rerun)
+    p.set_defaults(func=functools.partial(cmd_rerun, build_parser=build_parser))
 
 
 def _without_outputs(argv: list[str]) -> list[str]:
@@ -53,9 +56,9 @@ def _without_outputs(argv: list[str]) -> list[str]:
     return out
 
 
-def rerun_document(doc: dict, path) -> object:
-    """The result recomputed from a CLI document's ``argv``; ValueError when it cannot be re-run."""
-    from . import build_parser
+def rerun_document(doc: dict, path, build_parser) -> object:
+    """The result recomputed from a CLI document's ``argv`` (parsed by ``build_parser()``); ValueError when
+    it cannot be re-run."""
 
     argv = doc["argv"]
     if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
@@ -83,8 +86,8 @@ def rerun_document(doc: dict, path) -> object:
     return new_doc["result"]
 
 
-def cmd_rerun(args):
-    from ..rerun import (
+def cmd_rerun(args, *, build_parser):
+    from ..runs import (
         code_changed,
         compare,
         load_document,
@@ -97,7 +100,7 @@ def cmd_rerun(args):
         raise ValueError(f"--rtol must be >= 0, got {args.rtol}")
     recorded = load_document(args.file)
     if "argv" in recorded:
-        recomputed = rerun_document(recorded, args.file)
+        recomputed = rerun_document(recorded, args.file, build_parser)
     else:
         recorded, recomputed = rerun(args.file)
     tolerance = reproduction_tolerance(recorded) if args.across_machines else (args.rtol, 0.0)

@@ -12,7 +12,7 @@ from .names import ESTIMATORS, LAWS, METHODS
 
 
 def record(*args, **kwargs):
-    from ..provenance import record as make
+    from ..runs import record as make
 
     return make(*args, **kwargs)
 
@@ -127,8 +127,14 @@ def register(sub) -> None:
 def cmd_rates(args):
     import numpy as np
 
-    from ..laws import make_law
-    from ..rates import fg_explicit_bound, fg_explicit_bound_w, fg_regime, predicted_slope, rate_curve
+    from ..rates import (
+        fg_explicit_bound,
+        fg_explicit_bound_w,
+        fg_regime,
+        make_law,
+        predicted_slope,
+        rate_curve,
+    )
 
     check_seed(args.seed)
     ns = parse_sizes(args.ns)
@@ -283,7 +289,7 @@ def cmd_rate_bound(args):
 
 
 def cmd_wasserstein(args):
-    from ..wasserstein import optimal_matching, sliced_wasserstein, transport
+    from ..ot import optimal_matching, sliced_wasserstein, transport
 
     check_seed(args.seed)
     x, y = load_points(args.x), load_points(args.y)
@@ -346,7 +352,7 @@ def _estimate(est, X) -> dict:
 
 
 def cmd_dimension(args):
-    from ..manifolds import benchmark_suite
+    from ..dimension import benchmark_suite
 
     check_seed(args.seed)
     estimators = _estimators(args.estimator, args.seed)

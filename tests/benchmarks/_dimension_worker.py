@@ -27,7 +27,8 @@ if library == "skdim":
         "pca": lambda: skdim.id.lPCA().fit(X),
     }[estimator]
 else:
-    from lmctheory.dimension import MLE, PCA, CorrelationDimension, TwoNN
+    from lmctheory.dimension import MLE, CorrelationDimension, TwoNN
+    from lmctheory.dimension._estimators import PCA
 
     fit = {
         "mle": lambda: MLE(k1=20, k2=20).fit(X),

@@ -14,9 +14,8 @@ import time
 import numpy as np
 import torch
 
-from lmctheory.align import Permutation, apply_permutation
-from lmctheory.nn.models import MLP
-from lmctheory.nn.zoo import VGG, ResNet20
+from lmctheory.lmc import Permutation, apply_permutation
+from lmctheory.nn import MLP, VGG, ResNet20
 
 library, model = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else "mlp")
 torch.manual_seed(0)
@@ -42,7 +41,7 @@ if library == "rebasin":
     rebasin.PermutationCoordinateDescent(model_a, model_b, x).rebasin()  # permutes model_b in place
     aligned = model_b
 else:
-    from lmctheory.align import match
+    from lmctheory.lmc import match
 
     aligned = apply_permutation(model_b, match(model_a, model_b, "full", spec=spec), spec)
 seconds = time.perf_counter() - start

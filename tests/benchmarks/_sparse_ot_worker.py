@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from lmctheory.sparse_ot import sparse_assignment
+from lmctheory.ot import sparse_assignment
 
 n, d = int(sys.argv[1]), int(sys.argv[2])
 rng = np.random.default_rng(n)

@@ -6,14 +6,14 @@ import hashlib
 
 
 def main_job_code() -> str:
-    """16 hex digits over the code identities (:func:`lmctheory.provenance.code_identity`) of every
+    """16 hex digits over the code identities (:func:`lmctheory.runs.code_identity`) of every
     experiment of the quick preset, of ``validate`` and of the figures."""
-    from lmctheory_figures import draw_all
-    from lmctheory_validation import EXPERIMENTS
+    from lmctheory_paper._figures_cli import cmd_figures
+    from lmctheory_paper._validate_cli import cmd_validate
+    from lmctheory_paper.figures import draw_all
+    from lmctheory_paper.validation import EXPERIMENTS
 
-    from lmctheory.cli.figures import cmd_figures
-    from lmctheory.cli.validate import cmd_validate
-    from lmctheory.provenance import code_identity
+    from lmctheory.runs import code_identity
 
     functions = [EXPERIMENTS[name].run_config for name in sorted(EXPERIMENTS)] + [
         cmd_validate,

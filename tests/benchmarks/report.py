@@ -464,7 +464,7 @@ def main(argv=None) -> int:
     }
     for name, table in readme_tables.items():
         if args.readme and files.get(name, {}).get("benchmarks"):
-            from lmctheory_validation.summary import write_between_markers
+            from lmctheory_paper.validation.summary import write_between_markers
 
             data = files[name]
             write_between_markers(

@@ -1,10 +1,10 @@
 """Barrier bounds: how tight, and at what cost relative to evaluating the path.
 
 For each pair of networks: the barrier above the chord over every t in [0, 1] (certified enclosure,
-:func:`lmctheory.path_sup.certified_path_sup`: its gap, and its cost), the 25-point grid maximum, the
-endpoint bound (:func:`lmctheory.endpoint_bound.endpoint_barrier_bound`, default 32 + 64 sub-intervals) and
-the baseline certified bound on the 25-point grid (:func:`lmctheory.predict.certified_barrier_bound`).
-Costs are ratios to a 25-point :func:`lmctheory.barrier.evaluate_path` in the same process, one thread,
+:func:`lmctheory.lmc.certified_path_sup`: its gap, and its cost), the 25-point grid maximum, the
+endpoint bound (:func:`lmctheory.lmc.endpoint_barrier_bound`, default 32 + 64 sub-intervals) and
+the baseline certified bound on the 25-point grid (:func:`lmctheory.lmc.certified_barrier_bound`).
+Costs are ratios to a 25-point :func:`lmctheory.lmc.evaluate_path` in the same process, one thread,
 warm: the path evaluation and the certified supremum alternate for five rounds and the ratio is that of
 their medians (the endpoint and baseline bounds, slower and steadier, are timed once each). Where the
 endpoint bound's slack comes from, at t = 1/2: the box recursion's bound on the output defect over the true
@@ -26,13 +26,16 @@ import numpy as np
 import pytest
 import torch
 
-from lmctheory.barrier import evaluate_path, per_example_loss
-from lmctheory.endpoint_bound import _Activation, _Batch, endpoint_barrier_bound
-from lmctheory.nn.models import MLP
-from lmctheory.nn.ops import network_ops, path_outputs
-from lmctheory.nn.train import TrainConfig, train, train_pair
-from lmctheory.path_sup import box_loss_max, certified_path_sup
-from lmctheory.predict import certified_barrier_bound
+from lmctheory.lmc import (
+    certified_barrier_bound,
+    certified_path_sup,
+    endpoint_barrier_bound,
+    evaluate_path,
+    per_example_loss,
+)
+from lmctheory.lmc._endpoint_bound import _Activation, _Batch
+from lmctheory.lmc._path_sup import box_loss_max
+from lmctheory.nn import MLP, TrainConfig, network_ops, path_outputs, train, train_pair
 
 pytestmark = pytest.mark.benchmark
 GRID = np.linspace(0.0, 1.0, 25)
@@ -80,7 +83,7 @@ def _measure(benchmark, group, label, model_a, model_b, data):
     torch.set_num_threads(1)
 
     def path_run():
-        return evaluate_path(model_a, model_b, data, GRID, metrics=("loss",))
+        return evaluate_path(model_a, model_b, data, ts=GRID, metrics=("loss",))
 
     def sup_run():
         return certified_path_sup(model_a, model_b, data, metrics=("loss",))["loss"]
@@ -123,7 +126,7 @@ _TRAINED = {}
 
 
 def _fig2_pair(name, hidden=128):
-    from lmctheory_validation._nets import dataset, flat_split
+    from lmctheory_paper.validation._nets import dataset, flat_split
 
     if (name, hidden) not in _TRAINED:
         data = dataset(name)
@@ -151,7 +154,7 @@ def _fig2_pair(name, hidden=128):
 @pytest.mark.parametrize("name", ["digits", "mnist1d"])
 @pytest.mark.parametrize("hidden", [128, 512])
 def test_fig2_pairs(benchmark, hidden, name, matcher):
-    from lmctheory_validation._nets import aligned
+    from lmctheory_paper.validation._nets import aligned
 
     model_a, model_b, test, x_train = _fig2_pair(name, hidden)
     matched = aligned(model_a, model_b, matcher, x_train)
@@ -160,7 +163,7 @@ def test_fig2_pairs(benchmark, hidden, name, matcher):
 
 @pytest.mark.parametrize("depth", [1, 2])
 def test_disentangle_rungs(benchmark, depth):
-    from lmctheory_validation._nets import dataset
+    from lmctheory_paper.validation._nets import dataset
 
     data = dataset("mnist1d")
     widths = [data.n_features, *[256] * depth, data.n_classes]
@@ -178,9 +181,9 @@ def test_disentangle_rungs(benchmark, depth):
 
 @pytest.mark.parametrize("width", [256, 1024])
 def test_two_layer_at_init(benchmark, width):
-    from lmctheory_validation.two_layer import _as_torch, _net
+    from lmctheory_paper.validation.two_layer import _as_torch, _net
 
-    from lmctheory.wasserstein import optimal_matching
+    from lmctheory.ot import optimal_matching
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((512, 5))

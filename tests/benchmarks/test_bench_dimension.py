@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from sklearn.neighbors import NearestNeighbors
 
-from lmctheory.neighbors import nearest_neighbors
+from lmctheory.dimension import nearest_neighbors
 
 from .paired import paired_rounds, timed
 

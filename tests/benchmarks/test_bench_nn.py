@@ -13,10 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from lmctheory.barrier import evaluate_path
-from lmctheory.nn.data import load_dataset
-from lmctheory.nn.models import MLP
-from lmctheory.nn.train import TrainConfig, train, train_ensemble
+from lmctheory.lmc import evaluate_path
+from lmctheory.nn import MLP, TrainConfig, load_dataset, train, train_ensemble
 
 from .paired import paired_rounds, timed
 
@@ -65,8 +63,8 @@ def test_weight_matching_planted(benchmark, library, model):
 @pytest.mark.parametrize("solver", ["lmctheory", "scipy_lap"])
 def test_wide_layer_matching(benchmark, monkeypatch, solver):
     """A 4096-wide hidden layer of two independently initialised nets, matched in seconds."""
-    import lmctheory.align as align
-    from lmctheory.assignment import solve_assignment
+    import lmctheory.lmc as align
+    from lmctheory.ot import solve_assignment
 
     if solver == "scipy_lap":
         monkeypatch.setattr(
@@ -145,7 +143,7 @@ def test_path_evaluation(benchmark, digits_test, regime, mode):
     ours = (
         gemm_floor(a, b, x, ts)
         if mode == "gemm_floor"
-        else lambda: evaluate_path(a, b, (x, y), ts, strategy=mode)
+        else lambda: evaluate_path(a, b, (x, y), ts=ts, strategy=mode)
     )
     benchmark.group = f"path evaluation, 25 points, MLP {regime}"
     benchmark.extra_info.update(path=regime, solver=mode)

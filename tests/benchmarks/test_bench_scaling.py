@@ -9,10 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from lmctheory.align import match
-from lmctheory.nn.data import load_dataset
-from lmctheory.nn.models import MLP
-from lmctheory.nn.train import TrainConfig, train_ensemble
+from lmctheory.lmc import match
+from lmctheory.nn import MLP, TrainConfig, load_dataset, train_ensemble
 
 pytestmark = pytest.mark.benchmark
 

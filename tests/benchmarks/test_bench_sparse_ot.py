@@ -1,4 +1,4 @@
-"""Exact W_2 past the dense matrix (`lmctheory.sparse_ot`): against the dense certified route where both
+"""Exact W_2 past the dense matrix (`lmctheory.ot`): against the dense certified route where both
 fit (same values), and alone at sizes whose cost matrix would not fit (fresh process, peak memory).
 
 Run with ``make bench``; tables by tests/benchmarks/report.py.
@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lmctheory.sparse_ot import sparse_assignment
-from lmctheory.wasserstein import transport
+from lmctheory.ot import sparse_assignment, transport
 
 from .paired import paired_rounds, timed
 

@@ -11,7 +11,7 @@ import tempfile
 import cloudpickle
 import pytest
 
-from lmctheory.sweep import load_results, run_sweep
+from lmctheory.runs import load_results, run_sweep
 
 pytestmark = pytest.mark.benchmark
 cloudpickle.register_pickle_by_value(sys.modules[__name__])

@@ -13,7 +13,7 @@ import pytest
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
-from lmctheory.wasserstein import sliced_wasserstein, transport
+from lmctheory.ot import sliced_wasserstein, transport
 
 pytestmark = pytest.mark.benchmark
 
