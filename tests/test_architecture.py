@@ -4,6 +4,7 @@ between modules, no private name crossing a subpackage, and the paper package us
 Each check is shown to fail on a planted violation in a copy of the package."""
 
 import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -118,7 +119,9 @@ def private_crossings(root: Path) -> list[str]:
             private_parts = [p for p in target.split(".")[1:] if p.startswith("_")]
             private_names = [a.name for a in node.names if a.name.startswith("_")]
             if not same and (private_parts or private_names):
-                found.append(f"{path.relative_to(root)}:{node.lineno} imports {private_names or ''} from {target}")
+                found.append(
+                    f"{path.relative_to(root)}:{node.lineno} imports {private_names or ''} from {target}"
+                )
     return found
 
 
@@ -131,7 +134,9 @@ def planted(tmp_path_factory):
     with open(root / "lmctheory" / "ot" / "_bottleneck.py", "a") as f:
         f.write("\n\ndef _planted():\n    from ..nn import MLP\n\n    return MLP\n")
     with open(root / "lmctheory" / "bounds" / "_towers.py", "a") as f:
-        f.write("\n\ndef _planted():\n    from ._width import ferbach_two_layer\n\n    return ferbach_two_layer\n")
+        f.write(
+            "\n\ndef _planted():\n    from ._width import ferbach_two_layer\n\n    return ferbach_two_layer\n"
+        )
     with open(root / "lmctheory" / "dimension" / "_manifolds.py", "a") as f:
         f.write("\n\ndef _planted():\n    from ..rates._laws import Law\n\n    return Law\n")
     return root
@@ -177,3 +182,30 @@ def test_every_subpackage_has_a_public_face(face):
         assert not name.startswith("_"), name
         if callable(obj) and getattr(obj, "__module__", "").startswith("lmctheory."):
             assert obj.__module__.startswith(f"lmctheory.{face}."), (name, obj.__module__)
+
+
+def test_the_readme_functions_are_importable_from_the_top_level_lazily():
+    import importlib
+
+    import lmctheory
+
+    for name, face in lmctheory._LAZY.items():
+        assert getattr(lmctheory, name) is getattr(importlib.import_module(f"lmctheory.{face}"), name), name
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
+        lmctheory.no_such_name  # noqa: B018
+    code = "import sys, lmctheory; lmctheory.wasserstein; print('torch' in sys.modules)"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.stdout.strip() == "False", run.stderr  # the core needs no torch
+
+
+def test_every_top_level_module_is_in_a_layer():
+    """A new subpackage or module must be placed in the layers contract (or it escapes it)."""
+    text = (REPO / "pyproject.toml").read_text()
+    layers = text[text.index("layers = [") : text.index("]", text.index("layers = ["))]
+    named = {name.strip() for name in re.findall(r"lmctheory\.[a-z_]+", layers)}
+    present = {
+        f"lmctheory.{p.stem if p.is_file() else p.name}"
+        for p in LIBRARY.iterdir()
+        if (p.suffix == ".py" or (p / "__init__.py").exists()) and not p.name.startswith("_")
+    }
+    assert present - named == set(), present - named

@@ -200,7 +200,14 @@ def test_cli_and_script_entry_points(capsys, tmp_path):
     assert (tmp_path / "o" / "fig3_bounds.png").is_file() and (tmp_path / "o" / "REPORT.md").is_file()
     capsys.readouterr()
     proc = subprocess.run(
-        [sys.executable, "-m", "lmctheory_paper.figures.fig3_bounds", "--smoke", "--out", str(tmp_path / "s")],
+        [
+            sys.executable,
+            "-m",
+            "lmctheory_paper.figures.fig3_bounds",
+            "--smoke",
+            "--out",
+            str(tmp_path / "s"),
+        ],
         capture_output=True,
         text=True,
         timeout=300,

@@ -99,7 +99,10 @@ def test_across_machines_a_trained_result_is_checked_by_structure_and_a_computed
 
     trained = {"function": "lmctheory_paper.validation.fig2:run_config"}
     assert reproduction_tolerance(trained) is None
-    assert reproduction_tolerance({"function": "lmctheory_paper.validation.depth:run_config"}) == COMPUTED_TOLERANCE
+    assert (
+        reproduction_tolerance({"function": "lmctheory_paper.validation.depth:run_config"})
+        == COMPUTED_TOLERANCE
+    )
     recorded = {"error": [0.70, 0.69], "n": 1000, "bound": 1.5, "note": "x"}
     assert (
         structure_differences(recorded, {"error": [0.69, 0.71], "n": 1000, "bound": 1.7, "note": "x"}) == []

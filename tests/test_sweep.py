@@ -176,7 +176,9 @@ def test_code_identity_changes_with_the_source_of_an_imported_module(tmp_path, m
     )
     _closure.cache_clear()
     assert code_identity(mod.f)["hash"] == before["hash"]  # docstrings, comments, blank lines: not code
-    (tmp_path / "probe_mod.py").write_text("from lmctheory.bounds import Tower\n\ndef f(c):\n    return {'a': 1}\n")
+    (tmp_path / "probe_mod.py").write_text(
+        "from lmctheory.bounds import Tower\n\ndef f(c):\n    return {'a': 1}\n"
+    )
     _closure.cache_clear()
     assert code_identity(mod.f)["hash"] != before["hash"]
 

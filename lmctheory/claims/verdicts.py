@@ -559,7 +559,9 @@ def trend_holds(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if x.ndim != 1 or y.ndim != 3 or y.shape[-1] != x.shape[0]:
-        raise ValueError(f"y must have shape (sims, blocks, {x.shape[0]}) for x of shape {x.shape}, got {y.shape}")
+        raise ValueError(
+            f"y must have shape (sims, blocks, {x.shape[0]}) for x of shape {x.shape}, got {y.shape}"
+        )
     sims, n_blocks, k = y.shape
     xr = _ranks(x)
     observed = _spearman_rows(xr, _ranks(y).reshape(-1, k)).reshape(sims, n_blocks).sum(1)

@@ -9,7 +9,6 @@ interpolation error (:func:`certified_barrier_bound`), over the whole segment by
 dimensions of neuron clouds (:func:`layer_dimensions`).
 """
 
-
 try:  # the models, training and paths need PyTorch, an optional dependency
     import torch  # noqa: F401
 except ModuleNotFoundError:  # pragma: no cover - exercised by the torch-free wheel test

@@ -468,83 +468,102 @@ def _naive(sa, sb, spec, **_):
     return perms, {}
 
 
-def _full(sa, sb, spec, *, max_iter=100, seed=0, **_):
+class _WeightMatching:
     """Git Re-Basin weight matching: for one permutation at a time, maximise
     sum_{(p, axis)} <A_p, B_p permuted on all its axes> by an exact assignment, holding the others (and
     itself on a parameter's other axes: a weight applied twice, P W P^T, as in Git Re-Basin's code).
 
-    The first sweep visits the permutations in forward order (from the input
-    side), so each sees the one feeding it already matched; later sweeps use a
-    seeded random order (``seed``). It stops after a sweep that changes nothing.
+    The first sweep visits the permutations in forward order (from the input side), so each sees the one
+    feeding it already matched; later sweeps use a seeded random order. It stops after a sweep that changes
+    nothing. The arrays each similarity needs are computed once and kept as attributes: A's parameters with
+    an entry's units first (``a_units``), B's with an entry's units first before any permutation
+    (``b_moved``), and each term with the permutations it was computed with (``terms``).
     """
-    rng = np.random.default_rng(seed)
-    sizes = validate_spec(spec, sa)
-    entries = {q: [_entry(item) for item in axes] for q, axes in spec.items()}
-    params = {e[0] for es in entries.values() for e in es}
-    a_np = {p: _working_copy(sa[p]) for p in params}  # converted once
-    b_np = {p: _working_copy(sb[p]) for p in params}
-    axes_of = {p: [(q, e[1:]) for q, es in entries.items() for e in es if e[0] == p] for p in params}
-    perms = {name: np.arange(n) for name, n in sizes.items()}
-    names = list(spec)
 
-    cache = {}  # (perm, param) -> (the other permutations it was computed with, term)
-    a_units = {}  # A's parameters with an entry's units first, flattened: computed once
-    b_moved = {}  # B's parameters with an entry's units first (not yet permuted): computed once
+    def __init__(self, sa, sb, spec):
+        self.sizes = validate_spec(spec, sa)
+        self.names = list(spec)
+        self.spec = spec
+        self.entries = {q: [_entry(item) for item in axes] for q, axes in spec.items()}
+        params = {e[0] for es in self.entries.values() for e in es}
+        self.a = {p: _working_copy(sa[p]) for p in params}  # converted once
+        self.b = {p: _working_copy(sb[p]) for p in params}
+        self.axes_of = {
+            p: [(q, e[1:]) for q, es in self.entries.items() for e in es if e[0] == p] for p in params
+        }
+        self.perms = {name: np.arange(n) for name, n in self.sizes.items()}
+        self.terms: dict = {}  # (perm, param, axis, inner) -> (the other permutations it used, term)
+        self.a_units: dict = {}
+        self.b_moved: dict = {}
+        self.blocks = self._blocks()
+        self.neighbours = {q: self._coupled(q) for q in self.names}
 
-    def _b_units(p, axis, outer, inner, others):
+    def _blocks(self) -> dict:
+        """An outer factor (attention heads) whose units each hold a block permuted by another permutation
+        of the spec (the dimensions within a head): until that one is matched, the units are compared by a
+        similarity the block's permutation cannot change, sum |X_a X_b^T|_F^2 over the entries (X_a: unit
+        a's block rows by the rest), so that a wrong within-block order cannot steer the units' matching."""
+        blocks = {}
+        for q in self.names:
+            found = []
+            for p, axis, _, inner in self.entries[q]:
+                partner = [
+                    (r, self.sizes[r], i)
+                    for r, (ax, _, i) in self.axes_of[p]
+                    if r != q and ax == axis and inner > 1 and i * self.sizes[r] == inner
+                ]
+                found.append(partner[0] if partner else None)
+            if all(found):
+                blocks[q] = found
+        return blocks
+
+    def _coupled(self, q) -> list:
+        """The permutations sharing a parameter with ``q`` (``q`` itself when it acts on two axes of one
+        parameter, as a weight applied twice does): if they are as at its last solve, so is its solution."""
+        params = [e[0] for e in self.entries[q]]
+        found = {r for p in set(params) for r, _ in self.axes_of[p]}
+        return sorted(found if len(params) > len(set(params)) else found - {q})
+
+    def _others(self, name, p, axis, outer, inner) -> list:
+        """The permutations acting on ``p`` besides this entry (``name`` itself on another axis included)."""
+        return [(q, layout) for q, layout in self.axes_of[p] if (q, layout) != (name, (axis, outer, inner))]
+
+    def _a_units(self, p, axis, outer, inner):
+        key = (p, axis, outer, inner)
+        if key not in self.a_units:
+            self.a_units[key] = np.ascontiguousarray(_units(self.a[p], axis, outer, inner))
+        return self.a_units[key]
+
+    def _b_units(self, p, axis, outer, inner, others):
         """B's ``p`` with the other permutations applied, units of ``axis`` first, flattened. When no other
         permutation acts on ``axis``, the units-first layout is made once and each call is one gather
         whose result is already laid out for the product."""
-        b = b_np[p]
+        b = self.b[p]
         if any(ax == axis for _, (ax, _, _) in others):
             for q, (ax, o, i) in others:
-                b = np.take(b, _expanded(perms[q], o, i), axis=ax)
+                b = np.take(b, _expanded(self.perms[q], o, i), axis=ax)
             return _units(b, axis, outer, inner)
         shape = b.shape
         size = shape[axis] // (outer * inner)
         moved = (p, axis, outer, inner)
-        if moved not in b_moved:
-            b_moved[moved] = np.ascontiguousarray(
+        if moved not in self.b_moved:
+            self.b_moved[moved] = np.ascontiguousarray(
                 np.moveaxis(b.reshape(*shape[:axis], outer, size, inner, *shape[axis + 1 :]), axis + 1, 0)
             )
-        b = b_moved[moved]
+        b = self.b_moved[moved]
         for q, (ax, o, i) in others:  # axes before ``axis`` moved by 1, after it by 2 (outer, inner)
-            b = np.take(b, _expanded(perms[q], o, i), axis=ax + 1 if ax < axis else ax + 2)
+            b = np.take(b, _expanded(self.perms[q], o, i), axis=ax + 1 if ax < axis else ax + 2)
         return b.reshape(size, -1)
 
-    # an outer factor (attention heads) whose units each hold a block permuted by another permutation of
-    # the spec (the dimensions within a head): until that one is matched, compare the units by a
-    # similarity the block's permutation cannot change, sum |X_a X_b^T|_F^2 over the entries (X_a: unit
-    # a's block rows by the rest), so that a wrong within-block order cannot steer the units' matching
-    blocks = {}
-    for q in names:
-        found = []
-        for p, axis, _, inner in entries[q]:
-            partner = [
-                (r, sizes[r], i)
-                for r, (ax, _, i) in axes_of[p]
-                if r != q and ax == axis and inner > 1 and i * sizes[r] == inner
-            ]
-            found.append(partner[0] if partner else None)
-        if all(found):
-            blocks[q] = found
-
-    def others_of(name, p, axis, outer, inner):
-        """The permutations acting on ``p`` besides this entry (``name`` itself on another axis included)."""
-        return [(q, layout) for q, layout in axes_of[p] if (q, layout) != (name, (axis, outer, inner))]
-
-    def a_units_of(p, axis, outer, inner):
-        key = (p, axis, outer, inner)
-        if key not in a_units:
-            a_units[key] = np.ascontiguousarray(_units(a_np[p], axis, outer, inner))
-        return a_units[key]
-
-    def block_similarity(name):
+    def block_similarity(self, name):
+        """Units compared through their blocks, invariant to the blocks' own permutation."""
         total = 0.0
-        for (p, axis, outer, inner), (_, size, unit) in zip(entries[name], blocks[name], strict=True):
-            a = a_units_of(p, axis, outer, inner)
-            b = _b_units(p, axis, outer, inner, others_of(name, p, axis, outer, inner))
-            post = unit * int(np.prod(a_np[p].shape[axis + 1 :]))
+        for (p, axis, outer, inner), (_, size, unit) in zip(
+            self.entries[name], self.blocks[name], strict=True
+        ):
+            a = self._a_units(p, axis, outer, inner)
+            b = self._b_units(p, axis, outer, inner, self._others(name, p, axis, outer, inner))
+            post = unit * int(np.prod(self.a[p].shape[axis + 1 :]))
             xa, xb = (
                 x.reshape(x.shape[0], -1, size, post).transpose(0, 2, 1, 3).reshape(x.shape[0], size, -1)
                 for x in (a, b)
@@ -552,51 +571,55 @@ def _full(sa, sb, spec, *, max_iter=100, seed=0, **_):
             total = total + (np.einsum("asf,btf->abst", xa, xb) ** 2).sum(axis=(2, 3))
         return total
 
-    def similarity(name):
+    def similarity(self, name):
+        """sum over ``name``'s entries of A's units against B's (the other permutations applied); a term is
+        recomputed only when a permutation it uses changed."""
         total = 0.0
-        for p, axis, outer, inner in entries[name]:
-            others = others_of(name, p, axis, outer, inner)
-            key = tuple(perms[q].tobytes() for q, _ in others)
-            hit = cache.get((name, p, axis, inner))
-            if hit is None or hit[0] != key:  # recompute only when a permutation it uses changed
-                hit = cache[(name, p, axis, inner)] = (
+        for p, axis, outer, inner in self.entries[name]:
+            others = self._others(name, p, axis, outer, inner)
+            key = tuple(self.perms[q].tobytes() for q, _ in others)
+            hit = self.terms.get((name, p, axis, inner))
+            if hit is None or hit[0] != key:
+                hit = self.terms[(name, p, axis, inner)] = (
                     key,
-                    a_units_of(p, axis, outer, inner) @ _b_units(p, axis, outer, inner, others).T,
+                    self._a_units(p, axis, outer, inner) @ self._b_units(p, axis, outer, inner, others).T,
                 )
             total = total + hit[1]
         return total
 
-    # a permutation whose neighbours (those sharing a parameter; itself too when it acts on two axes of one
-    # parameter, as a weight applied twice does) are as at its last solve would get the same similarity
-    # and keep its value: it is not solved again
-    def coupled(q):
-        params = [e[0] for e in entries[q]]
-        found = {r for p in set(params) for r, _ in axes_of[p]}
-        return sorted(found if len(params) > len(set(params)) else found - {q})
+    def run(self, *, max_iter: int = 100, seed=0) -> tuple[dict, dict]:
+        """Coordinate ascent over the permutations: ``(perms, {"iterations", "converged"})``."""
+        rng = np.random.default_rng(seed)
+        version = dict.fromkeys(self.names, 0)
+        solved_at: dict = {}
+        perms = self.perms
+        for iteration in range(max_iter):
+            changed = False
+            for name in _forward_order(self.spec) if iteration == 0 else rng.permutation(self.names):
+                seen = tuple(version[q] for q in self.neighbours[name])
+                if solved_at.get(name) == seen:
+                    continue  # its neighbours are as at its last solve: the same similarity, the same answer
+                solved_at[name] = seen
+                unmatched_block = name in self.blocks and any(
+                    r not in solved_at for r, _, _ in self.blocks[name]
+                )
+                sim = self.block_similarity(name) if unmatched_block else self.similarity(name)
+                new = solve_assignment(sim, maximize=True)
+                rows = np.arange(len(new))
+                old_value, new_value = sim[rows, perms[name]].sum(), sim[rows, new].sum()
+                if new_value > old_value + 1e-12 * max(1.0, abs(old_value)):
+                    perms[name], changed = new, True
+                    version[name] += 1
+                if unmatched_block:  # a provisional solve: solved again on the weights' own similarity
+                    solved_at[name], changed = None, True
+            if not changed:
+                return perms, {"iterations": iteration + 1, "converged": True}
+        return perms, {"iterations": max_iter, "converged": False}
 
-    neighbours = {q: coupled(q) for q in names}
-    version = dict.fromkeys(names, 0)
-    solved_at = {}
-    for iteration in range(max_iter):
-        changed = False
-        for name in _forward_order(spec) if iteration == 0 else rng.permutation(names):
-            seen = tuple(version[q] for q in neighbours[name])
-            if solved_at.get(name) == seen:
-                continue
-            solved_at[name] = seen
-            unmatched_block = name in blocks and any(r not in solved_at for r, _, _ in blocks[name])
-            sim = block_similarity(name) if unmatched_block else similarity(name)
-            new = solve_assignment(sim, maximize=True)
-            rows = np.arange(len(new))
-            old_value, new_value = sim[rows, perms[name]].sum(), sim[rows, new].sum()
-            if new_value > old_value + 1e-12 * max(1.0, abs(old_value)):
-                perms[name], changed = new, True
-                version[name] += 1
-            if unmatched_block:  # a provisional solve: solved again on the weights' own similarity
-                solved_at[name], changed = None, True
-        if not changed:
-            return perms, {"iterations": iteration + 1, "converged": True}
-    return perms, {"iterations": max_iter, "converged": False}
+
+def _full(sa, sb, spec, *, max_iter=100, seed=0, **_):
+    """Git Re-Basin weight matching (:class:`_WeightMatching`)."""
+    return _WeightMatching(sa, sb, spec).run(max_iter=max_iter, seed=seed)
 
 
 def _capture(model, module_names: list[str], inputs, *, outputs: bool = False) -> dict[str, torch.Tensor]:

@@ -6,7 +6,6 @@ training (:func:`train`, :func:`train_pair`, :func:`train_ensemble`, :func:`trai
 operator sequences that evaluation along a path uses (:func:`network_ops`, :func:`register_ops`).
 """
 
-
 try:  # the models, training and paths need PyTorch, an optional dependency
     import torch  # noqa: F401
 except ModuleNotFoundError:  # pragma: no cover - exercised by the torch-free wheel test
@@ -47,8 +46,13 @@ from ._ops import (
     register_ops,
     supports,
 )
+from ._permutation_rules import (
+    permutation_rule,
+    register_permutation_rule,
+)
 from ._tracing import (
     PermutationSpec,
+    PermutationTracer,
     trace_permutation_spec,
 )
 from ._tracing_export import (
@@ -116,6 +120,9 @@ __all__ = [
     "check_same_architecture",
     "ScratchBuffers",
     "PermutationSpec",
+    "PermutationTracer",
     "trace_permutation_spec",
+    "register_permutation_rule",
+    "permutation_rule",
     "exported_graph",
 ]

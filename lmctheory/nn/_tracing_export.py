@@ -15,8 +15,9 @@ the graph :func:`lmctheory.nn.trace_permutation_spec` reads:
   table of supported operations applies, and an operation outside it is named in the same error;
 - a parameter read by anything else (a class token, a positional embedding) becomes a ``get_attr``.
 
-The operations of a call of one of lmctheory's own leaf layers (``ChannelLinear``,
-``LocallyConnected2d``) are gathered back into one call of the layer. ``nn.MultiheadAttention`` is a
+The operations of a call of a leaf layer registered outside torch (lmctheory's own ``ChannelLinear``,
+``LocallyConnected2d`` and users' layers, :func:`lmctheory.nn.register_permutation_rule`) are gathered back
+into one call of the layer. ``nn.MultiheadAttention`` is a
 leaf for torch.fx but cannot be gathered back here (which of its inputs is the query, the key or the
 value is lost), so a model torch.fx cannot trace that contains one is refused with a one-line error.
 """
@@ -28,7 +29,7 @@ import operator
 import torch
 from torch import nn
 
-from ._layers import ChannelLinear, LocallyConnected2d
+from ._permutation_rules import custom_leaf_types
 
 __all__ = ["exported_graph"]
 
@@ -95,9 +96,6 @@ _FUNCTIONS = {
     aten.detach.default: ("clone", 1),
     aten._to_copy.default: ("clone", 1),
 }
-
-
-_LEAVES = (ChannelLinear, LocallyConnected2d)  # one input, one output
 
 
 def exported_graph(model: nn.Module, example_input: torch.Tensor) -> torch.fx.Graph:
@@ -229,7 +227,7 @@ def _leaf(node, modules: dict) -> tuple[str, str] | None:
                 f"nn.MultiheadAttention {path!r} cannot be followed in torch.export's graph "
                 "(its query, key and value are not told apart there)"
             )
-        if isinstance(module, _LEAVES):
+        if isinstance(module, custom_leaf_types()):  # one input, one output
             return key, path
     return None
 

@@ -886,7 +886,9 @@ def assignment_cost(x, y, p: float) -> float:
     y = as_points(y, "y")
     check_same_dim(x, y)
     if x.shape[0] != y.shape[0]:
-        raise ValueError(f"assignment_cost needs clouds of equal size, got {x.shape[0]} and {y.shape[0]} points")
+        raise ValueError(
+            f"assignment_cost needs clouds of equal size, got {x.shape[0]} and {y.shape[0]} points"
+        )
     _check_fits(x.shape[0], y.shape[0], "assignment")
     return _assignment(x, y, p)[1]
 

@@ -6,28 +6,28 @@ and bootstrap slope fits (:func:`fit_rate`); samplers with exact references (:cl
 :class:`Gaussian`, :class:`UniformBall`, :class:`Subspace`, :class:`Discrete`, :func:`make_law`).
 """
 
-from ._laws import (
-    LAW_NAMES,
-    Discrete,
-    Gaussian,
-    Law,
-    Subspace,
-    TwoAtom,
-    UniformBall,
-    UniformCube,
-    make_law,
-)
 from ._rates import (
-    RateCurve,
-    RateFit,
-    fg_explicit_bound,
-    fg_explicit_bound_w,
-    fg_rate,
     fg_regime,
-    fit_rate,
+    fg_rate,
+    fg_explicit_bound,
     log10_fg_explicit_bound,
     predicted_slope,
+    RateFit,
+    fit_rate,
+    RateCurve,
     rate_curve,
+    fg_explicit_bound_w,
+)
+from ._laws import (
+    Law,
+    UniformCube,
+    Gaussian,
+    UniformBall,
+    Subspace,
+    TwoAtom,
+    Discrete,
+    make_law,
+    LAW_NAMES,
 )
 
 __all__ = [

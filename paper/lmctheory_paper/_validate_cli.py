@@ -248,7 +248,11 @@ def cmd_validate(args):
     ]
     compared = [line for n, c in comparisons.items() for line in comparison_lines(n, c)]
     if compared:
-        lines += ["", "differences from the committed records (paper/lmctheory_paper/figures/cache):", *compared]
+        lines += [
+            "",
+            "differences from the committed records (paper/lmctheory_paper/figures/cache):",
+            *compared,
+        ]
     lines.append(f"\n{summary_line(rows)}; report: {out_dir / 'validation.md'}")
     if kept:
         lines.append(
