@@ -10,22 +10,22 @@ behind the verdicts are in :mod:`lmctheory.claims.verdicts`.
 __shapes_results__ = False
 
 from ._rows import (
-    Row,
-    VERDICTS,
     KINDS,
-    equivalent,
+    VERDICTS,
+    Row,
+    compare_to_baseline,
+    counts,
+    counts_table,
     direction,
-    trend,
-    mean_at_most,
+    equivalent,
     every_at_most,
+    markdown_table,
+    mean_at_most,
     measurement,
     spearman,
-    counts,
     summary_line,
-    markdown_table,
-    counts_table,
+    trend,
     write_report,
-    compare_to_baseline,
 )
 
 __all__ = [

@@ -7,29 +7,29 @@ neighbour search they share (:func:`nearest_neighbors`) and manifolds of known d
 """
 
 from ._estimators import (
-    UnreliableEstimateWarning,
-    participation_ratio_of_matrix,
-    knn_distances,
-    levina_bickel,
-    twonn_from_ratios,
+    ESTIMATORS,
+    MLE,
+    CorrelationDimension,
     ParticipationRatio,
     PCADimension,
-    MLE,
     TwoNN,
-    CorrelationDimension,
+    UnreliableEstimateWarning,
     WassersteinDimension,
-    ESTIMATORS,
+    knn_distances,
+    levina_bickel,
     make_estimator,
+    participation_ratio_of_matrix,
+    twonn_from_ratios,
+)
+from ._manifolds import (
+    BENCHMARK_SUITE,
+    MANIFOLDS,
+    benchmark_suite,
+    embed,
+    sample_manifold,
 )
 from ._neighbors import (
     nearest_neighbors,
-)
-from ._manifolds import (
-    MANIFOLDS,
-    BENCHMARK_SUITE,
-    sample_manifold,
-    benchmark_suite,
-    embed,
 )
 
 __all__ = [

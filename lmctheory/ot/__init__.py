@@ -7,34 +7,34 @@ equal size (:func:`optimal_matching`), sliced W_p, exact linear assignment with 
 of the problem in floating point: the solvers' answers are certified, not trusted.
 """
 
+from ._assignment import (
+    RTOL,
+    SOLVERS,
+    available_solvers,
+    certify,
+    solve_assignment,
+)
+from ._bottleneck import (
+    bottleneck_assignment,
+)
 from ._exact import (
     METHODS,
     TransportResult,
+    assignment_cost,
+    check_memory,
+    cost_matrix,
+    dense_problem_bytes,
+    memory_budget,
+    optimal_matching,
+    random_directions,
+    sliced_wasserstein,
     transport,
     wasserstein,
-    optimal_matching,
-    assignment_cost,
-    sliced_wasserstein,
-    random_directions,
-    cost_matrix,
-    memory_budget,
-    dense_problem_bytes,
-    check_memory,
-)
-from ._assignment import (
-    SOLVERS,
-    RTOL,
-    available_solvers,
-    solve_assignment,
-    certify,
 )
 from ._sparse import (
     SparseAssignment,
     pair_costs,
     sparse_assignment,
-)
-from ._bottleneck import (
-    bottleneck_assignment,
 )
 
 __all__ = [

@@ -6,28 +6,28 @@ and bootstrap slope fits (:func:`fit_rate`); samplers with exact references (:cl
 :class:`Gaussian`, :class:`UniformBall`, :class:`Subspace`, :class:`Discrete`, :func:`make_law`).
 """
 
-from ._rates import (
-    fg_regime,
-    fg_rate,
-    fg_explicit_bound,
-    log10_fg_explicit_bound,
-    predicted_slope,
-    RateFit,
-    fit_rate,
-    RateCurve,
-    rate_curve,
-    fg_explicit_bound_w,
-)
 from ._laws import (
-    Law,
-    UniformCube,
+    LAW_NAMES,
+    Discrete,
     Gaussian,
-    UniformBall,
+    Law,
     Subspace,
     TwoAtom,
-    Discrete,
+    UniformBall,
+    UniformCube,
     make_law,
-    LAW_NAMES,
+)
+from ._rates import (
+    RateCurve,
+    RateFit,
+    fg_explicit_bound,
+    fg_explicit_bound_w,
+    fg_rate,
+    fg_regime,
+    fit_rate,
+    log10_fg_explicit_bound,
+    predicted_slope,
+    rate_curve,
 )
 
 __all__ = [

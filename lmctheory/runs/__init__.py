@@ -7,53 +7,53 @@ and :func:`compare` says whether it reproduced; :func:`limited_threads` keeps pa
 oversubscribing the cores.
 """
 
-from ._sweep import (
-    config_hash,
-    record_key,
-    Sweep,
-    SweepResult,
-    run_sweep,
-    run_sweeps,
-    prune_records,
-    load_results,
-    canonical_config,
+from ._machine import (
+    KERNEL_ENVIRONMENT,
+    cpu_model,
+    machine_info,
 )
 from ._provenance import (
-    record,
-    write_json,
-    to_jsonable,
-    library_versions,
+    FIRST_PARTY,
+    checkout_root,
     code_identity,
+    dumps,
     function_id,
     git_revision,
+    library_versions,
+    record,
+    to_jsonable,
     tracked_records_dir,
-    checkout_root,
-    FIRST_PARTY,
-    dumps,
+    write_json,
 )
 from ._rerun import (
-    rerun,
-    compare,
-    load_document,
-    code_changed,
-    register_experiment,
-    experiments,
     ENTRY_POINT_GROUP,
     IGNORED_KEYS,
+    code_changed,
+    compare,
+    experiments,
+    load_document,
+    register_experiment,
     reproduction_tolerance,
+    rerun,
     structure_differences,
 )
+from ._sweep import (
+    Sweep,
+    SweepResult,
+    canonical_config,
+    config_hash,
+    load_results,
+    prune_records,
+    record_key,
+    run_sweep,
+    run_sweeps,
+)
 from ._threads import (
-    limited_threads,
-    thread_budget,
     available_cores,
     keep_freed_memory,
+    limited_threads,
     return_freed_memory,
-)
-from ._machine import (
-    machine_info,
-    cpu_model,
-    KERNEL_ENVIRONMENT,
+    thread_budget,
 )
 
 __all__ = [
