@@ -46,7 +46,7 @@ def big_mlp():
 def test_every_matcher_recovers_a_planted_permutation_exactly(big_mlp, method):
     b, _ = planted_pair(big_mlp)
     x = torch.randn(256, 784, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
-    aligned = apply_permutation(b, match(big_mlp, b, method, inputs=x))
+    aligned = apply_permutation(b, match(big_mlp, b, method=method, inputs=x))
     assert max_param_distance(big_mlp, aligned) == 0.0
     y = torch.randint(0, 10, (256,), generator=torch.Generator().manual_seed(2))
     path = evaluate_path(big_mlp, aligned, (x, y), ts=np.linspace(0, 1, 5))
@@ -63,7 +63,7 @@ def test_planted_recovery_on_other_models(model, method):
     model = model.double()
     b, _ = planted_pair(model, seed=3)
     x = torch.randn(200, model.state_dict()[next(iter(model.state_dict()))].shape[1], dtype=torch.float64)
-    assert max_param_distance(model, apply_permutation(b, match(model, b, method, inputs=x))) == 0.0
+    assert max_param_distance(model, apply_permutation(b, match(model, b, method=method, inputs=x))) == 0.0
 
 
 def test_recovery_rate_under_noise_is_reported_per_width(capsys):
@@ -72,7 +72,7 @@ def test_recovery_rate_under_noise_is_reported_per_width(capsys):
         torch.manual_seed(width)
         a = MLP([20, width, width, 5]).double()
         b, planted = planted_pair(a, seed=width, noise=0.01)
-        found = match(a, b, "full")
+        found = match(a, b, method="full")
         inverse = planted.inverse().perms
         rates[width] = np.mean([np.mean(found.perms[k] == inverse[k]) for k in inverse])
     print("recovery rate per width at 1% noise:", rates)
@@ -102,9 +102,9 @@ def test_spec_validation_and_match_errors():
     with pytest.raises(ValueError, match="not the same architecture"):
         match(a, b)
     with pytest.raises(ValueError, match="method must be one of"):
-        match(a, a, "greedy")
+        match(a, a, method="greedy")
     with pytest.raises(ValueError, match="needs inputs"):
-        match(a, a, "weighted")
+        match(a, a, method="weighted")
     with pytest.raises(ValueError, match="absent from the model"):
         validate_spec({"P": [("nope.weight", 0)]}, a.state_dict())
     with pytest.raises(ValueError, match="different sizes"):

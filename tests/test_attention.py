@@ -41,7 +41,7 @@ def test_every_symmetry_in_the_spec_preserves_the_function(shape):
 def test_full_weight_matching_recovers_a_planted_permutation():
     a = make()
     b = apply_permutation(a, random_permutation(a, 3))
-    aligned = apply_permutation(b, match(a, b, "full"))
+    aligned = apply_permutation(b, match(a, b, method="full"))
     assert same_parameters(a, aligned)
 
 
@@ -54,7 +54,7 @@ def test_path_and_training_and_bound():
     looped = evaluate_path(a, b, (x, y), ts=ts, strategy="loop")
     np.testing.assert_allclose(batched.values["loss"], looped.values["loss"], rtol=1e-10)
     with pytest.raises(NotImplementedError, match="attention"):
-        certified_barrier_bound(a, b, (x, y), ts)
+        certified_barrier_bound(a, b, (x, y), ts=ts)
     res = train(
         lambda: AttentionNet((1, 8, 8), 10, patch=2, d_model=32, hidden=64),
         digits,

@@ -151,7 +151,7 @@ CASES = {
         ["different parameters", "layers.1.bias"],
     ),
     "match / unknown method": (
-        lambda: match(MLP([4, 8, 2]), MLP([4, 8, 2]), "optimal"),
+        lambda: match(MLP([4, 8, 2]), MLP([4, 8, 2]), method="optimal"),
         ValueError,
         ["method must be one of"],
     ),

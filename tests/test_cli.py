@@ -372,7 +372,7 @@ def test_train_pair_then_barrier(capsys, tmp_path):
     for split in ("train", "test"):
         s = res["splits"][split]
         assert s["path"]["split"] == split and len(s["path"]["values"]["loss"]) == 5
-        assert s["path"]["barriers"]["loss"]["above_chord"] <= s["certified_bound"]["bound"] + 1e-6
+        assert s["path"]["barriers"]["loss"]["above_chord"] <= s["certified_bound"]["upper"] + 1e-6
     code, text, _ = run(
         capsys, "barrier", str(out / "model_a.pt"), str(out / "model_b.pt"), "--align", "none"
     )
@@ -386,7 +386,7 @@ def test_train_pair_then_barrier(capsys, tmp_path):
         grid = s["path"]["barriers"]["loss"]["above_chord"]
         sup, endpoint = (
             s["over_segment"]["certified_sup"]["loss"],
-            s["over_segment"]["endpoint_bound"]["bound"],
+            s["over_segment"]["endpoint_bound"]["upper"],
         )
         assert grid - 1e-5 <= sup["lower"] <= sup["upper"] and sup["lower"] <= endpoint + 1e-9
         assert (

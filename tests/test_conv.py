@@ -44,7 +44,7 @@ def test_planted_channel_permutations_are_recovered(kind, method):
     b, perm = planted(a, seed=1)
     x = torch.randn(64, 64, dtype=torch.float64)
     assert check_functional_equivalence(a, perm, x)
-    aligned = apply_permutation(b, match(a, b, method, inputs=x))
+    aligned = apply_permutation(b, match(a, b, method=method, inputs=x))
     assert same_parameters(a, aligned)
 
 
@@ -54,8 +54,8 @@ def test_certified_bound_holds_for_conv_families(kind):
     y = torch.randint(0, 10, (100,))
     for seed in range(4):
         a, b = make(kind, seed), make(kind, seed + 100)
-        for bb in (b, apply_permutation(b, match(a, b, "full"))):
-            r = measured_and_certified(a, bb, (x, y), TS)
+        for bb in (b, apply_permutation(b, match(a, b, method="full"))):
+            r = measured_and_certified(a, bb, (x, y), ts=TS)
             assert r["holds"], r
 
 
@@ -65,8 +65,10 @@ def test_trained_cnn_pair_and_checkpoint(tmp_path):
     a, b = train_pair(lambda: CNN((1, 8, 8), [16, 16], 10), digits, cfg, same_init=False)
     err = (a.model(digits.x_test.double()).argmax(1) != digits.y_test).double().mean()
     assert err < 0.15
-    aligned = apply_permutation(b.model, match(a.model, b.model, "weighted", inputs=digits.x_train.double()))
-    r = measured_and_certified(a.model, aligned, (digits.x_test.double(), digits.y_test), TS)
+    aligned = apply_permutation(
+        b.model, match(a.model, b.model, method="weighted", inputs=digits.x_train.double())
+    )
+    r = measured_and_certified(a.model, aligned, (digits.x_test.double(), digits.y_test), ts=TS)
     assert r["holds"]
     path = save_checkpoint(a, tmp_path / "cnn.pt")
     model, sidecar = load_checkpoint(path)

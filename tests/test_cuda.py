@@ -48,8 +48,8 @@ def test_matching_on_the_gpu_gives_the_cpus_permutation(digits):
     a, b = _train("cpu", 0, digits), _train("cpu", 1, digits)
     inputs = digits.x_train.double()
     for method in ("naive", "full", "weighted", "activation"):
-        on_cpu = match(a, b, method, inputs)
-        on_gpu = match(a.cuda(), b.cuda(), method, inputs.cuda())
+        on_cpu = match(a, b, method=method, inputs=inputs)
+        on_gpu = match(a.cuda(), b.cuda(), method=method, inputs=inputs.cuda())
         for name in on_cpu.perms:
             assert np.array_equal(np.asarray(on_cpu.perms[name]), np.asarray(on_gpu.perms[name])), (
                 method,

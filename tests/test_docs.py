@@ -46,6 +46,8 @@ OBJECTS = _public_objects()
 
 
 def _has_parameters(obj) -> bool:
+    if getattr(obj, "_is_protocol", False):
+        return False  # a typing.Protocol describes objects; it is never constructed
     try:
         signature = inspect.signature(obj)  # a class: its constructor's parameters, without self
     except (TypeError, ValueError):

@@ -16,9 +16,9 @@ def test_the_counterexample_is_bounded_over_the_whole_segment():
     a, b = _chain((2.0, 1.0, 1.0), (1.0, 4.0, 0.5))
     data = (torch.ones(1, 1), torch.zeros(1, 1))
     fine = evaluate_path(a, b, data, ts=FINE, metrics=("loss",)).barrier("above_chord")
-    assert certified_barrier_bound(a, b, data).bound < fine  # the baseline's grid maximum misses the peak
+    assert certified_barrier_bound(a, b, data).upper < fine  # the baseline's grid maximum misses the peak
     bound = endpoint_barrier_bound(a, b, data, loss="mse")
-    assert bound.bound >= fine
+    assert bound.upper >= fine
     assert (
         bound.edges[0] == 0.0 and bound.edges[-1] == 1.0 and len(bound.edges) == len(bound.per_interval) + 1
     )
@@ -33,14 +33,14 @@ def test_the_endpoint_bound_is_above_every_attained_barrier(kind, activation, bi
     lower = certified_path_sup(a, b, data, metrics=("loss",), max_intervals=32)["loss"].lower
     assert np.isfinite(bound.per_interval).all() and np.isfinite(bound.defect_per_interval).all()
     tol = 1e-5 * max(1.0, float(np.abs(fine.values["loss"]).max()))  # the fine grid runs in float32
-    assert bound.bound >= fine.barrier("above_chord") - tol
-    assert bound.bound >= lower - 1e-9 * max(1.0, abs(lower))
+    assert bound.upper >= fine.barrier("above_chord") - tol
+    assert bound.upper >= lower - 1e-9 * max(1.0, abs(lower))
 
 
 def test_identical_endpoints_have_a_zero_bound():
     # zero but for the bounds on float64 rounding (order 1e-13 here)
     a, _, data = _random_pair("mlp", "relu", True, 3.0, 1)
-    assert 0.0 <= endpoint_barrier_bound(a, a, data).bound <= 1e-10
+    assert 0.0 <= endpoint_barrier_bound(a, a, data).upper <= 1e-10
 
 
 def test_it_converges_to_the_barrier_where_nothing_is_propagated():
@@ -55,8 +55,8 @@ def test_it_converges_to_the_barrier_where_nothing_is_propagated():
                 layer.weight.fill_(w)
     data = (torch.tensor([[1.0], [-0.5]]), torch.zeros(2, 1))
     fine = evaluate_path(a, b, data, ts=FINE, metrics=("loss",)).barrier("above_chord")
-    coarse = endpoint_barrier_bound(a, b, data, intervals=8, refine=0).bound
-    sharp = endpoint_barrier_bound(a, b, data, intervals=512, refine=64).bound
+    coarse = endpoint_barrier_bound(a, b, data, intervals=8, refine=0).upper
+    sharp = endpoint_barrier_bound(a, b, data, intervals=512, refine=64).upper
     assert fine > 1.0
     assert fine <= sharp <= coarse
     assert sharp <= fine * 1.01
@@ -66,8 +66,8 @@ def test_it_is_tighter_than_the_baseline_on_a_trained_like_pair():
     # ReLU units inactive at both endpoints contribute nothing; the baseline pays kappa t(1-t)|Delta z| and
     # Lipschitz constants for all of them
     a, b, data = _random_pair("mlp", "relu", True, 1.0, 5)
-    sharp = endpoint_barrier_bound(a, b, data).bound
-    baseline = certified_barrier_bound(a, b, data).bound
+    sharp = endpoint_barrier_bound(a, b, data).upper
+    baseline = certified_barrier_bound(a, b, data).upper
     assert sharp < baseline
 
 

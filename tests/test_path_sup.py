@@ -28,7 +28,7 @@ def test_the_counterexample_a_grid_misses_and_the_certified_sup_does_not():
     a, b = _chain((2.0, 1.0, 1.0), (1.0, 4.0, 0.5))
     data = (torch.ones(1, 1), torch.zeros(1, 1))
     fine = evaluate_path(a, b, data, ts=FINE, metrics=("loss",)).barrier("above_chord")
-    grid_bound = certified_barrier_bound(a, b, data).bound  # exact per t, on 25 points
+    grid_bound = certified_barrier_bound(a, b, data).upper  # exact per t, on 25 points
     assert grid_bound < fine - 1e-3  # the grid maximum misses the peak
     sup = certified_path_sup(a, b, data, metrics=("loss",), loss="mse", rtol=1e-4)["loss"]
     assert sup.lower <= fine + 1e-9 <= sup.upper + 1e-9

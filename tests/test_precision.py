@@ -90,15 +90,17 @@ def test_weight_matching_float32_and_float64_agree():
     rng = np.random.default_rng(5)
     planted = Permutation({k: rng.permutation(64) for k in spec}, spec=spec)
     b = apply_permutation(a, planted)
-    p32 = match(a, b, "full")
-    p64 = match(copy.deepcopy(a).double(), copy.deepcopy(b).double(), "full")  # .double() works in place
+    p32 = match(a, b, method="full")
+    p64 = match(
+        copy.deepcopy(a).double(), copy.deepcopy(b).double(), method="full"
+    )  # .double() works in place
     for k in spec:
         assert np.array_equal(p32.perms[k], p64.perms[k])
         assert np.array_equal(p32.perms[k], np.argsort(planted.perms[k]))
     # independent networks: float32 similarities reach the float64 objective up to float32 rounding
     c = MLP([20, 64, 64, 5])
     a64, c64 = copy.deepcopy(a).double(), copy.deepcopy(c).double()
-    q32, q64 = match(a, c, "full"), match(a64, c64, "full")
+    q32, q64 = match(a, c, method="full"), match(a64, c64, method="full")
     assert next(a.parameters()).dtype == torch.float32
 
     def objective(perm):

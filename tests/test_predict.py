@@ -67,17 +67,17 @@ def test_certified_bound_holds_on_at_least_50_pairs(trained_pairs, capsys):
     results = []
     for name, a, b in random_pairs():
         for aligned in (False, True):
-            bb = apply_permutation(b, match(a, b, "full")) if aligned and a.permutation_spec() else b
-            results.append((name, aligned, measured_and_certified(a, bb, (x_rand, y_rand), TS)))
+            bb = apply_permutation(b, match(a, b, method="full")) if aligned and a.permutation_spec() else b
+            results.append((name, aligned, measured_and_certified(a, bb, (x_rand, y_rand), ts=TS)))
     x_te, y_te = digits.x_test.double(), digits.y_test
     for name, a, b in trained:
         for aligned in (False, True):
             bb = (
-                apply_permutation(b, match(a, b, "weighted", inputs=digits.x_train.double()))
+                apply_permutation(b, match(a, b, method="weighted", inputs=digits.x_train.double()))
                 if aligned
                 else b
             )
-            results.append((name, aligned, measured_and_certified(a, bb, (x_te, y_te), TS)))
+            results.append((name, aligned, measured_and_certified(a, bb, (x_te, y_te), ts=TS)))
     assert len(results) >= 50
     failures = [(n, al, r) for n, al, r in results if not r["holds"]]
     assert not failures, failures[:3]
@@ -93,11 +93,11 @@ def test_logistic_and_identical_pairs_have_zero_bound():
     torch.manual_seed(0)
     x, y = torch.randn(50, 12, dtype=torch.float64), torch.randint(0, 4, (50,))
     lo = certified_barrier_bound(
-        LogisticRegression(12, 4).double(), LogisticRegression(12, 4).double(), (x, y), TS
+        LogisticRegression(12, 4).double(), LogisticRegression(12, 4).double(), (x, y), ts=TS
     )
-    assert lo.bound == 0.0  # outputs are linear in the parameters: no defect
+    assert lo.upper == 0.0  # outputs are linear in the parameters: no defect
     a = MLP([12, 16, 4]).double()
-    assert certified_barrier_bound(a, a, (x, y), TS).bound == 0.0
+    assert certified_barrier_bound(a, a, (x, y), ts=TS).upper == 0.0
 
 
 def test_defect_bound_holds_at_every_t_and_vanishes_for_identical_models():
@@ -108,7 +108,7 @@ def test_defect_bound_holds_at_every_t_and_vanishes_for_identical_models():
     for seed, act in enumerate(("relu", "leaky_relu", "tanh", "gelu")):
         torch.manual_seed(seed)
         a, b = MLP([8, 64, 64, 3], activation=act).double(), MLP([8, 64, 64, 3], activation=act).double()
-        bound = certified_barrier_bound(a, b, (x, y), TS)
+        bound = certified_barrier_bound(a, b, (x, y), ts=TS)
         with torch.no_grad():
             fa, fb = a(x), b(x)
             for t, limit in zip(TS, bound.defect_per_t, strict=True):
@@ -121,7 +121,7 @@ def test_defect_bound_holds_at_every_t_and_vanishes_for_identical_models():
                 )
                 assert measured <= limit * (1 + 1e-12) + 1e-12
         assert bound.defect_per_t[0] == bound.defect_per_t[-1] == 0.0 and bound.defect_per_t[5] > 0
-    same = certified_barrier_bound(a, a, (x, y), TS)
+    same = certified_barrier_bound(a, a, (x, y), ts=TS)
     assert np.all(same.defect_per_t == 0.0) and same.to_dict()["defect_per_t"] == [0.0] * len(TS)
 
 
@@ -131,10 +131,10 @@ def test_alignment_shrinks_the_bound_on_average():
     for seed in range(6):
         torch.manual_seed(seed)
         a, b = MLP([8, 256, 3]).double(), MLP([8, 256, 3]).double()
-        aligned = apply_permutation(b, match(a, b, "naive"))
+        aligned = apply_permutation(b, match(a, b, method="naive"))
         gains.append(
-            certified_barrier_bound(a, b, (x, y), TS).bound
-            / certified_barrier_bound(a, aligned, (x, y), TS).bound
+            certified_barrier_bound(a, b, (x, y), ts=TS).upper
+            / certified_barrier_bound(a, aligned, (x, y), ts=TS).upper
         )
     assert np.mean(gains) > 1.2
 
@@ -146,14 +146,14 @@ def test_mse_loss_bound_holds():
     for seed in range(5):
         torch.manual_seed(seed)
         a, b = MeanFieldTwoLayer(6, 50).double(), MeanFieldTwoLayer(6, 50).double()
-        r = measured_and_certified(a, b, (x, y[:, 0]), TS)
+        r = measured_and_certified(a, b, (x, y[:, 0]), ts=TS)
         assert r["holds"]
 
 
 def test_layer_report_of_a_planted_pair_is_zero():
     torch.manual_seed(0)
     a = MLP([10, 20, 20, 3]).double()
-    perm = match(a, a, "naive")
+    perm = match(a, a, method="naive")
     rows = layer_report(a, apply_permutation(a, perm), torch.randn(64, 10, dtype=torch.float64))
     assert [r["layer"] for r in rows] == [1, 2]
     assert all(r["weight_sq_distance"] == 0 and r["preactivation_gap"] == 0 for r in rows)

@@ -286,7 +286,7 @@ def test_certified_bound_is_never_below_the_measured_barrier_or_defect(pair):
     """At every t: loss above the chord <= per_t and E ||f_t - chord|| <= defect_per_t (any pair, any data)."""
     a, b, x, y = pair
     ts = np.linspace(0, 1, 7)
-    bound = certified_barrier_bound(a, b, (x, y), ts)
+    bound = certified_barrier_bound(a, b, (x, y), ts=ts)
     with torch.no_grad():
         fa, fb = a(x), b(x)
         la, lb = (torch.nn.functional.cross_entropy(f, y).item() for f in (fa, fb))
@@ -305,11 +305,11 @@ def test_certified_bound_is_symmetric_under_swapping_the_endpoints(pair):
     """The path from B to A at 1 - t is the path from A to B at t: same bound, zero at the ends."""
     a, b, x, y = pair
     ts = np.linspace(0, 1, 9)
-    ab, ba = certified_barrier_bound(a, b, (x, y), ts), certified_barrier_bound(b, a, (x, y), 1 - ts)
+    ab, ba = certified_barrier_bound(a, b, (x, y), ts=ts), certified_barrier_bound(b, a, (x, y), ts=1 - ts)
     np.testing.assert_allclose(ab.per_t, ba.per_t, rtol=1e-10, atol=1e-300)
     np.testing.assert_allclose(ab.defect_per_t, ba.defect_per_t, rtol=1e-10, atol=1e-300)
     assert ab.per_t[0] == ab.per_t[-1] == 0.0
-    assert certified_barrier_bound(a, a, (x, y), ts).bound == 0.0
+    assert certified_barrier_bound(a, a, (x, y), ts=ts).upper == 0.0
 
 
 @settings(max_examples=200, deadline=None)

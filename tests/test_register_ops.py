@@ -51,7 +51,7 @@ def test_a_new_model_kind_registers_itself():
         looped = evaluate_path(a, b, (x, y), ts=ts, strategy="loop")
         np.testing.assert_allclose(batched.values["loss"], looped.values["loss"], rtol=1e-10)
         bound = certified_barrier_bound(a, b, (x, y), ts=ts)
-        assert batched.barrier("above_chord", "loss") <= bound.bound + 1e-12
+        assert batched.barrier("above_chord", "loss") <= bound.upper + 1e-12
     finally:
         from lmctheory.nn import _ops as ops
 

@@ -161,7 +161,7 @@ def test_reset_and_repair_lower_the_midpoint_loss_of_trained_aligned_batch_norm_
     a, b = (train(make, digits, TrainConfig(**cfg, init_seed=s, data_seed=s)).model.eval() for s in (0, 1))
     x = digits.x_train.flatten(1)
     spec = dict(trace_permutation_spec(a, x[:4]))
-    b = apply_permutation(b, match(a, b, "full", spec=spec), spec)
+    b = apply_permutation(b, match(a, b, method="full", spec=spec), spec)
 
     def midpoint_loss(model):
         with torch.no_grad():
@@ -180,10 +180,10 @@ def test_the_path_without_renormalisation_is_evaluate_paths_and_bad_names_are_re
     a, b = MLP([5, 16, 3]), MLP([5, 16, 3])
     x, y = torch.randn(300, 5), torch.randint(0, 3, (300,))
     ts = [0.0, 0.25, 0.5, 1.0]
-    ours = renormalized_path(a, b, (x, y), ts, renormalize="none", inputs=x, batch_size=128)
+    ours = renormalized_path(a, b, (x, y), ts=ts, renormalize="none", inputs=x, batch_size=128)
     reference = evaluate_path(a, b, (x, y), ts=ts)
     for metric in ("loss", "error"):
         assert ours.values[metric] == pytest.approx(reference.values[metric], abs=1e-5)
     assert ours.barrier("above_chord") == pytest.approx(reference.barrier("above_chord"), abs=1e-5)
     with pytest.raises(ValueError, match="renormalize"):
-        renormalized_path(a, b, (x, y), ts, renormalize="batchnorm", inputs=x)
+        renormalized_path(a, b, (x, y), ts=ts, renormalize="batchnorm", inputs=x)

@@ -149,7 +149,7 @@ def _assert_planted_is_recovered(model, x, spec, seed, atol=1e-5, methods=("full
     with torch.no_grad():
         assert torch.allclose(model(x), permuted(x), atol=atol)
     for method in methods:
-        found = match(model, permuted, method, spec=dict(spec))
+        found = match(model, permuted, method=method, spec=dict(spec))
         assert all(np.array_equal(found.perms[k], np.argsort(p)) for k, p in planted.perms.items()), method
 
 

@@ -47,7 +47,7 @@ def test_a_planted_permutation_keeps_the_function_and_weight_matching_recovers_i
     assert not torch.equal(
         permuted.state_dict()[spec[next(iter(spec))][0][0]], model.state_dict()[spec[next(iter(spec))][0][0]]
     )
-    found = match(model, permuted, "full")
+    found = match(model, permuted, method="full")
     for k, p in planted.perms.items():
         assert np.array_equal(found.perms[k], np.argsort(p)), k
     restored = apply_permutation(permuted, found)
@@ -67,11 +67,11 @@ def test_renormalisation_lowers_the_midpoint_barrier_of_independently_trained_al
     a, b = train_pair(
         lambda: ResNet20(digits.input_shape, digits.n_classes), digits, cfg, same_init=False, seeds=(0, 1)
     )
-    aligned = apply_permutation(b.model, match(a.model, b.model, "full"))
+    aligned = apply_permutation(b.model, match(a.model, b.model, method="full"))
     test, x = (digits.x_test, digits.y_test), digits.x_train
     barrier = {
         how: renormalized_path(
-            a.model, aligned, test, [0.0, 0.5, 1.0], renormalize=how, inputs=x, batch_size=len(x)
+            a.model, aligned, test, ts=[0.0, 0.5, 1.0], renormalize=how, inputs=x, batch_size=len(x)
         ).barrier("midpoint_barrier")
         for how in ("none", "reset_bn", "repair")
     }
@@ -136,7 +136,7 @@ def test_torchvision_planted_permutation_is_recovered(factory):
     with torch.no_grad():
         out = model(x)
         assert torch.allclose(permuted(x), out, atol=1e-5 * float(out.abs().max()))
-    found = match(model, permuted, "full", spec=dict(spec))
+    found = match(model, permuted, method="full", spec=dict(spec))
     for k, p in planted.perms.items():
         assert np.array_equal(found.perms[k], np.argsort(p)), k
 

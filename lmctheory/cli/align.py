@@ -138,7 +138,7 @@ def cmd_align(args):
         spec, how = model_a.permutation_spec(), "the model's permutation_spec()"
     else:
         spec, how = trace_permutation_spec(model_a, x_train[:2]), "torch.fx tracing"
-    perm = match(model_a, model_b, args.method, spec=dict(spec), inputs=x_train)
+    perm = match(model_a, model_b, method=args.method, spec=dict(spec), inputs=x_train)
     aligned = apply_permutation(model_b, perm, dict(spec))
     out_model = Path(args.out_model) if args.out_model else Path(args.ckpt_b).with_suffix(".aligned.pt")
     torch.save(aligned.state_dict(), out_model)
@@ -149,7 +149,7 @@ def cmd_align(args):
             model_a,
             b,
             test,
-            ts,
+            ts=ts,
             renormalize=args.renormalize,
             inputs=stats,
             batch_size=len(stats),

@@ -74,7 +74,7 @@ def _over_segment(model_a, model_b, data, split: str) -> tuple[dict, list[str]]:
         f"{s.intervals} sub-intervals, {'converged' if s.converged else 'NOT converged: budget spent'})"
         for m, s in sups.items()
     ]
-    lines.append(f"[{split}] endpoint bound on the loss barrier over [0, 1]: {endpoint.bound:.4g}")
+    lines.append(f"[{split}] endpoint bound on the loss barrier over [0, 1]: {endpoint.upper:.4g}")
     return {
         "certified_sup": {m: s.to_dict() for m, s in sups.items()},
         "endpoint_bound": endpoint.to_dict(),
@@ -209,7 +209,7 @@ def cmd_barrier(args):
     dtype = next(model_a.parameters()).dtype
     if args.align != "none":
         model_b = apply_permutation(
-            model_b, match(model_a, model_b, args.align, inputs=data.x_train.to(dtype))
+            model_b, match(model_a, model_b, method=args.align, inputs=data.x_train.to(dtype))
         )
     ts = default_grid(args.points)
     result = {"align": args.align, "splits": {}}
@@ -217,7 +217,7 @@ def cmd_barrier(args):
     for split in ("train", "test"):
         x, y = data.split(split)
         path = evaluate_path(model_a, model_b, (x.to(dtype), y), ts=ts, split=split)
-        cert = certified_barrier_bound(model_a, model_b, (x, y), ts)
+        cert = certified_barrier_bound(model_a, model_b, (x, y), ts=ts)
         result["splits"][split] = {"path": path.to_dict(), "certified_bound": cert.to_dict()}
         b = path.to_dict()["barriers"]
         lines += [
@@ -231,7 +231,7 @@ def cmd_barrier(args):
             + ", ".join(f"{k} {v:.4g}" for k, v in b["error"].items() if v is not None)
             + f", normalized {b['normalized']:.4g}",
             f"[{split}] certified bound on the loss barrier above chord (baseline, at the {args.points} points): "
-            f"{cert.bound:.4g}",
+            f"{cert.upper:.4g}",
         ]
         if args.over_segment:
             result["splits"][split]["over_segment"], more = _over_segment(model_a, model_b, (x, y), split)

@@ -46,6 +46,7 @@ from ._layer_dimensions import (
 from ._path import (
     DEFINITIONS,
     PATH_CONVENTION,
+    CertifiedBound,
     PathResult,
     barrier,
     barriers,
@@ -85,6 +86,7 @@ __all__ = [
     "default_grid",
     "per_example_loss",
     "loss_kind",
+    "CertifiedBound",
     "evaluate_path",
     "RENORMALIZATIONS",
     "interpolate",

@@ -709,9 +709,9 @@ _MATCHERS = {"naive": _naive, "full": _full, "weighted": _weighted, "activation"
 def match(
     model_a,
     model_b,
+    *,
     method: str = "full",
     inputs=None,
-    *,
     spec: dict | None = None,
     max_iter: int = 100,
     seed: int = 0,

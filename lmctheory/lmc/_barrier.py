@@ -146,7 +146,8 @@ def evaluate_path(
         Models of different architectures, devices or dtypes; data of the wrong shape or type;
         ts outside [0, 1]; unknown metrics, loss or strategy; an error metric with float targets.
     NotImplementedError
-        ``strategy="first_layer"`` for a model kind without registered operators.
+        ``strategy="first_layer"`` for a model kind without registered operators
+        (:func:`lmctheory.nn.register_ops`).
 
     Examples
     --------
@@ -172,13 +173,12 @@ def evaluate_path(
     first = next(iter(pa.values()))
     device, dtype = first.device, first.dtype
     if strategy == "first_layer" and not supports(model_a):
-        raise ValueError(
-            f"strategy='first_layer' needs a model made of linear operators (MLP, mean-field, "
-            f"logistic, CNN, LCN), not {type(model_a).__name__}"
+        raise NotImplementedError(
+            f"strategy='first_layer' needs a model kind with registered operators (MLP, mean-field, logistic, "
+            f"CNN, LCN or lmctheory.nn.register_ops), not {type(model_a).__name__}"
         )
-    used, first_layer = None, None
-    sums = {m: np.zeros(ts.size) for m in metrics}
-    n_total, kind = 0, None
+    used, outputs, kind = None, None, None
+    totals = _Totals(metrics, ts.size)
     model_a_was_training = model_a.training
     model_a.eval()
     try:
@@ -189,51 +189,80 @@ def evaluate_path(
             n = x.shape[0]
             if used is None:  # decided on the first batch
                 used = strategy if strategy != "auto" else _auto_strategy(model_a, pa, device, n)
-                if used == "first_layer":
-                    first_layer = network_ops(model_a, model_b, dtype=dtype)
-            out_size = _check_batch(model_a, x, y, kind) * n
-            chunk = max(1, int(max_elements // max(out_size, 1)))
+                outputs = _STRATEGIES[used](model_a, model_b, pa, pb, dtype, max_elements)
+            chunk = max(1, int(max_elements // max(_check_batch(model_a, x, y, kind) * n, 1)))
             for start in range(0, ts.size, chunk):
                 t = torch.as_tensor(ts[start : start + chunk], device=device, dtype=dtype)
-                stacked = (
-                    None
-                    if used == "first_layer"
-                    else {
-                        k: torch.lerp(
-                            pa[k].expand(len(t), *pa[k].shape),
-                            pb[k].expand(len(t), *pb[k].shape),
-                            t.view(-1, *([1] * pa[k].ndim)),
-                        )
-                        for k in pa
-                    }
-                )
                 with torch.no_grad():
-                    if used == "vmap":
-                        out = torch.vmap(
-                            lambda p, inp: functional_call(model_a, p, (inp,)), in_dims=(0, None)
-                        )(stacked, x)  # (T, n, k)
-                    elif used == "loop":
-                        out = torch.stack(
-                            [
-                                functional_call(model_a, {k: v[i] for k, v in stacked.items()}, (x,))
-                                for i in range(len(t))
-                            ]
-                        )
-                    else:
-                        out = path_outputs(first_layer, x, t, max_elements)
-                    if "loss" in metrics:
-                        per = per_example_loss(kind, out, y)
-                        sums["loss"][start : start + len(t)] += per.sum(1).double().cpu().numpy()
-                    if "error" in metrics:
-                        wrong = (out.argmax(-1) != y.view(1, n)).sum(1)
-                        sums["error"][start : start + len(t)] += wrong.double().cpu().numpy()
-            n_total += n
+                    totals.add(start, outputs(x, t), y, kind)
+            totals.examples += n
     finally:
         model_a.train(model_a_was_training)
-    if n_total == 0:
-        raise ValueError("data is empty")
-    values = {m: s / n_total for m, s in sums.items()}
-    return PathResult(ts, values, split, n_total, kind, {"strategy": used})
+    return PathResult(ts, totals.means(), split, totals.examples, kind, {"strategy": used})
+
+
+# ------------------------------------------------------------ strategies: outputs (T, n, k) for a group of t
+
+
+def _interpolated(pa: dict, pb: dict, t: torch.Tensor) -> dict:
+    """Every parameter at every t of the group, stacked: ``{name: (T, *shape)}``."""
+    return {
+        k: torch.lerp(
+            pa[k].expand(len(t), *pa[k].shape),
+            pb[k].expand(len(t), *pb[k].shape),
+            t.view(-1, *([1] * pa[k].ndim)),
+        )
+        for k in pa
+    }
+
+
+def _vmap_strategy(model_a, model_b, pa, pb, dtype, max_elements):
+    """One ``functional_call`` vectorised over the group's t by :func:`torch.vmap`."""
+    call = torch.vmap(lambda p, inp: functional_call(model_a, p, (inp,)), in_dims=(0, None))
+    return lambda x, t: call(_interpolated(pa, pb, t), x)
+
+
+def _loop_strategy(model_a, model_b, pa, pb, dtype, max_elements):
+    """One ``functional_call`` per t on the stacked parameters (no state_dict copies)."""
+
+    def outputs(x, t):
+        stacked = _interpolated(pa, pb, t)
+        return torch.stack(
+            [functional_call(model_a, {k: v[i] for k, v in stacked.items()}, (x,)) for i in range(len(t))]
+        )
+
+    return outputs
+
+
+def _first_layer_strategy(model_a, model_b, pa, pb, dtype, max_elements):
+    """The operator sequence (:func:`lmctheory.nn.path_outputs`): the first layer for A and B once."""
+    ops = network_ops(model_a, model_b, dtype=dtype)
+    return lambda x, t: path_outputs(ops, x, t, max_elements)
+
+
+#: strategy -> factory ``(model_a, model_b, params_a, params_b, dtype, max_elements) -> outputs(x, t)``
+_STRATEGIES = {"vmap": _vmap_strategy, "loop": _loop_strategy, "first_layer": _first_layer_strategy}
+
+
+class _Totals:
+    """Sums of the per-example loss and of the errors at each t, over every batch."""
+
+    def __init__(self, metrics, steps: int):
+        self.sums = {m: np.zeros(steps) for m in metrics}
+        self.examples = 0
+
+    def add(self, start: int, out: torch.Tensor, y: torch.Tensor, kind: str) -> None:
+        steps = slice(start, start + out.shape[0])
+        if "loss" in self.sums:
+            self.sums["loss"][steps] += per_example_loss(kind, out, y).sum(1).double().cpu().numpy()
+        if "error" in self.sums:
+            wrong = (out.argmax(-1) != y.view(1, out.shape[1])).sum(1)
+            self.sums["error"][steps] += wrong.double().cpu().numpy()
+
+    def means(self) -> dict:
+        if self.examples == 0:
+            raise ValueError("data is empty")
+        return {m: s / self.examples for m, s in self.sums.items()}
 
 
 #: On CPU, for models that first_layer does not cover, below this many multiply-adds per network

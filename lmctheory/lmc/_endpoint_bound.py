@@ -63,8 +63,9 @@ class EndpointBound:
     r"""Endpoint bound on the loss barrier above the chord over every t in [0, 1] (returned by
     :func:`endpoint_barrier_bound`).
 
-    ``bound`` is the largest of the per-sub-interval bounds, so it bounds
-    :math:`\sup_{t \in [0, 1]} [L(\theta(t)) - ((1-t)L(\theta_A) + tL(\theta_B))]`.
+    ``upper`` is the largest of the per-sub-interval bounds, so it bounds
+    :math:`\sup_{t \in [0, 1]} [L(\theta(t)) - ((1-t)L(\theta_A) + tL(\theta_B))]`. It follows the protocol
+    of every barrier bound (:class:`CertifiedBound`); ``lower`` is None.
 
     Parameters
     ----------
@@ -72,7 +73,7 @@ class EndpointBound:
         Sub-interval ends, ``0 = edges[0] < ... < edges[-1] = 1``.
     per_interval : ndarray
         Bound on each sub-interval ``[edges[k], edges[k + 1]]``.
-    bound : float
+    upper : float
         ``max(per_interval)``.
     loss, activation : str
         The loss and the activation.
@@ -86,26 +87,34 @@ class EndpointBound:
     >>> import numpy as np
     >>> from lmctheory.lmc import EndpointBound
     >>> b = EndpointBound(np.array([0.0, 0.5, 1.0]), np.array([0.1, 0.3]), 0.3, "mse", "relu", np.zeros(2))
-    >>> b.to_dict()["bound"]
+    >>> b.to_dict()["upper"]
     0.3
     """
 
     edges: np.ndarray
     per_interval: np.ndarray
-    bound: float
+    upper: float
     loss: str
     activation: str
     defect_per_interval: np.ndarray
     info: dict = field(default_factory=dict)
 
+    #: the barrier bounded (:data:`lmctheory.lmc.DEFINITIONS`) and of which metric; no attained lower value
+    metric = "loss"
+    definition = "above_chord"
+    lower = None
+
     def to_dict(self) -> dict:
         """Plain data (JSON)."""
         return {
             "path": PATH_CONVENTION,
+            "metric": self.metric,
+            "definition": self.definition,
+            "lower": self.lower,
             "quantity": "sup over t in [0, 1] of L(t) - ((1 - t) L(0) + t L(1)), bounded per sub-interval",
             "edges": self.edges.tolist(),
             "per_interval": self.per_interval.tolist(),
-            "bound": self.bound,
+            "upper": self.upper,
             "loss": self.loss,
             "activation": self.activation,
             "defect_per_interval": self.defect_per_interval.tolist(),
@@ -619,8 +628,8 @@ def endpoint_barrier_bound(
     >>> model_a, model_b = MLP([4, 16, 3]), MLP([4, 16, 3])
     >>> data = torch.randn(256, 4), torch.randint(0, 3, (256,))
     >>> measured = evaluate_path(model_a, model_b, data).barrier("above_chord")
-    >>> sharp = endpoint_barrier_bound(model_a, model_b, data).bound
-    >>> baseline = certified_barrier_bound(model_a, model_b, data).bound
+    >>> sharp = endpoint_barrier_bound(model_a, model_b, data).upper
+    >>> baseline = certified_barrier_bound(model_a, model_b, data).upper
     >>> bool(measured <= sharp <= baseline)
     True
     """

@@ -48,8 +48,9 @@ class BarrierBound:
     r"""Certified bound on the loss barrier above the chord, per t and overall (max over ``ts``;
     returned by :func:`certified_barrier_bound`).
 
-    ``bound`` is a maximum over the grid ``ts``: it bounds the barrier at those t, not the supremum
-    over [0, 1]. ``defect_per_t`` is the certified bound on the mean output defect
+    ``upper`` is a maximum over the grid ``ts``: it bounds the barrier at those t, not the supremum
+    over [0, 1]. It follows the protocol of every barrier bound (:class:`CertifiedBound`: ``upper``,
+    ``lower``, ``metric``, ``definition``); ``lower`` is None (no barrier is attained by construction). ``defect_per_t`` is the certified bound on the mean output defect
     :math:`E_x \lVert f_t(x) - ((1-t) f_A(x) + t f_B(x)) \rVert_2 = E_x \lVert u_L \rVert_2` at each t
     (the quantity Lemma 4.1 propagates).
 
@@ -57,7 +58,7 @@ class BarrierBound:
     ----------
     ts, per_t : ndarray
         The grid and the bound at each t.
-    bound : float
+    upper : float
         ``max(per_t)``.
     loss, activation : str
         The loss and activation the bound assumed.
@@ -77,13 +78,13 @@ class BarrierBound:
     >>> x, y = torch.randn(64, 4), torch.randint(0, 3, (64,))
     >>> from lmctheory.lmc import certified_barrier_bound
     >>> cert = certified_barrier_bound(model_a, model_b, (x, y), ts=[0.0, 0.5, 1.0])
-    >>> cert.per_t.shape, bool(cert.bound == cert.per_t.max()), float(cert.per_t[0])
+    >>> cert.per_t.shape, bool(cert.upper == cert.per_t.max()), float(cert.per_t[0])
     ((3,), True, 0.0)
     """
 
     ts: np.ndarray
     per_t: np.ndarray
-    bound: float
+    upper: float
     loss: str
     activation: str
     lipschitz: float
@@ -91,12 +92,21 @@ class BarrierBound:
     defect_per_t: np.ndarray | None = None
     info: dict = field(default_factory=dict)
 
+    #: the barrier bounded (:data:`lmctheory.lmc.DEFINITIONS`) and of which metric; no attained lower value
+    metric = "loss"
+    definition = "above_chord"
+    lower = None
+
     def to_dict(self) -> dict:
+        """Plain data (JSON)."""
         return {
             "path": PATH_CONVENTION,
+            "metric": self.metric,
+            "definition": self.definition,
             "ts": self.ts.tolist(),
             "per_t": self.per_t.tolist(),
-            "bound": self.bound,
+            "upper": self.upper,
+            "lower": self.lower,
             "quantity": "loss barrier above chord: max_t [L(t) - ((1-t) L(0) + t L(1))]",
             "loss": self.loss,
             "activation": self.activation,
@@ -109,7 +119,7 @@ class BarrierBound:
 
 
 def certified_barrier_bound(
-    model_a, model_b, data, ts=None, *, loss: str = "auto", batch_size: int = 4096
+    model_a, model_b, data, *, ts=None, loss: str = "auto", batch_size: int = 4096
 ) -> BarrierBound:
     """The certified loss-barrier bound (:ref:`theory-certified-bound`) for the path from ``model_a`` to ``model_b``.
 
@@ -152,7 +162,7 @@ def certified_barrier_bound(
     >>> from lmctheory.lmc import evaluate_path
     >>> from lmctheory.lmc import certified_barrier_bound
     >>> measured = evaluate_path(model_a, model_b, (x, y)).barrier("above_chord")
-    >>> bool(certified_barrier_bound(model_a, model_b, (x, y)).bound >= measured)
+    >>> bool(certified_barrier_bound(model_a, model_b, (x, y)).upper >= measured)
     True
     """
     ts = default_grid() if ts is None else np.asarray(ts, dtype=np.float64)
@@ -316,7 +326,7 @@ def layer_report(model_a, model_b, inputs) -> list[dict]:
     return rows
 
 
-def measured_and_certified(model_a, model_b, data, ts=None) -> dict:
+def measured_and_certified(model_a, model_b, data, *, ts=None) -> dict:
     """Measured loss barrier above chord next to the certified bound, on the same grid (and the certified
     bound on the mean output defect per t, ``BarrierBound.defect_per_t``).
 
@@ -353,16 +363,16 @@ def measured_and_certified(model_a, model_b, data, ts=None) -> dict:
     """
     ts = default_grid() if ts is None else np.asarray(ts, dtype=np.float64)
     path = evaluate_path(model_a, model_b, data, ts=ts, metrics=("loss",))
-    bound = certified_barrier_bound(model_a, model_b, data, ts)
+    bound = certified_barrier_bound(model_a, model_b, data, ts=ts)
     measured = path.barrier("above_chord")
     # the measured path runs in the models' dtype: allow its rounding (a few ulps of the loss)
     eps = torch.finfo(next(model_a.parameters()).dtype).eps
     slack = 16 * eps * max(1.0, float(np.abs(path.values["loss"]).max()))
     return {
         "measured": measured,
-        "bound": bound.bound,
-        "ratio": bound.bound / measured if measured > 0 else None,
-        "holds": measured <= bound.bound + slack,
+        "upper": bound.upper,
+        "ratio": bound.upper / measured if measured > 0 else None,
+        "holds": measured <= bound.upper + slack,
         "slack": slack,
         "defect_per_t": bound.defect_per_t.tolist(),
     }

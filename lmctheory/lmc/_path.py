@@ -30,6 +30,7 @@ accuracy of the endpoints, so that datasets of different difficulty compare.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -43,6 +44,7 @@ __all__ = [
     "default_grid",
     "per_example_loss",
     "loss_kind",
+    "CertifiedBound",
 ]
 
 PATH_CONVENTION = "theta(t) = (1 - t) * theta_A + t * theta_B"
@@ -334,3 +336,27 @@ def loss_kind(y, loss: str) -> str:
             raise ValueError(f"loss must be 'auto', 'cross_entropy' or 'mse', got {loss!r}")
         return loss
     return "mse" if y.is_floating_point() else "cross_entropy"
+
+
+@runtime_checkable
+class CertifiedBound(Protocol):
+    """What every certified barrier bound of :mod:`lmctheory.lmc` offers (:class:`BarrierBound`,
+    :class:`EndpointBound`, :class:`PathSup`): the bounded barrier's ``definition`` (a name of
+    :data:`DEFINITIONS`), its ``metric`` ("loss" or "error"), a certified ``upper`` bound, a ``lower`` value
+    the path attains (None when the bound computes none) and ``to_dict()``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.lmc import CertifiedBound, EndpointBound
+    >>> bound = EndpointBound(np.array([0.0, 1.0]), np.array([0.2]), 0.2, "mse", "relu", np.zeros(1))
+    >>> isinstance(bound, CertifiedBound), bound.metric, bound.definition, bound.lower
+    (True, 'loss', 'above_chord', None)
+    """
+
+    upper: float
+    lower: float | None
+    metric: str
+    definition: str
+
+    def to_dict(self) -> dict: ...

@@ -86,6 +86,8 @@ class PathSup:
         Whether ``upper - lower`` met the tolerance within the budget.
     intervals : int
         Sub-intervals enclosed.
+    definition : str
+        The barrier enclosed (:data:`lmctheory.lmc.DEFINITIONS`): ``"above_chord"`` or ``"max_minus_mean"``.
     info : dict
         Tolerances, timings, the largest remaining gap's location.
 
@@ -104,6 +106,7 @@ class PathSup:
     endpoints: tuple
     converged: bool
     intervals: int
+    definition: str = "above_chord"
     info: dict = field(default_factory=dict)
 
     @property
@@ -115,6 +118,7 @@ class PathSup:
         """Plain data (JSON)."""
         return {
             "metric": self.metric,
+            "definition": self.definition,
             "lower": self.lower,
             "upper": self.upper,
             "gap": self.gap,
@@ -586,6 +590,7 @@ def certified_path_sup(
             endpoints=objective.endpoints[m],
             converged=upper - value <= threshold(m),
             intervals=count,
+            definition={"chord": "above_chord", "mean": "max_minus_mean"}[references[m]],
             info={
                 "atol": atol,
                 "rtol": rtol,
@@ -596,7 +601,7 @@ def certified_path_sup(
                 "rounds": rounds,
                 "seconds": time.perf_counter() - started,
                 "path": PATH_CONVENTION,
-                "definition": DEFINITIONS[references[m]],
+                "formula": DEFINITIONS[references[m]],
             },
         )
     return result

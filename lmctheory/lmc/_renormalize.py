@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from ..utils.validation import check_positive_int
-from ._path import PATH_CONVENTION, PathResult, loss_kind, per_example_loss
+from ._path import PATH_CONVENTION, PathResult, default_grid, loss_kind, per_example_loss
 
 __all__ = ["RENORMALIZATIONS", "interpolate", "renormalized_path", "repair", "reset_batchnorm"]
 
@@ -343,8 +343,8 @@ def renormalized_path(
     model_a: nn.Module,
     model_b: nn.Module,
     data,
-    ts,
     *,
+    ts=None,
     renormalize: str,
     inputs: torch.Tensor,
     loss: str = "auto",
@@ -365,7 +365,7 @@ def renormalized_path(
         The endpoints (B aligned to A), same architecture, any module.
     data : (x, y) tensors
         Where the loss and error are measured (e.g. the test split).
-    ts : array-like
+    ts : array-like, default 25 points (:func:`default_grid`)
         Values of t in [0, 1].
     renormalize : {"none", "reset_bn", "repair"}
         The correction.
@@ -397,7 +397,7 @@ def renormalized_path(
     >>> net = lambda: nn.Sequential(nn.Linear(3, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2))
     >>> a, b = net(), net()
     >>> x, y = torch.randn(64, 3), torch.randint(0, 2, (64,))
-    >>> path = renormalized_path(a, b, (x, y), [0.0, 0.5, 1.0], renormalize="reset_bn", inputs=x)
+    >>> path = renormalized_path(a, b, (x, y), ts=[0.0, 0.5, 1.0], renormalize="reset_bn", inputs=x)
     >>> path.values["loss"].shape, path.info["renormalize"]
     ((3,), 'reset_bn')
     """
@@ -406,7 +406,7 @@ def renormalized_path(
     if renormalize not in RENORMALIZATIONS:
         raise ValueError(f"renormalize must be one of {sorted(RENORMALIZATIONS)}, got {renormalize!r}")
     batch_size = check_positive_int(batch_size, "batch_size")
-    ts = np.asarray(ts, dtype=float).ravel()
+    ts = default_grid() if ts is None else np.asarray(ts, dtype=float).ravel()
     x, y = (torch.as_tensor(v) for v in data)
     kind = loss_kind(y, loss)
     inputs = torch.as_tensor(inputs)

@@ -43,7 +43,7 @@ if library == "rebasin":
 else:
     from lmctheory.lmc import match
 
-    aligned = apply_permutation(model_b, match(model_a, model_b, "full", spec=spec), spec)
+    aligned = apply_permutation(model_b, match(model_a, model_b, method="full", spec=spec), spec)
 seconds = time.perf_counter() - start
 recovered = all(
     torch.equal(p, q)

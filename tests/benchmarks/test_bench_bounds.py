@@ -95,7 +95,7 @@ def _measure(benchmark, group, label, model_a, model_b, data):
         sup_times.append(_seconds(sup_run)[1])
     path_s, sup_s = statistics.median(path_times), statistics.median(sup_times)
     endpoint, endpoint_s = _seconds(lambda: endpoint_barrier_bound(model_a, model_b, data))
-    baseline, baseline_s = _seconds(lambda: certified_barrier_bound(model_a, model_b, data, GRID))
+    baseline, baseline_s = _seconds(lambda: certified_barrier_bound(model_a, model_b, data, ts=GRID))
     benchmark.extra_info.update(
         bounds=group,
         label=label,

@@ -76,7 +76,7 @@ def test_wide_layer_matching(benchmark, monkeypatch, solver):
     a, b = MLP([784, 4096, 10]), MLP([784, 4096, 10])
     benchmark.group = "weight matching 784-4096-10, independent nets"
     benchmark.extra_info.update(kind="wide", solver=solver)
-    perm = benchmark.pedantic(lambda: align.match(a, b, "full"), rounds=3, iterations=1)
+    perm = benchmark.pedantic(lambda: align.match(a, b, method="full"), rounds=3, iterations=1)
     benchmark.extra_info["perm_checksum"] = int((perm.perms["P_0"] * np.arange(4096)).sum())
 
 

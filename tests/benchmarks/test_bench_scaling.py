@@ -25,7 +25,7 @@ def test_matching_vs_width(benchmark, width):
         size=width,
         algorithm="similarity GEMM O(w^2 D) + assignment O(w^3) worst case",
     )
-    perm = benchmark.pedantic(lambda: match(a, b, "full"), rounds=3, iterations=1)
+    perm = benchmark.pedantic(lambda: match(a, b, method="full"), rounds=3, iterations=1)
     assert sorted(perm.perms["P_0"]) == list(range(width))
 
 

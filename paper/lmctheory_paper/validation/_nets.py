@@ -16,7 +16,7 @@ def aligned(model_a, model_b, method: str, inputs=None):
     """``model_b`` aligned to ``model_a`` by :func:`lmctheory.lmc.match` (``"none"``: unchanged)."""
     if method == "none":
         return model_b
-    return apply_permutation(model_b, match(model_a, model_b, method, inputs))
+    return apply_permutation(model_b, match(model_a, model_b, method=method, inputs=inputs))
 
 
 def midpoint_defect(model_a, model_b, x, *, relative: bool = True) -> float:

@@ -35,7 +35,7 @@ def segment_barrier(
         "barrier_attained": sup["loss"].lower,
         "barrier_converged": all(s.converged for s in sup.values()),
         "sup_intervals": sup["loss"].intervals,
-        "endpoint_bound": endpoint.bound,
+        "endpoint_bound": endpoint.upper,
     }
     if error_reference is not None:
         out["error_barrier"], out["error_barrier_attained"] = sup["error"].upper, sup["error"].lower

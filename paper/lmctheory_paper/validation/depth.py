@@ -77,13 +77,13 @@ def run_config(config: dict) -> dict:
         model_b = _init_mlp(widths, 2 * config["seed"] + 1)
         matched = aligned(model_a, model_b, "naive")
         ts = np.linspace(0, 1, 11)
-        check = measured_and_certified(model_a, matched, (x, y), ts)
+        check = measured_and_certified(model_a, matched, (x, y), ts=ts)
         out["defect_bound"].append(check["defect_per_t"][5])  # t = 1/2
         out["defect_absolute"].append(midpoint_defect(model_a, matched, x, relative=False))
         out["defect_matched"].append(midpoint_defect(model_a, matched, x))
         out["defect_unmatched"].append(midpoint_defect(model_a, model_b, x))
         out["barrier"].append(check["measured"])
-        out["bound"].append(check["bound"])
+        out["bound"].append(check["upper"])
     return dict(out)
 
 

@@ -173,7 +173,7 @@ def run_config(config: dict) -> dict:
         if matcher != "none":
             out["endpoint_bound"][matcher] = endpoint_barrier_bound(
                 model_a, matched, test, intervals=ENDPOINT_INTERVALS, refine=ENDPOINT_REFINE
-            ).bound
+            ).upper
     out["endpoint_losses"] = [
         path["values"]["loss"][0],
         path["values"]["loss"][-1],

@@ -96,12 +96,12 @@ def run_config(config: dict) -> dict:
         matched = apply_permutation(
             model_b, Permutation({"P_0": perm}, "optimal W_2 on (w, a)", model_b.permutation_spec(), {})
         )
-        check = measured_and_certified(model_a, matched, (x, y), np.linspace(0, 1, 11))
+        check = measured_and_certified(model_a, matched, (x, y), ts=np.linspace(0, 1, 11))
         out["w2"].append(float(np.sqrt(w2_sq)))
         out["gap"].append(midpoint_defect(model_a, matched, x, relative=False))
         out["gap_unmatched"].append(midpoint_defect(model_a, model_b, x, relative=False))
         out["barrier_grid"].append(check["measured"])
-        out["bound"].append(check["bound"])
+        out["bound"].append(check["upper"])
         for key, value in segment_barrier(model_a, matched, (x, y)).items():
             out[key].append(value)  # "barrier": the certified supremum over every t in [0, 1]
         if n == max(config["widths"]):
