@@ -75,7 +75,7 @@ def test_pca_rules_are_exact_on_linear_subspaces(rule, d, family):
 @pytest.mark.parametrize("d", [1, 3, 8])
 def test_wasserstein_dimension_within_25_percent(d):
     X, _ = sample_manifold("ball", 4096, 12, d, seed=d)
-    est = WassersteinDimension(reps=4, seed=0).fit(X)
+    est = WassersteinDimension(reps=4, random_state=0).fit(X)
     assert abs(est.dimension_ - d) <= 0.25 * d, est.dimension_
     lo, hi = est.dimension_ci_
     assert lo <= est.dimension_ <= hi and est.rate_ < 0
@@ -266,8 +266,6 @@ def test_reliability_warnings():
     with pytest.warns(UnreliableEstimateWarning, match="near or above the reliability threshold"):
         est = MLE().fit(X)
     assert est.reliability_threshold_ == pytest.approx(math.log2(500))
-    with pytest.warns(DeprecationWarning, match="reliability_threshold_"):
-        assert est.saturation_ == est.reliability_threshold_
     with pytest.warns(UnreliableEstimateWarning):
         PCADimension().fit(np.random.default_rng(0).normal(size=(6, 20)))
     with warnings.catch_warnings():

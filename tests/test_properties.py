@@ -142,7 +142,7 @@ def test_wasserstein_dimension_invariant_to_rotation_translation_scale(seed, sca
     rng = np.random.default_rng(seed)
     X = rng.random((512, 3)) @ rng.normal(size=(3, 6))
     Q = np.linalg.qr(rng.normal(size=(6, 6)))[0]
-    est = WassersteinDimension(reps=3, seed=7)
+    est = WassersteinDimension(reps=3, random_state=7)
     d0 = est.fit(X).dimension_
-    d1 = WassersteinDimension(reps=3, seed=7).fit(scale * X @ Q + shift).dimension_
+    d1 = WassersteinDimension(reps=3, random_state=7).fit(scale * X @ Q + shift).dimension_
     assert d1 == pytest.approx(d0, rel=1e-6)

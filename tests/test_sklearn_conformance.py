@@ -24,7 +24,6 @@ from lmctheory.dimension import (
     TwoNN,
     WassersteinDimension,
 )
-from lmctheory.dimension._estimators import PCA
 
 EXPECTED_FAILED_CHECKS = {
     "check_fit1d": "a 1-D array is n points on the line: lmctheory's one convention for point clouds "
@@ -73,10 +72,3 @@ def test_n_features_in_is_set(estimator):
 def test_invalid_parameter_names_the_parameter():
     with pytest.raises(ValueError, match="'k1' parameter of MLE"):
         MLE(k1=0).fit(np.random.default_rng(0).normal(size=(40, 3)))
-
-
-def test_pca_is_a_deprecated_alias_with_the_same_result():
-    X = np.random.default_rng(0).normal(size=(50, 4)) @ np.diag([1, 1, 1e-9, 1e-9])
-    with pytest.warns(FutureWarning, match="PCADimension"):
-        old = PCA(rule="FO")
-    assert old.fit(X).dimension_ == PCADimension(rule="FO").fit(X).dimension_ == 2

@@ -331,7 +331,9 @@ def _estimators(name: str, seed: int):
     from ..dimension import ESTIMATORS, WassersteinDimension
 
     names = list(ESTIMATORS) if name == "all" else [name]
-    return {n: (WassersteinDimension(seed=seed) if n == "wasserstein" else ESTIMATORS[n]()) for n in names}
+    return {
+        n: (WassersteinDimension(random_state=seed) if n == "wasserstein" else ESTIMATORS[n]()) for n in names
+    }
 
 
 def _estimate(est, X) -> dict:

@@ -71,10 +71,6 @@ class UnreliableEstimateWarning(UserWarning):
     """The estimate is near or above the dimension that n points can reliably reveal (biased low)."""
 
 
-#: deprecated name of :class:`UnreliableEstimateWarning` (the threshold is not a ceiling)
-SaturationWarning = UnreliableEstimateWarning
-
-
 # ----------------------------------------------------------------- functions
 
 
@@ -420,16 +416,6 @@ class _DimensionEstimator(BaseEstimator):
             )
         return self
 
-    @property
-    def saturation_(self) -> float:
-        """Deprecated name of ``reliability_threshold_`` (a threshold, not a ceiling)."""
-        warnings.warn(
-            "saturation_ is deprecated: use reliability_threshold_ (the threshold is not a ceiling)",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return self.reliability_threshold_
-
     def fit_dimension(self, X) -> float:
         """``fit(X).dimension_``."""
         return self.fit(X).dimension_
@@ -556,7 +542,7 @@ class PCADimension(_DimensionEstimator):
 
     Eigenvalues below :math:`10^{-12}\lambda_1` are treated as exact zeros, so
     the rules are exact on linear subspaces. Reliability threshold: the rank cap n - 1 (centred) or n,
-    when smaller than D. Formerly named ``PCA`` (deprecated alias: it shadowed scikit-learn's).
+    when smaller than D.
 
     Parameters
     ----------
@@ -928,7 +914,7 @@ class WassersteinDimension(_DimensionEstimator):
         Exponent of the ground cost.
     confidence : float in (0, 1), default 0.95
         Level of the bootstrap interval.
-    seed : int, Generator or None, default 0
+    random_state : None, int, SeedSequence or Generator, default 0
         Seed of the subsets and of the bootstrap.
 
     Attributes
@@ -969,7 +955,7 @@ class WassersteinDimension(_DimensionEstimator):
         "reps": [Interval(Integral, 2, None, closed="left")],
         "p": [Interval(Real, 0, None, closed="neither")],
         "confidence": [Interval(Real, 0, 1, closed="neither")],
-        "seed": [
+        "random_state": [
             Interval(Integral, 0, None, closed="left"),
             None,
             np.random.Generator,
@@ -982,12 +968,12 @@ class WassersteinDimension(_DimensionEstimator):
             return self._min_points
         return 2 * max(check_positive_int(int(m), "sizes", minimum=2) for m in self.sizes)
 
-    def __init__(self, sizes=None, reps: int = 5, p: float = 0.25, confidence: float = 0.95, seed=0):
+    def __init__(self, sizes=None, reps: int = 5, p: float = 0.25, confidence: float = 0.95, random_state=0):
         self.sizes = sizes
         self.reps = reps
         self.p = p
         self.confidence = confidence
-        self.seed = seed
+        self.random_state = random_state
 
     def _threshold(self):
         return math.inf
@@ -1009,7 +995,7 @@ class WassersteinDimension(_DimensionEstimator):
                 f"WassersteinDimension needs at least 3 sizes m with 2m <= n={n} "
                 f"(got sizes {sizes}); the default needs n >= 256"
             )
-        rng = as_rng(self.seed)
+        rng = as_rng(self.random_state, "random_state")
         costs = np.empty((len(sizes), reps))
         for i, m in enumerate(sizes):
             for r in range(reps):
@@ -1020,11 +1006,14 @@ class WassersteinDimension(_DimensionEstimator):
         self.rate_ = fit.slope
         self.rate_ci_ = (fit.ci_low, fit.ci_high)
         self.dimension_ci_ = tuple(-p / s if s < 0 else math.inf for s in (fit.ci_low, fit.ci_high))
-        if self.rate_ >= 0:
-            raise ValueError(
-                f"the transport cost does not decrease with m (slope {self.rate_:.3g}): "
-                "no dimension can be read from it"
+        if self.rate_ >= 0:  # no decay over these sizes: a dimension beyond what they resolve
+            warnings.warn(
+                f"the transport cost does not decrease with m (slope {self.rate_:.3g}): the dimension is "
+                "beyond what these sizes resolve; dimension_ = inf",
+                UnreliableEstimateWarning,
+                stacklevel=2,
             )
+            return self._finish(math.inf)
         return self._finish(-p / self.rate_)
 
 
@@ -1069,20 +1058,3 @@ def make_estimator(name: str, **params) -> _DimensionEstimator:
     if name not in ESTIMATORS:
         raise ValueError(f"unknown estimator {name!r}; choose one of {', '.join(ESTIMATORS)}")
     return ESTIMATORS[name](**params)
-
-
-class PCA(PCADimension):
-    """Deprecated alias of :class:`PCADimension` (the name shadowed ``sklearn.decomposition.PCA``).
-
-    .. deprecated:: 0.2
-       Use :class:`PCADimension`; ``PCA`` will be removed in 0.4.
-    """
-
-    def __init__(self, rule: str = "FO", alpha: float | None = None, center: bool = True):
-        warnings.warn(
-            "lmctheory.dimension._estimators.PCA is deprecated and will be removed in 0.4: use PCADimension "
-            "(the old name shadows scikit-learn's PCA)",
-            FutureWarning,
-            stacklevel=2,
-        )
-        super().__init__(rule=rule, alpha=alpha, center=center)

@@ -51,8 +51,6 @@ from ._path import (
     barrier,
     barriers,
     default_grid,
-    loss_kind,
-    per_example_loss,
 )
 from ._path_sup import (
     REFERENCES,
@@ -84,8 +82,6 @@ __all__ = [
     "barrier",
     "barriers",
     "default_grid",
-    "per_example_loss",
-    "loss_kind",
     "CertifiedBound",
     "evaluate_path",
     "RENORMALIZATIONS",

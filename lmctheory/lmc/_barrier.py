@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from torch.func import functional_call
 
-from ..nn import check_same_architecture, network_ops, path_outputs, supports
-from ._path import PathResult, default_grid, loss_kind, per_example_loss
+from ..nn import check_same_architecture, loss_kind, network_ops, path_outputs, per_example_loss, supports
+from ._path import PathResult, default_grid
 
 __all__ = ["evaluate_path"]
 

@@ -45,10 +45,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..nn import dense, network_ops
+from ..nn import dense, loss_kind, network_ops
 from ..utils.validation import check_positive_int
 from ._enclosure import U32, PathEnclosure, _fan_in, _gamma32, _to_f32_up
-from ._path import PATH_CONVENTION, loss_kind
+from ._path import PATH_CONVENTION, model_device
 from ._path_sup import _exact_float64, _log_sum_exp, _mean_bound
 from ._rounding import LIBM_ULPS, TINY, U, down, gamma, inflate, up
 
@@ -645,7 +645,8 @@ def endpoint_barrier_bound(
             f"tanh, identity), not {act_name!r}"
             + (f" with slope {slope}" if act_name == "leaky_relu" else "")
         )
-    x_all, y_all = (torch.as_tensor(v) for v in data)
+    device = model_device(model_a)  # the data follows the model
+    x_all, y_all = (torch.as_tensor(v).to(device) for v in data)
     kind = loss_kind(y_all, loss)
     if len(x_all) == 0 or len(x_all) != len(y_all):
         raise ValueError(

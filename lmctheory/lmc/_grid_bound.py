@@ -32,11 +32,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..nn import activation_constants, dense, forward_all, make_activation, network_ops
+from ..nn import activation_constants, dense, forward_all, loss_kind, make_activation, network_ops
 from ..utils.validation import check_positive_int
 from ._barrier import evaluate_path
 from ._endpoint_bound import _Activation, _Batch
-from ._path import PATH_CONVENTION, default_grid, loss_kind
+from ._path import PATH_CONVENTION, default_grid
 from ._path_sup import _exact_float64, _mean_bound
 from ._rounding import U, gamma, inflate, up
 

@@ -42,8 +42,6 @@ __all__ = [
     "barrier",
     "barriers",
     "default_grid",
-    "per_example_loss",
-    "loss_kind",
     "CertifiedBound",
 ]
 
@@ -260,84 +258,6 @@ def barriers(ts, values, *, with_normalized: bool = False) -> dict[str, float | 
     return out
 
 
-# ------------------------------------------------------------ losses
-
-
-def per_example_loss(kind: str, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """The loss of each example at each t: outputs of shape (T, n, ...) give losses of shape (T, n).
-
-    The conventions of :func:`evaluate_path`: cross-entropy for class labels, squared
-    error summed over the outputs for float targets.
-
-    Parameters
-    ----------
-    kind : {"cross_entropy", "mse"}
-        The loss.
-    outputs : torch.Tensor, shape (T, n, ...)
-        Network outputs at T values of t (classes last for cross-entropy).
-    y : torch.Tensor
-        Class labels of shape (n,) (cross-entropy) or targets of shape (n, ...) (squared error).
-
-    Returns
-    -------
-    torch.Tensor, shape (T, n)
-        The losses.
-
-    Raises
-    ------
-    RuntimeError
-        Targets whose shape does not match the outputs (torch's error); labels outside the classes.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from lmctheory.lmc import per_example_loss
-    >>> per_example_loss("mse", torch.ones(2, 3, 1), torch.zeros(3, 1)).tolist()
-    [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
-    """
-    steps, n = outputs.shape[:2]
-    if kind == "cross_entropy":
-        return torch.nn.functional.cross_entropy(
-            outputs.flatten(0, 1), y.repeat(steps), reduction="none"
-        ).view(steps, n)
-    return ((outputs - y.reshape(1, n, *outputs.shape[2:])) ** 2).flatten(2).sum(-1)
-
-
-def loss_kind(y, loss: str) -> str:
-    """The loss of a path's evaluation: ``loss`` itself, or for ``"auto"`` the mean squared error on
-    floating-point targets and the cross-entropy on class labels.
-
-    Parameters
-    ----------
-    y : torch.Tensor
-        The targets.
-    loss : {"auto", "cross_entropy", "mse"}
-        The loss asked for.
-
-    Returns
-    -------
-    str
-        ``"cross_entropy"`` or ``"mse"``.
-
-    Raises
-    ------
-    ValueError
-        An unknown ``loss``.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from lmctheory.lmc import loss_kind
-    >>> loss_kind(torch.tensor([0, 2]), "auto"), loss_kind(torch.tensor([0.5]), "auto")
-    ('cross_entropy', 'mse')
-    """
-    if loss != "auto":
-        if loss not in ("cross_entropy", "mse"):
-            raise ValueError(f"loss must be 'auto', 'cross_entropy' or 'mse', got {loss!r}")
-        return loss
-    return "mse" if y.is_floating_point() else "cross_entropy"
-
-
 @runtime_checkable
 class CertifiedBound(Protocol):
     """What every certified barrier bound of :mod:`lmctheory.lmc` offers (:class:`BarrierBound`,
@@ -360,3 +280,10 @@ class CertifiedBound(Protocol):
     definition: str
 
     def to_dict(self) -> dict: ...
+
+
+def model_device(model) -> torch.device:
+    """The device of ``model``'s parameters (CPU for a model without any): where its data must go."""
+    for parameter in model.parameters():
+        return parameter.device
+    return torch.device("cpu")

@@ -40,10 +40,10 @@ from fractions import Fraction
 
 import torch
 
-from ..nn import network_ops
+from ..nn import loss_kind, network_ops, per_example_loss
 from ..utils.validation import check_positive_int, check_positive_real
 from ._enclosure import Form, PathEnclosure
-from ._path import PATH_CONVENTION, loss_kind, per_example_loss
+from ._path import PATH_CONVENTION, model_device
 from ._rounding import LIBM_ULPS, TINY, U, down, gamma, up
 
 __all__ = [
@@ -508,7 +508,8 @@ def certified_path_sup(
     if initial & (initial - 1):
         raise ValueError(f"initial must be a power of two (exact sub-interval ends), got {initial}")
     max_intervals = check_positive_int(max_intervals, "max_intervals")
-    x, y = (torch.as_tensor(v) for v in data)
+    device = model_device(model_a)  # the data follows the model
+    x, y = (torch.as_tensor(v).to(device) for v in data)
     kind = loss_kind(y, loss)
     if "error" in metrics and kind == "mse":
         raise ValueError("the error metric needs class labels (cross-entropy), not float targets")

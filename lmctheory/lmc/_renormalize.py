@@ -18,8 +18,9 @@ import copy
 import torch
 from torch import nn
 
+from ..nn import loss_kind, per_example_loss
 from ..utils.validation import check_positive_int
-from ._path import PATH_CONVENTION, PathResult, default_grid, loss_kind, per_example_loss
+from ._path import PATH_CONVENTION, PathResult, default_grid
 
 __all__ = ["RENORMALIZATIONS", "interpolate", "renormalized_path", "repair", "reset_batchnorm"]
 

@@ -24,6 +24,11 @@ from ._layers import (
     ChannelLinear,
     LocallyConnected2d,
 )
+from ._losses import (
+    loss_kind,
+    mean_loss,
+    per_example_loss,
+)
 from ._models import (
     ACTIVATIONS,
     CNN,
@@ -89,6 +94,9 @@ __all__ = [
     "AttentionNet",
     "LocallyConnected2d",
     "ChannelLinear",
+    "loss_kind",
+    "per_example_loss",
+    "mean_loss",
     "VGG",
     "VGG_CONFIGS",
     "ResNet20",

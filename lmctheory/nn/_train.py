@@ -26,6 +26,7 @@ from torch.func import functional_call, grad_and_value, stack_module_state
 
 from .. import __version__
 from ..runs import write_json
+from ._losses import loss_kind, mean_loss
 from ._models import CNN, LCN, MLP, AttentionNet, LogisticRegression, MeanFieldTwoLayer
 
 __all__ = [
@@ -223,9 +224,9 @@ class TrainResult:
 
 
 def _loss_fn(y):
-    if y.is_floating_point():
-        return lambda out, target: ((out.squeeze(-1) - target) ** 2).mean()
-    return torch.nn.functional.cross_entropy
+    """The training loss of a batch: the mean of :func:`lmctheory.nn.per_example_loss`."""
+    kind = loss_kind(y, "auto")
+    return lambda out, target: mean_loss(kind, out, target)
 
 
 def _batch_order(n: int, batch_size: int, total: int, data_seed: int):
@@ -240,13 +241,17 @@ def _batch_order(n: int, batch_size: int, total: int, data_seed: int):
 
 
 def _init(make_model, config: TrainConfig, device) -> torch.nn.Module:
-    torch.manual_seed(int(config.init_seed))
-    model = make_model()
+    """``make_model()`` under ``torch.manual_seed(init_seed)`` in a fork of torch's CPU generator: the
+    caller's global random state is left as it was."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(config.init_seed))
+        model = make_model()
     return model.to(device=device, dtype=getattr(torch, config.dtype))
 
 
 def train(make_model, dataset, config: TrainConfig) -> TrainResult:
-    """Train ``make_model()`` (built under ``torch.manual_seed(config.init_seed)``) on ``dataset``.
+    """Train ``make_model()`` (built under ``torch.manual_seed(config.init_seed)``, in a fork of torch's
+    generator that leaves the global random state untouched) on ``dataset``.
 
     Mini-batches follow ``config.data_seed``; the loss is cross-entropy for class labels and squared
     error for float targets. A run whose loss becomes non-finite stops and is reported as diverged.

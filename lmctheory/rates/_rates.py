@@ -29,7 +29,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from ..utils.validation import as_rng, check_p, check_positive_int, check_positive_real, to_numpy
+from ..utils.validation import (
+    as_rng,
+    as_seed_sequence,
+    check_p,
+    check_positive_int,
+    check_positive_real,
+    to_numpy,
+)
 
 __all__ = [
     "fg_regime",
@@ -652,8 +659,8 @@ def rate_curve(
         Replicates per size.
     two_sample : bool, default True
         Two independent samples, or one sample against the law.
-    seed : int or None
-        Root seed.
+    seed : None, int, numpy.random.SeedSequence or numpy.random.Generator, default 0
+        Root of the replicates' seeds (:func:`lmctheory.utils.validation.as_seed_sequence`).
     n_jobs : int or None
         Worker processes (joblib); -1 uses all cores. Largest sizes are
         scheduled first.
@@ -695,8 +702,7 @@ def rate_curve(
             f"{sampler!r} has none. Use two_sample=True."
         )
     ns_int = ns_arr.astype(int)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+    root = as_seed_sequence(seed)
     dim = getattr(sampler, "dim", None)
     if dim is not None:
         from ..ot import check_memory
@@ -706,7 +712,7 @@ def rate_curve(
             f"two samples of {int(ns_int.max())} points in R^{dim}",
             "Use smaller sizes.",
         )
-    children = np.random.SeedSequence(seed).spawn(len(ns_int) * reps)
+    children = root.spawn(len(ns_int) * reps)
     tasks = [(i, r) for i in np.argsort(-ns_int, kind="stable") for r in range(reps)]
     start = time.perf_counter()
     args = [(sampler, int(ns_int[i]), p, two_sample, method, children[i * reps + r]) for i, r in tasks]
@@ -730,7 +736,7 @@ def rate_curve(
         p,
         two_sample,
         method,
-        None if seed is None else int(seed),
+        seed if seed is None or isinstance(seed, (int, np.integer)) else root.entropy,
         law,
         time.perf_counter() - start,
     )

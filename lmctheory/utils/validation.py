@@ -136,12 +136,84 @@ def as_weights(value, n: int, name: str) -> np.ndarray | None:
     return w / total
 
 
-def as_rng(seed) -> np.random.Generator:
-    """A NumPy Generator from None, an int, a SeedSequence or a Generator."""
+def _check_seed(seed, name: str) -> None:
+    if isinstance(seed, bool) or not (
+        seed is None or isinstance(seed, (numbers.Integral, np.random.SeedSequence, np.random.Generator))
+    ):
+        raise TypeError(
+            f"{name} must be None, a non-negative int, a numpy SeedSequence or a numpy Generator, got {seed!r}"
+        )
+    if isinstance(seed, numbers.Integral) and int(seed) < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {seed}")
+
+
+def as_rng(seed, name: str = "seed") -> np.random.Generator:
+    """The one seed helper of lmctheory (as scikit-learn's ``check_random_state``): a NumPy Generator from
+    None (fresh randomness), a non-negative int, a SeedSequence or a Generator (returned as is).
+
+    Parameters
+    ----------
+    seed : None, int, numpy.random.SeedSequence or numpy.random.Generator
+        The seed.
+    name : str
+        The argument's name, for the error.
+
+    Returns
+    -------
+    numpy.random.Generator
+        The generator.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Any other type (a bool, a float, a legacy ``RandomState``), a negative int.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.utils.validation import as_rng
+    >>> rng = np.random.default_rng(0)
+    >>> as_rng(rng) is rng, int(as_rng(0).integers(10)) == int(np.random.default_rng(0).integers(10))
+    (True, True)
+    """
+    _check_seed(seed, name)
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is None or isinstance(seed, (numbers.Integral, np.random.SeedSequence)):
-        if isinstance(seed, numbers.Integral) and int(seed) < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed}")
-        return np.random.default_rng(seed)
-    raise TypeError(f"seed must be None, a non-negative int or a numpy Generator, got {seed!r}")
+    return np.random.default_rng(seed)
+
+
+def as_seed_sequence(seed, name: str = "seed") -> np.random.SeedSequence:
+    """A SeedSequence to spawn independent streams from (one per replicate or worker), from the same
+    seeds as :func:`as_rng`: None, an int and a SeedSequence give ``SeedSequence(seed)``, a Generator gives
+    a SeedSequence drawn from it (which advances it).
+
+    Parameters
+    ----------
+    seed : None, int, numpy.random.SeedSequence or numpy.random.Generator
+        The seed.
+    name : str
+        The argument's name, for the error.
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+        The root of the streams.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`as_rng`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lmctheory.utils.validation import as_seed_sequence
+    >>> as_seed_sequence(5).entropy, len(as_seed_sequence(np.random.default_rng(0)).spawn(3))
+    (5, 3)
+    """
+    _check_seed(seed, name)
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, np.random.Generator):
+        return np.random.SeedSequence(seed.integers(0, 2**63, size=4).tolist())
+    return np.random.SeedSequence(None if seed is None else int(seed))

@@ -27,14 +27,13 @@ if library == "skdim":
         "pca": lambda: skdim.id.lPCA().fit(X),
     }[estimator]
 else:
-    from lmctheory.dimension import MLE, CorrelationDimension, TwoNN
-    from lmctheory.dimension._estimators import PCA
+    from lmctheory.dimension import MLE, CorrelationDimension, PCADimension, TwoNN
 
     fit = {
         "mle": lambda: MLE(k1=20, k2=20).fit(X),
         "twonn": lambda: TwoNN().fit(X),
         "corr": lambda: CorrelationDimension().fit(X),
-        "pca": lambda: PCA().fit(X),
+        "pca": lambda: PCADimension().fit(X),
     }[estimator]
 dimension = fit().dimension_
 print(time.perf_counter() - start - data_seconds, float(dimension))
