@@ -6,6 +6,10 @@ solved in log space, explicit numeric matching-error bounds (:func:`matching_err
 :func:`explicit_width`) and :class:`Tower`, numbers beyond floating point (10^10^784 and above).
 """
 
+from ._report import (
+    WidthReport,
+    width_report,
+)
 from ._towers import (
     Tower,
     power_of,
@@ -48,4 +52,6 @@ __all__ = [
     "as_tower",
     "Tower",
     "power_of",
+    "WidthReport",
+    "width_report",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 import warnings
@@ -127,20 +126,12 @@ def register(sub) -> None:
 def cmd_rates(args):
     import numpy as np
 
-    from ..rates import (
-        fg_explicit_bound,
-        fg_explicit_bound_w,
-        fg_regime,
-        make_law,
-        predicted_slope,
-        rate_curve,
-    )
+    from ..rates import make_law, rate_report
 
     check_seed(args.seed)
     ns = parse_sizes(args.ns)
     law = make_law(args.law, args.d, k=args.k, eta=args.eta)
-    progress = not args.quiet and sys.stderr.isatty()
-    curve = rate_curve(
+    report = rate_report(
         law,
         ns,
         p=args.p,
@@ -149,46 +140,9 @@ def cmd_rates(args):
         seed=args.seed,
         n_jobs=args.n_jobs,
         method=args.method,
-        progress=progress,
+        progress=not args.quiet and sys.stderr.isatty(),
     )
-    fit = curve.fit(seed=args.seed)
-    d_bound, radius = law.bound_geometry
-    bound_cost = None
-    if math.isfinite(radius):
-        bound_cost = fg_explicit_bound(
-            curve.ns, d_bound, args.p, two_sample=not args.one_sample, radius=radius
-        )
-    bound_w = (
-        None
-        if bound_cost is None
-        else fg_explicit_bound_w(curve.ns, d_bound, args.p, two_sample=not args.one_sample, radius=radius)
-    )
-    d_eff = law.intrinsic_dim if law.intrinsic_dim > 0 else law.dim
-    regime = fg_regime(d_eff, args.p)
-    slope_pred = predicted_slope(d_eff, args.p)
-    rows = []
-    for i, n in enumerate(curve.ns):
-        rows.append(
-            {
-                "n": int(n),
-                "mean_W": float(curve.mean[i]),
-                "std_W": float(curve.std[i]),
-                "mean_W_pow_p": float(curve.mean_cost[i]),
-                "bound_W": None if bound_w is None else float(bound_w[i]),
-                "bound_W_pow_p": None if bound_cost is None else float(bound_cost[i]),
-            }
-        )
-    result = {
-        "rows": rows,
-        "fit": fit.to_dict(),
-        "predicted_slope": slope_pred,
-        "regime": regime,
-        "sharp": regime == "d>2p",
-        "slope_dimension": d_eff,
-        "bound_geometry": {"d": d_bound, "radius": radius if math.isfinite(radius) else None},
-        "bound_respected": None if bound_cost is None else bool(np.all(curve.mean_cost <= bound_cost)),
-        "curve": curve.to_dict(),
-    }
+    curve, fit, result = report.curve, report.fit, report.to_dict()
     config = {
         "law": law.describe(),
         "p": args.p,
@@ -198,28 +152,17 @@ def cmd_rates(args):
         "method": args.method,
         "n_jobs": args.n_jobs,
     }
-    definitions = {
-        **DEFINITIONS_W,
-        "mean_W": "mean over replicates of W_p"
-        + (
-            " (mu_N, nu_N), two independent N-samples"
-            if not args.one_sample
-            else " (mu_N, mu), one N-sample against the law"
-        ),
-        "slope": "OLS slope of log(mean_W) on log(N); CI: percentile bootstrap over replicates",
-        "predicted_slope": "Fournier-Guillin exponent of E W_p^p divided by p (-1/d if d > 2p)",
-        "bound_W_pow_p": "explicit FG bound on E W_p^p (docs: theory-fg-explicit, derived constants)",
-        "bound_W": "(bound_W_pow_p)^(1/p), a bound on E W_p by Jensen",
-    }
-    doc = record("rates", config, result, seed=args.seed, definitions=definitions, seconds=curve.seconds)
+    doc = record(
+        "rates", config, result, seed=args.seed, definitions=report.definitions, seconds=curve.seconds
+    )
     if args.plot:
         from ..plotting import plot_rate_curve, save_figure
 
         fig = plot_rate_curve(
             curve,
             fit,
-            predicted_slope=slope_pred,
-            bound=bound_w,
+            predicted_slope=report.predicted_slope,
+            bound=report.bound_w,
             title=f"{args.law}, d={args.d}, p={args.p:g}",
         )
         doc["plots"] = [str(p) for p in save_figure(fig, args.plot)]
@@ -228,26 +171,24 @@ def cmd_rates(args):
     text.append(
         table(
             ["N", "mean W_p", "std", "mean W_p^p", "bound E W_p"],
-            [[r["n"], r["mean_W"], r["std_W"], r["mean_W_pow_p"], r["bound_W"]] for r in rows],
+            [[r["n"], r["mean_W"], r["std_W"], r["mean_W_pow_p"], r["bound_W"]] for r in result["rows"]],
         )
     )
-    verdict = ""
-    if regime == "d>2p":
-        inside = fit.ci_low <= slope_pred <= fit.ci_high
-        verdict = (
-            f"  (prediction {'inside' if inside else 'outside'} the CI; expect slightly steeper at N <= 2^11)"
-        )
+    if report.sharp:
+        where = "inside" if report.prediction_inside else "outside"
+        verdict = f"  (prediction {where} the CI; expect slightly steeper at N <= 2^11)"
     else:
-        verdict = f"  (regime {regime}: rate not sharp, reported as a measurement only)"
+        verdict = f"  (regime {report.regime}: rate not sharp, reported as a measurement only)"
     text += [
         "",
         f"fitted slope {fit.slope:.4f}  {fit.confidence:.0%} CI [{fit.ci_low:.4f}, {fit.ci_high:.4f}]",
-        f"predicted    {slope_pred:.4f}  (FG regime {regime}, dimension {d_eff})" + verdict,
+        f"predicted    {report.predicted_slope:.4f}  (FG regime {report.regime}, dimension "
+        f"{report.slope_dimension})" + verdict,
     ]
-    if bound_cost is not None:
+    if report.bound_cost is not None:
         text.append(
-            f"explicit bound respected at every N: {result['bound_respected']} "
-            f"(tightest ratio bound/measured {float(np.min(bound_cost / curve.mean_cost)):.1f})"
+            f"explicit bound respected at every N: {report.bound_respected} "
+            f"(tightest ratio bound/measured {float(np.min(report.bound_cost / curve.mean_cost)):.1f})"
         )
     if args.plot:
         text.append(f"plot: {', '.join(doc['plots'])}")
@@ -420,35 +361,11 @@ def cmd_dimension(args):
 
 
 def cmd_bounds(args):
-    from ..bounds import (
-        deep_recursion,
-        entezari_two_layer,
-        ferbach_two_layer,
-        low_dimensional,
-        matching_error_lower_bound,
-        matching_error_upper_bound,
-        matching_lower_bound,
-        width_table,
-    )
+    from ..bounds import width_report
 
-    bounds = {
-        "ferbach": ferbach_two_layer(args.m0, args.p),
-        "entezari": entezari_two_layer(args.m0),
-        "deep": deep_recursion(args.m0, args.depth),
-        "lower": matching_lower_bound(args.m0),
-    }
-    if args.k is not None or args.eta is not None:
-        if args.k is None or args.eta is None:
-            raise ValueError("--k and --eta go together")
-        bounds["low-dimensional"] = low_dimensional(args.k, args.eta, args.m0, args.p)
-    consts = {
-        "ferbach": {"C": args.C},
-        "entezari": {"C": args.C},
-        "deep": {"T": args.T},
-        "low-dimensional": {"C": args.C},
-        "lower": {"F": args.F} if args.F is not None else {},
-    }
-    rows = width_table(
+    if (args.k is None) != (args.eta is None):
+        raise ValueError("--k and --eta go together (a support of dimension k within eta)")
+    report = width_report(
         args.epsilon,
         args.m0,
         args.depth,
@@ -461,41 +378,19 @@ def cmd_bounds(args):
         radius=args.radius,
         F=args.F,
     )
-    two_layer = {
-        name: bounds[name].solve_width(args.epsilon, **consts[name])
-        for name in ("ferbach", "entezari") + (("low-dimensional",) if "low-dimensional" in bounds else ())
-    }
-    result = {"layers": rows, "two_layer": two_layer}
-    if args.width is not None:
-        guaranteed = {
-            name: b.solve_epsilon(args.width, **consts[name]) for name, b in bounds.items() if name != "lower"
-        }
-        guaranteed["explicit_matching_error_upper"] = matching_error_upper_bound(
-            args.width, args.m0, radius=args.radius
-        )
-        guaranteed["explicit_matching_error_lower"] = matching_error_lower_bound(
-            args.width, args.m0, density_bound=args.F, cube_radius=None if args.F is not None else args.radius
-        )
-        result["epsilon_at_width"] = guaranteed
+    rows, two_layer, result, definitions = (
+        report.layers,
+        report.two_layer,
+        report.to_dict(),
+        report.definitions,
+    )
     config = {
         k: getattr(args, k)
         for k in ("epsilon", "m0", "depth", "k", "eta", "width", "p", "C", "T", "radius", "F")
     }
-    definitions = {name: b.describe(**consts[name]) for name, b in bounds.items()}
-    # the lower bound's density bound is the one the table used: (2 radius)^-m0 unless --F (log10: it
-    # underflows floats for large m0)
-    log10_F = math.log10(args.F) if args.F is not None else -args.m0 * math.log10(2 * args.radius)
-    definitions["lower"]["constants"]["F"].update(
-        value=10.0**log10_F if log10_F > -300 else None, log10_value=log10_F
-    )
-    definitions["widths"] = (
-        "Tower numbers: {'log10': x} means 10^x, {'log10log10': y} means 10^10^y, ...; "
-        "explicit_upper/lower are rigorous (derived constants), the others shape only "
-        "unless C, T are calibrated"
-    )
     doc = record("bounds", config, result, definitions=definitions)
     if args.latex:
-        return doc, "\n".join(f"{name}: {b.latex()}" for name, b in bounds.items())
+        return doc, "\n".join(f"{name}: {formula}" for name, formula in report.latex().items())
     head = (
         f"epsilon = {args.epsilon:g}, m0 = {args.m0}, depth = {args.depth} (C = {args.C:g}, T = {args.T:g}: "
         "shape-only constants unless calibrated)"

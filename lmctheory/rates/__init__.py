@@ -29,6 +29,10 @@ from ._rates import (
     predicted_slope,
     rate_curve,
 )
+from ._report import (
+    RateReport,
+    rate_report,
+)
 
 __all__ = [
     "fg_regime",
@@ -50,4 +54,6 @@ __all__ = [
     "Discrete",
     "make_law",
     "LAW_NAMES",
+    "RateReport",
+    "rate_report",
 ]
