@@ -117,11 +117,9 @@ def _models(args):
 
 
 def cmd_align(args):
-    import numpy as np
     import torch
 
-    from ..lmc import apply_permutation, default_grid, match, renormalized_path
-    from ..nn import trace_permutation_spec
+    from ..lmc import align_and_evaluate, default_grid
 
     if args.stats_examples < 1:
         raise ValueError(f"--stats-examples must be >= 1, got {args.stats_examples}")
@@ -133,47 +131,28 @@ def cmd_align(args):
         return x.reshape(x.shape[0], *data.input_shape).to(dtype), y
 
     x_train, _ = inputs("train")
-    test = inputs("test")
-    if hasattr(model_a, "permutation_spec"):
-        spec, how = model_a.permutation_spec(), "the model's permutation_spec()"
-    else:
-        spec, how = trace_permutation_spec(model_a, x_train[:2]), "torch.fx tracing"
-    perm = match(model_a, model_b, method=args.method, spec=dict(spec), inputs=x_train)
-    aligned = apply_permutation(model_b, perm, dict(spec))
-    out_model = Path(args.out_model) if args.out_model else Path(args.ckpt_b).with_suffix(".aligned.pt")
-    torch.save(aligned.state_dict(), out_model)
     ts = default_grid(args.points)
-    stats = x_train[: args.stats_examples]
-    paths = {
-        name: renormalized_path(
-            model_a,
-            b,
-            test,
-            ts=ts,
-            renormalize=args.renormalize,
-            inputs=stats,
-            batch_size=len(stats),
-            split="test",
-        )
-        for name, b in (("unaligned", model_b), ("aligned", aligned))
-    }
-    sizes = getattr(spec, "sizes", None) or {k: len(v) for k, v in perm.perms.items()}
+    report = align_and_evaluate(
+        model_a,
+        model_b,
+        inputs("test"),
+        inputs=x_train,
+        method=args.method,
+        ts=ts,
+        renormalize=args.renormalize,
+        stats_examples=args.stats_examples,
+    )
+    out_model = Path(args.out_model) if args.out_model else Path(args.ckpt_b).with_suffix(".aligned.pt")
+    torch.save(report.aligned.state_dict(), out_model)
+    spec = report.spec
+    sizes = getattr(spec, "sizes", None) or {k: len(v) for k, v in report.permutation.perms.items()}
     lines = [
-        f"spec ({how}): {len(spec)} permutations, {sum(sizes.values())} units; matcher {args.method}; "
-        f"permuted B written to {out_model}",
+        f"spec ({report.spec_source}): {len(spec)} permutations, {sum(sizes.values())} units; matcher "
+        f"{args.method}; permuted B written to {out_model}",
         "[test] t: " + " ".join(f"{t:.2f}" for t in ts),
     ]
-    result = {
-        "spec": {k: [list(axis) for axis in v] for k, v in spec.items()},
-        "spec_source": how,
-        "perms": {k: np.asarray(v).tolist() for k, v in perm.perms.items()},
-        "match_info": perm.info,
-        "aligned_checkpoint": str(out_model),
-        "paths": {},
-    }
-    for name, path in paths.items():
-        summary = path.to_dict()
-        result["paths"][name] = summary
+    result = {**report.to_dict(), "aligned_checkpoint": str(out_model)}
+    for name, path in report.paths.items():
         lines += [
             f"[test, {name}] {metric}: " + " ".join(f"{v:.3f}" for v in path.values[metric])
             for metric in path.values
@@ -192,7 +171,7 @@ def cmd_align(args):
             "method": args.method,
             "points": args.points,
             "renormalize": args.renormalize,
-            "stats_examples": int(len(stats)),
+            "stats_examples": int(min(args.stats_examples, len(x_train))),
             "data": data.describe(),
         },
         result,

@@ -24,6 +24,10 @@ from ._align import (
     permutation_spec,
     validate_spec,
 )
+from ._alignment_report import (
+    AlignmentReport,
+    align_and_evaluate,
+)
 from ._barrier import (
     evaluate_path,
 )
@@ -104,4 +108,6 @@ __all__ = [
     "layer_dimensions",
     "linear_layers",
     "ACTIVATIONS",
+    "AlignmentReport",
+    "align_and_evaluate",
 ]
