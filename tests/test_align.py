@@ -162,3 +162,19 @@ def test_a_layout_that_does_not_fit_the_axis_or_overlaps_is_rejected(entry, mess
     spec["P_extra"] = [entry]
     with pytest.raises(ValueError, match=message):
         validate_spec(spec, model.state_dict())
+
+
+@pytest.mark.parametrize("method", ["activation", "weighted"])
+def test_activation_matchers_take_float64_models_with_float32_inputs(method):
+    """Models trained with TrainConfig(dtype="float64") are matched on the data set's float32 inputs: the
+    captured activations follow the model's dtype (the forward used to fail on mixed dtypes)."""
+    from lmctheory.nn import TrainConfig, load_dataset, train
+
+    data = load_dataset("gaussian_mixture", n_train=120, n_test=40)
+    models = [
+        train(lambda: MLP([10, 12, 4]), data, TrainConfig(epochs=1, dtype="float64", init_seed=s)).model
+        for s in (0, 1)
+    ]
+    assert data.x_train.dtype == torch.float32 and next(models[0].parameters()).dtype == torch.float64
+    perm = match(*models, method=method, inputs=data.x_train)
+    assert sorted(perm.perms["P_0"].tolist()) == list(range(12))

@@ -634,6 +634,9 @@ def _capture(model, module_names: list[str], inputs, *, outputs: bool = False) -
                 )
             )
         )
+    parameter = next(model.parameters(), None)
+    if parameter is not None and torch.is_floating_point(inputs):  # a float64 model takes float64 inputs
+        inputs = inputs.to(device=parameter.device, dtype=parameter.dtype)
     try:
         with torch.no_grad():
             model(inputs)

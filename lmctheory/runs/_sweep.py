@@ -37,6 +37,7 @@ results do not depend on the number of workers.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -691,22 +692,26 @@ def _records_roots(directories) -> list[str]:
     root = checkout_root()
     if root is None:
         return []
-    roots = []
-    for parent in dict.fromkeys(str(Path(d).resolve().parent) for d in directories):
-        try:
-            listed = subprocess.run(
-                ["git", "-C", str(root), "ls-files", "-z", "--", parent],
-                capture_output=True,
-                text=True,
-                check=True,
-                timeout=60,
-            ).stdout.split("\0")
-        except (OSError, subprocess.SubprocessError):
-            continue
-        files = [f for f in listed if f]
-        if files and all(f.endswith(".json") for f in files):
-            roots.append(parent)
-    return roots
+    parents = dict.fromkeys(str(Path(d).resolve().parent) for d in directories)
+    return [parent for parent in parents if _tracks_only_records(str(root), parent)]
+
+
+@functools.lru_cache(maxsize=64)
+def _tracks_only_records(root: str, parent: str) -> bool:
+    """Whether git tracks files under ``parent`` and all are JSON records (asked once per process: what git
+    tracks changes only with a commit)."""
+    try:
+        listed = subprocess.run(
+            ["git", "-C", root, "ls-files", "-z", "--", parent],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout.split("\0")
+    except (OSError, subprocess.SubprocessError):
+        return False
+    files = [f for f in listed if f]
+    return bool(files) and all(f.endswith(".json") for f in files)
 
 
 def _clean_checkout_for(sweeps) -> dict:
