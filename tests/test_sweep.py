@@ -467,12 +467,14 @@ def test_records_an_earlier_step_rewrote_under_the_same_results_root_are_not_cod
     records rewritten under ``paper/lmctheory_paper/figures/cache/<other>`` by the first step are records, not code."""
     from lmctheory.exceptions import DirtyCheckoutError
     from lmctheory.runs import _provenance as provenance
+    from lmctheory.runs import _sweep
 
     for sub in ("one", "two"):
         run_sweep(canonical_config, [{"a": 1}], checkout / "cache" / sub, progress=False)
     _git(checkout, "add", ".")
     _git(checkout, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "records")
-    provenance.git_revision.cache_clear()
+    provenance.git_revision.cache_clear()  # both git queries are asked once per process
+    _sweep._tracks_only_records.cache_clear()
     (next((checkout / "cache" / "one").glob("*.json"))).write_text('{"rewritten": true}\n')
     done = run_sweep(canonical_config, [{"a": 1}, {"a": 3}], checkout / "cache" / "two", progress=False)
     assert done.ran == 1 and all(doc["git"]["dirty"] is False for doc in done.records)

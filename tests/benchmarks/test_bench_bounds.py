@@ -31,11 +31,10 @@ from lmctheory.lmc import (
     certified_path_sup,
     endpoint_barrier_bound,
     evaluate_path,
-    per_example_loss,
 )
 from lmctheory.lmc._endpoint_bound import _Activation, _Batch
 from lmctheory.lmc._path_sup import box_loss_max
-from lmctheory.nn import MLP, TrainConfig, network_ops, path_outputs, train, train_pair
+from lmctheory.nn import MLP, TrainConfig, network_ops, path_outputs, per_example_loss, train, train_pair
 
 pytestmark = pytest.mark.benchmark
 GRID = np.linspace(0.0, 1.0, 25)
