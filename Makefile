@@ -15,7 +15,7 @@ STAMP  := $(VENV)/.installed
 
 DOCS_STAMP := $(VENV)/.installed-docs
 
-.PHONY: install demo test test-slow bench lint clean cache cache-full docs validation-table
+.PHONY: install demo test test-slow test-min bench lint clean cache cache-full docs validation-table
 
 # both distributions of the repository: the library (.) and the paper's experiments, figures and records (paper/)
 $(STAMP): pyproject.toml paper/pyproject.toml
@@ -41,6 +41,19 @@ test: install
 
 test-slow: install
 	$(BIN)/python -m pytest -m slow
+
+# The lowest versions pyproject.toml accepts (its floors), in a virtual environment of their own: the default
+# test suite must pass there too. torch 2.2 comes from PyPI (its CPU-only wheels are not on PyPI): a large
+# download, once.
+MIN_PINS := numpy==1.24.0 scipy==1.10.0 pot==0.9.4 scikit-learn==1.6.0 torch==2.2.0 sympy==1.12 \
+	joblib==1.4.0 threadpoolctl==3.1.0 tqdm==4.60.0
+MIN_VENV := .venv-min
+test-min:
+	$(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(MIN_VENV)/bin/python -m pip install --quiet -e ".[all,dev]" -e ./paper $(MIN_PINS)
+	$(MIN_VENV)/bin/python -m pip list 2>/dev/null | grep -iE "^(numpy|scipy|pot|scikit-learn|torch|sympy|joblib) "
+	$(MIN_VENV)/bin/python -m pytest -p no:cacheprovider
 
 bench: install
 	$(BIN)/python -m pip install --quiet -e ".[all,dev,bench]" -e ./paper
@@ -97,4 +110,4 @@ lint: install
 	$(BIN)/ruff format --check lmctheory paper tests examples docs/conf.py
 
 clean:
-	rm -rf $(VENV) results/demo paper/out .pytest_cache docs/_build docs/api/generated docs/auto_examples
+	rm -rf $(VENV) $(MIN_VENV) results/demo paper/out .pytest_cache docs/_build docs/api/generated docs/auto_examples

@@ -1,5 +1,27 @@
+import os
+
 import numpy as np
 import pytest
+from hypothesis import settings
+
+
+# Hypothesis profiles (HYPOTHESIS_PROFILE=dev|ci|nightly; ci by default): each property test states how many
+# examples it draws under ``ci`` through examples(n); ``dev`` draws a tenth (a quick local loop), ``nightly``
+# ten times more. ``ci`` is derandomized: a failure reproduces on the next run and on another machine.
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+_SCALE = {"dev": 0.1, "ci": 1.0, "nightly": 10.0}
+settings.register_profile("dev", max_examples=10, deadline=None)
+settings.register_profile("ci", max_examples=100, deadline=None, derandomize=True, print_blob=True)
+settings.register_profile("nightly", max_examples=1000, deadline=None)
+if PROFILE not in _SCALE:
+    raise ValueError(f"HYPOTHESIS_PROFILE must be one of {sorted(_SCALE)}, got {PROFILE!r}")
+settings.load_profile(PROFILE)
+
+
+def examples(n: int) -> int:
+    """The number of examples of a property test drawing ``n`` under the ``ci`` profile."""
+    return max(1, round(n * _SCALE[PROFILE]))
+
 
 # scripts the benchmarks run in fresh processes: they read sys.argv at import, so the doctest
 # collector (--doctest-modules, for the library's docstring examples) must not import them

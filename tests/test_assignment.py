@@ -9,6 +9,7 @@ from scipy.spatial.distance import cdist
 
 import lmctheory.ot._assignment as A
 from lmctheory.ot import certify, solve_assignment
+from tests.conftest import examples
 
 needs_lapjv = pytest.mark.skipif("lapjv" not in A.available_solvers(), reason="lapjv not installed")
 
@@ -51,7 +52,7 @@ def cost_matrices(draw):
     return C * scale
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(C=cost_matrices(), maximize=st.booleans())
 def test_every_route_is_optimal(C, maximize):
     perm, route = A._solve(C, maximize=maximize)

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from lmctheory.lmc import certified_path_sup
 from lmctheory.nn import MLP
+from tests.conftest import examples
 
 from . import exact_path
 
@@ -74,7 +75,7 @@ def small_pairs(draw):
 
 
 @settings(
-    max_examples=int(__import__("os").environ.get("EXACT_EXAMPLES", 40)),
+    max_examples=examples(40),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
@@ -86,7 +87,7 @@ def test_the_enclosure_contains_the_exact_supremum_and_its_lower_end_is_attained
     _check(a, b, data, sups, loss, reference)
 
 
-@settings(max_examples=int(__import__("os").environ.get("EXACT_EXAMPLES", 15)), deadline=None)
+@settings(max_examples=examples(15), deadline=None)
 @given(st.integers(1, 4), st.sampled_from(["relu", "tanh", "leaky_relu"]), st.integers(0, 2**20))
 def test_mean_field_nets_with_their_rounded_one_over_n_scale_are_enclosed(width, activation, seed):
     from lmctheory.nn import MeanFieldTwoLayer
@@ -178,7 +179,7 @@ def test_models_of_different_activations_are_refused():
         )
 
 
-@settings(max_examples=int(__import__("os").environ.get("EXACT_EXAMPLES", 25)), deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(small_pairs())
 def test_the_endpoint_and_baseline_bounds_are_above_the_exact_barrier(case):
     from lmctheory.lmc import certified_barrier_bound, endpoint_barrier_bound

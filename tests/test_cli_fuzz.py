@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lmctheory.cli import build_parser, main
+from tests.conftest import examples
 
 FUZZED = ("rates", "rate-bound", "wasserstein", "dimension", "bounds", "barrier", "rerun")
 EXCLUDED_OPTIONS = {
@@ -98,7 +99,9 @@ def command_lines(draw):
 CALLS = []
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=examples(250), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(argv=command_lines())
 def test_no_traceback_escapes_and_failures_are_one_line(capsys, argv):
     try:

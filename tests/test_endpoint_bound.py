@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 
 from lmctheory.lmc import certified_barrier_bound, certified_path_sup, endpoint_barrier_bound, evaluate_path
 from lmctheory.nn import MLP
+from tests.conftest import examples
 
 from .test_path_sup import FINE, RANDOM_PAIRS, _chain, _random_pair
 
@@ -24,7 +25,7 @@ def test_the_counterexample_is_bounded_over_the_whole_segment():
     )
 
 
-@settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(16), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(**RANDOM_PAIRS)
 def test_the_endpoint_bound_is_above_every_attained_barrier(kind, activation, bias, scale, seed):
     a, b, data = _random_pair(kind, activation, bias, scale, seed)

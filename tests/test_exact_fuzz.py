@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 from lmctheory.exceptions import ConvergenceError
 from lmctheory.ot import solve_assignment, transport
+from tests.conftest import examples
 
 FUZZ = settings(
-    max_examples=int(__import__("os").environ.get("LMCTHEORY_FUZZ_EXAMPLES", 120)),
+    max_examples=examples(120),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

@@ -11,6 +11,7 @@ from sklearn.neighbors import NearestNeighbors
 import lmctheory.dimension._neighbors as neighbors_module
 from lmctheory.dimension import nearest_neighbors
 from lmctheory.dimension._neighbors import _kth_smallest_bound, _principal_coordinates
+from tests.conftest import examples
 
 
 def brute_force(X, k):
@@ -189,7 +190,7 @@ def test_no_n_by_n_matrix():
     assert peak < 8000**2 * 4 / 8  # an eighth of one float32 n x n matrix
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     n=st.integers(2, 40),
     d=st.integers(1, 7),

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from lmctheory.lmc import certified_barrier_bound, certified_path_sup, evaluate_path
 from lmctheory.nn import CNN, LCN, MLP
+from tests.conftest import examples
 
 FINE = np.linspace(0.0, 1.0, 10_001)
 
@@ -68,7 +69,7 @@ RANDOM_PAIRS = {
 }
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(12), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(**RANDOM_PAIRS)
 def test_the_certified_sup_contains_the_fine_grid_barrier(kind, activation, bias, scale, seed):
     # the enclosure is of the function the (float32) parameters define exactly; evaluate_path in float64 on

@@ -11,6 +11,7 @@ from lmctheory.dimension import MLE, CorrelationDimension, ParticipationRatio, T
 from lmctheory.dimension import PCADimension as PCA
 from lmctheory.ot import optimal_matching, transport, wasserstein
 from lmctheory.rates import fg_explicit_bound
+from tests.conftest import examples
 
 coords = st.floats(-100, 100, allow_nan=False, allow_infinity=False, width=64)
 orders = st.sampled_from([1.0, 1.5, 2.0, 3.0])
@@ -30,7 +31,7 @@ def close(a, b, scale):
     return abs(a - b) <= 1e-9 * max(1.0, scale)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(cloud_pair(equal=False), orders)
 def test_symmetric_and_zero_on_identical(pair, p):
     x, y = pair
@@ -38,7 +39,7 @@ def test_symmetric_and_zero_on_identical(pair, p):
     assert wasserstein(x, x, p) <= 1e-9 * max(1.0, np.abs(x).max())
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(cloud_pair(), orders, st.floats(-50, 50), st.floats(0.01, 100), st.randoms(use_true_random=False))
 def test_translation_scaling_and_permutation_invariance(pair, p, shift, scale, rnd):
     x, y = pair
@@ -52,7 +53,7 @@ def test_translation_scaling_and_permutation_invariance(pair, p, shift, scale, r
     assert close(wasserstein(x, y[perm], p), base, size)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(cloud_pair(), cloud_pair(), orders)
 def test_triangle_inequality(p1, p2, p):
     x, y = p1
@@ -64,7 +65,7 @@ def test_triangle_inequality(p1, p2, p):
     assert lhs <= rhs + 1e-9 * max(1.0, rhs)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(cloud_pair(), orders)
 def test_matching_cost_equals_transport_cost_and_perm_is_a_permutation(pair, p):
     x, y = pair
@@ -74,7 +75,7 @@ def test_matching_cost_equals_transport_cost_and_perm_is_a_permutation(pair, p):
     assert abs(cost - ref) <= 1e-9 * max(1.0, ref)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.integers(1, 10**12), st.integers(1, 12), st.sampled_from([1.0, 2.0, 4.0]))
 def test_explicit_bound_is_positive_finite_and_monotone(n, d, p):
     b = fg_explicit_bound(np.array([n, n + 1, 2 * n]), d, p)
@@ -82,7 +83,7 @@ def test_explicit_bound_is_positive_finite_and_monotone(n, d, p):
     assert b[0] >= b[1] >= b[2]
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=examples(15), deadline=None)
 @given(st.integers(0, 10**6), st.floats(0.05, 20), st.floats(-10, 10))
 def test_dimension_estimates_invariant_to_rotation_translation_scale(seed, scale, shift):
     rng = np.random.default_rng(seed)
@@ -101,7 +102,7 @@ def test_dimension_estimates_invariant_to_rotation_translation_scale(seed, scale
 # ---------------------------------------------------------------- bounds are monotone
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.integers(5, 30), st.floats(1e-6, 0.5), st.floats(1.01, 1e3))
 def test_width_bounds_grow_as_epsilon_shrinks_and_with_dimension(m0, eps, factor):
     from lmctheory.bounds import deep_recursion, entezari_two_layer, ferbach_two_layer
@@ -112,7 +113,7 @@ def test_width_bounds_grow_as_epsilon_shrinks_and_with_dimension(m0, eps, factor
     assert ferbach_two_layer(m0).solve_width(eps) <= ferbach_two_layer(m0 + 1).solve_width(eps)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.integers(1, 10**9), st.integers(1, 12), st.integers(2, 50))
 def test_matching_error_bound_decreases_with_width(width, m0, factor):
     from lmctheory.bounds import matching_error_upper_bound
@@ -120,7 +121,7 @@ def test_matching_error_bound_decreases_with_width(width, m0, factor):
     assert matching_error_upper_bound(width * factor, m0) <= matching_error_upper_bound(width, m0)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(st.integers(1, 12), st.floats(1e-3, 0.5), st.floats(1.01, 100))
 def test_explicit_width_is_monotone_in_epsilon(m0, eps, factor):
     from functools import partial
@@ -134,7 +135,7 @@ def test_explicit_width_is_monotone_in_epsilon(m0, eps, factor):
 # ---------------------------------------------- WassersteinDimension invariances
 
 
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=examples(6), deadline=None)
 @given(st.integers(0, 10**6), st.floats(0.05, 20), st.floats(-10, 10))
 def test_wasserstein_dimension_invariant_to_rotation_translation_scale(seed, scale, shift):
     from lmctheory.dimension import WassersteinDimension

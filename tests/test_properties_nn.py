@@ -12,6 +12,7 @@ from lmctheory.lmc import DEFINITIONS, Permutation, apply_permutation, barrier, 
 from lmctheory.nn import MLP
 from lmctheory.runs import record
 from lmctheory.runs._provenance import dumps
+from tests.conftest import examples
 
 values = arrays(
     np.float64,
@@ -20,7 +21,7 @@ values = arrays(
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(values)
 def test_barrier_definitions_symmetric_under_path_reversal_and_zero_on_constant_paths(v):
     ts = np.linspace(0, 1, len(v))
@@ -41,7 +42,7 @@ def test_barrier_definitions_symmetric_under_path_reversal_and_zero_on_constant_
     assert set(DEFINITIONS) >= {"above_chord", "normalized"}
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(st.lists(st.integers(2, 12), min_size=1, max_size=3), st.integers(0, 2**31 - 1))
 def test_permutation_apply_then_inverse_round_trips_and_preserves_the_function(hidden, seed):
     torch.manual_seed(seed)
@@ -57,7 +58,7 @@ def test_permutation_apply_then_inverse_round_trips_and_preserves_the_function(h
         assert torch.equal(a, b), k
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     st.dictionaries(
         st.text(min_size=1, max_size=8),

@@ -20,6 +20,7 @@ from lmctheory_paper.validation.report import calibrated_slope_row, finite_n_bia
 
 from lmctheory.claims import direction, equivalent
 from lmctheory.rates import fg_regime
+from tests.conftest import examples
 
 CACHE = Path(__file__).resolve().parents[1] / "paper" / "lmctheory_paper" / "figures" / "cache"
 
@@ -52,7 +53,7 @@ def test_a_direction_rules_out_its_threshold_and_nothing_on_the_claimed_side():
         direction("s", "gain", "gain > 0", [0.3, 0.4], rules_out=[0.1], fails_if="gain <= 0")
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     predicted=st.floats(-1, 1),
     gap=st.floats(1e-3, 0.5),
@@ -77,7 +78,7 @@ def test_data_from_the_alternative_fail_an_equivalence_row(predicted, gap, side,
     )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(effect=st.floats(0.05, 5), seed=st.integers(0, 2**31))
 def test_data_from_the_opposite_sign_fail_a_direction_row(effect, seed):
     values = -effect + np.random.default_rng(seed).normal(0, effect / 5, 10)
