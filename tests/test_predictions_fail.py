@@ -17,11 +17,17 @@ def _noise(seed, size, scale=1e-3):
 
 
 def _fails(rows, kinds=("prediction",)):
+    """Every row of these kinds fails; returns them."""
     selected = [r for r in rows if r.kind in kinds]
     assert selected, f"no {kinds} rows"
     wrong = [(r.prediction, r.verdict, r.statistic) for r in selected if r.verdict != "fails"]
     assert not wrong, wrong
     return selected
+
+
+def _claims(rows) -> list[str]:
+    """What each row claims (its prediction text, configuration included)."""
+    return [r.prediction for r in rows]
 
 
 def test_rates_rows_fail_for_a_law_whose_rate_is_set_by_another_dimension(monkeypatch):
@@ -138,7 +144,13 @@ def test_low_dim_rows_fail_when_the_subspace_does_not_set_the_rate():
                 }
             )
     rows = EXPERIMENTS["low_dim"].rows_from(records)
-    assert len(_fails(rows)) == 5  # eta = 0: both windows for k = 3 and 4; eta > 0: the flattening
+    assert _claims(_fails(rows)) == [
+        "matching error slope for N <= 256, k=3 in R^10, eta=0",
+        "matching error slope for N >= 256 without noise, k=3 in R^10, eta=0",
+        "slope flattens past the eta floor (N >= 256), k=3 in R^10, eta=0.05",
+        "matching error slope for N <= 256, k=4 in R^10, eta=0",
+        "matching error slope for N >= 256 without noise, k=4 in R^10, eta=0",
+    ]
 
 
 def test_depth_rows_fail_when_matching_raises_the_defect_and_depth_lowers_it():
@@ -160,8 +172,17 @@ def test_depth_rows_fail_when_matching_raises_the_defect_and_depth_lowers_it():
             }
         )
     rows = EXPERIMENTS["depth"].rows_from(records)
-    assert len(_fails(rows)) == 5  # matching lowers the defect (x4), defect grows with depth
-    _fails(rows, ("check",))
+    assert _claims(_fails(rows)) == [
+        *(f"matching lowers the midpoint defect, depth {d}, m0=5, width 64" for d in (1, 2, 3, 4)),
+        "matched midpoint defect grows with depth, m0=5, width 64",
+    ]
+    assert _claims(_fails(rows, ("check",))) == [
+        *(
+            f"midpoint output defect / certified defect bound, depth {d}, m0=5, width 64"
+            for d in (1, 2, 3, 4)
+        ),
+        "certified bound grows with depth, m0=5, width 64",
+    ]
 
 
 def test_mean_field_rows_fail_when_the_gap_grows_with_width():
@@ -188,8 +209,15 @@ def test_mean_field_rows_fail_when_the_gap_grows_with_width():
             }
         )
     rows = EXPERIMENTS["mean_field"].rows_from(records)
-    assert len(_fails(rows)) == 3
-    _fails(rows, ("check",))
+    assert _claims(_fails(rows)) == [
+        "matching error slope of trained nets vs -1/D_hat, m0=5, D=m0+1=6",
+        "matched output gap at t=1/2 decreases with width, m0=5, D=m0+1=6",
+        "matching lowers the output gap at N=1024, m0=5, D=m0+1=6",
+    ]
+    assert _claims(_fails(rows, ("check",))) == [
+        "loss barrier / certified bound (MSE), on the 11-point grid, m0=5, D=m0+1=6",
+        "loss barrier over [0, 1] / endpoint bound, m0=5, D=m0+1=6",
+    ]
 
 
 def test_fig2_rows_fail_when_lower_dimension_goes_with_higher_lmc_error():
@@ -220,10 +248,21 @@ def test_fig2_rows_fail_when_lower_dimension_goes_with_higher_lmc_error():
         }
     )
     rows = EXPERIMENTS["fig2"].rows_from(records)
-    failed = _fails(rows)
-    assert len(failed) == 5 + 6 + 1  # weighted beats naive (5 rates), per-rate trend (6), pooled trend
-    checks = _fails(rows, ("check",))
-    assert len(checks) == 2  # endpoint bound exceeded, planted permutation not undone
+    rates = ("0.0001", "0.000398", "0.00159", "0.00631", "0.0251")
+    trend = "lower approximate dimension, lower LMC error across matchers at lr={}, digits, MLP 3x8"
+    assert _claims(_fails(rows)) == [
+        *(
+            claim
+            for lr in rates
+            for claim in (f"weighted WM beats naive WM at lr={lr}, digits, MLP 3x8", trend.format(lr))
+        ),
+        trend.format("0.1"),  # at the largest rate weighted WM does not lose: only the trend fails
+        "lower approximate dimension, lower LMC error, pooled over rates, digits, MLP 3x8",
+    ]
+    assert _claims(_fails(rows, ("check",))) == [
+        "loss barrier (25-point grid) / endpoint bound, every matcher, digits, MLP 3x8",
+        "planted permutation undone by every matcher (loss barrier), digits",
+    ]
 
 
 def test_disentangle_rows_fail_on_a_planted_barrier_and_reversed_ingredients():
@@ -264,10 +303,20 @@ def test_disentangle_rows_fail_on_a_planted_barrier_and_reversed_ingredients():
         }
 
     rows = dis.rows_from([{"config": c, "result": result(c)} for c in configs])
-    failed = _fails(rows)
-    assert len(failed) == 7
-    checks = _fails(rows, ("check",))
-    assert len(checks) == 3  # convex loss barrier, convex error, endpoint bound
+    assert _claims(_fails(rows)) == [
+        "1-hidden-layer ReLU MLP, SGD, same init: error barrier < 0.02 (mnist1d)",
+        "error barrier grows with depth (1, 2, 3, 4 hidden layers)",
+        "error barrier falls as the leaky-ReLU slope goes to 1 (linear)",
+        "weight sharing breaks LMC more than locality: CNN - LCN error barrier",
+        "Adam raises the error barrier over SGD",
+        "warm-up lowers Adam's error barrier",
+        "normalized barrier grows with dataset difficulty (4 datasets)",
+    ]
+    assert _claims(_fails(rows, ("check",))) == [
+        "logistic regression: loss barrier above chord (convex)",
+        "logistic regression: max error on the path / (Err_A + Err_B)",
+        "loss barrier over [0, 1] / endpoint bound, every covered variant",
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(EXPERIMENTS))
