@@ -36,8 +36,9 @@ demo: install
 	$(BIN)/lmctheory figures --quick --results results/demo --out paper/out
 	@echo "main job done: paper/out/REPORT.md (figures + predictions), results/demo/validation.md"
 
+# one pytest worker per core (pytest-xdist); the 25 slowest tests are listed at the end of the log
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --durations=25
 
 test-slow: install
 	$(BIN)/python -m pytest -m slow

@@ -1,9 +1,10 @@
+import contextlib
+import io
 import os
 
 import numpy as np
 import pytest
 from hypothesis import settings
-
 
 # Hypothesis profiles (HYPOTHESIS_PROFILE=dev|ci|nightly; ci by default): each property test states how many
 # examples it draws under ``ci`` through examples(n); ``dev`` draws a tenth (a quick local loop), ``nightly``
@@ -65,3 +66,46 @@ def same_parameters(a, b) -> bool:
     return all(
         torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True)
     )
+
+
+def run_cli(*argv, env=None) -> tuple[int, str, str]:
+    """``(exit code, stdout, stderr)`` of ``lmctheory argv`` run in this process (``env``: variables set for
+    the call only)."""
+    from lmctheory.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    old = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main([str(a) for a in argv])
+    finally:
+        for k, v in old.items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """sklearn's digits (1,797 8 x 8 images), loaded once per session."""
+    from lmctheory.nn import load_dataset
+
+    return load_dataset("digits")
+
+
+@pytest.fixture
+def mlp_pair():
+    """A factory of two independently initialised MLPs: ``mlp_pair(widths, seeds=(0, 1), dtype=float64)``."""
+    import torch
+
+    from lmctheory.nn import MLP
+
+    def make(widths, seeds=(0, 1), dtype=torch.float64):
+        models = []
+        for seed in seeds:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                models.append(MLP(list(widths)).to(dtype))
+        return tuple(models)
+
+    return make

@@ -12,7 +12,7 @@ from lmctheory.lmc import (
     evaluate_path,
     match,
 )
-from lmctheory.nn import AttentionNet, TrainConfig, load_checkpoint, load_dataset, save_checkpoint, train
+from lmctheory.nn import AttentionNet, TrainConfig, load_checkpoint, save_checkpoint, train
 from tests.conftest import random_permutation, same_parameters
 
 
@@ -45,8 +45,7 @@ def test_full_weight_matching_recovers_a_planted_permutation():
     assert same_parameters(a, aligned)
 
 
-def test_path_and_training_and_bound():
-    digits = load_dataset("digits")
+def test_path_and_training_and_bound(digits):
     x, y = digits.x_test.double(), digits.y_test
     a, b = make(0), make(1)
     ts = np.linspace(0, 1, 7)
@@ -64,8 +63,7 @@ def test_path_and_training_and_bound():
     assert err < 0.45  # chance is 0.9; measured 0.22
 
 
-def test_checkpoint_and_bad_shapes(tmp_path):
-    digits = load_dataset("digits")
+def test_checkpoint_and_bad_shapes(digits, tmp_path):
     res = train(lambda: AttentionNet((1, 8, 8), 10), digits, TrainConfig(steps=2, epochs=None, device="cpu"))
     model, _ = load_checkpoint(save_checkpoint(res, tmp_path / "att.pt"))
     torch.testing.assert_close(model(digits.x_test), res.model(digits.x_test))

@@ -7,15 +7,10 @@ import sys
 import numpy as np
 import pytest
 
-from lmctheory.cli import load_points, main, parse_sizes
+from lmctheory.cli import load_points, parse_sizes
 from lmctheory.ot import sliced_wasserstein, transport
 from lmctheory.rates import fg_explicit_bound
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.conftest import run_cli
 
 
 def test_console_script_lists_its_subcommands():
@@ -45,10 +40,9 @@ def test_parse_sizes_rejects(text):
         parse_sizes(text)
 
 
-def test_rates_json_is_one_document_with_provenance(capsys, tmp_path):
+def test_rates_json_is_one_document_with_provenance(tmp_path):
     out_file = tmp_path / "r.json"
-    code, out, _ = run(
-        capsys,
+    code, out, _ = run_cli(
         "rates",
         "--law",
         "uniform",
@@ -82,19 +76,18 @@ def test_rates_json_is_one_document_with_provenance(capsys, tmp_path):
     assert res["fit"]["ci_low"] <= res["fit"]["slope"] <= res["fit"]["ci_high"]
 
 
-def test_rates_table_and_plot(capsys, tmp_path):
+def test_rates_table_and_plot(tmp_path):
     png = tmp_path / "curve.png"
-    code, out, _ = run(
-        capsys, "rates", "--d", "5", "--ns", "32,64,128", "--reps", "2", "--n-jobs", "1", "--plot", str(png)
+    code, out, _ = run_cli(
+        "rates", "--d", "5", "--ns", "32,64,128", "--reps", "2", "--n-jobs", "1", "--plot", str(png)
     )
     assert code == 0
     assert "fitted slope" in out and "predicted" in out and "d>2p" in out
     assert png.stat().st_size > 1000 and png.with_suffix(".pdf").stat().st_size > 1000
 
 
-def test_rates_one_sample_on_a_law_with_a_reference(capsys):
-    code, out, _ = run(
-        capsys,
+def test_rates_one_sample_on_a_law_with_a_reference():
+    code, out, _ = run_cli(
         "rates",
         "--law",
         "two-atom",
@@ -113,10 +106,8 @@ def test_rates_one_sample_on_a_law_with_a_reference(capsys):
     assert json.loads(out)["config"]["two_sample"] is False
 
 
-def test_rate_bound_json(capsys):
-    code, out, _ = run(
-        capsys, "rate-bound", "--d", "6", "--p", "1", "--ns", "10,100", "--two-sample", "--json"
-    )
+def test_rate_bound_json():
+    code, out, _ = run_cli("rate-bound", "--d", "6", "--p", "1", "--ns", "10,100", "--two-sample", "--json")
     assert code == 0
     rows = json.loads(out)["result"]["rows"]
     assert rows[1]["bound_W_pow_p"] == pytest.approx(
@@ -125,7 +116,7 @@ def test_rate_bound_json(capsys):
 
 
 @pytest.mark.parametrize("suffix", [".npy", ".csv", ".txt", ".npz"])
-def test_wasserstein_from_files(capsys, tmp_path, suffix, rng):
+def test_wasserstein_from_files(tmp_path, suffix, rng):
     x, y = rng.normal(size=(12, 3)), rng.normal(size=(12, 3))
     paths = []
     for name, arr in (("x", x), ("y", y)):
@@ -137,14 +128,14 @@ def test_wasserstein_from_files(capsys, tmp_path, suffix, rng):
         else:
             np.savetxt(path, arr, delimiter="," if suffix == ".csv" else " ")
         paths.append(str(path))
-    code, out, _ = run(capsys, "wasserstein", *paths, "--p", "1", "--match", "--json")
+    code, out, _ = run_cli("wasserstein", *paths, "--p", "1", "--match", "--json")
     assert code == 0
     res = json.loads(out)["result"]
     ref = transport(x, y, 1)
     assert res["distance"] == pytest.approx(ref.distance, rel=1e-9)
     assert res["cost"] == pytest.approx(ref.cost, rel=1e-9)
     assert sorted(res["perm"]) == list(range(12))
-    code, out, _ = run(capsys, "wasserstein", *paths, "--sliced", "50", "--seed", "4")
+    code, out, _ = run_cli("wasserstein", *paths, "--sliced", "50", "--seed", "4")
     assert code == 0
     assert f"{sliced_wasserstein(x, y, 2, n_projections=50, seed=4):.6g}" in out
 
@@ -161,33 +152,33 @@ def test_wasserstein_from_files(capsys, tmp_path, suffix, rng):
         (["wasserstein", "/nonexistent/x.npy", "/nonexistent/y.npy"], "no such file"),
     ],
 )
-def test_errors_are_one_line_with_exit_code_2(capsys, argv, match):
-    code, out, err = run(capsys, *argv)
+def test_errors_are_one_line_with_exit_code_2(argv, match):
+    code, out, err = run_cli(*argv)
     assert code == 2 and out == ""
     assert match in err and err.count("\n") == 1 and "Traceback" not in err
 
 
-def test_wasserstein_rejects_bad_files(capsys, tmp_path):
+def test_wasserstein_rejects_bad_files(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("1,2\nfoo,3\n")
     with pytest.raises(ValueError, match="not a numeric table"):
         load_points(str(bad))
     nan = tmp_path / "nan.npy"
     np.save(nan, np.array([[np.nan, 1.0]]))
-    code, _, err = run(capsys, "wasserstein", str(nan), str(nan))
+    code, _, err = run_cli("wasserstein", str(nan), str(nan))
     assert code == 2 and "non-finite" in err
 
 
 # ------------------------------------------------------------------ dimension
 
 
-def test_dimension_of_a_file_reports_every_estimator_with_n_and_d(capsys, tmp_path, rng):
+def test_dimension_of_a_file_reports_every_estimator_with_n_and_d(tmp_path, rng):
     from lmctheory.dimension import TwoNN
 
     X = rng.normal(size=(600, 3)) @ rng.normal(size=(3, 8))
     path = tmp_path / "cloud.npy"
     np.save(path, X)
-    code, out, _ = run(capsys, "dimension", str(path), "--json")
+    code, out, _ = run_cli("dimension", str(path), "--json")
     assert code == 0
     estimates = {e["estimator"]: e for e in json.loads(out)["result"]["estimates"]}
     assert set(estimates) == {
@@ -201,23 +192,23 @@ def test_dimension_of_a_file_reports_every_estimator_with_n_and_d(capsys, tmp_pa
     assert all(e["n_points"] == 600 and e["n_features"] == 8 for e in estimates.values())
     assert estimates["TwoNN"]["dimension"] == pytest.approx(TwoNN().fit(X).dimension_, rel=1e-12)
     assert estimates["PCADimension"]["dimension"] == 3
-    code, out, _ = run(capsys, "dimension", str(path), "--estimator", "mle")
+    code, out, _ = run_cli("dimension", str(path), "--estimator", "mle")
     assert code == 0 and "MLE" in out and "TwoNN" not in out
 
 
-def test_dimension_reports_estimator_failures_per_row(capsys, tmp_path, rng):
+def test_dimension_reports_estimator_failures_per_row(tmp_path, rng):
     path = tmp_path / "small.npy"
     np.save(path, rng.normal(size=(12, 3)))
-    code, out, _ = run(capsys, "dimension", str(path), "--json")
+    code, out, _ = run_cli("dimension", str(path), "--json")
     assert code == 0
     rows = {e["estimator"]: e for e in json.loads(out)["result"]["estimates"]}
     assert rows["MLE"]["dimension"] is None and "more than 20" in rows["MLE"]["error"]
     assert rows["PCADimension"]["dimension"] is not None
 
 
-def test_dimension_benchmark_table(capsys):
-    code, out, _ = run(
-        capsys, "dimension", "--benchmark", "--ns", "300", "--Ds", "6", "--estimator", "twonn", "--json"
+def test_dimension_benchmark_table():
+    code, out, _ = run_cli(
+        "dimension", "--benchmark", "--ns", "300", "--Ds", "6", "--estimator", "twonn", "--json"
     )
     assert code == 0
     rows = json.loads(out)["result"]["rows"]
@@ -241,19 +232,18 @@ def test_dimension_benchmark_table(capsys):
         (["dimension", "x.npy", "--benchmark"], "either FILE or --benchmark"),
     ],
 )
-def test_dimension_usage_errors(capsys, argv, match):
-    code, _, err = run(capsys, *argv)
+def test_dimension_usage_errors(argv, match):
+    code, _, err = run_cli(*argv)
     assert code == 2 and match in err
 
 
 # --------------------------------------------------------------------- bounds
 
 
-def test_bounds_table_json_and_inverse(capsys):
+def test_bounds_table_json_and_inverse():
     from lmctheory.bounds import deep_recursion, ferbach_two_layer
 
-    code, out, err = run(
-        capsys,
+    code, out, err = run_cli(
         "bounds",
         "--epsilon",
         "0.1",
@@ -284,9 +274,9 @@ def test_bounds_table_json_and_inverse(capsys):
     assert eps["deep"] == pytest.approx(deep_recursion(784, 3).solve_epsilon(512))
     assert eps["explicit_matching_error_lower"] <= eps["explicit_matching_error_upper"]
     assert doc["definitions"]["ferbach"]["constants"]["C"]["published"] is False
-    code, out, _ = run(capsys, "bounds", "--m0", "784", "--depth", "3")
+    code, out, _ = run_cli("bounds", "--m0", "784", "--depth", "3")
     assert code == 0 and "10^10^10^784" in out and "entezari 10^1572" in out
-    code, out, _ = run(capsys, "bounds", "--m0", "10", "--latex")
+    code, out, _ = run_cli("bounds", "--m0", "10", "--latex")
     assert code == 0 and "\\left(\\frac{C}{\\epsilon}\\right)^{2 m_{0} + 4}" in out
 
 
@@ -302,15 +292,14 @@ def test_bounds_table_json_and_inverse(capsys):
         (["bounds", "--m0", "784", "--depth", "0"], "depth must be"),
     ],
 )
-def test_bounds_errors(capsys, argv, match):
-    code, out, err = run(capsys, *argv)
+def test_bounds_errors(argv, match):
+    code, out, err = run_cli(*argv)
     assert code == 2 and out == "" and match in err
 
 
-def test_bounds_json_is_finite_for_extreme_parameters(capsys):
+def test_bounds_json_is_finite_for_extreme_parameters():
     for m0, depth, eps in ((10**4, 10, 1e-9), (5, 1, 0.999), (784, 5, 1e-300)):
-        code, out, _ = run(
-            capsys,
+        code, out, _ = run_cli(
             "bounds",
             "--m0",
             str(m0),
@@ -329,10 +318,9 @@ def test_bounds_json_is_finite_for_extreme_parameters(capsys):
 # -------------------------------------------------------------- train / barrier
 
 
-def test_train_pair_then_barrier(capsys, tmp_path):
+def test_train_pair_then_barrier(tmp_path):
     out = tmp_path / "ck"
-    code, text, _ = run(
-        capsys,
+    code, text, _ = run_cli(
         "train",
         "--model",
         "mlp",
@@ -356,8 +344,7 @@ def test_train_pair_then_barrier(capsys, tmp_path):
         sidecar["train"]["data_seed"] == 0
         and json.loads((out / "model_b.json").read_text())["train"]["data_seed"] == 1
     )
-    code, text, _ = run(
-        capsys,
+    code, text, _ = run_cli(
         "barrier",
         str(out / "model_a.pt"),
         str(out / "model_b.pt"),
@@ -373,12 +360,10 @@ def test_train_pair_then_barrier(capsys, tmp_path):
         s = res["splits"][split]
         assert s["path"]["split"] == split and len(s["path"]["values"]["loss"]) == 5
         assert s["path"]["barriers"]["loss"]["above_chord"] <= s["certified_bound"]["upper"] + 1e-6
-    code, text, _ = run(
-        capsys, "barrier", str(out / "model_a.pt"), str(out / "model_b.pt"), "--align", "none"
-    )
+    code, text, _ = run_cli("barrier", str(out / "model_a.pt"), str(out / "model_b.pt"), "--align", "none")
     assert code == 0 and "certified bound" in text and "[test] error barriers" in text
-    code, text, _ = run(
-        capsys, "barrier", str(out / "model_a.pt"), str(out / "model_b.pt"), "--over-segment", "--json"
+    code, text, _ = run_cli(
+        "barrier", str(out / "model_a.pt"), str(out / "model_b.pt"), "--over-segment", "--json"
     )
     assert code == 0
     for split in ("train", "test"):
@@ -394,8 +379,8 @@ def test_train_pair_then_barrier(capsys, tmp_path):
             >= s["path"]["barriers"]["error"]["above_chord"] - 1e-9
         )
     # the same checkpoints through `align` (built-in models: rebuilt from the sidecars, no --model)
-    code, text, _ = run(
-        capsys, "align", str(out / "model_a.pt"), str(out / "model_b.pt"), "--points", "3", "--json"
+    code, text, _ = run_cli(
+        "align", str(out / "model_a.pt"), str(out / "model_b.pt"), "--points", "3", "--json"
     )
     assert code == 0
     doc = json.loads(text)
@@ -414,8 +399,8 @@ def test_train_pair_then_barrier(capsys, tmp_path):
         (["barrier", "/nonexistent/a.pt", "/nonexistent/b.pt"], "needs a.pt and a.json"),
     ],
 )
-def test_train_and_barrier_errors(capsys, argv, match):
-    code, _, err = run(capsys, *argv)
+def test_train_and_barrier_errors(argv, match):
+    code, _, err = run_cli(*argv)
     assert code == 2 and match in err
 
 

@@ -11,7 +11,7 @@ from lmctheory.lmc import (
     match,
     measured_and_certified,
 )
-from lmctheory.nn import CNN, LCN, TrainConfig, load_checkpoint, load_dataset, save_checkpoint, train_pair
+from lmctheory.nn import CNN, LCN, TrainConfig, load_checkpoint, save_checkpoint, train_pair
 from tests.conftest import random_permutation, same_parameters
 
 TS = np.linspace(0, 1, 9)
@@ -59,8 +59,7 @@ def test_certified_bound_holds_for_conv_families(kind):
             assert r["holds"], r
 
 
-def test_trained_cnn_pair_and_checkpoint(tmp_path):
-    digits = load_dataset("digits")
+def test_trained_cnn_pair_and_checkpoint(digits, tmp_path):
     cfg = TrainConfig(lr=0.05, epochs=3, batch_size=64, device="cpu", dtype="float64")
     a, b = train_pair(lambda: CNN((1, 8, 8), [16, 16], 10), digits, cfg, same_init=False)
     err = (a.model(digits.x_test.double()).argmax(1) != digits.y_test).double().mean()

@@ -8,17 +8,12 @@ import pytest
 import torch
 
 from lmctheory.lmc import evaluate_path, match
-from lmctheory.nn import MLP, TrainConfig, load_dataset, train
+from lmctheory.nn import MLP, TrainConfig, train
 
 pytestmark = [
     pytest.mark.cuda,
     pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device"),
 ]
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_dataset("digits")
 
 
 def _train(device, seed, data):

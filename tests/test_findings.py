@@ -3,9 +3,7 @@ there), plus the rows found running the README's own examples (R1..R5). Each cas
 asserts what a careful library does: the right value, or one line on stderr with the right exit code (usage
 2, runtime failure 1, interrupted 130) naming the offending argument or file, never a traceback."""
 
-import contextlib
 import gzip
-import io
 import json
 import os
 import signal
@@ -19,25 +17,10 @@ import numpy as np
 import pytest
 import torch
 
-from lmctheory.cli import main
-
+from .conftest import run_cli as cli
 from .test_data import write_idx
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def cli(*argv, env=None):
-    """(exit code, stdout, stderr) of ``lmctheory argv`` run in this process."""
-    out, err = io.StringIO(), io.StringIO()
-    old = {k: os.environ.get(k) for k in (env or {})}
-    os.environ.update(env or {})
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main([str(a) for a in argv])
-    finally:
-        for k, v in old.items():
-            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
-    return code, out.getvalue(), err.getvalue()
 
 
 def one_line_error(result, code, *words):

@@ -9,7 +9,7 @@ import torch
 
 from lmctheory.dimension import MLE, PCADimension, TwoNN
 from lmctheory.lmc import Permutation, apply_permutation, evaluate_path, match
-from lmctheory.nn import MLP, load_dataset
+from lmctheory.nn import MLP
 from lmctheory.ot import sliced_wasserstein, transport, wasserstein
 
 
@@ -71,8 +71,7 @@ def test_extreme_p_does_not_overflow():
     assert math.isfinite(d) and d <= math.sqrt(40) + 1e-12
 
 
-def test_path_evaluation_float32_matches_float64():
-    digits = load_dataset("digits")
+def test_path_evaluation_float32_matches_float64(digits):
     torch.manual_seed(0)
     a, b = MLP([64, 32, 10]), MLP([64, 32, 10])
     x, y = digits.x_test[:200], digits.y_test[:200]

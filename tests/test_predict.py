@@ -11,7 +11,7 @@ from lmctheory.lmc import (
     match,
     measured_and_certified,
 )
-from lmctheory.nn import MLP, LogisticRegression, MeanFieldTwoLayer, TrainConfig, load_dataset, train_pair
+from lmctheory.nn import MLP, LogisticRegression, MeanFieldTwoLayer, TrainConfig, train_pair
 
 TS = np.linspace(0, 1, 11)
 
@@ -44,8 +44,7 @@ def random_pairs():
 
 
 @pytest.fixture(scope="module")
-def trained_pairs():
-    digits = load_dataset("digits")
+def trained_pairs(digits):
     out = []
     for seed in range(3):
         for same in (True, False):

@@ -146,13 +146,11 @@ def test_a_layer_run_twice_per_forward_gets_the_statistics_of_both_calls_in_eith
     assert not torch.allclose(one.norm.running_mean, first.mean(0), atol=1e-3)  # not the first call's alone
 
 
-def test_reset_and_repair_lower_the_midpoint_loss_of_trained_aligned_batch_norm_nets():
+def test_reset_and_repair_lower_the_midpoint_loss_of_trained_aligned_batch_norm_nets(digits):
     # the published direction (Jordan et al. 2022): two independently trained BN MLPs on digits, aligned by
     # weight matching with the traced spec; the plain midpoint (interpolated running statistics) is worse
     from lmctheory.lmc import apply_permutation, match
-    from lmctheory.nn import TrainConfig, load_dataset, trace_permutation_spec, train
-
-    digits = load_dataset("digits")
+    from lmctheory.nn import TrainConfig, trace_permutation_spec, train
 
     def make():
         return _bn_mlp([64, 128, 128, 10], flatten=True)

@@ -7,29 +7,23 @@ import numpy as np
 import pytest
 from lmctheory_paper.validation import EXPERIMENTS
 
-from lmctheory.cli import main
 from lmctheory.runs import compare, load_results
+from tests.conftest import run_cli
 
 
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_sweep_record_reruns_identically_and_a_tampered_one_is_caught(capsys, tmp_path):
+def test_sweep_record_reruns_identically_and_a_tampered_one_is_caught(tmp_path):
     EXPERIMENTS["depth"].run("smoke", str(tmp_path), progress=False)
     record = load_results(tmp_path / "depth-smoke")[0]
     assert record["function"] == "lmctheory_paper.validation.depth:run_config"
     path = tmp_path / "depth-smoke" / f"{record['hash']}.json"
-    code, out, _ = run(capsys, "rerun", str(path), "--json")
+    code, out, _ = run_cli("rerun", str(path), "--json")
     doc = json.loads(out)
     assert code == 0 and doc["result"]["identical"] and doc["result"]["n_differences"] == 0
     record["result"]["bound"][1] *= 1.5
     path.write_text(json.dumps(record))
-    code, out, _ = run(capsys, "rerun", str(path))
+    code, out, _ = run_cli("rerun", str(path))
     assert code == 1 and "result.bound[1]: recorded" in out
-    assert run(capsys, "rerun", str(path), "--rtol", "0.6")[0] == 0  # within a stated tolerance
+    assert run_cli("rerun", str(path), "--rtol", "0.6")[0] == 0  # within a stated tolerance
 
 
 def _committed_records():
@@ -53,7 +47,7 @@ def _sample(seed, max_seconds=10.0):
     return out
 
 
-def test_a_random_sample_of_the_committed_cache_reruns_on_this_machine(capsys):
+def test_a_random_sample_of_the_committed_cache_reruns_on_this_machine():
     """Records in paper/lmctheory_paper/figures/cache must be what the current code computes: re-run a random sample with
     `lmctheory rerun --across-machines` (this machine need not be the one that wrote them: trained results
     within the reproduction tolerance, computed ones to rounding; regenerate the cache with `make cache`)."""
@@ -65,7 +59,7 @@ def test_a_random_sample_of_the_committed_cache_reruns_on_this_machine(capsys):
     sample = _sample(seed)
     assert len(sample) >= 6
     for path in sample:
-        code, out, err = run(capsys, "rerun", str(path), "--across-machines")
+        code, out, err = run_cli("rerun", str(path), "--across-machines")
         assert code == 0 and "identical" in out and "code has changed" not in out, (path, out, err)
 
 
@@ -118,17 +112,17 @@ def test_across_machines_a_trained_result_is_checked_by_structure_and_a_computed
     ]
 
 
-def test_a_trained_record_reruns_bit_for_bit_on_the_machine_that_wrote_it(capsys, tmp_path):
+def test_a_trained_record_reruns_bit_for_bit_on_the_machine_that_wrote_it(tmp_path):
     EXPERIMENTS["fig2"].run("smoke", str(tmp_path), progress=False)
     path = sorted((tmp_path / "fig2-smoke").glob("*.json"))[0]
-    code, out, _ = run(capsys, "rerun", str(path))
+    code, out, _ = run_cli("rerun", str(path))
     assert code == 0 and "identical to the recorded one" in out and "rtol" not in out
 
 
 @pytest.mark.slow
-def test_every_committed_record_reruns_identically(capsys):
+def test_every_committed_record_reruns_identically():
     for path in _committed_records():
-        code, out, err = run(capsys, "rerun", str(path))
+        code, out, err = run_cli("rerun", str(path))
         assert code == 0 and "identical" in out, (path, out, err)
 
 
@@ -156,23 +150,23 @@ def test_every_committed_record_is_current():
         ("lmctheory_paper.validation.rates:run", "quick"),
     ],
 )
-def test_rerun_calls_only_registered_experiments(capsys, tmp_path, monkeypatch, function, config):
+def test_rerun_calls_only_registered_experiments(tmp_path, monkeypatch, function, config):
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "evil.json"
     path.write_text(json.dumps({"config": config, "function": function, "result": 0}))
-    code, out, err = run(capsys, "rerun", str(path))
+    code, out, err = run_cli("rerun", str(path))
     assert code == 2 and out == "" and "not a registered experiment" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "PWNED_by_rerun").exists()
 
 
-def test_records_of_users_own_sweeps_rerun_only_when_registered(capsys, tmp_path):
+def test_records_of_users_own_sweeps_rerun_only_when_registered(tmp_path):
     from lmctheory.runs import register_experiment, rerun, run_sweep
 
     from .test_sweep import quick_square
 
     run_sweep(quick_square, [{"x": 3}], tmp_path, progress=False)
     path = next(tmp_path.glob("*.json"))
-    code, _, err = run(capsys, "rerun", str(path))  # the README's sweep example: a clear refusal
+    code, _, err = run_cli("rerun", str(path))  # the README's sweep example: a clear refusal
     assert code == 2 and "tests.test_sweep:quick_square" in err and "register_experiment" in err
     register_experiment(quick_square)
     assert rerun(path)[1] == {"y": 9}
@@ -189,48 +183,47 @@ def test_records_of_users_own_sweeps_rerun_only_when_registered(capsys, tmp_path
         ([], "list of strings"),
     ],
 )
-def test_cli_documents_rerun_only_commands_that_write_nothing(capsys, tmp_path, monkeypatch, argv, match):
+def test_cli_documents_rerun_only_commands_that_write_nothing(tmp_path, monkeypatch, argv, match):
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "doc.json"
     path.write_text(json.dumps({"config": {}, "argv": argv, "result": {}}))
-    code, out, err = run(capsys, "rerun", str(path))
+    code, out, err = run_cli("rerun", str(path))
     assert code == 2 and match in err, err
     assert not list(tmp_path.glob("PLOT*"))
 
 
-def test_writing_options_are_removed_from_rerun_documents(capsys, tmp_path, monkeypatch):
+def test_writing_options_are_removed_from_rerun_documents(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, _, _ = run(capsys, "rate-bound", "--d", "5", "--ns", "64,128", "--out", "rb.json")
+    code, _, _ = run_cli("rate-bound", "--d", "5", "--ns", "64,128", "--out", "rb.json")
     doc = json.loads((tmp_path / "rb.json").read_text())
     doc["argv"] += ["--out", "overwritten.json"]
     (tmp_path / "rb.json").write_text(json.dumps(doc))
-    code, out, _ = run(capsys, "rerun", "rb.json")
+    code, out, _ = run_cli("rerun", "rb.json")
     assert code == 0 and not (tmp_path / "overwritten.json").exists()
 
 
-def test_cli_documents_rerun_from_their_argv(capsys, tmp_path):
-    code, _, _ = run(capsys, "rate-bound", "--d", "5", "--ns", "64,128", "--out", str(tmp_path / "rb.json"))
+def test_cli_documents_rerun_from_their_argv(tmp_path):
+    code, _, _ = run_cli("rate-bound", "--d", "5", "--ns", "64,128", "--out", str(tmp_path / "rb.json"))
     assert code == 0 and json.loads((tmp_path / "rb.json").read_text())["argv"][:3] == [
         "rate-bound",
         "--d",
         "5",
     ]
-    code, out, _ = run(capsys, "rerun", str(tmp_path / "rb.json"))
+    code, out, _ = run_cli("rerun", str(tmp_path / "rb.json"))
     assert code == 0 and "identical" in out
     rng = np.random.default_rng(0)
     np.save(tmp_path / "x.npy", rng.normal(size=(30, 3)))
     np.save(tmp_path / "y.npy", rng.normal(size=(30, 3)))
-    run(
-        capsys,
+    run_cli(
         "wasserstein",
         str(tmp_path / "x.npy"),
         str(tmp_path / "y.npy"),
         "--out",
         str(tmp_path / "w.json"),
     )
-    assert run(capsys, "rerun", str(tmp_path / "w.json"))[0] == 0
+    assert run_cli("rerun", str(tmp_path / "w.json"))[0] == 0
     (tmp_path / "x.npy").unlink()  # the input is gone: a clear error, not a silent success
-    code, _, err = run(capsys, "rerun", str(tmp_path / "w.json"))
+    code, _, err = run_cli("rerun", str(tmp_path / "w.json"))
     assert code == 2 and "x.npy" in err
 
 
@@ -248,11 +241,11 @@ def test_cli_documents_rerun_from_their_argv(capsys, tmp_path):
         ('{"config": {}, "status": "failed", "error": {"type": "ValueError"}}', "failed configuration"),
     ],
 )
-def test_bad_rerun_inputs(capsys, tmp_path, content, match):
+def test_bad_rerun_inputs(tmp_path, content, match):
     path = tmp_path / "r.json"
     if content is not None:
         path.write_text(content)
-    code, out, err = run(capsys, "rerun", str(path))
+    code, out, err = run_cli("rerun", str(path))
     assert code == 2 and out == "" and match in err
 
 

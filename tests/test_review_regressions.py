@@ -9,15 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from lmctheory.cli import main
+from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.mark.parametrize("spec", ["digits:sead=1", "mnist1d:sed=3", "teacher:hiden=4"])
@@ -86,7 +80,7 @@ def test_plotting_leaves_the_callers_backend_and_style_alone(tmp_path):
     assert (tmp_path / "r.png").is_file() and (tmp_path / "out" / "fig3_bounds.png").is_file()
 
 
-def test_baseline_comparison_with_a_failed_configuration(capsys, tmp_path):
+def test_baseline_comparison_with_a_failed_configuration(tmp_path):
     from lmctheory_paper.validation.report import compare_to_baseline, failed_rows
 
     failed = failed_rows(
@@ -98,8 +92,7 @@ def test_baseline_comparison_with_a_failed_configuration(capsys, tmp_path):
     assert compare_to_baseline(baseline, rows) == []  # a NaN baseline value compares by verdict only
     path = tmp_path / "baseline.json"
     path.write_text(json.dumps({"rows": rows}))
-    code, _, err = run(
-        capsys,
+    code, _, err = run_cli(
         "validate",
         "--smoke",
         "--only",
@@ -150,40 +143,40 @@ def test_explicit_matching_bound_is_capped_at_the_diameter_when_asked():
 # --- exit codes: usage 2, runtime failure 1, interrupted 130 -------------------------------------------------
 
 
-def test_usage_errors_exit_2(capsys):
-    assert run(capsys, "rates", "--ns", "0")[0] == 2
-    assert run(capsys, "validate", "--only", "nosuch")[0] == 2
+def test_usage_errors_exit_2():
+    assert run_cli("rates", "--ns", "0")[0] == 2
+    assert run_cli("validate", "--only", "nosuch")[0] == 2
 
 
-def test_runtime_failures_exit_1(capsys, tmp_path):
-    code, out, err = run(
-        capsys, "validate", "--smoke", "--only", "depth", "--cached-only", "--quiet", "--out", str(tmp_path)
+def test_runtime_failures_exit_1(tmp_path):
+    code, out, err = run_cli(
+        "validate", "--smoke", "--only", "depth", "--cached-only", "--quiet", "--out", str(tmp_path)
     )
     assert code == 1 and out == "" and "no current record" in err and len(err.strip().splitlines()) == 1
 
 
-def test_an_internal_error_is_one_line_and_debug_shows_the_traceback(capsys, monkeypatch):
+def test_an_internal_error_is_one_line_and_debug_shows_the_traceback(monkeypatch):
     import lmctheory.cli.theory as theory
 
     def boom(args):
         raise AttributeError("planted bug")
 
     monkeypatch.setattr(theory, "cmd_rate_bound", boom)
-    code, out, err = run(capsys, "rate-bound", "--d", "5")
+    code, out, err = run_cli("rate-bound", "--d", "5")
     assert code == 1 and out == "" and "internal error" in err and "planted bug" in err and "--debug" in err
     assert len(err.strip().splitlines()) == 1
-    code, out, err = run(capsys, "--debug", "rate-bound", "--d", "5")
+    code, out, err = run_cli("--debug", "rate-bound", "--d", "5")
     assert code == 1 and "Traceback" in err and "planted bug" in err
 
 
-def test_interrupt_exits_130_with_one_line(capsys, monkeypatch):
+def test_interrupt_exits_130_with_one_line(monkeypatch):
     import lmctheory_paper._validate_cli as validate
 
     def interrupted(args):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(validate, "cmd_validate", interrupted)
-    code, out, err = run(capsys, "validate", "--smoke", "--only", "depth")
+    code, out, err = run_cli("validate", "--smoke", "--only", "depth")
     assert code == 130 and len(err.strip().splitlines()) == 1 and "interrupted" in err
 
 
@@ -198,24 +191,22 @@ def test_broken_pipe_ends_quietly():
     assert proc.stderr == "" and len(proc.stdout) == 10
 
 
-def test_abbreviated_options_are_refused(capsys, tmp_path):
-    code, _, err = run(
-        capsys, "rates", "--d", "2", "--ns", "8,16", "--reps", "2", "--plo", str(tmp_path / "p.png")
+def test_abbreviated_options_are_refused(tmp_path):
+    code, _, err = run_cli(
+        "rates", "--d", "2", "--ns", "8,16", "--reps", "2", "--plo", str(tmp_path / "p.png")
     )
     assert code == 2 and "--plo" in err and not list(tmp_path.iterdir())
 
 
-def test_only_with_a_repeated_name_runs_it_once(capsys, tmp_path):
-    code, out, _ = run(
-        capsys, "validate", "--smoke", "--only", "depth,depth", "--out", str(tmp_path), "--json"
-    )
+def test_only_with_a_repeated_name_runs_it_once(tmp_path):
+    code, out, _ = run_cli("validate", "--smoke", "--only", "depth,depth", "--out", str(tmp_path), "--json")
     rows = json.loads(out)["rows"]
     assert code == 0 and len({r["prediction"] for r in rows}) == len(rows)
 
 
-def test_only_keeps_the_other_experiments_rows_of_the_report(capsys, tmp_path):
-    run(capsys, "validate", "--smoke", "--only", "depth,two_layer", "--out", str(tmp_path))
-    code, out, _ = run(capsys, "validate", "--smoke", "--only", "depth", "--out", str(tmp_path))
+def test_only_keeps_the_other_experiments_rows_of_the_report(tmp_path):
+    run_cli("validate", "--smoke", "--only", "depth,two_layer", "--out", str(tmp_path))
+    code, out, _ = run_cli("validate", "--smoke", "--only", "depth", "--out", str(tmp_path))
     rows = json.loads((tmp_path / "validation.json").read_text())["rows"]
     assert (
         code == 0
@@ -224,7 +215,7 @@ def test_only_keeps_the_other_experiments_rows_of_the_report(capsys, tmp_path):
     )
 
 
-def test_a_bad_baseline_is_reported_before_any_work(capsys, tmp_path):
+def test_a_bad_baseline_is_reported_before_any_work(tmp_path):
     bad = tmp_path / "b.json"
     for content, match in (
         (b"\xff\xfe", "not a JSON"),
@@ -232,8 +223,7 @@ def test_a_bad_baseline_is_reported_before_any_work(capsys, tmp_path):
         (b'{"rows": [{"experiment": "rates"}]}', "not a validation.json"),
     ):
         bad.write_bytes(content)
-        code, _, err = run(
-            capsys,
+        code, _, err = run_cli(
             "validate",
             "--smoke",
             "--only",
@@ -245,8 +235,7 @@ def test_a_bad_baseline_is_reported_before_any_work(capsys, tmp_path):
         )
         assert code == 2 and match in err and str(bad) in err
         assert not (tmp_path / "o").exists()  # nothing ran
-    code, _, err = run(
-        capsys,
+    code, _, err = run_cli(
         "validate",
         "--smoke",
         "--only",
@@ -260,17 +249,15 @@ def test_a_bad_baseline_is_reported_before_any_work(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("option", [["--dask-local", "0"], ["--dask-local", "-1"], ["--n-jobs", "0"]])
-def test_bad_parallel_options_fail_before_any_work(capsys, tmp_path, option):
-    code, _, err = run(
-        capsys, "validate", "--smoke", "--only", "depth", "--out", str(tmp_path / "o"), *option
-    )
+def test_bad_parallel_options_fail_before_any_work(tmp_path, option):
+    code, _, err = run_cli("validate", "--smoke", "--only", "depth", "--out", str(tmp_path / "o"), *option)
     assert code == 2 and option[0] in err and not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize("spec", ["teacher:hidden=-1", "teacher:task=regression", "digits:seed=abc"])
-def test_bad_data_specs_fail_before_any_work(capsys, tmp_path, spec):
-    code, _, err = run(
-        capsys, "validate", "--smoke", "--only", "fig2", "--out", str(tmp_path / "o"), "--data", spec
+def test_bad_data_specs_fail_before_any_work(tmp_path, spec):
+    code, _, err = run_cli(
+        "validate", "--smoke", "--only", "fig2", "--out", str(tmp_path / "o"), "--data", spec
     )
     assert code == 2 and not (tmp_path / "o").exists(), err
 

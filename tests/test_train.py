@@ -12,7 +12,6 @@ from lmctheory.nn import (
     MeanFieldTwoLayer,
     TrainConfig,
     load_checkpoint,
-    load_dataset,
     resolve_device,
     save_checkpoint,
     train,
@@ -21,11 +20,6 @@ from lmctheory.nn import (
     train_pair,
 )
 from tests.conftest import same_parameters
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_dataset("digits")
 
 
 def small_mlp():

@@ -55,14 +55,13 @@ def test_a_planted_permutation_keeps_the_function_and_weight_matching_recovers_i
         assert torch.equal(restored.state_dict()[k], v), k
 
 
-def test_renormalisation_lowers_the_midpoint_barrier_of_independently_trained_aligned_resnet20s():
+def test_renormalisation_lowers_the_midpoint_barrier_of_independently_trained_aligned_resnet20s(digits):
     """The published direction (Jordan et al. 2022): interpolated running statistics overstate the barrier;
     recomputing them (reset BN) or REPAIR lowers it. Two ResNet-20s (batch norm) trained from different
     initialisations on the digit images, aligned by weight matching with the traced spec."""
     from lmctheory.lmc import renormalized_path
-    from lmctheory.nn import TrainConfig, load_dataset, train_pair
+    from lmctheory.nn import TrainConfig, train_pair
 
-    digits = load_dataset("digits")
     cfg = TrainConfig(optimizer="sgd", lr=0.05, momentum=0.9, epochs=3, batch_size=64, device="cpu")
     a, b = train_pair(
         lambda: ResNet20(digits.input_shape, digits.n_classes), digits, cfg, same_init=False, seeds=(0, 1)
