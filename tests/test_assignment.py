@@ -1,5 +1,8 @@
 """lmctheory.ot: the certified float32 Jonker-Volgenant route against SciPy's exact solver."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -131,3 +134,30 @@ def test_certify_returns_a_python_bool():
 
     C = np.array([[4.0, 1.0], [2.0, 0.0]])
     assert type(certify(C, np.array([1, 0]))) is bool and type(certify(C, np.array([0, 1]))) is bool
+
+
+# ------------------------------------------------ cases of the adversarial review of acd35e6
+
+
+def test_assignment_with_infinite_scale_costs_does_not_corrupt_the_heap(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 03: Native heap corruption: in a subprocess, so that a crash cannot take the test runner down."""
+    monkeypatch.chdir(tmp_path)
+    code = (
+        "import numpy as np; from lmctheory.ot._assignment import solve_assignment\n"
+        "C = np.random.default_rng(0).random((8, 8)); C[0, :] = 1e308; C[:, 0] = -1e308\n"
+        "p = solve_assignment(C); assert sorted(p) == list(range(8)) and p[0] == 0; print('ok')"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
+
+
+def test_certificate_rejects_a_far_from_optimal_permutation(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 04: Certificate accepted a far-from-optimal permutation."""
+    monkeypatch.chdir(tmp_path)
+    from scipy.optimize import linear_sum_assignment
+
+    from lmctheory.ot import solve_assignment
+
+    C = np.exp(-200 * np.random.default_rng(174).random((6, 6)))
+    r, c = linear_sum_assignment(C)
+    assert C[np.arange(6), solve_assignment(C)].sum() == pytest.approx(C[r, c].sum(), rel=1e-12)

@@ -225,3 +225,25 @@ def test_group_sizes_cover_t_in_near_equal_groups(total, cap):
     sizes = _group_sizes(total, cap)
     assert sum(sizes) == total and max(sizes) <= cap
     assert max(sizes) - min(sizes) <= 1 and len(sizes) == -(-total // cap)
+
+
+# ------------------------------------------------ cases of the adversarial review of acd35e6
+
+
+def test_evaluate_path_bad_inputs_are_one_line(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 59: Evaluate_path bad inputs."""
+    monkeypatch.chdir(tmp_path)
+    from lmctheory.lmc import evaluate_path
+    from lmctheory.nn import MLP
+
+    a, b = MLP([4, 8, 3]), MLP([4, 8, 3])
+    x = np.random.default_rng(0).random((10, 4)).astype(np.float32)
+    y = np.arange(10) % 3
+    assert len(evaluate_path(a, b, (x, y), ts=[0.0, 1.0]).values["loss"]) == 2  # numpy arrays are accepted
+    for data, match in (
+        ((x, y + 5), "labels"),
+        ((x, y - 1), "labels"),
+        ((np.ones((10, 5), np.float32), y), "inputs of shape"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            evaluate_path(a, b, data, ts=[0.0, 1.0])

@@ -27,6 +27,8 @@ from lmctheory.bounds import (
 from lmctheory.bounds._width import EPS
 from lmctheory.ot import optimal_matching
 from lmctheory.runs._provenance import dumps
+from tests.conftest import run_cli
+from tests.helpers import one_line_error
 
 # ------------------------------------------------------------ exponents
 
@@ -258,3 +260,47 @@ def test_width_table_checks_a_given_width():
     big = width_table(0.1, 5, 1, width={"log10": 10})
     assert big[0]["satisfies_upper"] is True  # 10^10 >= 10^5
     assert big[0]["satisfies_lower"] is (big[0]["lower"] <= as_tower({"log10": 10}))
+
+
+# ------------------------------------------------ cases of the adversarial review of acd35e6
+
+
+def test_explicit_bound_with_a_huge_p_is_finite(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 26: Huge p in the explicit bound."""
+    monkeypatch.chdir(tmp_path)
+    from lmctheory.rates import fg_explicit_bound
+
+    code, out, _ = run_cli("rate-bound", "--d", "5", "--p", "1e308")
+    assert code == 0 and "inf" in out
+    assert fg_explicit_bound(10, 5, 1e6) == np.inf  # beyond float range, stated as inf
+
+
+def test_a_very_deep_recursion_bound_is_a_tower_not_an_overflow(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 27: A very deep recursion bound."""
+    monkeypatch.chdir(tmp_path)
+    one_line_error(run_cli("bounds", "--epsilon", "0.1", "--m0", "5", "--depth", "100000"), 2, "depth")
+    assert run_cli("bounds", "--epsilon", "0.1", "--m0", "5", "--depth", "2000", "--json")[0] == 0
+
+
+def test_bounds_with_overflowing_parameters_are_one_line_or_towers(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 53: Bounds with overflowing parameters."""
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_cli("bounds", "--epsilon", "0.1", "--m0", "5", "--C", "1e308")
+    assert code == 0 and "ferbach 10^1545" in out
+    code, out, _ = run_cli("bounds", "--epsilon", "1e308", "--m0", "5")
+    assert code == 0 and "every width" in out
+
+
+def test_bounds_json_records_the_density_bound_the_table_used(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row R3: Bounds JSON recorded F = 1 while the table used 2^-784."""
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_cli("bounds", "--epsilon", "0.1", "--m0", "784", "--depth", "3", "--json")
+    F = json.loads(out)["definitions"]["lower"]["constants"]["F"]
+    assert code == 0 and F["log10_value"] == pytest.approx(-784 * np.log10(2))
+
+
+def test_bounds_with_epsilon_above_the_constants_report_width_one(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row R4: --epsilon 2 printed a width of 0."""
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_cli("bounds", "--epsilon", "2", "--m0", "5")
+    assert code == 0 and "ferbach 1," in out and "every width" in out

@@ -11,6 +11,7 @@ from lmctheory.cli import load_points, parse_sizes
 from lmctheory.ot import sliced_wasserstein, transport
 from lmctheory.rates import fg_explicit_bound
 from tests.conftest import run_cli
+from tests.helpers import np_save, one_line_error, value_line
 
 
 def test_console_script_lists_its_subcommands():
@@ -429,3 +430,111 @@ def test_help_and_version_import_no_numerical_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
     assert out.strip() == "[]", out
+
+
+# ------------------------------------------------ cases of the adversarial review of acd35e6
+
+
+def test_a_one_row_csv_is_one_point(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 11: A one-row csv is one point."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    (tmp / "one.csv").write_text("1,2,3\n")
+    (tmp / "one2.csv").write_text("4,5,6\n")
+    assert value_line(run_cli("wasserstein", tmp / "one.csv", tmp / "one2.csv"), "W_2") == pytest.approx(
+        27**0.5
+    )
+
+
+def test_an_arithmetic_ns_of_1e12_sizes_is_refused_before_any_work(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 25: An arithmetic --ns of 1e12 sizes."""
+    monkeypatch.chdir(tmp_path)
+    one_line_error(run_cli("rates", "--d", "2", "--ns", "1,2,...,1000000000000", "--reps", "2"), 2, "--ns")
+
+
+def test_sliced_w_with_1e9_directions_is_refused_before_any_work(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 28: Sliced W with 1e9 directions."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    x = np_save(tmp / "x.npy", np.random.default_rng(0).random((50, 3)))
+    one_line_error(run_cli("wasserstein", x, x, "--sliced", "1000000000"), 1, "directions")
+
+
+def test_dimension_benchmark_with_huge_sizes_is_refused_before_any_work(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 29: Dimension benchmark with huge sizes."""
+    monkeypatch.chdir(tmp_path)
+    one_line_error(run_cli("dimension", "--benchmark", "--ns", "100", "--Ds", "1000000000"), 1, "GiB")
+
+
+def test_a_broken_pipe_ends_quietly_with_exit_0(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 49: A broken pipe was a usage error."""
+    monkeypatch.chdir(tmp_path)
+    proc = subprocess.run(
+        f"{sys.executable} -m lmctheory.cli bounds --epsilon 0.1 --m0 784 --depth 3 --json | head -c 10",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.stderr == ""
+
+
+def test_an_empty_csv_is_one_line(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 50: An empty csv printed three lines."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    (tmp / "empty.csv").write_text("")
+    x = np_save(tmp / "x.npy", [[0.0, 1.0]])
+    one_line_error(run_cli("wasserstein", tmp / "empty.csv", x), 2, "empty")
+
+
+def test_a_negative_seed_names_the_option(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 51: A negative seed's message named no option."""
+    monkeypatch.chdir(tmp_path)
+    one_line_error(run_cli("rates", "--d", "2", "--ns", "8,16", "--reps", "2", "--seed", "-1"), 2, "--seed")
+
+
+def test_huge_ns_values_are_refused_naming_the_option(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 52: Huge --ns values."""
+    monkeypatch.chdir(tmp_path)
+    one_line_error(run_cli("rates", "--d", "2", "--ns", "1e30,2e30"), 2, "too large")
+    one_line_error(run_cli("rate-bound", "--d", "5", "--ns", "1e300"), 2, "too large")
+
+
+def test_a_bad_max_bytes_variable_names_the_variable(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 54: A bad LMCTHEORY_MAX_BYTES."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    x = np_save(tmp / "x.npy", np.random.default_rng(0).random((5, 2)))
+    for bad in ("abc", "nan", "-1"):
+        one_line_error(
+            run_cli("wasserstein", x, x, env={"LMCTHEORY_MAX_BYTES": bad}), 2, "LMCTHEORY_MAX_BYTES"
+        )
+
+
+def test_out_to_an_unwritable_location_is_one_line(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 55: --out to an unwritable location."""
+    monkeypatch.chdir(tmp_path)
+    one_line_error(run_cli("rate-bound", "--d", "5", "--out", "/proc/version"), 2, "/proc/version")
+
+
+def test_barrier_uses_the_dataset_saved_with_the_checkpoints(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row R1: Barrier ignored the dataset saved with the checkpoints."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    code, _, err = run_cli(
+        "train",
+        "--data",
+        "mnist1d",
+        "--widths",
+        "40,16,10",
+        "--epochs",
+        "1",
+        "--pair",
+        "independent",
+        "--out-dir",
+        tmp / "ck",
+    )
+    assert code == 0, err
+    code, out, err = run_cli("barrier", tmp / "ck" / "model_a.pt", tmp / "ck" / "model_b.pt", "--points", "3")
+    assert code == 0 and "[test] loss" in out, err

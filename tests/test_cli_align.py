@@ -2,6 +2,7 @@
 before and after; bad options named in one line."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +11,8 @@ import torch
 from lmctheory.cli import main
 from lmctheory.lmc import Permutation, apply_permutation
 from lmctheory.nn import _zoo as zoo
+from tests.conftest import run_cli
+from tests.helpers import EvilPickle, checkpoint_pair, one_line_error
 
 FACTORY = "lmctheory.nn:ResNet20"
 ARGS = json.dumps({"input_shape": [1, 8, 8], "blocks": 1})
@@ -97,3 +100,62 @@ def test_a_pickle_that_would_run_code_is_refused(planted, capsys):
     ]
     assert main([*argv, "--data", "digits"]) == 2
     assert "not a weights-only state_dict" in capsys.readouterr().err
+
+
+# ------------------------------------------------ cases of the adversarial review of acd35e6
+
+
+def test_a_sidecar_declaring_huge_layers_is_refused_before_allocating(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 32: A sidecar declaring 200,000-wide layers."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    a, b = checkpoint_pair(tmp)
+    side = json.loads(a.with_suffix(".json").read_text())
+    side["model"]["widths"] = [200000, 200000, 10]
+    side.pop("weights_sha256")
+    a.with_suffix(".json").write_text(json.dumps(side))
+    one_line_error(run_cli("barrier", a, b), 2, "does not match its config")
+
+
+def test_a_checkpoint_with_a_wrong_tensor_shape_is_one_line(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 33: A checkpoint with a wrong tensor shape."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    a, b = checkpoint_pair(tmp)
+    state = torch.load(a, weights_only=True)
+    state["layers.0.weight"] = torch.zeros(16, 63)
+    torch.save(state, a)
+    side = json.loads(a.with_suffix(".json").read_text())
+    side.pop("weights_sha256")
+    a.with_suffix(".json").write_text(json.dumps(side))
+    one_line_error(run_cli("barrier", a, b), 2, "layers.0.weight")
+
+
+def test_a_malicious_pickle_checkpoint_is_refused_and_nothing_runs(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 34: A malicious pickle checkpoint: refused in one line, nothing run."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    a, b = checkpoint_pair(tmp)
+    torch.save({"x": EvilPickle()}, a)
+    side = json.loads(a.with_suffix(".json").read_text())
+    side.pop("weights_sha256")
+    a.with_suffix(".json").write_text(json.dumps(side))
+    one_line_error(run_cli("barrier", a, b), 2, "weights-only")
+    assert not Path("PWNED_by_pickle").exists()
+
+
+def test_malformed_checkpoints_are_one_line(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 57: Malformed checkpoints: a sidecar that is a list, all-NaN weights."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    a, b = checkpoint_pair(tmp)
+    sidecar = a.with_suffix(".json").read_text()
+    a.with_suffix(".json").write_text("[1, 2]")
+    one_line_error(run_cli("barrier", a, b), 2, "sidecar")
+    a.with_suffix(".json").write_text(sidecar)
+    state = {k: torch.full_like(v, float("nan")) for k, v in torch.load(a, weights_only=True).items()}
+    torch.save(state, a)
+    side = json.loads(sidecar)
+    side.pop("weights_sha256")
+    a.with_suffix(".json").write_text(json.dumps(side))
+    one_line_error(run_cli("barrier", a, b), 2, "non-finite")

@@ -8,16 +8,13 @@ import pytest
 import torch
 
 from lmctheory.nn import find_idx_files, load_dataset, load_dataset_spec, parse_dataset_spec, read_idx
-
-
-def write_idx(path, array, compress=False):
-    codes = {np.dtype(np.uint8): 0x08, np.dtype(">i4"): 0x0C, np.dtype(">f4"): 0x0D}
-    arr = np.asarray(array)
-    if arr.dtype == np.int32:
-        arr = arr.astype(">i4")
-    header = bytes([0, 0, codes[arr.dtype], arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape)
-    data = header + arr.tobytes()
-    (gzip.open if compress else open)(path, "wb").write(data)
+from tests.helpers import (
+    idx_dir,
+    idx_train,
+    npz_train,
+    one_line_error,
+    write_idx,
+)
 
 
 def test_digits_is_standardised_with_a_fixed_split():
@@ -161,3 +158,80 @@ def test_specs_are_checked_without_loading(monkeypatch):
     )
     with pytest.raises(FileNotFoundError, match="no such file"):
         parse_dataset_spec("npz:/no/such/file.npz")
+
+
+# ------------------------------------------------ cases of the adversarial review of acd35e6
+
+
+def test_float_labels_are_refused_not_truncated(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 14: Float labels silently truncated."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    rng = np.random.default_rng(0)
+    one_line_error(npz_train(tmp, "f.npz", x=rng.random((200, 4)), y=rng.random(200) * 3), 2, "integer")
+
+
+def test_npz_with_a_negative_label_is_refused(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 30: Npz with a negative label."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    rng = np.random.default_rng(0)
+    one_line_error(
+        npz_train(tmp, "n.npz", x=rng.random((50, 4)), y=np.r_[-1, np.zeros(49, int)]), 2, "labels"
+    )
+
+
+def test_npz_with_a_label_of_1e9_is_refused(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 31: Npz with label 1e9."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    rng = np.random.default_rng(0)
+    one_line_error(
+        npz_train(tmp, "h.npz", x=rng.random((50, 4)), y=np.r_[10**9, np.zeros(49, int)]), 2, "labels"
+    )
+
+
+def test_idx_with_a_truncated_header_is_one_line(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 35: IDX with a truncated header."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    root = idx_dir(tmp)
+    (root / "train-images-idx3-ubyte").write_bytes(bytes([0, 0, 8, 0xFF]) + b"0123456789")
+    one_line_error(idx_train(root, tmp), 2, "truncated")
+
+
+def test_a_gzip_bomb_is_refused_from_its_header(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 36: A gzip bomb: the header is checked before anything is decompressed."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    root = idx_dir(tmp)
+    (root / "train-images-idx3-ubyte").unlink()
+    with gzip.open(root / "train-images-idx3-ubyte.gz", "wb") as fh:
+        fh.write(bytes([0, 0, 8, 3]) + struct.pack(">3I", 60000, 100000, 100000) + bytes(1 << 20))
+    one_line_error(idx_train(root, tmp), 2, "limit")
+
+
+def test_idx_with_int32_labels_is_read(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 48: IDX with int32 labels."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    assert idx_train(idx_dir(tmp, np.int32), tmp)[0] == 0
+
+
+def test_npz_with_different_feature_counts_is_refused(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 58: Npz with different feature counts in train and test."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    rng = np.random.default_rng(0)
+    one_line_error(
+        npz_train(
+            tmp,
+            "m.npz",
+            x_train=rng.random((50, 4)),
+            y_train=np.zeros(50, int),
+            x_test=rng.random((50, 5)),
+            y_test=np.zeros(50, int),
+        ),
+        2,
+        "test inputs",
+    )

@@ -25,6 +25,8 @@ from lmctheory.dimension import (
 )
 from lmctheory.dimension._estimators import _may_have_equal_rows
 from lmctheory.rates._laws import _uniform_in_ball
+from tests.conftest import run_cli
+from tests.helpers import np_save, value_line
 
 KNN_ESTIMATORS = {
     "mle": MLE(),
@@ -385,3 +387,58 @@ def test_function_bad_input():
         twonn_from_ratios([0.5, 2.0])
     with pytest.raises(ValueError, match="shape"):
         levina_bickel(np.ones((5, 3)), 2, 5)
+
+
+# ------------------------------------------------ cases of the adversarial review of acd35e6
+
+
+def test_participation_ratio_is_finite_at_scale_1e77(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 12: ParticipationRatio NaN at scale >= 1e77."""
+    monkeypatch.chdir(tmp_path)
+    from lmctheory.dimension import ParticipationRatio
+
+    X = np.random.default_rng(0).random((200, 5))
+    assert ParticipationRatio().fit(X * 1e77).dimension_ == pytest.approx(
+        ParticipationRatio().fit(X).dimension_
+    )
+
+
+def test_pca_dimension_is_scale_free_up_to_1e154(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 13: PCA 0 at scale >= 1e154."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    from lmctheory.dimension import PCADimension as PCA
+
+    X = np.random.default_rng(0).random((200, 5))
+    assert PCA().fit(X * 1e154).dimension_ == 5.0
+    code, out, _ = run_cli("dimension", np_save(tmp / "big.npy", X * 1e200), "--estimator", "pca")
+    assert code == 0 and " 5 " in out
+
+
+def test_estimators_take_clouds_of_scale_1e300(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 45: ID estimators refused clouds of scale 1e300."""
+    monkeypatch.chdir(tmp_path)
+    from lmctheory.dimension import MLE, CorrelationDimension, TwoNN
+
+    X = np.random.default_rng(0).random((300, 4))
+    for est in (MLE, TwoNN, CorrelationDimension):
+        assert est().fit(X * 1e300).dimension_ == pytest.approx(est().fit(X).dimension_, rel=1e-9)
+
+
+def test_estimators_take_clouds_of_scale_1e_minus_300(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 46: ID estimators refused clouds of scale 1e-300."""
+    monkeypatch.chdir(tmp_path)
+    from lmctheory.dimension import MLE, TwoNN
+
+    X = np.random.default_rng(0).random((300, 4))
+    assert MLE().fit(X * 1e-300).dimension_ == pytest.approx(MLE().fit(X).dimension_, rel=1e-9)
+    assert TwoNN().fit(X * 1e-310).dimension_ == pytest.approx(TwoNN().fit(X).dimension_, rel=1e-3)
+
+
+def test_finite_2d_input_near_1e308_is_taken(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 47: Finite 2-D input near 1e308 refused."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    x = np_save(tmp / "x.npy", [[1e308, 0], [0, 0]])
+    y = np_save(tmp / "y.npy", [[1e308, 1], [0, 1]])
+    assert value_line(run_cli("wasserstein", x, y), "W_2") == 1.0

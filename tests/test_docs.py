@@ -158,3 +158,12 @@ def test_nothing_cites_a_file_users_do_not_have():
 
 def test_readme_is_at_most_250_lines():
     assert len((ROOT / "README.md").read_text().splitlines()) <= 250
+
+
+def test_every_failing_row_of_the_adversarial_review_is_a_named_test():
+    """docs/user_guide/conventions.md promises one named test per failing row of the review of acd35e6
+    (rows 01-61 and the README rows R1-R5), the row in its docstring."""
+    found = set()
+    for path in (ROOT / "tests").glob("test_*.py"):
+        found |= set(re.findall(r"Adversarial review of acd35e6, row (\w+):", path.read_text()))
+    assert found == {f"{i:02d}" for i in range(1, 62)} | {f"R{i}" for i in range(1, 6)}

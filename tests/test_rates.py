@@ -287,3 +287,15 @@ def test_rate_curve_accepts_plain_callables_and_checks_its_arguments():
         rate_curve(UniformCube(2), [8], reps=0)
     with pytest.raises(TypeError, match="callable"):
         rate_curve("uniform", [8])
+
+
+# ------------------------------------------------ cases of the adversarial review of acd35e6
+
+
+def test_a_sampler_returning_the_wrong_number_of_points_is_refused(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 22: A sampler returning n + 1 points."""
+    monkeypatch.chdir(tmp_path)
+    from lmctheory.rates import rate_curve
+
+    with pytest.raises(ValueError, match="n points"):
+        rate_curve(lambda n, rng: rng.random((n + 1, 2)), [8, 16], reps=2, seed=0)

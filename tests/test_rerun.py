@@ -1,6 +1,9 @@
 """`lmctheory rerun FILE.json`: one result recomputed from its JSON alone, and compared."""
 
 import json
+import os
+import subprocess
+import sys
 
 import lmctheory_paper.figures
 import numpy as np
@@ -9,6 +12,7 @@ from lmctheory_paper.validation import EXPERIMENTS
 
 from lmctheory.runs import compare, load_results
 from tests.conftest import run_cli
+from tests.helpers import depth_smoke, one_line_error
 
 
 def test_sweep_record_reruns_identically_and_a_tampered_one_is_caught(tmp_path):
@@ -52,7 +56,6 @@ def test_a_random_sample_of_the_committed_cache_reruns_on_this_machine():
     `lmctheory rerun --across-machines` (this machine need not be the one that wrote them: trained results
     within the reproduction tolerance, computed ones to rounding; regenerate the cache with `make cache`)."""
     import datetime
-    import os
 
     seed = int(os.environ.get("LMCTHEORY_RERUN_SEED", datetime.date.today().toordinal()))
     print(f"\nLMCTHEORY_RERUN_SEED={seed}")
@@ -68,8 +71,6 @@ def test_the_sample_reruns_on_another_kernel_path():
     AVX2/AVX-512: other vector widths, other reduction orders), as on a machine with another instruction set:
     computed results within the reproduction tolerance, trained ones with the same structure (their values
     follow another training trajectory)."""
-    import subprocess
-    import sys
 
     from lmctheory.runs._rerun import TRAINED
 
@@ -270,3 +271,99 @@ def test_code_identity_excludes_the_generated_version_file():
     for spec in sorted(__import__("lmctheory.runs", fromlist=["EXPERIMENTS"]).EXPERIMENTS):
         modules = code_identity(_function({"function": spec}, "test"))["modules"]
         assert not any(m.endswith("_version") for m in modules), (spec, modules)
+
+
+# ------------------------------------------------ cases of the adversarial review of acd35e6
+
+
+def test_rerun_refuses_a_record_naming_an_arbitrary_function(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 01: Rerun calls any function a JSON names."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    f = tmp / "evil.json"
+    f.write_text(json.dumps({"config": f"touch {tmp / 'PWNED'}", "function": "os:system", "result": 0}))
+    one_line_error(run_cli("rerun", f), 2, "not a registered experiment")
+    assert not (tmp / "PWNED").exists()
+
+
+def test_rerun_refuses_a_record_naming_eval(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 02: Rerun evaluates arbitrary Python."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    f = tmp / "evil.json"
+    f.write_text(
+        json.dumps({"config": "__import__('os').getcwd()", "function": "builtins:eval", "result": "x"})
+    )
+    one_line_error(run_cli("rerun", f), 2, "not a registered experiment")
+
+
+def test_records_made_with_two_workers_rerun_identically(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 17: Rerun of records made with --n-jobs 2 differs."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    depth_smoke(tmp, "--n-jobs", "2")
+    record = next((tmp / "depth-smoke").glob("*.json"))
+    code, out, _ = run_cli("rerun", record)
+    assert code == 0 and "identical" in out
+
+
+def test_a_document_whose_argv_asks_for_help_is_not_rerun(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 18: Rerun of a document whose argv is --help 'succeeds'."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    f = tmp / "r.json"
+    f.write_text(json.dumps({"config": {}, "argv": ["rates", "--help"], "result": {}}))
+    one_line_error(run_cli("rerun", f), 2, "help")
+
+
+def test_rerun_writes_no_file_through_an_abbreviated_option(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 21: Rerun writes files through an abbreviated option."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    f = tmp / "r.json"
+    f.write_text(
+        json.dumps(
+            {
+                "config": {},
+                "argv": ["rates", "--d", "2", "--ns", "8,16", "--reps", "2", "--plo", str(tmp / "PLOT.png")],
+                "result": {},
+            }
+        )
+    )
+    one_line_error(run_cli("rerun", f), 2, "not a valid")
+    assert not list(tmp.glob("PLOT*"))
+
+
+def test_rerun_naming_a_missing_module_or_attribute_is_one_line(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 37: Rerun naming a missing module / attribute."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    for function in ("lmctheory.nosuch:f", "os:nosuch"):
+        f = tmp / "r.json"
+        f.write_text(json.dumps({"config": {}, "function": function, "result": {}}))
+        one_line_error(run_cli("rerun", f), 2, "not a registered experiment")
+
+
+def test_rerun_of_malformed_documents_is_one_line(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 56: Rerun of malformed documents."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    for doc, words in (
+        ({"config": {}, "argv": "rates --d 2", "result": {}}, "list of strings"),
+        ({"config": {}, "function": "x:y"}, "no 'result'"),
+        ({"config": {}, "status": "failed", "error": None}, "failed configuration"),
+    ):
+        (tmp / "r.json").write_text(json.dumps(doc))
+        one_line_error(run_cli("rerun", tmp / "r.json"), 2, words)
+
+
+def test_rerun_of_the_readme_sweep_example_record(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row R2: Rerun on a record of the README's sweep example."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    from lmctheory.runs import run_sweep
+
+    from .test_sweep import quick_square
+
+    run_sweep(quick_square, [{"x": 2}], tmp, progress=False)
+    one_line_error(run_cli("rerun", next(tmp.glob("*.json"))), 2, "register_experiment")

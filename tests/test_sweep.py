@@ -1,6 +1,8 @@
 """Sweep engine: hashing, skipping, failures, kill/resume, joblib and Dask backends."""
 
+import io
 import json
+import os
 import subprocess
 import sys
 import time
@@ -11,6 +13,7 @@ import pytest
 
 from lmctheory.exceptions import CacheMissError
 from lmctheory.runs import canonical_config, config_hash, function_id, load_results, record_key, run_sweep
+from tests.helpers import depth_smoke
 
 # worker processes (loky, Dask) receive these functions by value
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -36,7 +39,6 @@ def quick_square(config):
 
 def die_once(config):
     """Kill the worker process running it the first time (a marker file remembers), then succeed."""
-    import os
 
     marker = Path(config["marker"])
     if config["x"] == config["victim"] and not marker.exists():
@@ -485,7 +487,6 @@ def test_records_an_earlier_step_rewrote_under_the_same_results_root_are_not_cod
 
 
 def test_progress_lines_keep_coming_while_a_long_configuration_runs():
-    import io
 
     from lmctheory.runs._sweep import _Progress
 
@@ -500,3 +501,98 @@ def test_progress_lines_keep_coming_while_a_long_configuration_runs():
     assert len(lines) >= 3 and all(line.startswith("[demo] 1/2 configurations") for line in lines)
     time.sleep(0.4)
     assert meter.stream.getvalue().splitlines() == lines  # closed: no more lines
+
+
+# ------------------------------------------------ cases of the adversarial review of acd35e6
+
+
+def test_a_record_copied_over_another_configs_file_is_not_used(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 15: A record copied over another config's file is used."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    from lmctheory.runs import run_sweep
+
+    from .test_sweep import path_of, square
+
+    configs = [{"x": 1, "seed": 0}, {"x": 2, "seed": 0}]
+    run_sweep(square, configs, tmp, progress=False)
+    path_of(square, configs[1], tmp).write_text(path_of(square, configs[0], tmp).read_text())
+    res = run_sweep(square, configs, tmp, progress=False)
+    assert res.ran == 1 and sorted(r["result"]["y"] for r in res.done) == [1, 4]
+
+
+def test_results_do_not_depend_on_n_jobs(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 16: Results depend on --n-jobs."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    one, two = depth_smoke(tmp / "a"), depth_smoke(tmp / "b", "--n-jobs", "2")
+    assert [(r["measured"], r["measured_std"]) for r in one] == [
+        (r["measured"], r["measured_std"]) for r in two
+    ]
+
+
+def test_distinct_configs_have_distinct_hashes(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 20: Distinct configs share a hash."""
+    monkeypatch.chdir(tmp_path)
+    from lmctheory.runs import config_hash
+
+    with pytest.raises(TypeError, match="strings"):
+        config_hash({1: "a", "seed": 0})
+    for value in (float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="finite"):
+            config_hash({"x": value})
+
+
+def test_one_result_that_is_not_json_fails_its_config_not_the_sweep(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 23: One non-JSON result aborts the sweep."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    from lmctheory.runs import run_sweep
+
+    from .test_sweep import not_json
+
+    res = run_sweep(not_json, [{"x": i} for i in range(3)], tmp, progress=False)
+    assert res.ran == 3 and res.failed == 1
+
+
+def test_a_record_of_valid_json_but_the_wrong_shape_is_recomputed(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 24: A record of valid JSON but the wrong shape."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    depth_smoke(tmp)
+    record = next((tmp / "depth-smoke").glob("*.json"))
+    for content in ("[]", '"done"', '{"status": "done", "versions": "0.1.0"}'):
+        record.write_text(content)
+        assert depth_smoke(tmp)
+
+
+def test_a_record_that_is_not_utf8_does_not_block_resuming(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 43: A non-UTF-8 record blocked resuming."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    depth_smoke(tmp)
+    next((tmp / "depth-smoke").glob("*.json")).write_bytes(b"\x00\xff garbage")
+    assert depth_smoke(tmp)
+
+
+def test_a_record_done_with_a_null_result_is_recomputed(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 44: Status done but result null."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    depth_smoke(tmp)
+    next((tmp / "depth-smoke").glob("*.json")).write_text(
+        '{"status":"done","versions":{"lmctheory":"0.1.0"},"result":null,"config":{}}'
+    )
+    assert depth_smoke(tmp)
+
+
+def test_a_config_that_is_not_a_dict_is_refused(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 60: A config that is not a dict."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    from lmctheory.runs import run_sweep
+
+    from .test_sweep import square
+
+    with pytest.raises(TypeError, match="config must be a dict"):
+        run_sweep(square, [[1, 2]], tmp)

@@ -1,27 +1,24 @@
 """Validation layer: rows and verdicts, report files, caching, baseline regressions, Dask == local."""
 
 import json
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
 from lmctheory_paper.validation import EXPERIMENTS
 from lmctheory_paper.validation.report import compare_to_baseline
 
-from lmctheory.cli import main
-
-from .test_data import write_idx
-
-
-def run_cli(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.conftest import run_cli
+from tests.helpers import depth_smoke, one_line_error, write_idx
 
 
-def test_smoke_validation_json_report_and_cache(capsys, tmp_path):
+def test_smoke_validation_json_report_and_cache(tmp_path):
     out = tmp_path / "res"
     code, text, _ = run_cli(
-        capsys, "validate", "--smoke", "--only", "rates,two_layer", "--out-dir", str(out), "--json"
+        "validate", "--smoke", "--only", "rates,two_layer", "--out-dir", str(out), "--json"
     )
     assert code == 0
     doc = json.loads(text)
@@ -51,7 +48,6 @@ def test_smoke_validation_json_report_and_cache(capsys, tmp_path):
     assert {r["experiment"] for r in rows} == {"rates", "two_layer"}
     # same seeds -> identical results; finished configs are cached
     code, text2, _ = run_cli(
-        capsys,
         "validate",
         "--smoke",
         "--only",
@@ -65,16 +61,15 @@ def test_smoke_validation_json_report_and_cache(capsys, tmp_path):
     assert [r.measured for r in cached] == [r["measured"] for r in rows if r["experiment"] == "rates"]
 
 
-def test_baseline_regressions_exit_non_zero(capsys, tmp_path):
+def test_baseline_regressions_exit_non_zero(tmp_path):
     out = tmp_path / "res"
-    run_cli(capsys, "validate", "--smoke", "--only", "rates,two_layer", "--out-dir", str(out))
+    run_cli("validate", "--smoke", "--only", "rates,two_layer", "--out-dir", str(out))
     baseline = json.loads((out / "validation.json").read_text())
     assert compare_to_baseline(baseline["rows"], baseline["rows"]) == []
     baseline["rows"][0]["measured"] += 1.0  # the current run now leaves the baseline band
     path = tmp_path / "baseline.json"
     path.write_text(json.dumps(baseline))
     code, _, err = run_cli(
-        capsys,
         "validate",
         "--smoke",
         "--only",
@@ -107,8 +102,8 @@ def test_dask_gives_the_same_rows_as_local(tmp_path, experiment):
         (["validate", "--only", "fig2", "--data", "nosuch"], "unknown dataset"),
     ],
 )
-def test_validate_errors(capsys, argv, match):
-    code, out, err = run_cli(capsys, *argv)
+def test_validate_errors(argv, match):
+    code, out, err = run_cli(*argv)
     assert code == 2 and out == "" and match in err
 
 
@@ -200,12 +195,11 @@ def _tiny_mnist(root, rng):
         write_idx(root / f"{stem}-labels-idx1-ubyte", labels)
 
 
-def test_fig2_runs_on_user_idx_files(capsys, tmp_path):
+def test_fig2_runs_on_user_idx_files(tmp_path):
     data = tmp_path / "mnist"
     data.mkdir()
     _tiny_mnist(data, np.random.default_rng(0))
     code, text, _ = run_cli(
-        capsys,
         "validate",
         "--smoke",
         "--only",
@@ -251,12 +245,12 @@ def test_direction_rule_and_spearman():
 
 
 @pytest.mark.slow
-def test_quick_presets_of_every_experiment(capsys, tmp_path):
+def test_quick_presets_of_every_experiment(tmp_path):
     """The quick preset of all experiments: >= 20 rows and every exact prediction holds."""
     import time
 
     start = time.perf_counter()
-    code, text, _ = run_cli(capsys, "validate", "--quick", "--out-dir", str(tmp_path), "--json")
+    code, text, _ = run_cli("validate", "--quick", "--out-dir", str(tmp_path), "--json")
     seconds = time.perf_counter() - start
     rows = json.loads(text)["rows"]
     print(
@@ -407,11 +401,11 @@ def test_borderline_rows_are_flagged_in_the_report_and_the_readme_summary():
     assert "Borderline prediction rows (2)" in text and "| demo | edge | quick | holds | 0.04 |" in text
 
 
-def test_validate_only_keeps_the_earlier_rows_of_the_experiments_not_run(capsys, tmp_path):
+def test_validate_only_keeps_the_earlier_rows_of_the_experiments_not_run(tmp_path):
     out = tmp_path / "res"
-    run_cli(capsys, "validate", "--smoke", "--only", "rates", "--out-dir", str(out))
+    run_cli("validate", "--smoke", "--only", "rates", "--out-dir", str(out))
     first = json.loads((out / "validation.json").read_text())["rows"]
-    code, text, _ = run_cli(capsys, "validate", "--smoke", "--only", "two_layer", "--out-dir", str(out))
+    code, text, _ = run_cli("validate", "--smoke", "--only", "two_layer", "--out-dir", str(out))
     rows = json.loads((out / "validation.json").read_text())["rows"]
     assert code == 0 and "keeps the earlier rows of rates" in text
     assert [r for r in rows if r["experiment"] == "rates"] == first
@@ -426,7 +420,7 @@ def test_validate_says_how_its_records_and_verdicts_differ_from_the_committed_on
     from lmctheory.cli import validate as cli_validate
 
     out, committed = tmp_path / "run", tmp_path / "committed"
-    run_cli(capsys, "validate", "--smoke", "--only", "depth", "--out-dir", str(out))
+    run_cli("validate", "--smoke", "--only", "depth", "--out-dir", str(out))
     shutil.copytree(out / "depth-smoke", committed / "depth-smoke")
     files = sorted((committed / "depth-smoke").glob("*.json"))
     # one committed record a rounding-level step away (within the cross-machine tolerance), one far away
@@ -439,7 +433,7 @@ def test_validate_says_how_its_records_and_verdicts_differ_from_the_committed_on
     files[0].write_text(json.dumps(near))
     files[1].write_text(json.dumps(far))
     monkeypatch.setattr(cli_validate, "_shipped_records", lambda: [committed])
-    code, text, _ = run_cli(capsys, "validate", "--smoke", "--only", "depth", "--out-dir", str(out))
+    code, text, _ = run_cli("validate", "--smoke", "--only", "depth", "--out-dir", str(out))
     assert code == 0
     assert (
         f"depth: {len(files)} configurations also committed: {len(files) - 2} bit for bit, 1 within" in text
@@ -452,3 +446,132 @@ def test_validate_says_how_its_records_and_verdicts_differ_from_the_committed_on
     report = json.loads((out / "validation.json").read_text())["result"]["committed"]["depth"]
     assert report["identical"] == len(files) - 2 and report["within_tolerance"] == 1
     assert "Differences from the committed records" in (out / "validation.md").read_text()
+
+
+# ------------------------------------------------ cases of the adversarial review of acd35e6
+
+
+def test_an_experiment_named_twice_runs_once(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 19: --only depth,depth doubles every row."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    rows = depth_smoke(tmp, "--only", "depth,depth")
+    assert len({r["prediction"] for r in rows}) == len(rows)
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_validate_exits_130_with_records_intact(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 38: Ctrl-C during validate: one line, exit 130, records intact."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lmctheory.cli",
+            "validate",
+            "--quick",
+            "--only",
+            "rates",
+            "--out",
+            str(tmp / "sigint"),
+            "--quiet",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 120
+    while not list((tmp / "sigint").glob("rates-quick/*.json")) and time.time() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    for record in (tmp / "sigint").glob("rates-quick/*.json"):
+        json.loads(record.read_text())  # no half-written record
+
+
+def test_dask_local_zero_is_a_usage_error_not_a_hang(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 39: --dask-local 0 hung."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    one_line_error(
+        run_cli("validate", "--smoke", "--only", "depth", "--out", tmp / "o", "--dask-local", "0"),
+        2,
+        "--dask-local",
+    )
+
+
+def test_bad_data_values_fail_before_any_work(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 40: Bad --data values passed the fail-fast check and exit 0."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    for spec in (
+        "teacher:hidden=-1",
+        "teacher:classes=0",
+        "teacher:task=regression",
+        "teacher:seed=-1",
+        "teacher:n_train=1.5",
+        "gaussian_mixture:d=1e400",
+        "digits:seed=abc",
+    ):
+        one_line_error(
+            run_cli("validate", "--smoke", "--only", "fig2", "--out", tmp / "o", "--data", spec), 2
+        )
+    assert not (tmp / "o").exists()
+
+
+def test_the_baseline_is_read_before_any_experiment_runs(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 41: --baseline read only after every experiment ran."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    one_line_error(
+        run_cli(
+            "validate",
+            "--smoke",
+            "--only",
+            "depth",
+            "--out",
+            tmp / "o",
+            "--baseline",
+            tmp / "nonexistent.json",
+        ),
+        2,
+        "--baseline",
+    )
+    assert not (tmp / "o").exists()
+
+
+def test_a_malformed_baseline_is_one_line(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 42: Malformed --baseline."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    for content in (b'{"rows":[{"experiment":"rates"}]}', b"[1,2]", b"\xff\xfe"):
+        (tmp / "b.json").write_bytes(content)
+        one_line_error(
+            run_cli(
+                "validate", "--smoke", "--only", "depth", "--out", tmp / "o", "--baseline", tmp / "b.json"
+            ),
+            2,
+            "b.json",
+        )
+
+
+def test_figures_only_one_runs_only_its_experiments(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 61: Figures --only 1 ran every other experiment."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    from lmctheory_paper.figures._common import RUNS
+
+    RUNS.clear()
+    assert run_cli("figures", "--smoke", "--only", "1", "--no-cache", "--out", tmp / "f", "--quiet")[0] == 0
+    assert {name for name, ran, _ in RUNS if ran} == {"rates"}
+
+
+def test_validate_only_keeps_the_other_experiments_rows_in_the_report(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row R5: Validate --only X --out DIR replaced DIR's report."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    depth_smoke(tmp, "--only", "depth,two_layer")
+    depth_smoke(tmp)
+    rows = json.loads((tmp / "validation.json").read_text())["rows"]
+    assert {r["experiment"] for r in rows} == {"depth", "two_layer"}

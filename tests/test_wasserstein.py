@@ -12,6 +12,8 @@ from scipy.optimize import linear_sum_assignment
 import lmctheory.ot._exact as W
 from lmctheory.exceptions import ConvergenceError, ProblemTooLargeError
 from lmctheory.ot import optimal_matching, sliced_wasserstein, transport, wasserstein
+from tests.conftest import run_cli
+from tests.helpers import np_save, value_line
 
 
 def pot_exact_cost(x, y, p, a=None, b=None):
@@ -367,3 +369,69 @@ def test_the_sparse_method_names_what_it_cannot_do(kwargs, message):
     x, y = rng.random((6, 2)), rng.random((kwargs.get("y_rows", 6), 2))
     with pytest.raises(ValueError, match=message):
         transport(x, y, kwargs.get("p", 2), method="sparse")
+
+
+# ------------------------------------------------ cases of the adversarial review of acd35e6
+
+
+def test_w_p_for_p_between_100_and_540_is_not_too_large(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 05: W_p for 100 < p < 540 too large."""
+    monkeypatch.chdir(tmp_path)
+    from lmctheory.ot import wasserstein
+
+    rng = np.random.default_rng(0)
+    x, y = rng.random((20, 3)), rng.random((20, 3))
+    assert wasserstein(x, y, p=200) == pytest.approx(0.54681, abs=5e-6)
+    assert 0.5468 <= wasserstein(x, y, p=500) <= 0.5551  # within [W_inf n^-1/p, W_inf]
+
+
+def test_w_p_for_p_beyond_540_is_not_zero(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 06: W_p = 0 for p >= 540."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    from lmctheory.ot import wasserstein
+
+    assert wasserstein(np.array([0.0]), np.array([1.0]), p=1000) == 1.0
+    x, y = np_save(tmp / "x.npy", [0.0]), np_save(tmp / "y.npy", [1.0])
+    assert value_line(run_cli("wasserstein", x, y, "--p", "1e6"), "W_1e+06") == 1.0
+
+
+def test_emd_does_not_certify_a_value_twice_the_optimum(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 07: Method='emd' certified a 2x value."""
+    monkeypatch.chdir(tmp_path)
+    from lmctheory.ot import wasserstein
+
+    rng = np.random.default_rng(1)
+    x, y = 1e-9 * rng.random((30, 2)), 1e-9 * rng.random((30, 2))
+    x[0] = y[0] = [1, 0]
+    assert wasserstein(x, y, method="emd") == pytest.approx(2.212e-10, rel=1e-3)
+
+
+def test_unequal_sizes_at_scale_1e_minus_9_are_exact(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 08: Unequal sizes, 19x too large."""
+    monkeypatch.chdir(tmp_path)
+    from lmctheory.ot import transport
+
+    rng = np.random.default_rng(1)
+    x, y = 1e-9 * rng.random((10, 2)), 1e-9 * rng.random((20, 2))
+    x[0] = y[0] = y[1] = [1, 0]
+    assert transport(x, y, 2).distance == pytest.approx(2.733e-10, rel=1e-3)
+
+
+def test_assignment_route_at_scale_1e_minus_25_is_exact(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 09: Assignment route at scale 1e-25."""
+    monkeypatch.chdir(tmp_path)
+    from lmctheory.ot import wasserstein
+
+    rng = np.random.default_rng(1)
+    x, y = 1e-25 * rng.random((30, 2)), 1e-25 * rng.random((30, 2))
+    x[0] = y[0] = [1, 0]
+    assert wasserstein(x, y) == pytest.approx(2.212e-26, rel=1e-3)
+
+
+def test_one_dimensional_w2_near_1e308_is_finite(tmp_path, monkeypatch):
+    """Adversarial review of acd35e6, row 10: 1-D W_2 NaN near 1e308."""
+    monkeypatch.chdir(tmp_path)
+    tmp = tmp_path
+    a, b = np_save(tmp / "a.npy", [5e307, 0.0]), np_save(tmp / "b.npy", [0.0, 0.0])
+    assert value_line(run_cli("wasserstein", a, b), "W_2") == pytest.approx(5e307 / np.sqrt(2), rel=1e-9)
