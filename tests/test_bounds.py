@@ -304,3 +304,33 @@ def test_bounds_with_epsilon_above_the_constants_report_width_one(tmp_path, monk
     monkeypatch.chdir(tmp_path)
     code, out, _ = run_cli("bounds", "--epsilon", "2", "--m0", "5")
     assert code == 0 and "ferbach 1," in out and "every width" in out
+
+
+# ------------------------------------------------ regressions found in the review of acd35e6
+
+
+def test_power_of_with_a_negative_base_is_tiny_not_huge():
+    """Review of acd35e6: fails on that commit's behaviour."""
+    from lmctheory.bounds import Tower, power_of
+
+    assert power_of(-1e10, Tower(0, 1e300)) == Tower(0, 0.0)  # 10^(-1e310): below every float
+    assert power_of(-1.0, Tower(0, 2.0)).value == pytest.approx(0.01)
+    assert power_of(-0.5, Tower(3, 5.0)) == Tower(0, 0.0)
+    assert power_of(0.0, Tower(3, 5.0)) == Tower(0, 1.0)
+    assert power_of(2.0, Tower(0, 3.0)).value == pytest.approx(1e6)
+    with pytest.raises(ValueError, match=">= 0"):
+        power_of(1.0, Tower(0, -1.0))
+
+
+def test_explicit_matching_bound_is_capped_at_the_diameter_when_asked():
+    """Review of acd35e6: fails on that commit's behaviour."""
+    from lmctheory.bounds import barrier_upper_bound, matching_error_upper_bound
+
+    raw = matching_error_upper_bound(1000, 8, radius=1.0)
+    assert raw > 2 * np.sqrt(8)  # the uncapped bound says nothing at this width
+    assert matching_error_upper_bound(1000, 8, radius=1.0, capped=True) == pytest.approx(2 * np.sqrt(8))
+    assert matching_error_upper_bound(10**8, 3, radius=1.0, capped=True) == matching_error_upper_bound(
+        10**8, 3
+    )
+    capped = barrier_upper_bound(1000, 8, radius=1.0, input_radius=1.0, output_bound=1.0)
+    assert capped == pytest.approx(3 / 4 * 2 * np.sqrt(8))  # Lip R A (kappa + 2L)/4 M with M the diameter

@@ -538,3 +538,67 @@ def test_barrier_uses_the_dataset_saved_with_the_checkpoints(tmp_path, monkeypat
     assert code == 0, err
     code, out, err = run_cli("barrier", tmp / "ck" / "model_a.pt", tmp / "ck" / "model_b.pt", "--points", "3")
     assert code == 0 and "[test] loss" in out, err
+
+
+# ------------------------------------------------ regressions found in the review of acd35e6
+
+
+def test_usage_errors_exit_2():
+    """Review of acd35e6: fails on that commit's behaviour."""
+    assert run_cli("rates", "--ns", "0")[0] == 2
+    assert run_cli("validate", "--only", "nosuch")[0] == 2
+
+
+def test_runtime_failures_exit_1(tmp_path):
+    """Review of acd35e6: fails on that commit's behaviour."""
+    code, out, err = run_cli(
+        "validate", "--smoke", "--only", "depth", "--cached-only", "--quiet", "--out", str(tmp_path)
+    )
+    assert code == 1 and out == "" and "no current record" in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_internal_error_is_one_line_and_debug_shows_the_traceback(monkeypatch):
+    """Review of acd35e6: fails on that commit's behaviour."""
+    import lmctheory.cli.theory as theory
+
+    def boom(args):
+        raise AttributeError("planted bug")
+
+    monkeypatch.setattr(theory, "cmd_rate_bound", boom)
+    code, out, err = run_cli("rate-bound", "--d", "5")
+    assert code == 1 and out == "" and "internal error" in err and "planted bug" in err and "--debug" in err
+    assert len(err.strip().splitlines()) == 1
+    code, out, err = run_cli("--debug", "rate-bound", "--d", "5")
+    assert code == 1 and "Traceback" in err and "planted bug" in err
+
+
+def test_interrupt_exits_130_with_one_line(monkeypatch):
+    """Review of acd35e6: fails on that commit's behaviour."""
+    import lmctheory_paper._validate_cli as validate
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(validate, "cmd_validate", interrupted)
+    code, out, err = run_cli("validate", "--smoke", "--only", "depth")
+    assert code == 130 and len(err.strip().splitlines()) == 1 and "interrupted" in err
+
+
+def test_broken_pipe_ends_quietly():
+    """Review of acd35e6: fails on that commit's behaviour."""
+    proc = subprocess.run(
+        f"{sys.executable} -m lmctheory.cli bounds --epsilon 0.1 --m0 784 --depth 3 --json | head -c 10",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.stderr == "" and len(proc.stdout) == 10
+
+
+def test_abbreviated_options_are_refused(tmp_path):
+    """Review of acd35e6: fails on that commit's behaviour."""
+    code, _, err = run_cli(
+        "rates", "--d", "2", "--ns", "8,16", "--reps", "2", "--plo", str(tmp_path / "p.png")
+    )
+    assert code == 2 and "--plo" in err and not list(tmp_path.iterdir())

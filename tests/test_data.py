@@ -235,3 +235,42 @@ def test_npz_with_different_feature_counts_is_refused(tmp_path, monkeypatch):
         2,
         "test inputs",
     )
+
+
+# ------------------------------------------------ regressions found in the review of acd35e6
+
+
+@pytest.mark.parametrize("spec", ["digits:sead=1", "mnist1d:sed=3", "teacher:hiden=4"])
+def test_dataset_loaders_reject_unknown_keywords(spec):
+    """Review of acd35e6: fails on that commit's behaviour."""
+    from lmctheory.nn import load_dataset, load_dataset_spec, parse_dataset_spec
+
+    name, _, rest = spec.partition(":")
+    key, _, value = rest.partition("=")
+    with pytest.raises(ValueError, match=f"unknown keyword.*'{key}'"):
+        load_dataset(name, **{key: int(value)})  # the Python API, not only the spec parser
+    with pytest.raises(ValueError, match="unknown keyword"):
+        parse_dataset_spec(spec)
+    with pytest.raises(ValueError, match="unknown keyword"):
+        load_dataset_spec(spec)
+
+
+@pytest.mark.parametrize(
+    "spec,match",
+    [
+        ("teacher:hidden=-1", "hidden"),
+        ("teacher:classes=0", "classes"),
+        ("teacher:seed=-1", "seed"),
+        ("teacher:n_train=1.5", "n_train"),
+        ("teacher:n_train=1000000000", "floats"),
+        ("digits:seed=abc", "seed"),
+        ("gaussian_mixture:d=1e400", "d must"),
+        ("teacher:classes=1000000", "floats"),
+    ],
+)
+def test_dataset_keyword_values_are_checked(spec, match):
+    """Review of acd35e6: fails on that commit's behaviour."""
+    from lmctheory.nn import load_dataset_spec
+
+    with pytest.raises((ValueError, TypeError), match=match):
+        load_dataset_spec(spec)

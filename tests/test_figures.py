@@ -1,8 +1,10 @@
 """Paper figures: every script draws on a tiny preset (labels checked on the matplotlib objects),
 the report lists every prediction, and redrawing from the committed cache computes nothing."""
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import lmctheory_paper.figures as figures
 import pytest
@@ -86,7 +88,6 @@ def test_the_verdict_figure_draws_every_prediction_and_rings_the_borderline_ones
 
 
 def test_report_lists_every_prediction_row(smoke):
-    import json
 
     out, _, root = smoke
     report = (root / "out" / "REPORT.md").read_text()
@@ -139,7 +140,6 @@ def test_the_generated_validation_tables_match_the_committed_records(redrawn):
     """The README's and the docs' quick-vs-full tables are what `make validation-table` makes of the
     committed records now (regenerate them with it after `make cache` / `make cache-full`)."""
     import re
-    from pathlib import Path
 
     from lmctheory_paper.validation.summary import (
         _rows,
@@ -224,7 +224,6 @@ def test_cli_and_script_entry_points(capsys, tmp_path):
 
 
 def test_the_figures_report_compares_other_records_with_the_committed_ones(tmp_path):
-    import json
     import shutil
 
     from lmctheory_paper.figures.report import _comparisons
@@ -238,3 +237,27 @@ def test_the_figures_report_compares_other_records_with_the_committed_ones(tmp_p
     assert comparison["compared"] == len(files) and comparison["identical"] == len(files) - 1
     assert [d["key"] for d in comparison["beyond_tolerance"]] == [doc["hash"]]
     assert _comparisons("quick", figures.CACHE, skipped=[]) == {}  # the committed records themselves
+
+
+# ------------------------------------------------ regressions found in the review of acd35e6
+
+
+def test_plotting_leaves_the_callers_backend_and_style_alone(tmp_path):
+    """Review of acd35e6: fails on that commit's behaviour."""
+    code = (
+        "import matplotlib; matplotlib.use('svg'); import matplotlib.pyplot as plt\n"
+        "before = dict(plt.rcParams)\n"
+        "from lmctheory.rates._laws import UniformCube; from lmctheory.rates import rate_curve\n"
+        "from lmctheory.plotting import plot_rate_curve, save_figure\n"
+        "curve = rate_curve(UniformCube(2), [16, 32], reps=2, seed=0)\n"
+        f"save_figure(plot_rate_curve(curve, curve.fit(), predicted_slope=-0.5), r'{tmp_path}/r.png')\n"
+        "import lmctheory_paper.figures\n"
+        f"lmctheory_paper.figures.draw_all('smoke', r'{tmp_path}/res', r'{tmp_path}/out', only=[3])\n"
+        "assert matplotlib.get_backend() == 'svg', matplotlib.get_backend()\n"
+        "changed = [k for k in before if before[k] != plt.rcParams[k] and k != 'backend']\n"
+        "assert not changed, changed\n"
+        "assert not plt.get_fignums()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "r.png").is_file() and (tmp_path / "out" / "fig3_bounds.png").is_file()

@@ -186,3 +186,19 @@ def test_with_a_spec_an_mlp_gives_its_layer_dimensions_and_any_traced_network_on
     assert layer_dimensions(net, spec=spec)[0].participation_ratio < 0.5 * dims[0].participation_ratio
     with pytest.raises(ValueError, match="method must be 'weights'"):
         layer_dimensions(mlp, np.zeros((2, 6)), "activations", spec=mlp.permutation_spec())
+
+
+# ------------------------------------------------ regressions found in the review of acd35e6
+
+
+def test_layer_dimensions_does_not_fit_the_callers_estimator():
+    """Review of acd35e6: fails on that commit's behaviour."""
+    from lmctheory.dimension import ParticipationRatio
+    from lmctheory.lmc import layer_dimensions
+    from lmctheory.nn import MLP
+
+    est = ParticipationRatio()
+    torch.manual_seed(0)
+    out = layer_dimensions(MLP([4, 32, 32, 2]), method="weights", estimator=est)
+    assert len(out) == 2 and all(r.estimate is not None for r in out)
+    assert not hasattr(est, "dimension_")

@@ -299,3 +299,14 @@ def test_a_sampler_returning_the_wrong_number_of_points_is_refused(tmp_path, mon
 
     with pytest.raises(ValueError, match="n points"):
         rate_curve(lambda n, rng: rng.random((n + 1, 2)), [8, 16], reps=2, seed=0)
+
+
+# ------------------------------------------------ regressions found in the review of acd35e6
+
+
+def test_rate_curve_rejects_a_sampler_returning_the_wrong_number_of_points():
+    """Review of acd35e6: fails on that commit's behaviour."""
+    from lmctheory.rates import rate_curve
+
+    with pytest.raises(ValueError, match="n=16 it returned shape \\(17, 2\\)"):
+        rate_curve(lambda n, rng: rng.random((n + 1, 2)), [8, 16], reps=2, seed=0)

@@ -596,3 +596,17 @@ def test_a_config_that_is_not_a_dict_is_refused(tmp_path, monkeypatch):
 
     with pytest.raises(TypeError, match="config must be a dict"):
         run_sweep(square, [[1, 2]], tmp)
+
+
+# ------------------------------------------------ regressions found in the review of acd35e6
+
+
+def test_joblib_requirement_provides_what_the_sweep_uses():
+    """Review of acd35e6: fails on that commit's behaviour."""
+    from importlib.metadata import requires  # the installed distribution's (tomllib needs Python 3.11)
+
+    spec = next(d for d in requires("lmctheory") if d.startswith("joblib"))
+    minimum = tuple(
+        int(x) for x in spec.split(">=")[1].split(",")[0].split(";")[0].split("#")[0].strip().split(".")
+    )
+    assert minimum >= (1, 4)  # return_as="generator_unordered" appeared in joblib 1.4 (1.3.2 lacks it)

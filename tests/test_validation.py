@@ -575,3 +575,101 @@ def test_validate_only_keeps_the_other_experiments_rows_in_the_report(tmp_path, 
     depth_smoke(tmp)
     rows = json.loads((tmp / "validation.json").read_text())["rows"]
     assert {r["experiment"] for r in rows} == {"depth", "two_layer"}
+
+
+# ------------------------------------------------ regressions found in the review of acd35e6
+
+
+def test_baseline_comparison_with_a_failed_configuration(tmp_path):
+    """Review of acd35e6: fails on that commit's behaviour."""
+    from lmctheory_paper.validation.report import compare_to_baseline, failed_rows
+
+    failed = failed_rows(
+        "depth", [{"status": "failed", "config": {"x": 1}, "error": {"type": "E", "message": "m"}}]
+    )
+    rows = [r.to_dict() for r in failed]
+    baseline = [dict(rows[0], verdict="holds", measured=0.5, measured_std=0.1, n_seeds=2)]
+    assert compare_to_baseline(rows, baseline) == [f"depth: {rows[0]['prediction']}: verdict holds -> fails"]
+    assert compare_to_baseline(baseline, rows) == []  # a NaN baseline value compares by verdict only
+    path = tmp_path / "baseline.json"
+    path.write_text(json.dumps({"rows": rows}))
+    code, _, err = run_cli(
+        "validate",
+        "--smoke",
+        "--only",
+        "depth",
+        "--out",
+        str(tmp_path / "o"),
+        "--baseline",
+        str(path),
+    )
+    assert code == 0, err
+
+
+def test_only_with_a_repeated_name_runs_it_once(tmp_path):
+    """Review of acd35e6: fails on that commit's behaviour."""
+    code, out, _ = run_cli("validate", "--smoke", "--only", "depth,depth", "--out", str(tmp_path), "--json")
+    rows = json.loads(out)["rows"]
+    assert code == 0 and len({r["prediction"] for r in rows}) == len(rows)
+
+
+def test_only_keeps_the_other_experiments_rows_of_the_report(tmp_path):
+    """Review of acd35e6: fails on that commit's behaviour."""
+    run_cli("validate", "--smoke", "--only", "depth,two_layer", "--out", str(tmp_path))
+    code, out, _ = run_cli("validate", "--smoke", "--only", "depth", "--out", str(tmp_path))
+    rows = json.loads((tmp_path / "validation.json").read_text())["rows"]
+    assert (
+        code == 0
+        and {r["experiment"] for r in rows} == {"depth", "two_layer"}
+        and "keeps the earlier rows" in out
+    )
+
+
+def test_a_bad_baseline_is_reported_before_any_work(tmp_path):
+    """Review of acd35e6: fails on that commit's behaviour."""
+    bad = tmp_path / "b.json"
+    for content, match in (
+        (b"\xff\xfe", "not a JSON"),
+        (b"[1, 2]", "not a validation.json"),
+        (b'{"rows": [{"experiment": "rates"}]}', "not a validation.json"),
+    ):
+        bad.write_bytes(content)
+        code, _, err = run_cli(
+            "validate",
+            "--smoke",
+            "--only",
+            "depth",
+            "--out",
+            str(tmp_path / "o"),
+            "--baseline",
+            str(bad),
+        )
+        assert code == 2 and match in err and str(bad) in err
+        assert not (tmp_path / "o").exists()  # nothing ran
+    code, _, err = run_cli(
+        "validate",
+        "--smoke",
+        "--only",
+        "depth",
+        "--out",
+        str(tmp_path / "o"),
+        "--baseline",
+        "/nonexistent/baseline.json",
+    )
+    assert code == 2 and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("option", [["--dask-local", "0"], ["--dask-local", "-1"], ["--n-jobs", "0"]])
+def test_bad_parallel_options_fail_before_any_work(tmp_path, option):
+    """Review of acd35e6: fails on that commit's behaviour."""
+    code, _, err = run_cli("validate", "--smoke", "--only", "depth", "--out", str(tmp_path / "o"), *option)
+    assert code == 2 and option[0] in err and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("spec", ["teacher:hidden=-1", "teacher:task=regression", "digits:seed=abc"])
+def test_bad_data_specs_fail_before_any_work(tmp_path, spec):
+    """Review of acd35e6: fails on that commit's behaviour."""
+    code, _, err = run_cli(
+        "validate", "--smoke", "--only", "fig2", "--out", str(tmp_path / "o"), "--data", spec
+    )
+    assert code == 2 and not (tmp_path / "o").exists(), err
