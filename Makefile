@@ -109,6 +109,7 @@ docs: $(DOCS_STAMP)
 lint: install
 	$(BIN)/ruff check lmctheory paper tests examples docs/conf.py
 	$(BIN)/ruff format --check lmctheory paper tests examples docs/conf.py
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) $(MIN_VENV) results/demo paper/out .pytest_cache docs/_build docs/api/generated docs/auto_examples
