@@ -1,9 +1,10 @@
 """Linear mode connectivity: alignment, barriers along the linear path and certified bounds on them
 (needs the ``[nn]`` extra).
 
-Permutation alignment (:func:`match`, :func:`apply_permutation`, :func:`trace_permutation_spec`), the
-loss and accuracy along the path (:func:`evaluate_path`, :func:`barriers`), renormalised paths
-(:func:`renormalized_path`), and three upper bounds on the barrier: on a grid with certified
+Permutation alignment (:func:`match`, :func:`apply_permutation`; specs of any network by
+:func:`lmctheory.nn.trace_permutation_spec`), the loss and accuracy along the path (:func:`evaluate_path`,
+:func:`barriers`), renormalised paths (:func:`renormalized_path`), both at once (:func:`align_and_evaluate`),
+and three upper bounds on the barrier, all following :class:`CertifiedBound`: on a grid with certified
 interpolation error (:func:`certified_barrier_bound`), over the whole segment by interval arithmetic
 (:func:`certified_path_sup`) and from the endpoints alone (:func:`endpoint_barrier_bound`); per-layer
 dimensions of neuron clouds (:func:`layer_dimensions`).
