@@ -148,7 +148,7 @@ def test_wasserstein_from_files(tmp_path, suffix, rng):
         (["rates", "--p", "0.5", "--ns", "8,16,32"], "p must be"),
         (["rates", "--law", "subspace", "--ns", "8,16,32"], "needs k"),
         (["rates", "--reps", "0", "--ns", "8,16,32"], "reps must be"),
-        (["rates", "--d", "2", "--one-sample", "--ns", "8,16,32"], "two_sample=False needs a law"),
+        (["rates", "--d", "2", "--one-sample", "--ns", "8,16,32"], "needs a law with an exact one-sample reference"),
         (["rate-bound", "--d", "0"], "d must be"),
         (["wasserstein", "/nonexistent/x.npy", "/nonexistent/y.npy"], "no such file"),
     ],

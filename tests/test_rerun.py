@@ -265,10 +265,11 @@ def test_compare_rules():
 def test_code_identity_excludes_the_generated_version_file():
     """lmctheory/_version.py is written at install time and differs between checkouts: a record's code
     identity must not depend on it (else a fresh clone would see the committed cache as stale)."""
-    from lmctheory.runs import code_identity
+    from lmctheory.runs import code_identity, experiments
     from lmctheory.runs._rerun import _function
 
-    for spec in sorted(__import__("lmctheory.runs", fromlist=["EXPERIMENTS"]).EXPERIMENTS):
+    assert len(experiments()) == 9  # the installed lmctheory-paper's entry points
+    for spec in sorted(experiments()):
         modules = code_identity(_function({"function": spec}, "test"))["modules"]
         assert not any(m.endswith("_version") for m in modules), (spec, modules)
 

@@ -13,8 +13,8 @@ Errors are one line on stderr, never a traceback (``lmctheory --debug ...`` show
 * 1: a runtime failure (a solver that cannot certify its answer, a problem beyond the memory
   budget, cached records missing with ``--cached-only``, a disk that cannot be written, a
   regression against ``--baseline``, a re-run that differs, an internal error);
-* 2: a usage error (an invalid option or option value, an input file that is missing or holds
-  invalid data);
+* 2: a usage error, found while the command validates its arguments before computing anything (an
+  invalid option or option value, an input file that is missing or holds invalid data);
 * 130: interrupted (Ctrl-C). Finished work is kept: sweeps resume where they stopped.
 
 A closed output pipe (``lmctheory ... | head``) ends the command quietly.
@@ -28,12 +28,21 @@ import warnings
 
 from ..exceptions import CacheMissError, ConvergenceError, DirtyCheckoutError, ProblemTooLargeError
 from ._parser import build_parser
-from .common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, load_points, parse_int_list, parse_sizes
+from .common import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    UsageError,
+    load_points,
+    parse_int_list,
+    parse_sizes,
+)
 
 __all__ = ["build_parser", "console", "main", "parse_sizes", "parse_int_list", "load_points"]
 
-#: exceptions that mean the request was invalid (exit 2); every other failure exits 1
-_USAGE_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError, IsADirectoryError, NotADirectoryError)
+#: exceptions that mean the request was invalid (exit 2): what a command's argument validation raised, and an
+#: input path that does not exist or is a directory; every other failure exits 1
+_USAGE_ERRORS = (UsageError, FileNotFoundError, IsADirectoryError, NotADirectoryError)
 _RUNTIME_ERRORS = (
     ConvergenceError,
     ProblemTooLargeError,
@@ -45,6 +54,9 @@ _RUNTIME_ERRORS = (
     NotImplementedError,
     ArithmeticError,
     RecursionError,
+    ValueError,
+    TypeError,
+    KeyError,
 )
 
 

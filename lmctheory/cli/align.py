@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import add_output_options
+from .common import UsageError, add_output_options, validating
 from .networks import _data_args, _load_data, record
 
 METHODS = ("naive", "full", "weighted", "activation")
@@ -121,17 +121,18 @@ def cmd_align(args):
 
     from ..lmc import align_and_evaluate, default_grid
 
-    if args.stats_examples < 1:
-        raise ValueError(f"--stats-examples must be >= 1, got {args.stats_examples}")
-    model_a, model_b, data = _models(args)
-    dtype = next(model_a.parameters()).dtype
+    with validating():
+        if args.stats_examples < 1:
+            raise UsageError(f"--stats-examples must be >= 1, got {args.stats_examples}")
+        model_a, model_b, data = _models(args)
+        dtype = next(model_a.parameters()).dtype
 
-    def inputs(split):
-        x, y = data.split(split)
-        return x.reshape(x.shape[0], *data.input_shape).to(dtype), y
+        def inputs(split):
+            x, y = data.split(split)
+            return x.reshape(x.shape[0], *data.input_shape).to(dtype), y
 
-    x_train, _ = inputs("train")
-    ts = default_grid(args.points)
+        x_train, _ = inputs("train")
+        ts = default_grid(args.points)
     report = align_and_evaluate(
         model_a,
         model_b,

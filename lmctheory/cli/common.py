@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
 
 EXIT_USAGE = 2  # invalid options or input files
@@ -10,6 +11,26 @@ EXIT_FAILURE = 1  # a runtime failure
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 MAX_SIZES = 10_000  # sizes one --ns may list
 MAX_SIZE = 10**9  # points per cloud (far beyond what any exact solver here reaches)
+
+
+class UsageError(ValueError):
+    """An invalid command line (an option value, a combination of options, an input file): exit 2. Raised
+    only while a command validates its arguments (:func:`validating`); errors of the computation that
+    follows are runtime failures (exit 1)."""
+
+
+@contextlib.contextmanager
+def validating():
+    """The arguments' validation: a ValueError, TypeError or KeyError raised inside (by the command's own
+    checks or by the library's argument checks it calls) is a usage error, exit 2."""
+    try:
+        yield
+    except UsageError:
+        raise
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        raise UsageError(str(message)) from exc
+
 
 DEFINITIONS_W = {
     "W_p": "(min over couplings of sum gamma_ij |x_i - y_j|_2^p)^(1/p): a distance, not its p-th power",

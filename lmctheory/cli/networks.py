@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import add_output_options, parse_int_list
+from .common import UsageError, add_output_options, parse_int_list, validating
 from .names import DATASETS
 
 
@@ -126,45 +126,46 @@ def _input_size(model) -> int:
 def cmd_train(args):
     from ..nn import MLP, LogisticRegression, TrainConfig, save_checkpoint, train, train_pair
 
-    data = _load_data(args)
-    if args.model == "mlp":
-        widths = (
-            parse_int_list(args.widths, "--widths", 1)
-            if args.widths
-            else [data.n_features, 512, data.n_classes]
-        )
-        if widths[0] != data.n_features or widths[-1] != data.n_classes:
-            raise ValueError(
-                f"--widths must start with the input size {data.n_features} and end with the "
-                f"{data.n_classes} classes of {data.name}, got {widths}"
+    with validating():
+        data = _load_data(args)
+        if args.model == "mlp":
+            widths = (
+                parse_int_list(args.widths, "--widths", 1)
+                if args.widths
+                else [data.n_features, 512, data.n_classes]
             )
+            if widths[0] != data.n_features or widths[-1] != data.n_classes:
+                raise ValueError(
+                    f"--widths must start with the input size {data.n_features} and end with the "
+                    f"{data.n_classes} classes of {data.name}, got {widths}"
+                )
 
-        def make():
-            return MLP(widths, activation=args.activation)
-    else:
+            def make():
+                return MLP(widths, activation=args.activation)
+        else:
 
-        def make():
-            return LogisticRegression(data.n_features, data.n_classes)
+            def make():
+                return LogisticRegression(data.n_features, data.n_classes)
 
-    seeds = parse_int_list(args.seeds, "--seeds")
-    seeds = seeds if args.pair else seeds[:1]
-    cfg = TrainConfig(
-        optimizer=args.optimizer,
-        lr=args.lr,
-        momentum=args.momentum,
-        weight_decay=args.weight_decay,
-        batch_size=args.batch_size,
-        epochs=args.epochs,
-        warmup_steps=args.warmup,
-        schedule=args.schedule,
-        init_seed=args.init_seed,
-        data_seed=seeds[0],
-        device=args.device,
-    )
+        seeds = parse_int_list(args.seeds, "--seeds")
+        seeds = seeds if args.pair else seeds[:1]
+        cfg = TrainConfig(
+            optimizer=args.optimizer,
+            lr=args.lr,
+            momentum=args.momentum,
+            weight_decay=args.weight_decay,
+            batch_size=args.batch_size,
+            epochs=args.epochs,
+            warmup_steps=args.warmup,
+            schedule=args.schedule,
+            init_seed=args.init_seed,
+            data_seed=seeds[0],
+            device=args.device,
+        )
+        if args.pair and len(seeds) != 2:
+            raise UsageError(f"--pair needs two --seeds, got {seeds}")
     out = Path(args.out_dir)
     if args.pair:
-        if len(seeds) != 2:
-            raise ValueError(f"--pair needs two --seeds, got {seeds}")
         runs = train_pair(make, data, cfg, same_init=args.pair == "same-init", seeds=tuple(seeds))
         names = ["model_a.pt", "model_b.pt"]
     else:
@@ -198,14 +199,15 @@ def cmd_barrier(args):
     from ..lmc import apply_permutation, certified_barrier_bound, default_grid, evaluate_path, match
     from ..nn import load_checkpoint
 
-    model_a, side_a = load_checkpoint(args.ckpt_a)
-    model_b, side_b = load_checkpoint(args.ckpt_b)
-    data = _load_data(args) if args.data is not None else _recorded_data(args, side_a, side_b)
-    if data.n_features != _input_size(model_a):
-        raise ValueError(
-            f"--data {data.name} has {data.n_features} input features but the checkpoints expect "
-            f"{_input_size(model_a)}"
-        )
+    with validating():
+        model_a, side_a = load_checkpoint(args.ckpt_a)
+        model_b, side_b = load_checkpoint(args.ckpt_b)
+        data = _load_data(args) if args.data is not None else _recorded_data(args, side_a, side_b)
+        if data.n_features != _input_size(model_a):
+            raise ValueError(
+                f"--data {data.name} has {data.n_features} input features but the checkpoints expect "
+                f"{_input_size(model_a)}"
+            )
     dtype = next(model_a.parameters()).dtype
     if args.align != "none":
         model_b = apply_permutation(

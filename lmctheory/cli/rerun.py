@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 
-from .common import add_output_options
+from .common import UsageError, add_output_options, validating
 
 #: subcommands whose documents can be recomputed (they only read their inputs)
 RERUNNABLE_COMMANDS = ("bounds", "barrier", "dimension", "rate-bound", "rates", "wasserstein")
@@ -60,6 +60,14 @@ def rerun_document(doc: dict, path, build_parser) -> object:
     """The result recomputed from a CLI document's ``argv`` (parsed by ``build_parser()``); ValueError when
     it cannot be re-run."""
 
+    with validating():
+        args = _parsed(doc, path, build_parser)
+    new_doc, _ = args.func(args)
+    return new_doc["result"]
+
+
+def _parsed(doc: dict, path, build_parser):
+    """The recorded command line, checked and parsed by lmctheory's own parser (options that write removed)."""
     argv = doc["argv"]
     if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
         raise ValueError(f"{path}: 'argv' must be a non-empty list of strings, got {argv!r}")
@@ -82,8 +90,23 @@ def rerun_document(doc: dict, path, build_parser) -> object:
         raise ValueError(
             f"{path}: 'argv' is not a valid lmctheory command line ({reason}): {argv!r}"
         ) from None
-    new_doc, _ = args.func(args)
-    return new_doc["result"]
+    return args
+
+
+def _check_experiment(recorded: dict, path) -> None:
+    """A sweep record is re-run only when it names an installed experiment (never a name read from a file)."""
+    from ..runs import experiments
+
+    spec = recorded.get("function")
+    if not isinstance(spec, str):
+        raise UsageError(
+            f"{path} names no function (no 'function' and no 'argv'): not a sweep record or a CLI document"
+        )
+    if spec not in experiments():
+        raise UsageError(
+            f"{path} names the function {spec!r}, which is not a registered experiment; lmctheory rerun calls only "
+            "the installed experiments (entry points 'lmctheory.experiments'; from Python, register_experiment(fn))"
+        )
 
 
 def cmd_rerun(args, *, build_parser):
@@ -96,9 +119,12 @@ def cmd_rerun(args, *, build_parser):
         structure_differences,
     )
 
-    if not args.rtol >= 0:
-        raise ValueError(f"--rtol must be >= 0, got {args.rtol}")
-    recorded = load_document(args.file)
+    with validating():
+        if not args.rtol >= 0:
+            raise UsageError(f"--rtol must be >= 0, got {args.rtol}")
+        recorded = load_document(args.file)
+        if "argv" not in recorded:
+            _check_experiment(recorded, args.file)
     if "argv" in recorded:
         recomputed = rerun_document(recorded, args.file, build_parser)
     else:

@@ -6,7 +6,16 @@ import sys
 import time
 import warnings
 
-from .common import DEFINITIONS_W, add_output_options, check_seed, load_points, parse_sizes, table
+from .common import (
+    DEFINITIONS_W,
+    UsageError,
+    add_output_options,
+    check_seed,
+    load_points,
+    parse_sizes,
+    table,
+    validating,
+)
 from .names import ESTIMATORS, LAWS, METHODS
 
 
@@ -127,10 +136,19 @@ def cmd_rates(args):
     import numpy as np
 
     from ..rates import make_law, rate_report
+    from ..utils.validation import check_p, check_positive_int
 
-    check_seed(args.seed)
-    ns = parse_sizes(args.ns)
-    law = make_law(args.law, args.d, k=args.k, eta=args.eta)
+    with validating():
+        check_seed(args.seed)
+        ns = parse_sizes(args.ns)
+        law = make_law(args.law, args.d, k=args.k, eta=args.eta)
+        check_p(args.p)
+        check_positive_int(args.reps, "reps")
+        if args.one_sample and not getattr(law, "has_exact_reference", False):
+            raise UsageError(
+                f"--one-sample (two_sample=False) needs a law with an exact one-sample reference (discrete laws, or "
+                f"laws on the line); {law!r} has none: drop --one-sample"
+            )
     report = rate_report(
         law,
         ns,
@@ -199,9 +217,12 @@ def cmd_rate_bound(args):
     import numpy as np
 
     from ..rates import fg_explicit_bound, fg_explicit_bound_w, fg_rate, fg_regime
+    from ..utils.validation import check_positive_real
 
-    ns = parse_sizes(args.ns)
-    regime = fg_regime(args.d, args.p)
+    with validating():
+        ns = parse_sizes(args.ns)
+        regime = fg_regime(args.d, args.p)
+        check_positive_real(args.radius, "radius")
     with np.errstate(under="ignore", over="ignore"):
         rate = np.atleast_1d(fg_rate(ns, args.d, args.p))
     kw = {"two_sample": args.two_sample, "radius": args.radius}
@@ -230,10 +251,17 @@ def cmd_rate_bound(args):
 
 
 def cmd_wasserstein(args):
-    from ..ot import optimal_matching, sliced_wasserstein, transport
+    from ..ot import memory_budget, optimal_matching, sliced_wasserstein, transport
+    from ..utils.validation import as_points, check_p, check_positive_int
 
-    check_seed(args.seed)
-    x, y = load_points(args.x), load_points(args.y)
+    with validating():
+        check_seed(args.seed)
+        x, y = load_points(args.x), load_points(args.y)
+        as_points(x, args.x), as_points(y, args.y)  # finite values
+        check_p(args.p)
+        memory_budget()  # LMCTHEORY_MAX_BYTES, if set, is a number of bytes
+        if args.sliced is not None:
+            check_positive_int(args.sliced, "--sliced")
     start = time.perf_counter()
     config = {"x": args.x, "y": args.y, "p": args.p}
     if args.sliced is not None:
@@ -297,8 +325,17 @@ def _estimate(est, X) -> dict:
 def cmd_dimension(args):
     from ..dimension import benchmark_suite
 
-    check_seed(args.seed)
-    estimators = _estimators(args.estimator, args.seed)
+    with validating():
+        check_seed(args.seed)
+        estimators = _estimators(args.estimator, args.seed)
+        if args.benchmark and args.file:
+            raise UsageError("give either FILE or --benchmark, not both")
+        if not args.benchmark and not args.file:
+            raise UsageError("give a point-cloud FILE, or --benchmark")
+        if args.benchmark:
+            ns, Ds = parse_sizes(args.ns), parse_sizes(args.Ds)
+        else:
+            X = load_points(args.file)
     definitions = {
         "dimension": "intrinsic-dimension estimate of the cloud of rows (see lmctheory.dimension)",
         "reliability_threshold": "dimension above which an estimate from n points is biased low, not a ceiling "
@@ -306,9 +343,6 @@ def cmd_dimension(args):
         "cap n or n-1 when below D)",
     }
     if args.benchmark:
-        if args.file:
-            raise ValueError("give either FILE or --benchmark, not both")
-        ns, Ds = parse_sizes(args.ns), parse_sizes(args.Ds)
         rows, start = [], time.perf_counter()
         for name, truth, n, D, X in benchmark_suite(ns, Ds, seed=args.seed):
             est = {k: _estimate(e, X)["dimension"] for k, e in estimators.items()}
@@ -332,9 +366,6 @@ def cmd_dimension(args):
             [[r["manifold"], r["d"], r["n"], r["D"], *r["estimates"].values()] for r in rows],
         )
         return doc, text
-    if not args.file:
-        raise ValueError("give a point-cloud FILE, or --benchmark")
-    X = load_points(args.file)
     start = time.perf_counter()
     results = [_estimate(e, X) for e in estimators.values()]
     config = {"file": args.file, "estimators": {k: e.get_params() for k, e in estimators.items()}}
@@ -364,20 +395,21 @@ def cmd_bounds(args):
     from ..bounds import width_report
 
     if (args.k is None) != (args.eta is None):
-        raise ValueError("--k and --eta go together (a support of dimension k within eta)")
-    report = width_report(
-        args.epsilon,
-        args.m0,
-        args.depth,
-        k=args.k,
-        eta=args.eta,
-        width=args.width,
-        p=args.p,
-        C=args.C,
-        T=args.T,
-        radius=args.radius,
-        F=args.F,
-    )
+        raise UsageError("--k and --eta go together (a support of dimension k within eta)")
+    with validating():  # closed-form bounds: what can fail is only the arguments' domain
+        report = width_report(
+            args.epsilon,
+            args.m0,
+            args.depth,
+            k=args.k,
+            eta=args.eta,
+            width=args.width,
+            p=args.p,
+            C=args.C,
+            T=args.T,
+            radius=args.radius,
+            F=args.F,
+        )
     rows, two_layer, result, definitions = (
         report.layers,
         report.two_layer,

@@ -10,6 +10,7 @@ from lmctheory.cli.common import (
     add_preset_options,
     parse_int_list,
     sweep_options,
+    validating,
 )
 
 DEFAULT_OUT = "lmctheory-figures"
@@ -60,11 +61,12 @@ def cmd_figures(args):
         from lmctheory_paper.figures._common import RUNS
     except ImportError as exc:  # pragma: no cover - broken install
         raise ImportError("the paper figures are not installed; reinstall with pip install -e .") from exc
-    only = parse_int_list(args.only, "--only", 1) if args.only else None
-    figures.figure_numbers(only)  # checked before any output: a bad request is one line
-    results = args.results or str(Path(args.out_dir) / "results")
-    RUNS.clear()
-    options = sweep_options(args)
+    with validating():
+        only = parse_int_list(args.only, "--only", 1) if args.only else None
+        figures.figure_numbers(only)  # checked before any output: a bad request is one line
+        results = args.results or str(Path(args.out_dir) / "results")
+        RUNS.clear()
+        options = sweep_options(args)
     fallback = [] if args.no_cache else [str(figures.CACHE)]
     if not args.quiet:
         print(

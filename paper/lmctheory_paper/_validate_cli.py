@@ -6,7 +6,13 @@ import json
 import sys
 from pathlib import Path
 
-from lmctheory.cli.common import add_output_options, add_parallel_options, add_preset_options, sweep_options
+from lmctheory.cli.common import (
+    add_output_options,
+    add_parallel_options,
+    add_preset_options,
+    sweep_options,
+    validating,
+)
 
 
 def register(sub) -> None:
@@ -176,39 +182,42 @@ def cmd_validate(args):
         raise ImportError(
             "the validation experiments are not installed; reinstall with pip install -e ."
         ) from exc
-    experiments = dict(EXPERIMENTS)
-    own = [load_experiment(name) for name in args.experiment or ()]
-    for module in own:
-        if module.NAME in EXPERIMENTS:
-            raise ValueError(
-                f"--experiment {module.__name__}: NAME {module.NAME!r} is a built-in experiment's"
-            )
-        if args.preset not in module.PRESETS:
-            raise ValueError(
-                f"--experiment {module.__name__}: no {args.preset!r} preset (it has {', '.join(module.PRESETS)})"
-            )
-        experiments[module.NAME] = module
-    names = _experiment_names(args.only, experiments) if args.only or not own else [m.NAME for m in own]
-    options = sweep_options(args)
-    baseline = read_baseline(args.baseline) if args.baseline else None
-    takes_data = [n for n in EXPERIMENTS if getattr(EXPERIMENTS[n], "DATA_AWARE", False)]
-    data_aware = [n for n in names if n in takes_data]
-    if args.data:
-        if not data_aware:
-            raise ValueError(
-                f"--data is used by {', '.join(takes_data)}; none of them is selected ({', '.join(names)})"
-            )
-        from lmctheory.nn import load_dataset_spec
-
-        for spec in args.data:  # fail fast, before any experiment runs: the dataset is built and checked
-            if load_dataset_spec(spec).n_classes < 2:
+    with validating():  # everything the command line says is checked before any experiment runs
+        experiments = dict(EXPERIMENTS)
+        own = [load_experiment(name) for name in args.experiment or ()]
+        for module in own:
+            if module.NAME in EXPERIMENTS:
                 raise ValueError(
-                    f"--data {spec}: a regression data set; {', '.join(data_aware)} train classifiers"
+                    f"--experiment {module.__name__}: NAME {module.NAME!r} is a built-in experiment's"
                 )
-    out_dir = Path(args.out_dir)
-    if args.resume and not any(out_dir.glob(f"*-{args.preset}/*.json")):
-        raise ValueError(f"--resume: {out_dir} holds no records of the {args.preset} preset to resume from")
-    kept = _kept_rows(out_dir, args.preset, names) if args.only else []
+            if args.preset not in module.PRESETS:
+                raise ValueError(
+                    f"--experiment {module.__name__}: no {args.preset!r} preset (it has {', '.join(module.PRESETS)})"
+                )
+            experiments[module.NAME] = module
+        names = _experiment_names(args.only, experiments) if args.only or not own else [m.NAME for m in own]
+        options = sweep_options(args)
+        baseline = read_baseline(args.baseline) if args.baseline else None
+        takes_data = [n for n in EXPERIMENTS if getattr(EXPERIMENTS[n], "DATA_AWARE", False)]
+        data_aware = [n for n in names if n in takes_data]
+        if args.data:
+            if not data_aware:
+                raise ValueError(
+                    f"--data is used by {', '.join(takes_data)}; none of them is selected ({', '.join(names)})"
+                )
+            from lmctheory.nn import load_dataset_spec
+
+            for spec in args.data:  # fail fast, before any experiment runs: the dataset is built and checked
+                if load_dataset_spec(spec).n_classes < 2:
+                    raise ValueError(
+                        f"--data {spec}: a regression data set; {', '.join(data_aware)} train classifiers"
+                    )
+        out_dir = Path(args.out_dir)
+        if args.resume and not any(out_dir.glob(f"*-{args.preset}/*.json")):
+            raise ValueError(
+                f"--resume: {out_dir} holds no records of the {args.preset} preset to resume from"
+            )
+        kept = _kept_rows(out_dir, args.preset, names) if args.only else []
     if not args.quiet:
         print(
             f"validate: {len(names)} experiment(s), {args.preset} preset, into {out_dir}/: {', '.join(names)}",
