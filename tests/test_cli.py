@@ -602,3 +602,20 @@ def test_abbreviated_options_are_refused(tmp_path):
         "rates", "--d", "2", "--ns", "8,16", "--reps", "2", "--plo", str(tmp_path / "p.png")
     )
     assert code == 2 and "--plo" in err and not list(tmp_path.iterdir())
+
+
+def test_a_value_error_of_the_computation_is_a_runtime_failure_not_a_usage_error(monkeypatch):
+    """Exit 2 only for what the argument validation finds; the same exception type raised by the computation
+    after it (here planted in the rate study) exits 1, one line, no traceback."""
+    import lmctheory.rates
+
+    def failing(*args, **kwargs):
+        raise ValueError("a numerical failure of the computation")
+
+    monkeypatch.setattr(lmctheory.rates, "rate_report", failing)
+    code, out, err = run_cli("rates", "--d", "3", "--ns", "8,16,32", "--reps", "2")
+    assert code == 1 and out == "" and err.strip().splitlines() == [
+        "lmctheory rates: error: a numerical failure of the computation"
+    ]
+    code, _, err = run_cli("rates", "--d", "3", "--ns", "8,16,32", "--reps", "0")  # validation: usage
+    assert code == 2 and "reps must be" in err
