@@ -42,3 +42,19 @@ def test_write_json_is_atomic_and_leaves_no_temp_file(tmp_path, monkeypatch):
         write_json(target, {"x": 2})
     assert json.loads(target.read_text()) == {"x": 1}  # old content intact
     assert [p.name for p in target.parent.iterdir()] == ["out.json"]  # no temp file left
+
+
+def test_the_checkout_is_found_from_the_installed_package():
+    """Records written from a git checkout carry its commit: the checkout is the directory that holds the
+    ``lmctheory`` package, wherever the module asking sits (it moved once into ``runs/`` and lost it)."""
+    from pathlib import Path
+
+    import lmctheory
+    from lmctheory.runs import checkout_root, git_revision
+
+    repo = Path(lmctheory.__file__).resolve().parents[1]
+    if not (repo / ".git").exists():
+        pytest.skip("lmctheory is installed from a wheel here, not run from a checkout")
+    assert checkout_root() == repo
+    git_revision.cache_clear()
+    assert len(git_revision()["commit"]) == 40
