@@ -256,13 +256,15 @@ def test_killed_sweep_resumes_to_the_same_results(tmp_path):
         f"from lmctheory.runs._sweep import run_sweep; run_sweep(slow_square, configs(30), {str(tmp_path / 'r')!r}, "
         "progress=False)"
     )
-    cycles = 0
-    for _ in range(3):  # kill it three times at different points
+    for cycle in range(3):  # kill it three times, each once it has written something new
+        done = len(list((tmp_path / "r").glob("*.json")))
         proc = subprocess.Popen([sys.executable, "-c", script])
-        time.sleep(1.2 + 0.3 * cycles)
+        deadline = time.monotonic() + 120  # the start (imports, git) takes what the machine's load allows
+        while len(list((tmp_path / "r").glob("*.json"))) <= done and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.05 * cycle)  # at different points of a configuration
         proc.kill()
         proc.wait()
-        cycles += 1
         assert_no_half_written_record(tmp_path / "r")
     partial = len(load_results(tmp_path / "r"))
     assert 0 < partial < 30
