@@ -148,7 +148,10 @@ def test_wasserstein_from_files(tmp_path, suffix, rng):
         (["rates", "--p", "0.5", "--ns", "8,16,32"], "p must be"),
         (["rates", "--law", "subspace", "--ns", "8,16,32"], "needs k"),
         (["rates", "--reps", "0", "--ns", "8,16,32"], "reps must be"),
-        (["rates", "--d", "2", "--one-sample", "--ns", "8,16,32"], "needs a law with an exact one-sample reference"),
+        (
+            ["rates", "--d", "2", "--one-sample", "--ns", "8,16,32"],
+            "needs a law with an exact one-sample reference",
+        ),
         (["rate-bound", "--d", "0"], "d must be"),
         (["wasserstein", "/nonexistent/x.npy", "/nonexistent/y.npy"], "no such file"),
     ],
@@ -614,8 +617,10 @@ def test_a_value_error_of_the_computation_is_a_runtime_failure_not_a_usage_error
 
     monkeypatch.setattr(lmctheory.rates, "rate_report", failing)
     code, out, err = run_cli("rates", "--d", "3", "--ns", "8,16,32", "--reps", "2")
-    assert code == 1 and out == "" and err.strip().splitlines() == [
-        "lmctheory rates: error: a numerical failure of the computation"
-    ]
+    assert (
+        code == 1
+        and out == ""
+        and err.strip().splitlines() == ["lmctheory rates: error: a numerical failure of the computation"]
+    )
     code, _, err = run_cli("rates", "--d", "3", "--ns", "8,16,32", "--reps", "0")  # validation: usage
     assert code == 2 and "reps must be" in err

@@ -117,7 +117,9 @@ def checkout_root() -> Path | None:
     >>> root is None or (root / ".git").exists()
     True
     """
-    root = Path(sys.modules["lmctheory"].__file__).resolve().parent.parent  # the directory holding the package
+    root = (
+        Path(sys.modules["lmctheory"].__file__).resolve().parent.parent
+    )  # the directory holding the package
     return root if (root / ".git").exists() else None
 
 
