@@ -91,21 +91,3 @@ def digits():
     from lmctheory.nn import load_dataset
 
     return load_dataset("digits")
-
-
-@pytest.fixture
-def mlp_pair():
-    """A factory of two independently initialised MLPs: ``mlp_pair(widths, seeds=(0, 1), dtype=float64)``."""
-    import torch
-
-    from lmctheory.nn import MLP
-
-    def make(widths, seeds=(0, 1), dtype=torch.float64):
-        models = []
-        for seed in seeds:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
-                models.append(MLP(list(widths)).to(dtype))
-        return tuple(models)
-
-    return make
