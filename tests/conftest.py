@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pytest
 from hypothesis import settings
+from hypothesis import strategies as st
 
 # Hypothesis profiles (HYPOTHESIS_PROFILE=dev|ci|nightly; ci by default): each property test states how many
 # examples it draws under ``ci`` through examples(n); ``dev`` draws a tenth (a quick local loop), ``nightly``
@@ -57,6 +58,70 @@ def random_permutation(model, seed=0):
     spec = model.permutation_spec()
     sizes = validate_spec(spec, model.state_dict())
     return Permutation({k: rng.permutation(n) for k, n in sizes.items()}, spec=spec)
+
+
+def model_pair(make, seed=0):
+    """Two independently initialised models from the factory ``make`` (``make()`` twice after
+    ``torch.manual_seed(seed)``): the pair every alignment, path and bound test starts from."""
+    import torch
+
+    torch.manual_seed(seed)
+    return make(), make()
+
+
+def random_pair(kind="mlp", activation="relu", bias=True, scale=1.0, seed=0):
+    """``(model_a, model_b, (x, y))``: a small MLP, CNN or LCN pair (``kind``) on 12 random inputs with 3
+    classes, weights scaled by ``scale`` in A and ``1.7 scale`` in B (biases zeroed when ``bias`` is false), so
+    the two endpoints differ in loss: the random networks of the certified-bound property tests."""
+    import torch
+
+    from lmctheory.nn import CNN, LCN, MLP
+
+    if kind == "mlp":
+        make = lambda: MLP([3, 6, 5, 3], activation=activation, bias=bias)  # noqa: E731
+        shape = (12, 3)
+    else:
+        cls = CNN if kind == "cnn" else LCN
+        make = lambda: cls((1, 4, 4), [3, 2], 3, activation=activation)  # noqa: E731
+        shape = (12, 1, 4, 4)
+    torch.manual_seed(seed)
+    x = torch.randn(*shape)
+    a, b = make(), make()
+    with torch.no_grad():
+        for model, s in ((a, scale), (b, scale * 1.7)):
+            for name, p in model.named_parameters():
+                if name.endswith("weight"):
+                    p.mul_(s)
+                elif not bias:  # convolutional models always have biases: zero them (an MLP has none)
+                    p.zero_()
+    y = torch.randint(0, 3, (12,))
+    return a, b, (x, y)
+
+
+def chain_pair(weights_a, weights_b):
+    """Two 1-1-1-1 linear chains without biases whose three weights are ``weights_a`` and ``weights_b``: the
+    networks of the counterexamples where a grid misses the barrier's peak."""
+    import torch
+
+    from lmctheory.nn import MLP
+
+    a = MLP([1, 1, 1, 1], activation="identity", bias=False)
+    b = MLP([1, 1, 1, 1], activation="identity", bias=False)
+    with torch.no_grad():
+        for model, weights in ((a, weights_a), (b, weights_b)):
+            for layer, w in zip(model.layers, weights, strict=True):
+                layer.weight.fill_(w)
+    return a, b
+
+
+# the random pairs of the certified-bound property tests: keyword arguments of random_pair
+RANDOM_PAIRS = {
+    "kind": st.sampled_from(["mlp", "cnn", "lcn"]),
+    "activation": st.sampled_from(["relu", "leaky_relu", "tanh", "identity"]),
+    "bias": st.booleans(),
+    "scale": st.floats(0.3, 30.0),
+    "seed": st.integers(0, 10_000),
+}
 
 
 def same_parameters(a, b) -> bool:

@@ -13,6 +13,7 @@ from sklearn.datasets import load_digits
 from lmctheory.lmc import DEFINITIONS, barrier, barriers, default_grid, evaluate_path
 from lmctheory.nn import CNN, LCN, MLP, LogisticRegression, MeanFieldTwoLayer, network_ops, path_outputs
 from lmctheory.nn._ops import _group_sizes
+from tests.conftest import model_pair
 
 
 def loop_path(model_a, model_b, x, y, ts):
@@ -42,8 +43,7 @@ def loop_path(model_a, model_b, x, y, ts):
     ids=["mlp", "mean-field", "logistic", "mlp-gelu", "cnn", "lcn"],
 )
 def test_batched_path_equals_a_loop(make):
-    torch.manual_seed(0)
-    a, b = make(), make()
+    a, b = model_pair(make, seed=0)
     x = torch.randn(300, 12)
     y = torch.randint(0, 4, (300,))
     ts = default_grid(11)

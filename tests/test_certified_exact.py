@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from lmctheory.lmc import certified_path_sup
 from lmctheory.nn import MLP
-from tests.conftest import examples
+from tests.conftest import examples, model_pair
 
 from . import exact_path
 
@@ -36,9 +36,7 @@ def _check(a, b, data, sups, loss, reference="chord", samples=24, seed=0):
 
 
 def _pair(widths, activation, slope, bias, weight_scale, seed):
-    torch.manual_seed(seed)
-    a = MLP(widths, activation=activation, bias=bias, slope=slope)
-    b = MLP(widths, activation=activation, bias=bias, slope=slope)
+    a, b = model_pair(lambda: MLP(widths, activation=activation, bias=bias, slope=slope), seed)
     with torch.no_grad():
         for model in (a, b):
             for p in model.parameters():
@@ -92,8 +90,7 @@ def test_the_enclosure_contains_the_exact_supremum_and_its_lower_end_is_attained
 def test_mean_field_nets_with_their_rounded_one_over_n_scale_are_enclosed(width, activation, seed):
     from lmctheory.nn import MeanFieldTwoLayer
 
-    torch.manual_seed(seed)
-    a, b = MeanFieldTwoLayer(2, width * 3, 2, activation), MeanFieldTwoLayer(2, width * 3, 2, activation)
+    a, b = model_pair(lambda: MeanFieldTwoLayer(2, width * 3, 2, activation), seed)
     data = (torch.randn(4, 2) * 3, torch.randint(0, 2, (4,)))
     sups = certified_path_sup(a, b, data, max_intervals=64)
     _check(a, b, data, sups, "cross_entropy")

@@ -8,13 +8,13 @@ from hypothesis import HealthCheck, given, settings
 
 from lmctheory.lmc import certified_barrier_bound, certified_path_sup, endpoint_barrier_bound, evaluate_path
 from lmctheory.nn import MLP
-from tests.conftest import examples
+from tests.conftest import RANDOM_PAIRS, chain_pair, examples, random_pair
 
-from .test_path_sup import FINE, RANDOM_PAIRS, _chain, _random_pair
+from .test_path_sup import FINE
 
 
 def test_the_counterexample_is_bounded_over_the_whole_segment():
-    a, b = _chain((2.0, 1.0, 1.0), (1.0, 4.0, 0.5))
+    a, b = chain_pair((2.0, 1.0, 1.0), (1.0, 4.0, 0.5))
     data = (torch.ones(1, 1), torch.zeros(1, 1))
     fine = evaluate_path(a, b, data, ts=FINE, metrics=("loss",)).barrier("above_chord")
     assert certified_barrier_bound(a, b, data).upper < fine  # the baseline's grid maximum misses the peak
@@ -28,7 +28,7 @@ def test_the_counterexample_is_bounded_over_the_whole_segment():
 @settings(max_examples=examples(16), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(**RANDOM_PAIRS)
 def test_the_endpoint_bound_is_above_every_attained_barrier(kind, activation, bias, scale, seed):
-    a, b, data = _random_pair(kind, activation, bias, scale, seed)
+    a, b, data = random_pair(kind, activation, bias, scale, seed)
     bound = endpoint_barrier_bound(a, b, data, intervals=8, refine=8)
     fine = evaluate_path(a, b, data, ts=FINE, metrics=("loss",))
     lower = certified_path_sup(a, b, data, metrics=("loss",), max_intervals=32)["loss"].lower
@@ -40,7 +40,7 @@ def test_the_endpoint_bound_is_above_every_attained_barrier(kind, activation, bi
 
 def test_identical_endpoints_have_a_zero_bound():
     # zero but for the bounds on float64 rounding (order 1e-13 here)
-    a, _, data = _random_pair("mlp", "relu", True, 3.0, 1)
+    a, _, data = random_pair("mlp", "relu", True, 3.0, 1)
     assert 0.0 <= endpoint_barrier_bound(a, a, data).upper <= 1e-10
 
 
@@ -66,7 +66,7 @@ def test_it_converges_to_the_barrier_where_nothing_is_propagated():
 def test_it_is_tighter_than_the_baseline_on_a_trained_like_pair():
     # ReLU units inactive at both endpoints contribute nothing; the baseline pays kappa t(1-t)|Delta z| and
     # Lipschitz constants for all of them
-    a, b, data = _random_pair("mlp", "relu", True, 1.0, 5)
+    a, b, data = random_pair("mlp", "relu", True, 1.0, 5)
     sharp = endpoint_barrier_bound(a, b, data).upper
     baseline = certified_barrier_bound(a, b, data).upper
     assert sharp < baseline
@@ -82,13 +82,13 @@ def test_it_is_tighter_than_the_baseline_on_a_trained_like_pair():
     ],
 )
 def test_bad_arguments_are_named(kwargs, error, message):
-    a, b, data = _random_pair("mlp", "relu", True, 1.0, 0)
+    a, b, data = random_pair("mlp", "relu", True, 1.0, 0)
     with pytest.raises(error, match=message):
         endpoint_barrier_bound(a, b, data, **kwargs)
 
 
 def test_what_it_cannot_bound_is_refused():
-    a, b, data = _random_pair("mlp", "relu", True, 1.0, 0)
+    a, b, data = random_pair("mlp", "relu", True, 1.0, 0)
     with pytest.raises(NotImplementedError, match="gelu"):
         endpoint_barrier_bound(MLP([3, 6, 3], activation="gelu"), MLP([3, 6, 3], activation="gelu"), data)
     with pytest.raises(NotImplementedError, match="slope"):

@@ -5,28 +5,17 @@ import numpy as np
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from lmctheory.lmc import certified_barrier_bound, certified_path_sup, evaluate_path
-from lmctheory.nn import CNN, LCN, MLP
-from tests.conftest import examples
+from lmctheory.nn import MLP
+from tests.conftest import RANDOM_PAIRS, chain_pair, examples, random_pair
 
 FINE = np.linspace(0.0, 1.0, 10_001)
 
 
-def _chain(weights_a, weights_b):
-    a = MLP([1, 1, 1, 1], activation="identity", bias=False)
-    b = MLP([1, 1, 1, 1], activation="identity", bias=False)
-    with torch.no_grad():
-        for model, weights in ((a, weights_a), (b, weights_b)):
-            for layer, w in zip(model.layers, weights, strict=True):
-                layer.weight.fill_(w)
-    return a, b
-
-
 def test_the_counterexample_a_grid_misses_and_the_certified_sup_does_not():
     # f(x) = w1 w2 w3 x on x = 1, target 0, squared error: the barrier peaks at t = 4/9, between grid points
-    a, b = _chain((2.0, 1.0, 1.0), (1.0, 4.0, 0.5))
+    a, b = chain_pair((2.0, 1.0, 1.0), (1.0, 4.0, 0.5))
     data = (torch.ones(1, 1), torch.zeros(1, 1))
     fine = evaluate_path(a, b, data, ts=FINE, metrics=("loss",)).barrier("above_chord")
     grid_bound = certified_barrier_bound(a, b, data).upper  # exact per t, on 25 points
@@ -37,36 +26,8 @@ def test_the_counterexample_a_grid_misses_and_the_certified_sup_does_not():
     assert abs(sup.t_lower - 4 / 9) < 1e-3
 
 
-def _random_pair(kind, activation, bias, scale, seed):
-    torch.manual_seed(seed)
-    if kind == "mlp":
-        make = lambda: MLP([3, 6, 5, 3], activation=activation, bias=bias)  # noqa: E731
-        x = torch.randn(12, 3)
-    else:
-        cls = CNN if kind == "cnn" else LCN
-        make = lambda: cls((1, 4, 4), [3, 2], 3, activation=activation)  # noqa: E731
-        x = torch.randn(12, 1, 4, 4)
-    a, b = make(), make()
-    with torch.no_grad():
-        for model, s in ((a, scale), (b, scale * 1.7)):
-            for name, p in model.named_parameters():
-                if name.endswith("weight"):
-                    p.mul_(s)
-                elif not bias:  # convolutional models always have biases: zero them (an MLP has none)
-                    p.zero_()
-    y = torch.randint(0, 3, (12,))
-    return a, b, (x, y)
-
-
 #: random pairs of every covered kind and activation, with and without bias, weights scaled 0.3-30 (B 1.7x
 #: further): the hypothesis strategies of the property tests of the certified supremum and the endpoint bound
-RANDOM_PAIRS = {
-    "kind": st.sampled_from(["mlp", "cnn", "lcn"]),
-    "activation": st.sampled_from(["relu", "leaky_relu", "tanh", "identity"]),
-    "bias": st.booleans(),
-    "scale": st.floats(0.3, 30.0),
-    "seed": st.integers(0, 10_000),
-}
 
 
 @settings(max_examples=examples(12), deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -75,7 +36,7 @@ def test_the_certified_sup_contains_the_fine_grid_barrier(kind, activation, bias
     # the enclosure is of the function the (float32) parameters define exactly; evaluate_path in float64 on
     # copies of the models computes it to about 1e-13 here (tests/test_certified_exact.py compares with an
     # exact reference on smaller networks)
-    a, b, data = _random_pair(kind, activation, bias, scale, seed)
+    a, b, data = random_pair(kind, activation, bias, scale, seed)
     a64, b64, data64 = a.double(), b.double(), (data[0].double(), data[1])
     fine = evaluate_path(a64, b64, data64, ts=FINE)
     sups = certified_path_sup(a, b, data, max_intervals=64)
@@ -93,7 +54,7 @@ def test_the_certified_sup_contains_the_fine_grid_barrier(kind, activation, bias
 
 
 def test_a_budget_that_runs_out_is_reported_not_hidden():
-    a, b, data = _random_pair("mlp", "relu", True, 10.0, 3)
+    a, b, data = random_pair("mlp", "relu", True, 10.0, 3)
     sup = certified_path_sup(a, b, data, atol=1e-12, rtol=1e-12, initial=2, max_intervals=4)["loss"]
     assert not sup.converged and sup.intervals <= 4 and sup.upper >= sup.lower
 
@@ -110,7 +71,7 @@ def test_a_budget_that_runs_out_is_reported_not_hidden():
     ],
 )
 def test_bad_arguments_are_named(kwargs, message):
-    a, b, data = _random_pair("mlp", "relu", True, 1.0, 0)
+    a, b, data = random_pair("mlp", "relu", True, 1.0, 0)
     with pytest.raises(ValueError, match=message):
         certified_path_sup(a, b, data, **kwargs)
 
@@ -118,7 +79,7 @@ def test_bad_arguments_are_named(kwargs, message):
 def test_gelu_is_enclosed_and_uncovered_models_are_refused():
     from lmctheory.nn import AttentionNet
 
-    _, _, data = _random_pair("mlp", "relu", True, 1.0, 0)
+    _, _, data = random_pair("mlp", "relu", True, 1.0, 0)
     torch.manual_seed(1)
     gelu_a, gelu_b = MLP([3, 6, 3], activation="gelu"), MLP([3, 6, 3], activation="gelu")
     sup = certified_path_sup(gelu_a, gelu_b, data, max_intervals=64)["loss"]  # loose, but a bound
@@ -129,5 +90,5 @@ def test_gelu_is_enclosed_and_uncovered_models_are_refused():
             AttentionNet((1, 4, 4), 3), AttentionNet((1, 4, 4), 3), (torch.randn(4, 16), data[1][:4])
         )
     with pytest.raises(ValueError, match="class labels"):
-        a, b, _ = _random_pair("mlp", "relu", True, 1.0, 0)
+        a, b, _ = random_pair("mlp", "relu", True, 1.0, 0)
         certified_path_sup(a, b, (data[0], torch.randn(12, 3)), metrics=("error",))

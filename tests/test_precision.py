@@ -11,6 +11,7 @@ from lmctheory.dimension import MLE, PCADimension, TwoNN
 from lmctheory.lmc import Permutation, apply_permutation, evaluate_path, match
 from lmctheory.nn import MLP
 from lmctheory.ot import sliced_wasserstein, transport, wasserstein
+from tests.conftest import model_pair
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +73,7 @@ def test_extreme_p_does_not_overflow():
 
 
 def test_path_evaluation_float32_matches_float64(digits):
-    torch.manual_seed(0)
-    a, b = MLP([64, 32, 10]), MLP([64, 32, 10])
+    a, b = model_pair(lambda: MLP([64, 32, 10]), seed=0)
     x, y = digits.x_test[:200], digits.y_test[:200]
     ts = np.linspace(0, 1, 7)
     r32 = evaluate_path(a, b, (x, y), ts=ts)

@@ -12,6 +12,7 @@ from lmctheory.lmc import (
     measured_and_certified,
 )
 from lmctheory.nn import MLP, LogisticRegression, MeanFieldTwoLayer, TrainConfig, train_pair
+from tests.conftest import model_pair
 
 TS = np.linspace(0, 1, 11)
 
@@ -105,8 +106,7 @@ def test_defect_bound_holds_at_every_t_and_vanishes_for_identical_models():
 
     x, y = torch.randn(300, 8, dtype=torch.float64), torch.randint(0, 3, (300,))
     for seed, act in enumerate(("relu", "leaky_relu", "tanh", "gelu")):
-        torch.manual_seed(seed)
-        a, b = MLP([8, 64, 64, 3], activation=act).double(), MLP([8, 64, 64, 3], activation=act).double()
+        a, b = model_pair(lambda act=act: MLP([8, 64, 64, 3], activation=act).double(), seed)
         bound = certified_barrier_bound(a, b, (x, y), ts=TS)
         with torch.no_grad():
             fa, fb = a(x), b(x)
@@ -128,8 +128,7 @@ def test_alignment_shrinks_the_bound_on_average():
     gains = []
     x, y = torch.randn(200, 8, dtype=torch.float64), torch.randint(0, 3, (200,))
     for seed in range(6):
-        torch.manual_seed(seed)
-        a, b = MLP([8, 256, 3]).double(), MLP([8, 256, 3]).double()
+        a, b = model_pair(lambda: MLP([8, 256, 3]).double(), seed)
         aligned = apply_permutation(b, match(a, b, method="naive"))
         gains.append(
             certified_barrier_bound(a, b, (x, y), ts=TS).upper
@@ -143,8 +142,7 @@ def test_mse_loss_bound_holds():
     x = torch.randn(200, 6, dtype=torch.float64)
     y = torch.randn(200, 1, dtype=torch.float64)
     for seed in range(5):
-        torch.manual_seed(seed)
-        a, b = MeanFieldTwoLayer(6, 50).double(), MeanFieldTwoLayer(6, 50).double()
+        a, b = model_pair(lambda: MeanFieldTwoLayer(6, 50).double(), seed)
         r = measured_and_certified(a, b, (x, y[:, 0]), ts=TS)
         assert r["holds"]
 

@@ -8,6 +8,7 @@ from torch import nn
 
 from lmctheory.lmc import interpolate, repair, reset_batchnorm
 from lmctheory.nn import MLP
+from tests.conftest import model_pair
 
 
 def _bn_mlp(widths, *, norm=True, flatten=False):
@@ -174,8 +175,7 @@ def test_reset_and_repair_lower_the_midpoint_loss_of_trained_aligned_batch_norm_
 def test_the_path_without_renormalisation_is_evaluate_paths_and_bad_names_are_rejected():
     from lmctheory.lmc import evaluate_path, renormalized_path
 
-    torch.manual_seed(4)
-    a, b = MLP([5, 16, 3]), MLP([5, 16, 3])
+    a, b = model_pair(lambda: MLP([5, 16, 3]), seed=4)
     x, y = torch.randn(300, 5), torch.randint(0, 3, (300,))
     ts = [0.0, 0.25, 0.5, 1.0]
     ours = renormalized_path(a, b, (x, y), ts=ts, renormalize="none", inputs=x, batch_size=128)
