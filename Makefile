@@ -112,4 +112,4 @@ lint: install
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) $(MIN_VENV) results/demo paper/out .pytest_cache docs/_build docs/api/generated docs/auto_examples
+	rm -rf $(VENV) $(MIN_VENV) results/demo paper/out .pytest_cache docs/_build docs/api/generated docs/auto_examples build paper/build *.egg-info paper/*.egg-info

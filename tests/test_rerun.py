@@ -72,11 +72,13 @@ def test_the_sample_reruns_on_another_kernel_path():
     computed results within the reproduction tolerance, trained ones with the same structure (their values
     follow another training trajectory)."""
 
-    from lmctheory.runs._rerun import TRAINED
+    from lmctheory.runs._rerun import reproduction_tolerance
 
     sample = _sample(seed=7)
-    picked = [p for p in sample if json.loads(p.read_text())["function"] in TRAINED][:2]
-    picked += [p for p in sample if json.loads(p.read_text())["function"] not in TRAINED][:3]
+    trained = [reproduction_tolerance(json.loads(p.read_text())) is None for p in sample]
+    picked = [p for p, t in zip(sample, trained, strict=True) if t][:2]
+    picked += [p for p, t in zip(sample, trained, strict=True) if not t][:3]
+    assert len(picked) == 5
     env = {**__import__("os").environ, "ATEN_CPU_CAPABILITY": "default"}
     for path in picked:
         proc = subprocess.run(

@@ -417,7 +417,7 @@ def test_validate_says_how_its_records_and_verdicts_differ_from_the_committed_on
 ):
     import shutil
 
-    from lmctheory.cli import validate as cli_validate
+    from lmctheory_paper import _validate_cli as cli_validate
 
     out, committed = tmp_path / "run", tmp_path / "committed"
     run_cli("validate", "--smoke", "--only", "depth", "--out-dir", str(out))

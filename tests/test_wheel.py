@@ -37,9 +37,10 @@ MAX_PAPER_BYTES = int(2.5 * 2**20)
 ENVIRONMENT_NOTES = ("byte-compiling is disabled", "is ignored: it is neither a file nor a directory")
 
 
-def _run(cmd, cwd, timeout=600, check=True):
+def _run(cmd, cwd, timeout=600, check=True, extra_env=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env["MPLBACKEND"] = "Agg"
+    env.update(extra_env or {})
     proc = subprocess.run(
         [str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env
     )
@@ -65,8 +66,14 @@ def wheels(tmp_path_factory):
     base = tmp_path_factory.mktemp("wheels")
     built = {}
     for name, source in (("lmctheory", ROOT), ("lmctheory_paper", ROOT / "paper")):
+        # setuptools' build directory goes to a fresh temporary one (DIST_EXTRA_CONFIG: an extra setup.cfg),
+        # never the checkout's `build/`, whose files a previous build left behind would ship again
+        config = base / f"{name}-build.cfg"
+        config.write_text(f"[build]\nbuild_base = {base / ('build-' + name)}\n")
         proc = _run(
-            [sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", base / "dist", source], cwd=base
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", base / "dist", source],
+            cwd=base,
+            extra_env={"DIST_EXTRA_CONFIG": str(config)},
         )
         (wheel,) = (base / "dist").glob(f"{name}-*.whl")
         built[name] = (wheel, proc.stdout + proc.stderr)
@@ -113,8 +120,10 @@ def test_the_paper_wheel_ships_every_committed_record(wheels):
     wheel, output = wheels["lmctheory_paper"]
     assert wheel.stat().st_size <= MAX_PAPER_BYTES, f"{wheel.name}: {wheel.stat().st_size / 2**20:.2f} MB"
     names = zipfile.ZipFile(wheel).namelist()
-    shipped = [n for n in names if n.startswith("lmctheory_paper/figures/cache/") and n.endswith(".json")]
-    assert len(shipped) == len(list(RECORDS.rglob("*.json"))) > 100
+    prefix = "lmctheory_paper/figures/cache/"
+    shipped = {n.removeprefix(prefix) for n in names if n.startswith(prefix) and n.endswith(".json")}
+    committed = {p.relative_to(RECORDS).as_posix() for p in RECORDS.rglob("*.json")}
+    assert shipped == committed and len(committed) > 100, sorted(shipped ^ committed)[:5]
     entry_points = (
         zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     )
