@@ -3,6 +3,7 @@
 #               paper figure with REPORT.md (paper/out/)
 #   make test   install into .venv and run the default test suite
 #   make test-slow / make bench   the long experiments / the benchmarks (not in the default run)
+#   make test-records   recompute every committed record and compare (hours)
 #   make docs   the documentation (Sphinx, warnings are errors): docs/_build/html/index.html
 #   make cache / make cache-full   regenerate the committed quick / full records (paper/lmctheory_paper/figures/cache)
 #   make validation-table   the README's and docs' quick-vs-full tables, from the committed records
@@ -15,7 +16,7 @@ STAMP  := $(VENV)/.installed
 
 DOCS_STAMP := $(VENV)/.installed-docs
 
-.PHONY: install demo test test-slow test-min bench lint clean cache cache-full docs validation-table
+.PHONY: install demo test test-slow test-records test-min bench lint clean cache cache-full docs validation-table
 
 # both distributions of the repository: the library (.) and the paper's experiments, figures and records (paper/)
 $(STAMP): pyproject.toml paper/pyproject.toml
@@ -41,7 +42,11 @@ test: install
 	$(BIN)/python -m pytest -n auto --durations=25
 
 test-slow: install
-	$(BIN)/python -m pytest -m slow
+	$(BIN)/python -m pytest -n auto -m slow --durations=10
+
+# every committed record recomputed on this machine and compared bit for bit (hours, as long as make cache-full)
+test-records: install
+	$(BIN)/python -m pytest -n auto -m records
 
 # The lowest versions pyproject.toml accepts (its floors), in a virtual environment of their own: the default
 # test suite must pass there too. torch 2.2 comes from PyPI (its CPU-only wheels are not on PyPI): a large

@@ -30,6 +30,25 @@ def examples(n: int) -> int:
 collect_ignore_glob = ["benchmarks/_*_worker.py"]
 
 
+_WORKER_LIMITS = []
+
+
+def pytest_configure(config):
+    """Under pytest-xdist every worker computes on one thread (torch and BLAS): the workers already occupy one
+    core each, and threads beyond the cores make them wait on each other (measured: the default suite 8.5
+    minutes with two threads per worker on two cores)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    from threadpoolctl import threadpool_limits
+
+    _WORKER_LIMITS.append(threadpool_limits(1))
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - the torch-free suite
+        return
+    torch.set_num_threads(1)
+
+
 def pytest_collection_modifyitems(config, items):
     try:
         import torch

@@ -66,6 +66,7 @@ def test_a_random_sample_of_the_committed_cache_reruns_on_this_machine():
         assert code == 0 and "identical" in out and "code has changed" not in out, (path, out, err)
 
 
+@pytest.mark.slow  # about a minute: run by make test-slow
 def test_the_sample_reruns_on_another_kernel_path():
     """The same records recomputed with PyTorch's generic CPU kernels (ATEN_CPU_CAPABILITY=default instead of
     AVX2/AVX-512: other vector widths, other reduction orders), as on a machine with another instruction set:
@@ -122,7 +123,7 @@ def test_a_trained_record_reruns_bit_for_bit_on_the_machine_that_wrote_it(tmp_pa
     assert code == 0 and "identical to the recorded one" in out and "rtol" not in out
 
 
-@pytest.mark.slow
+@pytest.mark.records
 def test_every_committed_record_reruns_identically():
     for path in _committed_records():
         code, out, err = run_cli("rerun", str(path))

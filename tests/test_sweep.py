@@ -286,6 +286,7 @@ def assert_no_half_written_record(directory):
 RANDOM_KILL_CONFIGS = 1000
 
 
+@pytest.mark.slow  # about a minute: run by make test-slow
 def test_sweep_killed_at_random_points_many_times(tmp_path):
     """SIGKILL a sweep of fast configs at random moments (seeded) until it has finished by resuming."""
     import random

@@ -3,14 +3,16 @@
 * ``lmctheory`` (the library) holds no experiment and no record and builds without a warning; installed
   into a fresh virtual environment *without torch* (its dependencies from the package index), it computes a
   W_2, an MLE, a width bound and a sweep, and ``import lmctheory.nn`` says in one line which extra to install
-  (``slow``: it downloads or reuses the dependencies' wheels).
+  (it downloads or reuses the dependencies' wheels).
 * ``lmctheory-paper`` holds the experiments, the figures and every committed record; installed next to the
   library it adds ``validate`` and ``figures`` to the command line, which then runs from any directory.
 
 The second environment gets both wheels alone; their dependencies (numpy, torch, ...) are made importable
 from the test's own environment through a ``.pth`` file instead of being downloaded again (a path listed in a
 ``.pth`` file is not itself scanned for ``.pth`` files, so the editable installs of the test's environment
-stay invisible)."""
+stay invisible).
+
+Every test here is ``slow`` (``make test-slow``): building two wheels and installing them takes a minute."""
 
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDS = ROOT / "paper" / "lmctheory_paper" / "figures" / "cache"
@@ -187,7 +191,6 @@ print("torch", "torch" in sys.modules)
 """
 
 
-@pytest.mark.slow
 def test_the_library_installs_and_computes_without_torch(wheels, tmp_path):
     env = tmp_path / "env"
     venv.EnvBuilder(with_pip=True).create(env)
