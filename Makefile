@@ -59,7 +59,7 @@ test-min:
 	$(MIN_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(MIN_VENV)/bin/python -m pip install --quiet -e ".[all,dev]" -e ./paper $(MIN_PINS)
 	$(MIN_VENV)/bin/python -m pip list 2>/dev/null | grep -iE "^(numpy|scipy|pot|scikit-learn|torch|sympy|joblib) "
-	$(MIN_VENV)/bin/python -m pytest -p no:cacheprovider
+	$(MIN_VENV)/bin/python -m pytest -n auto -p no:cacheprovider --durations=10
 
 bench: install
 	$(BIN)/python -m pip install --quiet -e ".[all,dev,bench]" -e ./paper

@@ -187,3 +187,9 @@ def test_p_values_reproduce_the_verdict_and_borderline_means_it_changes_at_half_
 def test_exact_rules_and_undecided_rows_are_never_borderline():
     assert not verdicts.borderline(verdicts.every_at_most([0.1, 0.2], bound=0.15).statistic)
     assert not verdicts.borderline(verdicts.direction([1.0], sense=">").statistic)
+
+
+@pytest.mark.parametrize("statistic", [3, None, [("p_value", 0.04)]])
+def test_borderline_of_something_that_is_not_a_mapping_is_a_type_error_naming_it(statistic):
+    with pytest.raises(TypeError, match="statistic must be a mapping"):
+        verdicts.borderline(statistic)

@@ -53,6 +53,7 @@ __shapes_results__ = False
 import functools
 import itertools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -376,6 +377,10 @@ def borderline(statistic: dict) -> bool:
     >>> borderline({"p_value": 0.04, "p_value_opposite": 0.96}), borderline({"p_value": 0.001})
     (True, False)
     """
+    if not isinstance(statistic, Mapping):
+        raise TypeError(
+            f"statistic must be a mapping of a decision's statistics, got {type(statistic).__name__}"
+        )
     lo, hi = BORDERLINE
     return any(
         statistic.get(key) is not None and lo <= statistic[key] <= hi

@@ -152,8 +152,16 @@ def box_loss_max(kind: str, z_lo: torch.Tensor, z_hi: torch.Tensor, y: torch.Ten
 
     Raises
     ------
+    IndexError
+        Labels outside the classes (cross-entropy).
     RuntimeError
-        Shapes that do not match (torch's error); labels outside the classes.
+        Squared-error targets whose shape does not match the box (torch's error).
+
+    Notes
+    -----
+    The shapes are not checked beyond what torch's indexing needs (this runs on every interval of
+    :func:`certified_path_sup`, which passes boxes of one shape): for cross-entropy, ``z_lo`` and ``z_hi``
+    must have the same shape.
 
     Examples
     --------

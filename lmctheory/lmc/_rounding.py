@@ -79,10 +79,10 @@ def up(x: torch.Tensor, ulps: int = 1) -> torch.Tensor:
     torch.Tensor
         Upper bounds.
 
-    Raises
-    ------
-    RuntimeError
-        A non-floating tensor (torch's error).
+    Notes
+    -----
+    ``x`` is not checked (this runs inside every certified evaluation): the bound holds for float64 values
+    only, and an integer tensor is silently promoted to float32.
 
     Examples
     --------
@@ -110,10 +110,10 @@ def down(x: torch.Tensor, ulps: int = 1) -> torch.Tensor:
     torch.Tensor
         Lower bounds.
 
-    Raises
-    ------
-    RuntimeError
-        A non-floating tensor (torch's error).
+    Notes
+    -----
+    ``x`` is not checked (this runs inside every certified evaluation): the bound holds for float64 values
+    only, and an integer tensor is silently promoted to float32.
 
     Examples
     --------

@@ -31,8 +31,10 @@ def per_example_loss(kind: str, outputs: torch.Tensor, y: torch.Tensor) -> torch
 
     Raises
     ------
+    IndexError
+        Labels outside the classes (torch's error).
     RuntimeError
-        Targets whose shape does not match the outputs (torch's error); labels outside the classes.
+        Targets whose shape does not match the outputs (torch's error).
 
     Examples
     --------
@@ -105,8 +107,10 @@ def mean_loss(kind: str, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor
 
     Raises
     ------
+    IndexError
+        Labels outside the classes (torch's error).
     RuntimeError
-        Targets whose shape does not match the outputs (torch's error); labels outside the classes.
+        Targets whose shape does not match the outputs (torch's error).
 
     Examples
     --------
