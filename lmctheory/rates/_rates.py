@@ -131,7 +131,7 @@ def fg_rate(n, d: int, p: float):
     Examples
     --------
     >>> from lmctheory.rates import fg_rate
-    >>> fg_rate(10_000, d=4, p=1)     # N^(-p/d) = 10^(-1)
+    >>> round(fg_rate(10_000, d=4, p=1), 12)     # N^(-p/d) = 10^(-1)
     0.1
     """
     regime = fg_regime(d, p)
