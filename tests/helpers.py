@@ -50,13 +50,14 @@ def depth_smoke(tmp, *options):
     return json.loads(out)["rows"]
 
 
-def checkpoint_pair(tmp):
+def checkpoint_pair(tmp, data="digits", widths="64,16,10"):
+    """Two independently trained checkpoints (one epoch) written by ``lmctheory train`` into ``tmp/ck``."""
     code, _, err = run_cli(
         "train",
         "--data",
-        "digits",
+        data,
         "--widths",
-        "64,16,10",
+        widths,
         "--epochs",
         "1",
         "--pair",

@@ -11,7 +11,7 @@ from lmctheory.cli import load_points, parse_sizes
 from lmctheory.ot import sliced_wasserstein, transport
 from lmctheory.rates import fg_explicit_bound
 from tests.conftest import run_cli
-from tests.helpers import np_save, one_line_error, value_line
+from tests.helpers import checkpoint_pair, np_save, one_line_error, value_line
 
 
 def test_console_script_lists_its_subcommands():
@@ -525,21 +525,8 @@ def test_barrier_uses_the_dataset_saved_with_the_checkpoints(tmp_path, monkeypat
     """Adversarial review of acd35e6, row R1: Barrier ignored the dataset saved with the checkpoints."""
     monkeypatch.chdir(tmp_path)
     tmp = tmp_path
-    code, _, err = run_cli(
-        "train",
-        "--data",
-        "mnist1d",
-        "--widths",
-        "40,16,10",
-        "--epochs",
-        "1",
-        "--pair",
-        "independent",
-        "--out-dir",
-        tmp / "ck",
-    )
-    assert code == 0, err
-    code, out, err = run_cli("barrier", tmp / "ck" / "model_a.pt", tmp / "ck" / "model_b.pt", "--points", "3")
+    a, b = checkpoint_pair(tmp, data="mnist1d", widths="40,16,10")
+    code, out, err = run_cli("barrier", a, b, "--points", "3")
     assert code == 0 and "[test] loss" in out, err
 
 
