@@ -127,12 +127,14 @@ def private_crossings(root: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
-    """A copy of the package with an upward import (ot -> nn), a cycle inside ``bounds`` and a private
-    name imported across subpackages."""
+    """A copy of the package with an upward import (ot -> nn), a cycle across two layers (ot -> rates, while
+    rates imports ot), a cycle inside ``bounds`` and a private name imported across subpackages."""
     root = tmp_path_factory.mktemp("planted")
     shutil.copytree(LIBRARY, root / "lmctheory", ignore=shutil.ignore_patterns("__pycache__"))
     with open(root / "lmctheory" / "ot" / "_bottleneck.py", "a") as f:
         f.write("\n\ndef _planted():\n    from ..nn import MLP\n\n    return MLP\n")
+    with open(root / "lmctheory" / "ot" / "_exact.py", "a") as f:
+        f.write("\n\ndef _planted_cycle():\n    from ..rates import fg_rate\n\n    return fg_rate\n")
     with open(root / "lmctheory" / "bounds" / "_towers.py", "a") as f:
         f.write(
             "\n\ndef _planted():\n    from ._width import ferbach_two_layer\n\n    return ferbach_two_layer\n"
@@ -152,6 +154,14 @@ def test_layers_contract_fails_on_an_upward_import(planted):
     run = lint_imports(planted)
     assert run.returncode == 1, run.stdout + run.stderr
     assert "lmctheory.ot._bottleneck -> lmctheory.nn" in run.stdout, run.stdout
+
+
+def test_layers_contract_fails_on_a_cycle_across_layers(planted):
+    # rates imports ot (rate curves transport samples); the planted ot -> rates import closes a cycle
+    run = lint_imports(planted)
+    assert run.returncode == 1 and "lmctheory.ot._exact -> lmctheory.rates" in run.stdout, run.stdout
+    found = cycles(import_graph(planted))
+    assert any("lmctheory.ot._exact" in c and any(m.startswith("lmctheory.rates") for m in c) for c in found)
 
 
 def test_no_import_cycle():
