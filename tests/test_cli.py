@@ -611,23 +611,3 @@ def test_a_value_error_of_the_computation_is_a_runtime_failure_not_a_usage_error
     )
     code, _, err = run_cli("rates", "--d", "3", "--ns", "8,16,32", "--reps", "0")  # validation: usage
     assert code == 2 and "reps must be" in err
-
-
-def test_a_dependencys_deprecation_notice_is_not_shown_but_the_computations_warnings_are(monkeypatch):
-    import argparse
-    import warnings
-
-    import lmctheory.cli as cli
-
-    def command(args):
-        warnings.warn("bitcount function is deprecated", DeprecationWarning, stacklevel=1)  # as mpmath does
-        warnings.warn("only 3 points: the estimate is unreliable", UserWarning, stacklevel=1)
-        return {}, "done"
-
-    parser = argparse.ArgumentParser(prog="lmctheory")
-    parser.set_defaults(func=command, command="demo", json=False)
-    monkeypatch.setattr(cli, "build_parser", lambda: parser)
-    with warnings.catch_warnings(record=True) as shown:  # what the command's filters let through
-        warnings.simplefilter("ignore")  # main's own filters decide, not the caller's
-        assert cli.main([]) == 0
-    assert [str(w.message) for w in shown] == ["only 3 points: the estimate is unreliable"]

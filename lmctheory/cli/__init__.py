@@ -146,12 +146,7 @@ def main(argv=None) -> int:
         from ..runs._provenance import dumps
 
         with warnings.catch_warnings():
-            # every warning of the computation once, but not the deprecation notices dependencies raise
-            # against each other (e.g. mpmath's, when SymPy imports it): they are not the user's to act on
             warnings.simplefilter("default")
-            warnings.filterwarnings("ignore", category=DeprecationWarning)
-            warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
-            warnings.filterwarnings("default", category=DeprecationWarning, module=r"lmctheory(\.|$)")
             doc, text = args.func(args)
         doc.setdefault("argv", [a for a in argv if a not in ("--json", "--quiet", "--debug")])  # for rerun
         if getattr(args, "out", None):
