@@ -470,7 +470,7 @@ def test_ctrl_c_during_validate_exits_130_with_records_intact(tmp_path, monkeypa
             "-m",
             "lmctheory.cli",
             "validate",
-            "--quick",
+            "--full",  # the quick preset may finish between the first record and the signal
             "--only",
             "rates",
             "--out",
@@ -481,12 +481,13 @@ def test_ctrl_c_during_validate_exits_130_with_records_intact(tmp_path, monkeypa
         text=True,
     )
     deadline = time.time() + 120
-    while not list((tmp / "sigint").glob("rates-quick/*.json")) and time.time() < deadline:
+    while not list((tmp / "sigint").glob("rates-full/*.json")) and time.time() < deadline:
         time.sleep(0.2)
+    assert proc.poll() is None, "validate finished before it could be interrupted"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
-    for record in (tmp / "sigint").glob("rates-quick/*.json"):
+    for record in (tmp / "sigint").glob("rates-full/*.json"):
         json.loads(record.read_text())  # no half-written record
 
 
