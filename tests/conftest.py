@@ -133,6 +133,9 @@ def chain_pair(weights_a, weights_b):
     return a, b
 
 
+#: the 10,001-point grid on [0, 1] whose barrier the certified bounds must contain
+FINE = np.linspace(0.0, 1.0, 10_001)
+
 # the random pairs of the certified-bound property tests: keyword arguments of random_pair
 RANDOM_PAIRS = {
     "kind": st.sampled_from(["mlp", "cnn", "lcn"]),

@@ -8,9 +8,7 @@ from hypothesis import HealthCheck, given, settings
 
 from lmctheory.lmc import certified_barrier_bound, certified_path_sup, endpoint_barrier_bound, evaluate_path
 from lmctheory.nn import MLP
-from tests.conftest import RANDOM_PAIRS, chain_pair, examples, random_pair
-
-from .test_path_sup import FINE
+from tests.conftest import FINE, RANDOM_PAIRS, chain_pair, examples, random_pair
 
 
 def test_the_counterexample_is_bounded_over_the_whole_segment():

@@ -8,9 +8,7 @@ from hypothesis import HealthCheck, given, settings
 
 from lmctheory.lmc import certified_barrier_bound, certified_path_sup, evaluate_path
 from lmctheory.nn import MLP
-from tests.conftest import RANDOM_PAIRS, chain_pair, examples, random_pair
-
-FINE = np.linspace(0.0, 1.0, 10_001)
+from tests.conftest import FINE, RANDOM_PAIRS, chain_pair, examples, random_pair
 
 
 def test_the_counterexample_a_grid_misses_and_the_certified_sup_does_not():
