@@ -46,7 +46,8 @@ def test_records_say_which_isa_torch_dispatched_to_and_which_overrides_were_set(
     env = dict(os.environ, ATEN_CPU_CAPABILITY="default")
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
     machine = json.loads(out.stdout)
-    assert machine["torch"]["cpu_capability"] in ("DEFAULT", "NO AVX")  # torch's name for it before 2.3
+    # the portable path's name: "NO AVX" in torch 2.2 and 2.6 (measured with make test-min), "DEFAULT" in 2.13
+    assert machine["torch"]["cpu_capability"] in ("DEFAULT", "NO AVX")
     assert machine["environment"]["ATEN_CPU_CAPABILITY"] == "default"
     assert machine["torch"]["build"]["settings"]["BUILD_TYPE"]
 
